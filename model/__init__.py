@@ -1,0 +1,11 @@
+"""The executable specification of Qiskit Runtime sessions: declaration, engine and runtime API.
+
+``model`` never imports ``properties``.
+"""
+
+from model.devices import BackendConfig, BackgroundLoad, Duration
+from model.engine import Engine
+from model.interpretations import DEFAULT, Interpretation
+from model.trace import MemoryTrace
+
+__all__ = ["DEFAULT", "BackendConfig", "BackgroundLoad", "Duration", "Engine", "Interpretation", "MemoryTrace"]

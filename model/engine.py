@@ -1,0 +1,567 @@
+"""The reference engine: a deterministic discrete-event simulation of the session scheduler.
+
+Virtual time only: a heap of (time, sequence, handler, target, token) events, no
+threads, no sleeps. Events at the same instant run in the order they were
+scheduled; a client request made at time t comes after every event due at t.
+Every state change goes through :meth:`Engine._fire`, which selects the declared
+transition with the compiled dispatcher, records it on the trace and runs its
+action, so the engine cannot take a transition the declaration does not have.
+
+Timers (interactive window, max_time, max_execution_time) are heap events that
+are cancelled lazily by bumping a token.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from model.devices import BackendConfig, BackgroundLoad, backend_rng
+from model.dispatch import Dispatcher, Step
+from model.entities import BackendRecord, JobRecord, SessionRecord
+from model.fair_share import Eligible, FairShare, FifoQueue
+from model.interpretations import DEFAULT, Interpretation
+from model.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
+from model.max_time import parse_max_time
+from model.trace import Change, Header, Request, Sink, null_sink
+from model.validations import RequestRejected
+
+Entity = SessionRecord | JobRecord | BackendRecord
+Observer = Callable[[str, Any, str, Step], None]
+"""Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
+
+_SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
+_SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
+_OPEN_RULES = ("SESSION-START-FIRST-JOB",)
+_TERMINAL = frozenset(("completed", "failed", "cancelled"))
+
+
+class Engine:
+    """The reference scheduler for one or more backends on one virtual clock."""
+
+    def __init__(
+        self,
+        backends: Sequence[BackendConfig],
+        *,
+        interpretation: Interpretation = DEFAULT,
+        seed: int = 0,
+        sink: Sink | None = None,
+        fair_share: Callable[[], FairShare] = FifoQueue,
+        retain_finished: bool = True,
+        observer: Observer | None = None,
+    ) -> None:
+        if not backends:
+            raise ValueError("an engine needs at least one backend")
+        self.interpretation = interpretation
+        self.seed = seed
+        self.now = 0.0
+        self.retain_finished = retain_finished
+        self.observer = observer
+        self._emit: Sink = sink if sink is not None else null_sink
+        self._heap: list[tuple[float, int, Callable[[Any, int], None], Any, int]] = []
+        self._seq = itertools.count()
+        self._session_ids = itertools.count(1)
+        self._job_ids = itertools.count(1)
+        self.backends: dict[str, BackendRecord] = {}
+        for config in backends:
+            if config.name in self.backends:
+                raise ValueError(f"backend {config.name!r} is configured twice")
+            self.backends[config.name] = BackendRecord(config, fair_share(), backend_rng(seed, config.name))
+        self.sessions: dict[str, SessionRecord] = {}
+        self.jobs: dict[str, JobRecord] = {}
+        self.events_processed = 0
+
+        self._hold = interpretation["INT-IDLE-DEVICE"] == "hold"
+        self._hold_back = interpretation["INT-OTHER-SESSION-JOB"] == "hold_back"
+        self._window_on_queue_empty = interpretation["INT-INTERACTIVE-WINDOW"] == "queue_empty"
+        self._default_first_job = interpretation["INT-MAXTIME-DEFAULT"] == "first_job_limit"
+        self._strict_upper = interpretation["INT-MAXTIME-UPPER-BOUND"] == "strict"
+        self._job_bound = interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
+        self._close_on_first_cancel = interpretation["INT-FIRST-JOB-CANCEL"] == "close_session"
+
+        bind = self._bind
+        self.session_fsm: Dispatcher[SessionRecord] = Dispatcher(SESSION.under(interpretation), bind)
+        self.job_fsm: Dispatcher[JobRecord] = Dispatcher(JOB.under(interpretation), bind)
+        self.scheduler_fsm: Dispatcher[BackendRecord] = Dispatcher(SCHEDULER.under(interpretation), bind)
+
+        self._emit(
+            Header(
+                dict(interpretation),
+                {name: b.config.limits() for name, b in self.backends.items()},
+                INTERACTIVE_TIMEOUT,
+            )
+        )
+
+    def _bind(self, name: str) -> Callable[[Any], Any]:
+        method: Callable[[Any], Any] = getattr(self, name)
+        return method
+
+    # ------------------------------------------------------------------ clock
+
+    def _at(self, when: float, handler: Callable[[Any, int], None], target: Any, token: int = 0) -> None:
+        heapq.heappush(self._heap, (when, next(self._seq), handler, target, token))
+
+    @property
+    def next_event_time(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def step(self) -> bool:
+        """Process the next event; False when none is left."""
+        if not self._heap:
+            return False
+        when, _, handler, target, token = heapq.heappop(self._heap)
+        self.now = when
+        self.events_processed += 1
+        handler(target, token)
+        return True
+
+    def run_until(self, when: float) -> None:
+        """Process every event due at or before ``when``, then set the clock to ``when``."""
+        if when < self.now:
+            raise ValueError(f"cannot run back in time: now {self.now}, asked {when}")
+        heap = self._heap
+        while heap and heap[0][0] <= when:
+            self.step()
+        self.now = float(when)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"cannot advance by a negative duration ({seconds})")
+        self.run_until(self.now + seconds)
+
+    def run(self, stop: Callable[[], bool] | None = None, until: float | None = None) -> bool:
+        """Process events until ``stop()`` holds, the next event lies past ``until``, or none is left.
+
+        Returns whether ``stop`` was satisfied (always False without one).
+        """
+        heap = self._heap
+        while True:
+            if stop is not None and stop():
+                return True
+            if not heap or (until is not None and heap[0][0] > until):
+                if until is not None and until > self.now:
+                    self.now = float(until)
+                return False
+            self.step()
+
+    # ------------------------------------------------------------------ transitions
+
+    def _fire(
+        self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()
+    ) -> Step | None:
+        step = fsm.select(entity, trigger)
+        if step is None:
+            return None
+        if self.observer is not None:
+            self.observer(fsm.lifecycle.name, entity, trigger, step)
+        src = entity.state
+        entity.state = step.dest
+        declared = step.declared
+        if fsm.lifecycle.traced:
+            if declared.reason is not None:
+                entity.reason = declared.reason
+            self._emit(
+                Change(
+                    self.now, fsm.lifecycle.entity, entity.id, entity.backend_name, entity.session_id,
+                    src, step.dest, trigger, extra_rules + declared.rules, declared.reason,
+                    entity.max_time if declared.action == "arm_max_time" else None,
+                )
+            )
+        if step.action is not None:
+            step.action(entity)
+        if declared.cascade is not None:
+            self._cascade(entity, declared.cascade)
+        return step
+
+    def _dispatch(self, backend: BackendRecord) -> None:
+        if backend.state == "idle":
+            self._fire(self.scheduler_fsm, backend, "dispatch")
+
+    # ------------------------------------------------------------------ scheduler guards and actions
+
+    def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
+        session = backend.active_session
+        return session is not None and session.n_queued > 0
+
+    def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
+        return backend.active_session is not None
+
+    def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
+        eligible: Eligible | None = None
+        if backend.active_session is not None and not self._hold and self._hold_back:
+            eligible = _sessionless
+        backend.candidate = backend.queue.first(eligible)
+        return backend.candidate is not None
+
+    def action_start_session_job(self, backend: BackendRecord) -> None:
+        session = backend.active_session
+        assert session is not None
+        job = session.head()
+        assert job is not None
+        self._start(job, ("SCHED-PRIORITY", "SCHED-SESSION-FIFO"))
+
+    def action_start_fair_share_job(self, backend: BackendRecord) -> None:
+        job = backend.candidate
+        assert job is not None
+        backend.candidate = None
+        session = job.session
+        if session is None:
+            self._start(job, ("SCHED-FAIRSHARE",))
+            return
+        head = session.head()
+        assert head is not None
+        waits = "SESSION-REACTIVATE" if session.state == "inactive" else "SCHED-FIRST-JOB-WAITS"
+        self._start(head, ("SCHED-FAIRSHARE", waits))
+
+    def _start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        backend = job.backend
+        session = job.session
+        job.started_at = self.now
+        backend.running = job
+        if session is not None:
+            session.n_queued -= 1
+            session.running = job
+        self._fire(self.job_fsm, job, "start", why)
+        if session is not None:
+            if session.state != "active" and backend.active_session is None:
+                if session.state == "pending":
+                    session.started_at = self.now
+                    session.max_time = self._effective_max_time(session, job)
+                self._fire(self.session_fsm, session, "job_started")
+                backend.active_session = session
+            self._update_window(session)
+
+    def _effective_max_time(self, session: SessionRecord, first: JobRecord) -> float:
+        if session.requested_max_time is not None:
+            return float(session.requested_max_time)
+        system = session.backend.config.system_max_time
+        if self._default_first_job:
+            return min(system, first.max_execution_time)
+        return system
+
+    # ------------------------------------------------------------------ job actions and device
+
+    def action_arm_max_execution_time(self, job: JobRecord) -> None:
+        """Arm the max_execution_time timer and the device's end of the job as one event."""
+        job.token += 1
+        if job.duration > job.max_execution_time:
+            self._at(self.now + job.max_execution_time, self._on_job_end, job, job.token)
+        else:
+            self._at(self.now + job.duration, self._on_job_end, job, job.token)
+
+    def _on_job_end(self, job: JobRecord, token: int) -> None:
+        if job.token != token or job.state != "running":
+            return
+        if job.duration > job.max_execution_time:
+            trigger = "max_execution_time_reached"
+        elif job.fault:
+            trigger = "device_error"
+        else:
+            trigger = "complete"
+        self._fire(self.job_fsm, job, trigger)
+        self._left_device(job)
+
+    def _left_device(self, job: JobRecord, dispatch: bool = True) -> None:
+        """The job stopped running (any outcome): free the device and let the scheduler go on."""
+        backend = job.backend
+        job.ended_at = self.now
+        job.token += 1
+        backend.running = None
+        assert job.started_at is not None
+        backend.queue.charge(job, self.now - job.started_at)
+        self._fire(self.scheduler_fsm, backend, "job_ended")
+        session = job.session
+        if session is not None:
+            session.running = None
+            self._update_window(session)
+        self._forget(job)
+        if dispatch:
+            self._dispatch(backend)
+
+    def _left_queue(self, job: JobRecord) -> None:
+        """The job left ``queued`` without starting (cancelled or failed)."""
+        job.ended_at = self.now
+        session = job.session
+        if session is not None:
+            session.n_queued -= 1
+            self._update_window(session)
+        self._forget(job)
+
+    def _forget(self, job: JobRecord) -> None:
+        if not self.retain_finished:
+            self.jobs.pop(job.id, None)
+
+    def inject_fault(self, backend_name: str) -> JobRecord | None:
+        """The device fails its running job now (DEVICE-FAULT); None if it runs none."""
+        job = self._backend(backend_name).running
+        if job is None:
+            return None
+        self._fire(self.job_fsm, job, "device_error")
+        self._left_device(job)
+        return job
+
+    # ------------------------------------------------------------------ session timers and actions
+
+    def _update_window(self, session: SessionRecord) -> None:
+        """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE)."""
+        if session.state != "active":
+            return
+        idle = session.n_queued == 0 and (self._window_on_queue_empty or session.running is None)
+        if idle and session.window_deadline is None:
+            session.window_deadline = self.now + INTERACTIVE_TIMEOUT
+            session.window_token += 1
+            self._at(session.window_deadline, self._on_interactive_timeout, session, session.window_token)
+        elif not idle and session.window_deadline is not None:
+            session.window_deadline = None
+            session.window_token += 1
+
+    def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
+        if token != session.window_token or session.state != "active":
+            return
+        self._fire(self.session_fsm, session, "interactive_timeout")
+        self._dispatch(session.backend)
+
+    def action_arm_max_time(self, session: SessionRecord) -> None:
+        assert session.started_at is not None and session.max_time is not None
+        self._at(session.started_at + session.max_time, self._on_max_time, session)
+
+    def _on_max_time(self, session: SessionRecord, _token: int) -> None:
+        if session.state == "closed":
+            return
+        self._fire(self.session_fsm, session, "max_time_reached")
+        self._dispatch(session.backend)
+
+    def action_release_backend(self, session: SessionRecord) -> None:
+        """The session stops holding its backend: deactivated or closed."""
+        backend = session.backend
+        if backend.active_session is session:
+            backend.active_session = None
+        session.window_deadline = None
+        session.window_token += 1
+        if session.state == "closed":
+            session.closed_at = self.now
+
+    def _cascade(self, session: SessionRecord, trigger: str) -> None:
+        """Fail the unfinished jobs of a closing session with the job trigger the closing names."""
+        for job in list(session.queue):
+            if job.state == "queued":
+                self._fire(self.job_fsm, job, trigger)
+                self._left_queue(job)
+        session.queue.clear()
+        running = session.running
+        if running is not None and running.state == "running" and self.job_fsm.allows("running", trigger):
+            self._fire(self.job_fsm, running, trigger)
+            self._left_device(running)
+
+    # ------------------------------------------------------------------ client requests
+
+    def _reject(self, request: Request, code: str, message: str) -> RequestRejected:
+        error = RequestRejected(code, message)
+        self._emit(request._replace(error=code, rules=error.rules, message=error.detail))
+        return error
+
+    def _backend(self, name: str) -> BackendRecord:
+        try:
+            return self.backends[name]
+        except KeyError:
+            known = ", ".join(self.backends)
+            raise RequestRejected("BACKEND-UNKNOWN", f"unknown backend {name!r}; known: {known}") from None
+
+    def open_session(
+        self, backend: str | None, max_time: object = None, session_id: str | None = None
+    ) -> SessionRecord:
+        """Open a session (pending until its first job starts)."""
+        request = Request(self.now, "open", backend, session_id, None, {"max_time": max_time})
+        if backend is None:
+            raise self._reject(request, "BACKEND-REQUIRED", "a session needs a backend")
+        if backend not in self.backends:
+            raise self._reject(request, "BACKEND-UNKNOWN", f"unknown backend {backend!r}")
+        record = self.backends[backend]
+        if session_id is not None and session_id in self.sessions:
+            raise self._reject(request, "DUPLICATE-ID", f"session {session_id!r} already exists")
+        seconds: int | None = None
+        if max_time is not None:
+            try:
+                seconds = parse_max_time(max_time)
+            except RequestRejected as error:
+                raise self._reject(request, error.code, error.detail) from None
+            limit = record.config.system_max_time
+            if seconds > limit or (self._strict_upper and seconds == limit):
+                relation = "below" if self._strict_upper else "at most"
+                raise self._reject(
+                    request, "MAXTIME-ABOVE-SYSTEM",
+                    f"max_time {seconds} s must be {relation} the system max_time of {backend} ({limit:g} s)",
+                )
+        if session_id is None:
+            session_id = self._fresh(self._session_ids, "s", self.sessions)
+        session = SessionRecord(session_id, record, seconds)
+        self.sessions[session_id] = session
+        self._emit(request._replace(session=session_id))
+        self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        return session
+
+    def submit(
+        self,
+        session_id: str | None = None,
+        backend: str | None = None,
+        *,
+        job_id: str | None = None,
+        max_execution_time: float | None = None,
+        duration: float | None = None,
+        fault: bool | None = None,
+        group: str = "default",
+        program: str = "estimator",
+    ) -> JobRecord:
+        """Submit a job to a session, or to a backend's fair-share queue when no session is given."""
+        args: dict[str, Any] = {"max_execution_time": max_execution_time, "group": group, "program": program}
+        request = Request(self.now, "submit", backend, session_id, job_id, args)
+        session: SessionRecord | None = None
+        if session_id is not None:
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise self._reject(request, "UNKNOWN-SESSION", f"unknown session {session_id!r}")
+            if backend is not None and backend != session.backend.name:
+                raise self._reject(
+                    request, "BACKEND-FIXED",
+                    f"session {session_id} runs on {session.backend.name}, not {backend}",
+                )
+            backend = session.backend.name
+            request = request._replace(backend=backend)
+            if session.state == "closed":
+                raise self._reject(request, "SESSION-CLOSED", f"session {session_id} is closed")
+        if backend is None:
+            raise self._reject(request, "BACKEND-REQUIRED", "a job outside a session needs a backend")
+        if backend not in self.backends:
+            raise self._reject(request, "BACKEND-UNKNOWN", f"unknown backend {backend!r}")
+        record = self.backends[backend]
+        if job_id is not None and job_id in self.jobs:
+            raise self._reject(request, "DUPLICATE-ID", f"job {job_id!r} already exists")
+        explicit = max_execution_time is not None
+        if max_execution_time is not None:
+            if isinstance(max_execution_time, bool) or not isinstance(max_execution_time, int | float) or (
+                not max_execution_time > 0
+            ):
+                raise self._reject(
+                    request, "MAX-EXECUTION-TIME-FORMAT",
+                    f"max_execution_time must be a positive number of seconds, got {max_execution_time!r}",
+                )
+            if session is not None and self._job_bound and max_execution_time >= session.max_time_bound:
+                raise self._reject(
+                    request, "MAXTIME-BELOW-JOB",
+                    f"max_execution_time {max_execution_time:g} s is not below the max_time "
+                    f"{session.max_time_bound:g} s of session {session.id}",
+                )
+        met = float(max_execution_time) if max_execution_time is not None else record.config.default_max_execution_time
+        rng = record.rng
+        drawn = record.config.duration.draw(rng) if duration is None else float(duration)
+        faulty = (rng.random() < record.config.fault_rate) if fault is None else fault
+        if job_id is None:
+            job_id = self._fresh(self._job_ids, "j", self.jobs)
+        job = JobRecord(
+            job_id, record, session, max_execution_time=met, explicit_max_execution_time=explicit,
+            duration=drawn, fault=faulty, group=group, program=program, submitted_at=self.now,
+        )
+        self.jobs[job_id] = job
+        self._emit(request._replace(job=job_id))
+        self._emit(
+            Change(
+                self.now, "job", job_id, backend, session_id, None, "queued", "submit",
+                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
+            )
+        )
+        record.queue.push(job)
+        if session is not None:
+            session.queue.append(job)
+            session.n_queued += 1
+            session.n_jobs += 1
+            if session.first_job is None:
+                session.first_job = job
+            if session.doomed:
+                self._fire(self.job_fsm, job, "first_job_cancelled")
+                self._left_queue(job)
+                return job
+            self._update_window(session)
+        self._dispatch(record)
+        return job
+
+    def cancel(self, job_id: str) -> JobRecord:
+        """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
+        request = Request(self.now, "cancel", None, None, job_id, None)
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise self._reject(request, "UNKNOWN-JOB", f"unknown job {job_id!r}")
+        request = request._replace(backend=job.backend.name, session=job.session_id)
+        if job.state in _TERMINAL:
+            raise self._reject(request, "JOB-FINISHED", f"job {job_id} has already ended ({job.state})")
+        self._emit(request)
+        was_running = job.state == "running"
+        self._fire(self.job_fsm, job, "cancel")
+        session = job.session
+        first = session is not None and session.first_job is job and session.state != "closed"
+        # The first job's consequences come before the freed device is dispatched again.
+        if was_running:
+            self._left_device(job, dispatch=not first)
+        else:
+            self._left_queue(job)
+        if first:
+            assert session is not None
+            self._first_job_cancelled(session)
+        elif not was_running:
+            self._dispatch(job.backend)
+        return job
+
+    def _first_job_cancelled(self, session: SessionRecord) -> None:
+        if self._close_on_first_cancel:
+            self._fire(self.session_fsm, session, "first_job_cancelled")
+        else:
+            session.doomed = True
+            for job in list(session.queue):
+                if job.state == "queued":
+                    self._fire(self.job_fsm, job, "first_job_cancelled")
+                    self._left_queue(job)
+            session.queue.clear()
+        self._dispatch(session.backend)
+
+    def close(self, session_id: str) -> SessionRecord:
+        """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
+        request = Request(self.now, "close", None, session_id, None, None)
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise self._reject(request, "UNKNOWN-SESSION", f"unknown session {session_id!r}")
+        self._emit(request._replace(backend=session.backend.name))
+        if session.state != "closed":
+            self._fire(self.session_fsm, session, "close")
+            self._dispatch(session.backend)
+        return session
+
+    # ------------------------------------------------------------------ background load
+
+    def add_background_load(self, load: BackgroundLoad, until: float | None = None) -> None:
+        """Poisson arrivals of other users' fair-share jobs on one backend, from now until ``until``."""
+        record = self._backend(load.backend)
+        rng = backend_rng(self.seed, f"{load.backend}/background/{load.group}")
+        rate = load.jobs_per_hour / 3600.0
+
+        def arrive(_: object, __: int) -> None:
+            if until is not None and self.now > until:
+                return
+            self.submit(None, record.name, duration=load.duration.draw(rng), group=load.group, program="background")
+            self._at(self.now + rng.expovariate(rate), arrive, None)
+
+        self._at(self.now + rng.expovariate(rate), arrive, None)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _fresh(counter: Iterable[int], prefix: str, taken: dict[str, Any]) -> str:
+        for n in counter:
+            candidate = f"{prefix}{n}"
+            if candidate not in taken:
+                return candidate
+        raise AssertionError("unreachable")
+
+
+def _sessionless(job: JobRecord) -> bool:
+    return job.session is None

@@ -1,0 +1,121 @@
+"""The engine's records of sessions, jobs and backends: plain slotted objects, no behaviour.
+
+Their ``state`` attribute is owned by the lifecycle dispatchers; everything else is
+bookkeeping the guards and timers read.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from typing import TYPE_CHECKING
+
+from model.devices import BackendConfig
+
+if TYPE_CHECKING:
+    from model.fair_share import FairShare
+
+
+class BackendRecord:
+    __slots__ = ("active_session", "candidate", "config", "name", "queue", "rng", "running", "state")
+
+    def __init__(self, config: BackendConfig, queue: FairShare, rng: random.Random) -> None:
+        self.name = config.name
+        self.config = config
+        self.state = "idle"
+        self.running: JobRecord | None = None
+        self.active_session: SessionRecord | None = None
+        self.queue = queue
+        self.rng = rng
+        self.candidate: JobRecord | None = None
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+class SessionRecord:
+    __slots__ = (
+        "backend", "closed_at", "doomed", "first_job", "id", "max_time", "max_time_bound",
+        "n_jobs", "n_queued", "queue", "requested_max_time", "running", "started_at", "state",
+        "window_deadline", "window_token",
+    )
+
+    def __init__(self, session_id: str, backend: BackendRecord, requested_max_time: int | None) -> None:
+        self.id = session_id
+        self.backend = backend
+        self.state = "pending"
+        self.requested_max_time = requested_max_time
+        self.max_time: float | None = None
+        self.max_time_bound = float(requested_max_time or backend.config.system_max_time)
+        self.started_at: float | None = None
+        self.closed_at: float | None = None
+        self.queue: deque[JobRecord] = deque()
+        self.n_queued = 0
+        self.n_jobs = 0
+        self.running: JobRecord | None = None
+        self.first_job: JobRecord | None = None
+        self.doomed = False
+        self.window_token = 0
+        self.window_deadline: float | None = None
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def session_id(self) -> None:
+        return None
+
+    def head(self) -> JobRecord | None:
+        """The oldest queued job (SCHED-SESSION-FIFO); leavers are dropped lazily."""
+        queue = self.queue
+        while queue and queue[0].state != "queued":
+            queue.popleft()
+        return queue[0] if queue else None
+
+
+class JobRecord:
+    __slots__ = (
+        "backend", "duration", "ended_at", "explicit_max_execution_time", "fault", "group", "id",
+        "max_execution_time", "program", "reason", "session", "started_at", "state",
+        "submitted_at", "token",
+    )
+
+    def __init__(
+        self,
+        job_id: str,
+        backend: BackendRecord,
+        session: SessionRecord | None,
+        *,
+        max_execution_time: float,
+        explicit_max_execution_time: bool,
+        duration: float,
+        fault: bool,
+        group: str,
+        program: str,
+        submitted_at: float,
+    ) -> None:
+        self.id = job_id
+        self.backend = backend
+        self.session = session
+        self.state = "queued"
+        self.max_execution_time = max_execution_time
+        self.explicit_max_execution_time = explicit_max_execution_time
+        self.duration = duration
+        self.fault = fault
+        self.group = group
+        self.program = program
+        self.submitted_at = submitted_at
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.reason: str | None = None
+        self.token = 0
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session.id if self.session is not None else None

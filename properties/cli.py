@@ -1,0 +1,18 @@
+"""The ``sessionspec`` command line. Each command lives in its own module; they register here."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sessionspec")
+def cli() -> None:
+    """Executable specification of Qiskit Runtime sessions, and its conformance kit."""
+
+
+# --- command registrations (one line each; keep sorted) ---
+
+
+def main() -> None:
+    cli()
