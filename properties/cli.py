@@ -12,6 +12,9 @@ def cli() -> None:
 
 
 # --- command registrations (one line each; keep sorted) ---
+from model.simulate_command import simulate  # noqa: E402
+
+cli.add_command(simulate)
 
 
 def main() -> None:

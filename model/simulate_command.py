@@ -1,0 +1,42 @@
+"""``sessionspec simulate``: run a scenario file on the reference engine and show what happened."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from model.scenario import ScenarioError, load_scenario, run_scenario
+from model.timeline import render_text
+from model.trace import JsonlWriter, MemoryTrace, Tee
+
+
+@click.command("simulate")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the trace as JSON Lines to this file.")
+@click.option("--quiet", is_flag=True, help="Print only the summary, not every event.")
+def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
+    """Run SCENARIO (a scenario JSON file) and print its timeline."""
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    memory = MemoryTrace()
+    try:
+        if trace_path is not None:
+            with trace_path.open("w", encoding="utf-8") as stream:
+                run_scenario(loaded, Tee(memory, JsonlWriter(stream)))
+        else:
+            run_scenario(loaded, memory)
+    except ScenarioError as error:
+        click.echo(f"error: {scenario}: {error}", err=True)
+        sys.exit(2)
+    except OSError as error:
+        click.echo(f"error: {trace_path}: cannot write: {error.strerror or error}", err=True)
+        sys.exit(2)
+    lines = list(render_text(memory))
+    for line in lines if not quiet else lines[-2:]:
+        click.echo(line)
