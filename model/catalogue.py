@@ -29,6 +29,7 @@ PARAMETERS: tuple[Encoding, ...] = (
     Encoding("parameter", "model.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.engine.Engine._effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),
+    Encoding("api", "model.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
 )
 
 API: tuple[Encoding, ...] = (

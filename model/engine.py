@@ -1,8 +1,11 @@
 """The reference engine: a deterministic discrete-event simulation of the session scheduler.
 
-Virtual time only: a heap of (time, sequence, handler, target, token) events, no
-threads, no sleeps. Events at the same instant run in the order they were
-scheduled; a client request made at time t comes after every event due at t.
+Virtual time only: a heap of (time, order, sequence, handler, target, token) events,
+no threads, no sleeps. Events due at the same instant run by ``order`` (device job
+ends before timers under INT-EXPIRY-TIE=job_first, after them under expiry_first;
+background arrivals last), then in the order they were scheduled; a client request
+made at time t comes after every event due at t. No session job starts at or after
+its session's max_time deadline.
 Every state change goes through :meth:`Engine._fire`, which selects the declared
 transition with the compiled dispatcher, records it on the trace and runs its
 action, so the engine cannot take a transition the declaration does not have.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -36,6 +40,8 @@ _SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
 _SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
 _OPEN_RULES = ("SESSION-START-FIRST-JOB",)
 _TERMINAL = frozenset(("completed", "failed", "cancelled"))
+# Orders of events due at the same instant (INT-EXPIRY-TIE).
+_JOB_END_FIRST, _TIMER, _JOB_END_LAST, _ARRIVAL = 0, 1, 2, 3
 
 
 class Engine:
@@ -60,7 +66,7 @@ class Engine:
         self.retain_finished = retain_finished
         self.observer = observer
         self._emit: Sink = sink if sink is not None else null_sink
-        self._heap: list[tuple[float, int, Callable[[Any, int], None], Any, int]] = []
+        self._heap: list[tuple[float, int, int, Callable[[Any, int], None], Any, int]] = []
         self._seq = itertools.count()
         self._session_ids = itertools.count(1)
         self._job_ids = itertools.count(1)
@@ -80,6 +86,7 @@ class Engine:
         self._strict_upper = interpretation["INT-MAXTIME-UPPER-BOUND"] == "strict"
         self._job_bound = interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
         self._close_on_first_cancel = interpretation["INT-FIRST-JOB-CANCEL"] == "close_session"
+        self._job_end_order = _JOB_END_FIRST if interpretation["INT-EXPIRY-TIE"] == "job_first" else _JOB_END_LAST
 
         bind = self._bind
         self.session_fsm: Dispatcher[SessionRecord] = Dispatcher(SESSION.under(interpretation), bind)
@@ -100,8 +107,10 @@ class Engine:
 
     # ------------------------------------------------------------------ clock
 
-    def _at(self, when: float, handler: Callable[[Any, int], None], target: Any, token: int = 0) -> None:
-        heapq.heappush(self._heap, (when, next(self._seq), handler, target, token))
+    def _at(
+        self, when: float, handler: Callable[[Any, int], None], target: Any, token: int = 0, order: int = _TIMER
+    ) -> None:
+        heapq.heappush(self._heap, (when, order, next(self._seq), handler, target, token))
 
     @property
     def next_event_time(self) -> float | None:
@@ -111,7 +120,7 @@ class Engine:
         """Process the next event; False when none is left."""
         if not self._heap:
             return False
-        when, _, handler, target, token = heapq.heappop(self._heap)
+        when, _, _, handler, target, token = heapq.heappop(self._heap)
         self.now = when
         self.events_processed += 1
         handler(target, token)
@@ -183,17 +192,22 @@ class Engine:
 
     def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
         session = backend.active_session
-        return session is not None and session.n_queued > 0
+        return session is not None and session.n_queued > 0 and session.deadline > self.now
 
     def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
         return backend.active_session is not None
 
     def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
-        eligible: Eligible | None = None
+        eligible: Eligible = self._before_deadline
         if backend.active_session is not None and not self._hold and self._hold_back:
             eligible = _sessionless
         backend.candidate = backend.queue.first(eligible)
         return backend.candidate is not None
+
+    def _before_deadline(self, job: JobRecord) -> bool:
+        """A session job may start only before its session's max_time deadline (MAXTIME-EXPIRY)."""
+        session = job.session
+        return session is None or session.deadline > self.now
 
     def action_start_session_job(self, backend: BackendRecord) -> None:
         session = backend.active_session
@@ -246,10 +260,8 @@ class Engine:
     def action_arm_max_execution_time(self, job: JobRecord) -> None:
         """Arm the max_execution_time timer and the device's end of the job as one event."""
         job.token += 1
-        if job.duration > job.max_execution_time:
-            self._at(self.now + job.max_execution_time, self._on_job_end, job, job.token)
-        else:
-            self._at(self.now + job.duration, self._on_job_end, job, job.token)
+        run = job.max_execution_time if job.duration > job.max_execution_time else job.duration
+        self._at(self.now + run, self._on_job_end, job, job.token, self._job_end_order)
 
     def _on_job_end(self, job: JobRecord, token: int) -> None:
         if job.token != token or job.state != "running":
@@ -325,7 +337,8 @@ class Engine:
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         assert session.started_at is not None and session.max_time is not None
-        self._at(session.started_at + session.max_time, self._on_max_time, session)
+        session.deadline = session.started_at + session.max_time
+        self._at(session.deadline, self._on_max_time, session)
 
     def _on_max_time(self, session: SessionRecord, _token: int) -> None:
         if session.state == "closed":
@@ -342,6 +355,9 @@ class Engine:
         session.window_token += 1
         if session.state == "closed":
             session.closed_at = self.now
+            if not self.retain_finished:
+                # Forgotten like a finished job: a later request naming it gets UNKNOWN-SESSION.
+                self.sessions.pop(session.id, None)
 
     def _cascade(self, session: SessionRecord, trigger: str) -> None:
         """Fail the unfinished jobs of a closing session with the job trigger the closing names."""
@@ -359,7 +375,8 @@ class Engine:
 
     def _reject(self, request: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
-        self._emit(request._replace(error=code, rules=error.rules, message=error.detail))
+        args = {k: _recordable(v) for k, v in request.args.items()} if request.args else request.args
+        self._emit(request._replace(args=args, error=code, rules=error.rules, message=error.detail))
         return error
 
     def _backend(self, name: str) -> BackendRecord:
@@ -441,7 +458,7 @@ class Engine:
         explicit = max_execution_time is not None
         if max_execution_time is not None:
             if isinstance(max_execution_time, bool) or not isinstance(max_execution_time, int | float) or (
-                not max_execution_time > 0
+                not 0 < max_execution_time < math.inf
             ):
                 raise self._reject(
                     request, "MAX-EXECUTION-TIME-FORMAT",
@@ -478,11 +495,12 @@ class Engine:
             session.n_jobs += 1
             if session.first_job is None:
                 session.first_job = job
+            # Queued, if only for an instant: the interactive window restarts (TTL-INTERACTIVE).
+            self._update_window(session)
             if session.doomed:
                 self._fire(self.job_fsm, job, "first_job_cancelled")
                 self._left_queue(job)
                 return job
-            self._update_window(session)
         self._dispatch(record)
         return job
 
@@ -548,9 +566,9 @@ class Engine:
             if until is not None and self.now > until:
                 return
             self.submit(None, record.name, duration=load.duration.draw(rng), group=load.group, program="background")
-            self._at(self.now + rng.expovariate(rate), arrive, None)
+            self._at(self.now + rng.expovariate(rate), arrive, None, order=_ARRIVAL)
 
-        self._at(self.now + rng.expovariate(rate), arrive, None)
+        self._at(self.now + rng.expovariate(rate), arrive, None, order=_ARRIVAL)
 
     # ------------------------------------------------------------------ helpers
 
@@ -565,3 +583,11 @@ class Engine:
 
 def _sessionless(job: JobRecord) -> bool:
     return job.session is None
+
+
+def _recordable(value: object) -> object:
+    """A rejected argument as the trace can hold it: JSON scalars as given, anything else
+    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON."""
+    if value is None or isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return repr(value)

@@ -6,6 +6,7 @@ bookkeeping the guards and timers read.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from typing import TYPE_CHECKING
@@ -36,7 +37,7 @@ class BackendRecord:
 
 class SessionRecord:
     __slots__ = (
-        "backend", "closed_at", "doomed", "first_job", "id", "max_time", "max_time_bound",
+        "backend", "closed_at", "deadline", "doomed", "first_job", "id", "max_time", "max_time_bound",
         "n_jobs", "n_queued", "queue", "requested_max_time", "running", "started_at", "state",
         "window_deadline", "window_token",
     )
@@ -49,6 +50,8 @@ class SessionRecord:
         self.max_time: float | None = None
         self.max_time_bound = float(requested_max_time or backend.config.system_max_time)
         self.started_at: float | None = None
+        self.deadline = math.inf
+        """started_at + max_time once started: no job of the session starts at or after it."""
         self.closed_at: float | None = None
         self.queue: deque[JobRecord] = deque()
         self.n_queued = 0

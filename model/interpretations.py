@@ -92,6 +92,27 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
         "which keeps seed 002's own max_time=\"25m\" example usable.",
     ),
     InterpretationPoint(
+        "INT-EXPIRY-TIE",
+        "A session job ends at the very instant its session reaches max_time: did it end in time?",
+        "Seed 002 sizes max_time as at least the sum of the job durations (five 5-minute jobs need at "
+        "least 25 min), so a job ending exactly at max_time should count as in time; both seeds "
+        "close the session at max_time without saying which of two simultaneous events comes first.",
+        (Source(_B, "Specify the session length", (77, 77)), Source(_A, "How long a session stays active", (37, 37))),
+        (
+            Option(
+                "job_first",
+                "device job ends due at an instant come before timers due at it: the job completes, "
+                "then the session expires",
+            ),
+            Option(
+                "expiry_first",
+                "timers come first: the session expires and the job is treated per INT-EXPIRY-RUNNING-JOB",
+            ),
+        ),
+        "It is the reading under which seed 002's own sizing advice holds. In both options no job of "
+        "a session starts at or after its max_time.",
+    ),
+    InterpretationPoint(
         "INT-IDLE-DEVICE",
         "While a session is active with no job queued, does the backend run fair-share jobs?",
         "Seed 000 says the fair-share queue runs when there are no session jobs; seed 002 says "

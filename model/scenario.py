@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -161,10 +162,8 @@ def run_scenario(scenario: Scenario, sink: Sink | None = None) -> Engine:
         engine.add_background_load(load, until=load_until)
     for op in scenario.operations:
         engine.run_until(float(op["at"]))
-        try:
+        with suppress(RequestRejected):  # recorded on the trace as a rejected request
             apply_operation(engine, op)
-        except RequestRejected:
-            pass  # recorded on the trace as a rejected request
     if scenario.until is not None:
         engine.run(until=scenario.until)
     else:

@@ -12,9 +12,18 @@ def cli() -> None:
 
 
 # --- command registrations (one line each; keep sorted) ---
+from model.demo_command import demo  # noqa: E402
+
+cli.add_command(demo)
+from model.diagram_command import diagrams  # noqa: E402
+
+cli.add_command(diagrams)
 from model.simulate_command import simulate  # noqa: E402
 
 cli.add_command(simulate)
+from model.timeline_command import timeline  # noqa: E402
+
+cli.add_command(timeline)
 
 
 def main() -> None:

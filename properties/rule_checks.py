@@ -30,7 +30,7 @@ def _rule_marks(decorators: list[ast.expr]) -> Iterator[str]:
                         yield arg.value
 
 
-def test_marks(tests_dir: Path) -> dict[str, list[str]]:
+def marked_tests(tests_dir: Path) -> dict[str, list[str]]:
     """Rule ID -> ``file::test`` names marked with it, for every test module in ``tests_dir``."""
     table: dict[str, list[str]] = defaultdict(list)
     for path in sorted(tests_dir.glob("test_*.py")):
@@ -41,12 +41,12 @@ def test_marks(tests_dir: Path) -> dict[str, list[str]]:
                 isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
             ):
                 module_marks.extend(_rule_marks([node.value]))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                marks = list(_rule_marks(node.decorator_list))
-                if isinstance(node, ast.ClassDef) or node.name.startswith("test"):
-                    for rule_id in [*marks, *(module_marks if node.name.startswith("test") else [])]:
-                        table[rule_id].append(f"{path.name}::{node.name}")
+        for item in ast.walk(tree):
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                marks = list(_rule_marks(item.decorator_list))
+                if isinstance(item, ast.ClassDef) or item.name.startswith("test"):
+                    for rule_id in [*marks, *(module_marks if item.name.startswith("test") else [])]:
+                        table[rule_id].append(f"{path.name}::{item.name}")
     return {k: sorted(set(v)) for k, v in table.items()}
 
 

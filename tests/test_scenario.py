@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from model.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
-from model.trace import MemoryTrace
+from model.trace import Change, MemoryTrace, Request
 from properties.cli import cli
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "scenarios" / "busy_backend.json"
@@ -31,7 +31,7 @@ def test_example_scenario_runs_the_seed_story() -> None:
     engine = run_scenario(load_scenario(EXAMPLE), trace)
     session = engine.sessions["vqe"]
     assert session.state == "closed" and session.started_at == 120.0 and session.closed_at == 1620.0
-    triggers = [r.trigger for r in trace if getattr(r, "entity", None) == "session"]
+    triggers = [r.trigger for r in trace if isinstance(r, Change) and r.entity == "session"]
     assert triggers == ["open", "job_started", "interactive_timeout", "job_started", "interactive_timeout",
                         "max_time_reached"]
 
@@ -85,8 +85,8 @@ def test_rejected_operations_are_traced_and_the_run_goes_on() -> None:
     trace = MemoryTrace()
     engine = run_scenario(parse_scenario(_minimal(operations=ops)), trace)
     assert engine.jobs["plain"].state == "completed"
-    rejected = [r for r in trace if getattr(r, "error", None)]
-    assert [(r.job, r.error) for r in rejected] == [("late", "SESSION-CLOSED")]  # type: ignore[union-attr]
+    rejected = [(r.job, r.error) for r in trace if isinstance(r, Request) and r.error]
+    assert rejected == [("late", "SESSION-CLOSED")]
 
 
 def test_simulate_prints_timeline_and_writes_identical_traces(tmp_path: Path) -> None:

@@ -1,0 +1,188 @@
+"""``RuntimeJob`` and ``JobStatus``: the client's view of one engine job.
+
+``result()`` and ``wait_for_final_state()`` are the only calls that make virtual time
+pass while waiting: they run the engine until the job is final. They never loop
+forever: they give up with ``RuntimeJobTimeoutError`` when the engine has no event
+left that could end the job, or after ``timeout`` (default: the service's wait
+horizon) virtual seconds, which bounds waits under endless background load.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from model.entities import JobRecord
+from model.lifecycles import JOB
+from model.runtime.exceptions import (
+    IBMInputValueError,
+    RuntimeInvalidStateError,
+    RuntimeJobFailureError,
+    RuntimeJobTimeoutError,
+    from_rejection,
+)
+from model.runtime.options import Options
+from model.runtime.results import PrimitiveResult, estimator_result, sampler_result
+from model.validations import RequestRejected
+
+if TYPE_CHECKING:
+    from model.runtime.service import IBMBackend, QiskitRuntimeService
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+
+
+STATUS_BY_STATE: dict[str, JobStatus] = {
+    "queued": JobStatus.QUEUED,
+    "running": JobStatus.RUNNING,
+    "completed": JobStatus.DONE,
+    "failed": JobStatus.ERROR,
+    "cancelled": JobStatus.CANCELLED,
+}
+_FINAL = frozenset(JOB.final_states)
+REASON_RULES: dict[str, tuple[str, ...]] = {}
+"""Each failure reason with the rules of the declared transitions that record it."""
+for _t in JOB.transitions:
+    if _t.reason is not None:
+        REASON_RULES[_t.reason] = tuple(dict.fromkeys((*REASON_RULES.get(_t.reason, ()), *_t.rules)))
+
+
+class RuntimeJob:
+    """One primitive job; its state is the engine's job record."""
+
+    def __init__(
+        self,
+        service: QiskitRuntimeService,
+        record: JobRecord,
+        primitive_id: str,
+        circuits: tuple[object, ...],
+        options: Options,
+    ) -> None:
+        self._service = service
+        self._record = record
+        self._primitive_id = primitive_id
+        self._circuits = circuits
+        self._options = options
+        self._result: PrimitiveResult | None = None
+
+    # ------------------------------------------------------------------ identity
+
+    def job_id(self) -> str:
+        return self._record.id
+
+    @property
+    def session_id(self) -> str | None:
+        return self._record.session_id
+
+    @property
+    def primitive_id(self) -> str:
+        return self._primitive_id
+
+    @property
+    def record(self) -> JobRecord:
+        """The engine's record (read-only use)."""
+        return self._record
+
+    def backend(self) -> IBMBackend:
+        return self._service.backend(self._record.backend_name)
+
+    # ------------------------------------------------------------------ state
+
+    def status(self) -> JobStatus:
+        return STATUS_BY_STATE[self._record.state]
+
+    def in_final_state(self) -> bool:
+        return self._record.state in _FINAL
+
+    def done(self) -> bool:
+        return self._record.state == "completed"
+
+    def error_message(self) -> str | None:
+        """Why the job did not complete, with the rules behind it; None otherwise."""
+        record = self._record
+        if record.state == "failed":
+            reason = record.reason or "unknown"
+            rules = ", ".join(REASON_RULES.get(reason, ()))
+            return f"job {record.id} failed: {reason} [{rules}]"
+        if record.state == "cancelled":
+            return f"job {record.id} was cancelled [JOB-CANCEL]"
+        return None
+
+    def metrics(self) -> dict[str, Any]:
+        """Virtual timestamps and device usage, shaped like the real client's metrics."""
+        record = self._record
+        quantum = None
+        if record.started_at is not None and record.ended_at is not None:
+            quantum = record.ended_at - record.started_at
+        return {
+            "timestamps": {"created": record.submitted_at, "running": record.started_at, "finished": record.ended_at},
+            "usage": {"quantum_seconds": quantum},
+            "queue_wait": None if record.started_at is None else record.started_at - record.submitted_at,
+        }
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait_for_final_state(self, timeout: float | None = None) -> None:
+        """Run virtual time until the job is final; RuntimeJobTimeoutError if it cannot be."""
+        if timeout is not None and timeout < 0:
+            raise IBMInputValueError(f"timeout must not be negative, got {timeout!r}")
+        engine = self._service.engine
+        record = self._record
+        budget = self._service.wait_horizon if timeout is None else float(timeout)
+        deadline = engine.now + budget
+
+        def settled() -> bool:
+            return record.state in _FINAL or engine.next_event_time is None
+
+        engine.run(stop=settled, until=deadline)
+        if record.state in _FINAL:
+            return
+        if engine.next_event_time is None:
+            raise RuntimeJobTimeoutError(
+                f"job {record.id} is {record.state} at t={engine.now:g} and the simulation has no event "
+                "left that could end it"
+            )
+        raise RuntimeJobTimeoutError(
+            f"job {record.id} is still {record.state} after waiting {budget:g} s of virtual time "
+            f"(t={engine.now:g})"
+        )
+
+    def result(self, timeout: float | None = None) -> PrimitiveResult:
+        """Block (in virtual time) until the job is final; its result if it completed.
+
+        A failed job raises RuntimeJobFailureError naming the reason and its rules; a
+        cancelled one raises RuntimeInvalidStateError (JOB-CANCEL)."""
+        self.wait_for_final_state(timeout)
+        record = self._record
+        if record.state == "cancelled":
+            raise RuntimeInvalidStateError(
+                f"unable to retrieve the result of job {record.id}: it was cancelled [JOB-CANCEL]",
+                rules=("JOB-CANCEL",),
+            )
+        if record.state == "failed":
+            message = self.error_message()
+            assert message is not None
+            raise RuntimeJobFailureError(message, reason=record.reason, rules=REASON_RULES.get(record.reason or "", ()))
+        if self._result is None:
+            levels = {
+                "optimization_level": self._options.optimization_level,
+                "resilience_level": self._options.resilience_level,
+            }
+            make = estimator_result if self._primitive_id == "estimator" else sampler_result
+            self._result = make(self._service.engine.seed, record.id, self._circuits, levels)
+        return self._result
+
+    def cancel(self) -> None:
+        """Cancel the job (JOB-CANCEL); a job that has ended raises RuntimeInvalidStateError."""
+        try:
+            self._service.engine.cancel(self._record.id)
+        except RequestRejected as error:
+            raise from_rejection(error) from None
+
+    def __repr__(self) -> str:
+        return f"<RuntimeJob({self.job_id()!r}, {self._primitive_id}, {self.status().value})>"

@@ -1,0 +1,200 @@
+"""``QiskitRuntimeService``: a simulated service that owns one reference engine.
+
+No network and no account: the credentials the real client takes (``token``, ``url``,
+``instance``...) are accepted and ignored so that client code runs unchanged. The
+service owns one :class:`~model.engine.Engine` on a virtual clock with a
+:class:`~model.trace.MemoryTrace` sink; every request made through the API is on
+``service.trace``. Virtual time moves only when a client waits for a job
+(``RuntimeJob.result``) or thinks (:meth:`QiskitRuntimeService.advance`).
+
+Backend choice on the ``ibm_cloud`` channel (BACKEND-REQUIRED): when a session is opened
+without a backend, the service takes :meth:`QiskitRuntimeService.least_busy`, the
+backend with the fewest unfinished (queued or running) jobs, the first configured on ties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Literal
+
+from model.devices import BackendConfig, BackgroundLoad, simulator
+from model.engine import Engine
+from model.fair_share import POLICIES, FairShare, FifoQueue
+from model.interpretations import DEFAULT, Interpretation
+from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, refusal
+from model.trace import MemoryTrace
+
+if TYPE_CHECKING:
+    from model.runtime.jobs import RuntimeJob
+
+Channel = Literal["ibm_quantum", "ibm_cloud"]
+CHANNELS: tuple[str, ...] = ("ibm_quantum", "ibm_cloud")
+
+DEFAULT_WAIT_HORIZON = 7 * 24 * 3600.0
+"""How much virtual time ``result()`` waits at most before giving up: a guard against a
+job that never ends while background load keeps the event heap from ever emptying."""
+
+_UNFINISHED = ("queued", "running")
+
+
+class IBMBackend:
+    """A backend of one service, named like the real client's backend class."""
+
+    def __init__(self, service: QiskitRuntimeService, config: BackendConfig) -> None:
+        self._service = service
+        self._config = config
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def service(self) -> QiskitRuntimeService:
+        return self._service
+
+    def configuration(self) -> BackendConfig:
+        """The mock device's limits and behaviour."""
+        return self._config
+
+    @property
+    def max_time(self) -> float:
+        """The system max_time (MAXTIME-SYSTEM-LIMIT)."""
+        return self._config.system_max_time
+
+    def __repr__(self) -> str:
+        return f"<IBMBackend({self.name!r})>"
+
+
+class QiskitRuntimeService:
+    """A simulated runtime service: backends, one engine, one trace, one virtual clock."""
+
+    def __init__(
+        self,
+        channel: str = "ibm_quantum",
+        backends: Sequence[BackendConfig] | None = None,
+        seed: int = 0,
+        interpretation: Interpretation | None = None,
+        background_load: BackgroundLoad | Iterable[BackgroundLoad] | None = None,
+        fair_share: str | Callable[[], FairShare] | None = None,
+        token: str | None = None,
+        *,
+        wait_horizon: float = DEFAULT_WAIT_HORIZON,
+        **ignored_credentials: object,
+    ) -> None:
+        if channel not in CHANNELS:
+            raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+        if wait_horizon <= 0:
+            raise IBMInputValueError(f"wait_horizon must be positive, got {wait_horizon!r}")
+        self.channel = channel
+        self.wait_horizon = float(wait_horizon)
+        configs = list(backends) if backends is not None else [simulator()]
+        self.trace = MemoryTrace()
+        self.engine = Engine(
+            configs,
+            interpretation=interpretation if interpretation is not None else DEFAULT,
+            seed=seed,
+            sink=self.trace,
+            fair_share=_policy(fair_share),
+        )
+        self._backends = {config.name: IBMBackend(self, config) for config in configs}
+        self._jobs: dict[str, RuntimeJob] = {}
+        if isinstance(background_load, BackgroundLoad):
+            background_load = (background_load,)
+        for load in background_load or ():
+            self.add_background_load(load)
+
+    # ------------------------------------------------------------------ backends
+
+    def backends(self) -> list[IBMBackend]:
+        """Every backend, in configuration order."""
+        return list(self._backends.values())
+
+    def backend(self, name: str) -> IBMBackend:
+        """The backend of that name; QiskitBackendNotFoundError (BACKEND-NAME-OR-OBJECT) otherwise."""
+        found = self._backends.get(name)
+        if found is None:
+            known = ", ".join(self._backends)
+            raise refusal("BACKEND-UNKNOWN", f"no backend named {name!r}; this service has: {known}")
+        return found
+
+    def get_backend(self, name: str) -> IBMBackend:
+        """Older spelling of :meth:`backend` (seed 002 uses it)."""
+        return self.backend(name)
+
+    def least_busy(self) -> IBMBackend:
+        """The backend with the fewest unfinished jobs; the first configured on ties."""
+        load = dict.fromkeys(self._backends, 0)
+        for job in self.engine.jobs.values():
+            if job.state in _UNFINISHED:
+                load[job.backend_name] += 1
+        name = min(load, key=lambda n: load[n])
+        return self._backends[name]
+
+    def add_background_load(self, load: BackgroundLoad, until: float | None = None) -> None:
+        """Other users' fair-share jobs from now on (forever when ``until`` is None)."""
+        self.backend(load.backend)
+        self.engine.add_background_load(load, until=until)
+
+    # ------------------------------------------------------------------ clock and jobs
+
+    @property
+    def now(self) -> float:
+        """The virtual time in seconds."""
+        return self.engine.now
+
+    def advance(self, seconds: float) -> None:
+        """Let virtual time pass (client think time): the scheduler works meanwhile."""
+        if seconds < 0:
+            raise IBMInputValueError(f"cannot advance by a negative duration ({seconds})")
+        self.engine.advance(seconds)
+
+    def job(self, job_id: str) -> RuntimeJob:
+        """A job submitted through this service's primitives."""
+        found = self._jobs.get(job_id)
+        if found is None:
+            raise RuntimeJobNotFound(f"no job {job_id!r} was submitted through this service")
+        return found
+
+    def jobs(self) -> list[RuntimeJob]:
+        """The jobs submitted through this service's primitives, oldest first."""
+        return list(self._jobs.values())
+
+    def _register(self, job: RuntimeJob) -> None:
+        self._jobs[job.job_id()] = job
+
+    def __repr__(self) -> str:
+        return f"<QiskitRuntimeService(channel={self.channel!r}, backends={list(self._backends)})>"
+
+
+def _policy(fair_share: str | Callable[[], FairShare] | None) -> Callable[[], FairShare]:
+    if fair_share is None:
+        return FifoQueue
+    if isinstance(fair_share, str):
+        try:
+            return POLICIES[fair_share]
+        except KeyError:
+            raise IBMInputValueError(
+                f"unknown fair-share policy {fair_share!r}; known: {', '.join(POLICIES)}"
+            ) from None
+    return fair_share
+
+
+_default_service: QiskitRuntimeService | None = None
+
+
+def default_service() -> QiskitRuntimeService:
+    """The process-wide service used when a Session or primitive is given no service and a
+    backend *name* (seed 002's ``Session(backend="ibmq_qasm_simulator")``): created on first
+    need with no arguments, i.e. the ibm_quantum channel and the default simulator."""
+    global _default_service
+    if _default_service is None:
+        _default_service = QiskitRuntimeService()
+    return _default_service
+
+
+def set_default_service(service: QiskitRuntimeService | None = None) -> None:
+    """Replace the default service, or forget it (None) so the next need creates a fresh one.
+
+    Tests call it to isolate themselves from each other."""
+    global _default_service
+    _default_service = service

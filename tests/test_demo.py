@@ -1,0 +1,60 @@
+"""The demo: a session buys an iterative loop a clear speed-up on a busy backend, deterministically."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from model.interpretations import Interpretation
+from model.workload import WorkloadConfig, compare
+from properties.cli import cli
+
+
+@pytest.mark.rule("SCHED-PRIORITY", "SCHED-FIRST-JOB-WAITS")
+def test_session_run_is_clearly_faster_at_the_default_settings() -> None:
+    plain, session = compare(WorkloadConfig())
+    assert session.wall_time * 2 < plain.wall_time
+    assert plain.device_time == session.device_time == 50 * 10.0
+    assert session.mean_wait * 5 < plain.mean_wait
+
+
+@pytest.mark.rule("SCHED-PRIORITY", "SCHED-FIRST-JOB-WAITS", "TTL-INTERACTIVE")
+@pytest.mark.parametrize("seed", range(6))
+def test_under_hold_only_the_first_session_job_waits(seed: int) -> None:
+    """Same arrivals, same first wait; then the held device takes each job at once."""
+    plain, session = compare(WorkloadConfig(iterations=12, seed=seed))
+    assert session.waits[0] == plain.waits[0]
+    assert session.waits[1:] == (0.0,) * 11
+    assert session.wall_time <= plain.wall_time
+    assert session.held_idle == pytest.approx(12 * 5.0)  # the think time others paid for
+    assert plain.held_idle == 0.0
+
+
+def test_work_conserving_session_leaves_no_device_idle() -> None:
+    _, session = compare(WorkloadConfig(iterations=12), Interpretation.of(IDLE_DEVICE="work_conserving"))
+    assert session.held_idle < 12 * 5.0
+
+
+def test_demo_output_is_deterministic_and_names_the_interpretation() -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["demo"])
+    second = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output
+    assert "interpretation: default: INT-IDLE-DEVICE=hold" in first.output
+    for row in ("wall time of the loop", "queue wait per job, mean", "median", "max", "device time used"):
+        assert row in first.output
+    assert "x faster" in first.output
+    other = runner.invoke(cli, ["demo", "--seed", "3", "--iterations", "5", "-i", "IDLE-DEVICE=work_conserving"])
+    assert other.exit_code == 0 and other.output != first.output
+    assert "INT-IDLE-DEVICE=work_conserving" in other.output
+
+
+@pytest.mark.parametrize(
+    "args", [["-i", "NOPE=x"], ["-i", "IDLE-DEVICE"], ["--load", "1.2"], ["--iterations", "0"]]
+)
+def test_demo_bad_input_is_a_one_line_error(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["demo", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error:")]) == 1

@@ -1,0 +1,467 @@
+"""Every option of every interpretation point makes an observable difference.
+
+Each point has one scenario parametrised over all its options (default first) and a
+table of what each option must produce; ``test_every_point_has_a_scenario`` keeps
+the tables in step with the catalogue, so a new point or option fails here until
+someone shows what it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from model.interpretations import (
+    DEFAULT,
+    INTERPRETATION_POINTS,
+    POINTS_BY_ID,
+    Interpretation,
+    InterpretationError,
+    parse_choice,
+    profiles,
+)
+from model.validations import RequestRejected
+from tests.scenario_helpers import B0, Scenario, backend
+
+EXPECTED: dict[str, Mapping[str, object]] = {}
+"""Per interpretation point, per option: what its scenario must show."""
+
+
+def options(point: str, expected: Mapping[str, object]) -> list[str]:
+    """Register what each option of ``point`` must show and return the options to parametrise over."""
+    EXPECTED[point] = expected
+    return list(POINTS_BY_ID[point].option_names)
+
+
+POINT_RULES = {
+    "INT-MAXTIME-DEFAULT": ("MAXTIME-DEFAULT",),
+    "INT-MAXTIME-UPPER-BOUND": ("MAXTIME-BOUNDS",),
+    "INT-MAXTIME-JOB-BOUND": ("MAXTIME-BOUNDS",),
+    "INT-IDLE-DEVICE": ("SCHED-FAIRSHARE", "TTL-INTERACTIVE"),
+    "INT-OTHER-SESSION-JOB": ("SESSION-SINGLE-ACTIVE",),
+    "INT-EXPIRY-RUNNING-JOB": ("MAXTIME-EXPIRY",),
+    "INT-EXPIRY-TIE": ("MAXTIME-EXPIRY", "MAXTIME-PARAM"),
+    "INT-CLOSE-RUNNING-JOB": ("CLOSE-FAILS-INCOMPLETE",),
+    "INT-FIRST-JOB-CANCEL": ("FIRST-JOB-CANCEL",),
+    "INT-INTERACTIVE-WINDOW": ("TTL-INTERACTIVE",),
+}
+"""The rules whose meaning each interpretation point settles."""
+
+INTERPRETED_RULES = tuple(dict.fromkeys(r for rules in POINT_RULES.values() for r in rules))
+
+
+@pytest.mark.parametrize(
+    "point", [pytest.param(p.id, marks=pytest.mark.rule(*POINT_RULES[p.id])) for p in INTERPRETATION_POINTS]
+)
+def test_every_point_has_a_scenario_for_each_of_its_options(point: str) -> None:
+    assert point in EXPECTED, f"{point} has no scenario in this module"
+    assert set(EXPECTED[point]) == set(POINTS_BY_ID[point].option_names)
+    outcomes = list(EXPECTED[point].values())
+    assert all(a != b for i, a in enumerate(outcomes) for b in outcomes[i + 1:]), "options must differ"
+
+
+# ---------------------------------------------------------------- INT-IDLE-DEVICE
+
+
+IDLE_DEVICE = {"hold": 410.0, "work_conserving": 10.0}
+"""When the fair-share job submitted during the session's first job starts."""
+
+
+@pytest.mark.rule("SCHED-FAIRSHARE", "TTL-INTERACTIVE", "SCHED-PRIORITY")
+@pytest.mark.parametrize("option", options("INT-IDLE-DEVICE", IDLE_DEVICE))
+def test_idle_device(option: str) -> None:
+    """hold: a fair-share job waits out the interactive window; work_conserving: it runs in the gap."""
+    sc = Scenario(idle_device=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    sc.at(5).submit(backend=B0, job_id="f")
+    sc.at(100).submit("s", job_id="j2")  # the session is still active under both
+    sc.settle(until=2000)
+
+    assert sc.when("f", "running") == IDLE_DEVICE[option]
+    # the session's own behaviour is the same under both: active from 0 until 300 s after j2
+    assert sc.path("s")[:3] == [(0.0, "pending"), (0.0, "active"), (410.0, "inactive")]
+    assert sc.when("j2", "running") == 100.0
+
+
+# ---------------------------------------------------------------- INT-OTHER-SESSION-JOB
+
+
+OTHER_SESSION_JOB: dict[str, tuple[list[str], list[tuple[float, str]]]] = {
+    "hold_back": (["a1", "f", "b1"], [(0.0, "pending"), (310.0, "active")]),
+    "run_unactivated": (["a1", "b1", "f"], [(0.0, "pending")]),
+}
+"""The start order, and session B's path, under INT-IDLE-DEVICE=work_conserving."""
+
+
+@pytest.mark.rule("SESSION-SINGLE-ACTIVE", "SCHED-FIRST-JOB-WAITS", "SCHED-FAIRSHARE")
+@pytest.mark.parametrize("option", options("INT-OTHER-SESSION-JOB", OTHER_SESSION_JOB))
+def test_other_session_job_under_work_conserving(option: str) -> None:
+    """Another session's job at the head of the queue while A is active: held back, or run unactivated."""
+    sc = Scenario(idle_device="work_conserving", other_session_job=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="A")
+    e.submit("A", job_id="a1")
+    e.open_session(B0, session_id="B")
+    sc.at(5).submit("B", job_id="b1")
+    sc.at(6).submit(backend=B0, job_id="f")
+    sc.settle(until=500)
+
+    order, b_path = OTHER_SESSION_JOB[option]
+    assert sc.start_order() == order
+    assert sc.path("B") == b_path
+    if option == "hold_back":
+        assert (sc.when("f", "running"), sc.when("b1", "running")) == (10.0, 310.0)
+    else:
+        assert (sc.when("b1", "running"), sc.when("f", "running")) == (10.0, 20.0)
+    _assert_single_active(sc)
+
+
+@pytest.mark.rule("SESSION-SINGLE-ACTIVE")
+def test_other_session_job_makes_no_difference_under_hold() -> None:
+    traces = []
+    for option in POINTS_BY_ID["INT-OTHER-SESSION-JOB"].option_names:
+        sc = Scenario(other_session_job=option)
+        e = sc.at(0)
+        e.open_session(B0, session_id="A")
+        e.submit("A", job_id="a1")
+        e.open_session(B0, session_id="B")
+        sc.at(5).submit("B", job_id="b1")
+        sc.at(6).submit(backend=B0, job_id="f")
+        sc.settle(until=2000)
+        assert sc.start_order() == ["a1", "b1", "f"]
+        assert sc.when("f", "running") == 620.0
+        traces.append(sc.trace[1:])
+    assert traces[0] == traces[1]
+
+
+def _assert_single_active(sc: Scenario) -> None:
+    active: set[str] = set()
+    for c in sc.changes():
+        if c.entity == "session":
+            active.discard(c.id)
+            if c.dst == "active":
+                active.add(c.id)
+            assert len(active) <= 1, f"t={c.t}: {sorted(active)} active together"
+
+
+# ---------------------------------------------------------------- INT-EXPIRY-RUNNING-JOB
+
+
+RunningJobEnd = tuple[tuple[float, str, str | None], float]
+"""The running job's last change (time, state, reason), and when the next fair-share job starts."""
+
+EXPIRY_RUNNING_JOB: dict[str, RunningJobEnd] = {
+    "fail": ((100.0, "failed", "session_expired"), 100.0),
+    "finish": ((150.0, "completed", None), 150.0),
+}
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "CLOSE-FAILS-INCOMPLETE")
+@pytest.mark.parametrize("option", options("INT-EXPIRY-RUNNING-JOB", EXPIRY_RUNNING_JOB))
+def test_expiry_running_job(option: str) -> None:
+    sc = Scenario(expiry_running_job=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s", max_time=100)
+    e.submit("s", job_id="j1", duration=150.0)
+    e.submit("s", job_id="j2")
+    sc.at(1).submit(backend=B0, job_id="f")
+    sc.settle()
+
+    (end, state, reason), f_start = EXPIRY_RUNNING_JOB[option]
+    last = sc.changes("j1")[-1]
+    assert (last.t, last.dst, last.reason) == (end, state, reason)
+    assert sc.when("s", "closed") == 100.0, "the session closes at max_time either way"
+    assert (sc.when("j2", "failed"), sc.change("j2", "failed").reason) == (100.0, "session_expired")
+    assert sc.when("f", "running") == f_start
+
+
+# ---------------------------------------------------------------- INT-EXPIRY-TIE
+
+
+EXPIRY_TIE: dict[str, tuple[str, str | None]] = {
+    "job_first": ("completed", None),
+    "expiry_first": ("failed", "session_expired"),
+}
+"""How the job that ends exactly at max_time ends."""
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "MAXTIME-PARAM")
+@pytest.mark.parametrize("option", options("INT-EXPIRY-TIE", EXPIRY_TIE))
+def test_expiry_tie(option: str) -> None:
+    """A job ending at the very instant of max_time; in both options the next queued job never starts."""
+    sc = Scenario(expiry_tie=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s", max_time=100)
+    e.submit("s", job_id="j1", duration=100.0)
+    e.submit("s", job_id="j2", duration=10.0)
+    sc.at(1).submit(backend=B0, job_id="f")
+    sc.settle()
+
+    last = sc.changes("j1")[-1]
+    assert (last.t, last.dst, last.reason) == (100.0, *EXPIRY_TIE[option])
+    assert not sc.entered("j2", "running"), "no session job starts at its session's deadline"
+    assert (sc.when("j2", "failed"), sc.change("j2", "failed").reason) == (100.0, "session_expired")
+    assert sc.when("s", "closed") == 100.0
+    assert sc.when("f", "running") == 100.0
+
+
+# ---------------------------------------------------------------- INT-CLOSE-RUNNING-JOB
+
+
+CLOSE_RUNNING_JOB: dict[str, RunningJobEnd] = {
+    "fail": ((5.0, "failed", "session_closed"), 5.0),
+    "finish": ((10.0, "completed", None), 10.0),
+}
+
+
+@pytest.mark.rule("CLOSE-FAILS-INCOMPLETE", "SESSION-CLOSE")
+@pytest.mark.parametrize("option", options("INT-CLOSE-RUNNING-JOB", CLOSE_RUNNING_JOB))
+def test_close_running_job(option: str) -> None:
+    sc = Scenario(close_running_job=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2")
+    sc.at(1).submit(backend=B0, job_id="f")
+    sc.at(5).close("s")
+    sc.settle()
+
+    (end, state, reason), f_start = CLOSE_RUNNING_JOB[option]
+    last = sc.changes("j1")[-1]
+    assert (last.t, last.dst, last.reason) == (end, state, reason)
+    assert (sc.when("j2", "failed"), sc.change("j2", "failed").reason) == (5.0, "session_closed")
+    assert sc.when("s", "closed") == 5.0
+    assert sc.when("f", "running") == f_start
+
+
+# ---------------------------------------------------------------- INT-FIRST-JOB-CANCEL
+
+
+FIRST_JOB_CANCEL: dict[str, tuple[str, str | None]] = {
+    "fail_subsequent": ("pending", None),
+    "close_session": ("closed", "SESSION-CLOSED"),
+}
+"""The session's state after the cancel, and the code a later submission is rejected with."""
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL", "SESSION-CLOSED-REJECTS")
+@pytest.mark.parametrize("option", options("INT-FIRST-JOB-CANCEL", FIRST_JOB_CANCEL))
+def test_first_job_cancel(option: str) -> None:
+    """fail_subsequent: the session stays open and later jobs are accepted then failed;
+    close_session: the session closes and later submissions are rejected."""
+    sc = Scenario(first_job_cancel=option)
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f0")
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2")
+    sc.at(3).cancel("j1")
+    assert (sc.when("j2", "failed"), sc.change("j2", "failed").reason) == (3.0, "first_job_cancelled")
+
+    state, error = FIRST_JOB_CANCEL[option]
+    assert sc.engine.sessions["s"].state == state
+    e = sc.at(4)
+    if error is None:
+        e.submit("s", job_id="j3")
+        assert sc.path("j3") == [(4.0, "queued"), (4.0, "failed")]
+        assert sc.change("j3", "failed").reason == "first_job_cancelled"
+    else:
+        with pytest.raises(RequestRejected) as raised:
+            e.submit("s", job_id="j3")
+        assert raised.value.code == error
+        closed = sc.change("s", "closed")
+        assert (closed.t, closed.trigger) == (3.0, "first_job_cancelled")
+        assert "FIRST-JOB-CANCEL" in closed.rules
+
+
+# ---------------------------------------------------------------- INT-INTERACTIVE-WINDOW
+
+
+INTERACTIVE_WINDOW: dict[str, tuple[float, list[str]]] = {
+    "session_idle": (710.0, ["j1", "j2", "f"]),
+    "queue_empty": (300.0, ["j1", "f", "j2"]),
+}
+"""When the session deactivates, and the start order."""
+
+
+@pytest.mark.rule("TTL-INTERACTIVE", "SESSION-REACTIVATE", "SCHED-PRIORITY")
+@pytest.mark.parametrize("option", options("INT-INTERACTIVE-WINDOW", INTERACTIVE_WINDOW))
+def test_interactive_window(option: str) -> None:
+    """A 400 s job: session_idle opens the window when it ends; queue_empty when it starts."""
+    sc = Scenario(interactive_window=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1", duration=400.0)
+    sc.at(1).submit(backend=B0, job_id="f")
+    sc.at(350).submit("s", job_id="j2")
+    sc.settle(until=5000)
+
+    deactivated, order = INTERACTIVE_WINDOW[option]
+    assert sc.when("s", "inactive") == deactivated
+    assert sc.start_order() == order
+    if option == "queue_empty":
+        assert sc.when("f", "running") == 400.0
+        assert sc.when("j2", "running") == 410.0
+        assert "SESSION-REACTIVATE" in sc.change("j2", "running").rules
+    else:
+        assert sc.when("j2", "running") == 400.0
+        assert sc.when("f", "running") == 710.0
+
+
+# ---------------------------------------------------------------- INT-MAXTIME-DEFAULT
+
+
+MAXTIME_DEFAULT: dict[str, tuple[float, float]] = {
+    "system_limit": (28800.0, 28800.0),
+    "first_job_limit": (600.0, 100.0),
+}
+"""max_time of a session whose first job takes the program's 600 s limit, and of one whose first job sets 100 s."""
+
+
+@pytest.mark.rule("MAXTIME-DEFAULT", "MAXTIME-ASSIGNED", "MAXTIME-SYSTEM-LIMIT")
+@pytest.mark.parametrize("option", options("INT-MAXTIME-DEFAULT", MAXTIME_DEFAULT))
+def test_maxtime_default(option: str) -> None:
+    """Without max_time: the system limit, or min(system limit, the first job's max_execution_time)."""
+    sc = Scenario(backend(B0, program_max_execution_time=600.0), maxtime_default=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="program")  # first job uses the program's 600 s
+    e.submit("program", job_id="p1")
+    e.open_session(B0, session_id="explicit")  # first job sets 100 s
+    e.submit("explicit", job_id="x1", max_execution_time=100.0)
+    e.open_session(B0, session_id="given", max_time=5000)
+    e.submit("given", job_id="g1")
+    sc.settle(until=100000)
+
+    program, explicit = MAXTIME_DEFAULT[option]
+    assert sc.change("program", "active").max_time == program
+    assert sc.when("program", "closed") == 0.0 + program
+    assert sc.change("explicit", "active").max_time == explicit
+    assert sc.when("explicit", "closed") == sc.when("explicit", "active") + explicit
+    assert sc.change("given", "active").max_time == 5000.0, "an explicit max_time wins under both"
+
+
+@pytest.mark.rule("MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT")
+@pytest.mark.parametrize("option", POINTS_BY_ID["INT-MAXTIME-DEFAULT"].option_names)
+def test_maxtime_default_never_exceeds_the_system_limit(option: str) -> None:
+    sc = Scenario(backend(B0, system_max_time=3600.0, program_max_execution_time=3600.0), maxtime_default=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1", max_execution_time=3599.0)
+    sc.settle()
+    expected = 3600.0 if option == "system_limit" else 3599.0
+    assert sc.change("s", "active").max_time == expected
+
+
+# ---------------------------------------------------------------- INT-MAXTIME-UPPER-BOUND
+
+
+MAXTIME_UPPER_BOUND: dict[str, str | None] = {"inclusive": None, "strict": "MAXTIME-ABOVE-SYSTEM"}
+"""The code opening a session with max_time equal to the system limit is rejected with."""
+
+
+@pytest.mark.rule("MAXTIME-BOUNDS", "MAXTIME-SYSTEM-LIMIT")
+@pytest.mark.parametrize("option", options("INT-MAXTIME-UPPER-BOUND", MAXTIME_UPPER_BOUND))
+def test_maxtime_upper_bound(option: str) -> None:
+    """max_time equal to the system limit (8 h): accepted when inclusive, rejected when strict."""
+    sc = Scenario(maxtime_upper_bound=option)
+    e = sc.at(0)
+    error = MAXTIME_UPPER_BOUND[option]
+    for value in (28800, "8h", "480m"):
+        if error is None:
+            assert e.open_session(B0, max_time=value).requested_max_time == 28800
+        else:
+            with pytest.raises(RequestRejected) as raised:
+                e.open_session(B0, max_time=value)
+            assert raised.value.code == error
+    assert e.open_session(B0, max_time=28799).requested_max_time == 28799
+    with pytest.raises(RequestRejected) as above:
+        e.open_session(B0, max_time="8h 1s")
+    assert above.value.code == "MAXTIME-ABOVE-SYSTEM"
+
+
+# ---------------------------------------------------------------- INT-MAXTIME-JOB-BOUND
+
+
+MAXTIME_JOB_BOUND: dict[str, str | tuple[float, str]] = {
+    "reject_explicit": "MAXTIME-BELOW-JOB",
+    "allow": (600.0, "session_expired"),
+}
+"""The rejection code, or when and why the accepted over-long job fails."""
+
+
+@pytest.mark.rule("MAXTIME-BOUNDS", "MAXTIME-EXPIRY")
+@pytest.mark.parametrize("option", options("INT-MAXTIME-JOB-BOUND", MAXTIME_JOB_BOUND))
+def test_maxtime_job_bound(option: str) -> None:
+    """A job whose max_execution_time is not below max_time: rejected, or accepted and cut off by expiry."""
+    sc = Scenario(maxtime_job_bound=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s", max_time=600)
+    e.submit("s", job_id="below", max_execution_time=599.0, duration=5.0)
+    e.submit("s", job_id="unset", duration=5.0)
+    expected = MAXTIME_JOB_BOUND[option]
+    if isinstance(expected, str):
+        for met in (600.0, 900.0):
+            with pytest.raises(RequestRejected) as raised:
+                e.submit("s", max_execution_time=met)
+            assert raised.value.code == expected
+        assert [r.error for r in sc.rejections()] == [expected, expected]
+    else:
+        e.submit("s", job_id="same", max_execution_time=600.0, duration=5.0)
+        e.submit("s", job_id="long", max_execution_time=900.0, duration=700.0)
+        sc.settle()
+        assert sc.entered("same", "completed")
+        failed = sc.change("long", "failed")
+        assert (failed.t, failed.reason) == expected
+    assert sc.entered("below", "queued") and sc.entered("unset", "queued")
+
+
+# ---------------------------------------------------------------- the configuration itself
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+def test_interpretation_fills_defaults() -> None:
+    assert dict(Interpretation()) == {p.id: p.default for p in INTERPRETATION_POINTS}
+    assert Interpretation() == DEFAULT
+    assert DEFAULT.name == "default"
+    chosen = Interpretation.of(idle_device="work_conserving")
+    assert chosen["INT-IDLE-DEVICE"] == "work_conserving"
+    assert chosen.differences() == {"INT-IDLE-DEVICE": "work_conserving"}
+    assert chosen.name == "INT-IDLE-DEVICE=work_conserving"
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+def test_an_unknown_interpretation_id_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(InterpretationError, match=r"unknown interpretation 'INT-NOPE'; known: INT-MAXTIME-DEFAULT"):
+        Interpretation({"INT-NOPE": "x"})
+    with pytest.raises(InterpretationError, match="unknown interpretation 'INT-IDLE'"):
+        Interpretation.of(idle="hold")
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+def test_an_unknown_option_is_refused_with_the_allowed_ones() -> None:
+    allowed = r"INT-IDLE-DEVICE: unknown option 'greedy'; allowed: hold, work_conserving"
+    with pytest.raises(InterpretationError, match=allowed):
+        Interpretation.of(idle_device="greedy")
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+def test_parse_choice() -> None:
+    assert parse_choice("idle-device=work_conserving") == ("INT-IDLE-DEVICE", "work_conserving")
+    assert parse_choice(" INT-FIRST-JOB-CANCEL = close_session ") == ("INT-FIRST-JOB-CANCEL", "close_session")
+    with pytest.raises(InterpretationError, match="expected ID=option"):
+        parse_choice("idle-device")
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+def test_profiles_cover_every_option_of_every_point() -> None:
+    found = profiles()
+    assert found["default"] == DEFAULT
+    covered = {(point, option) for profile in found.values() for point, option in profile.items()}
+    wanted = {(p.id, o) for p in INTERPRETATION_POINTS for o in p.option_names}
+    assert covered == wanted
+    assert len(found) == 1 + sum(len(p.options) - 1 for p in INTERPRETATION_POINTS)
+    for name, profile in found.items():
+        assert len(profile.differences()) <= 1, f"{name} changes more than one point"

@@ -1,0 +1,185 @@
+"""The trace format: every line the engine writes is valid against the published JSON Schema.
+
+A varied run (sessions that expire, close, deactivate and reactivate, cancels,
+device faults, max_execution_time failures, rejected requests, background load, two
+backends) is replayed under every interpretation profile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from model.devices import BackendConfig, BackgroundLoad, Duration
+from model.engine import Engine
+from model.interpretations import Interpretation, profiles
+from model.trace import FORMAT, VERSION, Change, Header, JsonlWriter, MemoryTrace, Request, loads_all, schema
+from model.validations import RequestRejected
+
+PROFILES = profiles()
+VALIDATOR = Draft202012Validator(schema())
+TRACED_RULES = ("JOB-TERMINAL", "SESSION-GROUPS-JOBS", "MAXTIME-EXPIRY", "CLOSE-FAILS-INCOMPLETE", "DEVICE-FAULT")
+
+
+def varied_run(interpretation: Interpretation, seed: int = 7) -> MemoryTrace:
+    """One run that reaches every kind of trace line the engine can write."""
+    trace = MemoryTrace()
+    e = Engine(
+        [
+            BackendConfig("b0", duration=Duration.exponential(20.0), fault_rate=0.2),
+            BackendConfig("b1", system_max_time=3600.0, duration=Duration.uniform(5.0, 15.0)),
+        ],
+        interpretation=interpretation, seed=seed, sink=trace,
+    )
+    e.add_background_load(BackgroundLoad("b0", jobs_per_hour=60.0), until=3000.0)
+    e.open_session("b0", session_id="s", max_time="20m")
+    e.open_session("b1", session_id="t")
+    e.open_session("b0", session_id="u", max_time=900)
+    for n in range(3):
+        e.submit("s", job_id=f"s{n}")
+    e.submit("t", job_id="t0", max_execution_time=5.0, duration=30.0)
+    e.submit("t", job_id="t1", fault=True)
+    e.submit("u", job_id="u0")
+    e.submit("u", job_id="u1")
+    e.run_until(50)
+    e.cancel("u0")
+    e.submit(backend="b1", job_id="p0", duration=8.0)
+    e.run_until(120)
+    _attempt(lambda: e.submit("t", job_id="t2", duration=400.0))  # t expires at once under first_job_limit
+    e.run_until(130)
+    e.close("t")
+    e.close("t")
+    _attempt(lambda: e.submit("u", job_id="u2"))  # u may be closed (first job cancelled, or expired)
+    e.run_until(800)
+    _attempt(lambda: e.submit("s", job_id="s3"))
+    e.inject_fault("b0")
+    for bad in (
+        lambda: e.open_session("b0", max_time="1h 1h"),
+        lambda: e.open_session(None),
+        lambda: e.submit("t"),
+        lambda: e.submit("s", max_execution_time=-3),
+        lambda: e.cancel("nope"),
+        lambda: e.submit(backend="b0", job_id="s0"),
+    ):
+        try:
+            bad()
+        except RequestRejected:
+            pass
+        else:  # pragma: no cover - a missing rejection is a failure of the run itself
+            raise AssertionError("expected a rejected request")
+    e.run(until=6000)
+    return trace
+
+
+def _attempt(request: Callable[[], object]) -> None:
+    """A request whose acceptance depends on the interpretation: either outcome is traced."""
+    with contextlib.suppress(RequestRejected):
+        request()
+
+
+def _errors(line: str) -> list[str]:
+    return [f"{list(err.path)}: {err.message}" for err in VALIDATOR.iter_errors(json.loads(line))]
+
+
+@pytest.mark.rule(*TRACED_RULES)
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_line_validates_against_the_schema(profile: str) -> None:
+    trace = varied_run(PROFILES[profile])
+    lines = trace.jsonl().splitlines()
+    assert len(lines) > 100
+    for number, line in enumerate(lines, start=1):
+        assert not _errors(line), f"line {number}: {line}\n{_errors(line)}"
+    kinds = {json.loads(line)["type"] for line in lines}
+    assert kinds == {"header", "request", "session", "job"}
+    outcomes = {(r.op, r.error is None) for r in trace if isinstance(r, Request)}
+    assert {("submit", False), ("open", False), ("cancel", False), ("close", True)} <= outcomes
+    reasons = {r.reason for r in trace if isinstance(r, Change) and r.dst == "failed"}
+    assert {"device_error", "max_execution_time_reached"} <= reasons
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_the_header_comes_first_and_only_once() -> None:
+    trace = varied_run(PROFILES["default"])
+    assert isinstance(trace[0], Header)
+    assert not any(isinstance(r, Header) for r in trace[1:])
+    first = json.loads(trace.jsonl().splitlines()[0])
+    assert (first["type"], first["format"], first["version"]) == ("header", FORMAT, VERSION)
+    assert first["interpretation"] == dict(PROFILES["default"])
+    assert first["backends"]["b1"] == {"system_max_time": 3600.0, "program_max_execution_time": 3600.0}
+
+
+@pytest.mark.rule("JOB-TERMINAL", "CLOSE-FAILS-INCOMPLETE", "MAXTIME-EXPIRY", "FIRST-JOB-CANCEL")
+def test_failed_job_lines_carry_a_reason_and_times_never_go_back() -> None:
+    trace = varied_run(PROFILES["default"])
+    failed = [json.loads(line) for line in trace.jsonl().splitlines() if '"to":"failed"' in line]
+    assert failed
+    assert all(line["type"] == "job" and line["reason"] for line in failed)
+    times = [r.t for r in trace[1:] if isinstance(r, Request | Change)]
+    assert times == sorted(times)
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_a_failed_line_without_a_reason_is_invalid() -> None:
+    line = {"type": "job", "t": 1.0, "id": "j", "backend": "b0", "from": "running", "to": "failed",
+            "trigger": "device_error", "rules": ["DEVICE-FAULT"]}
+    assert not VALIDATOR.is_valid(line)
+    assert VALIDATOR.is_valid({**line, "reason": "device_error"})
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_rejected_request_lines_need_their_error_rules_and_message() -> None:
+    line: dict[str, Any] = {"type": "request", "t": 0, "op": "cancel", "job": "x", "outcome": "rejected"}
+    assert not VALIDATOR.is_valid(line)
+    assert VALIDATOR.is_valid({**line, "error": "UNKNOWN-JOB", "rules": ["JOB-CANCEL"], "message": "unknown job"})
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_loads_all_round_trips_dumps() -> None:
+    trace = varied_run(PROFILES["INT-FIRST-JOB-CANCEL=close_session"])
+    text = trace.jsonl()
+    records = list(loads_all(text.splitlines()))
+    assert records == list(trace)
+    again = MemoryTrace(records)
+    assert again.jsonl() == text
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_the_streaming_writer_writes_what_the_memory_trace_holds() -> None:
+    memory = varied_run(PROFILES["default"])
+    stream = io.StringIO()
+    writer = JsonlWriter(stream)
+    for record in memory:
+        writer(record)
+    assert stream.getvalue() == memory.jsonl()
+
+
+def _strict_json(line: str) -> Any:
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"not JSON: {token} in {line}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+@pytest.mark.rule("MAXTIME-FORMAT", "JOB-MAX-EXECUTION")
+@pytest.mark.parametrize(
+    "bad", [1.5, True, [60], {"h": 1}, object(), float("nan"), float("inf")],
+    ids=["float", "bool", "list", "dict", "object", "nan", "inf"],
+)
+def test_rejected_malformed_arguments_still_give_valid_lines(bad: Any) -> None:
+    trace = MemoryTrace()
+    e = Engine([BackendConfig("b0")], sink=trace)
+    with pytest.raises(RequestRejected):
+        e.open_session("b0", max_time=bad)
+    if bad != 1.5:  # a fractional max_execution_time is fine
+        with pytest.raises(RequestRejected):
+            e.submit(backend="b0", max_execution_time=bad)
+    lines = trace.jsonl().splitlines()
+    assert len(lines) == (2 if bad == 1.5 else 3)
+    for line in lines:
+        assert VALIDATOR.is_valid(_strict_json(line)), line

@@ -1,0 +1,129 @@
+"""Every request validation, triggered through the engine and recorded on the trace.
+
+``TRIGGERS`` holds, per validation code, client requests that the engine must reject
+with that code; ``test_every_validation_has_a_trigger`` keeps it in step with
+``model.validations.VALIDATIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from model.engine import Engine
+from model.validations import VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
+from tests.scenario_helpers import B0, B1, Scenario, backend
+
+Trigger = Callable[[Engine], object]
+
+
+def _set_up(e: Engine) -> None:
+    """A session ``s`` (max_time 600) with a job ``done`` that has completed, and a closed session ``c``."""
+    e.open_session(B0, session_id="s", max_time=600)
+    e.submit("s", job_id="done")
+    e.run_until(20)
+    e.open_session(B0, session_id="c")
+    e.close("c")
+
+
+TRIGGERS: dict[str, list[tuple[str, Trigger]]] = {
+    "MAXTIME-FORMAT": [
+        ("zero", lambda e: e.open_session(B0, max_time=0)),
+        ("unordered string", lambda e: e.open_session(B0, max_time="30m 2h")),
+        ("float", lambda e: e.open_session(B0, max_time=90.5)),
+    ],
+    "MAXTIME-ABOVE-SYSTEM": [("9h", lambda e: e.open_session(B0, max_time="9h"))],
+    "MAXTIME-BELOW-JOB": [
+        ("equal", lambda e: e.submit("s", max_execution_time=600)),
+        ("above", lambda e: e.submit("s", max_execution_time=601.5)),
+    ],
+    "MAX-EXECUTION-TIME-FORMAT": [
+        ("zero", lambda e: e.submit(backend=B0, max_execution_time=0)),
+        ("negative", lambda e: e.submit("s", max_execution_time=-1)),
+        ("bool", lambda e: e.submit(backend=B0, max_execution_time=True)),
+        ("nan", lambda e: e.submit(backend=B0, max_execution_time=float("nan"))),
+        ("infinite", lambda e: e.submit(backend=B0, max_execution_time=float("inf"))),
+    ],
+    "SESSION-CLOSED": [("closed by client", lambda e: e.submit("c"))],
+    "BACKEND-REQUIRED": [
+        ("open without backend", lambda e: e.open_session(None)),
+        ("plain job without backend", lambda e: e.submit()),
+    ],
+    "BACKEND-FIXED": [("other backend", lambda e: e.submit("s", backend=B1))],
+    "BACKEND-UNKNOWN": [
+        ("open", lambda e: e.open_session("ibm_nowhere")),
+        ("submit", lambda e: e.submit(backend="ibm_nowhere")),
+    ],
+    "UNKNOWN-SESSION": [
+        ("submit", lambda e: e.submit("nope")),
+        ("close", lambda e: e.close("nope")),
+    ],
+    "UNKNOWN-JOB": [("cancel", lambda e: e.cancel("nope"))],
+    "DUPLICATE-ID": [
+        ("session", lambda e: e.open_session(B0, session_id="s")),
+        ("job", lambda e: e.submit(backend=B0, job_id="done")),
+    ],
+    "JOB-FINISHED": [("completed job", lambda e: e.cancel("done"))],
+}
+
+CASES = [
+    pytest.param(code, trigger, id=f"{code}:{name}", marks=pytest.mark.rule(*VALIDATIONS_BY_CODE[code].rules))
+    for code, items in TRIGGERS.items()
+    for name, trigger in items
+]
+
+
+@pytest.mark.rule(*dict.fromkeys(r for v in VALIDATIONS for r in v.rules))
+def test_every_validation_has_a_trigger() -> None:
+    assert set(TRIGGERS) == set(VALIDATIONS_BY_CODE)
+    assert len(VALIDATIONS) == len(VALIDATIONS_BY_CODE), "validation codes are unique"
+
+
+@pytest.mark.parametrize(("code", "trigger"), CASES)
+def test_the_request_is_rejected_with_its_code_and_rules_on_the_trace(code: str, trigger: Trigger) -> None:
+    sc = Scenario(backend(B0), backend(B1))
+    _set_up(sc.engine)
+    state = _snapshot(sc.engine)
+    changes = len(sc.changes())
+
+    with pytest.raises(RequestRejected) as raised:
+        trigger(sc.engine)
+
+    expected_rules = VALIDATIONS_BY_CODE[code].rules
+    assert raised.value.code == code
+    assert raised.value.rules == expected_rules
+    assert str(raised.value).endswith(f"[{', '.join(expected_rules)}]"), "the message names its rules"
+    assert "\n" not in str(raised.value)
+    [rejected] = sc.rejections()
+    assert rejected is sc.trace[-1]
+    assert (rejected.t, rejected.error, rejected.rules) == (20.0, code, expected_rules)
+    assert rejected.message == raised.value.detail
+    assert len(sc.changes()) == changes, "a rejected request changes no state"
+    assert _snapshot(sc.engine) == state
+
+
+def _snapshot(e: Engine) -> tuple[dict[str, str], dict[str, str]]:
+    return {k: s.state for k, s in e.sessions.items()}, {k: j.state for k, j in e.jobs.items()}
+
+
+@pytest.mark.rule("SESSION-CLOSED-REJECTS", "MAXTIME-EXPIRY")
+def test_an_expired_session_rejects_with_session_closed() -> None:
+    sc = Scenario()
+    e = sc.at(0)
+    e.open_session(B0, session_id="s", max_time=60)
+    e.submit("s", job_id="j1")
+    with pytest.raises(RequestRejected) as raised:
+        sc.at(61).submit("s")
+    assert raised.value.code == "SESSION-CLOSED"
+    assert [r.error for r in sc.rejections()] == ["SESSION-CLOSED"]
+
+
+@pytest.mark.rule("BACKEND-FIXED", "BACKEND-NAME-OR-OBJECT")
+def test_naming_the_sessions_own_backend_is_accepted() -> None:
+    sc = Scenario(backend(B0), backend(B1))
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    job = e.submit("s", backend=B0, job_id="j")
+    assert job.backend_name == B0
+    assert sc.rejections() == []
