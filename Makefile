@@ -18,11 +18,20 @@ demo: $(STAMP)
 	$(BIN)/sessionspec demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check model properties tests
+	$(BIN)/ruff check model properties tests benchmarks
 	$(BIN)/mypy
 
 test: lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/pytest -n 2 -q
+
+diagrams: $(STAMP)
+	$(BIN)/sessionspec diagrams --all-interpretations
+
+# Benchmarks (benchmarks/README.md): installs the bench extra (SimPy), prints a table and
+# writes benchmarks/results.json. BENCH_ARGS=--quick for a one-minute run.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 rules-doc: $(STAMP)
 	$(BIN)/sessionspec rules --format markdown --tests tests > docs/rules.md

@@ -1,0 +1,40 @@
+"""The README says what the code does: its example runs, its diagram and command list are current."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from properties.cli import cli
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_inline_mermaid_is_the_generated_session_diagram() -> None:
+    block = re.search(r"<!-- BEGIN session\.mmd.*?-->\n```mermaid\n(.*?)```\n<!-- END session\.mmd -->", README, re.S)
+    assert block is not None, "README lost its session diagram block"
+    assert block.group(1) == (ROOT / "diagrams" / "session.mmd").read_text(encoding="utf-8")
+
+
+@pytest.mark.rule("CONTEXT-CLOSE", "CONTEXT-PRIMITIVES", "SESSION-START-FIRST-JOB")
+def test_the_example_runs_and_prints_what_its_comments_say() -> None:
+    section = README.split("## An example", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), "README.md", "exec"), {})
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["Active", "Closed"]
+    assert '"op":"close"' in lines[2] and '"to":"closed"' in lines[3]
+
+
+def test_the_command_table_lists_every_command() -> None:
+    table = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `sessionspec (\w+)", table, re.M))
+    assert documented == set(cli.commands)
