@@ -18,12 +18,20 @@ cli.add_command(demo)
 from model.diagram_command import diagrams  # noqa: E402
 
 cli.add_command(diagrams)
+from properties.rules_command import rules  # noqa: E402
+
+cli.add_command(rules)
 from model.simulate_command import simulate  # noqa: E402
 
 cli.add_command(simulate)
 from model.timeline_command import timeline  # noqa: E402
 
 cli.add_command(timeline)
+from properties.conformance.commands import check, conform, mutants  # noqa: E402
+
+cli.add_command(check)
+cli.add_command(conform)
+cli.add_command(mutants)
 
 
 def main() -> None:

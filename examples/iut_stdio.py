@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""An example out-of-process implementation under test, speaking the conformance kit's
+JSON-lines protocol on stdin/stdout (see docs/conformance.md).
+
+It wraps the reference engine, so it conforms; ``--mutant NAME`` wraps one of the
+mutant engines of ``properties.conformance.mutants`` instead, which must be caught:
+
+    sessionspec conform --cmd "python examples/iut_stdio.py"
+    sessionspec conform --cmd "python examples/iut_stdio.py --mutant session-lifo"
+
+One request per input line, one answer per output line; flush after each answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from model.devices import BackendConfig
+from model.engine import Engine
+from model.interpretations import Interpretation
+from model.trace import to_json
+from properties.conformance.adapter import EngineIUT, IUTConfig
+
+
+def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
+    backends = tuple(
+        BackendConfig(
+            name, system_max_time=float(limits["system_max_time"]),
+            program_max_execution_time=float(limits["program_max_execution_time"]),
+        )
+        for name, limits in request["backends"].items()
+    )
+    return EngineIUT(IUTConfig(backends, Interpretation(request.get("interpretation", {}))), engine_class)
+
+
+def handle(iut: EngineIUT, request: dict[str, Any]) -> None:
+    op = request["op"]
+    if op == "open":
+        iut.open_session(request["backend"], request.get("max_time"), request["session"])
+    elif op == "submit":
+        iut.submit(
+            request.get("session"), request.get("backend"), request["job"],
+            request.get("max_execution_time"), float(request["duration"]), bool(request["fault"]),
+        )
+    elif op == "cancel":
+        iut.cancel(request["job"])
+    elif op == "close":
+        iut.close(request["session"])
+    elif op == "fault":
+        iut.fault(request["backend"])
+    elif op == "advance":
+        iut.advance(float(request["seconds"]))
+    else:
+        raise ValueError(f"unknown op {op!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutant", help="wrap this mutant engine instead of the reference")
+    args = parser.parse_args()
+    engine_class: type[Engine] = Engine
+    if args.mutant:
+        from properties.conformance.mutants import MUTANTS_BY_NAME
+
+        engine_class = MUTANTS_BY_NAME[args.mutant].engine
+    iut: EngineIUT | None = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request.get("op") == "quit":
+            break
+        try:
+            if request["op"] == "init":
+                iut = build(request, engine_class)
+            elif iut is None:
+                raise ValueError("the first request must be init")
+            else:
+                handle(iut, request)
+            assert iut is not None
+            answer: dict[str, Any] = {"ok": True, "events": [to_json(record) for record in iut.events()]}
+        except Exception as error:  # reported to the kit, which reports it as a finding
+            answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

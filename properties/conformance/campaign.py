@@ -1,0 +1,481 @@
+"""Live differential conformance: generated operation sequences, run on the IUT and the spec.
+
+Each example is a sequence of operations (:mod:`.ops`) applied, one by one, to a fresh
+reference engine and to a fresh IUT; after every operation the two new batches of
+trace records are compared record by record (per backend: backends are independent,
+so their lines may interleave differently), and at the end the property catalogue runs
+over the IUT's trace. Hypothesis generates the sequences and shrinks a failing one to
+a minimal scenario, which :class:`Finding` prints and writes in the scenario format
+with the expected (reference) and actual (IUT) traces.
+
+An IUT that raises, answers garbage, dies or hangs is a finding too. A hang costs a
+timeout per run, so it is reported as found, without shrinking.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import click
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import ExampleDatabase
+from hypothesis.errors import Flaky
+
+from model.devices import BackendConfig
+from model.engine import Engine
+from model.interpretations import DEFAULT, Interpretation
+from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, to_json
+from model.validations import RequestRejected
+from properties.base import check_records
+from properties.conformance.adapter import IUT, Factory, IUTConfig, IUTFailure
+from properties.conformance.checker import catalogue
+from properties.conformance.ops import Abstract, Op, apply_to_engine, operations, resolve
+from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.render import canonical, describe, same
+from properties.conformance.replay import rules_for
+
+DEFAULT_BACKENDS = (
+    BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),
+    BackendConfig("b1", system_max_time=3600.0, program_max_execution_time=900.0),
+)
+"""Small limits, so that generated sequences reach max_time and max_execution_time."""
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    backends: tuple[BackendConfig, ...] = DEFAULT_BACKENDS
+    interpretation: Interpretation = field(default_factory=lambda: DEFAULT)
+    max_ops: int = 25
+    flush: float = 2000.0
+    """Virtual seconds run after the last operation, so that pending timers fire."""
+
+    def iut_config(self) -> IUTConfig:
+        return IUTConfig(self.backends, self.interpretation)
+
+
+@dataclass
+class Finding:
+    """One way the IUT departs from the spec, with the scenario that shows it."""
+
+    kind: str
+    message: str
+    rules: tuple[str, ...]
+    ops: tuple[Op, ...]
+    until: float
+    where: str
+    actual: list[Record]
+    config: CampaignConfig
+    note: str = ""
+
+    def expected(self) -> list[Record]:
+        """The reference engine's trace of the whole scenario (what ``sessionspec simulate`` writes)."""
+        trace = MemoryTrace()
+        engine = Engine(list(self.config.backends), interpretation=self.config.interpretation, sink=trace)
+        for op in self.ops:
+            apply_to_engine(engine, op)
+        engine.run(until=self.until)
+        return list(trace)
+
+    def scenario(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "description": f"conformance counterexample ({self.kind}): {self.message}",
+            "seed": 0,
+            "interpretation": self.config.interpretation.differences(),
+            "backends": [
+                {"name": b.name, "system_max_time": b.system_max_time,
+                 "program_max_execution_time": b.program_max_execution_time}
+                for b in self.config.backends
+            ],
+            "operations": [op.to_json() for op in self.ops],
+            "until": self.until,
+        }
+
+    @property
+    def cited(self) -> str:
+        return f" [{', '.join(self.rules)}]" if self.rules else ""
+
+    def report(self) -> str:
+        interpretation = self.config.interpretation.name
+        backends = ", ".join(
+            f"{b.name} (system_max_time {b.system_max_time:g} s, program max_execution_time "
+            f"{b.default_max_execution_time:g} s)" for b in self.config.backends
+        )
+        lines = [
+            f"Minimal failing scenario ({len(self.ops)} operations; interpretation {interpretation}; {backends}):",
+            *(f"  t={op.at:<7g} {op.describe()}" for op in self.ops),
+            f"  then run to t={self.until:g}",
+            f"Finding ({self.kind}) {self.where}{self.cited}: {self.message}",
+        ]
+        if self.note:
+            lines.append(f"Note: {self.note}")
+        return "\n".join(lines)
+
+    def write(self, out: Path) -> list[Path]:
+        """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed)."""
+        out.mkdir(parents=True, exist_ok=True)
+        scenario = out / "scenario.json"
+        scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
+        expected = out / "expected.jsonl"
+        expected.write_text("".join(dumps(r) + "\n" for r in self.expected()), encoding="utf-8")
+        actual = out / "actual.jsonl"
+        actual.write_text("".join(dumps(r) + "\n" for r in self.actual), encoding="utf-8")
+        return [scenario, expected, actual]
+
+
+# ---------------------------------------------------------------------- one example
+
+
+class _Mismatch(Exception):
+    def __init__(self, message: str, rules: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.rules = rules
+
+
+def _call(method: Callable[..., object], *args: Any) -> None:
+    try:
+        method(*args)
+    except RequestRejected:
+        return
+    except IUTFailure:
+        raise
+    except Exception as error:  # whatever the IUT raises is a finding
+        raise IUTFailure("error", f"the IUT raised {type(error).__name__}: {error}") from None
+
+
+def _drive(iut: IUT, op: Op) -> None:
+    if op.op == "open":
+        _call(iut.open_session, op.backend, op.max_time, op.session)
+    elif op.op == "submit":
+        _call(iut.submit, op.session, op.backend, op.job, op.max_execution_time, op.duration, bool(op.fault))
+    elif op.op == "cancel":
+        _call(iut.cancel, op.job)
+    elif op.op == "close":
+        _call(iut.close, op.session)
+    else:
+        _call(iut.fault, op.backend)
+
+
+class _Run:
+    """The reference engine and the IUT side by side, compared after every step."""
+
+    def __init__(self, iut: IUT, config: CampaignConfig) -> None:
+        self.iut = iut
+        self.config = config
+        self.expected = MemoryTrace()
+        self.engine = Engine(list(config.backends), interpretation=config.interpretation, sink=self.expected)
+        self.compared = 0
+        self.actual: list[Record] = []
+        self.last_t = 0.0
+        self.iut_now = 0.0
+        self.applied = 0
+        self.validator = _shared_validator()
+
+    def _drain(self) -> list[Record]:
+        try:
+            events = list(self.iut.events())
+        except IUTFailure:
+            raise
+        except Exception as error:
+            raise IUTFailure("error", f"the IUT's events() raised {type(error).__name__}: {error}") from None
+        fresh: list[Record] = []
+        for index, event in enumerate(events):
+            try:
+                obj = to_json(event) if isinstance(event, Header | Request | Change) else event
+                fresh.append(from_json(self.validator.check(index + 1, obj)))
+            except Unusable as error:
+                raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
+            except (TypeError, KeyError, ValueError, AttributeError) as error:
+                raise IUTFailure("garbage", f"event {index} is not a trace record: {error!r}") from None
+        self.actual.extend(fresh)
+        return fresh
+
+    def start(self) -> None:
+        got = self._drain()
+        expected_header = self.expected[0]
+        self.compared = 1
+        if not got or not isinstance(got[0], Header):
+            raise _Mismatch("the IUT's trace does not start with a header", ())
+        header = got[0]
+        assert isinstance(expected_header, Header)
+        if dict(header.interpretation) != dict(expected_header.interpretation):
+            raise _Mismatch(f"header interpretation {dict(header.interpretation)}; the spec expected "
+                            f"{dict(expected_header.interpretation)}", ())
+        if {k: dict(v) for k, v in header.backends.items()} != {
+            k: dict(v) for k, v in expected_header.backends.items()
+        }:
+            raise _Mismatch(f"header backends {dict(header.backends)}; the spec expected "
+                            f"{dict(expected_header.backends)}", ())
+        if header.interactive_timeout != expected_header.interactive_timeout:
+            raise _Mismatch(f"header interactive_timeout {header.interactive_timeout:g}", ("TTL-INTERACTIVE-VALUE",))
+        self._compare(got[1:])
+
+    def step(self, op: Op) -> None:
+        if op.at > self.iut_now:
+            self.engine.run_until(op.at)
+            self._advance_iut(op.at)
+            self._compare(self._drain())
+        apply_to_engine(self.engine, op)
+        self.applied += 1
+        _drive(self.iut, op)
+        self._compare(self._drain())
+
+    def finish(self, until: float) -> None:
+        if until > self.iut_now:
+            self.engine.run_until(until)
+            self._advance_iut(until)
+            self._compare(self._drain())
+
+    def _advance_iut(self, to: float) -> None:
+        seconds, self.iut_now = to - self.iut_now, to
+        _call(self.iut.advance, seconds)
+
+    def complete(self, ops: Sequence[Op], until: float) -> None:
+        """Drive the IUT through the rest of the scenario unchecked, so that actual.jsonl is whole."""
+        try:
+            for op in ops[self.applied :]:
+                if op.at > self.iut_now:
+                    self._advance_iut(op.at)
+                _drive(self.iut, op)
+            if until > self.iut_now:
+                self._advance_iut(until)
+            self._drain()
+        except IUTFailure:
+            pass
+
+    def _compare(self, got: list[Record]) -> None:
+        expected = [r for r in self.expected[self.compared :] if isinstance(r, Request | Change)]
+        self.compared = len(self.expected)
+        for record in got:
+            if isinstance(record, Header):
+                raise _Mismatch("a second header in the IUT's trace", ())
+            if record.t < self.last_t:
+                raise _Mismatch(f"time goes back from t={self.last_t:g} to t={record.t:g} at {describe(record)}", ())
+            self.last_t = record.t
+        lanes_expected = {k: canonical(v) for k, v in _lanes(expected).items()}
+        lanes_got = {k: canonical(v) for k, v in _lanes([r for r in got if not isinstance(r, Header)]).items()}
+        for lane in dict.fromkeys([*lanes_expected, *lanes_got]):
+            want = lanes_expected.get(lane, [])
+            have = lanes_got.get(lane, [])
+            for index in range(max(len(want), len(have))):
+                e = want[index] if index < len(want) else None
+                a = have[index] if index < len(have) else None
+                if e is not None and a is not None and same(e, a):
+                    continue
+                if a is None:
+                    assert e is not None
+                    raise _Mismatch(f"got nothing; the spec expected {describe(e)}", rules_for(e, e, self.engine))
+                if e is None:
+                    raise _Mismatch(f"got {describe(a)}; the spec expected nothing more on {lane}",
+                                    rules_for(None, a, self.engine))
+                raise _Mismatch(f"got {describe(a)}; the spec expected {describe(e)}", rules_for(e, a, self.engine))
+
+
+_VALIDATORS: list[LineValidator] = []
+
+
+def _shared_validator() -> LineValidator:
+    """One validator for the whole process, so its cache of valid line shapes stays warm."""
+    if not _VALIDATORS:
+        _VALIDATORS.append(LineValidator())
+    return _VALIDATORS[0]
+
+
+def _lanes(records: Sequence[Request | Change]) -> dict[str, list[Request | Change]]:
+    lanes: dict[str, list[Request | Change]] = {}
+    for record in records:
+        lanes.setdefault(record.backend or "(no backend)", []).append(record)
+    return lanes
+
+
+def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignConfig) -> Finding | None:
+    """Run one example; the finding, or None if the IUT matched the spec throughout."""
+    run: _Run | None = None
+    where = "when creating the IUT"
+    try:
+        try:
+            iut = factory(config.iut_config())
+        except IUTFailure:
+            raise
+        except Exception as error:  # the factory is the IUT's code too
+            raise IUTFailure("error", f"the IUT factory raised {type(error).__name__}: {error}") from None
+        run = _Run(iut, config)
+        where = "at the header"
+        run.start()
+        for index, op in enumerate(ops):
+            where = f"at operation {index + 1} (t={op.at:g} {op.describe()})"
+            run.step(op)
+        where = f"running on to t={until:g}"
+        run.finish(until)
+    except _Mismatch as mismatch:
+        assert run is not None
+        run.complete(ops, until)
+        return Finding("divergence", mismatch.message, mismatch.rules, tuple(ops), until, where, run.actual, config)
+    except IUTFailure as failure:
+        actual = run.actual if run is not None else []
+        return Finding(failure.kind, failure.message, (), tuple(ops), until, where, actual, config)
+    violations = _violations(run.actual)
+    if violations:
+        first = violations[0]
+        return Finding(
+            "property", f"{first.property}: {first.message}", first.rules, tuple(ops), until,
+            f"in the IUT's trace at record {first.index} (t={first.t:g})", run.actual, config,
+        )
+    return None
+
+
+def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget: int = 400) -> Finding:
+    """Finish Hypothesis' shrinking on the concrete scenario: drop every operation the finding
+    does not need (greedy, one at a time), then renumber IDs in order of first use."""
+    if finding.kind == "timeout":
+        return finding
+    ops = list(finding.ops)
+    changed = True
+    while changed and budget > 0:
+        changed = False
+        for index in range(len(ops)):
+            budget -= 1
+            candidate = ops[:index] + ops[index + 1 :]
+            found = execute(candidate, finding.until, factory, config)
+            if found is not None and found.kind == finding.kind:
+                ops, finding, changed = candidate, found, True
+                break
+    renamed = _renumber(ops)
+    if renamed != ops:
+        found = execute(renamed, finding.until, factory, config)
+        if found is not None and found.kind == finding.kind:
+            finding = found
+    return finding
+
+
+def _renumber(ops: Sequence[Op]) -> list[Op]:
+    names: dict[str, str] = {}
+
+    def rename(value: str | None, prefix: str) -> str | None:
+        if value is None or not value[1:].isdigit() or value == f"{prefix}0":
+            return value  # "s0"/"j0" stand for IDs that do not exist
+        if value not in names:
+            names[value] = f"{prefix}{sum(1 for v in names.values() if v[0] == prefix) + 1}"
+        return names[value]
+
+    return [replace(op, session=rename(op.session, "s"), job=rename(op.job, "j")) for op in ops]
+
+
+def _violations(actual: list[Record]) -> list[Any]:
+    try:
+        return check_records(actual, catalogue())
+    except Exception:  # a property that cannot read an odd trace is no finding
+        return []
+
+
+# ---------------------------------------------------------------------- the campaign
+
+
+@dataclass
+class CampaignResult:
+    examples: int
+    first_failure: int | None
+    seconds: float
+    seconds_to_failure: float | None
+    finding: Finding | None
+
+    def summary(self) -> str:
+        if self.finding is None:
+            return f"conforms: {self.examples} examples, no finding ({self.seconds:.1f} s)"
+        return (
+            f"FINDING after {self.first_failure} examples ({self.seconds_to_failure or 0:.2f} s); "
+            f"shrunk in {self.seconds:.1f} s total"
+        )
+
+
+class _Found(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def run_campaign(
+    factory: Factory,
+    config: CampaignConfig | None = None,
+    *,
+    examples: int = 100,
+    seed: int | None = 0,
+    database: ExampleDatabase | None = None,
+    key: str = "",
+    progress: bool = False,
+    shrink: bool = True,
+) -> CampaignResult:
+    """Generate up to ``examples`` operation sequences; stop at the first finding and shrink it
+    (unless ``shrink`` is false: a mutation campaign only needs to know that it kills)."""
+    config = config or CampaignConfig()
+    started = time.perf_counter()
+    calls = 0
+    first: tuple[int, float] | None = None
+    last: Finding | None = None
+    abandoned: Finding | None = None
+    bar = click.progressbar(length=examples, label="conformance", file=sys.stderr) if progress else None
+
+    @settings(
+        max_examples=examples, deadline=None, database=database, verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, *((Phase.shrink,) if shrink else ())),
+    )
+    @given(operations(len(config.backends), config.max_ops))
+    def conforms(abstract: list[Abstract]) -> None:
+        nonlocal calls, first, last, abandoned
+        calls += 1
+        if bar is not None and calls <= examples:
+            bar.update(1)
+        if abandoned is not None:
+            return
+        ops, end = resolve(abstract, config.backends)
+        finding = execute(ops, end + config.flush, factory, config)
+        if finding is None:
+            return
+        if first is None:
+            first = (calls, time.perf_counter() - started)
+        last = finding
+        if finding.kind == "timeout":
+            abandoned = finding
+            return
+        raise _Found(finding)
+
+    inner: Any = conforms.hypothesis.inner_test  # type: ignore[attr-defined]
+    inner._hypothesis_internal_add_digest = f"sessionspec:{key}:{config.interpretation.name}".encode()
+    test = hypothesis_seed(seed)(conforms) if seed is not None else conforms
+    finding: Finding | None = None
+    try:
+        try:
+            if bar is not None:
+                with bar:
+                    test()
+            else:
+                test()
+        except _Found as found:
+            finding = found.finding
+        except Flaky:
+            finding = last
+            if finding is not None:
+                finding.note = "the failure did not reproduce when replayed: the IUT is not deterministic"
+        if finding is not None and shrink:
+            finding = minimize(finding, factory, config)
+    finally:
+        close = getattr(factory, "close", None)
+        if callable(close):
+            close()  # an out-of-process IUT's child is stopped, whatever happened
+    if finding is None and abandoned is not None:
+        finding = abandoned
+        finding.note = "not shrunk: every replay of a hang costs the full timeout"
+    elapsed = time.perf_counter() - started
+    return CampaignResult(
+        calls if first is None else first[0], first[0] if first else None, elapsed,
+        first[1] if first else None, finding,
+    )

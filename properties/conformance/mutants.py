@@ -1,0 +1,400 @@
+"""Mutants: the reference engine with exactly one rule broken, to measure the kit's power.
+
+Each mutant subclasses :class:`~model.engine.Engine` and overrides what it takes to break
+one rule (usually one method), and carries a fixed scenario that exposes it, so that the
+offline checker can be shown a recorded trace of it too. ``sessionspec mutants`` runs
+the live campaign against every mutant, in process and, for a few, through the
+subprocess protocol (``examples/iut_stdio.py --mutant NAME``); every one must be killed.
+
+Each mutant is also an adapter factory: ``--adapter properties.conformance.mutants:session_lifo``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from model.engine import Engine
+from model.entities import BackendRecord, JobRecord, SessionRecord
+from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
+from properties.conformance.campaign import CampaignConfig, run_campaign
+from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.subprocess_iut import StdioFactory
+
+# ---------------------------------------------------------------------- the broken engines
+
+
+class NoSessionPriority(Engine):
+    """The active session's jobs get no priority: the fair-share queue's head starts instead."""
+
+    def action_start_session_job(self, backend: BackendRecord) -> None:
+        backend.candidate = backend.queue.first()
+        self.action_start_fair_share_job(backend)
+
+
+class TwoAtOnce(Engine):
+    """A fair-share job submitted while the device is busy starts at once, on a phantom second device."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parallel: set[str] = set()
+
+    def submit(self, *args: Any, **kwargs: Any) -> JobRecord:
+        job = super().submit(*args, **kwargs)
+        running = job.backend.running
+        if job.state == "queued" and job.session is None and running is not None and running is not job:
+            self._parallel.add(job.id)
+            self._fire(self.job_fsm, job, "start", ("SCHED-FAIRSHARE",))
+        return job
+
+    def _left_device(self, job: JobRecord, dispatch: bool = True) -> None:
+        if job.id in self._parallel:
+            self._parallel.discard(job.id)
+            job.ended_at = self.now
+            job.token += 1
+            return
+        super()._left_device(job, dispatch)
+
+
+class Interactive301(Engine):
+    """The interactive window runs out one second late (301 s)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._late: set[tuple[str, int]] = set()
+
+    def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
+        key = (session.id, token)
+        if token == session.window_token and session.state == "active" and key not in self._late:
+            self._late.add(key)
+            self._at(self.now + 1.0, self._on_interactive_timeout, session, token)
+            return
+        super()._on_interactive_timeout(session, token)
+
+
+class NoInteractiveTimeout(Engine):
+    """Sessions are never deactivated by the interactive timeout."""
+
+    def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
+        return
+
+
+class MaxTimeFromQueueing(Engine):
+    """The max_time clock starts when the first job is queued, not when it starts."""
+
+    def action_arm_max_time(self, session: SessionRecord) -> None:
+        assert session.max_time is not None and session.started_at is not None
+        first = session.first_job
+        origin = first.submitted_at if first is not None else session.started_at
+        self._at(origin + session.max_time, self._on_max_time, session)
+
+
+class MaxTimePausedWhileInactive(Engine):
+    """The max_time clock does not run out while the session is inactive."""
+
+    def _on_max_time(self, session: SessionRecord, token: int) -> None:
+        if session.state == "inactive":
+            self._at(self.now + 300.0, self._on_max_time, session, token)
+            return
+        super()._on_max_time(session, token)
+
+
+class ExpiryDeactivates(Engine):
+    """max_time only deactivates the session, which later jobs can reactivate."""
+
+    def _on_max_time(self, session: SessionRecord, token: int) -> None:
+        if session.state == "active":
+            self._fire(self.session_fsm, session, "interactive_timeout")
+            self._dispatch(session.backend)
+
+
+class DefaultFirstJobLimit(Engine):
+    """Without max_time, the default is the first job's max_execution_time (seed 000), not the system's."""
+
+    def _effective_max_time(self, session: SessionRecord, first: JobRecord) -> float:
+        if session.requested_max_time is not None:
+            return float(session.requested_max_time)
+        return min(session.backend.config.system_max_time, first.max_execution_time)
+
+
+class _JobsOfClosedSessionsRun(Engine):
+    """Support for mutants that keep jobs of a closed session: such a job runs as a plain one."""
+
+    def _start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        session = job.session
+        if session is None or session.state != "closed":
+            super()._start(job, why)
+            return
+        job.started_at = self.now
+        job.backend.running = job
+        session.n_queued -= 1
+        session.running = job
+        self._fire(self.job_fsm, job, "start", why)
+
+    def _fail_running_only(self, session: SessionRecord, trigger: str) -> None:
+        running = session.running
+        if running is not None and running.state == "running" and self.job_fsm.allows("running", trigger):
+            self._fire(self.job_fsm, running, trigger)
+            self._left_device(running)
+
+
+class ClosedAccepts(_JobsOfClosedSessionsRun):
+    """A job submitted to a closed session is accepted into it (and runs as a plain job)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holding = False
+
+    def submit(self, session_id: str | None = None, backend: str | None = None, **kwargs: Any) -> JobRecord:
+        session = self.sessions.get(session_id) if session_id is not None else None
+        if session is None or session.state != "closed":
+            return super().submit(session_id, backend, **kwargs)
+        session.state = "inactive"  # slips past the closed-session check
+        self._holding = True
+        try:
+            job = super().submit(session_id, backend, **kwargs)
+        finally:
+            session.state = "closed"
+            self._holding = False
+        self._dispatch(session.backend)
+        return job
+
+    def _dispatch(self, backend: BackendRecord) -> None:
+        if not self._holding:
+            super()._dispatch(backend)
+
+
+class CloseKeepsQueued(_JobsOfClosedSessionsRun):
+    """Closing a session fails its running job but leaves its queued jobs queued."""
+
+    def _cascade(self, session: SessionRecord, trigger: str) -> None:
+        if trigger == "session_closed":
+            self._fail_running_only(session, trigger)
+        else:
+            super()._cascade(session, trigger)
+
+
+class ExpirySparesQueued(_JobsOfClosedSessionsRun):
+    """max_time expiry leaves the session's queued jobs queued."""
+
+    def _cascade(self, session: SessionRecord, trigger: str) -> None:
+        if trigger == "session_expired":
+            self._fail_running_only(session, trigger)
+        else:
+            super()._cascade(session, trigger)
+
+
+class FirstCancelIgnored(Engine):
+    """Cancelling a session's first job has no consequence for its other jobs."""
+
+    def _first_job_cancelled(self, session: SessionRecord) -> None:
+        self._dispatch(session.backend)
+
+
+class SecondActive(Engine):
+    """Another session's job at the head of the queue starts while a session is active, and activates it."""
+
+    def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
+        active = backend.active_session
+        if active is None:
+            return False
+        head = backend.queue.first()
+        return not (head is not None and head.session is not None and head.session is not active)
+
+    def _start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        backend = job.backend
+        other = backend.active_session
+        if job.session is not None and other is not None and other is not job.session:
+            backend.active_session = None
+        super()._start(job, why)
+        if backend.active_session is None:
+            backend.active_session = other
+
+
+class SessionLifo(Engine):
+    """The active session's newest queued job starts first."""
+
+    def action_start_session_job(self, backend: BackendRecord) -> None:
+        session = backend.active_session
+        assert session is not None
+        newest = next(job for job in reversed(session.queue) if job.state == "queued")
+        self._start(newest, ("SCHED-PRIORITY", "SCHED-SESSION-FIFO"))
+
+
+class LostOnFault(Engine):
+    """A job the device fails is lost: it never leaves running, and the device stays busy."""
+
+    def _on_job_end(self, job: JobRecord, token: int) -> None:
+        if job.fault and job.duration <= job.max_execution_time:
+            return
+        super()._on_job_end(job, token)
+
+
+# ---------------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    rules: tuple[str, ...]
+    engine: type[Engine]
+    scenario: tuple[Op, ...]
+    """A fixed scenario on the campaign's backends that exposes the mutant."""
+    until: float = 2000.0
+
+    @property
+    def breaks(self) -> str:
+        return (self.engine.__doc__ or "").strip()
+
+    def factory(self) -> Factory:
+        engine = self.engine
+
+        def build(config: IUTConfig) -> EngineIUT:
+            return EngineIUT(config, engine)
+
+        return build
+
+
+def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:
+    return tuple(ops_from_json(ops))
+
+
+def _open(at: float, session: str, max_time: int | None = None, backend: str = "b0") -> dict[str, Any]:
+    op: dict[str, Any] = {"at": at, "op": "open", "backend": backend, "session": session}
+    if max_time is not None:
+        op["max_time"] = max_time
+    return op
+
+
+def _job(at: float, job: str, session: str | None = None, duration: float = 10, **extra: Any) -> dict[str, Any]:
+    target = {"session": session} if session is not None else {"backend": "b0"}
+    return {"at": at, "op": "submit", "job": job, **target, "duration": duration, "fault": False, **extra}
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("no-session-priority", ("SCHED-PRIORITY",), NoSessionPriority,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"), _job(0, "j3", "s1"))),
+    Mutant("two-at-once", ("SCHED-ONE-AT-A-TIME",), TwoAtOnce, _ops(_job(0, "j1"), _job(0, "j2"))),
+    Mutant("interactive-301", ("TTL-INTERACTIVE-VALUE",), Interactive301,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"))),
+    Mutant("no-interactive-timeout", ("TTL-INTERACTIVE",), NoInteractiveTimeout,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"))),
+    Mutant("maxtime-from-queueing", ("MAXTIME-ASSIGNED",), MaxTimeFromQueueing,
+           _ops(_open(0, "s1", 200), _job(0, "j0", duration=100), _job(0, "j1", "s1"))),
+    Mutant("maxtime-paused-inactive", ("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"), MaxTimePausedWhileInactive,
+           _ops(_open(0, "s1", 400), _job(0, "j1", "s1"))),
+    Mutant("reactivation-after-expiry", ("MAXTIME-EXPIRY", "SESSION-REACTIVATE"), ExpiryDeactivates,
+           _ops(_open(0, "s1", 200), _job(0, "j1", "s1"), _job(100, "j2", "s1"), _job(250, "j3", "s1"))),
+    Mutant("default-first-job-limit", ("MAXTIME-DEFAULT",), DefaultFirstJobLimit,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", max_execution_time=30))),
+    Mutant("closed-accepts", ("SESSION-CLOSED-REJECTS",), ClosedAccepts,
+           _ops(_open(0, "s1"), {"at": 0, "op": "close", "session": "s1"}, _job(0, "j1", "s1"))),
+    Mutant("close-keeps-queued", ("CLOSE-FAILS-INCOMPLETE",), CloseKeepsQueued,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(0, "j2", "s1"),
+                {"at": 10, "op": "close", "session": "s1"})),
+    Mutant("expiry-spares-queued", ("MAXTIME-EXPIRY",), ExpirySparesQueued,
+           _ops(_open(0, "s1", 100), _job(0, "j1", "s1"), _job(50, "j2", "s1", duration=100),
+                _job(50, "j3", "s1"))),
+    Mutant("first-cancel-ignored", ("FIRST-JOB-CANCEL",), FirstCancelIgnored,
+           _ops(_open(0, "s1"), _job(0, "j0", duration=100), _job(0, "j1", "s1"), _job(0, "j2", "s1"),
+                {"at": 5, "op": "cancel", "job": "j1"})),
+    Mutant("second-session-active", ("SESSION-SINGLE-ACTIVE",), SecondActive,
+           _ops(_open(0, "s1"), _open(0, "s2"), _job(0, "j1", "s1"), _job(0, "j2", "s2"))),
+    Mutant("session-lifo", ("SCHED-SESSION-FIFO",), SessionLifo,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
+    Mutant("lost-on-fault", ("DEVICE-FAULT", "JOB-TERMINAL"), LostOnFault,
+           _ops(_job(0, "j1", fault=True), _job(0, "j2"))),
+)
+
+MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
+
+STDIO_MUTANTS = ("session-lifo", "interactive-301", "closed-accepts", "lost-on-fault")
+"""Also run through the subprocess protocol."""
+
+STDIO_IUT = Path(__file__).resolve().parents[2] / "examples" / "iut_stdio.py"
+
+
+def __getattr__(name: str) -> Factory:
+    """``mutants:session_lifo`` and the like: each mutant as an adapter factory."""
+    mutant = MUTANTS_BY_NAME.get(name.replace("_", "-"))
+    if mutant is None:
+        raise AttributeError(name)
+    return mutant.factory()
+
+
+# ---------------------------------------------------------------------- the campaign against them
+
+
+@dataclass(frozen=True)
+class Row:
+    mutant: str
+    rules: tuple[str, ...]
+    mode: str
+    killed: bool
+    examples: int
+    seconds: float
+    finding: str = ""
+
+
+def stdio_command(name: str) -> list[str]:
+    return [sys.executable, str(STDIO_IUT), "--mutant", name]
+
+
+def run_mutants(
+    *,
+    examples: int = 500,
+    seed: int = 0,
+    only: Sequence[str] = (),
+    stdio: bool = True,
+    progress: bool = False,
+    timeout: float = 10.0,
+) -> list[Row]:
+    """The campaign against each mutant (in process; through stdio for :data:`STDIO_MUTANTS`)."""
+    rows: list[Row] = []
+    config = CampaignConfig()
+    for mutant in MUTANTS:
+        if only and mutant.name not in only:
+            continue
+        modes: list[tuple[str, Callable[[], Factory]]] = [("in-process", mutant.factory)]
+        if stdio and mutant.name in STDIO_MUTANTS and STDIO_IUT.exists():
+            command = stdio_command(mutant.name)
+            modes.append(("stdio", functools.partial(StdioFactory, command, timeout=timeout)))
+        for mode, make in modes:
+            if progress:
+                click.echo(f"mutant {mutant.name} ({mode})", err=True)
+            started = time.perf_counter()
+            result = run_campaign(
+                make(), config, examples=examples, seed=seed, key=f"mutant:{mutant.name}", shrink=False
+            )
+            killed = result.finding is not None
+            seconds = result.seconds_to_failure
+            if seconds is None:
+                seconds = time.perf_counter() - started
+            rows.append(Row(
+                mutant.name, mutant.rules, mode, killed, result.examples, seconds,
+                result.finding.message if result.finding is not None else "",
+            ))
+    return rows
+
+
+def mutation_table(rows: Sequence[Row]) -> str:
+    """The kill table as aligned text, with the mutation score."""
+    header = ("mutant", "rule broken", "mode", "result", "examples", "time to kill")
+    body = [
+        (r.mutant, ", ".join(r.rules), r.mode, "killed" if r.killed else "SURVIVED", str(r.examples),
+         f"{r.seconds:.2f} s" if r.killed else "-")
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in (header, *body)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    killed = sum(r.killed for r in rows)
+    lines.append(f"mutation score: {killed}/{len(rows)} killed")
+    return "\n".join(lines)

@@ -1,0 +1,127 @@
+"""pytest plugin (entry point ``pytest11``: ``sessionspec``): a conformance campaign as a test.
+
+Name the implementation under test with a marker (or on the command line) and ask for
+the ``sessionspec_conformance`` fixture::
+
+    import pytest
+
+    @pytest.mark.sessionspec_adapter("mypkg.iut:make_iut")      # in process
+    def test_conforms(sessionspec_conformance):
+        sessionspec_conformance.check()
+
+    @pytest.mark.sessionspec_adapter(cmd="./my-scheduler --stdio")   # out of process
+    def test_binary_conforms(sessionspec_conformance):
+        sessionspec_conformance.check(examples=50)
+
+A finding fails the test like any assertion, with the shrunk scenario as the message.
+Hypothesis' example database (the active settings profile's) remembers failing
+sequences and replays them first next time, as for any Hypothesis test.
+
+Options: ``--sessionspec-adapter MODULE:FACTORY`` / ``--sessionspec-cmd COMMAND`` (for
+tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S``,
+``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-timeout SECONDS``,
+``--sessionspec-out DIR`` (write each counterexample's scenario and traces there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from properties.conformance.adapter import Factory
+    from properties.conformance.campaign import CampaignResult
+
+MARKER = "sessionspec_adapter"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sessionspec", "sessionspec conformance campaigns")
+    group.addoption("--sessionspec-adapter", metavar="MODULE:FACTORY", help="IUT factory for unmarked tests")
+    group.addoption("--sessionspec-cmd", metavar="COMMAND", help="out-of-process IUT for unmarked tests")
+    group.addoption("--sessionspec-examples", type=int, default=100, metavar="N",
+                    help="operation sequences per campaign (default 100)")
+    group.addoption("--sessionspec-seed", type=int, default=None, metavar="S",
+                    help="Hypothesis seed (default: random, as for other Hypothesis tests)")
+    group.addoption("--sessionspec-interpretation", action="append", default=[], metavar="ID=OPTION",
+                    help="interpretation choice (repeatable)")
+    group.addoption("--sessionspec-timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="wall-clock seconds per operation for an out-of-process IUT")
+    group.addoption("--sessionspec-out", metavar="DIR", help="write counterexamples (scenario, traces) here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(spec=None, *, cmd=None): the implementation the sessionspec_conformance fixture checks "
+        "(an in-process factory MODULE:FACTORY, or a command speaking the JSON-lines protocol)",
+    )
+
+
+class Conformance:
+    """What the fixture gives a test: :meth:`check` runs one campaign and fails the test on a finding."""
+
+    def __init__(self, factory: Factory, key: str, options: pytest.Config, out: Path | None) -> None:
+        self.factory = factory
+        self.key = key
+        self._options = options
+        self._out = out
+
+    def check(
+        self, *, examples: int | None = None, seed: int | None = None, interpretation: Mapping[str, str] | None = None
+    ) -> CampaignResult:
+        from hypothesis import settings
+
+        from model.interpretations import Interpretation, InterpretationError, parse_choice
+        from properties.conformance.campaign import CampaignConfig, run_campaign
+
+        choices = dict(parse_choice(text) for text in self._options.getoption("--sessionspec-interpretation"))
+        choices.update(interpretation or {})
+        try:
+            config = CampaignConfig(interpretation=Interpretation(choices))
+        except InterpretationError as error:
+            pytest.fail(f"sessionspec: {error}", pytrace=False)
+        result = run_campaign(
+            self.factory, config,
+            examples=examples or self._options.getoption("--sessionspec-examples"),
+            seed=seed if seed is not None else self._options.getoption("--sessionspec-seed"),
+            database=settings().database, key=self.key,
+        )
+        finding = result.finding
+        if finding is not None:
+            message = f"{self.key} does not conform to the session spec ({result.summary()})\n{finding.report()}"
+            if self._out is not None:
+                written = finding.write(self._out)
+                message += "\nwrote " + ", ".join(str(p) for p in written)
+            pytest.fail(message, pytrace=False)
+        return result
+
+
+@pytest.fixture
+def sessionspec_conformance(request: pytest.FixtureRequest) -> Conformance:
+    """A conformance campaign against the IUT named by the ``sessionspec_adapter`` marker or options."""
+    from properties.conformance.adapter import AdapterError, factory_for
+
+    options = request.config
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is not None:
+        adapter = marker.args[0] if marker.args else marker.kwargs.get("spec")
+        cmd = marker.kwargs.get("cmd")
+    else:
+        adapter = options.getoption("--sessionspec-adapter")
+        cmd = options.getoption("--sessionspec-cmd")
+    if (adapter is None) == (cmd is None):
+        pytest.fail(
+            f"sessionspec: name the IUT with @pytest.mark.{MARKER}('module:factory') or (cmd='...'), "
+            "or with --sessionspec-adapter / --sessionspec-cmd",
+            pytrace=False,
+        )
+    try:
+        factory = factory_for(adapter=adapter, cmd=cmd, timeout=options.getoption("--sessionspec-timeout"))
+    except AdapterError as error:
+        pytest.fail(f"sessionspec: {error}", pytrace=False)
+    out = options.getoption("--sessionspec-out")
+    return Conformance(factory, str(adapter or cmd), options, Path(out) if out else None)

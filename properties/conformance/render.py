@@ -1,0 +1,80 @@
+"""What two traces are compared on, and how one record reads in a report.
+
+Two records mean the same if they agree on everything but the cited ``rules``, the
+free-text ``message`` and the request ``args`` (inputs, copied from the request): an
+implementation must make the spec's decisions, not quote its rule IDs. Times are
+compared separately, within a tolerance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.trace import Change, Record, Request
+
+TIME_EPSILON = 1e-9
+"""Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
+
+CASCADE_TRIGGERS = frozenset(("session_closed", "session_expired", "first_job_cancelled"))
+"""Job failures a session's end cascades: simultaneous, so their order among themselves is free."""
+
+
+def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:
+    """Whether ``other`` belongs to the same cascade as ``first`` (same instant and trigger)."""
+    return (
+        isinstance(first, Change) and isinstance(other, Change) and first.entity == other.entity == "job"
+        and first.trigger == other.trigger and first.trigger in CASCADE_TRIGGERS
+        and abs(first.t - other.t) <= TIME_EPSILON
+    )
+
+
+def canonical(records: list[Request | Change]) -> list[Request | Change]:
+    """One backend's records with each cascade's failures in job-id order (their order is free)."""
+    result: list[Request | Change] = []
+    run: list[Request | Change] = []
+    for record in records:
+        if run and not in_cascade_run(run[0], record):
+            result.extend(sorted(run, key=lambda r: r.id if isinstance(r, Change) else ""))
+            run = []
+        if isinstance(record, Change) and record.entity == "job" and record.trigger in CASCADE_TRIGGERS:
+            run.append(record)
+        else:
+            result.append(record)
+    result.extend(sorted(run, key=lambda r: r.id if isinstance(r, Change) else ""))
+    return result
+
+
+def meaning(record: Request | Change) -> tuple[Any, ...]:
+    """The fields a conforming implementation must reproduce, time aside."""
+    if isinstance(record, Request):
+        return ("request", record.op, record.backend, record.session, record.job, record.error)
+    return (
+        record.entity, record.id, record.backend, record.session, record.src, record.dst,
+        record.trigger, record.reason, record.max_time,
+    )
+
+
+def same(expected: Request | Change, got: Request | Change, tolerance: float = 0.0) -> bool:
+    return meaning(expected) == meaning(got) and abs(expected.t - got.t) <= tolerance + TIME_EPSILON
+
+
+def describe(record: Record) -> str:
+    """One record as a short phrase, e.g. ``t=10 job j3 (s1 on b0) queued -> running [start]``."""
+    if isinstance(record, Change):
+        owner = f"{record.session} on {record.backend}" if record.session else record.backend
+        src = record.src if record.src is not None else "(new)"
+        text = f"t={record.t:g} {record.entity} {record.id} ({owner}) {src} -> {record.dst} [{record.trigger}]"
+        if record.reason is not None:
+            text += f" reason={record.reason}"
+        if record.max_time is not None:
+            text += f" max_time={record.max_time:g}"
+        return text
+    if isinstance(record, Request):
+        target = " ".join(
+            f"{name} {value}"
+            for name, value in (("job", record.job), ("session", record.session), ("backend", record.backend))
+            if value is not None
+        )
+        outcome = f"rejected {record.error}" if record.error else "accepted"
+        return f"t={record.t:g} request {record.op}{' ' + target if target else ''}: {outcome}"
+    return "header"

@@ -1,0 +1,315 @@
+"""Replay a recorded trace through the reference engine and compare every decision.
+
+The trace's *inputs* (client requests, and a running job's end by the device) are fed
+to a :class:`~.replay_engine.ReplayEngine` configured from the header; every other
+line is a *decision* that must match, in order per backend, what the engine produces
+at that virtual time (within a tolerance). Backends are independent, so lines of
+different backends may interleave in any order at the same instant.
+
+Timing conventions (those of the engine and of the scenario format):
+
+- A request at time t comes after every event due at t: any decision the spec takes at
+  or before t on the request's backend must appear before the request.
+- A device outcome is applied where the trace puts it, after the events before its time.
+- A decision is late when the trace moves past its time (plus the tolerance) without it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from model.devices import BackendConfig
+from model.engine import Engine
+from model.interpretations import Interpretation
+from model.lifecycles import LIFECYCLES_BY_NAME
+from model.rules import RULES_BY_ID
+from model.trace import Change, Header, Record, Request
+from model.validations import VALIDATIONS_BY_CODE, RequestRejected
+from properties.conformance.reader import Unusable
+from properties.conformance.render import TIME_EPSILON, describe, in_cascade_run, same
+from properties.conformance.replay_engine import DEVICE_TRIGGERS, Observed, ReplayEngine
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The trace and the spec disagree at one line (``line`` is 1-based; end of trace is last + 1)."""
+
+    line: int
+    rules: tuple[str, ...]
+    got: str
+    expected: str
+
+    def render(self, path: str) -> str:
+        rules = ", ".join(self.rules)
+        return f"{path}:{self.line}: divergence [{rules}]: got {self.got}; the spec expected {self.expected}"
+
+
+def backend_configs(header: Header) -> list[BackendConfig]:
+    return [
+        BackendConfig(
+            name,
+            system_max_time=float(limits["system_max_time"]),
+            program_max_execution_time=float(limits["program_max_execution_time"]),
+        )
+        for name, limits in header.backends.items()
+    ]
+
+
+class Replayer:
+    """Feed it the records after the header, in order; it returns the divergences it finds."""
+
+    def __init__(
+        self, header: Header, interpretation: Interpretation, *, tolerance: float = 0.0, keep_going: bool = False,
+        window: int = 10_000,
+    ) -> None:
+        self.tolerance = tolerance
+        self.keep_going = keep_going
+        self.pending: dict[str | None, deque[Change]] = defaultdict(deque)
+        self._echo: Request | Change | None = None
+        self._capture_job: str | None = None
+        self.engine = ReplayEngine(
+            backend_configs(header), interpretation=interpretation, sink=self._sink, window=window
+        )
+        self.observed = Observed(header.backends, interpretation) if keep_going else None
+        self.end_time = 0.0
+        self.last_line = 1
+        self._updated = False
+        self.suspended: set[str] = set()
+
+    def _sink(self, record: Record) -> None:
+        if isinstance(record, Header):
+            return
+        if isinstance(record, Request) or (
+            self._capture_job == record.id and record.entity == "job" and self._echo is None
+        ):
+            self._echo = record  # the engine's own record of the input being replayed
+        else:
+            self.pending[record.backend].append(record)
+
+    # ------------------------------------------------------------------ one line
+
+    def feed(self, line: int, record: Request | Change) -> list[Divergence]:
+        """The divergences this line shows (at most one unless ``keep_going``)."""
+        self.last_line = line
+        self.end_time = record.t
+        if isinstance(record, Change):
+            self._check_known(line, record)
+        self._updated = False
+        try:
+            return self._feed(line, record)
+        except (Unusable, KeyboardInterrupt):
+            raise
+        except Exception as error:  # the spec cannot follow this trace: say so, never crash
+            cannot = f"a state the spec can follow from (replaying it raised {type(error).__name__}: {error})"
+            if not self.keep_going:
+                raise Unusable(line, f"the reference engine cannot replay this line: {cannot}") from None
+            if self.observed is not None and not self._updated:
+                self.observed.update(record)
+            self._suspend(record.backend if isinstance(record, Change) else self._route(record))
+            return [Divergence(line, rules_for(None, record, self.engine), describe(record), cannot)]
+
+    def _feed(self, line: int, record: Request | Change) -> list[Divergence]:
+        found: list[Divergence] = []
+        if self.observed is not None and self.suspended:
+            backend = record.backend if isinstance(record, Change) else self._route(record)
+            if backend in self.suspended:
+                if not self._resumes_at(record):
+                    self.observed.update(record)
+                    self._updated = True
+                    return found
+                self.engine.adopt(backend, self.observed)
+                self.pending.pop(backend, None)
+                self.suspended.discard(backend)
+        if isinstance(record, Request):
+            self.engine.run_until(max(record.t, self.engine.now))
+        elif record.entity == "job" and record.trigger in DEVICE_TRIGGERS:
+            self.engine.advance_before(record.t)
+        else:
+            self._step_for(record)
+        for backend, late in self._late(record):
+            found.append(Divergence(line, rules_for(late, record, self.engine), describe(record), describe(late)))
+            if not self.keep_going:
+                return found
+            self._suspend(backend)
+        if isinstance(record, Request):
+            problem = self._request(line, record)
+        elif record.entity == "job" and record.trigger in DEVICE_TRIGGERS:
+            problem = self._device(line, record)
+        else:
+            problem = self._decision(line, record)
+        if self.observed is not None:
+            self.observed.update(record)
+            self._updated = True
+        if problem is not None:
+            found.append(problem)
+            if self.keep_going:
+                self._suspend(record.backend if isinstance(record, Change) else self._route(record))
+        return found
+
+    def finish(self, until: float | None = None) -> list[Divergence]:
+        """Decisions the spec takes up to the end that the trace never shows.
+
+        The end is the trace's last time, or ``until`` if the run it records went on
+        longer (the recording then says that nothing happened in between).
+        """
+        end = max(self.end_time, until if until is not None else 0.0)
+        self.engine.run_until(max(end, self.engine.now))
+        found = []
+        for queue in self.pending.values():
+            if queue and queue[0].t + self.tolerance <= end + TIME_EPSILON:
+                got = f"the end of the trace (t={end:g})"
+                found.append(Divergence(self.last_line + 1, queue[0].rules, got, describe(queue[0])))
+                if not self.keep_going:
+                    break
+        return found
+
+    # ------------------------------------------------------------------ the three kinds of line
+
+    def _request(self, line: int, request: Request) -> Divergence | None:
+        backend = self._route(request)
+        queue = self.pending.get(backend)
+        if queue and queue[0].t + self.tolerance <= request.t + TIME_EPSILON:
+            return Divergence(line, queue[0].rules, describe(request), f"{describe(queue[0])} first")
+        self._echo = None
+        engine = self.engine
+        try:
+            if request.op == "open":
+                max_time = request.args.get("max_time") if request.args else None
+                engine.open_session(request.backend, max_time, request.session)
+            elif request.op == "submit":
+                engine.submit_recorded(request)
+            elif request.op == "cancel":
+                engine.cancel(request.job or "")
+            else:
+                engine.close(request.session or "")
+        except RequestRejected:
+            pass
+        echo = self._echo
+        self._echo = None
+        assert isinstance(echo, Request), "the engine records every request"
+        if same(echo, request, self.tolerance):
+            return None
+        return Divergence(line, rules_for(echo, request, engine), describe(request), describe(echo))
+
+    def _device(self, line: int, change: Change) -> Divergence | None:
+        job = self.engine.jobs[change.id]
+        if job.state != "running":
+            return Divergence(
+                line, rules_for(None, change, self.engine), describe(change),
+                f"job {job.id} to be {job.state} at t={change.t:g}, so the device cannot end it",
+            )
+        self._echo = None
+        self._capture_job = job.id
+        try:
+            self.engine.end_running(job, change.trigger)
+        finally:
+            self._capture_job = None
+        echo = self._echo
+        self._echo = None
+        assert echo is not None
+        if same(echo, change, self.tolerance):
+            return None
+        return Divergence(line, rules_for(echo, change, self.engine), describe(change), describe(echo))
+
+    def _decision(self, line: int, change: Change) -> Divergence | None:
+        queue = self.pending.get(change.backend)
+        if not queue:
+            nxt = self.engine.next_event_time
+            later = f" (its next event is due at t={nxt:g})" if nxt is not None else ""
+            return Divergence(
+                line, rules_for(None, change, self.engine), describe(change),
+                f"no change on {change.backend} at t={change.t:g}{later}",
+            )
+        expected = queue[0]
+        for index, candidate in enumerate(queue):
+            if index and not in_cascade_run(expected, candidate):
+                break
+            if same(candidate, change, self.tolerance):
+                del queue[index]
+                return None
+        queue.popleft()
+        return Divergence(line, rules_for(expected, change, self.engine), describe(change), describe(expected))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _step_for(self, change: Change) -> None:
+        """Run the engine until it has a decision for this backend or the line's time is past."""
+        engine = self.engine
+        queue = self.pending[change.backend]
+        horizon = change.t + self.tolerance + TIME_EPSILON
+        while not queue:
+            nxt = engine.next_event_time
+            if nxt is None or nxt > horizon:
+                break
+            engine.step()
+
+    def _late(self, record: Request | Change) -> list[tuple[str | None, Change]]:
+        horizon = record.t - self.tolerance - TIME_EPSILON
+        return [(backend, queue[0]) for backend, queue in self.pending.items() if queue and queue[0].t < horizon]
+
+    def _check_known(self, line: int, change: Change) -> None:
+        engine = self.engine
+        if change.backend not in engine.backends:
+            raise Unusable(line, f"unknown backend {change.backend!r}: the header does not declare it")
+        known: Mapping[str, object] = engine.jobs if change.entity == "job" else engine.sessions
+        seen = self.observed
+        if seen is not None and change.id in (seen.jobs if change.entity == "job" else seen.sessions):
+            return  # the trace created it; --all follows the trace even where the spec lost track
+        if change.id not in known:
+            request = "submit" if change.entity == "job" else "open"
+            raise Unusable(line, f"unknown {change.entity} id {change.id!r}: no accepted {request} request created it")
+
+    def _route(self, request: Request) -> str | None:
+        """The backend a request concerns, as the spec sees it."""
+        engine = self.engine
+        if request.op in ("submit", "close") and request.session in engine.sessions:
+            return engine.sessions[request.session].backend_name
+        if request.op == "cancel":
+            job = engine.jobs.get(request.job or "")
+            return job.backend_name if job is not None else None
+        return request.backend
+
+    def _suspend(self, backend: str | None) -> None:
+        """After a divergence (``--all``): stop judging this backend until a line it can resume at."""
+        if backend is not None and backend in self.engine.backends:
+            self.suspended.add(backend)
+            self.pending.pop(backend, None)
+
+    def _resumes_at(self, record: Request | Change) -> bool:
+        """Resynchronise before an input the trace's own state can take: a request, or the device
+        ending a job the trace shows running. The engine adopts the trace's state, then judges
+        the line and everything after it."""
+        if isinstance(record, Request):
+            return True
+        assert self.observed is not None
+        job = self.observed.jobs.get(record.id) if record.entity == "job" else None
+        return record.trigger in DEVICE_TRIGGERS and job is not None and job.state == "running"
+
+
+def rules_for(expected: Request | Change | None, got: Request | Change, engine: Engine) -> tuple[str, ...]:
+    """The rules a divergence breaks: the spec's reasons for what it expected, else for what it forbids."""
+    if isinstance(expected, Change) and expected.rules:
+        return expected.rules
+    if isinstance(expected, Request):
+        if expected.error is not None:
+            return expected.rules
+        if isinstance(got, Request) and got.error in VALIDATIONS_BY_CODE:
+            return VALIDATIONS_BY_CODE[got.error].rules
+    if isinstance(got, Request):
+        return tuple(r for r in got.rules if r in RULES_BY_ID) or ("SESSION-GROUPS-JOBS",)
+    found: list[str] = []
+    if got.entity == "job" and got.dst == "running":
+        backend = engine.backends.get(got.backend)
+        if backend is not None and backend.running is not None:
+            found.append("SCHED-ONE-AT-A-TIME")
+        elif backend is not None and backend.active_session is not None and backend.active_session.id != got.session:
+            found += ["SCHED-PRIORITY", "SESSION-SINGLE-ACTIVE"]
+    lifecycle = LIFECYCLES_BY_NAME.get(got.entity)
+    if lifecycle is not None:
+        for transition in lifecycle.transitions:
+            if transition.trigger == got.trigger and (got.src is None or got.src in transition.source):
+                found += transition.rules
+    found += [r for r in got.rules if r in RULES_BY_ID]
+    return tuple(dict.fromkeys(found)) or ("JOB-TERMINAL",)

@@ -1,0 +1,325 @@
+"""The reference engine as a replay target: its device is the trace, its memory a window.
+
+Replaying a recorded trace, the engine must not invent device outcomes: jobs are
+submitted with an infinite duration, so the only end the engine schedules itself is the
+``max_execution_time`` timer (a decision the spec rules on), and the replay ends a
+running job when the trace says the device did (:meth:`ReplayEngine.end_running`).
+
+Memory stays bounded by live sessions and jobs: finished jobs and closed sessions are
+kept only in a window of the most recent ``window`` of each (so that cancelling a
+finished job or reusing an ID is still judged exactly), then dropped.
+
+With ``--all`` the replay resynchronises a backend after a divergence by adopting the
+state the trace shows (:meth:`ReplayEngine.adopt`, fed by :class:`Observed`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model.devices import BackendConfig
+from model.engine import Engine
+from model.entities import BackendRecord, JobRecord, SessionRecord
+from model.fair_share import FifoQueue
+from model.interpretations import Interpretation
+from model.lifecycles import INTERACTIVE_TIMEOUT
+from model.max_time import parse_max_time
+from model.trace import Change, Record, Request, Sink
+from model.validations import RequestRejected
+
+DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
+"""Job triggers that are device inputs, not scheduler decisions."""
+
+_TERMINAL = frozenset(("completed", "failed", "cancelled"))
+
+
+class ReplayEngine(Engine):
+    """The reference engine, driven by a trace's inputs instead of drawn device outcomes."""
+
+    def __init__(
+        self, backends: Sequence[BackendConfig], *, interpretation: Interpretation, sink: Sink, window: int = 10_000
+    ) -> None:
+        super().__init__(backends, interpretation=interpretation, sink=sink, retain_finished=True)
+        self._window = window
+        self._finished_window: OrderedDict[str, None] = OrderedDict()
+        self._closed_window: OrderedDict[str, None] = OrderedDict()
+
+    # ------------------------------------------------------------------ bounded memory
+
+    def _forget(self, job: JobRecord) -> None:
+        finished = self._finished_window
+        finished[job.id] = None
+        if len(finished) > self._window:
+            old, _ = finished.popitem(last=False)
+            if (stale := self.jobs.get(old)) is not None and stale.state in _TERMINAL:
+                del self.jobs[old]
+
+    def action_release_backend(self, session: SessionRecord) -> None:
+        super().action_release_backend(session)
+        if session.state == "closed":
+            closed = self._closed_window
+            closed[session.id] = None
+            if len(closed) > self._window:
+                old, _ = closed.popitem(last=False)
+                if (stale := self.sessions.get(old)) is not None and stale.state == "closed":
+                    del self.sessions[old]
+
+    # ------------------------------------------------------------------ the trace as device
+
+    def advance_before(self, when: float) -> None:
+        """Process every event due strictly before ``when``, then set the clock to ``when``.
+
+        A device outcome recorded at ``when`` is an input at its place in the trace: events
+        due at the same instant that the trace shows after it happen after it.
+        """
+        heap = self._heap
+        while heap and heap[0][0] < when:
+            self.step()
+        self.now = max(self.now, float(when))
+
+    def end_running(self, job: JobRecord, trigger: str) -> None:
+        """The device ends the running ``job`` now (``complete`` or ``device_error``)."""
+        self._fire(self.job_fsm, job, trigger)
+        self._left_device(job)
+
+    def submit_recorded(self, request: Request) -> JobRecord:
+        """Submit as the trace's request did, with the device outcome left to the trace."""
+        args: Mapping[str, Any] = request.args or {}
+        return self.submit(
+            request.session, request.backend, job_id=request.job,
+            max_execution_time=args.get("max_execution_time"), duration=math.inf, fault=False,
+            group=str(args.get("group", "default")), program=str(args.get("program", "estimator")),
+        )
+
+    # ------------------------------------------------------------------ resynchronisation
+
+    def adopt(self, name: str, seen: Observed) -> None:
+        """Replace backend ``name``'s live state (records, queue, timers) by what the trace shows."""
+        old = self.backends[name]
+        self._heap = [entry for entry in self._heap if _backend_of(entry[-2]) != name]  # entry[-2]: the target
+        heapq.heapify(self._heap)
+        backend = BackendRecord(old.config, FifoQueue(), old.rng)
+        self.backends[name] = backend
+        for job_id, job in list(self.jobs.items()):
+            if job.backend is old and job.state not in _TERMINAL:
+                del self.jobs[job_id]
+        for session in self.sessions.values():
+            if session.backend is old and session.state != "closed":
+                session.state = "closed"  # unless the trace shows it live: replaced below
+                session.queue.clear()
+                session.n_queued = 0
+                session.running = None
+        now = self.now
+        live = [s for s in seen.sessions.values() if s.backend == name]
+        for obs in live:
+            record = SessionRecord(obs.id, backend, obs.requested)
+            record.state = obs.state
+            record.started_at = obs.started_at
+            record.max_time = obs.max_time
+            record.n_jobs = obs.n_jobs
+            record.doomed = obs.doomed
+            self.sessions[obs.id] = record
+            if obs.started_at is not None and obs.max_time is not None:
+                self._at(max(now, obs.started_at + obs.max_time), self._on_max_time, record)
+        running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
+        kept = max(running, key=lambda j: j.started_at or 0.0).id if running else None
+        for obs_job in seen.jobs.values():
+            if obs_job.backend != name or (obs_job.state == "running" and obs_job.id != kept):
+                continue  # a trace running two jobs at once: the spec can follow only one of them
+            owner = self.sessions.get(obs_job.session) if obs_job.session is not None else None
+            job = JobRecord(
+                obs_job.id, backend, owner, max_execution_time=obs_job.met,
+                explicit_max_execution_time=obs_job.explicit, duration=math.inf, fault=False,
+                group=obs_job.group, program=obs_job.program, submitted_at=obs_job.submitted_at,
+            )
+            job.state = obs_job.state
+            self.jobs[job.id] = job
+            if job.state == "queued":
+                backend.queue.push(job)
+                if owner is not None:
+                    owner.queue.append(job)
+                    owner.n_queued += 1
+            elif job.state == "running":
+                job.started_at = obs_job.started_at if obs_job.started_at is not None else now
+                backend.running = job
+                backend.state = "busy"
+                if owner is not None:
+                    owner.running = job
+                job.token += 1
+                end = max(now, job.started_at + job.max_execution_time)
+                self._at(end, self._on_job_end, job, job.token, self._job_end_order)
+        for obs in live:
+            record = self.sessions[obs.id]
+            if obs.first_job is not None:
+                record.first_job = self.jobs.get(obs.first_job) or _placeholder(obs.first_job, backend, record)
+        active = seen.active.get(name)
+        if active is not None and active in self.sessions:
+            record = self.sessions[active]
+            backend.active_session = record
+            idle_since = seen.sessions[active].idle_since
+            if idle_since is not None:
+                record.window_deadline = max(now, idle_since + INTERACTIVE_TIMEOUT)
+                record.window_token += 1
+                self._at(record.window_deadline, self._on_interactive_timeout, record, record.window_token)
+
+
+def _backend_of(target: Any) -> str | None:
+    backend = getattr(target, "backend", None)
+    return getattr(backend, "name", None)
+
+
+def _placeholder(job_id: str, backend: BackendRecord, session: SessionRecord) -> JobRecord:
+    """Stands for a session's finished first job, so that a later cancel is not taken for it."""
+    job = JobRecord(
+        job_id, backend, session, max_execution_time=1.0, explicit_max_execution_time=False,
+        duration=0.0, fault=False, group="default", program="estimator", submitted_at=0.0,
+    )
+    job.state = "completed"
+    return job
+
+
+# ---------------------------------------------------------------------- the trace's own state
+
+
+@dataclass
+class ObservedJob:
+    id: str
+    backend: str
+    session: str | None
+    state: str
+    met: float
+    explicit: bool
+    submitted_at: float
+    group: str
+    program: str
+    started_at: float | None = None
+
+
+@dataclass
+class ObservedSession:
+    id: str
+    backend: str
+    state: str
+    requested: int | None
+    max_time: float | None = None
+    started_at: float | None = None
+    first_job: str | None = None
+    n_jobs: int = 0
+    n_queued: int = 0
+    running: str | None = None
+    doomed: bool = False
+    idle_since: float | None = None
+
+
+class Observed:
+    """The live sessions and jobs as the trace shows them (no decisions taken, only recorded).
+
+    Used by ``--all`` to resynchronise the engine; robust to traces that break the spec:
+    a line about an entity it does not know is ignored.
+    """
+
+    def __init__(self, limits: Mapping[str, Mapping[str, float]], interpretation: Interpretation) -> None:
+        self.limits = limits
+        self.window_on_queue_empty = interpretation["INT-INTERACTIVE-WINDOW"] == "queue_empty"
+        self.doom_on_first_cancel = interpretation["INT-FIRST-JOB-CANCEL"] == "fail_subsequent"
+        self.sessions: dict[str, ObservedSession] = {}
+        self.jobs: dict[str, ObservedJob] = {}
+        self.active: dict[str, str] = {}
+
+    def update(self, record: Record) -> None:
+        if isinstance(record, Request):
+            self._request(record)
+        elif isinstance(record, Change):
+            if record.entity == "job":
+                self._job(record)
+            else:
+                self._session(record)
+            self._refresh_window(record.backend, record.t)
+
+    def _request(self, request: Request) -> None:
+        if request.error is not None:
+            return
+        args: Mapping[str, Any] = request.args or {}
+        if request.op == "open" and request.session and request.backend:
+            self.sessions[request.session] = ObservedSession(
+                request.session, request.backend, "pending", _requested(args.get("max_time"))
+            )
+        elif request.op == "submit" and request.job and request.backend:
+            met = args.get("max_execution_time")
+            limits = self.limits.get(request.backend, {})
+            self.jobs[request.job] = ObservedJob(
+                request.job, request.backend, request.session, "queued",
+                float(met) if isinstance(met, int | float) else float(limits.get("program_max_execution_time", 1.0)),
+                met is not None, request.t, str(args.get("group", "default")), str(args.get("program", "estimator")),
+            )
+            session = self.sessions.get(request.session) if request.session else None
+            if session is not None:
+                session.n_jobs += 1
+                session.n_queued += 1
+                if session.first_job is None:
+                    session.first_job = request.job
+        elif request.op == "cancel" and request.job:
+            job = self.jobs.get(request.job)
+            session = self.sessions.get(job.session) if job is not None and job.session else None
+            if session is not None and session.first_job == request.job and self.doom_on_first_cancel:
+                session.doomed = True
+
+    def _job(self, change: Change) -> None:
+        """The job takes the line's ``to`` state, whatever it was in before (a trace may skip lines)."""
+        job = self.jobs.get(change.id)
+        if job is None:
+            return
+        session = self.sessions.get(job.session) if job.session else None
+        if job.state == "queued" and change.dst != "queued" and session is not None:
+            session.n_queued -= 1
+        job.state = change.dst
+        if change.dst == "running":
+            job.started_at = change.t
+            if session is not None:
+                session.running = job.id
+        elif change.dst in _TERMINAL:
+            del self.jobs[job.id]
+        if change.dst != "running" and session is not None and session.running == job.id:
+            session.running = None
+
+    def _session(self, change: Change) -> None:
+        session = self.sessions.get(change.id)
+        if session is None:
+            return
+        if change.dst == "active":
+            self.active[change.backend] = session.id
+            if change.src == "pending":
+                session.started_at = change.t
+                session.max_time = change.max_time
+        elif self.active.get(change.backend) == session.id:
+            del self.active[change.backend]
+        session.state = change.dst
+        if change.dst == "closed":
+            del self.sessions[session.id]
+        elif change.dst != "active":
+            session.idle_since = None
+
+    def _refresh_window(self, backend: str, t: float) -> None:
+        active = self.active.get(backend)
+        session = self.sessions.get(active) if active is not None else None
+        if session is None:
+            return
+        idle = session.n_queued == 0 and (self.window_on_queue_empty or session.running is None)
+        if not idle:
+            session.idle_since = None
+        elif session.idle_since is None:
+            session.idle_since = t
+
+
+def _requested(max_time: object) -> int | None:
+    if max_time is None:
+        return None
+    try:
+        return parse_max_time(max_time)
+    except RequestRejected:
+        return None

@@ -1,0 +1,398 @@
+"""``sessionspec check``: the offline trace checker (replay against the reference engine)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from model.engine import Engine
+from model.interpretations import DEFAULT, Interpretation, profiles
+from model.trace import Change, MemoryTrace, Request, schema
+from properties.base import TraceProperty, Violation
+from properties.cli import cli
+from properties.conformance.campaign import DEFAULT_BACKENDS
+from properties.conformance.checker import catalogue, check_lines
+from properties.conformance.ops import Op, apply_to_engine, operations, ops_from_json, resolve
+from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.replay import Replayer
+
+FLUSH = 2000.0
+
+
+def engine_lines(
+    ops: Sequence[Op], until: float, interpretation: Interpretation = DEFAULT, engine: type[Engine] = Engine
+) -> list[str]:
+    trace = MemoryTrace()
+    run = engine(list(DEFAULT_BACKENDS), interpretation=interpretation, sink=trace)
+    for op in ops:
+        apply_to_engine(run, op)
+    run.run(until=until)
+    return trace.jsonl().splitlines(keepends=True)
+
+
+def scenario(*ops: dict[str, Any]) -> list[Op]:
+    return ops_from_json(ops)
+
+
+# A session job, a fair-share job held behind it, a second session job, a cancel and a close,
+# on two backends: every kind of line, and a session whose window runs out at t=320.
+BASIC = scenario(
+    {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10, "fault": False},
+    {"at": 0, "op": "submit", "backend": "b0", "job": "j2", "duration": 10, "fault": False},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j3", "duration": 10, "fault": False},
+    {"at": 0, "op": "open", "backend": "b1", "session": "s2", "max_time": 100},
+    {"at": 0, "op": "submit", "session": "s2", "job": "j4", "duration": 7, "fault": True},
+    {"at": 0, "op": "submit", "session": "s2", "job": "j5", "duration": 200, "fault": False},
+    {"at": 50, "op": "cancel", "job": "j2"},
+    {"at": 400, "op": "close", "session": "s1"},
+    {"at": 400, "op": "submit", "session": "s1", "job": "j6", "duration": 10, "fault": False},
+)
+
+
+def write(tmp_path: Path, lines: Sequence[str], name: str = "trace.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def run_check(path: Path | str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["check", str(path), *args])
+    return result.exit_code, result.output
+
+
+def find_line(lines: Sequence[str], **fields: Any) -> int:
+    """Index of the first line whose JSON has all these fields."""
+    for index, line in enumerate(lines):
+        obj = json.loads(line)
+        if all(obj.get(k) == v for k, v in fields.items()):
+            return index
+    raise AssertionError(f"no line with {fields}")
+
+
+# ---------------------------------------------------------------------- conforming traces
+
+
+@pytest.mark.parametrize("profile", sorted(profiles()))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(abstract=operations(len(DEFAULT_BACKENDS)))
+def test_engine_traces_conform_under_every_profile(profile: str, abstract: list[Any]) -> None:
+    interpretation = profiles()[profile]
+    ops, end = resolve(abstract, DEFAULT_BACKENDS)
+    lines = engine_lines(ops, end + FLUSH, interpretation)
+    report = check_lines(lines, "t.jsonl", until=end + FLUSH)
+    assert report.status == 0, "\n".join(report.lines)
+
+
+def test_check_command_accepts_a_conforming_trace(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    path = write(tmp_path, lines)
+    code, output = run_check(path, "--until", "1000")
+    assert code == 0, output
+    assert output == f"{path}: conforms ({len(lines) - 1} records replayed, {len(catalogue())} properties hold)\n"
+
+
+def test_the_property_catalogue_is_the_invariants_module() -> None:
+    from properties.invariants import ALL_PROPERTIES
+
+    assert catalogue() == tuple(ALL_PROPERTIES) and catalogue()
+
+
+def test_backends_may_interleave_in_any_order_at_one_instant(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    # the b0 session's activation and the b1 session's first line, both at t=0: swap whole blocks
+    first_b1 = find_line(lines, op="open", backend="b1")
+    b0_submit = find_line(lines, op="submit", job="j3")
+    swapped = lines[:b0_submit] + lines[first_b1 : first_b1 + 2] + lines[b0_submit:first_b1] + lines[first_b1 + 2 :]
+    assert swapped != lines
+    assert run_check(write(tmp_path, swapped))[0] == 0
+
+
+def test_cascaded_failures_at_one_instant_may_come_in_any_order(tmp_path: Path) -> None:
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        *({"at": 0, "op": "submit", "session": "s1", "job": f"j{n}", "duration": 50, "fault": False}
+          for n in (1, 2, 3)),
+        {"at": 10, "op": "close", "session": "s1"},
+    )
+    lines = engine_lines(ops, 100)
+    start = find_line(lines, to="failed")
+    cascade = lines[start : start + 3]
+    assert len({json.loads(line)["id"] for line in cascade}) == 3
+    assert run_check(write(tmp_path, [*lines[:start], *reversed(cascade), *lines[start + 3 :]]))[0] == 0
+
+
+# ---------------------------------------------------------------------- divergences
+
+
+def test_a_late_timeout_is_a_divergence_citing_its_rules_with_the_preceding_events(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, to="inactive")
+    lines[index] = lines[index].replace('"t":320.0', '"t":321.0')
+    path = write(tmp_path, lines)
+    code, output = run_check(path, "--until", "1000")
+    assert code == 1
+    divergence = next(line for line in output.splitlines() if "divergence" in line)
+    assert divergence == (
+        f"{path}:{index + 1}: divergence [TTL-INTERACTIVE, TTL-INTERACTIVE-VALUE]: got t=321 session s1 (b0) "
+        "active -> inactive [interactive_timeout]; the spec expected t=320 session s1 (b0) active -> inactive "
+        "[interactive_timeout]"
+    )
+    window = output.split("the 5 preceding events:\n")[1].splitlines()[:5]
+    assert [w.strip().split(":")[1] for w in window] == [str(n) for n in range(index - 4, index + 1)]
+
+
+def test_tolerance_absorbs_small_timing_differences(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, to="inactive")
+    lines[index] = lines[index].replace('"t":320.0', '"t":320.5')
+    path = write(tmp_path, lines)
+    assert "divergence" in run_check(path)[1]
+    assert "divergence" not in run_check(path, "--tolerance", "1")[1]
+    # the tolerance is the replay's: the property catalogue still judges exact times
+    assert check_lines(lines, "t.jsonl", tolerance=1.0, properties=()).status == 0
+
+
+def test_the_wrong_job_started_is_a_priority_divergence(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, id="j3", to="running")
+    lines[index] = lines[index].replace('"id":"j3"', '"id":"j2"').replace(',"session":"s1"', "")
+    code, output = run_check(write(tmp_path, lines))
+    assert code == 1
+    assert "divergence [SCHED-PRIORITY, SCHED-SESSION-FIFO, SCHED-ONE-AT-A-TIME]: got t=10 job j2 (b0)" in output
+
+
+def test_accepting_a_job_for_a_closed_session_is_a_divergence(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, job="j6")
+    accepted = {k: v for k, v in json.loads(lines[index]).items() if k not in ("error", "rules", "message")}
+    lines[index] = json.dumps({**accepted, "outcome": "accepted"}) + "\n"
+    code, output = run_check(write(tmp_path, lines))
+    assert code == 1
+    assert f":{index + 1}: divergence [SESSION-CLOSED-REJECTS]" in output
+
+
+def test_a_decision_missing_at_the_end_is_found_with_until(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    cut = find_line(lines, to="inactive")
+    path = write(tmp_path, lines[:cut])
+    assert run_check(path)[0] == 0  # the recording may simply have stopped there
+    code, output = run_check(path, "--until", "1000")
+    assert code == 1
+    assert f"{path}:{cut + 1}: divergence [TTL-INTERACTIVE, TTL-INTERACTIVE-VALUE]: got the end of the trace" in output
+
+
+def test_the_interpretation_can_be_overridden(tmp_path: Path) -> None:
+    path = write(tmp_path, engine_lines(BASIC, 1000))
+    code, output = run_check(path, "-i", "IDLE-DEVICE=work_conserving")
+    assert code == 1 and "got t=10 job j3" not in output and "divergence" in output
+    code, output = run_check(path, "-i", "IDLE-DEVICE=never")
+    assert code == 2 and "unknown option 'never'" in output
+
+
+def test_a_header_with_another_interactive_timeout_diverges(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    lines[0] = lines[0].replace('"interactive_timeout":300.0', '"interactive_timeout":301')
+    code, output = run_check(write(tmp_path, lines))
+    assert code == 1 and ":1: divergence [TTL-INTERACTIVE-VALUE]" in output
+
+
+def test_all_goes_on_after_a_divergence(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    first = find_line(lines, id="j3", to="running")
+    lines[first] = lines[first].replace('"t":10.0', '"t":11.0')
+    second = find_line(lines, to="inactive")
+    lines[second] = lines[second].replace('"t":320.0', '"t":330.0')
+    path = write(tmp_path, lines)
+    code, output = run_check(path)
+    assert code == 1 and output.count("divergence") == 1
+    code, output = run_check(path, "--all")
+    divergences = [line for line in output.splitlines() if "divergence" in line]
+    assert code == 1 and len(divergences) >= 2
+    assert f":{first + 1}: divergence" in divergences[0] and any(f":{second + 1}:" in d for d in divergences)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(
+    abstract=operations(len(DEFAULT_BACKENDS)), where=st.floats(0, 1, exclude_max=True),
+    edit=st.sampled_from(["drop", "duplicate", "swap"]), keep_going=st.booleans(),
+)
+def test_damaged_traces_never_crash_the_checker(abstract: list[Any], where: float, edit: str, keep_going: bool) -> None:
+    ops, end = resolve(abstract, DEFAULT_BACKENDS)
+    lines = engine_lines(ops, end + FLUSH)
+    index = 1 + int(where * (len(lines) - 1))
+    if edit == "drop":
+        lines.pop(index)
+    elif edit == "duplicate":
+        lines.insert(index, lines[index])
+    elif index + 1 < len(lines):
+        lines[index], lines[index + 1] = lines[index + 1], lines[index]
+    report = check_lines(lines, "t.jsonl", keep_going=keep_going, until=end + FLUSH)
+    assert report.status in (0, 1, 2)
+    if report.status == 2:
+        assert len(report.lines) == 1 and report.lines[0].startswith("t.jsonl:")
+
+
+class _NoCancels(TraceProperty):
+    name: ClassVar[str] = "no-cancels"
+    rules: ClassVar[tuple[str, ...]] = ("JOB-CANCEL",)
+    description: ClassVar[str] = "a test property that no job is ever cancelled"
+
+    def observe(self, index: int, record: Request | Change) -> Violation | None:
+        if isinstance(record, Change) and record.dst == "cancelled":
+            return self.violation(index, record.t, f"job {record.id} is cancelled")
+        return None
+
+
+def test_property_violations_are_reported_with_their_line() -> None:
+    lines = engine_lines(BASIC, 1000)
+    report = check_lines(lines, "t.jsonl", properties=[_NoCancels])
+    index = find_line(lines, to="cancelled")
+    assert report.status == 1
+    assert report.lines == [f"t.jsonl:{index + 1}: property violated [JOB-CANCEL]: no-cancels: job j2 is cancelled"]
+
+
+def test_replay_memory_is_bounded_by_live_entities_not_trace_length() -> None:
+    trace = MemoryTrace()
+    engine = Engine(list(DEFAULT_BACKENDS), sink=trace, retain_finished=False)
+    for _ in range(1500):
+        session = engine.open_session("b0")
+        engine.submit(session.id, duration=1, fault=False)
+        engine.submit(session.id, duration=1, fault=False)
+        engine.advance(5)
+        engine.close(session.id)
+    header, *records = trace
+    replayer = Replayer(header, Interpretation(), window=40)  # type: ignore[arg-type]
+    peak = 0
+    for line, record in enumerate(records, start=2):
+        assert replayer.feed(line, record) == []  # type: ignore[arg-type]
+        peak = max(peak, len(replayer.engine.jobs), len(replayer.engine.sessions))
+    assert len(records) > 15_000
+    assert peak <= 2 * 40 + 4
+
+
+# ---------------------------------------------------------------------- unusable input
+
+
+def _unusable(tmp_path: Path, lines: Sequence[str] | bytes, line: int, reason: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    if isinstance(lines, bytes):
+        path.write_bytes(lines)
+    else:
+        path.write_text("".join(lines), encoding="utf-8")
+    code, output = run_check(path)
+    assert code == 2, output
+    assert output.count("\n") == 1 and "Traceback" not in output, output
+    assert output.startswith(f"{path}:{line}: unusable input: {reason}"), output
+
+
+def test_bad_json_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    lines[2] = lines[2][:-5] + "\n"
+    _unusable(tmp_path, lines, 3, "not JSON: ")
+
+
+def test_a_schema_violation_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, to="running")
+    lines[index] = lines[index].replace('"to":"running",', "")
+    _unusable(tmp_path, lines, index + 1, "schema violation: a job line needs 'to'")
+
+
+def test_time_going_back_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, op="cancel")
+    lines[index] = lines[index].replace('"t":50.0', '"t":5.0')
+    _unusable(tmp_path, lines, index + 1, "time goes back from t=20 to t=5")
+
+
+def test_an_unknown_job_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, id="j3", to="running")
+    lines[index] = lines[index].replace('"id":"j3"', '"id":"j99"')
+    _unusable(tmp_path, lines, index + 1, "unknown job id 'j99': no accepted submit request created it")
+
+
+def test_an_unknown_session_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, to="inactive")
+    lines[index] = lines[index].replace('"id":"s1"', '"id":"s42"')
+    _unusable(tmp_path, lines, index + 1, "unknown session id 's42': no accepted open request created it")
+
+
+def test_an_unknown_backend_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    index = find_line(lines, to="inactive")
+    lines[index] = lines[index].replace('"backend":"b0"', '"backend":"b7"')
+    _unusable(tmp_path, lines, index + 1, "unknown backend 'b7'")
+
+
+def test_a_missing_header_is_unusable(tmp_path: Path) -> None:
+    _unusable(tmp_path, engine_lines(BASIC, 1000)[1:], 1, "missing header: the first line is a request line")
+
+
+def test_a_late_header_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    _unusable(tmp_path, [*lines[:3], lines[0], *lines[3:]], 4, "a second header")
+
+
+def test_an_empty_file_is_unusable(tmp_path: Path) -> None:
+    _unusable(tmp_path, [], 1, "empty trace: no header line")
+    _unusable(tmp_path, ["\n", "  \n"], 2, "empty trace: no header line")
+
+
+def test_text_that_is_not_utf8_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    _unusable(tmp_path, "".join(lines[:3]).encode() + b"\xff\xfe\n", 4, "not UTF-8 text")
+
+
+def test_an_unknown_interpretation_in_the_header_is_unusable(tmp_path: Path) -> None:
+    lines = engine_lines(BASIC, 1000)
+    lines[0] = lines[0].replace('"INT-IDLE-DEVICE":"hold"', '"INT-IDLE-DEVICE":"lazy"')
+    _unusable(tmp_path, lines, 1, "header interpretation: INT-IDLE-DEVICE: unknown option 'lazy'")
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_an_unreadable_file_is_unusable(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "nope.jsonl" if kind == "missing" else tmp_path
+    code, output = run_check(path)
+    assert code == 2 and output.count("\n") == 1 and "Traceback" not in output
+    assert output.startswith(f"{path}:1: unusable input: cannot read the file: ")
+
+
+# ---------------------------------------------------------------------- the schema fast path
+
+_FULL = Draft202012Validator(schema())
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False), st.sampled_from(["", "x", "b0"]),
+    st.lists(st.sampled_from(["SCHED-PRIORITY", "bad rule"]), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    base=st.integers(1, 1000), key=st.sampled_from(["t", "id", "to", "from", "rules", "reason", "max_time", "session",
+                                                    "op", "outcome", "args", "error", "trigger", "backend"]),
+    value=_VALUES,
+)
+def test_the_shape_cache_agrees_with_the_full_schema(base: int, key: str, value: Any) -> None:
+    lines = engine_lines(BASIC, 1000)
+    validator = LineValidator()
+    for n, line in enumerate(lines[1:], start=2):
+        validator.parse(n, line)  # warm the cache with every valid shape
+    obj = json.loads(lines[1 + base % (len(lines) - 1)])
+    obj[key] = value
+    try:
+        validator.check(1, obj)
+        accepted = True
+    except Unusable:
+        accepted = False
+    assert accepted == _FULL.is_valid(obj)

@@ -1,0 +1,228 @@
+"""``sessionspec conform``: live differential testing of an IUT, in process and over stdio."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+from model.interpretations import Interpretation
+from model.scenario import parse_scenario, run_scenario
+from model.trace import MemoryTrace, dumps
+from model.validations import RequestRejected
+from properties.cli import cli
+from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
+from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
+from properties.conformance.mutants import MUTANTS_BY_NAME
+from properties.conformance.ops import operations, resolve
+from properties.conformance.subprocess_iut import StdioFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "iut_stdio.py"
+PYTHON = sys.executable
+
+
+def test_the_reference_conforms_in_process() -> None:
+    result = run_campaign(reference, examples=60, seed=3)
+    assert result.finding is None and result.examples == 60
+
+
+def test_the_example_stdio_iut_conforms_and_is_stopped_afterwards() -> None:
+    factory = StdioFactory([PYTHON, str(EXAMPLE)], timeout=20)
+    result = run_campaign(factory, examples=25, seed=4)
+    assert result.finding is None, result.finding and result.finding.report()
+    assert factory._proc is None  # the campaign stopped the child
+
+
+def test_conform_command_on_the_example_iut_under_another_interpretation() -> None:
+    result = CliRunner().invoke(cli, [
+        "conform", "--cmd", f"{PYTHON} {EXAMPLE}", "--examples", "15", "-i", "IDLE-DEVICE=work_conserving",
+    ])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("conforms: 15 examples, no finding")
+
+
+def test_a_mutant_is_found_shrunk_and_written_out_for_simulate_and_check(tmp_path: Path) -> None:
+    out = tmp_path / "cex"
+    runner = CliRunner()
+    result = runner.invoke(cli, [
+        "conform", "--cmd", f"{PYTHON} {EXAMPLE} --mutant session-lifo", "--examples", "200", "--out", str(out),
+    ])
+    assert result.exit_code == 1, result.output
+    assert "Minimal failing scenario (4 operations" in result.output
+    assert "t=0       submit j3 to s1 (runs 10 s)" in result.output
+    assert "[SCHED-PRIORITY, SCHED-SESSION-FIFO, SCHED-ONE-AT-A-TIME]: got t=10 job j3 (s1 on b0)" in result.output
+    scenario = json.loads((out / "scenario.json").read_text())
+    assert [op["op"] for op in scenario["operations"]] == ["open", "submit", "submit", "submit"]
+
+    simulated = tmp_path / "simulated.jsonl"
+    assert runner.invoke(cli, ["simulate", str(out / "scenario.json"), "--trace", str(simulated)]).exit_code == 0
+    assert simulated.read_text() == (out / "expected.jsonl").read_text()
+    assert runner.invoke(cli, ["check", str(out / "expected.jsonl")]).exit_code == 0
+    checked = runner.invoke(cli, ["check", str(out / "actual.jsonl"), "--until", str(scenario["until"])])
+    assert checked.exit_code == 1 and "divergence [SCHED-PRIORITY, SCHED-SESSION-FIFO" in checked.output
+
+
+def test_the_same_seed_finds_the_same_example() -> None:
+    factory = MUTANTS_BY_NAME["interactive-301"].factory()
+    first = run_campaign(factory, examples=200, seed=7, shrink=False)
+    again = run_campaign(factory, examples=200, seed=7, shrink=False)
+    assert first.first_failure == again.first_failure is not None
+    assert first.finding is not None and again.finding is not None
+    assert first.finding.ops == again.finding.ops
+
+
+# ---------------------------------------------------------------------- misbehaving IUTs
+
+MISBEHAVING = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {examples!r})
+    import iut_stdio
+    from model.engine import Engine
+
+    mode = sys.argv[1]
+    iut = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "quit":
+            break
+        if request["op"] == "submit":
+            if mode == "hang":
+                sys.stdin.read()  # waits for the kit to give up and close our input
+                sys.exit(0)
+            if mode == "die":
+                sys.stderr.write("dying now\\n")
+                sys.stderr.flush()
+                sys.exit(3)
+            if mode == "garbage":
+                print("hello, world", flush=True)
+                continue
+            if mode == "bad-event":
+                print(json.dumps({{"ok": True, "events": [{{"type": "job", "t": 0}}]}}), flush=True)
+                continue
+            if mode == "error":
+                print(json.dumps({{"ok": False, "error": "boom"}}), flush=True)
+                continue
+        if request["op"] == "init":
+            iut = iut_stdio.build(request, Engine)
+        else:
+            iut_stdio.handle(iut, request)
+        print(json.dumps({{"ok": True, "events": [iut_stdio.to_json(r) for r in iut.events()]}}), flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind", "says"),
+    [
+        ("hang", "timeout", "no answer to submit within 0.5 s (killed)"),
+        ("die", "died", "exited (status 3) without answering submit; its stderr ends: 'dying now'"),
+        ("garbage", "garbage", "answer to submit is not JSON: b'hello, world'"),
+        ("bad-event", "garbage", "answer to submit: event 0: schema violation"),
+        ("error", "error", "reported an error on submit: 'boom'"),
+    ],
+)
+def test_a_misbehaving_subprocess_is_a_finding_not_a_crash(tmp_path: Path, mode: str, kind: str, says: str) -> None:
+    script = tmp_path / "misbehaving.py"
+    script.write_text(MISBEHAVING.format(examples=str(EXAMPLE.parent)), encoding="utf-8")
+    factory = StdioFactory([PYTHON, str(script), mode], timeout=0.5)
+    result = run_campaign(factory, examples=10, seed=0)
+    finding = result.finding
+    assert finding is not None and finding.kind == kind, finding and finding.report()
+    assert says in finding.message
+    assert "submit" in finding.where and finding.ops
+    assert factory._proc is None  # no child left behind
+    if kind == "timeout":
+        assert "not shrunk" in finding.note
+
+
+class _Raising(EngineIUT):
+    def cancel(self, job_id: str) -> None:
+        raise ValueError(f"cannot cancel {job_id}")
+
+
+class _Garbling(EngineIUT):
+    def events(self) -> list[Any]:
+        return [*super().events(), {"type": "job"}]
+
+
+@pytest.mark.parametrize(
+    ("iut", "kind", "says"),
+    [
+        (_Raising, "error", "the IUT raised ValueError: cannot cancel j"),
+        (_Garbling, "garbage", "is not a trace record"),
+    ],
+)
+def test_a_misbehaving_in_process_iut_is_a_finding(iut: type[EngineIUT], kind: str, says: str) -> None:
+    result = run_campaign(lambda config: iut(config), examples=100, seed=0)
+    assert result.finding is not None and result.finding.kind == kind
+    assert says in result.finding.message
+    assert "Minimal failing scenario" in result.finding.report()
+
+
+def test_a_factory_that_raises_is_a_finding() -> None:
+    def broken(config: IUTConfig) -> EngineIUT:
+        raise RuntimeError("no licence")
+
+    result = run_campaign(broken, examples=5, seed=0)
+    assert result.finding is not None and result.finding.kind == "error"
+    assert result.finding.message == "the IUT factory raised RuntimeError: no licence"
+
+
+def test_rejections_may_be_raised_by_the_iut() -> None:
+    class Raises(EngineIUT):
+        def close(self, session_id: str) -> None:
+            super().close(session_id)
+            raise RequestRejected("UNKNOWN-SESSION", "raised like the engine does")
+
+    assert run_campaign(lambda config: Raises(config), examples=40, seed=1).finding is None
+
+
+# ---------------------------------------------------------------------- usage
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND"),
+        (["--adapter", "a:b", "--cmd", "x"], "give exactly one of"),
+        (["--adapter", "no_such_module_here:f"], "cannot import no_such_module_here"),
+        (["--adapter", "properties.conformance.adapter"], "expected MODULE:FACTORY"),
+        (["--adapter", "properties.conformance.adapter:nothing"], "has no attribute 'nothing'"),
+        (["--adapter", "properties.conformance.adapter:reference", "-i", "NOPE=x"], "unknown interpretation"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_reason(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(cli, ["conform", *args])
+    assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output
+
+
+def test_load_factory_returns_the_callable() -> None:
+    assert load_factory("properties.conformance.adapter:reference") is reference
+    assert load_factory("properties.conformance.mutants:session_lifo")(IUTConfig(CampaignConfig().backends))
+    with pytest.raises(AdapterError, match="not callable"):
+        load_factory("properties.conformance.campaign:DEFAULT_BACKENDS")
+
+
+def test_progress_goes_to_stderr() -> None:
+    result = CliRunner().invoke(cli, ["conform", "--adapter", "properties.conformance.adapter:reference", "-n", "5"])
+    assert result.exit_code == 0
+    assert "conformance" in result.stderr and "conformance" not in result.stdout
+
+
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(abstract=operations(len(DEFAULT_BACKENDS)))
+def test_written_scenarios_replay_exactly_under_simulate(abstract: list[Any]) -> None:
+    ops, end = resolve(abstract, DEFAULT_BACKENDS)
+    config = CampaignConfig(interpretation=Interpretation.of(IDLE_DEVICE="work_conserving"))
+    finding = Finding("divergence", "test", ("JOB-TERMINAL",), tuple(ops), end + 100, "here", [], config)
+    simulated = MemoryTrace()
+    run_scenario(parse_scenario(json.loads(json.dumps(finding.scenario()))), simulated)
+    assert simulated.jsonl() == "".join(dumps(r) + "\n" for r in finding.expected())

@@ -1,0 +1,107 @@
+"""The mutation score: every mutant engine (one rule broken) must be killed, live and offline."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from model.engine import Engine
+from model.rules import RULES_BY_ID
+from model.trace import MemoryTrace
+from properties.cli import cli
+from properties.conformance import mutants as mutants_module
+from properties.conformance.campaign import CampaignConfig, execute, run_campaign
+from properties.conformance.checker import check_lines
+from properties.conformance.mutants import MUTANTS, STDIO_MUTANTS, Mutant, mutation_table, run_mutants, stdio_command
+from properties.conformance.ops import apply_to_engine
+from properties.conformance.subprocess_iut import StdioFactory
+
+EXAMPLES = 1000
+"""A generous budget: every mutant dies within a few hundred examples (docs/conformance.md). Hypothesis
+biases draws with constants found in the loaded modules, so the exact count depends on the process."""
+
+
+def test_there_are_at_least_twelve_mutants_each_breaking_catalogue_rules() -> None:
+    assert len(MUTANTS) >= 12
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+    assert len({m.engine for m in MUTANTS}) == len(MUTANTS)
+    for mutant in MUTANTS:
+        assert mutant.rules and all(rule in RULES_BY_ID for rule in mutant.rules)
+        assert issubclass(mutant.engine, Engine) and mutant.engine is not Engine and mutant.breaks
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_every_mutant_is_killed_in_process(mutant: Mutant) -> None:
+    result = run_campaign(
+        mutant.factory(), CampaignConfig(), examples=EXAMPLES, seed=0, shrink=False, key=f"mutant:{mutant.name}"
+    )
+    assert result.finding is not None, f"{mutant.name} survived {EXAMPLES} examples"
+
+
+@pytest.mark.parametrize("name", STDIO_MUTANTS)
+def test_mutants_are_killed_through_the_subprocess_protocol(name: str) -> None:
+    assert len(STDIO_MUTANTS) >= 3
+    factory = StdioFactory(stdio_command(name), timeout=20)
+    result = run_campaign(factory, CampaignConfig(), examples=EXAMPLES, seed=0, shrink=False, key=f"mutant:{name}")
+    assert result.finding is not None and result.finding.kind == "divergence"
+
+
+def _trace(engine: type[Engine], mutant: Mutant) -> list[str]:
+    trace = MemoryTrace()
+    run = engine(list(CampaignConfig().backends), sink=trace)
+    for op in mutant.scenario:
+        apply_to_engine(run, op)
+    run.run(until=mutant.until)
+    return trace.jsonl().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_the_checker_flags_a_recorded_trace_of_each_mutant(mutant: Mutant) -> None:
+    reference = check_lines(_trace(Engine, mutant), "reference.jsonl", until=mutant.until)
+    assert reference.status == 0, "\n".join(reference.lines)
+    recorded = check_lines(_trace(mutant.engine, mutant), f"{mutant.name}.jsonl", until=mutant.until)
+    assert recorded.status == 1, f"{mutant.name}: the checker found nothing"
+    replay_only = check_lines(_trace(mutant.engine, mutant), "m.jsonl", until=mutant.until, properties=())
+    assert replay_only.divergences, f"{mutant.name}: the replay alone found nothing"
+    # and the fixed scenario exposes it live too
+    assert execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig()) is not None
+
+
+def test_the_mutants_command_prints_the_kill_table() -> None:
+    result = CliRunner().invoke(cli, ["mutants", "--only", "two-at-once", "--only", "lost-on-fault", "-n", "1000"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["mutant", "rule", "broken", "mode", "result", "examples", "time", "to", "kill"]
+    assert any(line.startswith("two-at-once") and "in-process" in line and "killed" in line for line in lines)
+    assert any(line.startswith("lost-on-fault") and "stdio" in line and "killed" in line for line in lines)
+    assert lines[-1] == "mutation score: 3/3 killed"
+
+
+def test_a_survivor_fails_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NotAMutant(Engine):
+        """The reference itself: nothing to find."""
+
+    harmless = Mutant("not-a-mutant", ("JOB-TERMINAL",), NotAMutant, ())
+    monkeypatch.setattr(mutants_module, "MUTANTS", (harmless,))
+    monkeypatch.setitem(mutants_module.MUTANTS_BY_NAME, harmless.name, harmless)
+    rows = run_mutants(examples=20, stdio=False)
+    assert [(r.mutant, r.killed, r.examples) for r in rows] == [("not-a-mutant", False, 20)]
+    assert "SURVIVED" in mutation_table(rows) and mutation_table(rows).endswith("mutation score: 0/1 killed")
+    result = CliRunner().invoke(cli, ["mutants", "-n", "20", "--no-stdio"])
+    assert result.exit_code == 1 and "SURVIVED" in result.stdout
+
+
+def test_an_unknown_mutant_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["mutants", "--only", "nope"])
+    assert result.exit_code == 2 and "unknown mutant 'nope'" in result.output
+
+
+def test_the_stdio_iut_refuses_an_unknown_mutant() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [*stdio_command("nope")], input="", capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode != 0 and sys.executable

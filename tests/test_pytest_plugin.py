@@ -1,0 +1,87 @@
+"""The pytest plugin: a conformance campaign as an ordinary pytest test (run with pytester)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iut_stdio.py"
+
+IUT_MODULE = """
+from properties.conformance.adapter import EngineIUT
+
+
+def make(config):
+    return EngineIUT(config)
+"""
+
+TESTS = """
+import pytest
+
+
+@pytest.mark.sessionspec_adapter("iut_ok:make")
+def test_conforming_iut(sessionspec_conformance):
+    result = sessionspec_conformance.check(examples=30)
+    assert result.finding is None
+
+
+@pytest.mark.sessionspec_adapter("properties.conformance.mutants:session_lifo")
+def test_mutant_iut(sessionspec_conformance):
+    sessionspec_conformance.check()
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(iut_ok=IUT_MODULE, test_sample=TESTS)
+    return pytester
+
+
+def test_a_conforming_iut_passes_and_a_mutant_fails_with_the_shrunk_scenario(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess("--sessionspec-seed", "0", "--sessionspec-examples", "200")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*test_mutant_iut*",
+        "*does not conform to the session spec (FINDING after * examples*",
+        "Minimal failing scenario (4 operations*",
+        "  t=0       open s1 on b0",
+        "*got t=10 job j3 (s1 on b0) queued -> running [[]start[]]; the spec expected t=10 job j2*",
+    ])
+    assert "Traceback" not in result.stdout.str() and "run_campaign" not in result.stdout.str()
+
+
+def test_the_example_database_replays_the_failure_first(project: pytest.Pytester) -> None:
+    first = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
+    first.assert_outcomes(failed=1)
+    assert (project.path / ".hypothesis" / "examples").is_dir()
+    again = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines(["*FINDING after 1 examples*"])
+
+
+def test_an_unmarked_test_takes_the_iut_from_the_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_cmd="""
+        def test_stdio_iut(sessionspec_conformance):
+            sessionspec_conformance.check(examples=10)
+    """)
+    result = pytester.runpytest_subprocess(
+        "--sessionspec-cmd", f"{sys.executable} {EXAMPLE}", "--sessionspec-seed", "1",
+        "--sessionspec-interpretation", "INTERACTIVE-WINDOW=queue_empty",
+    )
+    result.assert_outcomes(passed=1)
+    missing = pytester.runpytest_subprocess()
+    missing.assert_outcomes(errors=1)
+    missing.stdout.fnmatch_lines(["*sessionspec: name the IUT with @pytest.mark.sessionspec_adapter*"])
+
+
+def test_counterexamples_can_be_written_out(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess(
+        "-k", "mutant", "--sessionspec-seed", "0", "--sessionspec-out", "cex", "-p", "no:cacheprovider",
+    )
+    result.assert_outcomes(failed=1)
+    for name in ("scenario.json", "expected.jsonl", "actual.jsonl"):
+        assert (project.path / "cex" / name).is_file()
