@@ -13,10 +13,13 @@ identical states and callbacks on random trigger sequences.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from model.lifecycles import Lifecycle, Transition
+
+ARM_MAX_TIME = "arm_max_time"
+"""The action that starts a session's max_time clock: its trace line records the max_time."""
 
 
 class HasState(Protocol):
@@ -34,20 +37,42 @@ class InvalidTrigger(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One compiled transition with its callbacks bound."""
+    """One compiled transition with its callbacks bound.
+
+    The fields after ``action`` are precomputed from ``declared`` for the engine's hot
+    path: ``check`` is ``permitted`` as one callable (None when the transition has no
+    guards), the others copy the declaration's fields so that firing reads one object.
+    """
 
     dest: str
     declared: Transition
     conditions: tuple[Guard, ...]
     unless: tuple[Guard, ...]
     action: Action | None
-
-    @property
-    def rules(self) -> tuple[str, ...]:
-        return self.declared.rules
+    check: Guard | None = field(default=None, compare=False)
+    rules: tuple[str, ...] = ()
+    reason: str | None = None
+    cascade: str | None = None
+    arms_max_time: bool = False
 
     def permitted(self, entity: object) -> bool:
         return all(g(entity) for g in self.conditions) and not any(g(entity) for g in self.unless)
+
+
+Observer = Callable[[str, Any, str, Step], None]
+"""Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
+
+
+def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | None:
+    """``Step.permitted`` as one callable, guards evaluated in the same order (conditions, then unless)."""
+    if not conditions and not unless:
+        return None
+    if len(conditions) == 1 and not unless:
+        return conditions[0]
+    if len(conditions) == 1 and len(unless) == 1:
+        cond, veto = conditions[0], unless[0]
+        return lambda entity: cond(entity) and not veto(entity)
+    return lambda entity: all(g(entity) for g in conditions) and not any(g(entity) for g in unless)
 
 
 def guard_attr(name: str) -> str:
@@ -59,20 +84,35 @@ def action_attr(name: str) -> str:
 
 
 class Dispatcher(Generic[E]):
-    """State x trigger -> ordered candidate steps, with callbacks resolved once by ``bind``."""
+    """State x trigger -> ordered candidate steps, with callbacks resolved once by ``bind``.
 
-    __slots__ = ("lifecycle", "table")
+    ``name``, ``entity`` and ``traced`` copy the lifecycle's fields for the engine's hot
+    path; ``observer`` is the engine's observer for this lifecycle (None: nobody watches).
+    """
+
+    __slots__ = ("entity", "lifecycle", "name", "observer", "table", "traced")
 
     def __init__(self, lifecycle: Lifecycle, bind: Callable[[str], Callable[[Any], Any]]) -> None:
         self.lifecycle = lifecycle
+        self.name = lifecycle.name
+        self.entity = lifecycle.entity
+        self.traced = lifecycle.traced
+        self.observer: Observer | None = None
         table: dict[str, dict[str, tuple[Step, ...]]] = {s: {} for s in lifecycle.state_names}
         for transition in lifecycle.transitions:
+            conditions = tuple(bind(guard_attr(n)) for n in transition.conditions)
+            unless = tuple(bind(guard_attr(n)) for n in transition.unless)
             step = Step(
                 dest=transition.dest,
                 declared=transition,
-                conditions=tuple(bind(guard_attr(n)) for n in transition.conditions),
-                unless=tuple(bind(guard_attr(n)) for n in transition.unless),
+                conditions=conditions,
+                unless=unless,
                 action=bind(action_attr(transition.action)) if transition.action else None,
+                check=_check(conditions, unless),
+                rules=transition.rules,
+                reason=transition.reason,
+                cascade=transition.cascade,
+                arms_max_time=transition.action == ARM_MAX_TIME,
             )
             for source in transition.source:
                 row = table[source]
@@ -91,8 +131,7 @@ class Dispatcher(Generic[E]):
                 f"{self.lifecycle.name}: trigger {trigger!r} is not declared in state {entity.state!r}"
             )
         for step in candidates:
-            if not step.conditions and not step.unless:
-                return step
-            if step.permitted(entity):
+            check = step.check
+            if check is None or check(entity):
                 return step
         return None

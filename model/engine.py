@@ -19,21 +19,23 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from model.devices import BackendConfig, BackgroundLoad, backend_rng
 from model.dispatch import Dispatcher, Step
+from model.dispatch import Observer as _Observer
 from model.entities import BackendRecord, JobRecord, SessionRecord
 from model.fair_share import Eligible, FairShare, FifoQueue
 from model.interpretations import DEFAULT, Interpretation
 from model.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
 from model.max_time import parse_max_time
-from model.trace import Change, Header, Request, Sink, null_sink
+from model.trace import Change, Header, MemoryTrace, Request, Sink, null_sink
 from model.validations import RequestRejected
 
 Entity = SessionRecord | JobRecord | BackendRecord
-Observer = Callable[[str, Any, str, Step], None]
+Observer = _Observer
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
 
 _SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
@@ -45,7 +47,16 @@ _JOB_END_FIRST, _TIMER, _JOB_END_LAST, _ARRIVAL = 0, 1, 2, 3
 
 
 class Engine:
-    """The reference scheduler for one or more backends on one virtual clock."""
+    """The reference scheduler for one or more backends on one virtual clock.
+
+    With ``retain_finished=False`` memory stays bounded by the live sessions and jobs: a
+    finished job is forgotten at once (a later cancel naming it is rejected UNKNOWN-JOB,
+    where a retaining engine says JOB-FINISHED), and a closed session once
+    ``CLOSED_WINDOW`` sessions have closed after it (UNKNOWN-SESSION then).
+    """
+
+    CLOSED_WINDOW = 1_000
+    """How many closed sessions an engine that does not retain finished entities keeps."""
 
     def __init__(
         self,
@@ -64,8 +75,12 @@ class Engine:
         self.seed = seed
         self.now = 0.0
         self.retain_finished = retain_finished
-        self.observer = observer
+        self._observer = observer
         self._emit: Sink = sink if sink is not None else null_sink
+        self._tracing = sink is not None and sink is not null_sink
+        """False when nobody reads the trace: the hot path then builds no records at all."""
+        if isinstance(sink, MemoryTrace) and type(sink).__call__ is MemoryTrace.__call__:
+            self._emit = sink.append  # what calling it does, minus a Python frame per record
         self._heap: list[tuple[float, int, int, Callable[[Any, int], None], Any, int]] = []
         self._seq = itertools.count()
         self._session_ids = itertools.count(1)
@@ -78,6 +93,8 @@ class Engine:
         self.sessions: dict[str, SessionRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.events_processed = 0
+        self._closed: deque[str] = deque()
+        """With ``retain_finished=False``: the closed sessions still kept, oldest first."""
 
         self._hold = interpretation["INT-IDLE-DEVICE"] == "hold"
         self._hold_back = interpretation["INT-OTHER-SESSION-JOB"] == "hold_back"
@@ -87,11 +104,14 @@ class Engine:
         self._job_bound = interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
         self._close_on_first_cancel = interpretation["INT-FIRST-JOB-CANCEL"] == "close_session"
         self._job_end_order = _JOB_END_FIRST if interpretation["INT-EXPIRY-TIE"] == "job_first" else _JOB_END_LAST
+        self._skip_session_jobs = not self._hold and self._hold_back
+        """Fair-share selection passes over session jobs while a session is active."""
 
         bind = self._bind
         self.session_fsm: Dispatcher[SessionRecord] = Dispatcher(SESSION.under(interpretation), bind)
         self.job_fsm: Dispatcher[JobRecord] = Dispatcher(JOB.under(interpretation), bind)
         self.scheduler_fsm: Dispatcher[BackendRecord] = Dispatcher(SCHEDULER.under(interpretation), bind)
+        self.observer = observer
 
         self._emit(
             Header(
@@ -100,6 +120,17 @@ class Engine:
                 INTERACTIVE_TIMEOUT,
             )
         )
+
+    @property
+    def observer(self) -> Observer | None:
+        """The observer of every lifecycle (set one lifecycle's alone on its dispatcher's ``observer``)."""
+        return self._observer
+
+    @observer.setter
+    def observer(self, observer: Observer | None) -> None:
+        self._observer = observer
+        for fsm in (self.session_fsm, self.job_fsm, self.scheduler_fsm):
+            fsm.observer = observer
 
     def _bind(self, name: str) -> Callable[[Any], Any]:
         method: Callable[[Any], Any] = getattr(self, name)
@@ -111,6 +142,18 @@ class Engine:
         self, when: float, handler: Callable[[Any, int], None], target: Any, token: int = 0, order: int = _TIMER
     ) -> None:
         heapq.heappush(self._heap, (when, order, next(self._seq), handler, target, token))
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` at virtual time ``when``: a client acting from inside the run.
+
+        The callback may make requests (open, submit, cancel, close) and schedule further
+        callbacks. Like a request made at ``when``, it comes after every event due then
+        (callbacks and background arrivals due at the same instant run in the order they
+        were scheduled); ``when`` may not lie in the past.
+        """
+        if when < self.now:
+            raise ValueError(f"cannot schedule in the past: now {self.now}, asked {when}")
+        heapq.heappush(self._heap, (when, _ARRIVAL, next(self._seq), _call, callback, 0))
 
     @property
     def next_event_time(self) -> float | None:
@@ -130,10 +173,33 @@ class Engine:
         """Process every event due at or before ``when``, then set the clock to ``when``."""
         if when < self.now:
             raise ValueError(f"cannot run back in time: now {self.now}, asked {when}")
-        heap = self._heap
-        while heap and heap[0][0] <= when:
-            self.step()
+        self._drain(when)
         self.now = float(when)
+
+    def _drain(self, until: float | None) -> None:
+        """``step()`` until no event is left (or none is due at or before ``until``), as one loop.
+
+        ``events_processed`` is brought up to date when the loop ends (``run`` with a ``stop``
+        predicate steps one event at a time, so the predicate may read it).
+        """
+        heap = self._heap
+        pop = heapq.heappop
+        done = 0
+        try:
+            if until is None:
+                while heap:
+                    when, _, _, handler, target, token = pop(heap)
+                    self.now = when
+                    done += 1
+                    handler(target, token)
+            else:
+                while heap and heap[0][0] <= until:
+                    when, _, _, handler, target, token = pop(heap)
+                    self.now = when
+                    done += 1
+                    handler(target, token)
+        finally:
+            self.events_processed += done
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -146,8 +212,13 @@ class Engine:
         Returns whether ``stop`` was satisfied (always False without one).
         """
         heap = self._heap
+        if stop is None:
+            self._drain(until)
+            if until is not None and until > self.now:
+                self.now = float(until)
+            return False
         while True:
-            if stop is not None and stop():
+            if stop():
                 return True
             if not heap or (until is not None and heap[0][0] > until):
                 if until is not None and until > self.now:
@@ -160,28 +231,38 @@ class Engine:
     def _fire(
         self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()
     ) -> Step | None:
-        step = fsm.select(entity, trigger)
-        if step is None:
+        # Dispatcher.select, inlined: the same compiled table, tried in the same order.
+        candidates = fsm.table[entity.state].get(trigger)
+        if candidates is None:
+            return fsm.select(entity, trigger)  # raises InvalidTrigger
+        for step in candidates:
+            check = step.check
+            if check is None or check(entity):
+                break
+        else:
             return None
-        if self.observer is not None:
-            self.observer(fsm.lifecycle.name, entity, trigger, step)
+        observer = fsm.observer
+        if observer is not None:
+            observer(fsm.name, entity, trigger, step)
         src = entity.state
-        entity.state = step.dest
-        declared = step.declared
-        if fsm.lifecycle.traced:
-            if declared.reason is not None:
-                entity.reason = declared.reason
-            self._emit(
-                Change(
-                    self.now, fsm.lifecycle.entity, entity.id, entity.backend_name, entity.session_id,
-                    src, step.dest, trigger, extra_rules + declared.rules, declared.reason,
-                    entity.max_time if declared.action == "arm_max_time" else None,
+        dest = entity.state = step.dest
+        if fsm.traced:
+            reason = step.reason
+            if reason is not None:
+                entity.reason = reason
+            if self._tracing:
+                self._emit(
+                    _new_record(Change, (
+                        self.now, fsm.entity, entity.id, entity.backend_name, entity.session_id,
+                        src, dest, trigger, extra_rules + step.rules, reason,
+                        entity.max_time if step.arms_max_time else None,
+                    ))
                 )
-            )
-        if step.action is not None:
-            step.action(entity)
-        if declared.cascade is not None:
-            self._cascade(entity, declared.cascade)
+        action = step.action
+        if action is not None:
+            action(entity)
+        if step.cascade is not None:
+            self._cascade(entity, step.cascade)
         return step
 
     def _dispatch(self, backend: BackendRecord) -> None:
@@ -199,10 +280,10 @@ class Engine:
 
     def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
         eligible: Eligible = self._before_deadline
-        if backend.active_session is not None and not self._hold and self._hold_back:
+        if self._skip_session_jobs and backend.active_session is not None:
             eligible = _sessionless
-        backend.candidate = backend.queue.first(eligible)
-        return backend.candidate is not None
+        candidate = backend.candidate = backend.queue.first(eligible)
+        return candidate is not None
 
     def _before_deadline(self, job: JobRecord) -> bool:
         """A session job may start only before its session's max_time deadline (MAXTIME-EXPIRY)."""
@@ -259,9 +340,9 @@ class Engine:
 
     def action_arm_max_execution_time(self, job: JobRecord) -> None:
         """Arm the max_execution_time timer and the device's end of the job as one event."""
-        job.token += 1
+        token = job.token = job.token + 1
         run = job.max_execution_time if job.duration > job.max_execution_time else job.duration
-        self._at(self.now + run, self._on_job_end, job, job.token, self._job_end_order)
+        heapq.heappush(self._heap, (self.now + run, self._job_end_order, next(self._seq), self._on_job_end, job, token))
 
     def _on_job_end(self, job: JobRecord, token: int) -> None:
         if job.token != token or job.state != "running":
@@ -278,11 +359,13 @@ class Engine:
     def _left_device(self, job: JobRecord, dispatch: bool = True) -> None:
         """The job stopped running (any outcome): free the device and let the scheduler go on."""
         backend = job.backend
-        job.ended_at = self.now
+        now = job.ended_at = self.now
         job.token += 1
         backend.running = None
         assert job.started_at is not None
-        backend.queue.charge(job, self.now - job.started_at)
+        queue = backend.queue
+        if type(queue) is not FifoQueue:  # FIFO keeps no account of usage
+            queue.charge(job, now - job.started_at)
         self._fire(self.scheduler_fsm, backend, "job_ended")
         session = job.session
         if session is not None:
@@ -356,8 +439,16 @@ class Engine:
         if session.state == "closed":
             session.closed_at = self.now
             if not self.retain_finished:
-                # Forgotten like a finished job: a later request naming it gets UNKNOWN-SESSION.
-                self.sessions.pop(session.id, None)
+                # Kept while among the last CLOSED_WINDOW closed sessions (a late submit or close
+                # is still judged exactly, SESSION-CLOSED), then forgotten: UNKNOWN-SESSION.
+                closed = self._closed
+                closed.append(session.id)
+                if len(closed) > self.CLOSED_WINDOW:
+                    old = closed.popleft()
+                    stale = self.sessions.get(old)
+                    if stale is not None and stale.state == "closed":
+                        del self.sessions[old]
+                        stale.first_job = None  # break the session <-> first job cycle: freed at once
 
     def _cascade(self, session: SessionRecord, trigger: str) -> None:
         """Fail the unfinished jobs of a closing session with the job trigger the closing names."""
@@ -432,62 +523,64 @@ class Engine:
         program: str = "estimator",
     ) -> JobRecord:
         """Submit a job to a session, or to a backend's fair-share queue when no session is given."""
-        args: dict[str, Any] = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        request = Request(self.now, "submit", backend, session_id, job_id, args)
+
+        def request(backend: str | None, job: str | None = job_id) -> Request:
+            """The request record, built only when the trace or a rejection needs it."""
+            args = {"max_execution_time": max_execution_time, "group": group, "program": program}
+            return Request(self.now, "submit", backend, session_id, job, args)
+
         session: SessionRecord | None = None
         if session_id is not None:
             session = self.sessions.get(session_id)
             if session is None:
-                raise self._reject(request, "UNKNOWN-SESSION", f"unknown session {session_id!r}")
+                raise self._reject(request(backend), "UNKNOWN-SESSION", f"unknown session {session_id!r}")
             if backend is not None and backend != session.backend.name:
                 raise self._reject(
-                    request, "BACKEND-FIXED",
+                    request(backend), "BACKEND-FIXED",
                     f"session {session_id} runs on {session.backend.name}, not {backend}",
                 )
             backend = session.backend.name
-            request = request._replace(backend=backend)
             if session.state == "closed":
-                raise self._reject(request, "SESSION-CLOSED", f"session {session_id} is closed")
+                raise self._reject(request(backend), "SESSION-CLOSED", f"session {session_id} is closed")
         if backend is None:
-            raise self._reject(request, "BACKEND-REQUIRED", "a job outside a session needs a backend")
-        if backend not in self.backends:
-            raise self._reject(request, "BACKEND-UNKNOWN", f"unknown backend {backend!r}")
-        record = self.backends[backend]
+            raise self._reject(request(backend), "BACKEND-REQUIRED", "a job outside a session needs a backend")
+        record = self.backends.get(backend)
+        if record is None:
+            raise self._reject(request(backend), "BACKEND-UNKNOWN", f"unknown backend {backend!r}")
         if job_id is not None and job_id in self.jobs:
-            raise self._reject(request, "DUPLICATE-ID", f"job {job_id!r} already exists")
+            raise self._reject(request(backend), "DUPLICATE-ID", f"job {job_id!r} already exists")
         explicit = max_execution_time is not None
         if max_execution_time is not None:
             if isinstance(max_execution_time, bool) or not isinstance(max_execution_time, int | float) or (
                 not 0 < max_execution_time < math.inf
             ):
                 raise self._reject(
-                    request, "MAX-EXECUTION-TIME-FORMAT",
+                    request(backend), "MAX-EXECUTION-TIME-FORMAT",
                     f"max_execution_time must be a positive number of seconds, got {max_execution_time!r}",
                 )
             if session is not None and self._job_bound and max_execution_time >= session.max_time_bound:
                 raise self._reject(
-                    request, "MAXTIME-BELOW-JOB",
+                    request(backend), "MAXTIME-BELOW-JOB",
                     f"max_execution_time {max_execution_time:g} s is not below the max_time "
                     f"{session.max_time_bound:g} s of session {session.id}",
                 )
-        met = float(max_execution_time) if max_execution_time is not None else record.config.default_max_execution_time
-        rng = record.rng
-        drawn = record.config.duration.draw(rng) if duration is None else float(duration)
-        faulty = (rng.random() < record.config.fault_rate) if fault is None else fault
+        met = float(max_execution_time) if max_execution_time is not None else record.default_max_execution_time
+        drawn = record.config.duration.draw(record.rng) if duration is None else float(duration)
+        faulty = (record.rng.random() < record.config.fault_rate) if fault is None else fault
         if job_id is None:
             job_id = self._fresh(self._job_ids, "j", self.jobs)
-        job = JobRecord(
-            job_id, record, session, max_execution_time=met, explicit_max_execution_time=explicit,
-            duration=drawn, fault=faulty, group=group, program=program, submitted_at=self.now,
-        )
+        # Positional (id, backend, session, max_execution_time, explicit, duration, fault, group,
+        # program, submitted_at): keywords cost a quarter of a microsecond per job.
+        job = JobRecord(job_id, record, session, met, explicit, drawn, faulty, group, program, self.now)
         self.jobs[job_id] = job
-        self._emit(request._replace(job=job_id))
-        self._emit(
-            Change(
-                self.now, "job", job_id, backend, session_id, None, "queued", "submit",
-                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
+        if self._tracing:
+            self._emit(request(backend, job_id))
+            self._emit(
+                _new_record(Change, (
+                    self.now, "job", job_id, backend, session_id, None, "queued", "submit",
+                    _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN, None, None,
+                ))
             )
-        )
         record.queue.push(job)
         if session is not None:
             session.queue.append(job)
@@ -583,6 +676,14 @@ class Engine:
 
 def _sessionless(job: JobRecord) -> bool:
     return job.session is None
+
+
+def _call(callback: Callable[[], None], _token: int) -> None:
+    callback()
+
+
+_new_record = tuple.__new__
+"""``tuple.__new__(Change, fields)``: a trace record without NamedTuple's Python-level ``__new__``."""
 
 
 def _recordable(value: object) -> object:

@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 
 
 class BackendRecord:
-    __slots__ = ("active_session", "candidate", "config", "name", "queue", "rng", "running", "state")
+    __slots__ = (
+        "active_session", "candidate", "config", "default_max_execution_time", "name", "queue", "rng", "running",
+        "state",
+    )
 
     def __init__(self, config: BackendConfig, queue: FairShare, rng: random.Random) -> None:
         self.name = config.name
         self.config = config
+        self.default_max_execution_time = config.default_max_execution_time
         self.state = "idle"
         self.running: JobRecord | None = None
         self.active_session: SessionRecord | None = None
@@ -37,14 +41,17 @@ class BackendRecord:
 
 class SessionRecord:
     __slots__ = (
-        "backend", "closed_at", "deadline", "doomed", "first_job", "id", "max_time", "max_time_bound",
-        "n_jobs", "n_queued", "queue", "requested_max_time", "running", "started_at", "state",
-        "window_deadline", "window_token",
+        "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
+        "max_time_bound", "n_jobs", "n_queued", "queue", "requested_max_time", "running", "session_id",
+        "started_at", "state", "window_deadline", "window_token",
     )
 
     def __init__(self, session_id: str, backend: BackendRecord, requested_max_time: int | None) -> None:
         self.id = session_id
         self.backend = backend
+        self.backend_name = backend.name
+        self.session_id: None = None
+        """A session belongs to no session (the trace's ``session`` field of a session line)."""
         self.state = "pending"
         self.requested_max_time = requested_max_time
         self.max_time: float | None = None
@@ -62,14 +69,6 @@ class SessionRecord:
         self.window_token = 0
         self.window_deadline: float | None = None
 
-    @property
-    def backend_name(self) -> str:
-        return self.backend.name
-
-    @property
-    def session_id(self) -> None:
-        return None
-
     def head(self) -> JobRecord | None:
         """The oldest queued job (SCHED-SESSION-FIFO); leavers are dropped lazily."""
         queue = self.queue
@@ -80,8 +79,8 @@ class SessionRecord:
 
 class JobRecord:
     __slots__ = (
-        "backend", "duration", "ended_at", "explicit_max_execution_time", "fault", "group", "id",
-        "max_execution_time", "program", "reason", "session", "started_at", "state",
+        "backend", "backend_name", "duration", "ended_at", "explicit_max_execution_time", "fault", "group", "id",
+        "max_execution_time", "program", "reason", "session", "session_id", "started_at", "state",
         "submitted_at", "token",
     )
 
@@ -90,7 +89,6 @@ class JobRecord:
         job_id: str,
         backend: BackendRecord,
         session: SessionRecord | None,
-        *,
         max_execution_time: float,
         explicit_max_execution_time: bool,
         duration: float,
@@ -101,7 +99,9 @@ class JobRecord:
     ) -> None:
         self.id = job_id
         self.backend = backend
+        self.backend_name = backend.name
         self.session = session
+        self.session_id = session.id if session is not None else None
         self.state = "queued"
         self.max_execution_time = max_execution_time
         self.explicit_max_execution_time = explicit_max_execution_time
@@ -114,11 +114,3 @@ class JobRecord:
         self.ended_at: float | None = None
         self.reason: str | None = None
         self.token = 0
-
-    @property
-    def backend_name(self) -> str:
-        return self.backend.name
-
-    @property
-    def session_id(self) -> str | None:
-        return self.session.id if self.session is not None else None

@@ -45,12 +45,18 @@ class FifoQueue:
 
     def __init__(self) -> None:
         self._queue: deque[JobRecord] = deque()
+        self.push = self._queue.append  # type: ignore[method-assign, assignment]  # push, minus a frame
 
     def push(self, job: JobRecord) -> None:
         self._queue.append(job)
 
     def first(self, eligible: Eligible | None = None) -> JobRecord | None:
-        return _first_in(self._queue, eligible)
+        queue = self._queue
+        if eligible is not None:
+            return _first_in(queue, eligible)
+        while queue and queue[0].state != "queued":  # _first_in without an eligibility test
+            queue.popleft()
+        return queue[0] if queue else None
 
     def charge(self, job: JobRecord, seconds: float) -> None:
         """FIFO keeps no account of usage."""

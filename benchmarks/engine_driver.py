@@ -1,0 +1,162 @@
+"""Run a workload on the reference engine: the session clients live inside the simulation.
+
+A client's next request is a callback on the engine's own virtual clock
+(:meth:`Engine.call_at`), scheduled when its job ends (seen through the engine's
+``observer``), so the run is one ``Engine.run()`` with no polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from benchmarks.outcome import Outcome
+from benchmarks.workload import SESSION_GROUP, Arrival, SessionStep, Workload
+from model.devices import BackendConfig, Duration
+from model.dispatch import Step
+from model.engine import Engine
+from model.fair_share import FairShare, FifoQueue
+from model.interpretations import DEFAULT, Interpretation
+from model.trace import Sink
+from model.validations import RequestRejected
+
+_TERMINAL = frozenset(("completed", "failed", "cancelled"))
+
+
+class _Client:
+    __slots__ = ("id", "steps", "think")
+
+    def __init__(self, session_id: str, steps: Iterator[SessionStep]) -> None:
+        self.id = session_id
+        self.steps = steps
+        self.think = 0.0
+
+
+def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
+    call_at: Callable[[float, Callable[[], None]], None] | None = getattr(engine, "call_at", None)
+    if call_at is not None:
+        return call_at
+    # Engines older than call_at (baseline traces): the same heap event by hand.
+    schedule: Callable[..., None] = engine._at
+
+    def fallback(when: float, callback: Callable[[], None]) -> None:
+        schedule(when, lambda cb, _token: cb(), callback)
+
+    return fallback
+
+
+def build_engine(
+    wl: Workload,
+    *,
+    sink: Sink | None = None,
+    interpretation: Interpretation = DEFAULT,
+    fair_share: Callable[[], FairShare] = FifoQueue,
+    retain_finished: bool = False,
+    backends: Iterable[str] | None = None,
+) -> tuple[Engine, Outcome, Callable[[Iterator[Arrival]], None]]:
+    """An engine for ``wl`` with its clients wired in; call the returned ``feed`` with arrivals, then run."""
+    outcome = Outcome()
+    clients: dict[str, _Client] = {}
+    ended = outcome.job_ended
+    engine: Engine
+
+    def observe_job(_: str, job: Any, trigger: str, step: Step) -> None:
+        dest = step.dest
+        if dest in _TERMINAL:
+            reason = step.declared.reason
+            ended(job.id, dest if reason is None else f"{dest}:{reason}", engine.now)
+            session = job.session
+            if session is not None:
+                client = clients.get(session.id)
+                if client is not None:
+                    call_at(engine.now + client.think, lambda: next_step(client))
+
+    def observe_session(_: str, session: Any, trigger: str, step: Step) -> None:
+        dest = step.dest
+        if dest == "active":
+            outcome.activations += 1
+        elif dest == "inactive":
+            outcome.deactivations += 1
+        elif dest == "closed":
+            outcome.session_closed(trigger)
+
+    def observe(lifecycle: str, entity: Any, trigger: str, step: Step) -> None:
+        if lifecycle == "job":
+            observe_job(lifecycle, entity, trigger, step)
+        elif lifecycle == "session":
+            observe_session(lifecycle, entity, trigger, step)
+
+    names = tuple(backends) if backends is not None else wl.backends
+    configs = [BackendConfig(name, duration=Duration.exponential(wl.mean_duration)) for name in names]
+    engine = Engine(
+        configs, interpretation=interpretation, sink=sink, fair_share=fair_share,
+        retain_finished=retain_finished,
+    )
+    if hasattr(engine.job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
+        engine.job_fsm.observer = observe_job
+        engine.session_fsm.observer = observe_session
+    else:
+        engine.observer = observe
+    call_at = _scheduler(engine)
+    submit = engine.submit
+    jobs = engine.jobs
+
+    def next_step(client: _Client) -> None:
+        step = next(client.steps, None)
+        if step is None:
+            del clients[client.id]
+            if client.id in engine.sessions:  # not expired and forgotten (retain_finished=False)
+                engine.close(client.id)
+            return
+        try:
+            submit(
+                client.id, job_id=step.id, max_execution_time=step.max_execution_time,
+                duration=step.duration, fault=step.fault, group=SESSION_GROUP,
+            )
+        except RequestRejected:
+            outcome.rejected += 1
+            del clients[client.id]
+            return
+        outcome.submitted += 1
+        client.think = step.think
+
+    def feed(arrivals: Iterator[Arrival]) -> None:
+        def arrive(arrival: Arrival) -> None:
+            plan = arrival.session
+            if plan is None:
+                job = arrival.job
+                assert job is not None
+                submit(
+                    None, arrival.backend, job_id=job.id, max_execution_time=job.max_execution_time,
+                    duration=job.duration, fault=job.fault, group=job.group,
+                )
+                outcome.submitted += 1
+            else:
+                engine.open_session(arrival.backend, max_time=plan.max_time, session_id=plan.id)
+                client = clients[plan.id] = _Client(plan.id, plan.steps())
+                next_step(client)
+            live = len(jobs)  # finished jobs are forgotten (retain_finished=False): these are the live ones
+            if live > outcome.max_live:
+                outcome.max_live = live
+            following = next(arrivals, None)
+            if following is not None:
+                call_at(following.t, lambda: arrive(following))
+
+        first = next(arrivals, None)
+        if first is not None:
+            call_at(first.t, lambda: arrive(first))
+
+    return engine, outcome, feed
+
+
+def run_engine(
+    wl: Workload,
+    arrivals: Iterator[Arrival] | None = None,
+    **options: Any,
+) -> tuple[Engine, Outcome]:
+    """Run the whole workload (or the given arrivals) to the end; the engine and what came of it."""
+    engine, outcome, feed = build_engine(wl, **options)
+    feed(arrivals if arrivals is not None else wl.arrivals())
+    engine.run()
+    outcome.end_time = engine.now
+    return engine, outcome
