@@ -7,10 +7,13 @@ same on every run and machine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from model.interpretations import POINTS_BY_ID, Interpretation, InterpretationError, parse_choice
 from model.max_time import format_seconds
+from model.timeline_plot import TimelineError, render_timeline
 from model.workload import LoopReport, WorkloadConfig, compare
 
 _ALWAYS_SHOWN = ("INT-IDLE-DEVICE", "INT-INTERACTIVE-WINDOW")
@@ -67,9 +70,26 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
               show_default=True, help="Device utilisation by other users' jobs.")
 @click.option("-i", "--interpretation", "choices", multiple=True, metavar="ID=OPTION",
               help="Interpretation choice, e.g. IDLE-DEVICE=work_conserving (repeatable).")
-def demo(iterations: int, seed: int, load: float, choices: tuple[str, ...]) -> None:
+@click.option("--timelines", "timelines", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/demo"), show_default=True,
+              help="Folder for the two runs' timelines (no-session.png, session.png).")
+@click.option("--no-timelines", is_flag=True, help="Do not draw the timelines.")
+def demo(
+    iterations: int, seed: int, load: float, choices: tuple[str, ...], timelines: Path, no_timelines: bool
+) -> None:
     """Compare an iterative workload with and without a session on a busy backend."""
     interpretation = _interpretation(choices)
     config = WorkloadConfig(iterations=iterations, seed=seed, load=load)
     plain, session = compare(config, interpretation)
     click.echo(render(config, interpretation, plain, session))
+    if no_timelines:
+        return
+    try:
+        timelines.mkdir(parents=True, exist_ok=True)
+        drawn = [
+            render_timeline(report.records, timelines / f"{name}.png", start=report.start, end=report.end)
+            for name, report in (("no-session", plain), ("session", session))
+        ]
+    except (OSError, TimelineError) as error:
+        raise click.ClickException(f"cannot draw the timelines in {timelines}: {error}") from None
+    click.echo(f"\n  timelines of the two loops: {drawn[0]}, {drawn[1]}")

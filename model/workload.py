@@ -11,13 +11,14 @@ the device takes a fixed time per loop job, so the loop itself draws nothing ran
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from model.devices import BackendConfig, BackgroundLoad, Duration
 from model.interpretations import DEFAULT, Interpretation
 from model.runtime import Estimator, QiskitRuntimeService, Session
 from model.runtime.results import EstimatorResult
-from model.trace import Change
+from model.trace import Change, Record
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class LoopReport:
     held_idle: float
     """Time the device ran nothing while the session was active (0 without a session)."""
     session_id: str | None
+    start: float = 0.0
+    end: float = 0.0
+    """The loop's window in virtual time (the warm-up before it is not part of it)."""
+    records: Sequence[Record] = field(default=(), repr=False, compare=False)
+    """The run's whole trace, for drawing its timeline."""
 
     @property
     def mean_wait(self) -> float:
@@ -112,7 +118,10 @@ def run_loop(config: WorkloadConfig, in_session: bool, interpretation: Interpret
         waits.append(timestamps["running"] - timestamps["created"])
         device += timestamps["finished"] - timestamps["running"]
     held = _idle_while_active(service, session_id, config.backend) if session_id is not None else 0.0
-    return LoopReport("session" if in_session else "no session", end - start, tuple(waits), device, held, session_id)
+    return LoopReport(
+        "session" if in_session else "no session", end - start, tuple(waits), device, held, session_id,
+        start, end, service.trace,
+    )
 
 
 def _idle_while_active(service: QiskitRuntimeService, session_id: str, backend: str) -> float:

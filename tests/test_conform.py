@@ -60,6 +60,8 @@ def test_a_mutant_is_found_shrunk_and_written_out_for_simulate_and_check(tmp_pat
     assert "[SCHED-PRIORITY, SCHED-SESSION-FIFO, SCHED-ONE-AT-A-TIME]: got t=10 job j3 (s1 on b0)" in result.output
     scenario = json.loads((out / "scenario.json").read_text())
     assert [op["op"] for op in scenario["operations"]] == ["open", "submit", "submit", "submit"]
+    for timeline in ("expected.png", "actual.png"):
+        assert (out / timeline).read_bytes().startswith(b"\x89PNG"), f"no timeline {timeline} of the counterexample"
 
     simulated = tmp_path / "simulated.jsonl"
     assert runner.invoke(cli, ["simulate", str(out / "scenario.json"), "--trace", str(simulated)]).exit_code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -35,17 +37,22 @@ def test_work_conserving_session_leaves_no_device_idle() -> None:
     assert session.held_idle < 12 * 5.0
 
 
-def test_demo_output_is_deterministic_and_names_the_interpretation() -> None:
+def test_demo_output_is_deterministic_and_names_the_interpretation(tmp_path: Path) -> None:
     runner = CliRunner()
-    first = runner.invoke(cli, ["demo"])
-    second = runner.invoke(cli, ["demo"])
+    first = runner.invoke(cli, ["demo", "--timelines", str(tmp_path)])
+    second = runner.invoke(cli, ["demo", "--timelines", str(tmp_path)])
+    drawn = [tmp_path / "no-session.png", tmp_path / "session.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 10_000 for p in drawn)
+    assert f"timelines of the two loops: {drawn[0]}, {drawn[1]}" in first.output
     assert first.exit_code == 0, first.output
     assert first.output == second.output
     assert "interpretation: default: INT-IDLE-DEVICE=hold" in first.output
     for row in ("wall time of the loop", "queue wait per job, mean", "median", "max", "device time used"):
         assert row in first.output
     assert "x faster" in first.output
-    other = runner.invoke(cli, ["demo", "--seed", "3", "--iterations", "5", "-i", "IDLE-DEVICE=work_conserving"])
+    other = runner.invoke(
+        cli, ["demo", "--seed", "3", "--iterations", "5", "-i", "IDLE-DEVICE=work_conserving", "--no-timelines"]
+    )
     assert other.exit_code == 0 and other.output != first.output
     assert "INT-IDLE-DEVICE=work_conserving" in other.output
 

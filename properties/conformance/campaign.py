@@ -31,6 +31,7 @@ from hypothesis.errors import Flaky
 from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import DEFAULT, Interpretation
+from model.timeline_plot import TimelineError, render_timeline
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, to_json
 from model.validations import RequestRejected
 from properties.base import check_records
@@ -119,15 +120,23 @@ class Finding:
         return "\n".join(lines)
 
     def write(self, out: Path) -> list[Path]:
-        """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed)."""
+        """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed), and the
+        timelines of both runs (expected.png, actual.png) so the divergence can be seen."""
         out.mkdir(parents=True, exist_ok=True)
         scenario = out / "scenario.json"
         scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
+        expected_records = self.expected()
         expected = out / "expected.jsonl"
-        expected.write_text("".join(dumps(r) + "\n" for r in self.expected()), encoding="utf-8")
+        expected.write_text("".join(dumps(r) + "\n" for r in expected_records), encoding="utf-8")
         actual = out / "actual.jsonl"
         actual.write_text("".join(dumps(r) + "\n" for r in self.actual), encoding="utf-8")
-        return [scenario, expected, actual]
+        written = [scenario, expected, actual]
+        for name, records in (("expected", expected_records), ("actual", self.actual)):
+            try:
+                written.append(render_timeline(records, out / f"{name}.png", end=self.until))
+            except (TimelineError, ValueError) as error:
+                self.note = f"{self.note + '; ' if self.note else ''}no {name} timeline: {error}"
+        return written
 
 
 # ---------------------------------------------------------------------- one example
