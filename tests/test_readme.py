@@ -7,9 +7,10 @@ import io
 import re
 from pathlib import Path
 
+import click
 import pytest
 
-from properties.cli import cli
+from properties.cli import COMMANDS, cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -37,4 +38,12 @@ def test_the_example_runs_and_prints_what_its_comments_say() -> None:
 def test_the_command_table_lists_every_command() -> None:
     table = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `sessionspec (\w+)", table, re.M))
-    assert documented == set(cli.commands)
+    assert documented == set(COMMANDS)
+
+
+def test_every_command_loads() -> None:
+    """Commands are imported lazily: a broken registration must fail here, not in a user's hands."""
+    context = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(context, name)
+        assert isinstance(command, click.Command) and command.name == name

@@ -72,13 +72,9 @@ class BasePrimitive:
             raise IBMInputValueError("run needs at least one circuit")
         engine = self._service.engine
         limit = self.options.max_execution_time
+        session_id = self._session.session_id if self._session is not None else None
         try:
-            if self._session is not None:
-                record = engine.submit(
-                    self._session.session_id, max_execution_time=limit, program=self.primitive_id
-                )
-            else:
-                record = engine.submit(None, self._backend, max_execution_time=limit, program=self.primitive_id)
+            record = engine.submit(session_id, self._backend, max_execution_time=limit, program=self.primitive_id)
         except RequestRejected as error:
             raise from_rejection(error) from None
         job = RuntimeJob(self._service, record, self.primitive_id, circuits_run, Options.coerce(self.options))
