@@ -1,13 +1,16 @@
 """Run a workload on the reference engine: the session clients live inside the simulation.
 
 A client's next request is a callback on the engine's own virtual clock
-(:meth:`Engine.call_at`), scheduled when its job ends (seen through the engine's
-``observer``), so the run is one ``Engine.run()`` with no polling.
+(:meth:`Engine.call_at`), scheduled when its job ends (the job dispatcher's
+``on_final`` hook: a client waits for its job's end, not for every transition; the
+session dispatcher's ``observer`` counts activations and closes), so the run is one
+``Engine.run()`` with no polling.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from benchmarks.outcome import Outcome
@@ -24,12 +27,14 @@ _TERMINAL = frozenset(("completed", "failed", "cancelled"))
 
 
 class _Client:
-    __slots__ = ("id", "steps", "think")
+    __slots__ = ("id", "steps", "think", "wake")
 
-    def __init__(self, session_id: str, steps: Iterator[SessionStep]) -> None:
+    def __init__(self, session_id: str, steps: Iterator[SessionStep], wake: Callable[[_Client], None]) -> None:
         self.id = session_id
         self.steps = steps
         self.think = 0.0
+        self.wake: Callable[[], None] = partial(wake, self)
+        """Its next request, as a callback (one object per client, not one closure per job)."""
 
 
 def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
@@ -61,15 +66,17 @@ def build_engine(
     engine: Engine
 
     def observe_job(_: str, job: Any, trigger: str, step: Step) -> None:
-        dest = step.dest
-        if dest in _TERMINAL:
-            reason = step.declared.reason
-            ended(job.id, dest if reason is None else f"{dest}:{reason}", engine.now)
-            session = job.session
-            if session is not None:
-                client = clients.get(session.id)
-                if client is not None:
-                    call_at(engine.now + client.think, lambda: next_step(client))
+        if step.dest in _TERMINAL:
+            job_ended(job)
+
+    def job_ended(job: Any) -> None:
+        reason = job.reason
+        ended(job.id, job.state if reason is None else f"{job.state}:{reason}", engine.now)
+        session = job.session
+        if session is not None:
+            client = clients.get(session.id)
+            if client is not None:
+                call_at(engine.now + client.think, client.wake)
 
     def observe_session(_: str, session: Any, trigger: str, step: Step) -> None:
         dest = step.dest
@@ -92,10 +99,13 @@ def build_engine(
         configs, interpretation=interpretation, sink=sink, fair_share=fair_share,
         retain_finished=retain_finished,
     )
-    if hasattr(engine.job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
+    if hasattr(engine.job_fsm, "on_final"):  # a hook for job ends: jobs go unobserved otherwise
+        engine.job_fsm.on_final = job_ended
+        engine.session_fsm.observer = observe_session
+    elif hasattr(engine.job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
         engine.job_fsm.observer = observe_job
         engine.session_fsm.observer = observe_session
-    else:
+    else:  # older engines (baseline traces)
         engine.observer = observe
     call_at = _scheduler(engine)
     submit = engine.submit
@@ -133,18 +143,18 @@ def build_engine(
                 outcome.submitted += 1
             else:
                 engine.open_session(arrival.backend, max_time=plan.max_time, session_id=plan.id)
-                client = clients[plan.id] = _Client(plan.id, plan.steps())
+                client = clients[plan.id] = _Client(plan.id, plan.steps(), next_step)
                 next_step(client)
             live = len(jobs)  # finished jobs are forgotten (retain_finished=False): these are the live ones
             if live > outcome.max_live:
                 outcome.max_live = live
             following = next(arrivals, None)
             if following is not None:
-                call_at(following.t, lambda: arrive(following))
+                call_at(following.t, partial(arrive, following))
 
         first = next(arrivals, None)
         if first is not None:
-            call_at(first.t, lambda: arrive(first))
+            call_at(first.t, partial(arrive, first))
 
     return engine, outcome, feed
 

@@ -6,12 +6,15 @@ ends before timers under INT-EXPIRY-TIE=job_first, after them under expiry_first
 background arrivals last), then in the order they were scheduled; a client request
 made at time t comes after every event due at t. No session job starts at or after
 its session's max_time deadline.
-Every state change goes through :meth:`Engine._fire`, which selects the declared
-transition with the compiled dispatcher, records it on the trace and runs its
-action, so the engine cannot take a transition the declaration does not have.
+Every state change goes through a trigger function that the dispatcher generates
+from the declaration (:func:`model.dispatch.compile_triggers`; :meth:`Engine._fire` by
+trigger name, or directly on the hot path): it selects the declared transition,
+records it on the trace and runs its action, so the engine cannot take a transition
+the declaration does not have.
 
 Timers (interactive window, max_time, max_execution_time) are heap events that
-are cancelled lazily by bumping a token.
+are cancelled lazily: by bumping a token, or for the interactive window by closing it
+(a session keeps at most one window timer on the heap; see ``_update_window``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from model.devices import BackendConfig, BackgroundLoad, backend_rng
-from model.dispatch import Dispatcher, Step
+from model.dispatch import Dispatcher, Fire, Step
 from model.dispatch import Observer as _Observer
 from model.entities import BackendRecord, JobRecord, SessionRecord
 from model.fair_share import Eligible, FairShare, FifoQueue
@@ -106,12 +109,36 @@ class Engine:
         self._job_end_order = _JOB_END_FIRST if interpretation["INT-EXPIRY-TIE"] == "job_first" else _JOB_END_LAST
         self._skip_session_jobs = not self._hold and self._hold_back
         """Fair-share selection passes over session jobs while a session is active."""
+        self._eligible: Eligible = self._before_deadline
+        """Bound once: the scheduler asks the fair-share queue after every job."""
+        self._job_end: Callable[[JobRecord, int], None] = self._on_job_end
+        """Bound once: every job start pushes it."""
 
-        bind = self._bind
-        self.session_fsm: Dispatcher[SessionRecord] = Dispatcher(SESSION.under(interpretation), bind)
-        self.job_fsm: Dispatcher[JobRecord] = Dispatcher(JOB.under(interpretation), bind)
-        self.scheduler_fsm: Dispatcher[BackendRecord] = Dispatcher(SCHEDULER.under(interpretation), bind)
+        # The trigger functions are generated with the sink fixed: none records when nobody reads.
+        bind, emit, cascade = self._bind, self._emit if self._tracing else None, self._cascade
+        self.session_fsm: Dispatcher[SessionRecord] = Dispatcher(
+            SESSION.under(interpretation), bind, clock=self, emit=emit, cascade=cascade
+        )
+        self.job_fsm: Dispatcher[JobRecord] = Dispatcher(
+            JOB.under(interpretation), bind, clock=self, emit=emit, cascade=cascade
+        )
+        self.scheduler_fsm: Dispatcher[BackendRecord] = Dispatcher(
+            SCHEDULER.under(interpretation), bind, clock=self, emit=emit, cascade=cascade, optional=("dispatch",)
+        )
         self.observer = observer
+        # The hot path's triggers, each the dispatcher's generated function (``_fire`` by name does the same).
+        job, session, scheduler = self.job_fsm.fire, self.session_fsm.fire, self.scheduler_fsm.fire
+        self._fire_start: Fire = job["start"]
+        self._fire_complete: Fire = job["complete"]
+        self._fire_device_error: Fire = job["device_error"]
+        self._fire_max_execution_time: Fire = job["max_execution_time_reached"]
+        self._fire_job_started: Fire = session["job_started"]
+        self._fire_interactive_timeout: Fire = session["interactive_timeout"]
+        self._fire_max_time: Fire = session["max_time_reached"]
+        self._fire_dispatch: Fire = scheduler["dispatch"]
+        self._fire_job_ended: Fire = scheduler["job_ended"]
+        if type(self)._dispatch is Engine._dispatch:  # not overridden: the generated function itself, a call less
+            self._dispatch = self._fire_dispatch  # type: ignore[method-assign, assignment]
 
         self._emit(
             Header(
@@ -153,7 +180,7 @@ class Engine:
         """
         if when < self.now:
             raise ValueError(f"cannot schedule in the past: now {self.now}, asked {when}")
-        heapq.heappush(self._heap, (when, _ARRIVAL, next(self._seq), _call, callback, 0))
+        _push(self._heap, (when, _ARRIVAL, next(self._seq), _call, callback, 0))
 
     @property
     def next_event_time(self) -> float | None:
@@ -231,43 +258,15 @@ class Engine:
     def _fire(
         self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()
     ) -> Step | None:
-        # Dispatcher.select, inlined: the same compiled table, tried in the same order.
-        candidates = fsm.table[entity.state].get(trigger)
-        if candidates is None:
-            return fsm.select(entity, trigger)  # raises InvalidTrigger
-        for step in candidates:
-            check = step.check
-            if check is None or check(entity):
-                break
-        else:
-            return None
-        observer = fsm.observer
-        if observer is not None:
-            observer(fsm.name, entity, trigger, step)
-        src = entity.state
-        dest = entity.state = step.dest
-        if fsm.traced:
-            reason = step.reason
-            if reason is not None:
-                entity.reason = reason
-            if self._tracing:
-                self._emit(
-                    _new_record(Change, (
-                        self.now, fsm.entity, entity.id, entity.backend_name, entity.session_id,
-                        src, dest, trigger, extra_rules + step.rules, reason,
-                        entity.max_time if step.arms_max_time else None,
-                    ))
-                )
-        action = step.action
-        if action is not None:
-            action(entity)
-        if step.cascade is not None:
-            self._cascade(entity, step.cascade)
-        return step
+        """Fire ``trigger`` on ``entity`` through the dispatcher's generated function for it."""
+        fire = fsm.fire.get(trigger)
+        if fire is None:
+            return fsm.select(entity, trigger)  # not declared at all: raises InvalidTrigger
+        return fire(entity, extra_rules)
 
     def _dispatch(self, backend: BackendRecord) -> None:
-        if backend.state == "idle":
-            self._fire(self.scheduler_fsm, backend, "dispatch")
+        """Let the scheduler pick the next job if the device is free (``dispatch`` is optional: a no-op when busy)."""
+        self._fire_dispatch(backend)
 
     # ------------------------------------------------------------------ scheduler guards and actions
 
@@ -279,10 +278,10 @@ class Engine:
         return backend.active_session is not None
 
     def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
-        eligible: Eligible = self._before_deadline
         if self._skip_session_jobs and backend.active_session is not None:
-            eligible = _sessionless
-        candidate = backend.candidate = backend.queue.first(eligible)
+            candidate = backend.candidate = backend.queue.first(_sessionless)
+        else:
+            candidate = backend.candidate = backend.queue.first(self._eligible)
         return candidate is not None
 
     def _before_deadline(self, job: JobRecord) -> bool:
@@ -291,22 +290,18 @@ class Engine:
         return session is None or session.deadline > self.now
 
     def action_start_session_job(self, backend: BackendRecord) -> None:
-        session = backend.active_session
-        assert session is not None
-        job = session.head()
-        assert job is not None
+        session: SessionRecord = backend.active_session  # type: ignore[assignment]  # its guard saw one
+        job: JobRecord = session.head()  # type: ignore[assignment]  # with a job queued
         self._start(job, ("SCHED-PRIORITY", "SCHED-SESSION-FIFO"))
 
     def action_start_fair_share_job(self, backend: BackendRecord) -> None:
-        job = backend.candidate
-        assert job is not None
+        job: JobRecord = backend.candidate  # type: ignore[assignment]  # its guard found one
         backend.candidate = None
         session = job.session
         if session is None:
             self._start(job, ("SCHED-FAIRSHARE",))
             return
-        head = session.head()
-        assert head is not None
+        head: JobRecord = session.head()  # type: ignore[assignment]  # the candidate at least
         waits = "SESSION-REACTIVATE" if session.state == "inactive" else "SCHED-FIRST-JOB-WAITS"
         self._start(head, ("SCHED-FAIRSHARE", waits))
 
@@ -318,13 +313,13 @@ class Engine:
         if session is not None:
             session.n_queued -= 1
             session.running = job
-        self._fire(self.job_fsm, job, "start", why)
+        self._fire_start(job, why)
         if session is not None:
             if session.state != "active" and backend.active_session is None:
                 if session.state == "pending":
                     session.started_at = self.now
                     session.max_time = self._effective_max_time(session, job)
-                self._fire(self.session_fsm, session, "job_started")
+                self._fire_job_started(session)
                 backend.active_session = session
             self._update_window(session)
 
@@ -342,31 +337,29 @@ class Engine:
         """Arm the max_execution_time timer and the device's end of the job as one event."""
         token = job.token = job.token + 1
         run = job.max_execution_time if job.duration > job.max_execution_time else job.duration
-        heapq.heappush(self._heap, (self.now + run, self._job_end_order, next(self._seq), self._on_job_end, job, token))
+        _push(self._heap, (self.now + run, self._job_end_order, next(self._seq), self._job_end, job, token))
 
     def _on_job_end(self, job: JobRecord, token: int) -> None:
         if job.token != token or job.state != "running":
             return
         if job.duration > job.max_execution_time:
-            trigger = "max_execution_time_reached"
+            self._fire_max_execution_time(job)
         elif job.fault:
-            trigger = "device_error"
+            self._fire_device_error(job)
         else:
-            trigger = "complete"
-        self._fire(self.job_fsm, job, trigger)
+            self._fire_complete(job)
         self._left_device(job)
 
     def _left_device(self, job: JobRecord, dispatch: bool = True) -> None:
         """The job stopped running (any outcome): free the device and let the scheduler go on."""
         backend = job.backend
-        now = job.ended_at = self.now
+        job.ended_at = self.now
         job.token += 1
         backend.running = None
-        assert job.started_at is not None
-        queue = backend.queue
-        if type(queue) is not FifoQueue:  # FIFO keeps no account of usage
-            queue.charge(job, now - job.started_at)
-        self._fire(self.scheduler_fsm, backend, "job_ended")
+        if backend.charges:  # FIFO keeps no account of usage
+            assert job.started_at is not None
+            backend.queue.charge(job, self.now - job.started_at)
+        self._fire_job_ended(backend)
         session = job.session
         if session is not None:
             session.running = None
@@ -400,22 +393,39 @@ class Engine:
     # ------------------------------------------------------------------ session timers and actions
 
     def _update_window(self, session: SessionRecord) -> None:
-        """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE)."""
+        """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE).
+
+        A window is identified by the event sequence number it takes when it opens (its
+        ``window_token``), and its timeout event is keyed (deadline, timer order, that number),
+        so it runs exactly where a timer pushed at the opening would. Most windows close within
+        seconds, so the event is pushed lazily: a session keeps at most one timeout event on
+        the heap (at ``window_timer``, never later than a window opened since); when it comes
+        due for a window that has closed, it pushes the open window's own event, if any.
+        """
         if session.state != "active":
             return
-        idle = session.n_queued == 0 and (self._window_on_queue_empty or session.running is None)
-        if idle and session.window_deadline is None:
-            session.window_deadline = self.now + INTERACTIVE_TIMEOUT
-            session.window_token += 1
-            self._at(session.window_deadline, self._on_interactive_timeout, session, session.window_token)
-        elif not idle and session.window_deadline is not None:
+        if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
+            if session.window_deadline is None:
+                deadline = session.window_deadline = self.now + INTERACTIVE_TIMEOUT
+                token = session.window_token = next(self._seq)
+                if session.window_timer is None:
+                    session.window_timer = deadline
+                    _push(self._heap, (deadline, _TIMER, token, self._on_interactive_timeout, session, token))
+        elif session.window_deadline is not None:
             session.window_deadline = None
-            session.window_token += 1
 
     def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
-        if token != session.window_token or session.state != "active":
+        session.window_timer = None
+        deadline = session.window_deadline
+        if deadline is None or session.state != "active":
+            return  # the window closed (a job queued or ran, or the session left active)
+        if token != session.window_token:
+            # Armed by a window that has since closed; the open one's event goes on now, as keyed at its opening.
+            token = session.window_token
+            session.window_timer = deadline
+            _push(self._heap, (deadline, _TIMER, token, self._on_interactive_timeout, session, token))
             return
-        self._fire(self.session_fsm, session, "interactive_timeout")
+        self._fire_interactive_timeout(session)
         self._dispatch(session.backend)
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
@@ -426,7 +436,7 @@ class Engine:
     def _on_max_time(self, session: SessionRecord, _token: int) -> None:
         if session.state == "closed":
             return
-        self._fire(self.session_fsm, session, "max_time_reached")
+        self._fire_max_time(session)
         self._dispatch(session.backend)
 
     def action_release_backend(self, session: SessionRecord) -> None:
@@ -434,8 +444,7 @@ class Engine:
         backend = session.backend
         if backend.active_session is session:
             backend.active_session = None
-        session.window_deadline = None
-        session.window_token += 1
+        session.window_deadline = None  # the interactive window closes
         if session.state == "closed":
             session.closed_at = self.now
             if not self.retain_finished:
@@ -523,58 +532,79 @@ class Engine:
         program: str = "estimator",
     ) -> JobRecord:
         """Submit a job to a session, or to a backend's fair-share queue when no session is given."""
-
-        def request(backend: str | None, job: str | None = job_id) -> Request:
-            """The request record, built only when the trace or a rejection needs it."""
-            args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-            return Request(self.now, "submit", backend, session_id, job, args)
-
         session: SessionRecord | None = None
         if session_id is not None:
             session = self.sessions.get(session_id)
             if session is None:
-                raise self._reject(request(backend), "UNKNOWN-SESSION", f"unknown session {session_id!r}")
-            if backend is not None and backend != session.backend.name:
-                raise self._reject(
-                    request(backend), "BACKEND-FIXED",
-                    f"session {session_id} runs on {session.backend.name}, not {backend}",
+                raise self._reject_submit(
+                    "UNKNOWN-SESSION", f"unknown session {session_id!r}",
+                    backend, session_id, job_id, max_execution_time, group, program,
                 )
-            backend = session.backend.name
+            if backend is not None and backend != session.backend_name:
+                raise self._reject_submit(
+                    "BACKEND-FIXED", f"session {session_id} runs on {session.backend_name}, not {backend}",
+                    backend, session_id, job_id, max_execution_time, group, program,
+                )
+            backend = session.backend_name
             if session.state == "closed":
-                raise self._reject(request(backend), "SESSION-CLOSED", f"session {session_id} is closed")
-        if backend is None:
-            raise self._reject(request(backend), "BACKEND-REQUIRED", "a job outside a session needs a backend")
-        record = self.backends.get(backend)
-        if record is None:
-            raise self._reject(request(backend), "BACKEND-UNKNOWN", f"unknown backend {backend!r}")
+                raise self._reject_submit(
+                    "SESSION-CLOSED", f"session {session_id} is closed",
+                    backend, session_id, job_id, max_execution_time, group, program,
+                )
+            record = session.backend  # a live session's backend is always known
+        else:
+            if backend is None:
+                raise self._reject_submit(
+                    "BACKEND-REQUIRED", "a job outside a session needs a backend",
+                    backend, session_id, job_id, max_execution_time, group, program,
+                )
+            known = self.backends.get(backend)
+            if known is None:
+                raise self._reject_submit(
+                    "BACKEND-UNKNOWN", f"unknown backend {backend!r}",
+                    backend, session_id, job_id, max_execution_time, group, program,
+                )
+            record = known
         if job_id is not None and job_id in self.jobs:
-            raise self._reject(request(backend), "DUPLICATE-ID", f"job {job_id!r} already exists")
-        explicit = max_execution_time is not None
-        if max_execution_time is not None:
+            raise self._reject_submit(
+                "DUPLICATE-ID", f"job {job_id!r} already exists",
+                backend, session_id, job_id, max_execution_time, group, program,
+            )
+        if max_execution_time is None:
+            explicit = False
+            met = record.default_max_execution_time
+        else:
+            explicit = True
             if isinstance(max_execution_time, bool) or not isinstance(max_execution_time, int | float) or (
                 not 0 < max_execution_time < math.inf
             ):
-                raise self._reject(
-                    request(backend), "MAX-EXECUTION-TIME-FORMAT",
+                raise self._reject_submit(
+                    "MAX-EXECUTION-TIME-FORMAT",
                     f"max_execution_time must be a positive number of seconds, got {max_execution_time!r}",
+                    backend, session_id, job_id, max_execution_time, group, program,
                 )
             if session is not None and self._job_bound and max_execution_time >= session.max_time_bound:
-                raise self._reject(
-                    request(backend), "MAXTIME-BELOW-JOB",
+                raise self._reject_submit(
+                    "MAXTIME-BELOW-JOB",
                     f"max_execution_time {max_execution_time:g} s is not below the max_time "
                     f"{session.max_time_bound:g} s of session {session.id}",
+                    backend, session_id, job_id, max_execution_time, group, program,
                 )
-        met = float(max_execution_time) if max_execution_time is not None else record.default_max_execution_time
-        drawn = record.config.duration.draw(record.rng) if duration is None else float(duration)
-        faulty = (record.rng.random() < record.config.fault_rate) if fault is None else fault
+            met = float(max_execution_time)
+        if duration is None:
+            duration = record.config.duration.draw(record.rng)
+        elif type(duration) is not float:
+            duration = float(duration)
+        if fault is None:
+            fault = record.rng.random() < record.config.fault_rate
         if job_id is None:
             job_id = self._fresh(self._job_ids, "j", self.jobs)
         # Positional (id, backend, session, max_execution_time, explicit, duration, fault, group,
         # program, submitted_at): keywords cost a quarter of a microsecond per job.
-        job = JobRecord(job_id, record, session, met, explicit, drawn, faulty, group, program, self.now)
+        job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
         self.jobs[job_id] = job
         if self._tracing:
-            self._emit(request(backend, job_id))
+            self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
             self._emit(
                 _new_record(Change, (
                     self.now, "job", job_id, backend, session_id, None, "queued", "submit",
@@ -588,14 +618,32 @@ class Engine:
             session.n_jobs += 1
             if session.first_job is None:
                 session.first_job = job
-            # Queued, if only for an instant: the interactive window restarts (TTL-INTERACTIVE).
-            self._update_window(session)
+            # Queued, if only for an instant: the interactive window closes, to restart when the session
+            # is idle again (TTL-INTERACTIVE). This is _update_window with a job queued: an open window
+            # implies an active session.
+            if session.window_deadline is not None:
+                session.window_deadline = None
             if session.doomed:
                 self._fire(self.job_fsm, job, "first_job_cancelled")
                 self._left_queue(job)
                 return job
-        self._dispatch(record)
+        if record.state == "idle":  # _dispatch's own test, saving a call when the device is busy
+            self._dispatch(record)
         return job
+
+    def _reject_submit(
+        self, code: str, message: str, backend: str | None, session_id: str | None, job_id: str | None,
+        max_execution_time: float | None, group: str, program: str,
+    ) -> RequestRejected:
+        request = self._submit_request(backend, session_id, job_id, max_execution_time, group, program)
+        return self._reject(request, code, message)
+
+    def _submit_request(
+        self, backend: str | None, session_id: str | None, job_id: str | None, max_execution_time: float | None,
+        group: str, program: str,
+    ) -> Request:
+        args = {"max_execution_time": max_execution_time, "group": group, "program": program}
+        return _new_record(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
@@ -672,6 +720,9 @@ class Engine:
             if candidate not in taken:
                 return candidate
         raise AssertionError("unreachable")
+
+
+_push = heapq.heappush
 
 
 def _sessionless(job: JobRecord) -> bool:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 class BackendRecord:
     __slots__ = (
-        "active_session", "candidate", "config", "default_max_execution_time", "name", "queue", "rng", "running",
-        "state",
+        "active_session", "candidate", "charges", "config", "default_max_execution_time", "name", "queue", "rng",
+        "running", "state",
     )
 
     def __init__(self, config: BackendConfig, queue: FairShare, rng: random.Random) -> None:
@@ -31,6 +31,8 @@ class BackendRecord:
         self.running: JobRecord | None = None
         self.active_session: SessionRecord | None = None
         self.queue = queue
+        self.charges: bool = getattr(queue, "charges", True)
+        """Whether the scheduler charges device time to the queue (FIFO keeps no account of usage)."""
         self.rng = rng
         self.candidate: JobRecord | None = None
 
@@ -43,7 +45,7 @@ class SessionRecord:
     __slots__ = (
         "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
         "max_time_bound", "n_jobs", "n_queued", "queue", "requested_max_time", "running", "session_id",
-        "started_at", "state", "window_deadline", "window_token",
+        "started_at", "state", "window_deadline", "window_timer", "window_token",
     )
 
     def __init__(self, session_id: str, backend: BackendRecord, requested_max_time: int | None) -> None:
@@ -67,14 +69,21 @@ class SessionRecord:
         self.first_job: JobRecord | None = None
         self.doomed = False
         self.window_token = 0
+        """The open interactive window's identity: the event sequence number it took when it opened."""
         self.window_deadline: float | None = None
+        """When the open interactive window runs out (None: no window open)."""
+        self.window_timer: float | None = None
+        """When the session's pending interactive-timeout event is due (None: it has none on the heap)."""
 
     def head(self) -> JobRecord | None:
         """The oldest queued job (SCHED-SESSION-FIFO); leavers are dropped lazily."""
         queue = self.queue
-        while queue and queue[0].state != "queued":
+        while queue:
+            job = queue[0]
+            if job.state == "queued":
+                return job
             queue.popleft()
-        return queue[0] if queue else None
+        return None
 
 
 class JobRecord:

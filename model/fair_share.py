@@ -15,6 +15,8 @@ from typing import Protocol
 from model.entities import JobRecord
 
 Eligible = Callable[[JobRecord], bool]
+"""Whether a queued session job may start now. A job outside any session always may: the
+queues do not ask (the scheduler asks after every job, and most jobs it finds are plain)."""
 
 
 class FairShare(Protocol):
@@ -25,6 +27,9 @@ class FairShare(Protocol):
     def charge(self, job: JobRecord, seconds: float) -> None: ...
 
 
+# A policy may set ``charges = False`` when ``charge`` does nothing: the scheduler then skips the call.
+
+
 def _first_in(queue: deque[JobRecord], eligible: Eligible | None) -> JobRecord | None:
     while queue and queue[0].state != "queued":
         queue.popleft()
@@ -33,7 +38,7 @@ def _first_in(queue: deque[JobRecord], eligible: Eligible | None) -> JobRecord |
     if eligible is None:
         return queue[0]
     for job in queue:
-        if job.state == "queued" and eligible(job):
+        if job.state == "queued" and (job.session is None or eligible(job)):
             return job
     return None
 
@@ -42,6 +47,7 @@ class FifoQueue:
     """First come, first served over all queued jobs: the default policy."""
 
     name = "fifo"
+    charges = False
 
     def __init__(self) -> None:
         self._queue: deque[JobRecord] = deque()
@@ -51,12 +57,21 @@ class FifoQueue:
         self._queue.append(job)
 
     def first(self, eligible: Eligible | None = None) -> JobRecord | None:
+        # _first_in, inlined and with the queued head tested first: the scheduler asks after every job.
         queue = self._queue
-        if eligible is not None:
-            return _first_in(queue, eligible)
-        while queue and queue[0].state != "queued":  # _first_in without an eligibility test
+        while queue:
+            head = queue[0]
+            if head.state == "queued":
+                break
             queue.popleft()
-        return queue[0] if queue else None
+        else:
+            return None
+        if eligible is None or head.session is None or eligible(head):
+            return head
+        for job in queue:
+            if job.state == "queued" and (job.session is None or eligible(job)):
+                return job
+        return None
 
     def charge(self, job: JobRecord, seconds: float) -> None:
         """FIFO keeps no account of usage."""

@@ -163,7 +163,7 @@ class ReplayEngine(Engine):
             backend.active_session = record
             idle_since = seen.sessions[active].idle_since
             if idle_since is not None:
-                record.window_deadline = max(now, idle_since + INTERACTIVE_TIMEOUT)
+                record.window_deadline = record.window_timer = max(now, idle_since + INTERACTIVE_TIMEOUT)
                 record.window_token += 1
                 self._at(record.window_deadline, self._on_interactive_timeout, record, record.window_token)
 
