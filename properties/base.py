@@ -58,21 +58,21 @@ def check_records(
     records: Iterable[Record], properties: Iterable[type[TraceProperty]]
 ) -> list[Violation]:
     """Run properties over one trace (header first); every violation, in trace order."""
+    from properties.suite import Suite  # the suite builds on this module
+
     iterator = iter(records)
     header = next(iterator, None)
     if not isinstance(header, Header):
         raise ValueError("a trace starts with its header record")
-    checkers = [cls(header) for cls in properties]
+    suite = Suite([cls(header) for cls in properties])
     found: list[Violation] = []
     index = 0
     end_time = 0.0
     for index, record in enumerate(iterator, start=1):
         assert not isinstance(record, Header)
         end_time = record.t
-        for checker in checkers:
-            violation = checker.observe(index, record)
-            if violation is not None:
-                found.append(violation)
-    for checker in checkers:
-        found.extend(checker.finish(index, end_time))
+        violations = suite.observe(index, record)
+        if violations is not None:
+            found.extend(violations)
+    found.extend(suite.finish(index, end_time))
     return found

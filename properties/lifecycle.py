@@ -4,17 +4,21 @@ is lost, and closing, cancelling and first-job cancel have their consequences at
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from model.interpretations import Interpretation
 from model.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
 from model.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
-from properties.base import TraceProperty, Violation
-from properties.ledger import SESSION_FINAL, LiveProperty, same_time
+from properties.base import Violation
+from properties.ledger import JOB_FINAL, SESSION_FINAL, same_time
+from properties.suite import Changes, LiveProperty, Outside, Requests
 
-_SESSION_LIVE = ("pending", "active", "inactive")
+JOB_STATES = frozenset(JOB.state_names)
+_RULES_CACHE_LIMIT = 4096
 
 
-class DeclaredTransitions(TraceProperty):
+class DeclaredTransitions(LiveProperty):
     name = "declared-transitions"
     rules = (
         "JOB-TERMINAL", "SESSION-START-FIRST-JOB", "SESSION-REACTIVATE", "TTL-INTERACTIVE",
@@ -24,92 +28,113 @@ class DeclaredTransitions(TraceProperty):
         "Every change line is a transition the declaration has under the trace's interpretation, "
         "from the entity's current state, citing catalogue rules and the declared failure reason."
     )
+    judges = (Changes(),)
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.lifecycles: dict[str, Lifecycle] = {lc.entity: lc for lc in declared(self.interpretation) if lc.traced}
-        self.table: dict[tuple[str, str, str], tuple[Transition, ...]] = {}
+        self.final = {entity: lc.final_states for entity, lc in self.lifecycles.items()}
+        self.names = {entity: frozenset(lc.state_names) for entity, lc in self.lifecycles.items()}
+        self.table: dict[tuple[str, str, str, str], Transition] = {}
+        """(entity, from, trigger, to) -> the first declared transition that matches."""
         self.cited: dict[tuple[str, str], tuple[str, ...]] = {}
         for lc in self.lifecycles.values():
             for t in lc.transitions:
                 for source in t.source:
-                    key = (lc.entity, source, t.trigger)
-                    self.table[key] = (*self.table.get(key, ()), t)
+                    self.table.setdefault((lc.entity, source, t.trigger, t.dest), t)
                 rules = self.cited.get((lc.entity, t.trigger), ())
                 self.cited[(lc.entity, t.trigger)] = tuple(dict.fromkeys((*rules, *t.rules)))
         self.state: dict[tuple[str, str], str] = {}
+        self.known_rules: set[tuple[str, ...]] = set()
+        """Rule lists already found to cite only catalogue rules."""
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
-        lc = self.lifecycles.get(record.entity)
+    def judge(self, index: int, record: Change) -> Violation | None:
+        entity = record.entity
+        lc = self.lifecycles.get(entity)
         if lc is None:
-            return self.violation(index, record.t, f"unknown entity type {record.entity!r}")
-        key = (record.entity, record.id)
-        what = f"{record.entity} {record.id}"
+            return self.violation(index, record.t, f"unknown entity type {entity!r}")
+        key = (entity, record.id)
         current = self.state.get(key)
-        found = self._judge(index, record, lc, what, current)
-        if record.dst in lc.final_states:
+        src = record.src
+        if src is None:
+            ok = current is None and record.dst == lc.initial
+        else:
+            match = self.table.get((entity, src, record.trigger, record.dst)) if current == src else None
+            ok = match is not None and (match.reason is None or record.reason == match.reason)
+        found = None if ok else self._judge(index, record, lc, current)
+        if record.dst in self.final[entity]:
             self.state.pop(key, None)
-        elif record.dst in lc.state_names:
+        elif record.dst in self.names[entity]:
             self.state[key] = record.dst
-        if found is None:
+        if found is None and record.rules not in self.known_rules:
             unknown = [r for r in record.rules if r not in RULES_BY_ID]
             if unknown:
+                what = f"{entity} {record.id}"
                 found = self.violation(index, record.t, f"{what} cites unknown rule(s) {', '.join(unknown)}")
+            else:
+                if len(self.known_rules) >= _RULES_CACHE_LIMIT:
+                    self.known_rules.clear()
+                self.known_rules.add(record.rules)
         return found
 
-    def _judge(self, index: int, record: Change, lc: Lifecycle, what: str, current: str | None) -> Violation | None:
+    def _judge(self, index: int, record: Change, lc: Lifecycle, current: str | None) -> Violation | None:
         t = record.t
         if record.src is None:
+            if current is None and record.dst == lc.initial:
+                return None
+            what = f"{record.entity} {record.id}"
             if current is not None:
                 return self.violation(index, t, f"{what} is created again while it is {current}")
-            if record.dst != lc.initial:
-                return self.violation(index, t, f"{what} is created in {record.dst}, not in {lc.initial}")
-            return None
-        if current is None:
-            return self.violation(
-                index, t, f"{what} changes from {record.src} but is not live (ended, or never created)"
-            )
+            return self.violation(index, t, f"{what} is created in {record.dst}, not in {lc.initial}")
         if current != record.src:
+            what = f"{record.entity} {record.id}"
+            if current is None:
+                return self.violation(
+                    index, t, f"{what} changes from {record.src} but is not live (ended, or never created)"
+                )
             return self.violation(index, t, f"{what} changes from {record.src} but is {current}")
-        candidates = self.table.get((record.entity, record.src, record.trigger), ())
-        match = next((c for c in candidates if c.dest == record.dst), None)
+        match = self.table.get((record.entity, record.src, record.trigger, record.dst))
         if match is None:
             rules = self.cited.get((record.entity, record.trigger), self.rules)
             return Violation(
                 self.name, rules, index, t,
-                f"{what}: {record.src} --{record.trigger}--> {record.dst} is not declared "
+                f"{record.entity} {record.id}: {record.src} --{record.trigger}--> {record.dst} is not declared "
                 f"under {self.interpretation.name}",
             )
         if match.reason is not None and record.reason != match.reason:
             return Violation(
                 self.name, match.rules, index, t,
-                f"{what} failed with reason {record.reason!r}; {record.trigger} declares {match.reason!r}",
+                f"{record.entity} {record.id} failed with reason {record.reason!r}; "
+                f"{record.trigger} declares {match.reason!r}",
             )
         return None
 
 
-class _Absorbing(TraceProperty):
+class _Absorbing(LiveProperty):
     """A final state is never left: a change of an ended entity is a violation."""
 
-    lifecycle: Lifecycle
+    lifecycle: ClassVar[Lifecycle]
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.live: set[str] = set()
         self.final = self.lifecycle.final_states
+        self.judges = (Changes(self.lifecycle.entity),)
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or record.entity != self.lifecycle.entity:
-            return None
-        what = f"{record.entity} {record.id}"
+    def judge(self, index: int, record: Change) -> Violation | None:
         found = None
-        if record.src in self.final:
-            found = self.violation(index, record.t, f"{what} leaves its final state {record.src} for {record.dst}")
-        elif record.src is not None and record.id not in self.live:
+        src = record.src
+        if src in self.final:
             found = self.violation(
-                index, record.t, f"{what} changes to {record.dst} after reaching a final state (or was never created)"
+                index, record.t, f"{record.entity} {record.id} leaves its final state {src} for {record.dst}"
+            )
+        elif src is not None and record.id not in self.live:
+            found = self.violation(
+                index, record.t,
+                f"{record.entity} {record.id} changes to {record.dst} after reaching a final state "
+                "(or was never created)",
             )
         if record.dst in self.final:
             self.live.discard(record.id)
@@ -132,20 +157,25 @@ class JobOutcomeIsFinal(_Absorbing):
     lifecycle = JOB
 
 
-class NothingLost(TraceProperty):
+class NothingLost(LiveProperty):
     name = "nothing-lost"
     rules = ("JOB-TERMINAL",)
     description = (
         "Every accepted submit creates exactly one job, no job appears without one, "
         "and every failed job says why."
     )
+    judges = (
+        Requests(),
+        Changes("job", src=None), Changes("job", dst="failed"), Changes("job", dst=Outside(JOB_STATES)),
+    )
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.expected: dict[str, tuple[str | None, str | None, float]] = {}
         """job -> (backend, session, t) of its accepted submit, until the job line appears."""
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, Request):
             found = self._missing(index, record.t)
             if record.op == "submit" and record.error is None:
@@ -153,8 +183,6 @@ class NothingLost(TraceProperty):
                     return found or self.violation(index, record.t, "an accepted submit names no job")
                 self.expected[record.job] = (record.backend, record.session, record.t)
             return found
-        if record.entity != "job":
-            return None
         if record.src is None:
             submitted = self.expected.pop(record.id, None)
             if submitted is None:
@@ -167,7 +195,7 @@ class NothingLost(TraceProperty):
                 )
         if record.dst == "failed" and not record.reason:
             return self.violation(index, record.t, f"job {record.id} failed without a reason")
-        if record.dst not in JOB.state_names:
+        if record.dst not in JOB_STATES:
             return self.violation(index, record.t, f"job {record.id} enters unknown state {record.dst!r}")
         return None
 
@@ -183,13 +211,15 @@ class NothingLost(TraceProperty):
         return [found] if found is not None else []
 
 
-class ActivationAtFirstStart(TraceProperty):
+class ActivationAtFirstStart(LiveProperty):
     name = "activation-at-first-start"
     rules = ("SESSION-START-FIRST-JOB", "SESSION-REACTIVATE")
     description = (
         "A session becomes active right after one of its jobs starts, and (but under run_unactivated) "
         "a job of a pending or inactive session never starts without activating it."
     )
+    judges = (Changes("session"), Changes("job", dst="running"))
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -199,46 +229,51 @@ class ActivationAtFirstStart(TraceProperty):
         )
         self.state: dict[str, str] = {}
         self.active: dict[str, str] = {}
-        self.last_start: Change | None = None
         self.awaiting: Change | None = None
         """The start of a job whose session must become active on the very next line."""
+        self.missed_at = -1
+        """The record at which an awaited activation was found missing: a session line there is not
+        read further (one finding per line; this property has always skipped it)."""
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        found = None
+    def _next_line(self, index: int, record: Request | Change) -> Violation | None:
+        """The line after a start that must activate its session."""
         awaiting = self.awaiting
-        if awaiting is not None:
-            self.awaiting = None
-            activated = (
-                isinstance(record, Change) and record.entity == "session"
-                and record.id == awaiting.session and record.dst == "active"
-            )
-            if not activated:
-                found = self.violation(
-                    index, record.t,
-                    f"job {awaiting.id} of {self.state.get(awaiting.session or '', 'closed')} session "
-                    f"{awaiting.session} started at t={awaiting.t:g} without activating it",
-                )
-        if not isinstance(record, Change):
-            self.last_start = None
-            return found
+        if awaiting is None:
+            return None
+        self.awaiting = None
+        activated = (
+            isinstance(record, Change) and record.entity == "session"
+            and record.id == awaiting.session and record.dst == "active"
+        )
+        if activated:
+            return None
+        self.missed_at = index
+        return self.violation(
+            index, record.t,
+            f"job {awaiting.id} of {self.state.get(awaiting.session or '', 'closed')} session "
+            f"{awaiting.session} started at t={awaiting.t:g} without activating it",
+        )
+
+    def judge(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
-            found = found or self._session(index, record)
-            self.last_start = None
-        elif record.entity == "job":
-            self.last_start = record if record.dst == "running" else None
-            session = record.session
-            if record.dst == "running" and session is not None and self.state.get(session) in ("pending", "inactive"):
-                other = self.active.get(record.backend)
-                if not (self.unactivated and other is not None and other != session):
-                    self.awaiting = record
-        return found
+            return self._session(index, record) if self.missed_at != index else None
+        session = record.session
+        if session is not None and self.state.get(session) in ("pending", "inactive"):
+            other = self.active.get(record.backend)
+            if not (self.unactivated and other is not None and other != session):
+                self.awaiting = record
+                self.ctx.at_next_record(self, self._next_line)
+        return None
 
     def _session(self, index: int, record: Change) -> Violation | None:
         found = None
         sid = record.id
         if record.dst == "active" and record.src in ("pending", "inactive"):
-            start = self.last_start
-            if start is None or start.session != sid or not same_time(start.t, record.t):
+            start = self.ctx.prev  # "right before": the previous line, if it is a job start
+            if (
+                not isinstance(start, Change) or start.entity != "job" or start.dst != "running"
+                or start.session != sid or not same_time(start.t, record.t)
+            ):
                 found = self.violation(
                     index, record.t, f"session {sid} becomes active without one of its jobs starting right before"
                 )
@@ -267,12 +302,20 @@ def running_job_fails(interpretation: Interpretation, session_trigger: str) -> b
     return any(lifecycles["job"].targets("running", cascade) for cascade in cascades)
 
 
+_QUEUED_OR_RUNNING = frozenset(("queued", "running"))
+
+
 class NoStartAfterClose(LiveProperty):
     name = "no-start-after-close"
     rules = ("SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE")
     description = (
         "A closed session takes no job and starts none; its queued jobs fail at the close, "
         "and its running job too unless INT-CLOSE-RUNNING-JOB / INT-EXPIRY-RUNNING-JOB say finish."
+    )
+    judges = (Requests("submit", accepted=True), Changes("job", dst="running", session=True))
+    applies = (
+        Changes("session", dst=SESSION_FINAL),
+        Changes("job", src=_QUEUED_OR_RUNNING, session=True), Changes("job", dst=_QUEUED_OR_RUNNING, session=True),
     )
 
     def __init__(self, header: Header) -> None:
@@ -293,23 +336,16 @@ class NoStartAfterClose(LiveProperty):
         if session is None or session in self.ledger.sessions:
             return None
         if isinstance(record, Request):
-            if record.op == "submit" and record.error is None:
-                return self.violation(index, record.t, f"a job for closed (or unknown) session {session} is accepted")
-            return None
-        if record.entity == "job" and record.dst == "running":
-            return self.violation(index, record.t, f"job {record.id} of closed session {session} starts")
-        return None
+            return self.violation(index, record.t, f"a job for closed (or unknown) session {session} is accepted")
+        return self.violation(index, record.t, f"job {record.id} of closed session {session} starts")
 
-    def applied(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
+    def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
-            if record.dst in SESSION_FINAL:
-                self.closing.append((record.id, record.trigger))
+            self.closing.append((record.id, record.trigger))
+            self.wake()
             return None
         session = record.session
-        if session is None:
-            return None
+        assert session is not None
         delta = (record.dst == "queued") - (record.src == "queued")
         if delta:
             count = self.queued.get(session, 0) + delta
@@ -325,6 +361,7 @@ class NoStartAfterClose(LiveProperty):
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
         found = None
+        now = self.ctx.now
         for session, trigger in self.closing:
             if found is not None:
                 break
@@ -332,11 +369,11 @@ class NoStartAfterClose(LiveProperty):
             running = self.running.get(session)
             if queued > 0:
                 found = self.violation(
-                    index, self.now, f"session {session} closed ({trigger}) but {queued} of its job(s) stay queued"
+                    index, now, f"session {session} closed ({trigger}) but {queued} of its job(s) stay queued"
                 )
             elif running is not None and self.fails_running.get(trigger, True):
                 found = self.violation(
-                    index, self.now,
+                    index, now,
                     f"session {session} closed ({trigger}) but its running job {running} did not fail "
                     f"under {self.interpretation.name}",
                 )
@@ -351,6 +388,11 @@ class FirstJobCancel(LiveProperty):
         "Once a session's first job is cancelled, none of its other jobs starts or completes: they fail "
         "at once (fail_subsequent), or the session closes at once (close_session)."
     )
+    judges = (Changes("job", dst=frozenset(("running", "completed")), session=True),)
+    applies = (
+        Changes("session", dst=SESSION_FINAL),
+        Changes("job", src=None, session=True), Changes("job", dst="cancelled", session=True),
+    )
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -360,36 +402,34 @@ class FirstJobCancel(LiveProperty):
         self.doomed: dict[str, float] = {}
         """live session -> when its first job was cancelled."""
 
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or record.entity != "job" or record.session not in self.doomed:
+    def judge(self, index: int, record: Change) -> Violation | None:
+        if record.session not in self.doomed:
             return None
-        if record.dst in ("running", "completed"):
-            return self.violation(
-                index, record.t,
-                f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-                f"after its first job was cancelled at t={self.doomed[record.session]:g}",
-            )
-        return None
+        return self.violation(
+            index, record.t,
+            f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
+            f"after its first job was cancelled at t={self.doomed[record.session]:g}",
+        )
 
-    def applied(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
+    def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
-            if record.dst in SESSION_FINAL:
-                self.first.pop(record.id, None)
-                self.doomed.pop(record.id, None)
+            self.first.pop(record.id, None)
+            self.doomed.pop(record.id, None)
             return None
         session = record.session
-        if session is None or session not in self.ledger.sessions:
+        if session not in self.ledger.sessions:
             return None
+        assert session is not None
         if record.src is None:
             self.first.setdefault(session, record.id)
-        elif record.dst == "cancelled" and self.first.get(session) == record.id:
+        elif self.first.get(session) == record.id:
             self.doomed[session] = record.t
+            self.wake()
         return None
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
         found = None
+        now = self.ctx.now
         for session in list(self.doomed):
             view = self.ledger.sessions.get(session)
             if view is None:
@@ -397,108 +437,141 @@ class FirstJobCancel(LiveProperty):
             elif self.close_session:
                 del self.doomed[session]
                 found = found or self.violation(
-                    index, self.now, f"session {session} stays open after its first job was cancelled"
+                    index, now, f"session {session} stays open after its first job was cancelled"
                 )
             elif view.queued > 0:
                 found = found or self.violation(
-                    index, self.now,
+                    index, now,
                     f"{view.queued} job(s) of session {session} stay queued after its first job was cancelled",
                 )
+        if self.doomed:
+            self.wake()
         return found
 
 
-class CancelTakesEffect(LiveProperty):
+class _TakesEffect(LiveProperty):
+    """An accepted request for a live entity takes effect at once: the entity's next line is the
+    effect, before the next request and within the instant; the refusal meant for an ended entity
+    is not given to a live one. Subclasses say which request, which entity and which effect.
+
+    Only the request's own op is dispatched here; the lines after an accepted one are watched
+    (a hook re-armed for each next record) only while it waits for its effect, which is rare:
+    the property costs nothing on the other lines.
+    """
+
+    op: ClassVar[str]
+    entity: ClassVar[str]
+    """The entity the request targets: its ID is the request's field of that name."""
+    effect: ClassVar[tuple[str, str | None]]
+    """(to, trigger) of the line that answers the request (trigger None: any)."""
+    refusal: ClassVar[str]
+    """The validation code that says the entity has ended."""
+    accepted_ended: ClassVar[str | None]
+    """Message when a request for an ended entity is accepted (None: accepting it is fine)."""
+    says: ClassVar[dict[str, str]]
+    """Messages: ``wrong`` effect, ``unanswered`` request, ``refused`` though live."""
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.pending: dict[str, float] = {}
+        """entity -> when the accepted request for it was made, until its next line."""
+        self.watching = False
+        self.judges = (Requests(self.op),)
+
+    def judge(self, index: int, record: Request) -> Violation | None:
+        target: str | None = getattr(record, self.entity)
+        if target is None:
+            return None
+        live = target in (self.ledger.jobs if self.entity == "job" else self.ledger.sessions)
+        if record.error is None:
+            if live:
+                self.pending[target] = record.t
+                self.wake()
+                self._watch()
+            elif self.accepted_ended is not None:
+                return self.violation(index, record.t, self.accepted_ended.format(target=target))
+        elif record.error == self.refusal and live:
+            return self.violation(index, record.t, self.says["refused"].format(target=target))
+        return None
+
+    def _watch(self) -> None:
+        if not self.watching:
+            self.watching = True
+            self.ctx.at_next_record(self, self._next_line)
+
+    def _next_line(self, index: int, record: Request | Change) -> Violation | None:
+        """A line after an accepted request, while one waits: its effect, or a request that comes first."""
+        self.watching = False
+        found = None
+        if isinstance(record, Change):
+            asked = self.pending.pop(record.id, None) if record.entity == self.entity else None
+            dst, trigger = self.effect
+            if asked is not None and (record.dst != dst or (trigger is not None and record.trigger != trigger)):
+                found = self.violation(index, record.t, self.says["wrong"].format(record=record))
+        else:
+            found = self._unanswered(index, record.t)
+        if self.pending:
+            self._watch()
+        return found
+
+    def _unanswered(self, index: int, t: float) -> Violation | None:
+        if not self.pending:
+            return None
+        target, at = next(iter(self.pending.items()))
+        self.pending.clear()
+        return self.violation(index, t, self.says["unanswered"].format(target=target, at=at))
+
+    def instant_ended(self, index: int, next_t: float) -> Violation | None:
+        return self._unanswered(index, self.ctx.now)
+
+
+class CancelTakesEffect(_TakesEffect):
     name = "cancel-takes-effect"
     rules = ("JOB-CANCEL",)
     description = (
         "An accepted cancel ends its queued or running job as cancelled at once; "
         "a cancel of a live job is not refused as finished, and one of an ended job is not accepted."
     )
-
-    def __init__(self, header: Header) -> None:
-        super().__init__(header)
-        self.pending: dict[str, float] = {}
-
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Change):
-            asked = self.pending.pop(record.id, None) if record.entity == "job" else None
-            if asked is not None and record.dst != "cancelled":
-                return self.violation(index, record.t, f"job {record.id} goes to {record.dst}, not cancelled")
-            return None
-        found = self._unanswered(index, record.t)
-        if record.op != "cancel" or record.job is None:
-            return found
-        live = record.job in self.ledger.jobs
-        if record.error is None:
-            if not live:
-                return found or self.violation(index, record.t, f"cancel of job {record.job}, not live, is accepted")
-            self.pending[record.job] = record.t
-        elif record.error == "JOB-FINISHED" and live:
-            return found or self.violation(
-                index, record.t, f"cancel of job {record.job} is refused as finished, but it is still live"
-            )
-        return found
-
-    def _unanswered(self, index: int, t: float) -> Violation | None:
-        if not self.pending:
-            return None
-        job, at = next(iter(self.pending.items()))
-        self.pending.clear()
-        return self.violation(index, t, f"the cancel of job {job} at t={at:g} was accepted but it was not cancelled")
-
-    def instant_ended(self, index: int, next_t: float) -> Violation | None:
-        return self._unanswered(index, self.now)
+    op = "cancel"
+    entity = "job"
+    effect = ("cancelled", None)
+    refusal = "JOB-FINISHED"
+    accepted_ended = "cancel of job {target}, not live, is accepted"
+    says: ClassVar[dict[str, str]] = {
+        "wrong": "job {record.id} goes to {record.dst}, not cancelled",
+        "unanswered": "the cancel of job {target} at t={at:g} was accepted but it was not cancelled",
+        "refused": "cancel of job {target} is refused as finished, but it is still live",
+    }
 
 
-class CloseTakesEffect(LiveProperty):
+class CloseTakesEffect(_TakesEffect):
     name = "close-takes-effect"
     rules = ("SESSION-CLOSE", "CONTEXT-CLOSE")
     description = (
         "An accepted close of an open session closes it at once (trigger close); "
         "closing a closed one changes nothing."
     )
-
-    def __init__(self, header: Header) -> None:
-        super().__init__(header)
-        self.pending: dict[str, float] = {}
-
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Change):
-            asked = self.pending.pop(record.id, None) if record.entity == "session" else None
-            if asked is not None and (record.dst != "closed" or record.trigger != "close"):
-                return self.violation(
-                    index, record.t, f"session {record.id} goes {record.trigger} to {record.dst}, not close to closed"
-                )
-            return None
-        found = self._unanswered(index, record.t)
-        if record.op != "close" or record.session is None:
-            return found
-        live = record.session in self.ledger.sessions
-        if record.error is None and live:
-            self.pending[record.session] = record.t
-        elif record.error == "UNKNOWN-SESSION" and live:
-            return found or self.violation(index, record.t, f"close of open session {record.session} is refused")
-        return found
-
-    def _unanswered(self, index: int, t: float) -> Violation | None:
-        if not self.pending:
-            return None
-        session, at = next(iter(self.pending.items()))
-        self.pending.clear()
-        return self.violation(index, t, f"the close of session {session} at t={at:g} was accepted but it stayed open")
-
-    def instant_ended(self, index: int, next_t: float) -> Violation | None:
-        return self._unanswered(index, self.now)
+    op = "close"
+    entity = "session"
+    effect = ("closed", "close")
+    refusal = "UNKNOWN-SESSION"
+    accepted_ended = None
+    says: ClassVar[dict[str, str]] = {
+        "wrong": "session {record.id} goes {record.trigger} to {record.dst}, not close to closed",
+        "unanswered": "the close of session {target} at t={at:g} was accepted but it stayed open",
+        "refused": "close of open session {target} is refused",
+    }
 
 
-
-class JobStaysInSession(TraceProperty):
+class JobStaysInSession(LiveProperty):
     name = "job-stays-in-session"
     rules = ("SESSION-GROUPS-JOBS", "BACKEND-FIXED")
     description = (
         "A job keeps the session and backend it was submitted with on every line, "
         "and a session's jobs are on the session's backend."
     )
+    judges = (Changes(frozenset(("session", "job"))),)
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -507,9 +580,7 @@ class JobStaysInSession(TraceProperty):
         self.jobs: dict[str, tuple[str | None, str]] = {}
         """live job -> (session, backend)."""
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
             known = self.sessions.get(record.id)
             if record.dst in SESSION_FINAL:
@@ -518,8 +589,6 @@ class JobStaysInSession(TraceProperty):
                 self.sessions[record.id] = record.backend
             if known is not None and known != record.backend:
                 return self.violation(index, record.t, f"session {record.id} moves from {known} to {record.backend}")
-            return None
-        if record.entity != "job":
             return None
         found = None
         placed = (record.session, record.backend)
@@ -538,6 +607,6 @@ class JobStaysInSession(TraceProperty):
                     f"job {record.id} was submitted to {known_job[0]}/{known_job[1]} but appears in "
                     f"{record.session}/{record.backend}",
                 )
-        if record.dst in JOB.final_states:
+        if record.dst in JOB_FINAL:
             self.jobs.pop(record.id, None)
         return found

@@ -6,19 +6,21 @@ breaks MAXTIME-FORMAT or MAXTIME-BOUNDS, and compare with the outcome the trace 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from model.max_time import parse_max_time
 from model.trace import Change, Header, Request
 from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation
+from properties.base import Violation
 from properties.ledger import SESSION_FINAL
+from properties.suite import Changes, LiveProperty, Requests
 
 _OPEN_CODES = frozenset(("MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"))
 _JOB_CODE = "MAXTIME-BELOW-JOB"
 
 
-class MaxTimeBounds(TraceProperty):
+class MaxTimeBounds(LiveProperty):
     name = "max-time-bounds"
     rules = ("MAXTIME-BOUNDS", "MAXTIME-FORMAT")
     description = (
@@ -26,6 +28,8 @@ class MaxTimeBounds(TraceProperty):
         "under strict), and a session job exactly when its explicit max_execution_time is not below the "
         "session's max_time (under reject_explicit)."
     )
+    judges = (Requests("open"), Requests("submit"), Changes("session", dst=SESSION_FINAL))
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -38,19 +42,18 @@ class MaxTimeBounds(TraceProperty):
         limits = self.header.backends.get(backend or "")
         return float(limits["system_max_time"]) if limits is not None and "system_max_time" in limits else None
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, Change):
-            if record.entity == "session" and record.dst in SESSION_FINAL:
-                self.bound.pop(record.id, None)
+            self.bound.pop(record.id, None)
             return None
-        args: dict[str, Any] = dict(record.args or {})
+        args: Mapping[str, Any] = record.args or {}
         if record.op == "open":
             return self._open(index, record, args)
         if record.op == "submit":
             return self._submit(index, record, args)
         return None
 
-    def _open(self, index: int, record: Request, args: dict[str, Any]) -> Violation | None:
+    def _open(self, index: int, record: Request, args: Mapping[str, Any]) -> Violation | None:
         system = self._system(record.backend)
         if system is None:
             return None
@@ -77,7 +80,7 @@ class MaxTimeBounds(TraceProperty):
             )
         return None
 
-    def _submit(self, index: int, record: Request, args: dict[str, Any]) -> Violation | None:
+    def _submit(self, index: int, record: Request, args: Mapping[str, Any]) -> Violation | None:
         if record.session is None:
             return None
         bound = self.bound.get(record.session)

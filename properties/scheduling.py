@@ -9,26 +9,29 @@ from __future__ import annotations
 from collections import deque
 
 from model.trace import Change, Header, Request
-from properties.base import TraceProperty, Violation
-from properties.ledger import LiveProperty
+from properties.base import Violation
+from properties.suite import Changes, LiveProperty
 
 
 def is_start(record: Request | Change) -> bool:
     return isinstance(record, Change) and record.entity == "job" and record.dst == "running"
 
 
-class OneRunningJobPerBackend(TraceProperty):
+_STARTS = (Changes("job", dst="running"),)
+
+
+class OneRunningJobPerBackend(LiveProperty):
     name = "one-running-job-per-backend"
     rules = ("SCHED-ONE-AT-A-TIME",)
     description = "A backend never runs two jobs at the same instant."
+    judges = (Changes("job", src="running"), Changes("job", dst="running"))
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.running: dict[str, str] = {}
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or record.entity != "job":
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         backend, job = record.backend, record.id
         if record.src == "running" and self.running.get(backend) == job:
             del self.running[backend]
@@ -40,18 +43,18 @@ class OneRunningJobPerBackend(TraceProperty):
         return None
 
 
-class OneActiveSessionPerBackend(TraceProperty):
+class OneActiveSessionPerBackend(LiveProperty):
     name = "one-active-session-per-backend"
     rules = ("SESSION-SINGLE-ACTIVE",)
     description = "A backend never has two active sessions at the same instant, under every interpretation."
+    judges = (Changes("session", src="active"), Changes("session", dst="active"))
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.active: dict[str, str] = {}
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or record.entity != "session":
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         backend, session = record.backend, record.id
         if record.src == "active" and self.active.get(backend) == session:
             del self.active[backend]
@@ -71,10 +74,9 @@ class ActiveSessionJobsFirst(LiveProperty):
     description = (
         "A job that starts while a session is active on its backend with jobs queued is one of that session's."
     )
+    judges = _STARTS
 
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or not is_start(record):
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         active = self.ledger.active.get(record.backend)
         if active is None or active == record.session:
             return None
@@ -97,11 +99,10 @@ class HeldBackend(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.applies = self.interpretation["INT-IDLE-DEVICE"] == "hold"
+        self.applies_here = self.interpretation["INT-IDLE-DEVICE"] == "hold"
+        self.judges = _STARTS if self.applies_here else ()
 
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if not self.applies or not isinstance(record, Change) or not is_start(record):
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         active = self.ledger.active.get(record.backend)
         if active is None or active == record.session:
             return None
@@ -122,13 +123,12 @@ class OtherSessionsHeldBack(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         interp = self.interpretation
-        self.applies = not (
+        self.applies_here = not (
             interp["INT-IDLE-DEVICE"] == "work_conserving" and interp["INT-OTHER-SESSION-JOB"] == "run_unactivated"
         )
+        self.judges = (Changes("job", dst="running", session=True),) if self.applies_here else ()
 
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if not self.applies or not isinstance(record, Change) or not is_start(record) or record.session is None:
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         active = self.ledger.active.get(record.backend)
         if active is None or active == record.session:
             return None
@@ -138,10 +138,15 @@ class OtherSessionsHeldBack(LiveProperty):
         )
 
 
-class SessionFifo(TraceProperty):
+class SessionFifo(LiveProperty):
     name = "session-fifo"
     rules = ("SCHED-SESSION-FIFO",)
     description = "The jobs of one session start in the order they were submitted."
+    judges = (
+        Changes("job", src=None, dst="queued", session=True), Changes("job", dst="running", session=True),
+        Changes("job", src="queued", session=True),
+    )
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -150,10 +155,9 @@ class SessionFifo(TraceProperty):
         self.queued: dict[str, str] = {}
         """queued job -> its session."""
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change) or record.entity != "job" or record.session is None:
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
         job, session = record.id, record.session
+        assert session is not None
         found = None
         if record.src is None and record.dst == "queued":
             self.order.setdefault(session, deque()).append(job)
@@ -184,6 +188,7 @@ class NoIdleBackend(LiveProperty):
         "At the end of every instant, a backend that runs nothing has no queued job it may start "
         "(which jobs it may start depends on INT-IDLE-DEVICE and INT-OTHER-SESSION-JOB)."
     )
+    applies = (Changes(),)
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -196,10 +201,11 @@ class NoIdleBackend(LiveProperty):
         """backend -> number of queued jobs outside any session."""
         self.touched: set[str] = set()
 
-    def applied(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
-        self.touched.add(record.backend)
+    def applied(self, index: int, record: Change) -> Violation | None:
+        touched = self.touched
+        if not touched:
+            self.wake()
+        touched.add(record.backend)
         if record.entity != "job":
             return None
         delta = (record.dst == "queued") - (record.src == "queued")
@@ -211,16 +217,15 @@ class NoIdleBackend(LiveProperty):
         return None
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
-        found = None
-        for backend in sorted(self.touched):
-            if found is None and backend not in self.ledger.running:
-                waiting = self._startable(backend)
-                if waiting:
-                    found = self.violation(
-                        index, self.now, f"backend {backend} stays idle with {waiting} it may start"
-                    )
-        self.touched.clear()
-        return found
+        touched = self.touched
+        running = self.ledger.running
+        idle = [backend for backend in touched if backend not in running]
+        touched.clear()
+        for backend in sorted(idle):
+            waiting = self._startable(backend)
+            if waiting:
+                return self.violation(index, self.ctx.now, f"backend {backend} stays idle with {waiting} it may start")
+        return None
 
     def _startable(self, backend: str) -> str:
         queued = self.queued.get(backend, 0)

@@ -2,43 +2,47 @@
 interactive window (deactivation exactly when it runs out, never otherwise).
 
 Deadlines wait in a heap and are judged at the first record past them, so a missed
-timer is caught without scanning the live sessions at every line.
+timer is caught without scanning the live sessions at every line. The heaps are swept in
+``clock``, which runs only when time moves (a deadline is never behind the time it is set
+at, unless a trace gives a negative limit: then the next record sweeps whatever its time).
 """
 
 from __future__ import annotations
 
 import heapq
-from typing import Any
 
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.max_time import parse_max_time
 from model.trace import Change, Header, Request
 from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation
-from properties.ledger import SESSION_FINAL, LiveProperty, same_time
+from properties.base import Violation
+from properties.ledger import SESSION_FINAL, same_time
+from properties.suite import Changes, LiveProperty, Outside, Requests
 
 
 def _past(deadline: float, t: float) -> bool:
     return t > deadline and not same_time(t, deadline)
 
 
-class MaxTimeRespected(TraceProperty):
+class MaxTimeRespected(LiveProperty):
     name = "max-time-respected"
     rules = ("MAXTIME-EXPIRY", "MAXTIME-ASSIGNED")
     description = (
         "A started session carries its max_time, starts no job at or after start + max_time, is never "
         "active or inactive past it, and is closed exactly then if it is still open."
     )
+    judges = (Changes("job", dst="running", session=True), Changes("session"))
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.deadline: dict[str, float] = {}
         self.heap: list[tuple[float, str]] = []
 
-    def _sweep(self, index: int, t: float) -> Violation | None:
+    def clock(self, index: int, t: float) -> Violation | None:
         found = None
         heap = self.heap
-        while heap and _past(heap[0][0], t):
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
             deadline, session = heapq.heappop(heap)
             if self.deadline.get(session) == deadline:
                 del self.deadline[session]
@@ -47,54 +51,50 @@ class MaxTimeRespected(TraceProperty):
                 )
         return found
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        found = self._sweep(index, record.t)
-        if not isinstance(record, Change):
-            return found
+    def judge(self, index: int, record: Change) -> Violation | None:
         if record.entity == "job":
             due = self.deadline.get(record.session) if record.session is not None else None
-            if record.dst == "running" and due is not None and (record.t > due or same_time(record.t, due)):
-                return found or self.violation(
+            if due is not None and (record.t > due or same_time(record.t, due)):
+                return self.violation(
                     index, record.t, f"job {record.id} starts at t={record.t:g}, at or past the max_time "
                     f"deadline {due:g} of session {record.session}",
                 )
-            return found
-        if record.entity != "session":
-            return found
+            return None
         sid, t = record.id, record.t
         deadline = self.deadline.get(sid)
         if record.src == "pending" and record.dst == "active":
             if record.max_time is None or not record.max_time > 0:
-                return found or self.violation(index, t, f"session {sid} starts without a positive max_time")
+                return self.violation(index, t, f"session {sid} starts without a positive max_time")
             self.deadline[sid] = t + record.max_time
             heapq.heappush(self.heap, (t + record.max_time, sid))
         elif deadline is not None:
             if record.dst in SESSION_FINAL:
                 del self.deadline[sid]
                 if record.trigger == "max_time_reached" and not same_time(t, deadline):
-                    return found or self.violation(
+                    return self.violation(
                         index, t, f"session {sid} expires at t={t:g}, but its max_time ends at {deadline:g}"
                     )
             elif _past(deadline, t):
-                return found or self.violation(
+                return self.violation(
                     index, t, f"session {sid} becomes {record.dst} at t={t:g}, past its max_time deadline {deadline:g}"
                 )
         elif record.trigger == "max_time_reached":
-            return found or self.violation(index, t, f"session {sid} expires but never started its max_time clock")
-        return found
+            return self.violation(index, t, f"session {sid} expires but never started its max_time clock")
+        return None
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
-        found = self._sweep(index, end_time)
+        found = self.clock(index, end_time)
         return [found] if found is not None else []
 
 
-class MaxTimeValue(TraceProperty):
+class MaxTimeValue(LiveProperty):
     name = "max-time-value"
     rules = ("MAXTIME-PARAM", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT")
     description = (
         "A session starts with the max_time it was opened with, or else the default "
         "INT-MAXTIME-DEFAULT names (system limit, or the smaller of it and the first job's max_execution_time)."
     )
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -103,22 +103,25 @@ class MaxTimeValue(TraceProperty):
         """opened session -> the max_time it asked for (None: the default)."""
         self.job_limit: dict[str, float] = {}
         """queued session job -> its max_execution_time (first_job_limit only)."""
-        self.last_start: Change | None = None
+        sessions = (Changes("session", dst=SESSION_FINAL), Changes("session", src="pending", dst="active"))
+        if self.first_job_limit:
+            self.judges = (
+                Requests("open", accepted=True), Requests("submit", accepted=True), Changes("job", src="queued"),
+                *sessions,
+            )
+        else:
+            self.judges = (Requests("open", accepted=True), *sessions)
 
     def _limit(self, backend: str | None, key: str) -> float | None:
         limits = self.header.backends.get(backend or "")
         return float(limits[key]) if limits is not None and key in limits else None
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
-        last_start, self.last_start = self.last_start, None
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, Request):
             self._request(record)
             return None
         if record.entity == "job":
-            if record.dst == "running":
-                self.last_start = record
-            if record.src == "queued":
-                self.job_limit.pop(record.id, None)
+            self.job_limit.pop(record.id, None)
             return None
         if record.dst in SESSION_FINAL:
             self.requested.pop(record.id, None)
@@ -129,7 +132,11 @@ class MaxTimeValue(TraceProperty):
         if expected is None:
             expected = self._limit(record.backend, "system_max_time")
             if self.first_job_limit and expected is not None:
-                job = last_start.id if last_start is not None and last_start.session == record.id else None
+                last = self.ctx.prev  # the start that activates the session comes right before
+                job = (
+                    last.id if isinstance(last, Change) and last.entity == "job" and last.dst == "running"
+                    and last.session == record.id else None
+                )
                 limit = self.job_limit.get(job) if job is not None else None
                 expected = min(expected, limit) if limit is not None else None
         if expected is None or record.max_time is None or same_time(record.max_time, expected):
@@ -140,16 +147,16 @@ class MaxTimeValue(TraceProperty):
         )
 
     def _request(self, record: Request) -> None:
-        if record.error is not None:
-            return
-        args: dict[str, Any] = dict(record.args or {})
-        if record.op == "open" and record.session is not None:
+        args = record.args or {}
+        if record.op == "open":
+            if record.session is None:
+                return
             value = args.get("max_time")
             try:
                 self.requested[record.session] = float(parse_max_time(value)) if value is not None else None
             except RequestRejected:
                 return
-        elif self.first_job_limit and record.op == "submit" and record.session is not None and record.job:
+        elif record.session is not None and record.job:
             explicit = args.get("max_execution_time")
             limit = float(explicit) if explicit is not None else self._limit(
                 record.backend, "program_max_execution_time"
@@ -165,6 +172,8 @@ class InteractiveTimeout(LiveProperty):
         "An active session is deactivated exactly the (fixed, 300 s) interactive timeout after its window "
         "opened (per INT-INTERACTIVE-WINDOW) with no job of it queued since, and never otherwise."
     )
+    judges = (Changes("session", src="active", dst="inactive"),)
+    applies = (Changes("session"), Changes("job", session=True))
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -175,46 +184,43 @@ class InteractiveTimeout(LiveProperty):
         """active session -> when its current window opened."""
         self.heap: list[tuple[float, str, float]] = []
 
-    def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if self.wrong_value:
+    def clock(self, index: int, t: float) -> Violation | None:
+        if self.wrong_value:  # said once, on the first record (whose sweep waits for the next one)
             self.wrong_value = False
+            self.ctx.clock_next()
             return self.violation(
-                index, record.t,
-                f"the interactive timeout is {self.timeout:g} s, not the fixed {INTERACTIVE_TIMEOUT:g} s",
+                index, t, f"the interactive timeout is {self.timeout:g} s, not the fixed {INTERACTIVE_TIMEOUT:g} s",
             )
         found = None
         heap = self.heap
-        while heap and _past(heap[0][0], record.t):
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
             deadline, session, opened = heapq.heappop(heap)
             if self.opened.get(session) == opened:
                 del self.opened[session]
                 found = found or self.violation(
-                    index, record.t,
-                    f"session {session} is still active at t={record.t:g}; its window opened at {opened:g} "
+                    index, t,
+                    f"session {session} is still active at t={t:g}; its window opened at {opened:g} "
                     f"and ran out at {deadline:g}",
-                )
-        if not isinstance(record, Change) or record.entity != "session":
-            return found
-        if record.src == "active" and record.dst == "inactive":
-            opened_at = self.opened.get(record.id)
-            if opened_at is None:
-                return found or self.violation(
-                    index, record.t, f"session {record.id} is deactivated though its interactive window is not open"
-                )
-            if not same_time(record.t, opened_at + self.timeout):
-                return found or self.violation(
-                    index, record.t,
-                    f"session {record.id} is deactivated at t={record.t:g}; its window opened at {opened_at:g} "
-                    f"and runs out at {opened_at + self.timeout:g}",
                 )
         return found
 
-    def applied(self, index: int, record: Request | Change) -> Violation | None:
-        if not isinstance(record, Change):
-            return None
+    def judge(self, index: int, record: Change) -> Violation | None:
+        opened_at = self.opened.get(record.id)
+        if opened_at is None:
+            return self.violation(
+                index, record.t, f"session {record.id} is deactivated though its interactive window is not open"
+            )
+        if not same_time(record.t, opened_at + self.timeout):
+            return self.violation(
+                index, record.t,
+                f"session {record.id} is deactivated at t={record.t:g}; its window opened at {opened_at:g} "
+                f"and runs out at {opened_at + self.timeout:g}",
+            )
+        return None
+
+    def applied(self, index: int, record: Change) -> Violation | None:
         session = record.id if record.entity == "session" else record.session
-        if session is None:
-            return None
+        assert session is not None
         view = self.ledger.sessions.get(session)
         if view is None or view.state != "active":
             self.opened.pop(session, None)
@@ -223,18 +229,26 @@ class InteractiveTimeout(LiveProperty):
         if not idle:
             self.opened.pop(session, None)
         elif session not in self.opened:
-            self.opened[session] = record.t
-            heapq.heappush(self.heap, (record.t + self.timeout, session, record.t))
+            t = record.t
+            self.opened[session] = t
+            heapq.heappush(self.heap, (t + self.timeout, session, t))
+            if t + self.timeout < t:
+                self.ctx.clock_next()
         return None
 
 
-class MaxExecutionTime(TraceProperty):
+class MaxExecutionTime(LiveProperty):
     name = "max-execution-time"
     rules = ("JOB-MAX-EXECUTION",)
     description = (
         "A running job leaves running no later than its max_execution_time (explicit, else the program's) "
         "after it started, and fails for it exactly then."
     )
+    judges = (
+        Requests("submit", accepted=True),
+        Changes("job", src="queued"), Changes("job", src=None, dst=Outside(("queued",))), Changes("job", src="running"),
+    )
+    uses_ledger = False
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -244,41 +258,45 @@ class MaxExecutionTime(TraceProperty):
         """running job -> when its max_execution_time runs out."""
         self.heap: list[tuple[float, str]] = []
 
-    def observe(self, index: int, record: Request | Change) -> Violation | None:
+    def clock(self, index: int, t: float) -> Violation | None:
         found = None
         heap = self.heap
-        while heap and _past(heap[0][0], record.t):
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
             deadline, job = heapq.heappop(heap)
             if self.deadline.get(job) == deadline:
                 del self.deadline[job]
                 found = found or self.violation(
-                    index, record.t, f"job {job} still runs at t={record.t:g}, past its max_execution_time {deadline:g}"
+                    index, t, f"job {job} still runs at t={t:g}, past its max_execution_time {deadline:g}"
                 )
+        return found
+
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, Request):
-            if record.op == "submit" and record.error is None and record.job is not None:
+            if record.job is not None:
                 explicit = (record.args or {}).get("max_execution_time")
                 limits = self.header.backends.get(record.backend or "")
                 if isinstance(explicit, int | float) and not isinstance(explicit, bool):
                     self.limit[record.job] = float(explicit)
                 elif limits is not None and "program_max_execution_time" in limits:
                     self.limit[record.job] = float(limits["program_max_execution_time"])
-            return found
-        if record.entity != "job":
-            return found
+            return None
         job = record.id
-        if record.src == "queued" or (record.src is None and record.dst != "queued"):
-            limit = self.limit.pop(job, None)
-            if record.dst == "running" and limit is not None:
-                self.deadline[job] = record.t + limit
-                heapq.heappush(heap, (record.t + limit, job))
-        elif record.src == "running":
+        if record.src == "running":
             due = self.deadline.pop(job, None)
             if record.trigger == "max_execution_time_reached" and (due is None or not same_time(record.t, due)):
                 expected = f"its limit runs out at {due:g}" if due is not None else "its limit is unknown"
-                return found or self.violation(
+                return self.violation(
                     index, record.t, f"job {job} fails for max_execution_time at t={record.t:g}; {expected}"
                 )
-        return found
+            return None
+        limit = self.limit.pop(job, None)
+        if record.dst == "running" and limit is not None:
+            t = record.t
+            self.deadline[job] = t + limit
+            heapq.heappush(self.heap, (t + limit, job))
+            if t + limit < t:  # a negative limit: already past, for the next record to say
+                self.ctx.clock_next()
+        return None
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
         found = None

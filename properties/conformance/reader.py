@@ -1,23 +1,37 @@
 """Stream a JSON Lines trace: parse, validate against the schema, check order, one line at a time.
 
 Validating every line with ``jsonschema`` costs 100-400 µs, which dominates a long trace.
-The fast path validates each distinct *shape* of line once: a line's shape keeps the
-fields the schema constrains by value (type, op, outcome, from, to, rules) and replaces
-every other scalar by a tag of its JSON type and sign, which is all the schema looks at
-for those fields (types, ``minimum 0``, ``minLength 1``). Lines of a known-valid shape
-skip the validator; a new shape is validated in full and remembered.
+Two fast paths, each exact, make the common case cheap:
+
+- ``orjson`` parses (0.5 µs a line against 1.8 µs for ``json.loads``) and :class:`FastLines`
+  hand-checks the request, session and job lines the schema describes, key by key, and
+  builds their records directly (about 1 µs more). It only ever *accepts*: whatever it does
+  not (a header, a bad line, anything unusual: an argument the engine never writes, a
+  number beyond 2**63 that ``orjson`` reads as a float where ``json`` keeps an int, a line
+  ``orjson`` refuses but ``json`` reads, such as a lone surrogate escape or ``1e400``, or
+  one that is not UTF-8) takes the reference path below, which decides and words the
+  error. ``tests/test_reader.py`` holds both to the schema and to ``json`` on generated
+  and mutated lines.
+- The reference path parses with ``json`` and validates each distinct *shape* of line
+  once: a line's shape keeps the fields the schema constrains by value (type, op,
+  outcome, from, to, rules) and replaces every other scalar by a tag of its JSON type and
+  sign, which is all the schema looks at for those fields (types, ``minimum 0``,
+  ``minLength 1``). Lines of a known-valid shape skip the validator; a new shape is
+  validated in full (``jsonschema``) and remembered.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from model.trace import Header, Record, from_json, schema
+from model.trace import Change, Header, Record, Request, from_json, schema
 
 _KINDS = ("header", "request", "session", "job")
 _LITERAL = frozenset(("type", "op", "outcome", "from", "to", "rules"))
@@ -80,12 +94,212 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_new = tuple.__new__
+_BIG = 2.0**63
+"""Floats this large may be integers ``orjson`` read as floats (``json`` keeps them exact): not for the fast path."""
+_RULES_CACHE_LIMIT = 4096
+
+
+class FastLines:
+    """Records straight from decoded request, session and job lines that are certainly valid.
+
+    ``record(obj)`` returns the record ``from_json(obj)`` would give, if ``obj`` is a line of
+    one of those kinds that the schema accepts and that uses only what the engine writes;
+    otherwise None, and the caller takes the reference path. The enums and the rule pattern
+    come from the schema itself.
+    """
+
+    def __init__(self) -> None:
+        defs = schema()["$defs"]
+        request = defs["request"]["properties"]
+        self.ops = frozenset(request["op"]["enum"])
+        self.outcomes = frozenset(request["outcome"]["enum"])
+        self.session_from = frozenset(defs["session"]["properties"]["from"]["enum"])
+        self.session_to = frozenset(defs["session"]["properties"]["to"]["enum"])
+        self.job_from = frozenset(defs["job"]["properties"]["from"]["enum"])
+        self.job_to = frozenset(defs["job"]["properties"]["to"]["enum"])
+        self.arg_keys = frozenset(request["args"]["properties"])
+        self.rule = re.compile(defs["rules"]["items"]["pattern"]).search
+        self.rules: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        """Rule lists seen valid, each kept once."""
+
+    def record(self, obj: dict[str, Any]) -> Request | Change | None:
+        kind = obj.get("type")
+        if kind == "job":
+            return self._job(obj)
+        if kind == "request":
+            return self._request(obj)
+        if kind == "session":
+            return self._session(obj)
+        return None
+
+    def _rules(self, rules: Any) -> tuple[str, ...] | None:
+        """The rule list as the record's tuple (one object per distinct list), if valid."""
+        if type(rules) is not list:
+            return None
+        key = tuple(rules)
+        try:
+            known = self.rules.get(key)
+        except TypeError:  # an unhashable item: not a rule
+            return None
+        if known is None:
+            if not all(type(r) is str and self.rule(r) for r in key):
+                return None
+            if len(self.rules) >= _RULES_CACHE_LIMIT:
+                self.rules.clear()
+            known = self.rules[key] = key
+        return known
+
+    def _job(self, o: dict[str, Any]) -> Change | None:
+        get = o.get
+        t = get("t")
+        ident = get("id")
+        backend = get("backend")
+        src = get("from", _new)  # _new: a sentinel no JSON value is
+        dst = get("to")
+        trigger = get("trigger")
+        if (
+            (type(t) is not float and type(t) is not int) or t < 0
+            or type(ident) is not str or not ident or type(backend) is not str or not backend
+            or (src is not None and (type(src) is not str or src not in self.job_from))
+            or type(dst) is not str or dst not in self.job_to or type(trigger) is not str
+        ):
+            return None
+        rules = self._rules(get("rules"))
+        if rules is None:
+            return None
+        keys = 8
+        session = get("session", _new)
+        if session is _new:
+            session = None
+        elif type(session) is not str or not session:
+            return None
+        else:
+            keys += 1
+        reason = get("reason", _new)
+        if reason is _new:
+            if dst == "failed":
+                return None
+            reason = None
+        elif type(reason) is not str:
+            return None
+        else:
+            keys += 1
+        if len(o) != keys:  # every key counted is a distinct known key: no other key is there
+            return None
+        return _new(Change, (float(t), "job", ident, backend, session, src, dst, trigger, rules, reason, None))
+
+    def _session(self, o: dict[str, Any]) -> Change | None:
+        get = o.get
+        t = get("t")
+        ident = get("id")
+        backend = get("backend")
+        src = get("from", _new)
+        dst = get("to")
+        trigger = get("trigger")
+        if (
+            (type(t) is not float and type(t) is not int) or t < 0
+            or type(ident) is not str or not ident or type(backend) is not str or not backend
+            or (src is not None and (type(src) is not str or src not in self.session_from))
+            or type(dst) is not str or dst not in self.session_to or type(trigger) is not str
+        ):
+            return None
+        rules = self._rules(get("rules"))
+        if rules is None:
+            return None
+        keys = 8
+        max_time = get("max_time", _new)
+        if max_time is _new:
+            max_time = None
+        elif (type(max_time) is not float and type(max_time) is not int) or max_time <= 0 or max_time >= _BIG:
+            return None
+        else:
+            keys += 1
+        if len(o) != keys:
+            return None
+        return _new(Change, (float(t), "session", ident, backend, None, src, dst, trigger, rules, None, max_time))
+
+    def _request(self, o: dict[str, Any]) -> Request | None:
+        get = o.get
+        t = get("t")
+        op = get("op")
+        outcome = get("outcome")
+        if (
+            (type(t) is not float and type(t) is not int) or t < 0
+            or type(op) is not str or op not in self.ops or type(outcome) is not str or outcome not in self.outcomes
+        ):
+            return None
+        keys = 4
+        backend = get("backend")
+        if backend is not None:
+            if type(backend) is not str or not backend:
+                return None
+            keys += 1
+        session = get("session")
+        if session is not None:
+            if type(session) is not str or not session:
+                return None
+            keys += 1
+        job = get("job")
+        if job is not None:
+            if type(job) is not str or not job:
+                return None
+            keys += 1
+        accepted = outcome == "accepted"
+        args = get("args")
+        if args is not None:
+            if type(args) is not dict or not self._args(args, accepted):
+                return None
+            keys += 1
+        rules: tuple[str, ...] | None = ()
+        if "rules" in o:
+            rules = self._rules(o["rules"])
+            if rules is None:
+                return None
+            keys += 1
+        error = get("error")
+        message = get("message")
+        if accepted:
+            if "error" in o or "message" in o:
+                return None
+            if (op == "submit" and (job is None or backend is None)) or (
+                op == "open" and (session is None or backend is None)
+            ):
+                return None
+        else:
+            if type(error) is not str or type(message) is not str or "rules" not in o:
+                return None
+            keys += 2
+        if (op == "cancel" and job is None) or (op == "close" and session is None) or len(o) != keys:
+            return None
+        return _new(Request, (float(t), op, backend, session, job, args, error, rules, message))
+
+    def _args(self, args: dict[str, Any], accepted: bool) -> bool:
+        if not args.keys() <= self.arg_keys:
+            return False
+        for key, value in args.items():
+            kind = type(value)
+            if key == "group" or key == "program":
+                if kind is not str:
+                    return False
+            elif kind is float:
+                if not -_BIG < value < _BIG or (accepted and key == "max_time" and not value.is_integer()):
+                    return False
+            elif kind is int or kind is str:
+                if accepted and kind is str and key == "max_execution_time":
+                    return False
+            elif value is not None and (accepted or kind is not bool):
+                return False
+        return True
+
+
 class LineValidator:
-    """Parse and validate one trace line; remembers the shapes it has seen valid."""
+    """Parse and validate one trace line: :class:`FastLines` first, else the shapes seen valid, else the schema."""
 
     def __init__(self) -> None:
         self._validators = _Validators.get()
         self._valid_shapes: set[tuple[Any, ...]] = set()
+        self.fast = FastLines()
 
     def parse(self, line_no: int, text: str) -> dict[str, Any]:
         try:
@@ -96,6 +310,12 @@ class LineValidator:
 
     def check(self, line_no: int, obj: Any) -> dict[str, Any]:
         """Validate one decoded line (an implementation's record given as a JSON object)."""
+        if type(obj) is dict and self.fast.record(obj) is not None:
+            return obj
+        return self.check_shape(line_no, obj)
+
+    def check_shape(self, line_no: int, obj: Any) -> dict[str, Any]:
+        """:meth:`check` without the fast path: a known-valid shape, or the schema."""
         if not isinstance(obj, dict):
             raise Unusable(line_no, f"a trace line is a JSON object, got {type(obj).__name__}")
         kind = obj.get("type")
@@ -108,9 +328,10 @@ class LineValidator:
             return obj
         try:
             shape = _shape(obj)
-        except TypeError:  # an unhashable literal field: let the schema say what is wrong
+            known = shape in self._valid_shapes
+        except TypeError:  # an unhashable literal field (building or hashing its shape): let the schema say
             self._fail(line_no, obj)
-        if shape not in self._valid_shapes:
+        if not known:
             if not validator.is_valid(obj):
                 self._fail(line_no, obj)
             if len(self._valid_shapes) >= _SHAPE_CACHE_LIMIT:
@@ -133,31 +354,82 @@ class LineValidator:
         raise Unusable(line_no, f"schema violation at {where}: {error.message}")
 
 
-def read_trace(lines: Iterable[str]) -> Iterator[tuple[int, Record]]:
+CHUNK = 1024
+"""Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm."""
+
+
+def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Record]]:
     """Yield (line number, record), header first; raise :class:`Unusable` at the first bad line.
 
     Checks the schema, that the first line is the only header, and that time never goes back.
-    Blank lines are skipped (and counted).
+    Blank lines are skipped (and counted). Lines may be bytes (then a line that is not UTF-8
+    is unusable) or text.
     """
+    for chunk in read_chunks(lines):
+        yield from chunk
+
+
+def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[list[tuple[int, Record]]]:
+    """:func:`read_trace` in lists of up to ``size`` records. At a bad line, the records before it
+    come first, as a last (short) chunk; the next request raises :class:`Unusable`."""
     validator = LineValidator()
+    fast = validator.fast.record
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
     seen_header = False
     last_t = 0.0
     line_no = 0
-    for line_no, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        obj = validator.parse(line_no, text)
-        record = from_json(obj)
-        if isinstance(record, Header):
-            if seen_header:
-                raise Unusable(line_no, "a second header: the header is the first line only")
-            seen_header = True
-        else:
+    chunk: list[tuple[int, Record]] = []
+    append = chunk.append
+    try:
+        for line_no, raw in enumerate(lines, start=1):
+            try:
+                obj = loads(raw)
+            except decode_error:
+                obj = None
+            record = fast(obj) if type(obj) is dict else None
+            if record is None:  # the reference path decides, and says what is wrong
+                found = _reference(validator, line_no, raw)
+                if found is None:
+                    continue
+                if isinstance(found, Header):
+                    if seen_header:
+                        raise Unusable(line_no, "a second header: the header is the first line only")
+                    seen_header = True
+                    append((line_no, found))
+                    continue
+                record = found
             if not seen_header:
-                raise Unusable(line_no, f"missing header: the first line is a {obj['type']} line, not the header")
-            if record.t < last_t:
-                raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
-            last_t = record.t
-        yield line_no, record
+                kind = "request" if isinstance(record, Request) else record.entity
+                raise Unusable(line_no, f"missing header: the first line is a {kind} line, not the header")
+            t = record.t
+            if t < last_t:
+                raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
+            last_t = t
+            append((line_no, record))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+                append = chunk.append
+    except Unusable:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
     if not seen_header:
         raise Unusable(max(line_no, 1), "empty trace: no header line")
+
+
+def _reference(validator: LineValidator, line_no: int, raw: str | bytes) -> Record | None:
+    """One line by the reference path (``json``, the shape cache, ``jsonschema``); None if blank."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Unusable(line_no, "not UTF-8 text") from None
+    else:
+        text = raw
+    if not text.strip():
+        return None
+    return from_json(validator.parse(line_no, text))

@@ -46,6 +46,10 @@ class Divergence:
         return f"{path}:{self.line}: divergence [{rules}]: got {self.got}; the spec expected {self.expected}"
 
 
+_NONE_LATE: list[tuple[str | None, Change]] = []
+"""What ``_late`` returns when nothing is late (shared: never changed)."""
+
+
 def backend_configs(header: Header) -> list[BackendConfig]:
     return [
         BackendConfig(
@@ -79,14 +83,13 @@ class Replayer:
         self.suspended: set[str] = set()
 
     def _sink(self, record: Record) -> None:
-        if isinstance(record, Header):
-            return
-        if isinstance(record, Request) or (
-            self._capture_job == record.id and record.entity == "job" and self._echo is None
-        ):
-            self._echo = record  # the engine's own record of the input being replayed
-        else:
-            self.pending[record.backend].append(record)
+        if isinstance(record, Change):
+            if self._capture_job == record.id and record.entity == "job" and self._echo is None:
+                self._echo = record  # the engine's own record of the device end being replayed
+            else:
+                self.pending[record.backend].append(record)
+        elif isinstance(record, Request):
+            self._echo = record  # the engine's own record of the request being replayed
 
     # ------------------------------------------------------------------ one line
 
@@ -95,7 +98,12 @@ class Replayer:
         self.last_line = line
         self.end_time = record.t
         if isinstance(record, Change):
-            self._check_known(line, record)
+            engine = self.engine
+            if (
+                self.observed is not None or record.backend not in engine.backends
+                or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
+            ):
+                self._check_known(line, record)
         self._updated = False
         try:
             return self._feed(line, record)
@@ -112,6 +120,15 @@ class Replayer:
 
     def _feed(self, line: int, record: Request | Change) -> list[Divergence]:
         found: list[Divergence] = []
+        engine = self.engine
+        pending = self.pending
+        request: Request | None
+        change: Change | None
+        if isinstance(record, Request):
+            request, change, device = record, None, False
+        else:
+            request, change = None, record
+            device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS
         if self.observed is not None and self.suspended:
             backend = record.backend if isinstance(record, Change) else self._route(record)
             if backend in self.suspended:
@@ -119,26 +136,37 @@ class Replayer:
                     self.observed.update(record)
                     self._updated = True
                     return found
-                self.engine.adopt(backend, self.observed)
-                self.pending.pop(backend, None)
+                engine.adopt(backend, self.observed)
+                pending.pop(backend, None)
                 self.suspended.discard(backend)
-        if isinstance(record, Request):
-            self.engine.run_until(max(record.t, self.engine.now))
-        elif record.entity == "job" and record.trigger in DEVICE_TRIGGERS:
-            self.engine.advance_before(record.t)
+        if change is None:
+            engine.run_until(max(record.t, engine.now))
+        elif device:
+            engine.advance_before(record.t)
+        elif not pending[change.backend]:
+            self._step_for(change)
+        horizon = record.t - self.tolerance - TIME_EPSILON
+        for queue in pending.values():
+            if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
+                for backend, late in self._late(record):
+                    found.append(Divergence(line, rules_for(late, record, engine), describe(record), describe(late)))
+                    if not self.keep_going:
+                        return found
+                    self._suspend(backend)
+                break
+        if request is not None:
+            problem = self._request(line, request)
+        elif change is None:  # pragma: no cover - a record is a request or a change
+            raise AssertionError(record)
+        elif device:
+            problem = self._device(line, change)
         else:
-            self._step_for(record)
-        for backend, late in self._late(record):
-            found.append(Divergence(line, rules_for(late, record, self.engine), describe(record), describe(late)))
-            if not self.keep_going:
-                return found
-            self._suspend(backend)
-        if isinstance(record, Request):
-            problem = self._request(line, record)
-        elif record.entity == "job" and record.trigger in DEVICE_TRIGGERS:
-            problem = self._device(line, record)
-        else:
-            problem = self._decision(line, record)
+            expected = pending.get(change.backend)
+            if expected and same(expected[0], change, self.tolerance):  # the next decision, as expected
+                expected.popleft()
+                problem = None
+            else:
+                problem = self._decision(line, change)
         if self.observed is not None:
             self.observed.update(record)
             self._updated = True
@@ -247,7 +275,13 @@ class Replayer:
 
     def _late(self, record: Request | Change) -> list[tuple[str | None, Change]]:
         horizon = record.t - self.tolerance - TIME_EPSILON
-        return [(backend, queue[0]) for backend, queue in self.pending.items() if queue and queue[0].t < horizon]
+        late: list[tuple[str | None, Change]] = _NONE_LATE
+        for backend, queue in self.pending.items():
+            if queue and queue[0].t < horizon:
+                if late is _NONE_LATE:
+                    late = []
+                late.append((backend, queue[0]))
+        return late
 
     def _check_known(self, line: int, change: Change) -> None:
         engine = self.engine
