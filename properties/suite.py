@@ -259,14 +259,7 @@ class Suite:
             found = self._next_record(index, record, found)
         if moved:
             ctx.clock_t = t
-            for hook in self._clock:
-                try:
-                    v = hook(index, t)
-                except Exception as error:
-                    self._failed(hook, error)
-                    continue
-                if v is not None:
-                    found = self._note(found, hook, v)
+            found = self._run(self._clock, index, t, found)
         epoch = self._epoch
         change = record if isinstance(record, Change) else None
         key: ChangeKey | RequestKey
@@ -281,14 +274,7 @@ class Suite:
         hooks = table.get(key)
         if hooks is None:
             hooks = table[key] = self._hooks(key, kind)
-        for hook in hooks[0]:
-            try:
-                v = hook(index, record)
-            except Exception as error:
-                self._failed(hook, error)
-                continue
-            if v is not None:
-                found = self._note(found, hook, v)
+        found = self._run(hooks[0], index, record, found)
         if change is not None and self._keeps_ledger:
             try:
                 ctx.ledger.apply(change)
@@ -298,22 +284,8 @@ class Suite:
                         self._drop(pos, error)
         if self._epoch != epoch:  # a property was dropped: its later hooks must not run
             hooks = self._hooks(key, kind)
-        for hook in hooks[1]:
-            try:
-                v = hook(index, record)
-            except Exception as error:
-                self._failed(hook, error)
-                continue
-            if v is not None:
-                found = self._note(found, hook, v)
-        for hook in self._generic:
-            try:
-                v = hook(index, record)
-            except Exception as error:
-                self._failed(hook, error)
-                continue
-            if v is not None:
-                found = self._note(found, hook, v)
+        found = self._run(hooks[1], index, record, found)
+        found = self._run(self._generic, index, record, found)
         ctx.prev = record
         if found is None:
             return None
@@ -352,6 +324,21 @@ class Suite:
                 continue
             if v is not None:
                 found = _note(found, pos, v)
+        return found
+
+    def _run(
+        self, hooks: Iterable[Hook], index: int, arg: Any, found: dict[int, Violation] | None
+    ) -> dict[int, Violation] | None:
+        """Call each hook with (index, arg); keep each property's first violation; a hook that
+        raises drops its property (or re-raises when not tolerant)."""
+        for hook in hooks:
+            try:
+                v = hook(index, arg)
+            except Exception as error:
+                self._failed(hook, error)
+                continue
+            if v is not None:
+                found = self._note(found, hook, v)
         return found
 
     def _note(self, found: dict[int, Violation] | None, hook: Hook, violation: Violation) -> dict[int, Violation]:

@@ -10,6 +10,7 @@ at, unless a trace gives a negative limit: then the next record sweeps whatever 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.max_time import parse_max_time
@@ -24,6 +25,30 @@ def _past(deadline: float, t: float) -> bool:
     return t > deadline and not same_time(t, deadline)
 
 
+class Deadlines:
+    """Live deadlines by key, with a heap so that finding the passed ones costs O(log n);
+    heap entries of keys disarmed or re-armed since are skipped when they surface."""
+
+    __slots__ = ("_heap", "due")
+
+    def __init__(self) -> None:
+        self.due: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def arm(self, key: str, deadline: float) -> None:
+        self.due[key] = deadline
+        heapq.heappush(self._heap, (deadline, key))
+
+    def passed(self, t: float) -> Iterator[tuple[str, float]]:
+        """Disarm and yield the live deadlines that time ``t`` is past."""
+        heap = self._heap
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
+            deadline, key = heapq.heappop(heap)
+            if self.due.get(key) == deadline:
+                del self.due[key]
+                yield key, deadline
+
+
 class MaxTimeRespected(LiveProperty):
     name = "max-time-respected"
     rules = ("MAXTIME-EXPIRY", "MAXTIME-ASSIGNED")
@@ -36,24 +61,19 @@ class MaxTimeRespected(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.deadline: dict[str, float] = {}
-        self.heap: list[tuple[float, str]] = []
+        self.deadlines = Deadlines()
 
     def clock(self, index: int, t: float) -> Violation | None:
         found = None
-        heap = self.heap
-        while heap and heap[0][0] < t and _past(heap[0][0], t):
-            deadline, session = heapq.heappop(heap)
-            if self.deadline.get(session) == deadline:
-                del self.deadline[session]
-                found = found or self.violation(
-                    index, t, f"session {session} is still open at t={t:g}, past its max_time deadline {deadline:g}"
-                )
+        for session, deadline in self.deadlines.passed(t):
+            found = found or self.violation(
+                index, t, f"session {session} is still open at t={t:g}, past its max_time deadline {deadline:g}"
+            )
         return found
 
     def judge(self, index: int, record: Change) -> Violation | None:
         if record.entity == "job":
-            due = self.deadline.get(record.session) if record.session is not None else None
+            due = self.deadlines.due.get(record.session) if record.session is not None else None
             if due is not None and (record.t > due or same_time(record.t, due)):
                 return self.violation(
                     index, record.t, f"job {record.id} starts at t={record.t:g}, at or past the max_time "
@@ -61,15 +81,14 @@ class MaxTimeRespected(LiveProperty):
                 )
             return None
         sid, t = record.id, record.t
-        deadline = self.deadline.get(sid)
+        deadline = self.deadlines.due.get(sid)
         if record.src == "pending" and record.dst == "active":
             if record.max_time is None or not record.max_time > 0:
                 return self.violation(index, t, f"session {sid} starts without a positive max_time")
-            self.deadline[sid] = t + record.max_time
-            heapq.heappush(self.heap, (t + record.max_time, sid))
+            self.deadlines.arm(sid, t + record.max_time)
         elif deadline is not None:
             if record.dst in SESSION_FINAL:
-                del self.deadline[sid]
+                del self.deadlines.due[sid]
                 if record.trigger == "max_time_reached" and not same_time(t, deadline):
                     return self.violation(
                         index, t, f"session {sid} expires at t={t:g}, but its max_time ends at {deadline:g}"
@@ -254,20 +273,15 @@ class MaxExecutionTime(LiveProperty):
         super().__init__(header)
         self.limit: dict[str, float] = {}
         """accepted, not yet started job -> its max_execution_time."""
-        self.deadline: dict[str, float] = {}
+        self.deadlines = Deadlines()
         """running job -> when its max_execution_time runs out."""
-        self.heap: list[tuple[float, str]] = []
 
     def clock(self, index: int, t: float) -> Violation | None:
         found = None
-        heap = self.heap
-        while heap and heap[0][0] < t and _past(heap[0][0], t):
-            deadline, job = heapq.heappop(heap)
-            if self.deadline.get(job) == deadline:
-                del self.deadline[job]
-                found = found or self.violation(
-                    index, t, f"job {job} still runs at t={t:g}, past its max_execution_time {deadline:g}"
-                )
+        for job, deadline in self.deadlines.passed(t):
+            found = found or self.violation(
+                index, t, f"job {job} still runs at t={t:g}, past its max_execution_time {deadline:g}"
+            )
         return found
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
@@ -282,7 +296,7 @@ class MaxExecutionTime(LiveProperty):
             return None
         job = record.id
         if record.src == "running":
-            due = self.deadline.pop(job, None)
+            due = self.deadlines.due.pop(job, None)
             if record.trigger == "max_execution_time_reached" and (due is None or not same_time(record.t, due)):
                 expected = f"its limit runs out at {due:g}" if due is not None else "its limit is unknown"
                 return self.violation(
@@ -292,16 +306,13 @@ class MaxExecutionTime(LiveProperty):
         limit = self.limit.pop(job, None)
         if record.dst == "running" and limit is not None:
             t = record.t
-            self.deadline[job] = t + limit
-            heapq.heappush(self.heap, (t + limit, job))
+            self.deadlines.arm(job, t + limit)
             if t + limit < t:  # a negative limit: already past, for the next record to say
                 self.ctx.clock_next()
         return None
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
         found = None
-        while self.heap and _past(self.heap[0][0], end_time):
-            deadline, job = heapq.heappop(self.heap)
-            if self.deadline.get(job) == deadline:
-                found = found or self.violation(index, end_time, f"job {job} still runs past {deadline:g}")
+        for job, deadline in self.deadlines.passed(end_time):
+            found = found or self.violation(index, end_time, f"job {job} still runs past {deadline:g}")
         return [found] if found is not None else []

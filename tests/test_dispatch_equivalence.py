@@ -11,6 +11,7 @@ failure reason, the trace record, ``on_final``, the action and the cascade, in o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -87,8 +88,13 @@ def _steps(lifecycle: Lifecycle) -> st.SearchStrategy[list[tuple[str, dict[str, 
 
 
 @pytest.mark.rule("SCHED-PRIORITY", "SCHED-FAIRSHARE", "SCHED-ONE-AT-A-TIME")
+@pytest.mark.parametrize("fire", [_fire_dispatcher, _fire_generated], ids=["table", "generated"])
 @pytest.mark.parametrize(("profile", "lifecycle"), CASES, ids=[f"{p}:{lc.name}" for p, lc in CASES])
-def test_dispatcher_matches_transitions(profile: str, lifecycle: Lifecycle) -> None:
+def test_fast_paths_match_transitions(
+    profile: str, lifecycle: Lifecycle, fire: Callable[[Dispatcher[Any], Probe, str], str]
+) -> None:
+    """The table dispatcher and the functions generated from it both fire as `transitions` does."""
+
     @given(_steps(lifecycle))
     def run(steps: list[tuple[str, dict[str, bool]]]) -> None:
         fast = Probe(lifecycle.initial)
@@ -97,27 +103,7 @@ def test_dispatcher_matches_transitions(profile: str, lifecycle: Lifecycle) -> N
         dispatcher: Dispatcher[Any] = Dispatcher(lifecycle, _bind)
         for trigger, oracle in steps:
             fast.oracle = spec.oracle = oracle
-            outcome_fast = _fire_dispatcher(dispatcher, fast, trigger)
-            outcome_spec = _fire_machine(spec, trigger)
-            assert outcome_fast == outcome_spec, (trigger, fast.state)
-            assert fast.state == spec.state
-            assert fast.calls == spec.calls
-
-    run()
-
-
-@pytest.mark.rule("SCHED-PRIORITY", "SCHED-FAIRSHARE", "SCHED-ONE-AT-A-TIME")
-@pytest.mark.parametrize(("profile", "lifecycle"), CASES, ids=[f"{p}:{lc.name}" for p, lc in CASES])
-def test_generated_triggers_match_transitions(profile: str, lifecycle: Lifecycle) -> None:
-    @given(_steps(lifecycle))
-    def run(steps: list[tuple[str, dict[str, bool]]]) -> None:
-        fast = Probe(lifecycle.initial)
-        spec = Probe(lifecycle.initial)
-        build_machine(lifecycle, spec)
-        dispatcher: Dispatcher[Any] = Dispatcher(lifecycle, _bind)
-        for trigger, oracle in steps:
-            fast.oracle = spec.oracle = oracle
-            outcome_fast = _fire_generated(dispatcher, fast, trigger)
+            outcome_fast = fire(dispatcher, fast, trigger)
             outcome_spec = _fire_machine(spec, trigger)
             assert outcome_fast == outcome_spec, (trigger, fast.state)
             assert fast.state == spec.state
