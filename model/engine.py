@@ -37,7 +37,6 @@ from model.max_time import parse_max_time
 from model.trace import Change, Header, MemoryTrace, Request, Sink, null_sink
 from model.validations import RequestRejected
 
-Entity = SessionRecord | JobRecord | BackendRecord
 Observer = _Observer
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
 

@@ -272,6 +272,3 @@ def guard_names() -> tuple[str, ...]:
     names = (n for lc in LIFECYCLES for t in lc.transitions for n in (*t.conditions, *t.unless))
     return tuple(dict.fromkeys(names))
 
-
-def action_names() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t.action for lc in LIFECYCLES for t in lc.transitions if t.action))

@@ -292,33 +292,27 @@ class Suite:
         return [found[pos] for pos in sorted(found)]
 
     def _instant_ended(self, index: int, t: float) -> dict[int, Violation] | None:
-        found: dict[int, Violation] | None = None
         ctx = self.ctx
         due, ctx.due = ctx.due, {}
-        for prop in due:
-            pos = self._positions.get(prop)
-            if pos is None:
-                continue
-            try:
-                v = prop.instant_ended(index, t)
-            except Exception as error:
-                self._drop(pos, error)
-                continue
-            if v is not None:
-                found = _note(found, pos, v)
-        return found
+        return self._run_registered(((prop, prop.instant_ended) for prop in due), index, t, None)
 
     def _next_record(
         self, index: int, record: Request | Change, found: dict[int, Violation] | None
     ) -> dict[int, Violation] | None:
         ctx = self.ctx
         armed, ctx.armed = ctx.armed, []
-        for prop, hook in armed:
+        return self._run_registered(armed, index, record, found)
+
+    def _run_registered(
+        self, calls: Iterable[tuple[LiveProperty, Hook]], index: int, arg: Any, found: dict[int, Violation] | None
+    ) -> dict[int, Violation] | None:
+        """Like :meth:`_run`, for calls a property registered for later: it may have been dropped since."""
+        for prop, hook in calls:
             pos = self._positions.get(prop)
             if pos is None:
                 continue
             try:
-                v = hook(index, record)
+                v = hook(index, arg)
             except Exception as error:
                 self._drop(pos, error)
                 continue
