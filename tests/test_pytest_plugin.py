@@ -54,13 +54,42 @@ def test_a_conforming_iut_passes_and_a_mutant_fails_with_the_shrunk_scenario(pro
     assert "Traceback" not in result.stdout.str() and "run_campaign" not in result.stdout.str()
 
 
+# A profile with an explicit database: on CI, Hypothesis loads its built-in "ci" profile, which has none.
+DATABASE_PROFILE = """
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+settings.register_profile("with_database", database=DirectoryBasedExampleDatabase("examples-db"))
+settings.load_profile("with_database")
+"""
+
+NO_DATABASE_PROFILE = """
+from hypothesis import settings
+
+settings.register_profile("no_database", database=None)
+settings.load_profile("no_database")
+"""
+
+
 def test_the_example_database_replays_the_failure_first(project: pytest.Pytester) -> None:
+    project.makeconftest(DATABASE_PROFILE)
     first = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
     first.assert_outcomes(failed=1)
-    assert (project.path / ".hypothesis" / "examples").is_dir()
+    assert any((project.path / "examples-db").iterdir())
     again = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*FINDING after 1 examples*"])
+
+
+def test_without_a_database_the_failure_is_found_afresh_each_run(project: pytest.Pytester) -> None:
+    project.makeconftest(NO_DATABASE_PROFILE)
+    for _ in range(2):
+        result = project.runpytest_subprocess(
+            "-k", "mutant", "--sessionspec-seed", "0", "--sessionspec-examples", "300",
+        )
+        result.assert_outcomes(failed=1)
+        assert "FINDING after 1 examples" not in result.stdout.str()
+    assert not (project.path / ".hypothesis" / "examples").exists()
 
 
 def test_an_unmarked_test_takes_the_iut_from_the_command_line(pytester: pytest.Pytester) -> None:

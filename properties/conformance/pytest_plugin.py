@@ -15,7 +15,9 @@ the ``sessionspec_conformance`` fixture::
 
 A finding fails the test like any assertion, with the shrunk scenario as the message.
 Hypothesis' example database (the active settings profile's) remembers failing
-sequences and replays them first next time, as for any Hypothesis test.
+sequences and replays them first next time, as for any Hypothesis test. On CI
+Hypothesis loads its built-in ``ci`` profile, which has no database: each run then
+searches afresh (load a profile with a database to keep them).
 
 Options: ``--sessionspec-adapter MODULE:FACTORY`` / ``--sessionspec-cmd COMMAND`` (for
 tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S``,
