@@ -65,7 +65,7 @@ def fuzz(sink: Sink, interpretation: Interpretation, seed: int, fair_share: Call
                 duration = rng.choice([None, None, rng.uniform(1, 300)])
                 fault = rng.choice([None, None, None, True, False])
                 j = engine.submit(
-                    sid, backend, job_id=jid, max_execution_time=rng.choice(METS),  # type: ignore[arg-type]
+                    sid, backend, job_id=jid, max_execution_time=rng.choice(METS),
                     duration=duration, fault=fault, group=rng.choice(["a", "b", "c"]),
                 )
                 jobs.append(j.id)

@@ -18,7 +18,11 @@ Measurements (``--quick`` drops the 1M size and the slow extras):
   independent), outcomes merged and compared with the single-process run;
 * checker: ``sessionspec check`` (``properties.conformance.checker.check_file``) on the
   engine's own streamed 1M-job trace: records/s and peak RSS;
-* stateful: examples/s of the Hypothesis state machine of ``tests/test_stateful.py``.
+* stateful: examples/s of the Hypothesis state machine of ``tests/test_stateful.py``;
+* native/...: the engine, the SimPy comparison and the checker again, with the hot modules
+  compiled by mypyc (:mod:`benchmarks.native`: built into ``out/native``, used only once its
+  golden traces are byte-identical to the interpreted tree's; ``--no-native`` skips it).
+  Every result says whether the engine it ran was compiled (``compiled``).
 """
 
 from __future__ import annotations
@@ -260,6 +264,14 @@ def measure_stateful(examples: int) -> dict[str, Any]:
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.native import compiled
+
+    result = _measure(spec)
+    result.setdefault("compiled", compiled())
+    return result
+
+
+def _measure(spec: dict[str, Any]) -> dict[str, Any]:
     kind = spec["kind"]
     if kind == "engine":
         return measure_engine(spec["size"], spec["sink"], spec["repeats"], spec.get("trace_path"),
@@ -280,12 +292,13 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- orchestration (parent side)
 
 
-def spawn(spec: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; its last stdout line is the JSON result."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def spawn(spec: dict[str, Any], timeout: float = 900.0, tree: Path = ROOT) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter on ``tree``'s code; its last stdout line is the JSON result."""
+    from benchmarks.native import environment
+
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--child", json.dumps(spec)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=tree, env=environment(tree), capture_output=True, text=True, timeout=timeout, check=False,
     )
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:] or ["failed"]}
@@ -293,7 +306,8 @@ def spawn(spec: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
     return result
 
 
-def plan(quick: bool, full: bool, sizes: list[str], trace_dir: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def plan(quick: bool, full: bool, sizes: list[str], trace_dir: str,
+         native: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
     repeats = {"10k": 5, "100k": 3, "1M": 1} if not quick else {"10k": 3, "100k": 1, "1M": 1}
     # The checker reads the trace of the biggest size up to 100k (1M with --full: minutes).
     checked = [n for n in sizes if full or n != "1M"]
@@ -316,6 +330,16 @@ def plan(quick: bool, full: bool, sizes: list[str], trace_dir: str) -> Iterator[
     for name in checked[-2:]:
         yield f"checker/{name}", {"kind": "checker", "trace_path": os.path.join(trace_dir, f"trace-{name}.jsonl")}
     yield "stateful", {"kind": "stateful", "examples": 50 if quick else 200}
+    if not native:
+        return
+    for name in sizes:  # the same measurements on the compiled mirror (each result says it was compiled)
+        yield f"native/engine/null/{name}", {"kind": "engine", "size": SIZES[name], "sink": "null",
+                                             "repeats": repeats[name]}
+        if name != "1M":
+            yield f"native/simpy/{name}", {"kind": "simpy", "size": SIZES[name], "repeats": max(2, repeats[name])}
+    for name in checked[-2:]:
+        yield f"native/checker/{name}", {"kind": "checker",
+                                         "trace_path": os.path.join(trace_dir, f"trace-{name}.jsonl")}
 
 
 def _fmt(value: Any, digits: int = 0) -> str:
@@ -332,7 +356,7 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
         if "error" in r or "skipped" in r:
             lines.append(f"{name:32s} {r.get('error') or r.get('skipped')}")
             continue
-        kind = name.split("/")[0]
+        kind = name.removeprefix("native/").split("/")[0]
         if kind == "engine":
             notes = f"events {r['events']:,}"
             if "records" in r:
@@ -370,17 +394,21 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
 def verdicts(results: dict[str, dict[str, Any]], sizes: list[str]) -> dict[str, Any]:
     """The targets of issue #5, judged from the results."""
     out: dict[str, Any] = {}
-    for name in sizes:
-        r = results.get(f"simpy/{name}", {})
-        if "ratio" in r:
-            out[f"engine_vs_simpy_{name}"] = {"ratio": r["ratio"], "target": 2.0, "met": r["ratio"] >= 2.0,
-                                             "same_outcomes": r["same_outcomes"]}
     small, big = sizes[0], sizes[-1]
-    for sink in ("null", "stream"):
-        a, b = results.get(f"engine/{sink}/{small}", {}), results.get(f"engine/{sink}/{big}", {})
-        if "us_per_job" in a and "us_per_job" in b:
-            growth = b["us_per_job"] / a["us_per_job"]
-            out[f"flat_{sink}_{big}_vs_{small}"] = {"ratio": growth, "target": 1.3, "met": growth <= 1.3}
+    for prefix in ("", "native/"):
+        label = prefix.replace("/", "_")
+        for name in sizes:
+            r = results.get(f"{prefix}simpy/{name}", {})
+            if "ratio" in r:
+                out[f"{label}engine_vs_simpy_{name}"] = {
+                    "ratio": r["ratio"], "target": 2.0, "met": r["ratio"] >= 2.0 and r["same_outcomes"],
+                    "same_outcomes": r["same_outcomes"], "compiled": r.get("compiled"),
+                }
+        for sink in ("null", "stream"):
+            a, b = results.get(f"{prefix}engine/{sink}/{small}", {}), results.get(f"{prefix}engine/{sink}/{big}", {})
+            if "us_per_job" in a and "us_per_job" in b:
+                growth = b["us_per_job"] / a["us_per_job"]
+                out[f"{label}flat_{sink}_{big}_vs_{small}"] = {"ratio": growth, "target": 1.3, "met": growth <= 1.3}
     scaling = results.get("scaling", {})
     if "growth" in scaling:
         out["flat_null_interleaved"] = {"ratio": scaling["growth"], "target": 1.3, "met": scaling["growth"] <= 1.3}
@@ -391,12 +419,28 @@ def verdicts(results: dict[str, dict[str, Any]], sizes: list[str]) -> dict[str, 
             rss[n] = float(value)
     if "100k" in rss and "1M" in rss:
         out["stream_rss_1M_vs_100k"] = {"ratio": rss["1M"] / rss["100k"], "rss_mb": rss}
-    checker = max((r for k, r in results.items() if k.startswith("checker/") and "records" in r),
-                  key=lambda r: r["records"], default={})
-    if "records_per_s" in checker:
-        out["checker_records_per_s"] = {"value": checker["records_per_s"], "target": 300_000,
-                                        "met": checker["records_per_s"] >= 300_000}
+    for prefix in ("", "native/"):
+        checker = max((r for k, r in results.items() if k.startswith(f"{prefix}checker/") and "records" in r),
+                      key=lambda r: r["records"], default={})
+        if "records_per_s" in checker:
+            out[f"{prefix.replace('/', '_')}checker_records_per_s"] = {
+                "value": checker["records_per_s"], "target": 300_000, "met": checker["records_per_s"] >= 300_000,
+                "compiled": checker.get("compiled"),
+            }
     return out
+
+
+def _native_tree(wanted: bool) -> tuple[Path | None, str]:
+    """The compiled mirror, built and checked against the golden traces, or why there is none."""
+    if not wanted:
+        return None, "not asked for"
+    from benchmarks.native import BuildError, build, verify
+
+    try:
+        mirror = build()
+        return mirror, verify(mirror)
+    except BuildError as error:
+        return None, str(error)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None, help="comma-separated sizes among 10k,100k,1M")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"), help="where to write results")
     parser.add_argument("--only", default=None, help="run only measurements whose name contains this")
+    parser.add_argument("--no-native", action="store_true", help="skip the mypyc-compiled measurements")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -414,12 +459,23 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.sizes.split(",") if args.sizes else (["10k", "100k"] if args.quick else list(SIZES))
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
+    native = not args.no_native
+    steps = [(n, spec) for n, spec in plan(args.quick, args.full, sizes, "", native) if not args.only or args.only in n]
+    mirror, native_note = _native_tree(any(n.startswith("native/") for n, _ in steps))
+    print(f"  native (mypyc): {native_note}", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="sessionspec-bench-") as trace_dir:
-        for name, spec in plan(args.quick, args.full, sizes, trace_dir):
+        for name, spec in plan(args.quick, args.full, sizes, trace_dir, native):
             if args.only and args.only not in name:
                 continue
             t0 = time.perf_counter()
-            results[name] = spawn(spec)
+            if not name.startswith("native/"):
+                results[name] = spawn(spec)
+            elif mirror is None:
+                results[name] = {"error": f"no compiled mirror: {native_note.splitlines()[0]}"}
+            else:
+                results[name] = spawn(spec, tree=mirror)
+                if results[name].get("compiled") is False:
+                    results[name] = {"error": f"the mirror {mirror} ran interpreted code"}
             print(f"  {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     lines = table(results)
     judged = verdicts(results, sizes)
@@ -432,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-        "seed": SEED, "seconds": total, "results": results, "targets": judged,
+        "seed": SEED, "seconds": total, "native": native_note, "results": results, "targets": judged,
     }
     Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return 0

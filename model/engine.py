@@ -22,9 +22,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from mypy_extensions import mypyc_attr
 
 from model.devices import BackendConfig, BackgroundLoad, backend_rng
 from model.dispatch import Dispatcher, Fire, Step
@@ -48,6 +51,7 @@ _TERMINAL = frozenset(("completed", "failed", "cancelled"))
 _JOB_END_FIRST, _TIMER, _JOB_END_LAST, _ARRIVAL = 0, 1, 2, 3
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Engine:
     """The reference scheduler for one or more backends on one virtual clock.
 
@@ -136,7 +140,7 @@ class Engine:
         self._fire_max_time: Fire = session["max_time_reached"]
         self._fire_dispatch: Fire = scheduler["dispatch"]
         self._fire_job_ended: Fire = scheduler["job_ended"]
-        if type(self)._dispatch is Engine._dispatch:  # not overridden: the generated function itself, a call less
+        if type(self)._dispatch is Engine._dispatch and not _COMPILED:  # the generated function itself, a call less
             self._dispatch = self._fire_dispatch  # type: ignore[method-assign, assignment]
 
         self._emit(
@@ -524,7 +528,7 @@ class Engine:
         backend: str | None = None,
         *,
         job_id: str | None = None,
-        max_execution_time: float | None = None,
+        max_execution_time: object = None,  # any object: a malformed one is rejected (and traced)
         duration: float | None = None,
         fault: bool | None = None,
         group: str = "default",
@@ -632,13 +636,13 @@ class Engine:
 
     def _reject_submit(
         self, code: str, message: str, backend: str | None, session_id: str | None, job_id: str | None,
-        max_execution_time: float | None, group: str, program: str,
+        max_execution_time: object, group: str, program: str,
     ) -> RequestRejected:
         request = self._submit_request(backend, session_id, job_id, max_execution_time, group, program)
         return self._reject(request, code, message)
 
     def _submit_request(
-        self, backend: str | None, session_id: str | None, job_id: str | None, max_execution_time: float | None,
+        self, backend: str | None, session_id: str | None, job_id: str | None, max_execution_time: object,
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
@@ -731,6 +735,9 @@ def _sessionless(job: JobRecord) -> bool:
 def _call(callback: Callable[[], None], _token: int) -> None:
     callback()
 
+
+_COMPILED = not isinstance(_call, types.FunctionType)
+"""Whether mypyc compiled this module: methods are then read-only, and a call to one costs no frame."""
 
 _new_record = tuple.__new__
 """``tuple.__new__(Change, fields)``: a trace record without NamedTuple's Python-level ``__new__``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from typing import Protocol
 
 from model.entities import JobRecord
@@ -51,7 +52,8 @@ class FifoQueue:
 
     def __init__(self) -> None:
         self._queue: deque[JobRecord] = deque()
-        self.push = self._queue.append  # type: ignore[method-assign, assignment]  # push, minus a frame
+        with suppress(AttributeError):  # compiled by mypyc, methods are read-only (and push costs no frame)
+            self.push = self._queue.append  # type: ignore[method-assign, assignment]  # push, minus a frame
 
     def push(self, job: JobRecord) -> None:
         self._queue.append(job)

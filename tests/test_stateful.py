@@ -269,7 +269,11 @@ for _profile, _interpretation in profiles().items():
 @pytest.mark.rule("SCHED-PRIORITY", "SCHED-FAIRSHARE")
 def test_shadow_catches_a_guard_the_dispatcher_does_not_use() -> None:
     """The shadow asks the engine's guards afresh: a guard that changes behind the dispatcher shows."""
-    engine = Engine([BackendConfig("b0", duration=Duration.fixed(10.0))])
+
+    class Patchable(Engine):
+        """Defined here, so interpreted: its instances take attributes (a mypyc-compiled Engine's do not)."""
+
+    engine = Patchable([BackendConfig("b0", duration=Duration.fixed(10.0))])
     Shadow.attach(engine)
     engine.guard_held_for_active_session = lambda backend: True  # type: ignore[method-assign]
     with pytest.raises(ShadowMismatch, match="dispatch"):

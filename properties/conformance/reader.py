@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import orjson
 from jsonschema import Draft202012Validator
@@ -50,7 +50,7 @@ class Unusable(Exception):
 class _Validators:
     """The full validator (for messages) and one per line type (for speed), compiled once."""
 
-    _instance: _Validators | None = None
+    _instance: ClassVar[_Validators | None] = None
 
     def __init__(self) -> None:
         root = schema()

@@ -91,6 +91,13 @@ class Replayer:
         elif isinstance(record, Request):
             self._echo = record  # the engine's own record of the request being replayed
 
+    def _take_echo(self) -> Request | Change | None:
+        """The record ``_sink`` captured, and none any more. (Read through a call: after ``self._echo = None``,
+        mypy takes the attribute for None across the engine call that sets it, and mypyc-compiled code checks that.)"""
+        echo = self._echo
+        self._echo = None
+        return echo
+
     # ------------------------------------------------------------------ one line
 
     def feed(self, line: int, record: Request | Change) -> list[Divergence]:
@@ -214,8 +221,7 @@ class Replayer:
                 engine.close(request.session or "")
         except RequestRejected:
             pass
-        echo = self._echo
-        self._echo = None
+        echo = self._take_echo()
         assert isinstance(echo, Request), "the engine records every request"
         if same(echo, request, self.tolerance):
             return None
@@ -234,8 +240,7 @@ class Replayer:
             self.engine.end_running(job, change.trigger)
         finally:
             self._capture_job = None
-        echo = self._echo
-        self._echo = None
+        echo = self._take_echo()
         assert echo is not None
         if same(echo, change, self.tolerance):
             return None

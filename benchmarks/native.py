@@ -1,0 +1,168 @@
+"""A mypyc-compiled mirror of the project, for the benchmarks' native figures.
+
+``python -m benchmarks.native [--test]`` (``make bench`` runs the build and the check;
+``make test-native`` adds ``--test``).
+
+The hot modules of the engine and of the trace checker are type-checked under
+``mypy --strict`` already, so mypyc (mypy's compiler) turns them into C extensions
+unchanged. They are compiled into a *copy* of the project, ``out/native/``, never
+beside the sources: an extension shadows its ``.py``, and a stale build in the source
+tree would run old code after an edit. The copy is rebuilt whenever a source file's
+content changes (a digest of every copied file is the stamp).
+
+A build is only used once it is shown to behave as the interpreted code does:
+``verify`` records the golden traces (:mod:`benchmarks.golden`) with the interpreted
+tree and compares them, byte for byte, with the compiled one; ``--test`` also runs the
+whole test suite in the mirror, against the compiled modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIRROR = ROOT / "out" / "native"
+
+MODULES = (
+    # the engine's hot path (the generated trigger functions of model/dispatch.py stay interpreted)
+    "model/engine.py", "model/entities.py", "model/fair_share.py",
+    # the trace checker's hot path: reading, replaying, and the shared ledger
+    "properties/conformance/reader.py", "properties/conformance/replay.py",
+    "properties/conformance/replay_engine.py", "properties/conformance/checker.py",
+    "properties/conformance/render.py", "properties/ledger.py",
+)
+"""What is compiled. Not ``model/trace.py`` or ``model/devices.py``: compiled, their typed
+boundaries coerce ints to floats in the trace (``60`` becomes ``60.0``), which the golden
+comparison rejects, for no measurable gain. Not the property classes: users subclass them."""
+
+_COPIED = ("model", "properties", "benchmarks", "tests", "docs", "examples", "diagrams", "pyproject.toml",
+           "README.md", "Makefile")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.so", "*.pyc", "build", ".hypothesis", "results.json")
+
+_BUILD = """
+from mypyc.build import mypycify
+from setuptools import setup
+setup(name="sessionspec-native", packages=[], py_modules=[],
+      ext_modules=mypycify({modules!r}, group_name="model._native", opt_level="3"))
+"""
+
+
+class BuildError(Exception):
+    """The mirror could not be built or does not behave as the interpreted tree does."""
+
+
+def _files(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for name in _COPIED:
+        path = root / name
+        if path.is_file():
+            found.append(path)
+            continue
+        for item in sorted(path.rglob("*")):
+            parts = set(item.relative_to(root).parts)
+            if item.is_file() and not parts & {"__pycache__", "build", ".hypothesis"} and item.suffix not in (
+                ".so", ".pyc"
+            ) and item.name != "results.json":
+                found.append(item)
+    return found
+
+
+def digest(root: Path = ROOT) -> str:
+    """What the mirror is built from: every copied file's path and bytes, and the build's own inputs."""
+    sha = hashlib.sha256(repr((MODULES, _BUILD, sys.version)).encode())
+    for path in _files(root):
+        sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def build(root: Path = ROOT, mirror: Path = MIRROR) -> Path:
+    """The compiled mirror of ``root``, built unless the stamp says it is current."""
+    stamp = mirror / ".native-stamp"
+    wanted = digest(root)
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return mirror
+    if mirror.exists():
+        shutil.rmtree(mirror)
+    mirror.mkdir(parents=True)
+    for name in _COPIED:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, mirror / name, ignore=_IGNORED)
+        else:
+            shutil.copy2(source, mirror / name)
+    print(f"sessionspec: compiling {len(MODULES)} modules with mypyc into {mirror} ...", file=sys.stderr, flush=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD.format(modules=list(MODULES)), "build_ext", "--inplace"],
+        cwd=mirror, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise BuildError(f"mypyc build failed in {mirror} (exit {done.returncode}):\n{tail}")
+    shutil.rmtree(mirror / "build", ignore_errors=True)
+    missing = [m for m in MODULES if not list((mirror / m).parent.glob(Path(m).stem + ".*.so"))]
+    if missing:
+        raise BuildError(f"mypyc build left no extension for {', '.join(missing)}")
+    stamp.write_text(wanted)
+    return mirror
+
+
+def environment(tree: Path) -> dict[str, str]:
+    """The environment of a process that imports ``model`` and ``properties`` from ``tree``."""
+    return dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def compiled() -> bool:
+    """Whether this process runs the compiled engine (what a benchmark reports beside its figures)."""
+    import model.engine
+
+    return str(model.engine.__file__).endswith(".so")
+
+
+def verify(mirror: Path, root: Path = ROOT) -> str:
+    """Golden traces from the interpreted tree, compared byte for byte with the compiled one's."""
+    golden = mirror.parent / "native-golden"
+    shutil.rmtree(golden, ignore_errors=True)
+    for tree, mode in ((root, "record"), (mirror, "compare")):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.golden", mode, str(golden)],
+            cwd=tree, env=environment(tree), capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise BuildError(f"golden {mode} in {tree} failed:\n{(done.stdout + done.stderr).strip()[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def run_tests(mirror: Path) -> int:
+    """The whole test suite, run in the mirror against the compiled modules."""
+    env = dict(environment(mirror), HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    probe = "import benchmarks.native as n, model.engine as e; assert n.compiled(), e.__file__"
+    if subprocess.run([sys.executable, "-c", probe], cwd=mirror, env=env, check=False).returncode != 0:
+        print(f"sessionspec: the tests in {mirror} would not import the compiled engine", file=sys.stderr)
+        return 1
+    print(f"sessionspec: the test suite, in {mirror}, against the compiled modules", flush=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider"], cwd=mirror, env=env, check=False,
+    ).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build and check the mypyc-compiled mirror of the project.")
+    parser.add_argument("--test", action="store_true", help="also run the test suite against the compiled modules")
+    args = parser.parse_args(argv)
+    try:
+        mirror = build()
+        print(f"sessionspec: compiled mirror {mirror}; {verify(mirror)}", flush=True)
+    except BuildError as error:
+        print(f"sessionspec: {error}", file=sys.stderr)
+        return 1
+    return run_tests(mirror) if args.test else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
