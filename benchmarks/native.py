@@ -12,8 +12,9 @@ content changes (a digest of every copied file is the stamp).
 
 A build is only used once it is shown to behave as the interpreted code does:
 ``verify`` records the golden traces (:mod:`benchmarks.golden`) with the interpreted
-tree and compares them, byte for byte, with the compiled one; ``--test`` also runs the
-whole test suite in the mirror, against the compiled modules.
+tree and compares them, byte for byte, with the compiled engine's, then checks every one
+of those traces with both trees' checkers and compares the reports; ``--test`` also runs
+the whole test suite in the mirror, against the compiled modules.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def _files(root: Path) -> list[Path]:
 
 def digest(root: Path = ROOT) -> str:
     """What the mirror is built from: every copied file's path and bytes, and the build's own inputs."""
-    sha = hashlib.sha256(repr((MODULES, _BUILD, sys.version)).encode())
+    from mypy.version import __version__ as mypyc_version
+
+    sha = hashlib.sha256(repr((MODULES, _BUILD, sys.version, mypyc_version)).encode())
     for path in _files(root):
         sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return sha.hexdigest()
@@ -118,10 +121,25 @@ def environment(tree: Path) -> dict[str, str]:
 
 
 def compiled() -> bool:
-    """Whether this process runs the compiled engine (what a benchmark reports beside its figures)."""
-    import model.engine
+    """Whether this process runs every module of ``MODULES`` compiled (what a benchmark reports beside its figures)."""
+    import importlib
 
-    return str(model.engine.__file__).endswith(".so")
+    names = (m.removesuffix(".py").replace("/", ".") for m in MODULES)
+    return all(str(importlib.import_module(name).__file__).endswith(".so") for name in names)
+
+
+_CHECK_ALL = """
+import hashlib, sys
+from pathlib import Path
+from benchmarks.native import compiled
+from properties.conformance.checker import check_file
+sha, records = hashlib.sha256(), 0
+for path in sorted(Path(sys.argv[1]).glob("*.jsonl")):
+    report = check_file(str(path))
+    records += report.records
+    sha.update(repr((path.name, report.status, report.records, report.lines)).encode())
+print(compiled(), records, sha.hexdigest())
+"""
 
 
 def verify(mirror: Path, root: Path = ROOT) -> str:
@@ -135,7 +153,22 @@ def verify(mirror: Path, root: Path = ROOT) -> str:
         )
         if done.returncode != 0:
             raise BuildError(f"golden {mode} in {tree} failed:\n{(done.stdout + done.stderr).strip()[-2000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    compared = done.stdout.strip().splitlines()[-1]
+    reports = []
+    for tree in (root, mirror):
+        checked = subprocess.run(
+            [sys.executable, "-c", _CHECK_ALL, str(golden)],
+            cwd=tree, env=environment(tree), capture_output=True, text=True, check=False,
+        )
+        if checked.returncode != 0:
+            raise BuildError(f"checking the golden traces in {tree} failed:\n{checked.stderr.strip()[-2000:]}")
+        reports.append(checked.stdout.split())
+    (interpreted, records, expected), (native, _, got) = reports
+    if interpreted != "False" or native != "True":
+        raise BuildError(f"the trees did not import what they should (compiled: {interpreted}, then {native})")
+    if expected != got:
+        raise BuildError("the compiled checker's reports on the golden traces differ from the interpreted one's")
+    return f"{compared}; the checkers agree on them ({int(records):,} records)"
 
 
 def run_tests(mirror: Path) -> int:

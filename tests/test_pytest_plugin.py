@@ -75,7 +75,8 @@ def test_the_example_database_replays_the_failure_first(project: pytest.Pytester
     project.makeconftest(DATABASE_PROFILE)
     first = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
     first.assert_outcomes(failed=1)
-    assert any((project.path / "examples-db").iterdir())
+    database = project.path / "examples-db"
+    assert database.is_dir() and any(database.iterdir())
     again = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*FINDING after 1 examples*"])
