@@ -44,7 +44,8 @@ comparison rejects, for no measurable gain. Not the property classes: users subc
 
 _COPIED = ("model", "properties", "benchmarks", "tests", "docs", "examples", "diagrams", "pyproject.toml",
            "README.md", "Makefile")
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.so", "*.pyc", "build", ".hypothesis", "results.json")
+_SKIPPED_DIRS = frozenset(("__pycache__", "build", ".hypothesis"))
+_SKIPPED_SUFFIXES = frozenset((".so", ".pyc"))
 
 _BUILD = """
 from mypyc.build import mypycify
@@ -59,18 +60,17 @@ class BuildError(Exception):
 
 
 def _files(root: Path) -> list[Path]:
+    """The files the mirror is a copy of, relative to ``root``: what is hashed is exactly what is copied."""
     found: list[Path] = []
     for name in _COPIED:
         path = root / name
-        if path.is_file():
-            found.append(path)
-            continue
-        for item in sorted(path.rglob("*")):
-            parts = set(item.relative_to(root).parts)
-            if item.is_file() and not parts & {"__pycache__", "build", ".hypothesis"} and item.suffix not in (
-                ".so", ".pyc"
-            ) and item.name != "results.json":
-                found.append(item)
+        items = [path] if path.is_file() else sorted(path.rglob("*"))
+        for item in items:
+            relative = item.relative_to(root)
+            if item.is_file() and not _SKIPPED_DIRS.intersection(relative.parts) and (
+                item.suffix not in _SKIPPED_SUFFIXES and item.name != "results.json"
+            ):
+                found.append(relative)
     return found
 
 
@@ -79,26 +79,28 @@ def digest(root: Path = ROOT) -> str:
     from mypy.version import __version__ as mypyc_version
 
     sha = hashlib.sha256(repr((MODULES, _BUILD, sys.version, mypyc_version)).encode())
-    for path in _files(root):
-        sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in _files(root):
+        sha.update(str(relative).encode() + b"\0" + (root / relative).read_bytes() + b"\0")
     return sha.hexdigest()
 
 
-def build(root: Path = ROOT, mirror: Path = MIRROR) -> Path:
-    """The compiled mirror of ``root``, built unless the stamp says it is current."""
+def build(root: Path = ROOT, mirror: Path = MIRROR) -> tuple[Path, str]:
+    """The compiled mirror of ``root``, verified, and what the verification found.
+
+    Copied, compiled and verified unless the stamp says the mirror of these very sources
+    already passed; the stamp is written only after ``verify`` passes.
+    """
     stamp = mirror / ".native-stamp"
     wanted = digest(root)
-    if stamp.is_file() and stamp.read_text() == wanted:
-        return mirror
+    if stamp.is_file():
+        done_digest, _, note = stamp.read_text().partition("\n")
+        if done_digest == wanted:
+            return mirror, note
     if mirror.exists():
         shutil.rmtree(mirror)
-    mirror.mkdir(parents=True)
-    for name in _COPIED:
-        source = root / name
-        if source.is_dir():
-            shutil.copytree(source, mirror / name, ignore=_IGNORED)
-        else:
-            shutil.copy2(source, mirror / name)
+    for relative in _files(root):
+        (mirror / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / relative, mirror / relative)
     print(f"sessionspec: compiling {len(MODULES)} modules with mypyc into {mirror} ...", file=sys.stderr, flush=True)
     done = subprocess.run(
         [sys.executable, "-c", _BUILD.format(modules=list(MODULES)), "build_ext", "--inplace"],
@@ -111,8 +113,9 @@ def build(root: Path = ROOT, mirror: Path = MIRROR) -> Path:
     missing = [m for m in MODULES if not list((mirror / m).parent.glob(Path(m).stem + ".*.so"))]
     if missing:
         raise BuildError(f"mypyc build left no extension for {', '.join(missing)}")
-    stamp.write_text(wanted)
-    return mirror
+    note = verify(mirror, root)
+    stamp.write_text(f"{wanted}\n{note}")
+    return mirror, note
 
 
 def environment(tree: Path) -> dict[str, str]:
@@ -189,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", action="store_true", help="also run the test suite against the compiled modules")
     args = parser.parse_args(argv)
     try:
-        mirror = build()
-        print(f"sessionspec: compiled mirror {mirror}; {verify(mirror)}", flush=True)
+        mirror, note = build()
+        print(f"sessionspec: compiled mirror {mirror}; {note}", flush=True)
     except BuildError as error:
         print(f"sessionspec: {error}", file=sys.stderr)
         return 1
