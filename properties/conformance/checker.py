@@ -3,27 +3,35 @@
 Reads the trace once, in chunks of lines: schema and order checks (:mod:`.reader`), then
 the replay against the reference engine (:mod:`.replay`), then the property catalogue as
 one :class:`~properties.suite.Suite`, each over the whole chunk, reported in line order.
-Memory is bounded by the live sessions and jobs and the chunk, not by the trace's length.
+With ``jobs=2`` the catalogue runs in a forked second process (:mod:`.property_runner`),
+for the same report. Memory is bounded by the live sessions and jobs and the chunk, not by
+the trace's length.
 Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from itertools import chain
-from typing import IO, cast
+from functools import partial
 
-from model.interpretations import Interpretation, InterpretationError
 from model.lifecycles import INTERACTIVE_TIMEOUT
-from model.trace import Change, Header, Request
+from model.trace import Change, Header, Record, Request
 from properties.base import TraceProperty, Violation
-from properties.conformance.reader import Unusable, read_chunks
+from properties.conformance.property_runner import (
+    PropertyRunner,
+    bodies,
+    can_fork,
+    forked,
+    header_of,
+    in_process,
+)
+from properties.conformance.reader import Unusable, open_lines, read_chunks
 from properties.conformance.render import describe
 from properties.conformance.replay import Divergence, Replayer
-from properties.suite import Suite
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
 WINDOW = 5
@@ -64,18 +72,25 @@ def check_lines(
 
     ``until``: the virtual time the recorded run went on to, if later than its last line.
     """
-    report = CheckReport()
     classes = catalogue() if properties is None else properties
+    return _check(
+        read_chunks(lines), path, partial(in_process, classes), len(classes), overrides or {}, tolerance,
+        keep_going, until,
+    )
+
+
+def _check(
+    chunks: Iterator[list[tuple[int, Record]]], path: str, properties: Callable[[Header], PropertyRunner],
+    count: int, overrides: Mapping[str, str], tolerance: float, keep_going: bool, until: float | None,
+) -> CheckReport:
+    report = CheckReport()
     line = 1
     try:
-        chunks = read_chunks(lines)
-        chunk = next(chunks)
-        line, header = chunk[0]
-        assert isinstance(header, Header)
-        interpretation = _interpretation(header, overrides or {})
-        header = Header(dict(interpretation), header.backends, header.interactive_timeout)
+        first = next(chunks)
+        line = first[0][0]
+        header, interpretation = header_of(first, overrides)
         replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
-        runner = Suite([cls(header) for cls in classes], tolerant=True)
+        runner = properties(header)
         if abs(header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
             _diverged(report, path, [], Divergence(
                 line, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {header.interactive_timeout:g} in the header",
@@ -86,10 +101,7 @@ def check_lines(
         seen: list[tuple[int, Request | Change]] = []
         """The records before this chunk that a divergence's report may quote."""
         index = 0
-        for some in chain((chunk[1:],), chunks):
-            if not some:
-                continue
-            body = cast(list[tuple[int, Request | Change]], some)  # the header is the first record only
+        for body in bodies(first, chunks):
             line = body[-1][0]
             stopped = _judge(report, path, body, index, seen, replayer, runner, keep_going)
             if stopped is not None:
@@ -108,15 +120,13 @@ def check_lines(
     if len(report.violations) > MAX_REPORTED_VIOLATIONS:
         report.lines.append(f"{path}: ... and {len(report.violations) - MAX_REPORTED_VIOLATIONS} more violations")
     if report.status == CONFORMS:
-        report.lines.append(
-            f"{path}: conforms ({report.records} records replayed, {len(classes)} properties hold)"
-        )
+        report.lines.append(f"{path}: conforms ({report.records} records replayed, {count} properties hold)")
     return report
 
 
 def _judge(
     report: CheckReport, path: str, chunk: list[tuple[int, Request | Change]], index: int,
-    seen: list[tuple[int, Request | Change]], replayer: Replayer, runner: Suite, keep_going: bool,
+    seen: list[tuple[int, Request | Change]], replayer: Replayer, runner: PropertyRunner, keep_going: bool,
 ) -> int | None:
     """Replay a chunk, then run the properties over it, then report in line order.
 
@@ -136,12 +146,7 @@ def _judge(
             if not keep_going:
                 end = pos + 1
                 break
-    observe = runner.observe
-    violated: list[tuple[int, list[Violation]]] = []
-    for pos, (_, record) in enumerate(chunk if end == len(chunk) else chunk[:end]):
-        violations = observe(index + pos + 1, record)
-        if violations is not None:
-            violated.append((pos, violations))
+    violated = runner.chunk(index, chunk, end)
     if not diverged and not violated:
         return None
     events: list[tuple[int, int, Sequence[Violation | Divergence]]] = [
@@ -158,13 +163,6 @@ def _judge(
     if diverged and not keep_going:
         return index + end
     return None
-
-
-def _interpretation(header: Header, overrides: Mapping[str, str]) -> Interpretation:
-    try:
-        return Interpretation({**header.interpretation, **overrides})
-    except InterpretationError as error:
-        raise Unusable(1, f"header interpretation: {error}") from None
 
 
 def _diverged(
@@ -186,29 +184,11 @@ def _violated(report: CheckReport, path: str, line: int, violation: Violation) -
         report.lines.append(f"{path}:{line}: property violated [{rules}]: {violation.property}: {violation.message}")
 
 
-@contextmanager
-def _open_lines(path: str) -> Iterator[Iterator[bytes]]:
-    try:
-        stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the context manager
-    except OSError as error:
-        raise Unusable(1, f"cannot read the file: {error.strerror or error}") from None
-    with stream:
-        yield chain.from_iterable(_blocks(stream))
-
-
-def _blocks(stream: IO[bytes], size: int = 1 << 18) -> Iterator[list[bytes]]:
-    """The file's lines, read a quarter MiB at a time (the reader decodes each line, so that a
-    bad byte is reported on its own line); a read error names the line it stopped at."""
-    line = 0
-    while True:
-        try:
-            chunk = stream.readlines(size)
-        except OSError as error:
-            raise Unusable(line + 1, f"cannot read the file: {error.strerror or error}") from None
-        if not chunk:
-            return
-        line += len(chunk)
-        yield chunk
+def default_jobs() -> int:
+    """What ``sessionspec check`` runs in when not told: two processes where two CPUs are free to it and
+    the platform can fork, else one."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 if cpus >= 2 and can_fork() else 1
 
 
 def check_file(
@@ -220,13 +200,28 @@ def check_file(
     properties: Sequence[type[TraceProperty]] | None = None,
     until: float | None = None,
     echo: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> CheckReport:
-    """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports)."""
+    """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports).
+
+    ``jobs=2`` runs the property catalogue in a forked second process that reads the file too
+    (:mod:`.property_runner`): the same report, sooner on two free cores. Where the platform
+    cannot fork, or there are no properties, the check runs in one process whatever ``jobs`` says.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    classes = catalogue() if properties is None else properties
     try:
-        with _open_lines(path) as lines:
-            report = check_lines(
-                lines, path, overrides=overrides, tolerance=tolerance, keep_going=keep_going,
-                properties=properties, until=until,
+        with ExitStack() as stack:
+            split = jobs > 1 and bool(classes) and can_fork()
+            lines = stack.enter_context(open_lines(path, crc=split))
+            if split:
+                runner = stack.enter_context(forked(path, classes, overrides or {}, lines))
+                make: Callable[[Header], PropertyRunner] = lambda header: runner  # noqa: E731 - its own header
+            else:
+                make = partial(in_process, classes)
+            report = _check(
+                read_chunks(lines), path, make, len(classes), overrides or {}, tolerance, keep_going, until
             )
     except Unusable as error:
         report = CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])
