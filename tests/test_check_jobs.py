@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from click.testing import CliRunner
@@ -22,13 +27,13 @@ from model.validations import RequestRejected
 from properties import invariants
 from properties.base import TraceProperty, Violation
 from properties.cli import cli
-from properties.conformance import checker
+from properties.conformance import checker, property_runner
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
 from properties.conformance.checker import CheckReport, _check, catalogue, check_file
 from properties.conformance.mutants import MUTANTS
 from properties.conformance.ops import apply_to_engine
 from properties.conformance.property_runner import PropertyProcessFailed, can_fork, forked
-from properties.conformance.reader import CHUNK, open_lines, read_chunks
+from properties.conformance.reader import CHUNK, FileLines, open_lines, read_chunks
 from tests.test_checker import _NoCancels
 
 
@@ -198,7 +203,7 @@ def test_where_the_platform_cannot_fork_jobs_2_checks_in_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert can_fork()  # this machine (Linux) can: the rest of this module forks
-    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork is there, but not safe: one process
     assert not can_fork()
     path = tmp_path / "t.jsonl"
     path.write_text("".join(LONG[:100]))
@@ -208,29 +213,130 @@ def test_where_the_platform_cannot_fork_jobs_2_checks_in_one_process(
     assert checker.default_jobs() == 1
 
 
+class _Diverted:
+    """What ``forked`` is given: the child reads ``theirs`` (by its descriptor) while this process reads
+    ``ours`` and compares CRCs with it: the two processes read different bytes, as when a file changes."""
+
+    def __init__(self, ours: FileLines, theirs: FileLines) -> None:
+        self.ours, self.theirs = ours, theirs
+
+    def fileno(self) -> int:
+        return self.theirs.fileno()
+
+    @property
+    def crc(self) -> int:
+        return self.ours.crc
+
+
 def _checked_against(tmp_path: Path, ours: list[str], theirs: list[str]) -> CheckReport:
     """Check ``ours`` while the property process reads ``theirs``: a file that changed between the two reads."""
     mine, other = tmp_path / "mine.jsonl", tmp_path / "other.jsonl"
     mine.write_text("".join(ours))
     other.write_text("".join(theirs))
     classes = catalogue()
-    with open_lines(str(mine), crc=True) as lines, forked(str(other), classes, {}, lines) as runner:
-        return _check(read_chunks(lines), str(mine), lambda header: runner, len(classes), {}, 0.0, False, None)
+    with open_lines(str(mine), crc=True) as lines, open_lines(str(other)) as diverted, forked(
+        cast(FileLines, _Diverted(lines, diverted)), classes, {}
+    ) as runner:
+        return _check(read_chunks(lines), str(mine), runner=lambda header: runner, count=len(classes), overrides={},
+                      tolerance=0.0, keep_going=False, until=None)
+
+
+def test_the_same_bytes_read_twice_pass_the_comparison(tmp_path: Path) -> None:
+    report = _checked_against(tmp_path, LONG[: 4 * CHUNK], LONG[: 4 * CHUNK])
+    assert report.status == 0, report.lines
 
 
 def test_a_file_that_grew_during_the_check_is_unusable(tmp_path: Path) -> None:
     report = _checked_against(tmp_path, LONG[: 4 * CHUNK], LONG[: 4 * CHUNK + 10])
-    assert report.status == 2
-    assert report.lines[0].endswith("unusable input: the file changed while it was being checked")
+    assert report.lines == [f"{tmp_path / 'mine.jsonl'}:{4 * CHUNK}: unusable input: the file changed while it was "
+                            "being checked"]  # at the last line both read: the end of the shorter one
 
 
 def test_a_file_edited_during_the_check_is_unusable(tmp_path: Path) -> None:
     edited = list(LONG[: 4 * CHUNK])
     edited[2 * CHUNK] = edited[2 * CHUNK].replace('"t":', '"t": ', 1)  # the same record, one more byte
     report = _checked_against(tmp_path, LONG[: 4 * CHUNK], edited)
-    assert report.status == 2
-    assert report.lines == [f"{tmp_path / 'mine.jsonl'}:{2 * CHUNK}: unusable input: the file changed "
-                            "while it was being checked"]
+    assert report.status == 2 and len(report.lines) == 1
+    line = int(report.lines[0].split(":")[1])  # where the edit came to light: the chunk that read its block
+    assert 2 * CHUNK - CHUNK < line <= 2 * CHUNK + CHUNK
+    assert report.lines[0].endswith(": unusable input: the file changed while it was being checked")
+
+
+def test_a_pipe_is_checked_in_one_process(tmp_path: Path) -> None:
+    fifo = tmp_path / "trace.fifo"
+    os.mkfifo(fifo)
+    _Pid.file = tmp_path / "pid"
+    writer = threading.Thread(target=lambda: fifo.write_text("".join(LONG[: 3 * CHUNK])))
+    writer.start()
+    report = check_file(str(fifo), jobs=2, properties=[_Pid, *catalogue()])
+    writer.join()
+    assert report.status == 0 and report.records == 3 * CHUNK - 1, report.lines
+    assert int(_Pid.file.read_text()) == os.getpid()
+
+
+def test_an_early_stop_leaves_no_process_behind(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(damage(LONG, [0.01], ["duplicate"])))
+    _Pid.file = tmp_path / "pid"
+    report = check_file(str(path), jobs=2, properties=[_Pid, *catalogue()])
+    assert report.status == 1 and report.records < CHUNK  # stopped at the first divergence, in chunk one
+    child = int(_Pid.file.read_text())
+    assert child != os.getpid() and not Path(f"/proc/{child}").exists()
+    assert not multiprocessing.active_children()
+
+
+_ORPHAN = """
+import sys, time
+from properties.base import TraceProperty
+from properties.conformance.checker import check_file
+
+class Slow(TraceProperty):
+    name, rules, description = "slow", ("JOB-CANCEL",), "a property that takes its time at record 10"
+
+    def observe(self, index, record):
+        if index == 10:
+            time.sleep(1.0)  # meanwhile, the checking process is killed
+
+check_file(sys.argv[1], jobs=2, properties=[Slow])
+"""
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (Z: a zombie, it has exited), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_the_property_process_ends_when_the_checking_process_is_killed(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(LONG))
+    checking = subprocess.Popen([sys.executable, "-c", _ORPHAN, str(path)], cwd=Path(__file__).parent.parent)
+    children = Path(f"/proc/{checking.pid}/task/{checking.pid}/children")
+    deadline = time.monotonic() + 20
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (child,) = map(int, children.read_text().split())
+    checking.kill()
+    checking.wait()
+    deadline = time.monotonic() + 10
+    while _state(child) not in ("Z", "gone") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = _state(child) not in ("Z", "gone")
+    if outlived:
+        os.kill(child, signal.SIGKILL)  # leave nothing behind, even when failing
+    assert not outlived, "the property process outlived the checking process"
+
+
+def test_usable_cpus_honours_a_cgroup_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = property_runner._cgroup_quota()
+    assert found is None or found > 0  # whatever this machine says, it reads as a quota or none
+    monkeypatch.setattr(property_runner, "_cgroup_quota", lambda: 1.5)
+    assert property_runner.usable_cpus() == 1
+    assert checker.default_jobs() == 1
+    monkeypatch.setattr(property_runner, "_cgroup_quota", lambda: None)
+    assert property_runner.usable_cpus() == len(os.sched_getaffinity(0))
 
 
 class _Exits(TraceProperty):
@@ -259,8 +365,29 @@ def test_the_check_command_exits_3_when_the_property_process_dies(
     monkeypatch.setattr(invariants, "ALL_PROPERTIES", (_Exits,))  # what the command checks with
     result = CliRunner().invoke(cli, ["check", str(path), "--jobs", "2"])
     assert result.exit_code == 3, result.output
-    assert result.stderr == (f"{path}: error: the property process ended without a report (exit code 3); "
-                             "--jobs 1 checks in one process\n")
+    assert result.stderr == (f"{path}: error: the property process ended without a report (exit code 3) (a fault "
+                             "of the checker, not of the trace; --jobs 1 checks in one process)\n")
+
+
+class _CannotStart(TraceProperty):
+    name: ClassVar[str] = "cannot-start"
+    rules: ClassVar[tuple[str, ...]] = ("JOB-CANCEL",)
+    description: ClassVar[str] = "a test property that raises when it is made"
+
+    def __init__(self, header: Header) -> None:
+        raise LookupError("no such catalogue")
+
+    def observe(self, index: int, record: Request | Change) -> Violation | None:
+        return None
+
+
+def test_a_property_process_that_raises_is_an_error_with_its_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(LONG[:100]))
+    with pytest.raises(PropertyProcessFailed, match=r"^the property process failed$") as failed:
+        check_file(str(path), jobs=2, properties=[_CannotStart])
+    assert failed.value.detail.startswith("Traceback")
+    assert failed.value.detail.rstrip().endswith("LookupError: no such catalogue")
 
 
 def test_the_check_command_takes_jobs(tmp_path: Path) -> None:

@@ -242,6 +242,40 @@ def test_damaged_traces_never_crash_the_checker(abstract: list[Any], where: floa
         assert len(report.lines) == 1 and report.lines[0].startswith("t.jsonl:")
 
 
+def test_all_says_so_when_the_spec_cannot_follow_a_damaged_trace_to_its_end() -> None:
+    """With --all the replay adopts what the trace shows; when that cannot be run on to the end, the
+    end is a divergence that says why (it once raised from ``Replayer.finish``: found by review)."""
+    header = json.loads(engine_lines([], 0)[0])
+    header["backends"] = {"b0": {"system_max_time": 1800.0, "program_max_execution_time": 400.0}}
+    args = {"max_execution_time": None, "group": "default", "program": "estimator"}
+
+    def request(t: float, op: str, **fields: Any) -> dict[str, Any]:
+        return {"type": "request", "t": t, "op": op, "backend": "b0", **fields, "outcome": "accepted"}
+
+    records = [
+        header,
+        request(166, "submit", session="s23", job="j68", args=args),  # an unknown session: accepted
+        request(183, "open", session="s25", args={"max_time": None}),
+        request(183, "submit", session="s25", job="j74", args=args),
+        request(2758, "submit", session="s347", job="j1040", args=args),
+        request(2758, "submit", job="j1041", args=args),
+        {"type": "session", "t": 2770, "id": "s25", "backend": "b0", "from": "inactive", "to": "closed",
+         "trigger": "max_time_reached", "rules": ["MAXTIME-EXPIRY"]},
+        request(2775, "open", session="s349", args={"max_time": None}),
+        request(2775, "submit", session="s349", job="j1045", args=args),
+    ]
+    lines = [json.dumps(record) + "\n" for record in records]
+    report = check_lines(lines, "t.jsonl", keep_going=True, until=11571, tolerance=0.5)
+    end = [line for line in report.lines if line.startswith("t.jsonl:10: divergence")]
+    assert report.status == 1 and len(end) == 1
+    assert end[0].startswith(
+        "t.jsonl:10: divergence: got the end of the trace (t=11571); the spec expected a state the spec can "
+        "follow to the end (replaying it raised InvalidTrigger: "
+    ), end[0]
+    stopped = check_lines(lines, "t.jsonl", until=11571, tolerance=0.5)  # without --all: the first one only
+    assert stopped.status == 1 and len(stopped.divergences) == 1 and stopped.divergences[0].line == 2
+
+
 class _NoCancels(TraceProperty):
     name: ClassVar[str] = "no-cancels"
     rules: ClassVar[tuple[str, ...]] = ("JOB-CANCEL",)

@@ -6,13 +6,13 @@ one :class:`~properties.suite.Suite`, each over the whole chunk, reported in lin
 With ``jobs=2`` the catalogue runs in a forked second process (:mod:`.property_runner`),
 for the same report. Memory is bounded by the live sessions and jobs and the chunk, not by
 the trace's length.
-Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
+Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input (and, from the
+command, 3 when the second process of ``--jobs 2`` fails).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -21,15 +21,8 @@ from functools import partial
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Header, Record, Request
 from properties.base import TraceProperty, Violation
-from properties.conformance.property_runner import (
-    PropertyRunner,
-    bodies,
-    can_fork,
-    forked,
-    header_of,
-    in_process,
-)
-from properties.conformance.reader import Unusable, open_lines, read_chunks
+from properties.conformance.property_runner import PropertyRunner, can_fork, forked, in_process, usable_cpus
+from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe
 from properties.conformance.replay import Divergence, Replayer
 
@@ -72,17 +65,22 @@ def check_lines(
 
     ``until``: the virtual time the recorded run went on to, if later than its last line.
     """
-    classes = catalogue() if properties is None else properties
+    classes = _classes(properties)
     return _check(
-        read_chunks(lines), path, partial(in_process, classes), len(classes), overrides or {}, tolerance,
-        keep_going, until,
+        read_chunks(lines), path, runner=partial(in_process, classes), count=len(classes), overrides=overrides or {},
+        tolerance=tolerance, keep_going=keep_going, until=until,
     )
 
 
+def _classes(properties: Sequence[type[TraceProperty]] | None) -> Sequence[type[TraceProperty]]:
+    return catalogue() if properties is None else properties
+
+
 def _check(
-    chunks: Iterator[list[tuple[int, Record]]], path: str, properties: Callable[[Header], PropertyRunner],
-    count: int, overrides: Mapping[str, str], tolerance: float, keep_going: bool, until: float | None,
+    chunks: Iterator[list[tuple[int, Record]]], path: str, *, runner: Callable[[Header], PropertyRunner], count: int,
+    overrides: Mapping[str, str], tolerance: float, keep_going: bool, until: float | None,
 ) -> CheckReport:
+    """The check itself; ``runner`` makes the property side from the header, ``count`` is the number of properties."""
     report = CheckReport()
     line = 1
     try:
@@ -90,7 +88,7 @@ def _check(
         line = first[0][0]
         header, interpretation = header_of(first, overrides)
         replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
-        runner = properties(header)
+        properties = runner(header)
         if abs(header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
             _diverged(report, path, [], Divergence(
                 line, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {header.interactive_timeout:g} in the header",
@@ -103,7 +101,7 @@ def _check(
         index = 0
         for body in bodies(first, chunks):
             line = body[-1][0]
-            stopped = _judge(report, path, body, index, seen, replayer, runner, keep_going)
+            stopped = _judge(report, path, body, index, seen, replayer, properties, keep_going)
             if stopped is not None:
                 report.records = stopped
                 return report
@@ -112,9 +110,9 @@ def _check(
         report.records = index
         for divergence in replayer.finish(until):
             _diverged(report, path, seen, divergence)
-        for violation in runner.finish(index, max(replayer.end_time, until or 0.0)):
+        for violation in properties.finish(index, max(replayer.end_time, until or 0.0)):
             _violated(report, path, line, violation)
-        report.lines.extend(f"{path}: note: {text}" for text in runner.broken)
+        report.lines.extend(f"{path}: note: {text}" for text in properties.broken)
     except Unusable as error:  # whatever was found before, the input as a whole cannot be judged
         return CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])
     if len(report.violations) > MAX_REPORTED_VIOLATIONS:
@@ -185,10 +183,9 @@ def _violated(report: CheckReport, path: str, line: int, violation: Violation) -
 
 
 def default_jobs() -> int:
-    """What ``sessionspec check`` runs in when not told: two processes where two CPUs are free to it and
-    the platform can fork, else one."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 2 if cpus >= 2 and can_fork() else 1
+    """What ``sessionspec check`` runs in when not told: two processes where two CPUs are free to it
+    (affinity and cgroup quota) and the platform can fork, else one."""
+    return 2 if usable_cpus() >= 2 and can_fork() else 1
 
 
 def check_file(
@@ -206,22 +203,25 @@ def check_file(
 
     ``jobs=2`` runs the property catalogue in a forked second process that reads the file too
     (:mod:`.property_runner`): the same report, sooner on two free cores. Where the platform
-    cannot fork, or there are no properties, the check runs in one process whatever ``jobs`` says.
+    cannot fork, the input is not a regular file (a pipe cannot be read twice) or there are no
+    properties, the check runs in one process whatever ``jobs`` says. Raises
+    :class:`~.property_runner.PropertyProcessFailed` if the second process dies or fails.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
-    classes = catalogue() if properties is None else properties
+    classes = _classes(properties)
+    chosen = overrides or {}
     try:
         with ExitStack() as stack:
-            split = jobs > 1 and bool(classes) and can_fork()
-            lines = stack.enter_context(open_lines(path, crc=split))
-            if split:
-                runner = stack.enter_context(forked(path, classes, overrides or {}, lines))
-                make: Callable[[Header], PropertyRunner] = lambda header: runner  # noqa: E731 - its own header
-            else:
-                make = partial(in_process, classes)
+            lines = stack.enter_context(open_lines(path))
+            make: Callable[[Header], PropertyRunner] = partial(in_process, classes)
+            if jobs > 1 and classes and can_fork() and lines.is_regular_file():
+                lines.checksum = True
+                forked_runner = stack.enter_context(forked(lines, classes, chosen))
+                make = lambda header: forked_runner  # noqa: E731 - the child reads its own header
             report = _check(
-                read_chunks(lines), path, make, len(classes), overrides or {}, tolerance, keep_going, until
+                read_chunks(lines), path, runner=make, count=len(classes), overrides=chosen, tolerance=tolerance,
+                keep_going=keep_going, until=until,
             )
     except Unusable as error:
         report = CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])

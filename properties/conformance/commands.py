@@ -43,7 +43,7 @@ def check(
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
     Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input;
-    3: the second process of --jobs 2 failed (--jobs 1 checks without it).
+    3: the properties' second process (see --jobs) died or failed: a fault of the checker, not of the trace.
     """
     from properties.conformance.checker import check_file, default_jobs
     from properties.conformance.property_runner import PropertyProcessFailed
@@ -55,7 +55,10 @@ def check(
             jobs=default_jobs() if jobs is None else jobs,
         )
     except PropertyProcessFailed as error:
-        click.echo(f"{trace}: error: {error}; --jobs 1 checks in one process", err=True)
+        click.echo(f"{trace}: error: {error} (a fault of the checker, not of the trace; --jobs 1 checks in one "
+                   "process)", err=True)
+        if error.detail:
+            click.echo(error.detail.rstrip(), err=True)
         sys.exit(3)
     sys.exit(report.status)
 

@@ -6,30 +6,36 @@ trace, never the replay's state), so on two free cores they can run at once
 a forked child reads the same file and runs the catalogue, sending back, chunk by chunk,
 what the properties found. The checker merges those findings exactly as it merges its own
 (at a line, violations first; nothing after the first divergence unless ``--all``), so
-the report is the same, line for line, as a check in one process; ``tests/test_checker.py``
-holds the two to that.
+the report is the same, line for line, as a check in one process;
+``tests/test_check_jobs.py`` holds the two to that.
 
-Both processes read the same chunks of the same file. Every message of the child carries
-the CRC-32 of the bytes it has read so far (:class:`~.reader.FileLines`), which the checking
-process compares with its own at the same point, so a file that changes while it is being
-checked is reported as unusable rather than judged half from one version and half from
-another.
+The child reads the file the checking process opened (through ``/proc/self/fd``: the same
+file even if its path is replaced meanwhile), and only a regular file: a pipe cannot be
+read twice, so it is checked in one process. Every chunk message of the child, and its
+last one, carries the CRC-32 of the bytes it has read so far (:class:`~.reader.FileLines`),
+which the checking process compares with its own at the same point: the replay and the
+properties always judge the same bytes, and if the two read different bytes (the file
+changed between their reads) the input is unusable. A file that is still being written
+may also be read alike by both, and is then judged as far as they read, as one process
+would judge it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from itertools import chain
 from multiprocessing.connection import Connection
-from typing import Any, Protocol, cast
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, NoReturn, Protocol, cast
 
-from model.interpretations import Interpretation, InterpretationError
-from model.trace import Change, Header, Record, Request
+from model.trace import Change, Header, Request
 from properties.base import TraceProperty, Violation
-from properties.conformance.reader import FileLines, Unusable, open_lines, read_chunks
+from properties.conformance.reader import FileLines, Unusable, bodies, header_of, open_lines, read_chunks
 from properties.suite import Suite
 
 Found = tuple[int, list[Violation]]
@@ -37,10 +43,17 @@ Found = tuple[int, list[Violation]]
 
 _CHUNK, _DONE, _END, _UNUSABLE, _CRASH = "chunk", "done", "end", "unusable", "crash"
 CHANGED = "the file changed while it was being checked"
+_GRACE = 5.0
+"""Seconds a child that was asked to stop gets before it is killed."""
 
 
 class PropertyProcessFailed(RuntimeError):
     """The second process died or raised: a fault of the checker or of its machine, not of the trace."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+        """The child's traceback, if it raised."""
 
 
 class PropertyRunner(Protocol):
@@ -86,34 +99,16 @@ def in_process(classes: Sequence[type[TraceProperty]], header: Header) -> InProc
     return InProcess(Suite([cls(header) for cls in classes], tolerant=True))
 
 
-def header_of(first: list[tuple[int, Record]], overrides: Mapping[str, str]) -> tuple[Header, Interpretation]:
-    """The trace's header (the first record of the first chunk) with the interpretation overrides applied."""
-    header = first[0][1]
-    assert isinstance(header, Header)  # the reader yields the header first, or raises
-    try:
-        interpretation = Interpretation({**header.interpretation, **overrides})
-    except InterpretationError as error:
-        raise Unusable(1, f"header interpretation: {error}") from None
-    return Header(dict(interpretation), header.backends, header.interactive_timeout), interpretation
-
-
-def bodies(first: list[tuple[int, Record]], rest: Iterator[list[tuple[int, Record]]]) -> Iterator[
-    list[tuple[int, Request | Change]]
-]:
-    """The chunks of records after the header (the first chunk without it), skipping an empty one."""
-    for some in chain((first[1:],), rest):
-        if some:
-            yield cast(list[tuple[int, Request | Change]], some)  # the header is the first record only
-
-
 class Forked:
     """The catalogue in a forked child that reads the same file; this side receives what it found."""
 
-    def __init__(self, connection: Connection, process: Any, source: FileLines) -> None:
+    def __init__(self, connection: Connection, process: BaseProcess, source: FileLines) -> None:
         self._connection = connection
         self._process = process
         self._source = source
         self._broken: list[str] = []
+        self._line = 1
+        """The last line this side compared (where a disagreement at the end is reported)."""
         self.ended = False
 
     @property
@@ -122,8 +117,9 @@ class Forked:
 
     def chunk(self, index: int, chunk: list[tuple[int, Request | Change]], end: int) -> list[Found]:
         message = self._receive()
-        if message[:3] != (_CHUNK, self._source.crc, chunk[-1][0]):
-            raise Unusable(chunk[-1][0], CHANGED)
+        self._line = chunk[-1][0]
+        if message[:3] != (_CHUNK, self._source.crc, self._line):
+            raise Unusable(self._line, CHANGED)
         found: list[Found] | None = message[3]
         if not found:
             return []
@@ -132,8 +128,11 @@ class Forked:
     def finish(self, index: int, end_time: float) -> list[Violation]:
         message = self._receive()
         if message != (_DONE, self._source.crc, index):
-            raise Unusable(1, CHANGED)
-        self._connection.send((index, end_time))
+            raise Unusable(self._line, CHANGED)
+        try:
+            self._connection.send((index, end_time))
+        except OSError:
+            self._died()
         message = self._receive()
         self.ended = True
         self._broken = message[2]
@@ -142,24 +141,29 @@ class Forked:
     def _receive(self) -> tuple[Any, ...]:
         try:
             message: tuple[Any, ...] = self._connection.recv()
-        except EOFError:
-            self._process.join()
-            raise PropertyProcessFailed(
-                f"the property process ended without a report (exit code {self._process.exitcode})"
-            ) from None
+        except (EOFError, OSError):
+            self._died()
         if message[0] == _UNUSABLE:
             raise Unusable(message[1], message[2])
         if message[0] == _CRASH:
-            raise PropertyProcessFailed(f"the property process failed:\n{message[1]}")
+            raise PropertyProcessFailed("the property process failed", message[1])
         return message
+
+    def _died(self) -> NoReturn:
+        self._process.join(_GRACE)
+        raise PropertyProcessFailed(
+            f"the property process ended without a report (exit code {self._process.exitcode})"
+        ) from None
 
 
 def _serve(
-    connection: Connection, path: str, classes: Sequence[type[TraceProperty]], overrides: Mapping[str, str]
+    connection: Connection, theirs: Connection, fd: int, classes: Sequence[type[TraceProperty]],
+    overrides: Mapping[str, str],
 ) -> None:
-    """The child: read the file, run the catalogue over every chunk, send what it found."""
+    """The child: read the checking process's file, run the catalogue over every chunk, send what it found."""
+    theirs.close()  # the checking process's end: held here, it would hide that process's death from us
     try:
-        with open_lines(path, crc=True) as lines:
+        with open_lines(f"/proc/self/fd/{fd}", crc=True) as lines:  # the same file, a reading position of our own
             chunks = read_chunks(lines)
             first = next(chunks)
             header, _ = header_of(first, overrides)
@@ -175,7 +179,7 @@ def _serve(
     except Unusable as error:
         _send(connection, (_UNUSABLE, error.line, error.reason))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        pass  # the checking process stopped early (a divergence, an interrupt) and closed its end
+        pass  # the checking process stopped early (a divergence, an interrupt, its death) and closed its end
     except Exception:  # whatever it is, the checking process must hear of it
         _send(connection, (_CRASH, traceback.format_exc()))
     finally:
@@ -188,19 +192,52 @@ def _send(connection: Connection, message: tuple[Any, ...]) -> None:
 
 
 def can_fork() -> bool:
-    """Whether this platform can fork (``--jobs 2`` needs it; elsewhere the check runs in one process)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether ``--jobs 2`` can run here: Linux, which forks safely and has ``/proc/self/fd``.
+    (macOS offers fork too, but not safely, which is why Python no longer uses it there by default.)"""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity, capped by its cgroup's CPU quota where one is set
+    (a container given one CPU of a larger machine gains nothing from a second process: it loses)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return cpus if quota is None else max(1, min(cpus, int(quota)))
+
+
+def _cgroup_quota() -> float | None:
+    """CPUs' worth of time per period that this process's cgroup allows (v2 ``cpu.max``, v1
+    ``cpu.cfs_quota_us`` over ``cpu.cfs_period_us``); None without a quota, or off Linux."""
+    try:
+        entries = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for entry in entries:
+        _, controllers, where = entry.split(":", 2)
+        with suppress(OSError, ValueError):
+            if not controllers:
+                quota, period = Path(f"/sys/fs/cgroup{where}/cpu.max").read_text().split()[:2]
+            elif "cpu" in controllers.split(","):
+                base = Path(f"/sys/fs/cgroup/{controllers}{where}")
+                quota, period = (base / "cpu.cfs_quota_us").read_text(), (base / "cpu.cfs_period_us").read_text()
+            else:
+                continue
+            if quota.strip() not in ("max", "-1"):
+                return int(quota) / int(period)
+    return None
 
 
 @contextmanager
-def forked(
-    path: str, classes: Sequence[type[TraceProperty]], overrides: Mapping[str, str], source: FileLines
-) -> Iterator[Forked]:
-    """Start the child that runs the catalogue over ``path``, while this process reads it from ``source``;
-    stop the child on the way out, finished or not."""
+def forked(source: FileLines, classes: Sequence[type[TraceProperty]], overrides: Mapping[str, str]) -> Iterator[
+    Forked
+]:
+    """Start the child that runs the catalogue over the file this process reads from ``source`` (a regular
+    file); stop the child on the way out, finished or not."""
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(theirs, path, classes, overrides), name="sessionspec-properties")
+    process = context.Process(
+        target=_serve, args=(theirs, ours, source.fileno(), classes, overrides), name="sessionspec-properties"
+    )
     process.start()
     theirs.close()
     runner = Forked(ours, process, source)
@@ -210,4 +247,7 @@ def forked(
         ours.close()
         if not runner.ended:
             process.terminate()
-        process.join()
+        process.join(_GRACE)
+        if process.exitcode is None:
+            process.kill()
+            process.join()

@@ -23,17 +23,20 @@ Two fast paths, each exact, make the common case cheap:
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import chain
-from typing import IO, Any, ClassVar, NoReturn
+from typing import IO, Any, ClassVar, NoReturn, cast
 
 import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from model.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record, Request, from_json, schema
 
 _KINDS = ("header", "request", "session", "job")
@@ -438,6 +441,27 @@ def _reference(validator: LineValidator, line_no: int, raw: str | bytes) -> Reco
     return from_json(validator.parse(line_no, text))
 
 
+def header_of(first: list[tuple[int, Record]], overrides: Mapping[str, str]) -> tuple[Header, Interpretation]:
+    """The trace's header (the first record of :func:`read_chunks`' first chunk) with the interpretation
+    overrides applied; an interpretation the catalogue does not know is :class:`Unusable`."""
+    header = first[0][1]
+    assert isinstance(header, Header)  # read_chunks yields the header first, or raises
+    try:
+        interpretation = Interpretation({**header.interpretation, **overrides})
+    except InterpretationError as error:
+        raise Unusable(1, f"header interpretation: {error}") from None
+    return Header(dict(interpretation), header.backends, header.interactive_timeout), interpretation
+
+
+def bodies(
+    first: list[tuple[int, Record]], rest: Iterator[list[tuple[int, Record]]]
+) -> Iterator[list[tuple[int, Request | Change]]]:
+    """:func:`read_chunks`' chunks after the header (the first chunk without it), skipping an empty one."""
+    for some in chain((first[1:],), rest):
+        if some:
+            yield cast(list[tuple[int, Request | Change]], some)  # the header is the first record only
+
+
 class FileLines:
     """The lines of a file, as bytes (:func:`read_chunks` decodes each line, so that a bad byte is
     reported on its own line), read a quarter MiB at a time, with a running CRC-32 of the bytes read
@@ -446,9 +470,17 @@ class FileLines:
     def __init__(self, stream: IO[bytes], size: int = 1 << 18, *, crc: bool = False) -> None:
         self._stream = stream
         self._size = size
-        self._crc = crc
+        self.checksum = crc
+        """Whether to keep ``crc`` (set it before reading: it costs about 2 % of a check)."""
         self.crc = 0
-        """The CRC-32 of the bytes read so far (only when asked for: it costs about 2 % of a check)."""
+        """The CRC-32 of the bytes read so far."""
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def is_regular_file(self) -> bool:
+        """Whether this is a regular file, which a second reader can read again (a pipe cannot)."""
+        return stat.S_ISREG(os.fstat(self._stream.fileno()).st_mode)
 
     def __iter__(self) -> Iterator[bytes]:
         return chain.from_iterable(self._blocks())
@@ -463,7 +495,7 @@ class FileLines:
                 raise Unusable(line + 1, f"cannot read the file: {error.strerror or error}") from None
             if not block:
                 return
-            if self._crc:
+            if self.checksum:
                 self.crc = zlib.crc32(b"".join(block), self.crc)
             line += len(block)
             yield block

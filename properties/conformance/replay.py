@@ -42,8 +42,8 @@ class Divergence:
     expected: str
 
     def render(self, path: str) -> str:
-        rules = ", ".join(self.rules)
-        return f"{path}:{self.line}: divergence [{rules}]: got {self.got}; the spec expected {self.expected}"
+        rules = f" [{', '.join(self.rules)}]" if self.rules else ""  # none: the spec could not follow the trace
+        return f"{path}:{self.line}: divergence{rules}: got {self.got}; the spec expected {self.expected}"
 
 
 _NONE_LATE: list[tuple[str | None, Change]] = []
@@ -190,7 +190,16 @@ class Replayer:
         longer (the recording then says that nothing happened in between).
         """
         end = max(self.end_time, until if until is not None else 0.0)
-        self.engine.run_until(max(end, self.engine.now))
+        try:
+            self.engine.run_until(max(end, self.engine.now))
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # as in ``feed``: the spec cannot follow this trace; say so, never crash
+            cannot = f"a state the spec can follow to the end (replaying it raised {type(error).__name__}: {error})"
+            if not self.keep_going:
+                raise Unusable(self.last_line, f"the reference engine cannot replay this trace to its end: {cannot}") \
+                    from None
+            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
         found = []
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + TIME_EPSILON:
