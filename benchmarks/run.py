@@ -20,6 +20,9 @@ Measurements (``--quick`` drops the 1M size and the slow extras):
   engine's own streamed trace (100k jobs; 1M with ``--full``): records/s and peak RSS, in
   one process and with ``jobs=2`` (the properties in a forked second process);
 * stateful: examples/s of the Hypothesis state machine of ``tests/test_stateful.py``;
+* campaigns: conformance campaigns against the reference engine under pytest
+  (``benchmarks/campaigns.py``): one over both backends, then one per backend, in one
+  process and over two with pytest-xdist;
 * native/...: the engine, the SimPy comparison and the checker again, with the hot modules
   compiled by mypyc (:mod:`benchmarks.native`: built into ``out/native``, used only once its
   golden traces are byte-identical to the interpreted tree's; ``--no-native`` skips it).
@@ -230,6 +233,32 @@ def measure_split(size: int, workers: int) -> dict[str, Any]:
     }
 
 
+def measure_campaigns(examples: int, workers: int) -> dict[str, Any]:
+    """``benchmarks/campaigns.py`` under pytest: one campaign over both backends, the two campaigns of one
+    backend each in one process, and the same with pytest-xdist over ``workers`` processes (wall time of
+    each pytest run, start-up included; a scratch directory holds Hypothesis' example database)."""
+
+    def pytest_run(selected: str, *extra: str) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="sessionspec-campaigns-") as scratch:
+            command = [sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "campaigns.py"), "-q", "-k", selected,
+                       "-p", "no:cacheprovider", "--rootdir", scratch, "--sessionspec-seed", "0",
+                       "--sessionspec-examples", str(examples), *extra]
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, check=False,
+                                  env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            seconds = time.perf_counter() - start
+        return {"seconds": seconds, "passed": done.returncode == 0, "summary": done.stdout.strip().splitlines()[-1:]}
+
+    whole = pytest_run("whole", "-n", "0")
+    serial = pytest_run("split", "-n", "0")
+    parallel = pytest_run("split", "-n", str(workers))
+    return {
+        "examples_per_backend": examples, "workers": workers, "whole": whole, "split_serial": serial,
+        "split_parallel": parallel, "speedup": whole["seconds"] / parallel["seconds"],
+        "passed": whole["passed"] and serial["passed"] and parallel["passed"], "load_average": os.getloadavg(),
+    }
+
+
 def measure_checker(trace_path: str, jobs: int = 1) -> dict[str, Any]:
     baseline = _rss_mb()
     try:
@@ -293,6 +322,8 @@ def _measure(spec: dict[str, Any]) -> dict[str, Any]:
         return measure_simpy(spec["size"], spec["repeats"])
     if kind == "scaling":
         return measure_scaling(spec["sizes"])
+    if kind == "campaigns":
+        return measure_campaigns(spec["examples"], spec["workers"])
     if kind == "split":
         return measure_split(spec["size"], spec["workers"])
     if kind == "checker":
@@ -345,6 +376,7 @@ def plan(quick: bool, full: bool, sizes: list[str], trace_dir: str,
         yield f"checker/{name}", {"kind": "checker", "trace_path": trace}
         yield f"checker/jobs2/{name}", {"kind": "checker", "trace_path": trace, "jobs": 2}
     yield "stateful", {"kind": "stateful", "examples": 50 if quick else 200}
+    yield "campaigns", {"kind": "campaigns", "examples": 150 if quick else 1000, "workers": 2}
     if not native:
         return
     for name in sizes:  # the same measurements on the compiled mirror (each result says it was compiled)
@@ -387,6 +419,13 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(f"{name:32s} {_fmt(r['jobs']):>10s} {_fmt(r['simpy_jobs_per_s']):>10s} "
                          f"{_fmt(r['simpy_us_per_job'], 2):>7s} {'':>8s} engine {_fmt(r['engine_jobs_per_s'])}/s "
                          f"in the same process: x{r['ratio']:.2f}; {same} ({r['compared']})")
+        elif kind == "campaigns":
+            parts = (f"one campaign over both backends {r['whole']['seconds']:.1f} s; the two per-backend campaigns "
+                     f"in one process {r['split_serial']['seconds']:.1f} s, with pytest -n {r['workers']} "
+                     f"{r['split_parallel']['seconds']:.1f} s: x{r['speedup']:.2f}")
+            lines.append(f"{name:32s} {_fmt(r['examples_per_backend']):>10s} {'':>10s} {'':>7s} {'':>8s} "
+                         f"examples per backend; {parts}; passed: {r['passed']}; "
+                         f"load average {r['load_average'][0]:.1f}")
         elif kind == "split":
             same = "same outcomes" if r["same_outcomes"] else f"DIFFERENT: {r['differences']}"
             serial = " + ".join(f"{s:.2f}" for s in r["serial_part_seconds"])

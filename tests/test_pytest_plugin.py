@@ -115,3 +115,37 @@ def test_counterexamples_can_be_written_out(project: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     for name in ("scenario.json", "expected.jsonl", "actual.jsonl"):
         assert (project.path / "cex" / name).is_file()
+
+
+SPLIT_BY_BACKEND = """
+import pytest
+
+
+@pytest.mark.sessionspec_adapter("properties.conformance.mutants:session_lifo")
+@pytest.mark.parametrize("backend", ["b0", "b1"])
+def test_mutant_on(backend, sessionspec_conformance):
+    sessionspec_conformance.check(backends=[backend])
+
+
+@pytest.mark.sessionspec_adapter("iut_ok:make")
+@pytest.mark.parametrize("backend", ["b0", "b1"])
+def test_conforming_on(backend, sessionspec_conformance):
+    sessionspec_conformance.check(backends=[backend], examples=30)
+
+
+@pytest.mark.sessionspec_adapter("iut_ok:make")
+def test_unknown_backend(sessionspec_conformance):
+    sessionspec_conformance.check(backends=["b9"])
+"""
+
+
+def test_campaigns_split_by_backend_run_in_parallel_each_on_its_backend(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(iut_ok=IUT_MODULE, test_split=SPLIT_BY_BACKEND)
+    result = pytester.runpytest_subprocess("-n", "2", "--sessionspec-seed", "0", "--sessionspec-examples", "300")
+    result.assert_outcomes(passed=2, failed=3)
+    output = result.stdout.str()
+    assert "2 workers" in output
+    for backend, other in (("b0", "b1"), ("b1", "b0")):  # each campaign's counterexample uses its backend only
+        section = output.split(f"test_mutant_on[{backend}] _")[1].split("\n_")[0]
+        assert f"open s1 on {backend}" in section and f"on {other}" not in section, section
+    assert "sessionspec: backends ['b9']: name one or more of ['b0', 'b1']" in output

@@ -458,7 +458,8 @@ def run_campaign(
         raise _Found(finding)
 
     inner: Any = conforms.hypothesis.inner_test  # type: ignore[attr-defined]
-    inner._hypothesis_internal_add_digest = f"sessionspec:{key}:{config.interpretation.name}".encode()
+    backends = ",".join(backend.name for backend in config.backends)  # a campaign split by backend: its own entries
+    inner._hypothesis_internal_add_digest = f"sessionspec:{key}:{config.interpretation.name}:{backends}".encode()
     test = hypothesis_seed(seed)(conforms) if seed is not None else conforms
     finding: Finding | None = None
     try:

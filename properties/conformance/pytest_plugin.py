@@ -14,6 +14,8 @@ the ``sessionspec_conformance`` fixture::
         sessionspec_conformance.check(examples=50)
 
 A finding fails the test like any assertion, with the shrunk scenario as the message.
+``check(backends=[...])`` keeps some of the campaign's backends only: campaigns split by
+backend (``pytest.mark.parametrize``) run in parallel under pytest-xdist.
 Hypothesis' example database (the active settings profile's) remembers failing
 sequences and replays them first next time, as for any Hypothesis test. On CI
 Hypothesis loads its built-in ``ci`` profile, which has no database: each run then
@@ -27,7 +29,8 @@ tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,8 +76,12 @@ class Conformance:
         self._out = out
 
     def check(
-        self, *, examples: int | None = None, seed: int | None = None, interpretation: Mapping[str, str] | None = None
+        self, *, examples: int | None = None, seed: int | None = None, interpretation: Mapping[str, str] | None = None,
+        backends: Sequence[str] | None = None,
     ) -> CampaignResult:
+        """Run one campaign. ``backends``: the names of the campaign's backends to keep (default: all of
+        them); per-backend schedulers are independent, so campaigns split by backend can run in parallel
+        (``pytest -n``, with pytest-xdist) and together test what one campaign over all of them does."""
         from hypothesis import settings
 
         from model.interpretations import Interpretation, InterpretationError, parse_choice
@@ -86,6 +93,12 @@ class Conformance:
             config = CampaignConfig(interpretation=Interpretation(choices))
         except InterpretationError as error:
             pytest.fail(f"sessionspec: {error}", pytrace=False)
+        if backends is not None:
+            known = [backend.name for backend in config.backends]
+            unknown = [name for name in backends if name not in known]
+            if unknown or not backends:
+                pytest.fail(f"sessionspec: backends {list(backends)!r}: name one or more of {known}", pytrace=False)
+            config = replace(config, backends=tuple(b for b in config.backends if b.name in backends))
         result = run_campaign(
             self.factory, config,
             examples=examples or self._options.getoption("--sessionspec-examples"),
