@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -146,6 +147,8 @@ def test_campaigns_split_by_backend_run_in_parallel_each_on_its_backend(pytester
     output = result.stdout.str()
     assert "2 workers" in output
     for backend, other in (("b0", "b1"), ("b1", "b0")):  # each campaign's counterexample uses its backend only
-        section = output.split(f"test_mutant_on[{backend}] _")[1].split("\n_")[0]
+        # its failure's own section: up to the next section's "___" or the summary's "===" (on CI, pytest
+        # prints each failure's whole message in the summary too)
+        section = re.split(r"\n[_=]", output.split(f"test_mutant_on[{backend}] _")[1])[0]
         assert f"open s1 on {backend}" in section and f"on {other}" not in section, section
     assert "sessionspec: backends ['b9']: name one or more of ['b0', 'b1']" in output
