@@ -228,9 +228,9 @@ def _cgroup_quota() -> float | None:
 
 
 @contextmanager
-def forked(source: FileLines, classes: Sequence[type[TraceProperty]], overrides: Mapping[str, str]) -> Iterator[
-    Forked
-]:
+def forked(
+    source: FileLines, classes: Sequence[type[TraceProperty]], overrides: Mapping[str, str]
+) -> Iterator[Forked]:
     """Start the child that runs the catalogue over the file this process reads from ``source`` (a regular
     file); stop the child on the way out, finished or not."""
     context = multiprocessing.get_context("fork")
