@@ -234,9 +234,10 @@ def _checked_against(tmp_path: Path, ours: list[str], theirs: list[str]) -> Chec
     mine.write_text("".join(ours))
     other.write_text("".join(theirs))
     classes = catalogue()
-    with open_lines(str(mine), crc=True) as lines, open_lines(str(other)) as diverted, forked(
+    with open_lines(str(mine)) as lines, open_lines(str(other)) as diverted, forked(
         cast(FileLines, _Diverted(lines, diverted)), classes, {}
     ) as runner:
+        lines.checksum = True
         return _check(read_chunks(lines), str(mine), runner=lambda header: runner, count=len(classes), overrides={},
                       tolerance=0.0, keep_going=False, until=None)
 

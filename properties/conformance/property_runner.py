@@ -163,7 +163,8 @@ def _serve(
     """The child: read the checking process's file, run the catalogue over every chunk, send what it found."""
     theirs.close()  # the checking process's end: held here, it would hide that process's death from us
     try:
-        with open_lines(f"/proc/self/fd/{fd}", crc=True) as lines:  # the same file, a reading position of our own
+        with open_lines(f"/proc/self/fd/{fd}") as lines:  # the same file, a reading position of our own
+            lines.checksum = True
             chunks = read_chunks(lines)
             first = next(chunks)
             header, _ = header_of(first, overrides)

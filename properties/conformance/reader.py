@@ -467,10 +467,10 @@ class FileLines:
     reported on its own line), read a quarter MiB at a time, with a running CRC-32 of the bytes read
     so far if asked for: two readers of one file compare it to know that they read the same bytes."""
 
-    def __init__(self, stream: IO[bytes], size: int = 1 << 18, *, crc: bool = False) -> None:
+    def __init__(self, stream: IO[bytes], size: int = 1 << 18) -> None:
         self._stream = stream
         self._size = size
-        self.checksum = crc
+        self.checksum = False
         """Whether to keep ``crc`` (set it before reading: it costs about 2 % of a check)."""
         self.crc = 0
         """The CRC-32 of the bytes read so far."""
@@ -502,12 +502,11 @@ class FileLines:
 
 
 @contextmanager
-def open_lines(path: str, *, crc: bool = False) -> Iterator[FileLines]:
-    """The lines of the file at ``path`` (with a running CRC-32 if ``crc``); a file that cannot be opened
-    or read is :class:`Unusable`."""
+def open_lines(path: str) -> Iterator[FileLines]:
+    """The lines of the file at ``path``; a file that cannot be opened or read is :class:`Unusable`."""
     try:
         stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the context manager
     except OSError as error:
         raise Unusable(1, f"cannot read the file: {error.strerror or error}") from None
     with stream:
-        yield FileLines(stream, crc=crc)
+        yield FileLines(stream)
