@@ -1,5 +1,6 @@
-"""The trace reader's fast paths agree with the reference: ``FastLines`` with the schema, and
-``orjson`` with ``json``, on valid lines and on generated mutations of them."""
+"""The trace reader's fast paths agree with the reference: ``FastLines`` (decoded objects) and
+``LineDecoder`` (a file's lines, with ``msgspec``) with the schema and with ``json``, on valid
+lines and on generated mutations of them."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from jsonschema import Draft202012Validator
 
 from model.engine import Engine
 from model.interpretations import Interpretation, profiles
-from model.trace import Change, MemoryTrace, Record, from_json, schema, to_json
+from model.trace import Change, MemoryTrace, Record, dumps, from_json, schema, to_json
 from model.validations import RequestRejected
 from properties.conformance.campaign import DEFAULT_BACKENDS
+from properties.conformance.line_decoder import LineDecoder
 from properties.conformance.ops import apply_to_engine, operations, resolve
 from properties.conformance.reader import FastLines, LineValidator, Unusable, read_trace
 
@@ -112,8 +114,8 @@ def _edited(base: dict[str, Any], edits: list[tuple[str, str, Any]]) -> dict[str
 
 
 def _fast_domain(obj: dict[str, Any]) -> bool:
-    """What FastLines must accept when the schema does: the kinds it reads, with no argument the
-    engine never writes and no number beyond 2**63 where ``orjson`` and ``json`` may differ."""
+    """What the fast paths must accept when the schema does: the kinds they read, with no argument the
+    engine never writes and no number beyond 2**63, which they leave to ``json``."""
     if obj.get("type") not in ("request", "session", "job"):
         return False
     numbers = [obj.get("max_time")]
@@ -138,16 +140,19 @@ def test_the_fast_path_accepts_exactly_what_the_schema_accepts(base: dict[str, A
 
 
 _FAST = FastLines()
+_DECODER = LineDecoder(FastLines())
 
 
 def _agrees(obj: dict[str, Any]) -> None:
-    record = _FAST.record(obj)
+    """Both fast paths accept a line only if the schema does, then give the reference record,
+    and leave to the reference path no valid line of their domain."""
     valid = _FULL.is_valid(obj)
-    if record is not None:
-        assert valid, obj
-        assert _same_record(record, from_json(obj)), (record, from_json(obj))
-    elif valid:
-        assert not _fast_domain(obj), f"valid line left to the slow path: {obj}"
+    for record in (_FAST.record(obj), _DECODER.record(json.dumps(obj).encode())):
+        if record is not None:
+            assert valid, obj
+            assert _same_record(record, from_json(obj)), (record, from_json(obj))
+        elif valid:
+            assert not _fast_domain(obj), f"valid line left to the slow path: {obj}"
 
 
 def _kind(line: dict[str, Any]) -> tuple[Any, ...]:
@@ -214,7 +219,7 @@ AWKWARD = [
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(base=st.sampled_from(BASES), awkward=st.sampled_from(AWKWARD), prefix=st.sampled_from(["", "\ufeff", " "]))
-def test_orjson_and_json_read_awkward_lines_alike(base: dict[str, Any], awkward: str, prefix: str) -> None:
+def test_the_line_decoder_and_json_read_awkward_lines_alike(base: dict[str, Any], awkward: str, prefix: str) -> None:
     text = prefix + json.dumps(base).replace("{", "{" + awkward, 1)
     got = _read(text, HEADER)
     expected = _reference(text)
@@ -224,7 +229,7 @@ def test_orjson_and_json_read_awkward_lines_alike(base: dict[str, Any], awkward:
         assert _same_record(got, expected)
 
 
-def test_a_line_that_is_not_utf8_is_unusable_whatever_orjson_says() -> None:
+def test_a_line_that_is_not_utf8_is_unusable_whatever_the_decoder_says() -> None:
     line = json.dumps(BASES[0]).encode()
     for bad in (line.replace(b'"b', b'"\xff', 1), line[:-1] + b"\xed\xa0\x80}", b"\xc3(" + line):
         assert _read(bad, HEADER) == "not UTF-8 text"
@@ -240,9 +245,11 @@ def test_engine_lines_all_take_the_fast_path(abstract: Any, profile: str) -> Non
         apply_to_engine(engine, op)
     engine.run(until=end + 2000)
     fast = FastLines()
+    decoder = LineDecoder(fast)
     for record in trace[1:]:
-        obj = json.loads(json.dumps(to_json(record)))
-        found = fast.record(obj)
-        assert found is not None, obj
-        assert _same_record(found, from_json(obj))
-        assert isinstance(found, Change) == (obj["type"] != "request")
+        line = dumps(record)
+        obj = json.loads(line)
+        for found in (fast.record(obj), decoder.record(line.encode())):
+            assert found is not None, obj
+            assert _same_record(found, from_json(obj))
+            assert isinstance(found, Change) == (obj["type"] != "request")

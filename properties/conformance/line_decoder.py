@@ -1,0 +1,143 @@
+"""The trace reader's fast path for a file's lines: decode and type-check a line in one step.
+
+``msgspec`` decodes a request, session or job line straight from its bytes into a struct
+whose field types say most of what the schema does (the enums, ``minimum 0``,
+``minLength 1``, which keys may appear, which may be null), and raises for anything else;
+what a struct cannot say (the rule pattern, the requirements that depend on another
+field, a request's ``args``) is checked as :class:`~.reader.FastLines` checks it. The
+structs are built from the schema, so that they cannot drift from it.
+
+Like ``FastLines`` it only ever *accepts*: a line it does not (a header, a blank line, a
+bad line, anything unusual: an ``args`` key the engine never writes, a number beyond
+2**63, ``1e400``, a lone surrogate escape, a byte-order mark) is left to the reference
+path, which decides and words the error. ``tests/test_reader.py`` holds it to the schema
+and to ``json`` on generated and mutated lines.
+
+Decoding and checking a line costs about 0.6 µs, a third of ``orjson`` and ``FastLines``
+together: it runs in C and builds no intermediate dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+
+import msgspec
+
+from model.trace import Change, Request, schema
+
+if TYPE_CHECKING:
+    from properties.conformance.reader import FastLines
+
+_new = tuple.__new__
+_BIG = 2**63
+
+
+def _enum(values: Iterable[str | None]) -> Any:
+    """``Literal[...]`` of an enum's strings, or'ed with None if the enum holds null."""
+    strings = tuple(sorted(v for v in values if v is not None))
+    literal = cast(Any, Literal)[strings]
+    return literal | None if None in values else literal
+
+
+class LineDecoder:
+    """``record(line)``: the record ``from_json(json.loads(line))`` gives, for a request, session
+    or job line the schema accepts and that uses only what the engine writes; else None."""
+
+    def __init__(self, fast: FastLines) -> None:
+        defs = schema()["$defs"]
+        name = Annotated[str, msgspec.Meta(min_length=1)]
+        time = Annotated[float, msgspec.Meta(ge=0)]
+        rules = tuple[str, ...]
+        # A default of None under a type that excludes null: absent gives None, an explicit null is an error.
+        optional: Any = None
+
+        def change(kind: str, extra: list[tuple[str, Any, Any]]) -> type[msgspec.Struct]:
+            props = defs[kind]["properties"]
+            return msgspec.defstruct(
+                f"{kind.capitalize()}Line",
+                [
+                    ("t", time), ("id", name), ("backend", name),
+                    ("src", _enum(props["from"]["enum"]), msgspec.field(name="from")),
+                    ("dst", _enum(props["to"]["enum"]), msgspec.field(name="to")),
+                    ("trigger", str), ("rules", rules), *extra,
+                ],
+                tag_field="type", tag=kind, forbid_unknown_fields=True, gc=False,
+            )
+
+        below_big = Annotated[int, msgspec.Meta(gt=0, le=_BIG - 1)] | Annotated[float, msgspec.Meta(gt=0, lt=_BIG)]
+        self._job = change("job", [("session", name, optional), ("reason", str, optional)])
+        self._session = change("session", [("max_time", below_big, optional)])
+        request = defs["request"]["properties"]
+        self._request = msgspec.defstruct(
+            "RequestLine",
+            [
+                ("t", time), ("op", _enum(request["op"]["enum"])), ("outcome", _enum(request["outcome"]["enum"])),
+                ("backend", name, optional), ("session", name, optional), ("job", name, optional),
+                ("args", dict[str, Any], optional), ("error", str, optional), ("rules", rules, optional),
+                ("message", str, optional),
+            ],
+            tag_field="type", tag="request", forbid_unknown_fields=True, gc=False,
+        )
+        self.record = _reader(
+            msgspec.json.Decoder(self._job | self._session | self._request).decode, self._job, self._session, fast
+        )
+        """``record(line)``: the line's record, or None (see the class)."""
+
+
+def _reader(decode: Callable[[bytes | str], Any], job: type, session: type, fast: FastLines) -> Callable[
+    [bytes | str], Request | Change | None
+]:
+    """The per-line function, as a closure over what it reads: it runs once per line of a trace."""
+    rule_tuple = fast.rule_tuple
+    valid_args = fast.args
+    errors = (msgspec.DecodeError, UnicodeDecodeError)  # (a ValidationError is a DecodeError)
+
+    def record(line: bytes | str) -> Request | Change | None:
+        try:
+            s: Any = decode(line)
+        except errors:
+            return None
+        kind = type(s)
+        rules = rule_tuple(s.rules)
+        if kind is job:
+            dst = s.dst
+            reason = s.reason
+            if rules is None or (reason is None and dst == "failed"):
+                return None
+            return _new(Change, (s.t, "job", s.id, s.backend, s.session, s.src, dst, s.trigger, rules, reason, None))
+        if kind is session:
+            if rules is None:
+                return None
+            return _new(Change, (s.t, "session", s.id, s.backend, None, s.src, s.dst, s.trigger, rules, None,
+                                 s.max_time))
+        args = s.args
+        if args is not None and not valid_args(args, s.outcome == "accepted"):
+            return None
+        return _request(s, rules)
+
+    return record
+
+
+def _request(s: Any, rules: tuple[str, ...] | None) -> Request | None:
+    """A decoded request line's record, if the requirements that depend on other fields hold."""
+    op = s.op
+    job = s.job
+    session = s.session
+    backend = s.backend
+    if s.rules is None:
+        rules = ()
+    elif rules is None:
+        return None
+    if s.outcome == "accepted":
+        if s.error is not None or s.message is not None:
+            return None
+        if (op == "submit" and (job is None or backend is None)) or (
+            op == "open" and (session is None or backend is None)
+        ):
+            return None
+    elif s.error is None or s.message is None or s.rules is None:
+        return None
+    if (op == "cancel" and job is None) or (op == "close" and session is None):
+        return None
+    return _new(Request, (s.t, op, backend, session, job, s.args, s.error, rules, s.message))
