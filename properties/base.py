@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from model.interpretations import Interpretation
 from model.trace import Change, Header, Record, Request
 
@@ -30,7 +32,12 @@ class Violation:
     def __str__(self) -> str:
         return f"record {self.index} (t={self.t:g}): {self.property} [{', '.join(self.rules)}]: {self.message}"
 
+    def __reduce__(self) -> tuple[type[Violation], tuple[str, tuple[str, ...], int, float, str]]:
+        """Pickled as its fields: compiled by mypyc, a frozen dataclass cannot be unpickled attribute by attribute."""
+        return Violation, (self.property, self.rules, self.index, self.t, self.message)
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)  # users subclass it (compiled or not)
 class TraceProperty(ABC):
     """Subclasses set ``name``, ``rules`` and ``description`` and implement ``observe``."""
 

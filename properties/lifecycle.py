@@ -12,7 +12,7 @@ from model.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from properties.base import Violation
 from properties.ledger import JOB_FINAL, SESSION_FINAL, same_time
-from properties.suite import Changes, LiveProperty, Outside, Requests
+from properties.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 JOB_STATES = frozenset(JOB.state_names)
 _RULES_CACHE_LIMIT = 4096
@@ -121,7 +121,9 @@ class _Absorbing(LiveProperty):
         super().__init__(header)
         self.live: set[str] = set()
         self.final = self.lifecycle.final_states
-        self.judges = (Changes(self.lifecycle.entity),)
+
+    def interest(self) -> tuple[Interest, Interest]:
+        return (Changes(self.lifecycle.entity),), self.applies
 
     def judge(self, index: int, record: Change) -> Violation | None:
         found = None
@@ -476,7 +478,9 @@ class _TakesEffect(LiveProperty):
         self.pending: dict[str, float] = {}
         """entity -> when the accepted request for it was made, until its next line."""
         self.watching = False
-        self.judges = (Requests(self.op),)
+
+    def interest(self) -> tuple[Interest, Interest]:
+        return (Requests(self.op),), self.applies
 
     def judge(self, index: int, record: Request) -> Violation | None:
         target: str | None = getattr(record, self.entity)

@@ -10,7 +10,7 @@ from collections import deque
 
 from model.trace import Change, Header, Request
 from properties.base import Violation
-from properties.suite import Changes, LiveProperty
+from properties.suite import Changes, Interest, LiveProperty
 
 
 def is_start(record: Request | Change) -> bool:
@@ -100,7 +100,9 @@ class HeldBackend(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.applies_here = self.interpretation["INT-IDLE-DEVICE"] == "hold"
-        self.judges = _STARTS if self.applies_here else ()
+
+    def interest(self) -> tuple[Interest, Interest]:
+        return (_STARTS if self.applies_here else ()), self.applies
 
     def judge(self, index: int, record: Change) -> Violation | None:
         active = self.ledger.active.get(record.backend)
@@ -126,7 +128,9 @@ class OtherSessionsHeldBack(LiveProperty):
         self.applies_here = not (
             interp["INT-IDLE-DEVICE"] == "work_conserving" and interp["INT-OTHER-SESSION-JOB"] == "run_unactivated"
         )
-        self.judges = (Changes("job", dst="running", session=True),) if self.applies_here else ()
+
+    def interest(self) -> tuple[Interest, Interest]:
+        return ((Changes("job", dst="running", session=True),) if self.applies_here else ()), self.applies
 
     def judge(self, index: int, record: Change) -> Violation | None:
         active = self.ledger.active.get(record.backend)

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
+from mypy_extensions import mypyc_attr
+
 from model.trace import Change, Header, Request
 from properties.base import TraceProperty, Violation
 from properties.ledger import EPSILON, Ledger
@@ -43,6 +45,7 @@ ANY: Final[Any] = _Any()
 """A pattern element that matches every value."""
 
 
+@mypyc_attr(native_class=False)  # compiled, a class cannot subclass frozenset
 class Outside(frozenset[Any]):
     """A pattern element that matches the values *not* in the set (``Outside({"queued"})``)."""
 
@@ -61,16 +64,19 @@ ChangeKey = tuple[str, "str | None", str, bool]
 """What dispatch knows of a change line: entity, from, to, and whether it names a session."""
 RequestKey = tuple[str, bool]
 """What dispatch knows of a request line: op, and whether it was accepted."""
+Pattern = object
+"""A pattern element: a value, a frozenset of values, :class:`Outside` or ``ANY`` (an alias, not
+``object`` itself, because a mypyc-compiled dataclass looks its field types up among the module's globals)."""
 
 
 @dataclass(frozen=True)
 class Changes:
     """Change lines a hook reads: each field a value, a frozenset of values, :class:`Outside` or ``ANY``."""
 
-    entity: object = ANY
-    src: object = ANY
-    dst: object = ANY
-    session: object = ANY
+    entity: Pattern = ANY
+    src: Pattern = ANY
+    dst: Pattern = ANY
+    session: Pattern = ANY
     """Whether the line names a session (job lines of session jobs)."""
 
     def matches(self, key: ChangeKey) -> bool:
@@ -85,8 +91,8 @@ class Changes:
 class Requests:
     """Request lines a hook reads, by op and outcome (``accepted``: True, False or ``ANY``)."""
 
-    op: object = ANY
-    accepted: object = ANY
+    op: Pattern = ANY
+    accepted: Pattern = ANY
 
     def matches(self, key: RequestKey) -> bool:
         return _matches(self.op, key[0]) and _matches(self.accepted, key[1])
@@ -125,19 +131,20 @@ class Context:
         self.clock_t = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LiveProperty(TraceProperty):
     """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
 
-    ``judges`` and ``applies`` (class data, or set per instance in ``__init__`` when the
-    interpretation decides) say which records reach ``judge`` (before the ledger applies the
+    ``judges`` and ``applies`` (class data; a property whose interpretation decides overrides
+    :meth:`interest` instead) say which records reach ``judge`` (before the ledger applies the
     record) and ``applied`` (after). ``clock`` sees the time of every record whose time differs
     from the previous record's (deadline sweeps). ``instant_ended`` runs when virtual time moves
     past an instant in which the property called :meth:`wake`, and once more at the end of the
     trace: whatever an implementation must do "at once" has to be done by then.
     """
 
-    judges: Interest = ()
-    applies: Interest = ()
+    judges: ClassVar[Interest] = ()
+    applies: ClassVar[Interest] = ()
     uses_ledger: ClassVar[bool] = True
     """Whether the hooks read ``self.ledger`` (a suite with no such property does not keep it)."""
 
@@ -149,6 +156,10 @@ class LiveProperty(TraceProperty):
     def bind(self, ctx: Context) -> None:
         self.ctx = ctx
         self.ledger = ctx.ledger
+
+    def interest(self) -> tuple[Interest, Interest]:
+        """Which records reach ``judge`` and ``applied``: the class's ``judges`` and ``applies``."""
+        return self.judges, self.applies
 
     def wake(self) -> None:
         """Have ``instant_ended`` called when the current instant ends."""
@@ -235,9 +246,11 @@ class Suite:
         def wanted(interest: Iterable[Changes | Requests]) -> bool:
             return any(isinstance(p, kind) and p.matches(key) for p in interest)
 
-        judges = self._bound((pos, p.judge) for pos, p in self._live if _overrides(p, "judge") and wanted(p.judges))
+        judges = self._bound(
+            (pos, p.judge) for pos, p in self._live if _overrides(p, "judge") and wanted(p.interest()[0])
+        )
         applies = self._bound(
-            (pos, p.applied) for pos, p in self._live if _overrides(p, "applied") and wanted(p.applies)
+            (pos, p.applied) for pos, p in self._live if _overrides(p, "applied") and wanted(p.interest()[1])
         )
         return judges, applies
 

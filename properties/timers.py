@@ -18,7 +18,7 @@ from model.trace import Change, Header, Request
 from model.validations import RequestRejected
 from properties.base import Violation
 from properties.ledger import SESSION_FINAL, same_time
-from properties.suite import Changes, LiveProperty, Outside, Requests
+from properties.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 
 def _past(deadline: float, t: float) -> bool:
@@ -122,14 +122,15 @@ class MaxTimeValue(LiveProperty):
         """opened session -> the max_time it asked for (None: the default)."""
         self.job_limit: dict[str, float] = {}
         """queued session job -> its max_execution_time (first_job_limit only)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
         sessions = (Changes("session", dst=SESSION_FINAL), Changes("session", src="pending", dst="active"))
         if self.first_job_limit:
-            self.judges = (
+            return (
                 Requests("open", accepted=True), Requests("submit", accepted=True), Changes("job", src="queued"),
                 *sessions,
-            )
-        else:
-            self.judges = (Requests("open", accepted=True), *sessions)
+            ), self.applies
+        return (Requests("open", accepted=True), *sessions), self.applies
 
     def _limit(self, backend: str | None, key: str) -> float | None:
         limits = self.header.backends.get(backend or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -30,6 +31,7 @@ from properties.cli import cli
 from properties.conformance import checker, property_runner
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
 from properties.conformance.checker import CheckReport, _check, catalogue, check_file
+from properties.conformance.collection import THRESHOLDS
 from properties.conformance.mutants import MUTANTS
 from properties.conformance.ops import apply_to_engine
 from properties.conformance.property_runner import PropertyProcessFailed, can_fork, forked
@@ -408,3 +410,24 @@ def test_jobs_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="jobs must be at least 1, not 0"):
         check_file(str(tmp_path / "t.jsonl"), jobs=0)
 
+
+
+class _Thresholds(TraceProperty):
+    name: ClassVar[str] = "thresholds"
+    rules: ClassVar[tuple[str, ...]] = ("JOB-CANCEL",)
+    description: ClassVar[str] = "a test property that reports, at the first record, the collector's thresholds"
+
+    def observe(self, index: int, record: Request | Change) -> Violation | None:
+        return self.violation(index, record.t, repr(gc.get_threshold())) if index == 1 else None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_check_collects_less_often_in_both_processes_and_restores_the_collector(tmp_path: Path, jobs: int) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(LONG[:100]))
+    before = gc.get_threshold()
+    assert before != THRESHOLDS
+    for report in (check_file(str(path), jobs=jobs, properties=[_Thresholds]),
+                   checker.check_lines(LONG[:100], "t.jsonl", properties=[_Thresholds])):
+        assert [v.message for v in report.violations] == [repr(THRESHOLDS)]
+        assert gc.get_threshold() == before

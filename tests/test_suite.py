@@ -20,7 +20,7 @@ from properties.base import Violation, check_records
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.ops import apply_to_engine, operations, resolve
 from properties.invariants import ALL_PROPERTIES
-from properties.suite import ANY, Changes, LiveProperty, Outside, Requests, Suite
+from properties.suite import ANY, Changes, Interest, LiveProperty, Outside, Requests, Suite
 
 STATES = {
     "job": [None, "queued", "running", "completed", "failed", "cancelled"],
@@ -196,3 +196,33 @@ def test_a_property_that_crashes_is_dropped_and_the_others_go_on() -> None:
         strict = Suite([Crashing(header)])
         for index, record in enumerate(records, start=1):
             strict.observe(index, record)  # type: ignore[arg-type]
+
+
+class _ClassData(LiveProperty):
+    """A user's property as users write it: interpreted, ``judges`` as class data (also under a compiled suite)."""
+
+    name: ClassVar[str] = "class-data"
+    rules: ClassVar[tuple[str, ...]] = ("JOB-TERMINAL",)
+    description: ClassVar[str] = "no job starts (a violation at every start)"
+    judges = (Changes("job", dst="running"),)
+    uses_ledger = False
+
+    def judge(self, index: int, record: Any) -> Violation | None:
+        return self.violation(index, record.t, f"job {record.id} starts")
+
+
+class _PerInstance(_ClassData):
+    """``interest`` overridden where the instance decides (here: nothing, whatever the class data says)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        return (), self.applies
+
+
+def test_an_interpreted_subclass_declares_its_records_as_class_data() -> None:
+    header, *records = _basic_trace()
+    assert isinstance(header, Header)
+    starts = [i for i, r in enumerate(records, start=1) if isinstance(r, Change) and r.entity == "job"
+              and r.dst == "running"]
+    assert starts
+    found = check_records([header, *records], [_ClassData, _PerInstance])
+    assert [(v.property, v.index) for v in found] == [("class-data", i) for i in starts]

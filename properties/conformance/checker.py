@@ -21,6 +21,7 @@ from functools import partial
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Header, Record, Request
 from properties.base import TraceProperty, Violation
+from properties.conformance.collection import fewer_collections
 from properties.conformance.property_runner import PropertyRunner, can_fork, forked, in_process, usable_cpus
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe
@@ -66,10 +67,11 @@ def check_lines(
     ``until``: the virtual time the recorded run went on to, if later than its last line.
     """
     classes = _classes(properties)
-    return _check(
-        read_chunks(lines), path, runner=partial(in_process, classes), count=len(classes), overrides=overrides or {},
-        tolerance=tolerance, keep_going=keep_going, until=until,
-    )
+    with fewer_collections():
+        return _check(
+            read_chunks(lines), path, runner=partial(in_process, classes), count=len(classes),
+            overrides=overrides or {}, tolerance=tolerance, keep_going=keep_going, until=until,
+        )
 
 
 def _classes(properties: Sequence[type[TraceProperty]] | None) -> Sequence[type[TraceProperty]]:
@@ -213,6 +215,7 @@ def check_file(
     chosen = overrides or {}
     try:
         with ExitStack() as stack:
+            stack.enter_context(fewer_collections())  # (the second process inherits it)
             lines = stack.enter_context(open_lines(path))
             make: Callable[[Header], PropertyRunner] = partial(in_process, classes)
             if jobs > 1 and classes and can_fork() and lines.is_regular_file():

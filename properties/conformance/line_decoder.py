@@ -46,9 +46,10 @@ class LineDecoder:
 
     def __init__(self, fast: FastLines) -> None:
         defs = schema()["$defs"]
-        name = Annotated[str, msgspec.Meta(min_length=1)]
-        time = Annotated[float, msgspec.Meta(ge=0)]
-        rules = tuple[str, ...]
+        # Types held as values (``Any``): mypy would otherwise read these assignments as type aliases.
+        name: Any = Annotated[str, msgspec.Meta(min_length=1)]
+        time: Any = Annotated[float, msgspec.Meta(ge=0)]
+        rules: Any = tuple[str, ...]
         # A default of None under a type that excludes null: absent gives None, an explicit null is an error.
         optional: Any = None
 
@@ -65,7 +66,7 @@ class LineDecoder:
                 tag_field="type", tag=kind, forbid_unknown_fields=True, gc=False,
             )
 
-        below_big = Annotated[int, msgspec.Meta(gt=0, le=_BIG - 1)] | Annotated[float, msgspec.Meta(gt=0, lt=_BIG)]
+        below_big: Any = Annotated[int, msgspec.Meta(gt=0, le=_BIG - 1)] | Annotated[float, msgspec.Meta(gt=0, lt=_BIG)]
         self._job = change("job", [("session", name, optional), ("reason", str, optional)])
         self._session = change("session", [("max_time", below_big, optional)])
         request = defs["request"]["properties"]
