@@ -14,7 +14,8 @@ being schema enums), applies the ledger once per record and calls, per record:
    virtual time moves past the current instant;
 2. the one-shot hooks armed on the previous record (:meth:`Context.at_next_record`);
 3. ``clock`` (deadline sweeps), when the record's time differs from the previous one's;
-4. ``judge``, for the records its ``judges`` patterns match, before the ledger applies the record;
+4. ``judge``, for the records its ``judges`` patterns match (its :meth:`LiveProperty.interest`),
+   before the ledger applies the record;
 5. ``applied``, for the records its ``applies`` patterns match, after.
 
 A property reports at most one violation per record, the first of its hooks to find one,
@@ -135,12 +136,15 @@ class Context:
 class LiveProperty(TraceProperty):
     """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
 
-    ``judges`` and ``applies`` (class data; a property whose interpretation decides overrides
-    :meth:`interest` instead) say which records reach ``judge`` (before the ledger applies the
-    record) and ``applied`` (after). ``clock`` sees the time of every record whose time differs
-    from the previous record's (deadline sweeps). ``instant_ended`` runs when virtual time moves
-    past an instant in which the property called :meth:`wake`, and once more at the end of the
-    trace: whatever an implementation must do "at once" has to be done by then.
+    :meth:`interest` says which records reach ``judge`` (before the ledger applies the record)
+    and ``applied`` (after): by default the class data ``judges`` and ``applies``. A property
+    whose interpretation decides overrides ``interest`` (``judges`` and ``applies`` are class
+    variables, read on the class even where the suite is compiled; a property that overrides
+    ``interest`` may leave them empty, so read ``interest()``, not them, to know what it
+    reads). ``clock`` sees the time of every record whose time differs from the previous
+    record's (deadline sweeps). ``instant_ended`` runs when virtual time moves past an instant
+    in which the property called :meth:`wake`, and once more at the end of the trace: whatever
+    an implementation must do "at once" has to be done by then.
     """
 
     judges: ClassVar[Interest] = ()
@@ -246,11 +250,10 @@ class Suite:
         def wanted(interest: Iterable[Changes | Requests]) -> bool:
             return any(isinstance(p, kind) and p.matches(key) for p in interest)
 
-        judges = self._bound(
-            (pos, p.judge) for pos, p in self._live if _overrides(p, "judge") and wanted(p.interest()[0])
-        )
+        interests = [(pos, p, p.interest()) for pos, p in self._live]
+        judges = self._bound((pos, p.judge) for pos, p, (j, _) in interests if _overrides(p, "judge") and wanted(j))
         applies = self._bound(
-            (pos, p.applied) for pos, p in self._live if _overrides(p, "applied") and wanted(p.interest()[1])
+            (pos, p.applied) for pos, p, (_, a) in interests if _overrides(p, "applied") and wanted(a)
         )
         return judges, applies
 

@@ -31,7 +31,7 @@ from properties.cli import cli
 from properties.conformance import checker, property_runner
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
 from properties.conformance.checker import CheckReport, _check, catalogue, check_file
-from properties.conformance.collection import THRESHOLDS
+from properties.conformance.collection import THRESHOLDS, fewer_collections
 from properties.conformance.mutants import MUTANTS
 from properties.conformance.ops import apply_to_engine
 from properties.conformance.property_runner import PropertyProcessFailed, can_fork, forked
@@ -411,7 +411,6 @@ def test_jobs_must_be_positive(tmp_path: Path) -> None:
         check_file(str(tmp_path / "t.jsonl"), jobs=0)
 
 
-
 class _Thresholds(TraceProperty):
     name: ClassVar[str] = "thresholds"
     rules: ClassVar[tuple[str, ...]] = ("JOB-CANCEL",)
@@ -431,3 +430,14 @@ def test_a_check_collects_less_often_in_both_processes_and_restores_the_collecto
                    checker.check_lines(LONG[:100], "t.jsonl", properties=[_Thresholds])):
         assert [v.message for v in report.violations] == [repr(THRESHOLDS)]
         assert gc.get_threshold() == before
+
+
+def test_checks_that_overlap_and_end_in_any_order_restore_the_collector() -> None:
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == THRESHOLDS  # the second check is still under way
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

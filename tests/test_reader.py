@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -118,7 +119,7 @@ def _fast_domain(obj: dict[str, Any]) -> bool:
     engine never writes and no number beyond 2**63, which they leave to ``json``."""
     if obj.get("type") not in ("request", "session", "job"):
         return False
-    numbers = [obj.get("max_time")]
+    numbers = [obj.get("max_time"), obj.get("t")]
     args = obj.get("args")
     if isinstance(args, dict):
         if not set(args) <= {"max_time", "max_execution_time", "group", "program"}:
@@ -147,7 +148,9 @@ def _agrees(obj: dict[str, Any]) -> None:
     """Both fast paths accept a line only if the schema does, then give the reference record,
     and leave to the reference path no valid line of their domain."""
     valid = _FULL.is_valid(obj)
-    for record in (_FAST.record(obj), _DECODER.record(json.dumps(obj).encode())):
+    compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    lines = (json.dumps(obj).encode(), compact, compact.encode("utf-8", "surrogatepass"))
+    for record in (_FAST.record(obj), *(_DECODER.record(line) for line in lines)):
         if record is not None:
             assert valid, obj
             assert _same_record(record, from_json(obj)), (record, from_json(obj))
@@ -227,6 +230,27 @@ def test_the_line_decoder_and_json_read_awkward_lines_alike(base: dict[str, Any]
         assert got == expected
     else:
         assert _same_record(got, expected)
+
+
+def test_text_with_a_lone_surrogate_reads_as_json_reads_it() -> None:
+    """Text lines (``read_trace`` takes str too) may hold what no UTF-8 byte string can."""
+    lines = [json.dumps(base, ensure_ascii=False).replace('"b0"', '"\udcffb0"', 1) for base in BASES]
+    for text in [line for line in lines if "\udcff" in line][:8]:
+        assert _DECODER.record(text) is None  # msgspec cannot encode it: the reference path decides
+        got = list(read_trace([HEADER, text]))[1][1]
+        expected = _reference(text)
+        assert not isinstance(expected, str)
+        assert _same_record(got, expected)
+
+
+def test_a_time_beyond_a_float_is_unusable_not_a_crash() -> None:
+    for base in BASES[:8]:
+        obj = {**base, "t": 10**400}
+        assert _FAST.record(obj) is None
+        assert _DECODER.record(json.dumps(obj)) is None
+        assert _read(json.dumps(obj), HEADER) == "schema violation at t: a time too large for a 64-bit float"
+        with pytest.raises(Unusable, match="too large"):
+            LineValidator().record(2, obj)
 
 
 def test_a_line_that_is_not_utf8_is_unusable_whatever_the_decoder_says() -> None:

@@ -32,7 +32,7 @@ from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import DEFAULT, Interpretation
 from model.timeline_plot import TimelineError, render_timeline
-from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, to_json
+from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.validations import RequestRejected
 from properties.base import check_records
 from properties.conformance.adapter import IUT, Factory, IUTConfig, IUTFailure
@@ -199,7 +199,7 @@ class _Run:
         for index, event in enumerate(events):
             try:
                 obj = to_json(event) if isinstance(event, Header | Request | Change) else event
-                fresh.append(from_json(self.validator.check(index + 1, obj)))
+                fresh.append(self.validator.record(index + 1, obj))
             except Unusable as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
             except (TypeError, KeyError, ValueError, AttributeError) as error:

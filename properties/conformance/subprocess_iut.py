@@ -38,7 +38,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from model.trace import Record, from_json
+from model.trace import Record
 from properties.conformance.adapter import IUTConfig, IUTFailure
 from properties.conformance.reader import LineValidator, Unusable
 
@@ -168,7 +168,7 @@ class StdioFactory:
         records: list[Record] = []
         for index, event in enumerate(events):
             try:
-                records.append(from_json(self._validator.check(index + 1, event)))
+                records.append(self._validator.record(index + 1, event))
             except Unusable as error:
                 raise self._fail("garbage", f"answer to {what}: event {index}: {error.reason}") from None
         return records
