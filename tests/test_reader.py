@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from model.validations import RequestRejected
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.line_decoder import LineDecoder
 from properties.conformance.ops import apply_to_engine, operations, resolve
-from properties.conformance.reader import FastLines, LineValidator, Unusable, read_trace
+from properties.conformance.reader import FastLines, LineValidator, Unusable, read_trace, to_record
 
 _FULL = Draft202012Validator(schema())
 _BIG = 2**63
@@ -185,7 +186,7 @@ def test_the_fast_path_agrees_with_the_schema_on_every_single_edit_at_the_bounda
 def _reference(text: str) -> Record | str:
     """The record (or the error) of the reference path: ``json``, then the shape cache and the schema."""
     try:
-        return from_json(LineValidator().parse(2, text))
+        return to_record(2, LineValidator().parse(2, text))
     except Unusable as error:
         return error.reason
 
@@ -251,6 +252,14 @@ def test_a_time_beyond_a_float_is_unusable_not_a_crash() -> None:
         assert _read(json.dumps(obj), HEADER) == "schema violation at t: a time too large for a 64-bit float"
         with pytest.raises(Unusable, match="too large"):
             LineValidator().record(2, obj)
+
+
+def test_a_time_that_is_not_finite_is_unusable() -> None:
+    line = json.dumps({**BASES[0], "t": 12345.5}).replace("12345.5", "1e400")
+    assert _read(line, HEADER) == "schema violation at t: inf is not a finite number of seconds"
+    for t in (math.inf, math.nan):
+        with pytest.raises(Unusable, match="not a finite number"):
+            LineValidator().record(2, {**BASES[0], "t": t})  # an implementation's records given as objects
 
 
 def test_a_line_that_is_not_utf8_is_unusable_whatever_the_decoder_says() -> None:

@@ -29,6 +29,7 @@ mutated lines.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -448,11 +449,16 @@ def _reference(validator: LineValidator, line_no: int, raw: str | bytes) -> Reco
 
 def to_record(line_no: int, obj: dict[str, Any]) -> Record:
     """The record of a schema-valid line. The schema bounds no number from above, but a record's
-    time is a float: an integer time beyond a float's range is :class:`Unusable`, not a crash."""
+    time is a finite float: an integer time beyond a float's range is :class:`Unusable`, not a
+    crash, and so is a time that is not finite (``1e400`` reads as infinity; an implementation
+    given to the kit as objects may send NaN)."""
     try:
-        return from_json(obj)
+        record = from_json(obj)
     except OverflowError:
         raise Unusable(line_no, "schema violation at t: a time too large for a 64-bit float") from None
+    if not isinstance(record, Header) and not math.isfinite(record.t):
+        raise Unusable(line_no, f"schema violation at t: {record.t} is not a finite number of seconds")
+    return record
 
 
 def header_of(first: list[tuple[int, Record]], overrides: Mapping[str, str]) -> tuple[Header, Interpretation]:
