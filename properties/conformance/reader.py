@@ -14,16 +14,15 @@ Both only ever *accept*: whatever they do not (a header, a bad line, anything un
 argument the engine never writes, a ``max_time``, a float argument or (``FastLines``) a
 time of 2**63 or more, a line such as a lone surrogate escape or ``1e400`` that ``json``
 reads and the fast path refuses, or one that is not UTF-8) takes the reference path
-below, which decides and words the error.
-``tests/test_reader.py`` holds each to the schema and to ``json`` on generated and
-mutated lines.
+below, which decides and words the error. ``tests/test_reader.py`` holds each to the
+schema and to ``json`` on generated and mutated lines.
 
-- The reference path parses with ``json`` and validates each distinct *shape* of line
-  once: a line's shape keeps the fields the schema constrains by value (type, op,
-  outcome, from, to, rules) and replaces every other scalar by a tag of its JSON type and
-  sign, which is all the schema looks at for those fields (types, ``minimum 0``,
-  ``minLength 1``). Lines of a known-valid shape skip the validator; a new shape is
-  validated in full (``jsonschema``) and remembered.
+The reference path parses with ``json`` and validates each distinct *shape* of line once:
+a line's shape keeps the fields the schema constrains by value (type, op, outcome, from,
+to, rules) and replaces every other scalar by a tag of its JSON type and sign, which is all
+the schema looks at for those fields (types, ``minimum 0``, ``minLength 1``). Lines of a
+known-valid shape skip the validator; a new shape is validated in full (``jsonschema``) and
+remembered.
 """
 
 from __future__ import annotations
