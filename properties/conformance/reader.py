@@ -162,7 +162,11 @@ class FastLines:
             known = self.rules[key] = key
         return known
 
-    def _job(self, o: dict[str, Any]) -> Change | None:
+    def _change(
+        self, o: dict[str, Any], froms: frozenset[str | None], tos: frozenset[str]
+    ) -> tuple[Any, str, str, str | None, str, str, tuple[str, ...]] | None:
+        """The fields job and session lines share (t, id, backend, from, to, trigger, rules), if valid
+        for an entity whose states are ``froms`` and ``tos``."""
         get = o.get
         t = get("t")
         ident = get("id")
@@ -173,22 +177,29 @@ class FastLines:
         if (
             (type(t) is not float and type(t) is not int) or not 0 <= t < _BIG
             or type(ident) is not str or not ident or type(backend) is not str or not backend
-            or (src is not None and (type(src) is not str or src not in self.job_from))
-            or type(dst) is not str or dst not in self.job_to or type(trigger) is not str
+            or (src is not None and (type(src) is not str or src not in froms))
+            or type(dst) is not str or dst not in tos or type(trigger) is not str
         ):
             return None
         rules = self._rules(get("rules"))
         if rules is None:
             return None
+        return t, ident, backend, src, dst, trigger, rules
+
+    def _job(self, o: dict[str, Any]) -> Change | None:
+        shared = self._change(o, self.job_from, self.job_to)
+        if shared is None:
+            return None
+        t, ident, backend, src, dst, trigger, rules = shared
         keys = 8
-        session = get("session", _new)
+        session = o.get("session", _new)
         if session is _new:
             session = None
         elif type(session) is not str or not session:
             return None
         else:
             keys += 1
-        reason = get("reason", _new)
+        reason = o.get("reason", _new)
         if reason is _new:
             if dst == "failed":
                 return None
@@ -202,25 +213,12 @@ class FastLines:
         return _new(Change, (float(t), "job", ident, backend, session, src, dst, trigger, rules, reason, None))
 
     def _session(self, o: dict[str, Any]) -> Change | None:
-        get = o.get
-        t = get("t")
-        ident = get("id")
-        backend = get("backend")
-        src = get("from", _new)
-        dst = get("to")
-        trigger = get("trigger")
-        if (
-            (type(t) is not float and type(t) is not int) or not 0 <= t < _BIG
-            or type(ident) is not str or not ident or type(backend) is not str or not backend
-            or (src is not None and (type(src) is not str or src not in self.session_from))
-            or type(dst) is not str or dst not in self.session_to or type(trigger) is not str
-        ):
+        shared = self._change(o, self.session_from, self.session_to)
+        if shared is None:
             return None
-        rules = self._rules(get("rules"))
-        if rules is None:
-            return None
+        t, ident, backend, src, dst, trigger, rules = shared
         keys = 8
-        max_time = get("max_time", _new)
+        max_time = o.get("max_time", _new)
         if max_time is _new:
             max_time = None
         elif (type(max_time) is not float and type(max_time) is not int) or max_time <= 0 or max_time >= _BIG:
