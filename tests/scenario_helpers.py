@@ -6,13 +6,15 @@ is what a conformance run of any implementation would be judged on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from model.devices import PHYSICAL_SYSTEM_MAX_TIME, BackendConfig, Duration
 from model.engine import Engine
 from model.fair_share import FairShare, FifoQueue
-from model.interpretations import Interpretation
+from model.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Request
+from properties.conformance.campaign import DEFAULT_BACKENDS
+from properties.conformance.ops import Op, apply_to_engine
 
 B0 = "b0"
 B1 = "b1"
@@ -30,6 +32,18 @@ def backend(
         name, system_max_time=system_max_time, program_max_execution_time=program_max_execution_time,
         duration=Duration.fixed(seconds),
     )
+
+
+def engine_trace(
+    ops: Sequence[Op], until: float, interpretation: Interpretation = DEFAULT, engine: type[Engine] = Engine
+) -> MemoryTrace:
+    """The trace of a campaign's operations on the reference engine (the campaign's backends), run to ``until``."""
+    trace = MemoryTrace()
+    run = engine(list(DEFAULT_BACKENDS), interpretation=interpretation, sink=trace)
+    for op in ops:
+        apply_to_engine(run, op)
+    run.run(until=until)
+    return trace
 
 
 class Scenario:

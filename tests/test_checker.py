@@ -20,9 +20,10 @@ from properties.base import TraceProperty, Violation
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
-from properties.conformance.ops import Op, apply_to_engine, operations, ops_from_json, resolve
+from properties.conformance.ops import Op, operations, ops_from_json, resolve
 from properties.conformance.reader import LineValidator, Unusable
 from properties.conformance.replay import Replayer
+from tests.scenario_helpers import engine_trace
 
 FLUSH = 2000.0
 
@@ -30,12 +31,7 @@ FLUSH = 2000.0
 def engine_lines(
     ops: Sequence[Op], until: float, interpretation: Interpretation = DEFAULT, engine: type[Engine] = Engine
 ) -> list[str]:
-    trace = MemoryTrace()
-    run = engine(list(DEFAULT_BACKENDS), interpretation=interpretation, sink=trace)
-    for op in ops:
-        apply_to_engine(run, op)
-    run.run(until=until)
-    return trace.jsonl().splitlines(keepends=True)
+    return engine_trace(ops, until, interpretation, engine).jsonl().splitlines(keepends=True)
 
 
 def scenario(*ops: dict[str, Any]) -> list[Op]:

@@ -22,8 +22,9 @@ from model.trace import Change, MemoryTrace, Record, dumps, from_json, schema, t
 from model.validations import RequestRejected
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.line_decoder import LineDecoder
-from properties.conformance.ops import apply_to_engine, operations, resolve
+from properties.conformance.ops import operations, resolve
 from properties.conformance.reader import FastLines, LineValidator, Unusable, read_trace, to_record
+from tests.scenario_helpers import engine_trace
 
 _FULL = Draft202012Validator(schema())
 _BIG = 2**63
@@ -272,11 +273,7 @@ def test_a_line_that_is_not_utf8_is_unusable_whatever_the_decoder_says() -> None
 @given(abstract=operations(len(DEFAULT_BACKENDS)), profile=st.sampled_from(sorted(profiles())))
 def test_engine_lines_all_take_the_fast_path(abstract: Any, profile: str) -> None:
     ops, end = resolve(abstract, DEFAULT_BACKENDS)
-    trace = MemoryTrace()
-    engine = Engine(list(DEFAULT_BACKENDS), interpretation=Interpretation(profiles()[profile]), sink=trace)
-    for op in ops:
-        apply_to_engine(engine, op)
-    engine.run(until=end + 2000)
+    trace = engine_trace(ops, end + 2000, Interpretation(profiles()[profile]))
     fast = FastLines()
     decoder = LineDecoder(fast)
     for record in trace[1:]:

@@ -18,9 +18,10 @@ from model.interpretations import Interpretation, profiles
 from model.trace import Change, Header, MemoryTrace, Record, Request
 from properties.base import Violation, check_records
 from properties.conformance.campaign import DEFAULT_BACKENDS
-from properties.conformance.ops import apply_to_engine, operations, resolve
+from properties.conformance.ops import operations, resolve
 from properties.invariants import ALL_PROPERTIES
 from properties.suite import ANY, Changes, Interest, LiveProperty, Outside, Requests, Suite
+from tests.scenario_helpers import engine_trace
 
 STATES = {
     "job": [None, "queued", "running", "completed", "failed", "cancelled"],
@@ -98,11 +99,7 @@ def test_one_shared_suite_reports_what_each_property_reports_alone(
     abstract: Any, profile: str, seed: int, edits: int, timeout: float
 ) -> None:
     ops, end = resolve(abstract, DEFAULT_BACKENDS)
-    trace = MemoryTrace()
-    engine = Engine(list(DEFAULT_BACKENDS), interpretation=Interpretation(profiles()[profile]), sink=trace)
-    for op in ops:
-        apply_to_engine(engine, op)
-    engine.run(until=end + 2000)
+    trace = engine_trace(ops, end + 2000, Interpretation(profiles()[profile]))
     header = trace[0]
     assert isinstance(header, Header)
     records = _damaged([Header(header.interpretation, header.backends, timeout), *trace[1:]], random.Random(seed),
