@@ -22,6 +22,7 @@ from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import Interpretation
 from model.trace import to_json
+from model.sim.ops import apply, decode_request
 from properties.conformance.adapter import EngineIUT, IUTConfig
 
 
@@ -34,27 +35,6 @@ def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
         for name, limits in request["backends"].items()
     )
     return EngineIUT(IUTConfig(backends, Interpretation(request.get("interpretation", {}))), engine_class)
-
-
-def handle(iut: EngineIUT, request: dict[str, Any]) -> None:
-    op = request["op"]
-    if op == "open":
-        iut.open_session(request["backend"], request.get("max_time"), request["session"])
-    elif op == "submit":
-        iut.submit(
-            request.get("session"), request.get("backend"), request["job"],
-            request.get("max_execution_time"), float(request["duration"]), bool(request["fault"]),
-        )
-    elif op == "cancel":
-        iut.cancel(request["job"])
-    elif op == "close":
-        iut.close(request["session"])
-    elif op == "fault":
-        iut.fault(request["backend"])
-    elif op == "advance":
-        iut.advance(float(request["seconds"]))
-    else:
-        raise ValueError(f"unknown op {op!r}")
 
 
 def main() -> int:
@@ -77,7 +57,7 @@ def main() -> int:
             elif iut is None:
                 raise ValueError("the first request must be init")
             else:
-                handle(iut, request)
+                apply(iut, decode_request(request))
             assert iut is not None
             answer: dict[str, Any] = {"ok": True, "events": [to_json(record) for record in iut.events()]}
         except Exception as error:  # reported to the kit, which reports it as a finding

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from model.trace import Record
-from properties.base import TraceProperty, Violation, check_records
+from properties.base import TraceProperty, Violation
 from properties.lifecycle import (
     ActivationAtFirstStart,
     CancelTakesEffect,
@@ -32,6 +32,7 @@ from properties.scheduling import (
     OtherSessionsHeldBack,
     SessionFifo,
 )
+from properties.suite import check_records
 from properties.timers import InteractiveTimeout, MaxExecutionTime, MaxTimeRespected, MaxTimeValue
 
 ALL_PROPERTIES: tuple[type[TraceProperty], ...] = (

@@ -125,7 +125,3 @@ class Ledger:
                 session.running = jid
         elif dst in JOB_FINAL:
             del self.jobs[jid]
-
-    def session_of(self, job_id: str) -> str | None:
-        job = self.jobs.get(job_id)
-        return job.session if job is not None else None

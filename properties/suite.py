@@ -30,9 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from mypy_extensions import mypyc_attr
-
-from model.trace import Change, Header, Request
+from model.trace import Change, Header, Record, Request
 from properties.base import TraceProperty, Violation
 from properties.ledger import EPSILON, Ledger
 
@@ -46,7 +44,6 @@ ANY: Final[Any] = _Any()
 """A pattern element that matches every value."""
 
 
-@mypyc_attr(native_class=False)  # compiled, a class cannot subclass frozenset
 class Outside(frozenset[Any]):
     """A pattern element that matches the values *not* in the set (``Outside({"queued"})``)."""
 
@@ -66,8 +63,7 @@ ChangeKey = tuple[str, "str | None", str, bool]
 RequestKey = tuple[str, bool]
 """What dispatch knows of a request line: op, and whether it was accepted."""
 Pattern = object
-"""A pattern element: a value, a frozenset of values, :class:`Outside` or ``ANY`` (an alias, not
-``object`` itself, because a mypyc-compiled dataclass looks its field types up among the module's globals)."""
+"""A pattern element: a value, a frozenset of values, :class:`Outside` or ``ANY``."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,6 @@ class Context:
         self.clock_t = None
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)
 class LiveProperty(TraceProperty):
     """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
 
@@ -385,4 +380,24 @@ def _note(found: dict[int, Violation] | None, pos: int, violation: Violation) ->
     if found is None:
         return {pos: violation}
     found.setdefault(pos, violation)
+    return found
+
+
+def check_records(records: Iterable[Record], properties: Iterable[type[TraceProperty]]) -> list[Violation]:
+    """Run properties over one trace (header first); every violation, in trace order."""
+    iterator = iter(records)
+    header = next(iterator, None)
+    if not isinstance(header, Header):
+        raise ValueError("a trace starts with its header record")
+    suite = Suite([cls(header) for cls in properties])
+    found: list[Violation] = []
+    index = 0
+    end_time = 0.0
+    for index, record in enumerate(iterator, start=1):
+        assert not isinstance(record, Header)
+        end_time = record.t
+        violations = suite.observe(index, record)
+        if violations is not None:
+            found.extend(violations)
+    found.extend(suite.finish(index, end_time))
     return found

@@ -19,8 +19,9 @@ from model.lifecycles import LIFECYCLES
 from model.rules import RULES_BY_ID
 from model.trace import Change, Header, MemoryTrace, Record, Request, loads_all
 from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation, check_records
+from properties.base import TraceProperty, Violation
 from properties.invariants import ALL_PROPERTIES, PROPERTIES_BY_NAME, check_trace
+from properties.suite import check_records
 
 LIMITS = {"system_max_time": 28800.0, "program_max_execution_time": 28800.0}
 

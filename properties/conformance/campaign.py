@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import ExampleDatabase
@@ -31,16 +32,16 @@ from hypothesis.errors import Flaky
 from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import DEFAULT, Interpretation
-from model.timeline_plot import TimelineError, render_timeline
+from model.sim.ops import Action, Advance, Cancel, Close, Open, Submit, apply, run_operations, scenario_json
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.validations import RequestRejected
-from properties.base import check_records
-from properties.conformance.adapter import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.checker import catalogue
-from properties.conformance.ops import Abstract, Op, apply_to_engine, operations, resolve
+from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
+from properties.conformance.ops import Abstract, Op, operations, resolve
 from properties.conformance.reader import LineValidator, Unusable
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
+from properties.suite import check_records
 
 DEFAULT_BACKENDS = (
     BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),
@@ -79,8 +80,7 @@ class Finding:
         """The reference engine's trace of the whole scenario (what ``sessionspec simulate`` writes)."""
         trace = MemoryTrace()
         engine = Engine(list(self.config.backends), interpretation=self.config.interpretation, sink=trace)
-        for op in self.ops:
-            apply_to_engine(engine, op)
+        run_operations(engine, self.ops)
         engine.run(until=self.until)
         return list(trace)
 
@@ -95,7 +95,7 @@ class Finding:
                  "program_max_execution_time": b.program_max_execution_time}
                 for b in self.config.backends
             ],
-            "operations": [op.to_json() for op in self.ops],
+            "operations": [scenario_json(op) for op in self.ops],
             "until": self.until,
         }
 
@@ -122,6 +122,8 @@ class Finding:
     def write(self, out: Path) -> list[Path]:
         """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed), and the
         timelines of both runs (expected.png, actual.png) so the divergence can be seen."""
+        from model.timeline_plot import TimelineError, render_timeline  # matplotlib: only when drawing
+
         out.mkdir(parents=True, exist_ok=True)
         scenario = out / "scenario.json"
         scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
@@ -149,28 +151,16 @@ class _Mismatch(Exception):
         self.rules = rules
 
 
-def _call(method: Callable[..., object], *args: Any) -> None:
+def _drive(iut: IUT, op: Action) -> None:
+    """Apply one operation to the IUT: a rejection is no finding, anything else it raises is."""
     try:
-        method(*args)
+        apply(iut, op)
     except RequestRejected:
         return
     except IUTFailure:
         raise
     except Exception as error:  # whatever the IUT raises is a finding
         raise IUTFailure("error", f"the IUT raised {type(error).__name__}: {error}") from None
-
-
-def _drive(iut: IUT, op: Op) -> None:
-    if op.op == "open":
-        _call(iut.open_session, op.backend, op.max_time, op.session)
-    elif op.op == "submit":
-        _call(iut.submit, op.session, op.backend, op.job, op.max_execution_time, op.duration, bool(op.fault))
-    elif op.op == "cancel":
-        _call(iut.cancel, op.job)
-    elif op.op == "close":
-        _call(iut.close, op.session)
-    else:
-        _call(iut.fault, op.backend)
 
 
 class _Run:
@@ -232,7 +222,7 @@ class _Run:
             self.engine.run_until(op.at)
             self._advance_iut(op.at)
             self._compare(self._drain())
-        apply_to_engine(self.engine, op)
+        run_operations(self.engine, (op,))
         self.applied += 1
         _drive(self.iut, op)
         self._compare(self._drain())
@@ -245,7 +235,7 @@ class _Run:
 
     def _advance_iut(self, to: float) -> None:
         seconds, self.iut_now = to - self.iut_now, to
-        _call(self.iut.advance, seconds)
+        _drive(self.iut, Advance(seconds=seconds))
 
     def complete(self, ops: Sequence[Op], until: float) -> None:
         """Drive the IUT through the rest of the scenario unchecked, so that actual.jsonl is whole."""
@@ -368,14 +358,28 @@ def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget:
 def _renumber(ops: Sequence[Op]) -> list[Op]:
     names: dict[str, str] = {}
 
-    def rename(value: str | None, prefix: str) -> str | None:
-        if value is None or not value[1:].isdigit() or value == f"{prefix}0":
+    def rename(value: str, prefix: str) -> str:
+        if not value[1:].isdigit() or value == f"{prefix}0":
             return value  # "s0"/"j0" stand for IDs that do not exist
         if value not in names:
             names[value] = f"{prefix}{sum(1 for v in names.values() if v[0] == prefix) + 1}"
         return names[value]
 
-    return [replace(op, session=rename(op.session, "s"), job=rename(op.job, "j")) for op in ops]
+    def maybe(value: str | None, prefix: str) -> str | None:
+        return None if value is None else rename(value, prefix)
+
+    def renamed(op: Op) -> Op:
+        if isinstance(op, Open):
+            return msgspec.structs.replace(op, session=maybe(op.session, "s"))
+        if isinstance(op, Close):
+            return msgspec.structs.replace(op, session=rename(op.session, "s"))
+        if isinstance(op, Submit):
+            return msgspec.structs.replace(op, session=maybe(op.session, "s"), job=maybe(op.job, "j"))
+        if isinstance(op, Cancel):
+            return msgspec.structs.replace(op, job=rename(op.job, "j"))
+        return op
+
+    return [renamed(op) for op in ops]
 
 
 def _violations(actual: list[Record]) -> list[Any]:

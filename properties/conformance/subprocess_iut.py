@@ -38,8 +38,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
 from model.trace import Record
-from properties.conformance.adapter import IUTConfig, IUTFailure
+from properties.conformance.iut import IUTConfig, IUTFailure
 from properties.conformance.reader import LineValidator, Unusable
 
 MAX_LINE = 16 * 1024 * 1024
@@ -202,7 +203,7 @@ class StdioFactory:
 
 
 class StdioIUT:
-    """One example's view of the child: the :class:`~.adapter.IUT` protocol over JSON lines."""
+    """One example's view of the child: the :class:`~.iut.IUT` protocol over JSON lines."""
 
     def __init__(self, factory: StdioFactory) -> None:
         self._factory = factory
@@ -211,30 +212,33 @@ class StdioIUT:
     def request(self, payload: Mapping[str, Any], what: str) -> None:
         self._events.extend(self._factory.exchange(payload, what))
 
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str) -> None:
-        self.request({"op": "open", "backend": backend, "session": session_id, "max_time": max_time}, "open")
+    def send(self, op: Action) -> None:
+        """One operation as a protocol request (:func:`model.sim.ops.request_json`)."""
+        self.request(request_json(op), op.name)
+
+    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
+        self.send(Open(backend=backend, session=session_id, max_time=max_time))
 
     def submit(
-        self, session_id: str | None, backend: str | None, job_id: str,
-        max_execution_time: float | None, duration: float, fault: bool,
+        self, session_id: str | None, backend: str | None, job_id: str | None,
+        max_execution_time: int | float | None, duration: float | None, fault: bool | None,
     ) -> None:
-        self.request(
-            {"op": "submit", "session": session_id, "backend": backend, "job": job_id,
-             "max_execution_time": max_execution_time, "duration": duration, "fault": fault},
-            "submit",
-        )
+        self.send(Submit(
+            session=session_id, backend=backend, job=job_id, max_execution_time=max_execution_time,
+            duration=duration, fault=fault,
+        ))
 
     def cancel(self, job_id: str) -> None:
-        self.request({"op": "cancel", "job": job_id}, "cancel")
+        self.send(Cancel(job=job_id))
 
     def close(self, session_id: str) -> None:
-        self.request({"op": "close", "session": session_id}, "close")
+        self.send(Close(session=session_id))
 
     def fault(self, backend: str) -> None:
-        self.request({"op": "fault", "backend": backend}, "fault")
+        self.send(Fault(backend=backend))
 
     def advance(self, seconds: float) -> None:
-        self.request({"op": "advance", "seconds": seconds}, "advance")
+        self.send(Advance(seconds=seconds))
 
     def events(self) -> list[Record]:
         drained, self._events = self._events, []
