@@ -21,8 +21,8 @@ from typing import Any
 from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import Interpretation
-from model.trace import to_json
 from model.sim.ops import apply, decode_request
+from model.trace import to_json
 from properties.conformance.adapter import EngineIUT, IUTConfig
 
 
