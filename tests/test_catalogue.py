@@ -13,8 +13,8 @@ from model.interpretations import INTERPRETATION_POINTS, POINTS_BY_ID
 from model.lifecycles import LIFECYCLES
 from model.rules import RULES, RULES_BY_ID, SEED_TITLES
 from model.validations import VALIDATIONS
+from properties.cli.rules import catalogue, markdown
 from properties.rule_checks import marked_tests, property_checks
-from properties.rules_command import catalogue, markdown
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent

@@ -31,7 +31,7 @@ from model.trace import Header, MemoryTrace, Request
 from model.validations import RequestRejected
 from properties.base import TraceProperty, Violation
 from properties.invariants import ALL_PROPERTIES
-from properties.shadow import Shadow, ShadowMismatch
+from tests.support.shadow import Shadow, ShadowMismatch
 
 BACKENDS = (
     BackendConfig("b0", system_max_time=900.0, duration=Duration.fixed(10.0)),

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from model.devices import BackendConfig, Duration
 from model.engine import Engine
-from model.timeline_command import read_trace, timeline
 from model.timeline_plot import TimelineError, render_timeline
 from model.trace import Change, MemoryTrace, Record
+from properties.cli.timeline import read_trace, timeline
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import click
 from model.scenario import ScenarioError, load_scenario, run_scenario
 from model.timeline import render_text
 from model.trace import JsonlWriter, MemoryTrace, Tee
+from properties.cli.options import InputError
 
 
 @click.command("simulate")
@@ -22,8 +22,7 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        raise InputError(str(error)) from None
     memory = MemoryTrace()
     try:
         if trace_path is not None:
@@ -32,11 +31,9 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
         else:
             run_scenario(loaded, memory)
     except ScenarioError as error:
-        click.echo(f"error: {scenario}: {error}", err=True)
-        sys.exit(2)
+        raise InputError(f"{scenario}: {error}") from None
     except OSError as error:
-        click.echo(f"error: {trace_path}: cannot write: {error.strerror or error}", err=True)
-        sys.exit(2)
+        raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
     lines = list(render_text(memory))
     for line in lines if not quiet else lines[-2:]:
         click.echo(line)

@@ -7,27 +7,13 @@ from pathlib import Path
 
 import click
 
-from model.interpretations import Interpretation, InterpretationError, parse_choice
-
-_INTERPRETATION_HELP = "Interpretation choice ID=option (repeatable); the INT- prefix may be left out."
-
-
-def _choices(values: tuple[str, ...]) -> dict[str, str]:
-    """Parse repeated --interpretation options into a validated mapping."""
-    chosen: dict[str, str] = {}
-    try:
-        for value in values:
-            key, option = parse_choice(value)
-            chosen[key] = option
-        Interpretation(chosen)
-    except InterpretationError as error:
-        raise click.BadParameter(str(error), param_hint="--interpretation") from None
-    return chosen
+from model.interpretations import Interpretation
+from properties.cli.options import InputError, interpretation_option
 
 
 @click.command("check")
 @click.argument("trace", type=click.Path(dir_okay=True, path_type=str))
-@click.option("--interpretation", "-i", "interpretation", multiple=True, metavar="ID=OPTION", help=_INTERPRETATION_HELP)
+@interpretation_option()
 @click.option("--tolerance", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="Seconds a recorded decision may be off the spec's time.")
 @click.option("--all", "keep_going", is_flag=True, help="Go on after a divergence, adopting the trace's state.")
@@ -37,7 +23,7 @@ def _choices(values: tuple[str, ...]) -> dict[str, str]:
               help="Processes: 2 runs the properties beside the replay (the same report, sooner on two free "
                    "cores). Default: 2 where at least two CPUs are available and the platform can fork, else 1.")
 def check(
-    trace: str, interpretation: tuple[str, ...], tolerance: float, keep_going: bool, until: float | None,
+    trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None,
     jobs: int | None,
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
@@ -48,10 +34,9 @@ def check(
     from properties.conformance.checker import check_file, default_jobs
     from properties.conformance.property_runner import PropertyProcessFailed
 
-    overrides = _choices(interpretation)
     try:
         report = check_file(
-            trace, overrides=overrides, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
+            trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
             jobs=default_jobs() if jobs is None else jobs,
         )
     except PropertyProcessFailed as error:
@@ -69,13 +54,13 @@ def check(
 @click.option("--examples", "-n", type=click.IntRange(min=1), default=100, show_default=True,
               help="Operation sequences to try.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
-@click.option("--interpretation", "-i", "interpretation", multiple=True, metavar="ID=OPTION", help=_INTERPRETATION_HELP)
+@interpretation_option()
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")
 def conform(
-    adapter: str | None, cmd: str | None, examples: int, seed: int, interpretation: tuple[str, ...],
+    adapter: str | None, cmd: str | None, examples: int, seed: int, interpretation: dict[str, str],
     timeout: float, out: Path | None,
 ) -> None:
     """Differential test of an implementation (IUT) against the reference engine.
@@ -86,12 +71,12 @@ def conform(
     from properties.conformance.campaign import CampaignConfig, run_campaign
 
     if (adapter is None) == (cmd is None):
-        raise click.UsageError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
-    config = CampaignConfig(interpretation=Interpretation(_choices(interpretation)))
+        raise InputError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
+    config = CampaignConfig(interpretation=Interpretation(interpretation))
     try:
         factory = factory_for(adapter=adapter, cmd=cmd, timeout=timeout)
     except AdapterError as error:
-        raise click.UsageError(str(error)) from None
+        raise InputError(str(error)) from None
     result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
     click.echo(result.summary())
     if result.finding is not None:
@@ -126,8 +111,7 @@ def mutants(examples: int, seed: int, only: tuple[str, ...], no_stdio: bool) -> 
 
     unknown = [name for name in only if name not in MUTANTS_BY_NAME]
     if unknown:
-        raise click.BadParameter(f"unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS_BY_NAME)}",
-                                 param_hint="--only")
+        raise InputError(f"--only: unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS_BY_NAME)}")
     rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True)
     click.echo(mutation_table(rows))
     sys.exit(0 if all(row.killed for row in rows) else 1)

@@ -1,5 +1,8 @@
-"""The ``sessionspec`` command line. Each command lives in its own module, imported only when
-it runs (click's lazy-group pattern), so ``sessionspec check`` does not pay for matplotlib."""
+"""The ``sessionspec`` command line: every command, in the modules of this package.
+
+A command's module is imported only when it runs (click's lazy-group pattern), so
+``sessionspec check`` does not pay for matplotlib. Commands share the ``--interpretation``
+option and report bad input one way (:mod:`.options`)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,14 @@ import importlib
 import click
 
 COMMANDS: dict[str, str] = {
-    "check": "properties.conformance.commands:check",
-    "conform": "properties.conformance.commands:conform",
-    "demo": "model.demo_command:demo",
-    "diagrams": "model.diagram_command:diagrams",
-    "mutants": "properties.conformance.commands:mutants",
-    "rules": "properties.rules_command:rules",
-    "simulate": "model.simulate_command:simulate",
-    "timeline": "model.timeline_command:timeline",
+    "check": "properties.cli.conformance:check",
+    "conform": "properties.cli.conformance:conform",
+    "demo": "properties.cli.demo:demo",
+    "diagrams": "properties.cli.diagrams:diagrams",
+    "mutants": "properties.cli.conformance:mutants",
+    "rules": "properties.cli.rules:rules",
+    "simulate": "properties.cli.simulate:simulate",
+    "timeline": "properties.cli.timeline:timeline",
 }
 """Command name -> ``module:attribute`` of its click command."""
 

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import click
 
-from model.interpretations import POINTS_BY_ID, Interpretation, InterpretationError, parse_choice
+from model.interpretations import POINTS_BY_ID, Interpretation
 from model.max_time import format_seconds
 from model.timeline_plot import TimelineError, render_timeline
 from model.workload import LoopReport, WorkloadConfig, compare
+from properties.cli.options import interpretation_option
 
 _ALWAYS_SHOWN = ("INT-IDLE-DEVICE", "INT-INTERACTIVE-WINDOW")
-
-
-def _interpretation(choices: tuple[str, ...]) -> Interpretation:
-    try:
-        return Interpretation(dict(parse_choice(choice) for choice in choices))
-    except InterpretationError as error:
-        raise click.BadParameter(str(error), param_hint="'-i' / '--interpretation'") from None
 
 
 def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopReport, session: LoopReport) -> str:
@@ -68,20 +62,19 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the background load.")
 @click.option("--load", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.9,
               show_default=True, help="Device utilisation by other users' jobs.")
-@click.option("-i", "--interpretation", "choices", multiple=True, metavar="ID=OPTION",
-              help="Interpretation choice, e.g. IDLE-DEVICE=work_conserving (repeatable).")
+@interpretation_option("Interpretation choice, e.g. IDLE-DEVICE=work_conserving (repeatable).")
 @click.option("--timelines", "timelines", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/demo"), show_default=True,
               help="Folder for the two runs' timelines (no-session.png, session.png).")
 @click.option("--no-timelines", is_flag=True, help="Do not draw the timelines.")
 def demo(
-    iterations: int, seed: int, load: float, choices: tuple[str, ...], timelines: Path, no_timelines: bool
+    iterations: int, seed: int, load: float, interpretation: dict[str, str], timelines: Path, no_timelines: bool
 ) -> None:
     """Compare an iterative workload with and without a session on a busy backend."""
-    interpretation = _interpretation(choices)
+    chosen = Interpretation(interpretation)
     config = WorkloadConfig(iterations=iterations, seed=seed, load=load)
-    plain, session = compare(config, interpretation)
-    click.echo(render(config, interpretation, plain, session))
+    plain, session = compare(config, chosen)
+    click.echo(render(config, chosen, plain, session))
     if no_timelines:
         return
     try:
