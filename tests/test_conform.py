@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from model.interpretations import Interpretation
 from model.scenario import parse_scenario, run_scenario
+from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, decode_request, request_json
 from model.trace import MemoryTrace, dumps
 from model.validations import RequestRejected
 from properties.cli import cli
@@ -21,7 +22,7 @@ from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, l
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
 from properties.conformance.mutants import MUTANTS_BY_NAME
 from properties.conformance.ops import operations, resolve
-from properties.conformance.subprocess_iut import StdioFactory
+from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "iut_stdio.py"
@@ -228,3 +229,48 @@ def test_written_scenarios_replay_exactly_under_simulate(abstract: list[Any]) ->
     simulated = MemoryTrace()
     run_scenario(parse_scenario(json.loads(json.dumps(finding.scenario()))), simulated)
     assert simulated.jsonl() == "".join(dumps(r) + "\n" for r in finding.expected())
+
+
+def _documented_requests() -> list[dict[str, Any]]:
+    """The operation requests of the protocol section of docs/conformance.md, as JSON objects."""
+    text = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    section = text[text.index("### The JSON-lines protocol"):text.index("## The pytest plugin")]
+    requests: list[dict[str, Any]] = []
+    pending = ""
+    for line in section.splitlines():
+        if line.startswith("-> "):
+            pending = line[3:]
+        elif pending and line.startswith("    "):
+            pending += " " + line.strip()
+        else:
+            pending = ""
+            continue
+        if pending.count("{") == pending.count("}"):
+            if not any(f'"op": "{control}"' in pending for control in ("init", "quit")):
+                requests.append(json.loads(pending[: pending.rindex("}") + 1]))
+            pending = ""
+    return requests
+
+
+def test_the_documented_protocol_requests_are_the_records_encoding() -> None:
+    """Every operation request of the documented protocol decodes into its record and encodes back the same:
+    the same fields, null included, in the same order (existing implementations keep working)."""
+    documented = _documented_requests()
+    assert sorted(r["op"] for r in documented) == sorted(cls.__struct_config__.tag for cls in ACTIONS)
+    for obj in documented:
+        encoded = request_json(decode_request(obj))
+        assert list(encoded) == list(obj) and encoded == obj
+
+
+def test_the_stdio_iut_sends_the_records_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[dict[str, Any], str]] = []
+    iut = StdioIUT(StdioFactory(["true"]))
+    monkeypatch.setattr(iut, "request", lambda payload, what: sent.append((dict(payload), what)))
+    for op in (Open(backend="b0", session="s1"), Submit(session="s1", job="j1", duration=10, fault=False),
+               Cancel(job="j1"), Close(session="s1"), Fault(backend="b0"), Advance(seconds=12.5)):
+        apply(iut, op)
+    assert sent[0] == ({"op": "open", "backend": "b0", "session": "s1", "max_time": None}, "open")
+    assert sent[1] == ({"op": "submit", "session": "s1", "backend": None, "job": "j1", "max_execution_time": None,
+                        "duration": 10, "fault": False}, "submit")
+    assert [what for _, what in sent] == ["open", "submit", "cancel", "close", "fault", "advance"]
+    assert sent[-1][0] == {"op": "advance", "seconds": 12.5}
