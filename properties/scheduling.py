@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from model.trace import Change, Header, Request
+from model.trace import Change, Header
 from properties.base import Violation
 from properties.suite import Changes, Interest, LiveProperty
-
-
-def is_start(record: Request | Change) -> bool:
-    return isinstance(record, Change) and record.entity == "job" and record.dst == "running"
-
 
 _STARTS = (Changes("job", dst="running"),)
 

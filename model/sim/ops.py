@@ -26,7 +26,6 @@ DEFAULT_GROUP = "default"
 DEFAULT_PROGRAM = "estimator"
 
 _Id = Annotated[str, msgspec.Meta(min_length=1)]
-_Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True,
@@ -64,7 +63,7 @@ class Submit(_Operation, frozen=True, tag="submit"):
     backend: str | None = None
     job: _Id | None = None
     max_execution_time: int | float | None = None
-    duration: _Seconds | None = None
+    duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
     """How long the device runs it; absent: drawn from the backend's distribution."""
     fault: bool | None = None
     """True: the device fails it at the end of its run; absent: drawn from the backend's fault rate."""

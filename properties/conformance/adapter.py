@@ -24,10 +24,8 @@ from typing import Any
 from model.engine import Engine
 from model.sim.ops import EngineImplementation
 from model.trace import MemoryTrace, Record
-from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
+from properties.conformance.iut import Factory, IUTConfig
 from properties.conformance.subprocess_iut import StdioFactory
-
-__all__ = ["IUT", "AdapterError", "EngineIUT", "Factory", "IUTConfig", "IUTFailure", "factory_for", "reference"]
 
 
 class AdapterError(Exception):

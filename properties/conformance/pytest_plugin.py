@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from properties.conformance.adapter import Factory
+    from properties.conformance.iut import Factory
     from properties.conformance.campaign import CampaignResult
 
 MARKER = "sessionspec_adapter"
