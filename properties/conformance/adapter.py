@@ -27,6 +27,8 @@ from model.trace import MemoryTrace, Record
 from properties.conformance.iut import Factory, IUTConfig
 from properties.conformance.subprocess_iut import StdioFactory
 
+__all__ = ["AdapterError", "EngineIUT", "Factory", "IUTConfig", "factory_for", "load_factory", "reference"]
+
 
 class AdapterError(Exception):
     """An adapter that cannot be loaded (bad spec, import error, not callable)."""

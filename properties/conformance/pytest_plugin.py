@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from properties.conformance.iut import Factory
     from properties.conformance.campaign import CampaignResult
+    from properties.conformance.iut import Factory
 
 MARKER = "sessionspec_adapter"
 
