@@ -37,6 +37,11 @@ def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
     return EngineIUT(IUTConfig(backends, Interpretation(request.get("interpretation", {}))), engine_class)
 
 
+def handle(iut: EngineIUT, request: dict[str, Any]) -> None:
+    """Apply one operation request to the IUT."""
+    apply(iut, decode_request(request))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutant", help="wrap this mutant engine instead of the reference")
@@ -57,7 +62,7 @@ def main() -> int:
             elif iut is None:
                 raise ValueError("the first request must be init")
             else:
-                apply(iut, decode_request(request))
+                handle(iut, request)
             assert iut is not None
             answer: dict[str, Any] = {"ok": True, "events": [to_json(record) for record in iut.events()]}
         except Exception as error:  # reported to the kit, which reports it as a finding

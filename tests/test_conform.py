@@ -21,7 +21,7 @@ from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
 from properties.conformance.mutants import MUTANTS_BY_NAME
-from properties.conformance.ops import operations, resolve
+from properties.conformance.ops import Op, sequences
 from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,9 +221,9 @@ def test_progress_goes_to_stderr() -> None:
 
 
 @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(abstract=operations(len(DEFAULT_BACKENDS)))
-def test_written_scenarios_replay_exactly_under_simulate(abstract: list[Any]) -> None:
-    ops, end = resolve(abstract, DEFAULT_BACKENDS)
+@given(drawn=sequences(DEFAULT_BACKENDS))
+def test_written_scenarios_replay_exactly_under_simulate(drawn: tuple[list[Op], float]) -> None:
+    ops, end = drawn
     config = CampaignConfig(interpretation=Interpretation.of(IDLE_DEVICE="work_conserving"))
     finding = Finding("divergence", "test", ("JOB-TERMINAL",), tuple(ops), end + 100, "here", [], config)
     simulated = MemoryTrace()

@@ -7,8 +7,11 @@ option and report bad input one way (:mod:`.options`)."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
+
+from properties.cli.options import InputError
 
 COMMANDS: dict[str, str] = {
     "check": "properties.cli.conformance:check",
@@ -23,8 +26,29 @@ COMMANDS: dict[str, str] = {
 """Command name -> ``module:attribute`` of its click command."""
 
 
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+"""What click (8.2 on) raises to print the group's help when no command is given."""
+
+
 class LazyGroup(click.Group):
-    """A group whose commands are imported from :data:`COMMANDS` on first use."""
+    """A group whose commands are imported from :data:`COMMANDS` on first use, and whose usage errors
+    (an option value out of range, a missing argument) are reported as any bad input: one line, exit 2."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _NO_ARGS_IS_HELP:
+            raise  # no command at all: click prints the help
+        except click.UsageError as error:
+            raise InputError(error.format_message()) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise InputError(error.format_message()) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

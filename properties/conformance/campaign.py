@@ -37,7 +37,7 @@ from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_
 from model.validations import RequestRejected
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
-from properties.conformance.ops import Abstract, Op, operations, resolve
+from properties.conformance.ops import Op, sequences
 from properties.conformance.reader import LineValidator, Unusable
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
@@ -441,15 +441,15 @@ def run_campaign(
         suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, *((Phase.shrink,) if shrink else ())),
     )
-    @given(operations(len(config.backends), config.max_ops))
-    def conforms(abstract: list[Abstract]) -> None:
+    @given(sequences(config.backends, config.max_ops))
+    def conforms(drawn: tuple[list[Op], float]) -> None:
         nonlocal calls, first, last, abandoned
         calls += 1
         if bar is not None and calls <= examples:
             bar.update(1)
         if abandoned is not None:
             return
-        ops, end = resolve(abstract, config.backends)
+        ops, end = drawn
         finding = execute(ops, end + config.flush, factory, config)
         if finding is None:
             return

@@ -112,6 +112,12 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
     return bursts.map(lambda drawn: _flatten(drawn, max_size))
 
 
+def sequences(backends: Sequence[BackendConfig], max_size: int = 25) -> st.SearchStrategy[tuple[list[Op], float]]:
+    """Typed operation sequences on ``backends`` (:func:`operations`, resolved), and the time after the
+    last advance."""
+    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends))
+
+
 def _flatten(bursts: Sequence[tuple[float, Sequence[Abstract]]], max_size: int) -> list[Abstract]:
     flat: list[Abstract] = []
     for delay, ops in bursts:
