@@ -32,7 +32,18 @@ from hypothesis.errors import Flaky
 from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import DEFAULT, Interpretation
-from model.sim.ops import Action, Advance, Cancel, Close, Open, Submit, apply, run_operations, scenario_json
+from model.sim.ops import (
+    Action,
+    Advance,
+    Cancel,
+    Close,
+    EngineImplementation,
+    Open,
+    Submit,
+    apply,
+    run_operations,
+    scenario_json,
+)
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.validations import RequestRejected
 from properties.conformance.checker import catalogue
@@ -171,6 +182,7 @@ class _Run:
         self.config = config
         self.expected = MemoryTrace()
         self.engine = Engine(list(config.backends), interpretation=config.interpretation, sink=self.expected)
+        self.reference = EngineImplementation(self.engine)
         self.compared = 0
         self.actual: list[Record] = []
         self.last_t = 0.0
@@ -222,7 +234,8 @@ class _Run:
             self.engine.run_until(op.at)
             self._advance_iut(op.at)
             self._compare(self._drain())
-        run_operations(self.engine, (op,))
+        self.engine.run_until(op.at)
+        apply(self.reference, op)
         self.applied += 1
         _drive(self.iut, op)
         self._compare(self._drain())

@@ -19,13 +19,13 @@ from functools import partial
 
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Header, Record, Request
+from properties import invariants
 from properties.base import TraceProperty, Violation
 from properties.conformance.collection import fewer_collections
 from properties.conformance.property_runner import PropertyRunner, can_fork, forked, in_process, usable_cpus
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe
 from properties.conformance.replay import Divergence, Replayer
-from properties.invariants import ALL_PROPERTIES
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
 WINDOW = 5
@@ -33,8 +33,8 @@ MAX_REPORTED_VIOLATIONS = 20
 
 
 def catalogue() -> tuple[type[TraceProperty], ...]:
-    """The property catalogue (``properties.invariants.ALL_PROPERTIES``)."""
-    return ALL_PROPERTIES
+    """The property catalogue (``properties.invariants.ALL_PROPERTIES``, read when called)."""
+    return invariants.ALL_PROPERTIES
 
 
 @dataclass
