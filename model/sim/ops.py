@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import suppress
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol, get_args
 
 import msgspec
 
@@ -122,8 +122,8 @@ Operation = Open | Submit | Cancel | Close | Fault
 Action = Operation | Advance
 """What an implementation is asked to do: an operation, or moving its clock on (a request of the stdio protocol)."""
 
-OPERATIONS: tuple[type[_Operation], ...] = (Open, Submit, Cancel, Close, Fault)
-ACTIONS: tuple[type[_Operation], ...] = (*OPERATIONS, Advance)
+OPERATIONS: tuple[type[_Operation], ...] = get_args(Operation)
+ACTIONS: tuple[type[_Operation], ...] = get_args(Action)
 
 
 # ---------------------------------------------------------------------- encoding
