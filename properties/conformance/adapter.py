@@ -25,7 +25,6 @@ from model.engine import Engine
 from model.sim.ops import EngineImplementation
 from model.trace import MemoryTrace, Record
 from properties.conformance.iut import Factory, IUTConfig
-from properties.conformance.subprocess_iut import StdioFactory
 
 __all__ = ["AdapterError", "EngineIUT", "Factory", "IUTConfig", "factory_for", "load_factory", "reference"]
 
@@ -81,4 +80,6 @@ def factory_for(
         return load_factory(adapter)
     if cmd is None:
         raise AdapterError("give an adapter (MODULE:FACTORY) or a command")
+    from properties.conformance.subprocess_iut import StdioFactory  # its reader loads jsonschema: only for --cmd
+
     return StdioFactory(cmd, timeout=timeout)
