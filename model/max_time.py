@@ -3,7 +3,8 @@
 Accepted: a positive ``int`` of seconds, or a string of ``<n>h``, ``<n>m`` and ``<n>s``
 parts, each at most once and in that order, separated by optional spaces
 (``"2h 30m 40s"``, ``"25m"``, ``"90s"``). A string of digits alone is read as seconds.
-Digits are ASCII ``0-9`` only (not ``"²"`` or ``"٣"``, which ``str.isdigit`` and ``\d`` take).
+Digits are ASCII ``0-9`` only: not ``"²"`` (``str.isdigit`` takes it) nor ``"٣"`` (a Unicode
+regular expression's digit class takes it).
 Everything else (floats, bools, zero, negatives, unknown units, repeats) is refused.
 """
 
