@@ -53,5 +53,6 @@ class Options:
                 float(limit)
             except OverflowError:
                 raise refusal(
-                    "MAX-EXECUTION-TIME-FORMAT", f"max_execution_time must be a finite number of seconds, got {shown(limit)}"
+                    "MAX-EXECUTION-TIME-FORMAT",
+                    f"max_execution_time must be a finite number of seconds, got {shown(limit)}",
                 ) from None

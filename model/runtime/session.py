@@ -95,7 +95,7 @@ class Session:
         name = backend_name(self._service, backend)
         if name is None and self._service.channel == "ibm_cloud":
             name = self._service.least_busy().name
-        if any(b.name == name for b in self._service.backends()):  # else the engine refuses the backend first
+        if name is not None and any(b.name == name for b in self._service.backends()):  # else the engine refuses it
             _check_int_max_time(max_time, name)
         try:
             self._record: SessionRecord = self._service.engine.open_session(name, max_time)
