@@ -25,6 +25,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from types import FrameType
 
 STDERR_KEEP = 4 * 1024
@@ -84,21 +85,28 @@ class ImplementationProcess:
     def __init__(self, argv: Sequence[str]) -> None:
         _install_handlers()
         read_end, write_end = os.pipe()
+        _state.spawning += 1  # a signal now is held back until the child is known (see _on_signal)
         try:
-            self.popen = subprocess.Popen(
-                list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=write_end, bufsize=0,
-                start_new_session=True,
-            )
-        except BaseException:
-            os.close(read_end)
-            raise
+            try:
+                self.popen = subprocess.Popen(
+                    list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=write_end, bufsize=0,
+                    start_new_session=True,
+                )
+            except BaseException:
+                os.close(read_end)
+                raise
+            finally:
+                os.close(write_end)
+            self.pgid = self.popen.pid
+            """The group's ID: the leader's PID, reserved while any member lives or the leader is unreaped."""
+            with _lock:
+                _live.add(self)
+            self.stderr = StderrTail(read_end)
         finally:
-            os.close(write_end)
-        self.pgid = self.popen.pid
-        """The group's ID: the leader's PID, reserved while any member lives or the leader is unreaped."""
-        self.stderr = StderrTail(read_end)
-        with _lock:
-            _live.add(self)
+            _state.spawning -= 1
+            if _state.pending and not _state.spawning:
+                signum, _state.pending = _state.pending[0], []
+                _deliver(signum, None)
 
     def exited(self) -> bool:
         """Whether the leader has exited, without reaping it: its PID, the group's ID, stays
@@ -137,7 +145,26 @@ def kill_all() -> None:
         _kill_group(pgid)
 
 
+@dataclass
+class _SpawnWindow:
+    spawning: int = 0
+    """Spawns under way: a signal then would find the new child not yet registered."""
+    pending: list[int] = field(default_factory=list)
+    """Signals held back during a spawn, delivered as soon as it is over."""
+
+
+_state = _SpawnWindow()
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if _state.spawning:
+        _state.pending.append(signum)
+        return
+    _deliver(signum, frame)
+
+
+def _deliver(signum: int, frame: FrameType | None) -> None:
+    """Kill every group, then let the signal do what it did before the kit's handler."""
     kill_all()
     previous = _previous.pop(signum, signal.SIG_DFL)
     signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
