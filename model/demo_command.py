@@ -72,8 +72,8 @@ def _not_nan(_ctx: click.Context, param: click.Parameter, value: float) -> float
 
 @click.command("demo")
 @click.option("--iterations", type=click.IntRange(1, 200), default=50, show_default=True,
-              help="Iterations of the variational loop (at most 200: the session's loop must end within its "
-                   "8 h max_time under every interpretation).")
+              help="Iterations of the variational loop (at most 200, so that the session's loop ends within "
+                   "its max_time under every interpretation).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the background load.")
 @click.option("--load", type=click.FloatRange(0.01, 1.0, max_open=True), default=0.9, callback=_not_nan,
               show_default=True, help="Device utilisation by other users' jobs.")

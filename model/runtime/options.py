@@ -34,7 +34,7 @@ class Options:
         if isinstance(options, Options):
             return replace(options)
         if not isinstance(options, Mapping):
-            raise IBMInputValueError(f"options must be Options, a dict of option names or None, got {options!r}")
+            raise IBMInputValueError(f"options must be Options, a dict of option names or None, got {shown(options)}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:

@@ -94,14 +94,16 @@ class QiskitRuntimeService:
             raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
         arguments.seed(seed)
         if interpretation is not None and not isinstance(interpretation, Interpretation):
-            raise IBMInputValueError(f"interpretation must be an Interpretation, got {interpretation!r}")
+            raise IBMInputValueError(f"interpretation must be an Interpretation, got {arguments.shown(interpretation)}")
         self.channel = channel
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
         """Events one call that lets virtual time pass may process before SimulationLimitError."""
         configs = list(backends) if backends is not None else [simulator()]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
-            raise IBMInputValueError(f"backends must be a non-empty sequence of BackendConfig, got {backends!r}")
+            raise IBMInputValueError(
+                f"backends must be a non-empty sequence of BackendConfig, got {arguments.shown(backends)}"
+            )
         if len({config.name for config in configs}) != len(configs):
             raise IBMInputValueError(f"backend names must be distinct, got {[c.name for c in configs]}")
         self.trace = MemoryTrace()
@@ -119,11 +121,6 @@ class QiskitRuntimeService:
         for load in background_load or ():
             self.add_background_load(load)
 
-    def _check_backend_name(self, name: object) -> str:
-        if not isinstance(name, str):
-            raise refusal("BACKEND-UNKNOWN", f"a backend is named by a string, got {name!r}")
-        return name
-
     # ------------------------------------------------------------------ backends
 
     def backends(self) -> list[IBMBackend]:
@@ -132,7 +129,9 @@ class QiskitRuntimeService:
 
     def backend(self, name: str) -> IBMBackend:
         """The backend of that name; QiskitBackendNotFoundError (BACKEND-NAME-OR-OBJECT) otherwise."""
-        found = self._backends.get(self._check_backend_name(name))
+        if not isinstance(name, str):
+            raise refusal("BACKEND-UNKNOWN", f"a backend is named by a string, got {arguments.shown(name)}")
+        found = self._backends.get(name)
         if found is None:
             known = ", ".join(self._backends)
             raise refusal("BACKEND-UNKNOWN", f"no backend named {name!r}; this service has: {known}")
@@ -154,7 +153,7 @@ class QiskitRuntimeService:
     def add_background_load(self, load: BackgroundLoad, until: float | None = None) -> None:
         """Other users' fair-share jobs from now on (forever when ``until`` is None)."""
         if not isinstance(load, BackgroundLoad):
-            raise IBMInputValueError(f"load must be a BackgroundLoad, got {load!r}")
+            raise IBMInputValueError(f"load must be a BackgroundLoad, got {arguments.shown(load)}")
         if until is not None:
             arguments.seconds("until", until, minimum=self.now)
         self.backend(load.backend)
@@ -231,6 +230,6 @@ def set_default_service(service: QiskitRuntimeService | None = None) -> None:
 
     Tests call it to isolate themselves from each other."""
     if service is not None and not isinstance(service, QiskitRuntimeService):
-        raise IBMInputValueError(f"service must be a QiskitRuntimeService or None, got {service!r}")
+        raise IBMInputValueError(f"service must be a QiskitRuntimeService or None, got {arguments.shown(service)}")
     global _default_service
     _default_service = service
