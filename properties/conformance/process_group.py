@@ -128,7 +128,7 @@ class ImplementationProcess:
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
-        self.stderr.join(1.0)
+        self.stderr.join(5.0)
         return code
 
 
