@@ -3,6 +3,8 @@
 Accepted: a positive ``int`` of seconds, or a string of ``<n>h``, ``<n>m`` and ``<n>s``
 parts, each at most once and in that order, separated by optional spaces
 (``"2h 30m 40s"``, ``"25m"``, ``"90s"``). A string of digits alone is read as seconds.
+Digits are ASCII ``0-9`` only: not ``"²"`` (``str.isdigit`` takes it) nor ``"٣"`` (a Unicode
+regular expression's digit class takes it).
 Everything else (floats, bools, zero, negatives, unknown units, repeats) is refused.
 """
 
@@ -12,7 +14,10 @@ import re
 
 from model.validations import RequestRejected
 
-_PARTS = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$", re.IGNORECASE)
+_PARTS = re.compile(
+    r"^\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?\s*$", re.IGNORECASE
+)
+_SECONDS = re.compile(r"^\s*([0-9]+)\s*$")
 
 
 def parse_max_time(value: object) -> int:
@@ -23,8 +28,8 @@ def parse_max_time(value: object) -> int:
         )
     if isinstance(value, int):
         seconds = value
-    elif value.strip().isdigit():
-        seconds = int(value.strip())
+    elif bare := _SECONDS.match(value):
+        seconds = _number(value, bare.group(1))
     else:
         match = _PARTS.match(value)
         if match is None or not any(match.groups()):
@@ -32,11 +37,21 @@ def parse_max_time(value: object) -> int:
                 "MAXTIME-FORMAT",
                 f"max_time string {value!r} is not of the form '2h 30m 40s' (h, m, s parts, in that order)",
             )
-        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
+        hours, minutes, secs = (_number(value, g) if g else 0 for g in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
     if seconds <= 0:
         raise RequestRejected("MAXTIME-FORMAT", f"max_time must be positive, got {value!r}")
     return seconds
+
+
+def _number(value: str, digits: str) -> int:
+    """An ASCII digit string as an int; one longer than Python converts is a format error too."""
+    try:
+        return int(digits)
+    except ValueError:
+        raise RequestRejected(
+            "MAXTIME-FORMAT", f"max_time string of {len(value)} characters has too many digits"
+        ) from None
 
 
 def format_seconds(seconds: float) -> str:

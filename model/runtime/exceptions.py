@@ -33,6 +33,14 @@ class IBMRuntimeError(IBMError):
     """A request the service refuses in the current state (e.g. a closed session)."""
 
 
+class SimulationLimitError(IBMRuntimeError):
+    """A call that lets virtual time pass stopped at its event budget (the service's ``max_events``).
+
+    The spec's own guard, not the real client's: a simulated service under endless background
+    load could otherwise be asked to run for hours of real time (``advance(1e12)``). The clock
+    stops after a whole instant, so the state is consistent and the client may go on."""
+
+
 class RuntimeInvalidStateError(IBMRuntimeError):
     """The job is not in a state that allows the operation (cancelled, already ended)."""
 

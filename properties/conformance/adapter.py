@@ -24,13 +24,9 @@ from typing import Any
 from model.engine import Engine
 from model.sim.ops import EngineImplementation
 from model.trace import MemoryTrace, Record
-from properties.conformance.iut import Factory, IUTConfig
+from properties.conformance.iut import AdapterError, Factory, IUTConfig
 
 __all__ = ["AdapterError", "EngineIUT", "Factory", "IUTConfig", "factory_for", "load_factory", "reference"]
-
-
-class AdapterError(Exception):
-    """An adapter that cannot be loaded (bad spec, import error, not callable)."""
 
 
 class EngineIUT(EngineImplementation):

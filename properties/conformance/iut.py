@@ -17,6 +17,10 @@ from model.sim.ops import Implementation
 from model.trace import Record
 
 
+class AdapterError(Exception):
+    """An implementation that cannot be plugged in (bad spec or command, import error, not callable): a usage error."""
+
+
 class IUTFailure(Exception):
     """The IUT misbehaved: raised an exception, hung, died or wrote garbage."""
 
