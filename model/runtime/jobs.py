@@ -14,9 +14,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import model.runtime.arguments as arguments
 from model.entities import JobRecord
 from model.lifecycles import JOB
-from model.runtime import arguments
 from model.runtime.exceptions import (
     RuntimeInvalidStateError,
     RuntimeJobFailureError,

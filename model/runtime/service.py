@@ -19,11 +19,11 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
+import model.runtime.arguments as arguments
 from model.devices import BackendConfig, BackgroundLoad, simulator
 from model.engine import Engine
 from model.fair_share import POLICIES, FairShare, FifoQueue
 from model.interpretations import DEFAULT, Interpretation
-from model.runtime import arguments
 from model.runtime.clock import run_engine
 from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, refusal
 from model.trace import MemoryTrace
