@@ -38,7 +38,7 @@ from properties.base import check_records
 from properties.conformance.adapter import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.checker import catalogue
 from properties.conformance.ops import Abstract, Op, apply_to_engine, operations, resolve
-from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.reader import Unusable, from_json
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
 
@@ -186,7 +186,6 @@ class _Run:
         self.last_t = 0.0
         self.iut_now = 0.0
         self.applied = 0
-        self.validator = _shared_validator()
 
     def _drain(self) -> list[Record]:
         try:
@@ -199,7 +198,7 @@ class _Run:
         for index, event in enumerate(events):
             try:
                 obj = to_json(event) if isinstance(event, Header | Request | Change) else event
-                fresh.append(self.validator.record(index + 1, obj))
+                fresh.append(from_json(obj, index + 1))
             except Unusable as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
             except (TypeError, KeyError, ValueError, AttributeError) as error:
@@ -286,16 +285,6 @@ class _Run:
                     raise _Mismatch(f"got {describe(a)}; the spec expected nothing more on {lane}",
                                     rules_for(None, a, self.engine))
                 raise _Mismatch(f"got {describe(a)}; the spec expected {describe(e)}", rules_for(e, a, self.engine))
-
-
-_VALIDATORS: list[LineValidator] = []
-
-
-def _shared_validator() -> LineValidator:
-    """One validator for the whole process, so its cache of valid line shapes stays warm."""
-    if not _VALIDATORS:
-        _VALIDATORS.append(LineValidator())
-    return _VALIDATORS[0]
 
 
 def _lanes(records: Sequence[Request | Change]) -> dict[str, list[Request | Change]]:
