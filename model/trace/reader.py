@@ -20,6 +20,8 @@ CHUNK = 1024
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm."""
 
 _decode = msgspec.json.Decoder(Line).decode
+_REFUSED = (msgspec.DecodeError, ValueError, RecursionError)
+"""What decoding a line raises when it refuses it (ValueError: a lone surrogate in text, as UnicodeEncodeError)."""
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
@@ -46,7 +48,7 @@ def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[lis
         for line_no, raw in enumerate(lines, start=1):
             try:
                 record = decode(raw).record()
-            except (msgspec.DecodeError, ValueError):  # a lone surrogate in text: UnicodeEncodeError
+            except _REFUSED:
                 if _blank(raw):
                     continue
                 refuse(line_no, raw)
@@ -89,7 +91,7 @@ def line_record(line_no: int, raw: str | bytes) -> Record:
     """The record of one line, or :class:`Unusable`."""
     try:
         return _decode(raw).record()
-    except (msgspec.DecodeError, ValueError):
+    except _REFUSED:
         refuse(line_no, raw)
 
 
@@ -100,6 +102,8 @@ def from_json(obj: Any, line_no: int = 1) -> Record:
         line: Any = msgspec.convert(obj, Line, strict=True)
     except msgspec.ValidationError as error:
         _explain(line_no, obj, str(error))
+    except RecursionError:
+        raise Unusable(line_no, "nested too deeply") from None
     record: Record = line.record()
     return record
 
@@ -111,10 +115,7 @@ def _blank(raw: str | bytes) -> bool:
 def refuse(line_no: int, raw: str | bytes) -> NoReturn:
     """Raise :class:`Unusable` for a line the decoder refused, with the reason worded."""
     obj = loads(raw, line=line_no)  # raises for what is not JSON (strictly), nothing else
-    try:
-        msgspec.convert(obj, Line, strict=True)
-    except msgspec.ValidationError as error:
-        _explain(line_no, obj, str(error))
+    from_json(obj, line_no)
     raise Unusable(line_no, "not JSON: the line holds more than one JSON text")  # pragma: no cover - defensive
 
 
@@ -123,7 +124,7 @@ def _explain(line_no: int, obj: Any, message: str) -> NoReturn:
     if not isinstance(obj, dict):
         raise Unusable(line_no, f"a trace line is a JSON object, got {_JSON_TYPES.get(type(obj), 'null')}")
     kind = obj.get("type")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         known = ", ".join(KINDS)
         if "type" not in obj:
             raise Unusable(line_no, f"schema violation: a line needs 'type' (one of {known})")

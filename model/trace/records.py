@@ -14,6 +14,7 @@ generated from them (:mod:`model.trace.schema`).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
@@ -24,7 +25,7 @@ from model.lifecycles import JOB, SESSION
 FORMAT = "sessionspec-trace"
 VERSION = 1
 RULE_PATTERN = "^[A-Z][A-Z0-9-]*$"
-OPS = ("open", "submit", "cancel", "close")
+FLOAT_MAX = sys.float_info.max
 
 
 class Header(NamedTuple):
@@ -81,9 +82,7 @@ Seconds = Annotated[float, Meta(gt=0)]
 Limit = Annotated[int, Meta(gt=0, le=2**63 - 1)] | Seconds
 """A backend's limit in seconds: an integer is kept as one (a header reads back as it was written)."""
 Rules = tuple[Annotated[str, Meta(pattern=RULE_PATTERN)], ...]
-Integer = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
-"""An integer argument: within 64 bits (a larger one is no number an implementation can mean)."""
-ArgValue = Integer | float | str | bool | None
+ArgValue = int | float | str | bool | None
 SessionState: Any = Literal[SESSION.state_names]
 JobState: Any = Literal[JOB.state_names]
 _new = tuple.__new__
@@ -123,6 +122,11 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     max_execution_time: ArgValue | UnsetType = UNSET
     group: str | UnsetType = UNSET
     program: str | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        for value in (self.max_time, self.max_execution_time):
+            if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
+                raise ValueError(f"an integer beyond a 64-bit float ({len(str(abs(value)))} digits)")
 
     def as_dict(self) -> dict[str, Any]:
         return {name: value for name in self.__struct_fields__ if (value := getattr(self, name)) is not UNSET}

@@ -23,7 +23,7 @@ def dumps(record: Record) -> str:
 
 def to_json(record: Record) -> dict[str, Any]:
     """The JSON object of one record's line, keys in the line's order."""
-    built: dict[str, Any] = msgspec.to_builtins(line_of(record))
+    built: dict[str, Any] = msgspec.json.decode(_encode(line_of(record)))
     return built
 
 
