@@ -8,9 +8,12 @@ compared separately, within a tolerance.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from model.trace import Change, Record, Request
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 TIME_EPSILON = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
@@ -83,3 +86,9 @@ def describe(record: Record) -> str:
         outcome = f"rejected {record.error}" if record.error else "accepted"
         return f"t={record.t:g} request {record.op}{' ' + target if target else ''}: {outcome}"
     return "header"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print as one line: control characters, line separators and lone surrogates
+    (which an ID read from a trace or a path from the command line may hold) as Python escapes."""
+    return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
