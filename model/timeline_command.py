@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from model.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
-from model.trace import Record, Unusable, read_trace as read_lines
+from model.trace import Record, Unusable
+from model.trace import read_trace as read_lines
 
 
 class TraceFileError(ValueError):

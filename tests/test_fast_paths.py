@@ -42,8 +42,10 @@ sessions = st.builds(
     Change, times, st.just("session"), texts, texts, st.none(), st.none() | st.sampled_from(SESSION.state_names),
     st.sampled_from(SESSION.state_names), texts, rules, st.none(), st.none() | positive,
 )
-args = st.none() | st.fixed_dictionaries({"max_time": st.none() | st.integers(1, 10**6) | texts}) | st.fixed_dictionaries(
-    {"max_execution_time": st.none() | positive, "group": texts, "program": texts})
+args = (
+    st.none() | st.fixed_dictionaries({"max_time": st.none() | st.integers(1, 10**6) | texts})
+    | st.fixed_dictionaries({"max_execution_time": st.none() | positive, "group": texts, "program": texts})
+)
 accepted = st.builds(Request, times, st.sampled_from(["cancel", "close"]), texts, texts, texts, args, st.none(),
                      st.just(()), st.none())
 rejected = st.builds(Request, times, st.sampled_from(["open", "submit", "cancel", "close"]), texts, texts, texts,

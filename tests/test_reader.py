@@ -165,7 +165,10 @@ def _agrees(obj: dict[str, Any]) -> None:
     valid = _valid(obj)
     compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
     outcomes: list[Record | str] = []
-    for read in (lambda: from_json(obj, 2), lambda: line_record(2, compact), lambda: line_record(2, compact.encode())):
+    readers: list[Callable[[], Record]] = [
+        lambda: from_json(obj, 2), lambda: line_record(2, compact), lambda: line_record(2, compact.encode()),
+    ]
+    for read in readers:
         try:
             outcomes.append(read())
         except Unusable as error:
@@ -254,6 +257,12 @@ def test_awkward_lines_are_read_as_their_json_or_unusable(base: dict[str, Any], 
         assert isinstance(got, str) and "\n" not in got, (text, got)
 
 
+def _reason(text: str | bytes) -> str:
+    found = _read(text)
+    assert isinstance(found, str), found
+    return found
+
+
 def test_lines_no_reader_should_use_are_unusable_input() -> None:
     base = json.dumps(BASES[0])
     bad: dict[str, str | bytes] = {
@@ -268,9 +277,9 @@ def test_lines_no_reader_should_use_are_unusable_input() -> None:
         "encoded surrogate": base.encode().replace(b'"b0"', b'"\xed\xa0\x80"', 1),
         "BOM": "\ufeff" + base,
     }
-    reasons = {name: _read(line) for name, line in bad.items()}
+    reasons = {name: _reason(line) for name, line in bad.items()}
     for name, reason in reasons.items():
-        assert isinstance(reason, str) and reason and "\n" not in reason, (name, reason)
+        assert reason and "\n" not in reason, (name, reason)
     assert reasons["invalid UTF-8"] == reasons["encoded surrogate"] == "not UTF-8 text"
     assert reasons["1e400"] == "a number beyond a 64-bit float"
     assert reasons["400 digits"] == "an integer beyond a 64-bit float (400 digits)"
@@ -289,19 +298,19 @@ def test_a_time_that_is_not_finite_is_unusable_when_given_as_an_object() -> None
 
 def test_error_reasons_name_the_key() -> None:
     job = next(line for line in BASES if line["type"] == "job" and line["to"] == "running")
-    assert _read(json.dumps({**job, "t": -1})) == "schema violation at t: Expected `float` >= 0.0"
-    assert _read(json.dumps({**job, "to": "nowhere"})).startswith("schema violation at to: ")
-    assert _read(json.dumps({**job, "extra": 1})) == "schema violation: Object contains unknown field `extra`"
-    assert _read(json.dumps({**job, "rules": ["bad rule"]})).startswith("schema violation at rules/0: ")
-    assert _read(json.dumps({k: v for k, v in job.items() if k not in ("to", "from")})) == (
+    assert _reason(json.dumps({**job, "t": -1})) == "schema violation at t: Expected `float` >= 0.0"
+    assert _reason(json.dumps({**job, "to": "nowhere"})).startswith("schema violation at to: ")
+    assert _reason(json.dumps({**job, "extra": 1})) == "schema violation: Object contains unknown field `extra`"
+    assert _reason(json.dumps({**job, "rules": ["bad rule"]})).startswith("schema violation at rules/0: ")
+    assert _reason(json.dumps({k: v for k, v in job.items() if k not in ("to", "from")})) == (
         "schema violation: a job line needs 'from', 'to'"
     )
-    assert _read(json.dumps({**job, "type": "jbo"})) == (
+    assert _reason(json.dumps({**job, "type": "jbo"})) == (
         "schema violation at type: 'jbo' is not one of header, request, session, job"
     )
-    assert _read("[1, 2]") == "a trace line is a JSON object, got array"
-    assert _read("{not json").startswith("not JSON: ")
-    assert _read(json.dumps({**job, "to": "failed"})) == "schema violation: a line into failed needs 'reason'"
+    assert _reason("[1, 2]") == "a trace line is a JSON object, got array"
+    assert _reason("{not json").startswith("not JSON: ")
+    assert _reason(json.dumps({**job, "to": "failed"})) == "schema violation: a line into failed needs 'reason'"
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -328,7 +337,9 @@ _RAW_PIECES = st.sampled_from([
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(base=st.sampled_from(BASES), cut=st.integers(0, 400), insert=st.lists(_RAW_PIECES, max_size=4),
        drop=st.integers(0, 3))
-def test_a_mutated_line_is_a_record_or_one_reason(base: dict[str, Any], cut: int, insert: list[bytes], drop: int) -> None:
+def test_a_mutated_line_is_a_record_or_one_reason(
+    base: dict[str, Any], cut: int, insert: list[bytes], drop: int
+) -> None:
     """Bytes cut, dropped and spliced anywhere: the reader gives json's record or one reason, never a crash."""
     line = json.dumps(base, separators=(",", ":")).encode()
     at = cut % (len(line) + 1)

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from model.trace.records import KINDS, Change, Header, Line, Record, Request
+from model.trace.records import KINDS, Header, Line, Record, Request
 from model.trace.strict_json import Unusable, check, loads, path_of
 
 CHUNK = 1024
@@ -55,7 +55,7 @@ def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[lis
             if record.__class__ is Header:
                 if header is not None:
                     raise Unusable(line_no, "a second header: the header is the first line only")
-                header = record  # type: ignore[assignment]
+                header = record
                 append((line_no, record))
                 continue
             if header is None:
@@ -114,7 +114,7 @@ def _blank(raw: str | bytes) -> bool:
 
 def refuse(line_no: int, raw: str | bytes) -> NoReturn:
     """Raise :class:`Unusable` for a line the decoder refused, with the reason worded."""
-    obj = loads(raw, line=line_no)  # raises for what is not JSON (strictly), nothing else
+    obj: Any = loads(raw, line=line_no)  # raises for what is not JSON (strictly), nothing else
     from_json(obj, line_no)
     raise Unusable(line_no, "not JSON: the line holds more than one JSON text")  # pragma: no cover - defensive
 
@@ -139,4 +139,5 @@ def _explain(line_no: int, obj: Any, message: str) -> NoReturn:
 def _missing(line: Any, obj: dict[str, Any]) -> list[str]:
     """The keys a line of this kind always has that ``obj`` lacks."""
     info = msgspec.inspect.type_info(line)
+    assert isinstance(info, msgspec.inspect.StructType)
     return [f.encode_name for f in info.fields if f.required and f.encode_name not in obj]

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
 
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from model.lifecycles import JOB, SESSION
 
-FORMAT = "sessionspec-trace"
-VERSION = 1
+FORMAT: Final = "sessionspec-trace"
+VERSION: Final = 1
 RULE_PATTERN = "^[A-Z][A-Z0-9-]*$"
 FLOAT_MAX = sys.float_info.max
 
@@ -178,7 +178,9 @@ class RequestLine(_Line, tag="request", kw_only=True):
             if args is not None:
                 max_time = args.max_time
                 if max_time.__class__ is bool or (max_time.__class__ is float and not max_time.is_integer()):
-                    raise ValueError("an accepted open's max_time is an integer, a string or null - at `$.args.max_time`")
+                    raise ValueError(
+                        "an accepted open's max_time is an integer, a string or null - at `$.args.max_time`"
+                    )
                 mex = args.max_execution_time
                 if mex.__class__ is bool or mex.__class__ is str:
                     raise ValueError("an accepted submit's max_execution_time is a number or null"
@@ -253,23 +255,25 @@ def line_of(record: Record) -> Line:
     """The line of a record. Field values are not validated (the writer writes what it is given);
     building a line checks the conditions across keys (``__post_init__``)."""
     kind = record.__class__
+    fields: Any = record  # the lines' optional keys are typed as present (None means absent)
     if kind is Change:
-        t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = record  # type: ignore[misc]
+        t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = fields
         if entity == "job":
             return JobLine(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
                            rules=rules, reason=reason)
         return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
                            max_time=max_time)
     if kind is Request:
-        t, op, backend, session, job, args, error, rules, message = record  # type: ignore[misc]
+        t, op, backend, session, job, args, error, rules, message = fields
         if error:
             return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=Args(**args) if args else None, outcome="rejected", error=error,
+                               args=Args(**args) if args else ABSENT, outcome="rejected", error=error,
                                rules=rules, message=message)
         return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=Args(**args) if args else None, outcome="accepted")
+                           args=Args(**args) if args else ABSENT, outcome="accepted")
     assert isinstance(record, Header)
     return HeaderLine(
-        format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout, interpretation=dict(record.interpretation),
+        format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
+        interpretation=dict(record.interpretation),
         backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
     )

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
-
-T = TypeVar("T")
 
 _FLOAT_MAX = sys.float_info.max
 _BYTE = re.compile(r"\(byte (\d+)\)")
@@ -31,7 +29,7 @@ class Unusable(Exception):
         self.reason = reason
 
 
-def loads(data: bytes | str, *, line: int = 1, type: type[T] | Any = Any) -> T:  # noqa: A002 - msgspec's name
+def loads(data: bytes | str, *, line: int = 1, type: Any = Any) -> Any:
     """The JSON document ``data`` (of ``type``, strictly), or :class:`Unusable` at ``line`` (the
     document's first line: a syntax error's own line within it is added)."""
     if isinstance(data, bytes):
@@ -56,7 +54,7 @@ def loads(data: bytes | str, *, line: int = 1, type: type[T] | Any = Any) -> T: 
     except RecursionError:
         raise Unusable(line, "nested too deeply") from None
     check(value, line)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def check(value: Any, line: int = 1) -> None:
