@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +200,14 @@ def test_the_published_schema_is_the_one_generated_from_the_line_definitions() -
     assert {"additionalProperties": False}.items() <= defs["request"].items()
     assert set(defs["request"]["required"]) == {"type", "t", "op", "outcome"}
     assert defs["request"]["properties"]["op"]["enum"] == ["cancel", "close", "open", "submit"]
+
+
+def test_the_documented_example_lines_are_read_as_lines() -> None:
+    """docs/trace-format.md's examples are lines the reader accepts (those with ``...`` are abridged)."""
+    text = (Path(__file__).parent.parent / "docs" / "trace-format.md").read_text(encoding="utf-8")
+    examples = [line for line in text.splitlines() if line.startswith('{"type":"') and line.endswith("}")
+                and "..." not in line]
+    assert len(examples) >= 6
+    records = list(loads_all(examples))
+    cancel = next(r for r in records if isinstance(r, Request) and r.op == "cancel")
+    assert cancel.session == "vqe" and cancel.backend == "ibm_lagos"  # an accepted cancel names them
