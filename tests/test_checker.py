@@ -424,3 +424,26 @@ def test_the_reader_agrees_with_the_full_schema(base: int, key: str, value: Any)
     except Unusable:
         accepted = False
     assert accepted == _FULL.is_valid(obj)
+
+
+# ---------------------------------------------------------------------- printing what a trace holds
+
+
+def test_reports_escape_control_characters_and_lone_surrogates(tmp_path: Path) -> None:
+    """An ID may hold any character a JSON string can (a newline, an escape sequence) and a path from
+    the command line a lone surrogate (a byte that is not UTF-8): the report stays one line per finding."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b0", "session": "s\n1"},
+        {"at": 0, "op": "submit", "session": "s\n1", "job": "j\x1b1", "duration": 10, "fault": False},
+        {"at": 0, "op": "submit", "session": "s\n1", "job": "j2", "duration": 10, "fault": False},
+    )
+    lines = engine_lines(ops, 100)
+    index = find_line(lines, id="j\x1b1", to="completed")
+    lines[index] = lines[index].replace('"trigger":"complete"', '"trigger":"finish"')  # a divergence quoting j\x1b1
+    path = tmp_path / "bad\udcff.jsonl"  # the file name's byte 0xff, as Python holds it
+    path.write_text("".join(lines), encoding="utf-8")
+    code, output = run_check(path)
+    assert code == 1, output
+    assert "\x1b" not in output and "\udcff" not in output
+    assert "bad\\udcff.jsonl:" in output and "j\\x1b1" in output and "s\\n1" in output
+    assert all(line.startswith(("bad", "  ", str(tmp_path))) for line in output.splitlines()), output

@@ -126,7 +126,7 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     def __post_init__(self) -> None:
         for value in (self.max_time, self.max_execution_time):
             if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
-                raise ValueError(f"an integer beyond a 64-bit float ({len(str(abs(value)))} digits)")
+                raise ValueError("an integer beyond a 64-bit float")
 
     def as_dict(self) -> dict[str, Any]:
         return {name: value for name in self.__struct_fields__ if (value := getattr(self, name)) is not UNSET}

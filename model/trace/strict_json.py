@@ -29,9 +29,9 @@ class Unusable(Exception):
         self.reason = reason
 
 
-def loads(data: bytes | str, *, line: int = 1, type: Any = Any) -> Any:
-    """The JSON document ``data`` (of ``type``, strictly), or :class:`Unusable` at ``line`` (the
-    document's first line: a syntax error's own line within it is added)."""
+def loads(data: bytes | str, *, line: int = 1) -> Any:
+    """The JSON document ``data``, or :class:`Unusable` at ``line`` (the document's first line: the line
+    of a syntax error or a bad byte within it is added)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -46,7 +46,7 @@ def loads(data: bytes | str, *, line: int = 1, type: Any = Any) -> Any:
     except UnicodeEncodeError as error:
         raise Unusable(line + text.count("\n", 0, error.start), "a lone surrogate (not Unicode text)") from None
     try:
-        value: Any = msgspec.json.decode(encoded, type=type, strict=True)
+        value: Any = msgspec.json.decode(encoded)
     except msgspec.ValidationError as error:
         raise Unusable(line, invalid(str(error))) from None
     except msgspec.DecodeError as error:
@@ -81,7 +81,7 @@ def check(value: Any, line: int = 1) -> None:
             if not -_FLOAT_MAX <= item <= _FLOAT_MAX:
                 raise Unusable(line, f"{item!r} is not a finite number")
         elif kind is int and not -_FLOAT_MAX <= item <= _FLOAT_MAX:
-            raise Unusable(line, f"an integer beyond a 64-bit float ({len(str(abs(item)))} digits)")
+            raise Unusable(line, "an integer beyond a 64-bit float")
 
 
 def not_json(message: str) -> str:
@@ -90,9 +90,11 @@ def not_json(message: str) -> str:
 
 
 def invalid(message: str) -> str:
-    """msgspec's complaint about a value (a number out of range when read as anything), as a reason."""
+    """msgspec's complaint about a value read as anything (a number out of range), as a reason."""
     if message.startswith("Number out of range"):
         return "a number beyond a 64-bit float"
+    if message.startswith("Integer value out of range"):
+        return "an integer beyond a 64-bit float"
     return message
 
 

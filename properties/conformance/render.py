@@ -67,7 +67,12 @@ def same(expected: Request | Change, got: Request | Change, tolerance: float = 0
 
 
 def describe(record: Record) -> str:
-    """One record as a short phrase, e.g. ``t=10 job j3 (s1 on b0) queued -> running [start]``."""
+    """One record as a short phrase, e.g. ``t=10 job j3 (s1 on b0) queued -> running [start]``; escaped
+    (:func:`printable`), since an implementation's IDs may hold any character."""
+    return printable(_phrase(record))
+
+
+def _phrase(record: Record) -> str:
     if isinstance(record, Change):
         owner = f"{record.session} on {record.backend}" if record.session else record.backend
         src = record.src if record.src is not None else "(new)"
