@@ -15,6 +15,7 @@ import click
 from model.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
 from model.trace import Record, Unusable
 from model.trace import read_trace as read_lines
+from model.views.printable import printable
 
 
 class TraceFileError(ValueError):
@@ -46,9 +47,9 @@ def timeline(trace: Path, output: Path, start: float | None, end: float | None, 
         records = read_trace(trace)
         render_timeline(records, output, start=start, end=end, top=top)
     except (TraceFileError, TimelineError) as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(printable(f"error: {error}"), err=True)
         sys.exit(2)
     except OSError as error:
-        click.echo(f"error: {output}: cannot write: {error.strerror or error}", err=True)
+        click.echo(printable(f"error: {output}: cannot write: {error.strerror or error}"), err=True)
         sys.exit(2)
-    click.echo(str(output))
+    click.echo(printable(str(output)))

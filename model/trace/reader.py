@@ -8,7 +8,8 @@ key whose value breaks the line's definition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from typing import Any, NoReturn
 
 import msgspec
@@ -19,7 +20,14 @@ from model.trace.strict_json import Unusable, check, loads, path_of
 CHUNK = 1024
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm."""
 
-_decode = msgspec.json.Decoder(Line).decode
+
+
+@cache
+def _decoder() -> Callable[[str | bytes], Any]:
+    """The lines' decoder, built on first use (a process that only writes traces never needs it)."""
+    return msgspec.json.Decoder(Line).decode
+
+
 _REFUSED = (msgspec.DecodeError, ValueError, RecursionError)
 """What decoding a line raises when it refuses it (ValueError: a lone surrogate in text, as UnicodeEncodeError)."""
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -38,7 +46,7 @@ def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Record]]:
 def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[list[tuple[int, Record]]]:
     """:func:`read_trace` in lists of up to ``size`` records. At a bad line, the records before it
     come first, as a last (short) chunk; the next request raises :class:`Unusable`."""
-    decode = _decode
+    decode = _decoder()
     header: Header | None = None
     last_t = 0.0
     line_no = 0
@@ -90,7 +98,7 @@ def loads_all(lines: Iterable[str | bytes]) -> Iterator[Record]:
 def line_record(line_no: int, raw: str | bytes) -> Record:
     """The record of one line, or :class:`Unusable`."""
     try:
-        return _decode(raw).record()
+        return _decoder()(raw).record()
     except _REFUSED:
         refuse(line_no, raw)
 

@@ -8,12 +8,12 @@ compared separately, within a tolerance.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from model.trace import Change, Record, Request
+from model.views.printable import printable
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+__all__ = ["canonical", "describe", "in_cascade_run", "meaning", "printable", "same"]
 
 TIME_EPSILON = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
@@ -92,8 +92,3 @@ def _phrase(record: Record) -> str:
         return f"t={record.t:g} request {record.op}{' ' + target if target else ''}: {outcome}"
     return "header"
 
-
-def printable(text: str) -> str:
-    """``text`` safe to print as one line: control characters, line separators and lone surrogates
-    (which an ID read from a trace or a path from the command line may hold) as Python escapes."""
-    return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
