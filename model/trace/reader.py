@@ -23,7 +23,7 @@ CHUNK = 1024
 
 
 @cache
-def _decoder() -> Callable[[str | bytes], Any]:
+def _decoder() -> Callable[[str | bytes], Line]:
     """The lines' decoder, built on first use (a process that only writes traces never needs it)."""
     return msgspec.json.Decoder(Line).decode
 

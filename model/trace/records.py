@@ -14,6 +14,7 @@ generated from them (:mod:`model.trace.schema`).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
@@ -81,11 +82,31 @@ Time = Annotated[float, Meta(ge=0)]
 Seconds = Annotated[float, Meta(gt=0)]
 Limit = Annotated[int, Meta(gt=0, le=2**63 - 1)] | Seconds
 """A backend's limit in seconds: an integer is kept as one (a header reads back as it was written)."""
-Rules = tuple[Annotated[str, Meta(pattern=RULE_PATTERN)], ...]
+Rules = tuple[Annotated[str, Meta(extra_json_schema={"pattern": RULE_PATTERN})], ...]
+"""Rule IDs. Their pattern is checked after decoding, once per distinct list (:func:`_checked`): msgspec
+would run it on every string of every line, which costs more than decoding the line."""
 ArgValue = int | float | str | bool | None
 SessionState: Any = Literal[SESSION.state_names]
 JobState: Any = Literal[JOB.state_names]
 _new = tuple.__new__
+_RULE = re.compile(RULE_PATTERN).search
+_RULE_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""Each distinct rule list seen valid, kept once: records share it instead of holding a fresh tuple
+each (far fewer objects for the garbage collector to track over a long trace)."""
+_RULE_LISTS_LIMIT = 4096
+
+
+def _checked(rules: tuple[str, ...]) -> tuple[str, ...]:
+    """``rules`` if every rule ID matches the pattern (as the one equal list seen before), else ValueError."""
+    known = _RULE_LISTS.get(rules)
+    if known is None:
+        for index, rule in enumerate(rules):
+            if not _RULE(rule):
+                raise ValueError(f"Expected `str` matching regex {RULE_PATTERN!r} - at `$.rules[{index}]`")
+        if len(_RULE_LISTS) >= _RULE_LISTS_LIMIT:
+            _RULE_LISTS.clear()
+        known = _RULE_LISTS[rules] = rules
+    return known
 
 
 class BackendLimits(Struct, forbid_unknown_fields=True, gc=False):
@@ -165,6 +186,8 @@ class RequestLine(_Line, tag="request", kw_only=True):
     ]}
 
     def __post_init__(self) -> None:
+        if self.rules is not None:
+            self.rules = _checked(self.rules)
         op = self.op
         if self.outcome == "rejected":
             missing = [k for k, v in (("error", self.error), ("rules", self.rules), ("message", self.message))
@@ -214,6 +237,9 @@ class SessionLine(_Line, tag="session", kw_only=True):
     rules: Rules
     max_time: Seconds = ABSENT
 
+    def __post_init__(self) -> None:
+        self.rules = _checked(self.rules)
+
     def record(self) -> Change:
         return _new(Change, (
             self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, self.rules, None,
@@ -236,13 +262,14 @@ class JobLine(_Line, tag="job", kw_only=True):
                                             "then": {"required": ["reason"]}}
 
     def __post_init__(self) -> None:
+        self.rules = _checked(self.rules)
         if self.reason is None and self.dst == "failed":
             raise ValueError(_needs("a line into failed", ["reason"]))
 
     def record(self) -> Change:
         return _new(Change, (
-            self.t, "job", self.id, self.backend, self.session, self.src, self.dst, self.trigger, self.rules,
-            self.reason, None,
+            self.t, "job", self.id, self.backend, self.session, self.src, self.dst, self.trigger,
+            self.rules, self.reason, None,
         ))
 
 
