@@ -150,7 +150,17 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
                 raise ValueError("an integer beyond a 64-bit float")
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: value for name in self.__struct_fields__ if (value := getattr(self, name)) is not UNSET}
+        """The arguments given, in field order (written out: a loop over the fields costs twice as much)."""
+        given: dict[str, Any] = {}
+        if self.max_time is not UNSET:
+            given["max_time"] = self.max_time
+        if self.max_execution_time is not UNSET:
+            given["max_execution_time"] = self.max_execution_time
+        if self.group is not UNSET:
+            given["group"] = self.group
+        if self.program is not UNSET:
+            given["program"] = self.program
+        return given
 
 
 def _needs(kind: str, keys: list[str]) -> str:
