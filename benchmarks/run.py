@@ -266,7 +266,7 @@ def measure_checker(trace_path: str, jobs: int = 1) -> dict[str, Any]:
     except ImportError as error:
         return {"skipped": f"no conformance checker ({error})"}
     start = time.perf_counter()
-    report = check_file(trace_path, jobs=jobs)
+    report = check_file(trace_path)  # one process: --jobs 2 is gone (jobs stays 1)
     seconds = time.perf_counter() - start
     if report.status == 2:  # unusable input: no measurement
         return {"error": report.lines[-1:]}
@@ -374,7 +374,6 @@ def plan(quick: bool, full: bool, sizes: list[str], trace_dir: str,
     for name in checked[-2:]:
         trace = os.path.join(trace_dir, f"trace-{name}.jsonl")
         yield f"checker/{name}", {"kind": "checker", "trace_path": trace}
-        yield f"checker/jobs2/{name}", {"kind": "checker", "trace_path": trace, "jobs": 2}
     yield "stateful", {"kind": "stateful", "examples": 50 if quick else 200}
     yield "campaigns", {"kind": "campaigns", "examples": 150 if quick else 1000, "workers": 2}
     if not native:

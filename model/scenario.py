@@ -26,7 +26,7 @@ from model.engine import Engine
 from model.fair_share import POLICIES, FairShare, weighted
 from model.interpretations import Interpretation, InterpretationError
 from model.sim.ops import Operation, decode_operations, run_operations
-from model.trace import Sink
+from model.trace import Sink, strict_json
 
 QUIESCENCE_EVENT_LIMIT = 10_000_000
 """Runs without ``until`` stop at quiescence; this many events without it is a runaway."""
@@ -125,15 +125,13 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every problem is a one-line :class:`ScenarioError`."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes()
     except OSError as error:
         raise ScenarioError(f"{source}: cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{source}: not UTF-8 text") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ScenarioError(f"{source}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+        data = strict_json.loads(text)
+    except strict_json.Unusable as error:
+        raise ScenarioError(f"{source}:{error.line}: unusable input: {error.reason}") from None
     return parse_scenario(data, source)
 
 

@@ -41,7 +41,7 @@ def test_example_scenario_runs_the_seed_story() -> None:
 
 def test_malformed_json_names_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path, '{\n  "version": 1,\n  "backends": [}\n')
-    with pytest.raises(ScenarioError, match=r"scenario\.json:3:\d+: invalid JSON"):
+    with pytest.raises(ScenarioError, match=r"scenario\.json:3: unusable input: not JSON"):
         load_scenario(path)
 
 
@@ -107,7 +107,7 @@ def test_simulate_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["simulate", str(_write(tmp_path, "not json"))])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "invalid JSON" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "unusable input: not JSON" in lines[0]
     assert "Traceback" not in result.output
 
 

@@ -19,32 +19,20 @@ from properties.cli.options import InputError, interpretation_option
 @click.option("--all", "keep_going", is_flag=True, help="Go on after a divergence, adopting the trace's state.")
 @click.option("--until", type=click.FloatRange(min=0.0), default=None,
               help="The virtual time the recorded run went on to (default: its last line's).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 2), default=None,
-              help="Processes: 2 runs the properties beside the replay (the same report, sooner on two free "
-                   "cores). Default: 2 where at least two CPUs are available and the platform can fork, else 1.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 1), default=1, hidden=True,
+              help="Accepted for scripts that pass it: the check runs in one process.")
 def check(
-    trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None,
-    jobs: int | None,
+    trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None, jobs: int,
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
-    Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input;
-    3: the properties' second process (see --jobs) died or failed: a fault of the checker, not of the trace.
+    Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input.
     """
-    from properties.conformance.checker import check_file, default_jobs
-    from properties.conformance.property_runner import PropertyProcessFailed
+    from properties.conformance.checker import check_file
 
-    try:
-        report = check_file(
-            trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
-            jobs=default_jobs() if jobs is None else jobs,
-        )
-    except PropertyProcessFailed as error:
-        click.echo(f"{trace}: error: {error} (a fault of the checker, not of the trace; --jobs 1 checks in one "
-                   "process)", err=True)
-        if error.detail:
-            click.echo(error.detail.rstrip(), err=True)
-        sys.exit(3)
+    report = check_file(
+        trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
+    )
     sys.exit(report.status)
 
 

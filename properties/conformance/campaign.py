@@ -49,7 +49,7 @@ from model.validations import RequestRejected
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.ops import Op, sequences
-from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.reader import Unusable, from_json
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
 from properties.suite import check_records
@@ -188,7 +188,6 @@ class _Run:
         self.last_t = 0.0
         self.iut_now = 0.0
         self.applied = 0
-        self.validator = _shared_validator()
 
     def _drain(self) -> list[Record]:
         try:
@@ -201,7 +200,7 @@ class _Run:
         for index, event in enumerate(events):
             try:
                 obj = to_json(event) if isinstance(event, Header | Request | Change) else event
-                fresh.append(self.validator.record(index + 1, obj))
+                fresh.append(from_json(obj, index + 1))
             except Unusable as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
             except (TypeError, KeyError, ValueError, AttributeError) as error:
@@ -289,16 +288,6 @@ class _Run:
                     raise _Mismatch(f"got {describe(a)}; the spec expected nothing more on {lane}",
                                     rules_for(None, a, self.engine))
                 raise _Mismatch(f"got {describe(a)}; the spec expected {describe(e)}", rules_for(e, a, self.engine))
-
-
-_VALIDATORS: list[LineValidator] = []
-
-
-def _shared_validator() -> LineValidator:
-    """One validator for the whole process, so its cache of valid line shapes stays warm."""
-    if not _VALIDATORS:
-        _VALIDATORS.append(LineValidator())
-    return _VALIDATORS[0]
 
 
 def _lanes(records: Sequence[Request | Change]) -> dict[str, list[Request | Change]]:

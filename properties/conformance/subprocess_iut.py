@@ -39,10 +39,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
-from model.trace import Record
+from model.trace import Record, strict_json
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
-from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.reader import Unusable, from_json
 
 MAX_LINE = 16 * 1024 * 1024
 _STDERR_TAIL = 400
@@ -57,7 +57,6 @@ class StdioFactory:
         self._proc: subprocess.Popen[bytes] | None = None
         self._process: ImplementationProcess | None = None
         self._buffer = b""
-        self._validator = LineValidator()
         atexit.register(self.close)
 
     def __call__(self, config: IUTConfig) -> StdioIUT:
@@ -148,8 +147,8 @@ class StdioFactory:
             raise self._fail("died", f"{self.command} closed its input before {what}") from None
         line = self._readline(proc, what)
         try:
-            answer = json.loads(line)
-        except ValueError:
+            answer = strict_json.loads(line)
+        except Unusable:
             raise self._fail("garbage", f"answer to {what} is not JSON: {line[:200]!r}") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise self._fail("garbage", f"answer to {what} is not an object with a boolean 'ok': {line[:200]!r}")
@@ -161,7 +160,7 @@ class StdioFactory:
         records: list[Record] = []
         for index, event in enumerate(events):
             try:
-                records.append(self._validator.record(index + 1, event))
+                records.append(from_json(event, index + 1))
             except Unusable as error:
                 raise self._fail("garbage", f"answer to {what}: event {index}: {error.reason}") from None
         return records
