@@ -161,9 +161,16 @@ class Dispatcher(Generic[E]):
         self.table = table
         self.namespace: dict[str, Any] = {"observer": None, "on_final": None}
         """The generated functions' globals: the hooks live here, so that firing reads them as globals."""
-        self.fire: dict[str, Fire] = compile_triggers(
-            self, clock=clock, emit=emit, cascade=cascade, optional=frozenset(optional)
-        )
+        import os
+        if os.environ.get("DISPATCH_PLAIN"):
+            self.fire = {
+                t: _plain_fire(self, t, clock=clock, emit=emit, cascade=cascade, optional=frozenset(optional))
+                for t in lifecycle.triggers
+            }
+        else:
+            self.fire = compile_triggers(
+                self, clock=clock, emit=emit, cascade=cascade, optional=frozenset(optional)
+            )
 
     @property
     def observer(self) -> Observer | None:
@@ -300,3 +307,62 @@ def compile_triggers(
         fire.__doc__ = source_text  # the generated code, for whoever wonders what runs
         fires[trigger] = fire
     return fires
+
+
+def _plain_fire(
+    dispatcher: Dispatcher[Any],
+    trigger: str,
+    *,
+    clock: Clock | None,
+    emit: Sink | None,
+    cascade: Callable[[Any, str], None] | None,
+    optional: frozenset[str],
+) -> Fire:
+    name, kind, traced = dispatcher.name, dispatcher.entity, dispatcher.traced
+    final = dispatcher.lifecycle.final_states
+    rows = {
+        state: tuple(
+            (s.check, s, s.dest, s.reason if traced else None, s.dest in final, s.action,
+             s.cascade if cascade is not None else None)
+            for s in row[trigger]
+        )
+        for state, row in dispatcher.table.items() if trigger in row
+    }
+    record = emit if traced else None
+    is_optional = trigger in optional
+    namespace = dispatcher.namespace
+    select = dispatcher.select
+
+    def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
+        source = entity.state
+        candidates = rows.get(source)
+        if candidates is None:
+            return None if is_optional else select(entity, trigger)
+        for check, step, dest, reason, is_final, action, then in candidates:
+            if check is None or check(entity):
+                break
+        else:
+            return None
+        observer = namespace["observer"]
+        if observer is not None:
+            observer(name, entity, trigger, step)
+        entity.state = dest
+        if reason is not None:
+            entity.reason = reason
+        if record is not None:
+            assert clock is not None
+            record(Change(
+                clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
+                extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
+            ))
+        if is_final:
+            on_final = namespace["on_final"]
+            if on_final is not None:
+                on_final(entity)
+        if action is not None:
+            action(entity)
+        if then is not None:
+            cascade(entity, then)  # type: ignore[misc]
+        return step
+
+    return fire

@@ -1,0 +1,1 @@
+"""The reference simulation: a virtual clock and the scheduler's parts the engine is made of."""
