@@ -105,6 +105,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         self.sessions: dict[str, SessionRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_end_order = JOB_END_FIRST if self.policy.expiry_tie is ExpiryTie.JOB_FIRST else JOB_END_LAST
+        self.init_requests()
         self.init_scheduling()
         self.init_timers()
 
@@ -124,7 +125,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         self._fire_job_started = session["job_started"]
         self._fire_interactive_timeout = session["interactive_timeout"]
         self._fire_max_time = session["max_time_reached"]
-        self._fire_dispatch = scheduler["dispatch"]
+        self.dispatch = scheduler["dispatch"]  # optional in the declaration: a no-op while the device is busy
         self._fire_job_ended = scheduler["job_ended"]
 
         self._emit(

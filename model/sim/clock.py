@@ -32,19 +32,13 @@ class Clock:
         self.now = 0.0
         self.events_processed = 0
         self._heap: list[Event] = []
+        """Pending events; the engine's parts push their own timers on it (keyed with ``_seq``)."""
         self._seq = itertools.count()
-
-    def ticket(self) -> int:
-        """The next sequence number: what orders events scheduled for the same instant and class."""
-        return next(self._seq)
+        """Sequence numbers: what orders events due at the same instant and in the same order class."""
 
     def schedule(self, when: float, handler: Handler, target: Any, token: int = 0, order: int = TIMER) -> None:
         """Call ``handler(target, token)`` at ``when``, after what is already scheduled for then in ``order``."""
         heapq.heappush(self._heap, (when, order, next(self._seq), handler, target, token))
-
-    def push(self, event: Event) -> None:
-        """Schedule an event keyed by hand (a sequence number taken earlier with :meth:`ticket`)."""
-        heapq.heappush(self._heap, event)
 
     def call_at(self, when: float, callback: Callable[[], None]) -> None:
         """Run ``callback()`` at virtual time ``when``: a client acting from inside the run.

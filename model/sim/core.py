@@ -47,7 +47,6 @@ class Core(Clock):
     _fire_job_started: Fire
     _fire_interactive_timeout: Fire
     _fire_max_time: Fire
-    _fire_dispatch: Fire
     _fire_job_ended: Fire
 
     def fire(self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()) -> Step | None:
@@ -57,11 +56,10 @@ class Core(Clock):
             return fsm.select(entity, trigger)  # not declared at all: raises InvalidTrigger
         return fire(entity, extra_rules)
 
-    # Provided by the parts (the engine's class puts them before this one).
+    dispatch: Fire
+    """The scheduler's ``dispatch`` trigger: pick the next job if the device is free (a no-op when busy)."""
 
-    def dispatch(self, backend: BackendRecord) -> None:
-        """Let the scheduler pick the next job if the device is free (scheduling)."""
-        raise NotImplementedError
+    # Provided by the parts (the engine's class puts them before this one).
 
     def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         """Give the device to ``job``; ``why`` are the rules of the choice (scheduling)."""

@@ -3,6 +3,8 @@ what follows when a job leaves the device or the queue."""
 
 from __future__ import annotations
 
+from heapq import heappush
+
 from model.entities import JobRecord
 from model.sim.core import Core
 
@@ -14,7 +16,7 @@ class Device(Core):
         """Arm the max_execution_time timer and the device's end of the job as one event."""
         token = job.token = job.token + 1
         run = job.max_execution_time if job.duration > job.max_execution_time else job.duration
-        self.schedule(self.now + run, self.on_job_end, job, token, self.job_end_order)
+        heappush(self._heap, (self.now + run, self.job_end_order, next(self._seq), self.on_job_end, job, token))
 
     def on_job_end(self, job: JobRecord, token: int) -> None:
         """Extension point: the job's end comes due: the device's outcome, or max_execution_time."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from model.entities import BackendRecord, JobRecord, SessionRecord
 from model.interpretations import MaxTimeJobBound, MaxTimeUpperBound
@@ -21,15 +21,21 @@ from model.sim.records import change, request
 from model.trace import Request
 from model.validations import PRECEDENCE, RequestRejected
 
-R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., "str | None"])
 
 
 @dataclass(frozen=True, slots=True)
-class Check(Generic[R]):
-    """One validation of a request: ``refuses`` gives the message when it refuses, None when it passes."""
+class Check(Generic[F]):
+    """One validation of a request: ``refuses`` gives the message when it refuses, None when it passes.
+
+    ``scope`` says which submits it concerns: those naming a session, the others, or any;
+    ``on_limit``, that it judges a submit's max_execution_time (it passes one that gives none).
+    """
 
     code: str
-    refuses: Callable[[Core, R], str | None]
+    refuses: F
+    scope: Literal["session", "plain", "any"] = "any"
+    on_limit: bool = False
 
 
 class Opening(NamedTuple):
@@ -38,16 +44,15 @@ class Opening(NamedTuple):
     session_id: str | None
 
 
-class Submission(NamedTuple):
-    session_id: str | None
-    backend: str | None
-    """As the client gave it."""
-    job_id: str | None
-    max_execution_time: object
-    session: SessionRecord | None
-    """The session it names, if that exists."""
-    record: BackendRecord | None
-    """Its session's backend, or else the backend it names, if that exists."""
+SubmitCheck = Callable[
+    [Core, str | None, str | None, str | None, object, SessionRecord | None, BackendRecord | None], str | None
+]
+"""A submit's check, called as ``(engine, session_id, backend, job_id, max_execution_time, session, record)``:
+the arguments as the client gave them, then the session it names and the backend it goes to, if they exist
+(a submit is checked on its arguments, without building a request object for it)."""
+OpenCheck = Callable[[Core, "Opening"], str | None]
+CancelCheck = Callable[[Core, "Cancelling"], str | None]
+CloseCheck = Callable[[Core, "Closing"], str | None]
 
 
 class Cancelling(NamedTuple):
@@ -60,15 +65,18 @@ class Closing(NamedTuple):
     session: SessionRecord | None
 
 
-def _ordered(op: str, checks: Mapping[str, Callable[[Core, R], str | None]]) -> tuple[Check[R], ...]:
+def _ordered(op: str, checks: Iterable[Check[F]]) -> tuple[Check[F], ...]:
     """The checks of ``op`` in the order PRECEDENCE gives; every code there has exactly one check."""
+    by_code = {check.code: check for check in checks}
     codes = PRECEDENCE[op]
-    if set(codes) != set(checks):
-        raise AssertionError(f"the {op} checks {sorted(checks)} do not match PRECEDENCE {codes}")
-    return tuple(Check(code, checks[code]) for code in codes)
+    if set(codes) != set(by_code):
+        raise AssertionError(f"the {op} checks {sorted(by_code)} do not match PRECEDENCE {codes}")
+    return tuple(by_code[code] for code in codes)
 
 
-def refusal(checks: Iterable[Check[R]], engine: Core, asked: R) -> tuple[str, str] | None:
+def refusal(
+    checks: Iterable[Check[Callable[[Core, Any], str | None]]], engine: Core, asked: object
+) -> tuple[str, str] | None:
     """The code and message of the first check that refuses the request, or None if all pass."""
     for check in checks:
         message = check.refuses(engine, asked)
@@ -101,22 +109,24 @@ def _above_system(engine: Core, o: Opening) -> str | None:
     return None
 
 
-OPEN_CHECKS: tuple[Check[Opening], ...] = _ordered("open", {
-    "BACKEND-REQUIRED": lambda e, o: "a session needs a backend" if o.backend is None else None,
-    "BACKEND-UNKNOWN": lambda e, o: f"unknown backend {o.backend!r}" if o.backend not in e.backends else None,
-    "DUPLICATE-ID": lambda e, o: (
+OPEN_CHECKS: tuple[Check[OpenCheck], ...] = _ordered("open", (
+    Check("BACKEND-REQUIRED", lambda e, o: "a session needs a backend" if o.backend is None else None),
+    Check("BACKEND-UNKNOWN", lambda e, o: f"unknown backend {o.backend!r}" if o.backend not in e.backends else None),
+    Check("DUPLICATE-ID", lambda e, o: (
         f"session {o.session_id!r} already exists" if o.session_id is not None and o.session_id in e.sessions
         else None
-    ),
-    "MAXTIME-FORMAT": lambda e, o: _max_time_detail(o.max_time) if o.max_time is not None else None,
-    "MAXTIME-ABOVE-SYSTEM": _above_system,
-})
+    )),
+    Check("MAXTIME-FORMAT", lambda e, o: _max_time_detail(o.max_time) if o.max_time is not None else None),
+    Check("MAXTIME-ABOVE-SYSTEM", _above_system),
+))
 
 
-def _below_job(engine: Core, s: Submission) -> str | None:
-    met, session = s.max_execution_time, s.session
+def _below_job(
+    engine: Core, session_id: str | None, backend: str | None, job_id: str | None, met: object,
+    session: SessionRecord | None, record: BackendRecord | None,
+) -> str | None:
     if (
-        session is None or not _valid_duration(met)
+        met is None or session is None or not _valid_duration(met)
         or engine.policy.maxtime_job_bound is not MaxTimeJobBound.REJECT_EXPLICIT
     ):
         return None
@@ -128,47 +138,48 @@ def _below_job(engine: Core, s: Submission) -> str | None:
     )
 
 
-SUBMIT_CHECKS: tuple[Check[Submission], ...] = _ordered("submit", {
-    "UNKNOWN-SESSION": lambda e, s: (
-        f"unknown session {s.session_id!r}" if s.session_id is not None and s.session is None else None
-    ),
-    "BACKEND-FIXED": lambda e, s: (
-        f"session {s.session_id} runs on {s.session.backend_name}, not {s.backend}"
-        if s.session is not None and s.backend is not None and s.backend != s.session.backend_name else None
-    ),
-    "SESSION-CLOSED": lambda e, s: (
-        f"session {s.session_id} is closed" if s.session is not None and s.session.state in SESSION_FINAL else None
-    ),
-    "BACKEND-REQUIRED": lambda e, s: (
-        "a job outside a session needs a backend" if s.session_id is None and s.backend is None else None
-    ),
-    "BACKEND-UNKNOWN": lambda e, s: (
-        f"unknown backend {s.backend!r}" if s.session_id is None and s.record is None else None
-    ),
-    "DUPLICATE-ID": lambda e, s: (
-        f"job {s.job_id!r} already exists" if s.job_id is not None and s.job_id in e.jobs else None
-    ),
-    "MAX-EXECUTION-TIME-FORMAT": lambda e, s: (
-        f"max_execution_time must be a positive number of seconds, got {s.max_execution_time!r}"
-        if s.max_execution_time is not None and not _valid_duration(s.max_execution_time) else None
-    ),
-    "MAXTIME-BELOW-JOB": _below_job,
-})
+SUBMIT_CHECKS: tuple[Check[SubmitCheck], ...] = _ordered("submit", (
+    Check("UNKNOWN-SESSION", lambda e, sid, b, j, met, session, r: (
+        f"unknown session {sid!r}" if session is None else None
+    ), "session"),
+    Check("BACKEND-FIXED", lambda e, sid, b, j, met, session, r: (
+        f"session {sid} runs on {session.backend_name}, not {b}"
+        if session is not None and b is not None and b != session.backend_name else None
+    ), "session"),
+    Check("SESSION-CLOSED", lambda e, sid, b, j, met, session, r: (
+        f"session {sid} is closed" if session is not None and session.state in SESSION_FINAL else None
+    ), "session"),
+    Check("BACKEND-REQUIRED", lambda e, sid, b, j, met, session, r: (
+        "a job outside a session needs a backend" if b is None else None
+    ), "plain"),
+    Check("BACKEND-UNKNOWN", lambda e, sid, b, j, met, session, r: (
+        f"unknown backend {b!r}" if r is None else None
+    ), "plain"),
+    Check("DUPLICATE-ID", lambda e, sid, b, j, met, session, r: (
+        f"job {j!r} already exists" if j is not None and j in e.jobs else None
+    )),
+    Check("MAX-EXECUTION-TIME-FORMAT", lambda e, sid, b, j, met, session, r: (
+        f"max_execution_time must be a positive number of seconds, got {met!r}"
+        if met is not None and not _valid_duration(met) else None
+    ), on_limit=True),
+    Check("MAXTIME-BELOW-JOB", _below_job, "session", on_limit=True),
+))
+"""A submit that names a session gets the "session" checks, one that does not the "plain" ones."""
 
 _AFTER_BACKEND_FIXED = frozenset(PRECEDENCE["submit"][PRECEDENCE["submit"].index("BACKEND-FIXED") + 1:])
 """A submit refused by these is recorded with its session's backend (it was not refused for naming another)."""
 
-CANCEL_CHECKS: tuple[Check[Cancelling], ...] = _ordered("cancel", {
-    "UNKNOWN-JOB": lambda e, c: f"unknown job {c.job_id!r}" if c.job is None else None,
-    "JOB-FINISHED": lambda e, c: (
+CANCEL_CHECKS: tuple[Check[CancelCheck], ...] = _ordered("cancel", (
+    Check("UNKNOWN-JOB", lambda e, c: f"unknown job {c.job_id!r}" if c.job is None else None),
+    Check("JOB-FINISHED", lambda e, c: (
         f"job {c.job_id} has already ended ({c.job.state})" if c.job is not None and c.job.state in JOB_FINAL
         else None
-    ),
-})
+    )),
+))
 
-CLOSE_CHECKS: tuple[Check[Closing], ...] = _ordered("close", {
-    "UNKNOWN-SESSION": lambda e, c: f"unknown session {c.session_id!r}" if c.session is None else None,
-})
+CLOSE_CHECKS: tuple[Check[CloseCheck], ...] = _ordered("close", (
+    Check("UNKNOWN-SESSION", lambda e, c: f"unknown session {c.session_id!r}" if c.session is None else None),
+))
 
 _SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
 _SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
@@ -178,14 +189,26 @@ _OPEN_RULES = ("SESSION-START-FIRST-JOB",)
 class RequestHandling(Core):
     """The client's requests; each is traced, accepted or rejected."""
 
-    open_checks: ClassVar[tuple[Check[Opening], ...]] = OPEN_CHECKS
+    open_checks: ClassVar[tuple[Check[OpenCheck], ...]] = OPEN_CHECKS
     """Extension point: the validations of an open, in precedence order (and likewise below)."""
-    submit_checks: ClassVar[tuple[Check[Submission], ...]] = SUBMIT_CHECKS
-    cancel_checks: ClassVar[tuple[Check[Cancelling], ...]] = CANCEL_CHECKS
-    close_checks: ClassVar[tuple[Check[Closing], ...]] = CLOSE_CHECKS
+    submit_checks: ClassVar[tuple[Check[SubmitCheck], ...]] = SUBMIT_CHECKS
+    cancel_checks: ClassVar[tuple[Check[CancelCheck], ...]] = CANCEL_CHECKS
+    close_checks: ClassVar[tuple[Check[CloseCheck], ...]] = CLOSE_CHECKS
 
     _session_ids: Iterable[int]
     _job_ids: Iterable[int]
+
+    _submit_checks_for: dict[tuple[bool, bool], tuple[tuple[str, SubmitCheck], ...]]
+
+    def init_requests(self) -> None:
+        """The submit checks that concern each kind of submit: (names a session, gives a max_execution_time)."""
+        self._submit_checks_for = {
+            (named, limited): tuple(
+                (check.code, check.refuses) for check in self.submit_checks
+                if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+            )
+            for named in (True, False) for limited in (True, False)
+        }
 
     def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
@@ -230,15 +253,15 @@ class RequestHandling(Core):
             record: BackendRecord | None = session.backend
         else:
             record = self.backends.get(backend) if backend is not None else None
-        asked = Submission(session_id, backend, job_id, max_execution_time, session, record)
-        refused = refusal(self.submit_checks, self, asked)
-        if refused is not None:
-            code, message = refused
-            if session is not None and code in _AFTER_BACKEND_FIXED:
-                backend = session.backend_name
-            raise self._reject(
-                self._submit_request(backend, session_id, job_id, max_execution_time, group, program), code, message
-            )
+        for code, refuses in self._submit_checks_for[session_id is not None, max_execution_time is not None]:
+            message = refuses(self, session_id, backend, job_id, max_execution_time, session, record)
+            if message is not None:
+                if session is not None and code in _AFTER_BACKEND_FIXED:
+                    backend = session.backend_name
+                raise self._reject(
+                    self._submit_request(backend, session_id, job_id, max_execution_time, group, program),
+                    code, message,
+                )
         assert record is not None
         backend = record.name
         if max_execution_time is None:

@@ -21,10 +21,6 @@ class Scheduling(Core):
         )
         """Fair-share selection passes over session jobs while a session is active."""
 
-    def dispatch(self, backend: BackendRecord) -> None:
-        """``dispatch`` is optional in the declaration: a no-op while the device is busy."""
-        self._fire_dispatch(backend)
-
     def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
         session = backend.active_session
         return session is not None and session.n_queued > 0 and session.deadline > self.now

@@ -7,6 +7,9 @@ window event on the clock; see :meth:`Timers.update_window`).
 
 from __future__ import annotations
 
+from heapq import heappush
+from typing import ClassVar
+
 from model.entities import SessionRecord
 from model.interpretations import InteractiveWindow
 from model.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
@@ -17,9 +20,8 @@ from model.sim.core import Core
 class Timers(Core):
     """Arming and expiry of the interactive window and of max_time."""
 
-    def interactive_window(self, session: SessionRecord) -> float:
-        """Extension point: how long the session's interactive window lasts (TTL-INTERACTIVE-VALUE)."""
-        return INTERACTIVE_TIMEOUT
+    interactive_window: ClassVar[float] = INTERACTIVE_TIMEOUT
+    """Extension point: how long an interactive window lasts, in seconds (TTL-INTERACTIVE-VALUE)."""
 
     def update_window(self, session: SessionRecord) -> None:
         """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE).
@@ -35,11 +37,11 @@ class Timers(Core):
             return
         if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
             if session.window_deadline is None:
-                deadline = session.window_deadline = self.now + self.interactive_window(session)
-                token = session.window_token = self.ticket()
+                deadline = session.window_deadline = self.now + self.interactive_window
+                token = session.window_token = next(self._seq)
                 if session.window_timer is None:
                     session.window_timer = deadline
-                    self.push((deadline, TIMER, token, self.on_interactive_timeout, session, token))
+                    heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
         elif session.window_deadline is not None:
             session.window_deadline = None
 
@@ -56,7 +58,7 @@ class Timers(Core):
             # Armed by a window that has since closed; the open one's event goes on now, as keyed at its opening.
             token = session.window_token
             session.window_timer = deadline
-            self.push((deadline, TIMER, token, self.on_interactive_timeout, session, token))
+            heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
             return
         self._fire_interactive_timeout(session)
         self.dispatch(session.backend)

@@ -4,7 +4,8 @@ Each mutant subclasses :class:`~model.engine.Engine` and overrides what it takes
 one rule, among the engine's declared extension points only (``EXTENSION_POINTS``), and
 carries a fixed scenario that exposes it, so that the offline checker can be shown a
 recorded trace of it too. ``sessionspec mutants`` runs the live campaign against every
-mutant, in process and, for a few, through the subprocess protocol (``examples/iut_stdio.py --mutant NAME``); every one must be killed.
+mutant, in process and, for a few, through the subprocess protocol
+(``examples/iut_stdio.py --mutant NAME``); every one must be killed.
 
 Each mutant is also an adapter factory: ``--adapter properties.conformance.mutants:session_lifo``.
 """
@@ -68,8 +69,7 @@ class TwoAtOnce(Engine):
 class Interactive301(Engine):
     """The interactive window runs out one second late (301 s)."""
 
-    def interactive_window(self, session: SessionRecord) -> float:
-        return super().interactive_window(session) + 1.0
+    interactive_window = Engine.interactive_window + 1.0
 
 
 class NoInteractiveTimeout(Engine):
