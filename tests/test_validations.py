@@ -134,10 +134,11 @@ def test_naming_the_sessions_own_backend_is_accepted() -> None:
 
 
 def test_the_engine_checks_each_request_in_the_declared_precedence() -> None:
-    checks = {"open": OPEN_CHECKS, "submit": SUBMIT_CHECKS, "cancel": CANCEL_CHECKS, "close": CLOSE_CHECKS}
-    assert set(checks) == set(PRECEDENCE)
-    for op, declared in checks.items():
-        assert tuple(check.code for check in declared) == PRECEDENCE[op]
+    codes = {
+        "open": [check.code for check in OPEN_CHECKS], "submit": [check.code for check in SUBMIT_CHECKS],
+        "cancel": [check.code for check in CANCEL_CHECKS], "close": [check.code for check in CLOSE_CHECKS],
+    }
+    assert codes == {op: list(order) for op, order in PRECEDENCE.items()}
     assert {code for codes in PRECEDENCE.values() for code in codes} == set(VALIDATIONS_BY_CODE)
 
 
@@ -172,7 +173,8 @@ def test_when_several_validations_apply_the_first_declared_wins(code: str, why: 
 def test_a_submit_refused_after_its_backend_was_accepted_names_its_sessions_backend() -> None:
     sc = Scenario(backend(B0), backend(B1))
     _set_up(sc.engine)
-    for submit in (lambda e: e.submit("nope"), lambda e: e.submit("s", backend=B1), lambda e: e.submit("c")):
+    submits: list[Trigger] = [lambda e: e.submit("nope"), lambda e: e.submit("s", backend=B1), lambda e: e.submit("c")]
+    for submit in submits:
         with pytest.raises(RequestRejected):
             submit(sc.engine)
     assert [(r.error, r.backend) for r in sc.rejections()] == [
