@@ -45,9 +45,9 @@ class InvalidTrigger(RuntimeError):
 class Step:
     """One compiled transition with its callbacks bound.
 
-    The fields after ``action`` are precomputed from ``declared`` for the engine's hot
-    path: ``check`` is ``permitted`` as one callable (None when the transition has no
-    guards), the others copy the declaration's fields so that firing reads one object.
+    The fields after ``action`` are precomputed from ``declared``: ``check`` is whether the
+    guards let the step be taken, as one callable (None when the transition has no guards);
+    the others copy the declaration's fields so that firing reads one object.
     """
 
     dest: str
@@ -61,16 +61,14 @@ class Step:
     cascade: str | None = None
     arms_max_time: bool = False
 
-    def permitted(self, entity: object) -> bool:
-        return all(g(entity) for g in self.conditions) and not any(g(entity) for g in self.unless)
-
 
 Observer = Callable[[str, Any, str, Step], None]
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
 
 
 def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | None:
-    """``Step.permitted`` as one callable, guards evaluated in the same order (conditions, then unless)."""
+    """Whether a step's guards let it be taken, as one callable (conditions in order, then unless, short-circuiting
+    as ``transitions`` evaluates them); None when it has no guards."""
     if not conditions and not unless:
         return None
     if len(conditions) == 1 and not unless:

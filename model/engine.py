@@ -88,7 +88,6 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         self.interpretation = interpretation
         self.policy = interpretation.policy
         self.seed = seed
-        self.retain_finished = retain_finished
         if retention is None:
             retention = KeepAll() if retain_finished else ForgetFinished(self.DEFAULT_CLOSED_WINDOW)
         self.retention = retention

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -114,13 +115,9 @@ class Clock:
     def _drain(self, until: float | None) -> None:
         """``step()`` until no event is left, or none is due at or before ``until``."""
         heap = self._heap
-        pop = heapq.heappop
-        limit = float("inf") if until is None else until
+        limit = math.inf if until is None else until
         while heap and heap[0][0] <= limit:
-            when, _, _, handler, target, token = pop(heap)
-            self.now = when
-            self.events_processed += 1
-            handler(target, token)
+            self.step()
 
 
 def _call(callback: Callable[[], None], _token: int) -> None:
