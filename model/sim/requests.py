@@ -38,7 +38,9 @@ class Check(Generic[F]):
     on_limit: bool = False
 
 
-class Opening(NamedTuple):
+class OpenArgs(NamedTuple):
+    """An open as the client asked it."""
+
     backend: str | None
     max_time: object
     session_id: str | None
@@ -50,17 +52,21 @@ SubmitCheck = Callable[
 """A submit's check, called as ``(engine, session_id, backend, job_id, max_execution_time, session, record)``:
 the arguments as the client gave them, then the session it names and the backend it goes to, if they exist
 (a submit is checked on its arguments, without building a request object for it)."""
-OpenCheck = Callable[[Core, "Opening"], str | None]
-CancelCheck = Callable[[Core, "Cancelling"], str | None]
-CloseCheck = Callable[[Core, "Closing"], str | None]
+OpenCheck = Callable[[Core, "OpenArgs"], str | None]
+CancelCheck = Callable[[Core, "CancelArgs"], str | None]
+CloseCheck = Callable[[Core, "CloseArgs"], str | None]
 
 
-class Cancelling(NamedTuple):
+class CancelArgs(NamedTuple):
+    """A cancel, with the job it names if that exists."""
+
     job_id: str
     job: JobRecord | None
 
 
-class Closing(NamedTuple):
+class CloseArgs(NamedTuple):
+    """A close, with the session it names if that exists."""
+
     session_id: str
     session: SessionRecord | None
 
@@ -97,7 +103,7 @@ def _max_time_detail(value: object) -> str | None:
     return None
 
 
-def _above_system(engine: Core, o: Opening) -> str | None:
+def _above_system(engine: Core, o: OpenArgs) -> str | None:
     if o.max_time is None or o.backend is None:
         return None
     seconds = parse_max_time(o.max_time)
@@ -221,7 +227,7 @@ class RequestHandling(Core):
     ) -> SessionRecord:
         """Open a session (pending until its first job starts)."""
         asked = request(self.now, "open", backend, session_id, None, {"max_time": max_time})
-        refused = refusal(self.open_checks, self, Opening(backend, max_time, session_id))
+        refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
         if refused is not None:
             raise self._reject(asked, *refused)
         assert backend is not None
@@ -320,7 +326,7 @@ class RequestHandling(Core):
             self.now, "cancel", job.backend_name if job is not None else None,
             job.session_id if job is not None else None, job_id, None,
         )
-        refused = refusal(self.cancel_checks, self, Cancelling(job_id, job))
+        refused = refusal(self.cancel_checks, self, CancelArgs(job_id, job))
         if refused is not None:
             raise self._reject(asked, *refused)
         assert job is not None
@@ -346,7 +352,7 @@ class RequestHandling(Core):
         session = self.sessions.get(session_id)
         backend = session.backend_name if session is not None else None
         asked = request(self.now, "close", backend, session_id, None, None)
-        refused = refusal(self.close_checks, self, Closing(session_id, session))
+        refused = refusal(self.close_checks, self, CloseArgs(session_id, session))
         if refused is not None:
             raise self._reject(asked, *refused)
         assert session is not None
