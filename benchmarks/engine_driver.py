@@ -42,7 +42,7 @@ def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
     if call_at is not None:
         return call_at
     # Engines older than call_at (baseline traces): the same heap event by hand.
-    schedule: Callable[..., None] = engine._at
+    schedule: Callable[..., None] = engine._at  # type: ignore[attr-defined]  # only engines that predate call_at have it
 
     def fallback(when: float, callback: Callable[[], None]) -> None:
         schedule(when, lambda cb, _token: cb(), callback)

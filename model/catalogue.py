@@ -27,7 +27,7 @@ PARAMETERS: tuple[Encoding, ...] = (
     Encoding("parameter", "model.lifecycles.INTERACTIVE_TIMEOUT", ("TTL-INTERACTIVE-VALUE",)),
     Encoding("parameter", "model.devices.PHYSICAL_SYSTEM_MAX_TIME", ("MAXTIME-SYSTEM-LIMIT",)),
     Encoding("parameter", "model.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
-    Encoding("parameter", "model.engine.Engine._effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
+    Encoding("parameter", "model.engine.Engine.effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),
     Encoding("api", "model.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
 )

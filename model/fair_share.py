@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from typing import Protocol
 
 from model.entities import JobRecord
@@ -52,28 +51,12 @@ class FifoQueue:
 
     def __init__(self) -> None:
         self._queue: deque[JobRecord] = deque()
-        with suppress(AttributeError):  # compiled by mypyc, methods are read-only (and push costs no frame)
-            self.push = self._queue.append  # type: ignore[method-assign, assignment]  # push, minus a frame
 
     def push(self, job: JobRecord) -> None:
         self._queue.append(job)
 
     def first(self, eligible: Eligible | None = None) -> JobRecord | None:
-        # _first_in, inlined and with the queued head tested first: the scheduler asks after every job.
-        queue = self._queue
-        while queue:
-            head = queue[0]
-            if head.state == "queued":
-                break
-            queue.popleft()
-        else:
-            return None
-        if eligible is None or head.session is None or eligible(head):
-            return head
-        for job in queue:
-            if job.state == "queued" and (job.session is None or eligible(job)):
-                return job
-        return None
+        return _first_in(self._queue, eligible)
 
     def charge(self, job: JobRecord, seconds: float) -> None:
         """FIFO keeps no account of usage."""

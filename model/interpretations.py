@@ -8,9 +8,12 @@ declarations and the properties all read it; nothing picks an option silently.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
+from typing import Any, get_type_hints
 
 from model.rules import SEED_RUN_PRIMITIVE as _B
 from model.rules import SEED_SESSIONS as _A
@@ -215,6 +218,119 @@ class InterpretationError(ValueError):
     """An interpretation ID or option that the catalogue does not know."""
 
 
+# ---------------------------------------------------------------------- the typed policy
+# One enum per interpretation point, its members the point's options: code compares
+# ``policy.idle_device is IdleDevice.HOLD``, so that a misspelt point or option is a mypy
+# error and an AttributeError, never a comparison that is silently False. The enums are
+# checked against the points at import (:func:`_check_policy`).
+
+
+class MaxTimeDefault(StrEnum):
+    SYSTEM_LIMIT = "system_limit"
+    FIRST_JOB_LIMIT = "first_job_limit"
+
+
+class MaxTimeUpperBound(StrEnum):
+    INCLUSIVE = "inclusive"
+    STRICT = "strict"
+
+
+class MaxTimeJobBound(StrEnum):
+    REJECT_EXPLICIT = "reject_explicit"
+    ALLOW = "allow"
+
+
+class ExpiryTie(StrEnum):
+    JOB_FIRST = "job_first"
+    EXPIRY_FIRST = "expiry_first"
+
+
+class IdleDevice(StrEnum):
+    HOLD = "hold"
+    WORK_CONSERVING = "work_conserving"
+
+
+class OtherSessionJob(StrEnum):
+    HOLD_BACK = "hold_back"
+    RUN_UNACTIVATED = "run_unactivated"
+
+
+class ExpiryRunningJob(StrEnum):
+    FAIL = "fail"
+    FINISH = "finish"
+
+
+class CloseRunningJob(StrEnum):
+    FAIL = "fail"
+    FINISH = "finish"
+
+
+class FirstJobCancel(StrEnum):
+    FAIL_SUBSEQUENT = "fail_subsequent"
+    CLOSE_SESSION = "close_session"
+
+
+class InteractiveWindow(StrEnum):
+    SESSION_IDLE = "session_idle"
+    QUEUE_EMPTY = "queue_empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One interpretation's choices, typed: one attribute per point (its ID without ``INT-``,
+    in snake case), valued by the point's enum. Get it as ``interpretation.policy``."""
+
+    maxtime_default: MaxTimeDefault
+    maxtime_upper_bound: MaxTimeUpperBound
+    maxtime_job_bound: MaxTimeJobBound
+    expiry_tie: ExpiryTie
+    idle_device: IdleDevice
+    other_session_job: OtherSessionJob
+    expiry_running_job: ExpiryRunningJob
+    close_running_job: CloseRunningJob
+    first_job_cancel: FirstJobCancel
+    interactive_window: InteractiveWindow
+
+    @classmethod
+    def of(cls, choices: Mapping[str, str]) -> Policy:
+        """The policy of a full set of choices (an :class:`Interpretation`); an unknown option raises."""
+        values: dict[str, Any] = {}
+        for point in INTERPRETATION_POINTS:
+            kind = _ENUMS[point.id]
+            try:
+                values[policy_attr(point.id)] = kind(choices[point.id])
+            except ValueError:
+                allowed = ", ".join(point.option_names)
+                raise InterpretationError(
+                    f"{point.id}: unknown option {choices[point.id]!r}; allowed: {allowed}"
+                ) from None
+        return cls(**values)
+
+
+def policy_attr(point_id: str) -> str:
+    """The :class:`Policy` attribute of an interpretation point: ``INT-IDLE-DEVICE`` -> ``idle_device``."""
+    return point_id.removeprefix("INT-").lower().replace("-", "_")
+
+
+def _check_policy() -> dict[str, type[StrEnum]]:
+    """Each point has exactly one Policy attribute, whose enum lists exactly its options, in order."""
+    hints = get_type_hints(Policy)
+    attrs = [f.name for f in dataclasses.fields(Policy)]
+    expected = [policy_attr(p.id) for p in INTERPRETATION_POINTS]
+    if attrs != expected:
+        raise AssertionError(f"Policy attributes {attrs} do not match the interpretation points {expected}")
+    enums: dict[str, type[StrEnum]] = {}
+    for point in INTERPRETATION_POINTS:
+        kind = hints[policy_attr(point.id)]
+        if tuple(member.value for member in kind) != point.option_names:
+            raise AssertionError(f"{kind.__name__} does not list the options of {point.id}: {point.option_names}")
+        enums[point.id] = kind
+    return enums
+
+
+_ENUMS = _check_policy()
+
+
 @dataclass(frozen=True)
 class Interpretation(Mapping[str, str]):
     """The spec configuration: one option chosen per interpretation point.
@@ -224,6 +340,8 @@ class Interpretation(Mapping[str, str]):
     """
 
     choices: Mapping[str, str] = field(default_factory=dict)
+    policy: Policy = field(init=False, repr=False, compare=False)
+    """The same choices as a typed :class:`Policy`: what code branches on (built once, here)."""
 
     def __post_init__(self) -> None:
         full = {p.id: p.default for p in INTERPRETATION_POINTS}
@@ -237,6 +355,7 @@ class Interpretation(Mapping[str, str]):
                 raise InterpretationError(f"{key}: unknown option {value!r}; allowed: {allowed}")
             full[key] = value
         object.__setattr__(self, "choices", MappingProxyType(full))
+        object.__setattr__(self, "policy", Policy.of(self))
 
     @classmethod
     def of(cls, **overrides: str) -> Interpretation:

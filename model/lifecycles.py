@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from model.interpretations import DEFAULT, Interpretation
+from model.interpretations import DEFAULT, POINTS_BY_ID, Interpretation, InterpretationError
 
 INTERACTIVE_TIMEOUT = 300.0
 """The interactive window in seconds (TTL-INTERACTIVE-VALUE): fixed, not client-configurable."""
@@ -45,7 +45,19 @@ class Transition:
     timer: str | None = None
     """The timer whose expiry fires this trigger, if any."""
     only_if: tuple[tuple[str, str], ...] = ()
+    """(interpretation ID, option) pairs that must all be chosen; checked against the points when declared."""
     doc: str = ""
+
+    def __post_init__(self) -> None:
+        for key, option in self.only_if:
+            point = POINTS_BY_ID.get(key)
+            if point is None:
+                raise InterpretationError(f"transition {self.trigger}: only_if names unknown interpretation {key!r}")
+            if option not in point.option_names:
+                allowed = ", ".join(point.option_names)
+                raise InterpretationError(
+                    f"transition {self.trigger}: only_if {key}={option!r} is not an option; allowed: {allowed}"
+                )
 
     def applies(self, interpretation: Interpretation) -> bool:
         return all(interpretation[key] == option for key, option in self.only_if)
@@ -260,6 +272,11 @@ SCHEDULER = Lifecycle(
 )
 
 LIFECYCLES: tuple[Lifecycle, ...] = (SESSION, JOB, SCHEDULER)
+
+JOB_FINAL: frozenset[str] = JOB.final_states
+"""The states a job ends in (completed, failed, cancelled), from the declaration."""
+SESSION_FINAL: frozenset[str] = SESSION.final_states
+"""The states a session ends in (closed), from the declaration."""
 LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
 
 

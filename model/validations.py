@@ -43,6 +43,29 @@ VALIDATIONS: tuple[Validation, ...] = (
 
 VALIDATIONS_BY_CODE: dict[str, Validation] = {v.code: v for v in VALIDATIONS}
 
+PRECEDENCE: dict[str, tuple[str, ...]] = {
+    "open": ("BACKEND-REQUIRED", "BACKEND-UNKNOWN", "DUPLICATE-ID", "MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"),
+    "submit": (
+        "UNKNOWN-SESSION", "BACKEND-FIXED", "SESSION-CLOSED", "BACKEND-REQUIRED", "BACKEND-UNKNOWN",
+        "DUPLICATE-ID", "MAX-EXECUTION-TIME-FORMAT", "MAXTIME-BELOW-JOB",
+    ),
+    "cancel": ("UNKNOWN-JOB", "JOB-FINISHED"),
+    "close": ("UNKNOWN-SESSION",),
+}
+"""Which code a rejected request gets when several apply: per operation, the checks in the
+order the engine makes them; the first that refuses wins. The session checks apply to a
+submit that names a session, the backend checks to one that does not."""
+
+
+def _check_precedence() -> None:
+    for op, codes in PRECEDENCE.items():
+        unknown = [code for code in codes if code not in VALIDATIONS_BY_CODE]
+        if unknown or len(set(codes)) != len(codes):
+            raise AssertionError(f"PRECEDENCE[{op!r}] names unknown or repeated codes: {codes}")
+
+
+_check_precedence()
+
 
 class RequestRejected(Exception):
     """A client request the spec refuses; the message ends with the rule IDs it rests on."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from model.interpretations import Interpretation
+from model.interpretations import FirstJobCancel as FirstJobCancelOption
+from model.interpretations import IdleDevice, Interpretation, OtherSessionJob
 from model.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
 from model.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
@@ -225,9 +226,10 @@ class ActivationAtFirstStart(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        interp = self.interpretation
+        policy = self.interpretation.policy
         self.unactivated = (
-            interp["INT-IDLE-DEVICE"] == "work_conserving" and interp["INT-OTHER-SESSION-JOB"] == "run_unactivated"
+            policy.idle_device is IdleDevice.WORK_CONSERVING
+            and policy.other_session_job is OtherSessionJob.RUN_UNACTIVATED
         )
         self.state: dict[str, str] = {}
         self.active: dict[str, str] = {}
@@ -398,7 +400,7 @@ class FirstJobCancel(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.close_session = self.interpretation["INT-FIRST-JOB-CANCEL"] == "close_session"
+        self.close_session = self.interpretation.policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
         self.first: dict[str, str] = {}
         """live session -> its first job."""
         self.doomed: dict[str, float] = {}

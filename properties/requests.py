@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from model.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.max_time import parse_max_time
 from model.trace import Change, Header, Request
 from model.validations import RequestRejected
@@ -33,8 +34,9 @@ class MaxTimeBounds(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.strict = self.interpretation["INT-MAXTIME-UPPER-BOUND"] == "strict"
-        self.job_bound = self.interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
+        policy = self.interpretation.policy
+        self.strict = policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
+        self.job_bound = policy.maxtime_job_bound is MaxTimeJobBound.REJECT_EXPLICIT
         self.bound: dict[str, float] = {}
         """open session -> the max_time jobs must stay below (requested, else the system limit)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from model.interpretations import IdleDevice, OtherSessionJob
 from model.trace import Change, Header
 from properties.base import Violation
 from properties.suite import Changes, Interest, LiveProperty
@@ -94,7 +95,7 @@ class HeldBackend(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.applies_here = self.interpretation["INT-IDLE-DEVICE"] == "hold"
+        self.applies_here = self.interpretation.policy.idle_device is IdleDevice.HOLD
 
     def interest(self) -> tuple[Interest, Interest]:
         return (_STARTS if self.applies_here else ()), self.applies
@@ -119,9 +120,10 @@ class OtherSessionsHeldBack(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        interp = self.interpretation
+        policy = self.interpretation.policy
         self.applies_here = not (
-            interp["INT-IDLE-DEVICE"] == "work_conserving" and interp["INT-OTHER-SESSION-JOB"] == "run_unactivated"
+            policy.idle_device is IdleDevice.WORK_CONSERVING
+            and policy.other_session_job is OtherSessionJob.RUN_UNACTIVATED
         )
 
     def interest(self) -> tuple[Interest, Interest]:
@@ -191,9 +193,9 @@ class NoIdleBackend(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        interp = self.interpretation
-        self.hold = interp["INT-IDLE-DEVICE"] == "hold"
-        self.hold_back = interp["INT-OTHER-SESSION-JOB"] == "hold_back"
+        policy = self.interpretation.policy
+        self.hold = policy.idle_device is IdleDevice.HOLD
+        self.hold_back = policy.other_session_job is OtherSessionJob.HOLD_BACK
         self.queued: dict[str, int] = {}
         """backend -> number of queued jobs."""
         self.sessionless: dict[str, int] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 
+from model.interpretations import InteractiveWindow, MaxTimeDefault
 from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.max_time import parse_max_time
 from model.trace import Change, Header, Request
@@ -117,7 +118,7 @@ class MaxTimeValue(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.first_job_limit = self.interpretation["INT-MAXTIME-DEFAULT"] == "first_job_limit"
+        self.first_job_limit = self.interpretation.policy.maxtime_default is MaxTimeDefault.FIRST_JOB_LIMIT
         self.requested: dict[str, float | None] = {}
         """opened session -> the max_time it asked for (None: the default)."""
         self.job_limit: dict[str, float] = {}
@@ -199,7 +200,7 @@ class InteractiveTimeout(LiveProperty):
         super().__init__(header)
         self.timeout = float(header.interactive_timeout)
         self.wrong_value = not same_time(self.timeout, INTERACTIVE_TIMEOUT)
-        self.queue_empty = self.interpretation["INT-INTERACTIVE-WINDOW"] == "queue_empty"
+        self.queue_empty = self.interpretation.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
         self.opened: dict[str, float] = {}
         """active session -> when its current window opened."""
         self.heap: list[tuple[float, str, float]] = []

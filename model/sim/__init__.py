@@ -1,1 +1,2 @@
-"""The simulation: the engine on its virtual clock, scenarios, and the operations that drive them."""
+"""The reference simulation: a virtual clock and the scheduler's parts the engine is made of, scenarios, and the
+typed operations that drive an implementation."""
