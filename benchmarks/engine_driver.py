@@ -15,13 +15,13 @@ from typing import Any
 
 from benchmarks.outcome import Outcome
 from benchmarks.workload import SESSION_GROUP, Arrival, SessionStep, Workload
-from model.devices import BackendConfig, Duration
-from model.dispatch import Step
-from model.engine import Engine
-from model.fair_share import FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig, Duration
+from model.sim.dispatch import Step
+from model.sim.engine import Engine
+from model.sim.fair_share import FairShare, FifoQueue
+from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import Sink
-from model.validations import RequestRejected
 
 _TERMINAL = frozenset(("completed", "failed", "cancelled"))
 

@@ -31,17 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "out" / "native"
 
 MODULES = (
-    # the engine's hot path (the generated trigger functions of model/dispatch.py stay interpreted)
-    "model/engine.py", "model/entities.py", "model/fair_share.py",
+    # the engine's hot path (the generated trigger functions of model/sim/dispatch.py stay interpreted)
+    "model/sim/engine.py", "model/sim/entities.py", "model/sim/fair_share.py",
     # the trace checker's hot path: reading, replaying
     "properties/conformance/reader.py", "properties/conformance/line_decoder.py", "properties/conformance/replay.py",
     "properties/conformance/replay_engine.py", "properties/conformance/checker.py",
     "properties/conformance/render.py",
     # and the property catalogue: the suite, its shared ledger, the properties
-    "properties/base.py", "properties/suite.py", "properties/ledger.py", "properties/lifecycle.py",
-    "properties/scheduling.py", "properties/timers.py", "properties/requests.py", "properties/invariants.py",
+    "properties/invariants/base.py", "properties/invariants/suite.py", "properties/invariants/ledger.py", "properties/invariants/lifecycle.py",
+    "properties/invariants/scheduling.py", "properties/invariants/timers.py", "properties/invariants/requests.py", "properties/invariants/catalogue.py",
 )
-"""What is compiled. Not ``model/trace.py`` or ``model/devices.py``: compiled, their typed
+"""What is compiled. Not ``model/trace.py`` or ``model/sim/devices.py``: compiled, their typed
 boundaries coerce ints to floats in the trace (``60`` becomes ``60.0``), which the golden
 comparison rejects, for no measurable gain. The property bases allow interpreted subclasses
 (users write their own properties), which declare the records they read as class data
@@ -182,7 +182,7 @@ def verify(mirror: Path, root: Path = ROOT) -> str:
 def run_tests(mirror: Path) -> int:
     """The whole test suite, run in the mirror against the compiled modules."""
     env = dict(environment(mirror), HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-    probe = "import benchmarks.native as n, model.engine as e; assert n.compiled(), e.__file__"
+    probe = "import benchmarks.native as n, model.sim.engine as e; assert n.compiled(), e.__file__"
     if subprocess.run([sys.executable, "-c", probe], cwd=mirror, env=env, check=False).returncode != 0:
         print(f"sessionspec: the tests in {mirror} would not import the compiled engine", file=sys.stderr)
         return 1

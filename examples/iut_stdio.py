@@ -18,10 +18,10 @@ import json
 import sys
 from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import Interpretation
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
 from model.sim.ops import apply, decode_request
+from model.spec.interpretations import Interpretation
 from model.trace import to_json
 from properties.conformance.adapter import EngineIUT, IUTConfig
 

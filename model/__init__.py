@@ -3,9 +3,9 @@
 ``model`` never imports ``properties``.
 """
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import MemoryTrace
 
 __all__ = ["DEFAULT", "BackendConfig", "BackgroundLoad", "Duration", "Engine", "Interpretation", "MemoryTrace"]

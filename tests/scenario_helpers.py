@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from model.devices import PHYSICAL_SYSTEM_MAX_TIME, BackendConfig, Duration
-from model.engine import Engine
-from model.fair_share import FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import PHYSICAL_SYSTEM_MAX_TIME, BackendConfig, Duration
+from model.sim.engine import Engine
+from model.sim.fair_share import FairShare, FifoQueue
 from model.sim.ops import run_operations
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Request
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.ops import Op

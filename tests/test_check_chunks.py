@@ -15,17 +15,17 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.engine import Engine
-from model.interpretations import profiles
+from model.sim.engine import Engine
+from model.spec.interpretations import profiles
+from model.spec.validations import RequestRejected
 from model.trace import Change, MemoryTrace, Request
-from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
 from properties.conformance.checker import CheckReport, _check, _classes, catalogue, check_file
 from properties.conformance.mutants import MUTANTS
 from properties.conformance.ops import apply_to_engine
 from properties.conformance.reader import CHUNK, open_lines, read_chunks
+from properties.invariants.base import TraceProperty, Violation
 from tests.test_checker import _NoCancels
 
 

@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation, profiles
+from model.sim.engine import Engine
+from model.spec.interpretations import DEFAULT, Interpretation, profiles
 from model.trace import Change, MemoryTrace, Request, schema
-from properties.base import TraceProperty, Violation
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
 from properties.conformance.ops import Op, operations, ops_from_json, resolve
 from properties.conformance.reader import Unusable, from_json
 from properties.conformance.replay import Replayer
+from properties.invariants.base import TraceProperty, Violation
 from tests.scenario_helpers import engine_trace
 
 FLUSH = 2000.0
@@ -97,7 +97,7 @@ def test_check_command_accepts_a_conforming_trace(tmp_path: Path) -> None:
 
 
 def test_the_property_catalogue_is_the_invariants_module() -> None:
-    from properties.invariants import ALL_PROPERTIES
+    from properties.invariants.catalogue import ALL_PROPERTIES
 
     assert catalogue() == tuple(ALL_PROPERTIES) and catalogue()
 

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from model.interpretations import Interpretation
-from model.scenario import parse_scenario, run_scenario
 from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, decode_request, request_json
+from model.sim.scenario import parse_scenario, run_scenario
+from model.spec.interpretations import Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace, dumps
-from model.validations import RequestRejected
 from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
@@ -88,7 +88,7 @@ MISBEHAVING = textwrap.dedent(
     import json, sys
     sys.path.insert(0, {examples!r})
     import iut_stdio
-    from model.engine import Engine
+    from model.sim.engine import Engine
 
     mode = sys.argv[1]
     iut = None

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.interpretations import Interpretation
-from model.workload import WorkloadConfig, compare
+from model.runtime.workload import WorkloadConfig, compare
+from model.spec.interpretations import Interpretation
 from properties.cli import cli
 
 

@@ -2,7 +2,7 @@
 
 Random trigger sequences with random guard outcomes are fed both to a
 ``transitions.Machine`` built from the declaration and to the compiled
-:class:`~model.dispatch.Dispatcher`; states, refusals and callbacks must match
+:class:`~model.sim.dispatch.Dispatcher`; states, refusals and callbacks must match
 step for step, for every lifecycle under every interpretation profile. The same holds
 for the dispatcher's trigger functions (what the engine runs), and those
 must also do exactly what selecting a step and firing it does: the observer, the
@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transitions import MachineError
 
-from model.dispatch import Dispatcher, InvalidTrigger, Step
-from model.interpretations import profiles
-from model.lifecycles import LIFECYCLES, Lifecycle, guard_names
-from model.machines import build_machine
+from model.sim.dispatch import Dispatcher, InvalidTrigger, Step
+from model.spec.interpretations import profiles
+from model.spec.lifecycles import LIFECYCLES, Lifecycle, guard_names
+from model.spec.machines import build_machine
 from model.trace import Change
 
 

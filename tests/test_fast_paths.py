@@ -20,13 +20,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.interpretations import profiles
-from model.lifecycles import JOB, SESSION
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import profiles
+from model.spec.lifecycles import JOB, SESSION
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, JsonlWriter, MemoryTrace, Record, Request, dumps
 from model.trace.reader import line_record
-from model.validations import RequestRejected
 
 texts = st.text(min_size=1, max_size=12)  # any code point but lone surrogates: quotes, backslashes, controls
 times = st.floats(min_value=0.0, max_value=1e12, allow_nan=False) | st.sampled_from([0.0, 5.0, 123.456, 1e-7])

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from model.interpretations import (
+from model.spec.interpretations import (
     DEFAULT,
     INTERPRETATION_POINTS,
     POINTS_BY_ID,
@@ -25,8 +25,8 @@ from model.interpretations import (
     policy_attr,
     profiles,
 )
-from model.lifecycles import LIFECYCLES, Transition
-from model.validations import RequestRejected
+from model.spec.lifecycles import LIFECYCLES, Transition
+from model.spec.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario, backend
 
 EXPECTED: dict[str, Mapping[str, object]] = {}

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.max_time import format_seconds, parse_max_time
-from model.validations import RequestRejected
+from model.spec.max_time import format_seconds, parse_max_time
+from model.spec.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario, backend
 
 

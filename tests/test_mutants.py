@@ -7,8 +7,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from model.engine import EXTENSION_POINTS, Engine
-from model.rules import RULES_BY_ID
+from model.sim.engine import EXTENSION_POINTS, Engine
+from model.spec.rules import RULES_BY_ID
 from model.trace import MemoryTrace
 from properties.cli import cli
 from properties.conformance import mutants as mutants_module

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, read_trace, schema, to_json
 from model.trace.reader import line_record
-from model.validations import RequestRejected
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.ops import operations, resolve

@@ -13,8 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.devices import BackendConfig, BackgroundLoad, Duration, simulator
-from model.interpretations import Interpretation
 from model.runtime import (
     Estimator,
     EstimatorResult,
@@ -37,6 +35,8 @@ from model.runtime import (
     set_default_service,
 )
 from model.runtime.service import DEFAULT_MAX_EVENTS
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration, simulator
+from model.spec.interpretations import Interpretation
 from model.trace import Request, schema, to_json
 
 SIM = "ibmq_qasm_simulator"

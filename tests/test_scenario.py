@@ -10,8 +10,8 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from model.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
 from model.sim.ops import OPERATIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, scenario_json
+from model.sim.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
 from model.trace import Change, MemoryTrace, Request
 from properties.cli import cli
 

@@ -16,9 +16,6 @@ from typing import Any
 
 import pytest
 
-from model.devices import Duration, simulator
-from model.engine import Engine
-from model.interpretations import Interpretation
 from model.runtime import (
     IBMInputValueError,
     IBMRuntimeError,
@@ -28,8 +25,11 @@ from model.runtime import (
     set_default_service,
 )
 from model.runtime.stand_ins import display
+from model.sim.devices import Duration, simulator
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace
-from model.validations import RequestRejected
 from properties.conformance.checker import CONFORMS, check_file
 
 # 002_04397b608e8efa11.txt §Prerequisites l.13-15

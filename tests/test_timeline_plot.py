@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.devices import BackendConfig, Duration
-from model.engine import Engine
-from model.timeline_plot import TimelineError, render_timeline
+from model.sim.devices import BackendConfig, Duration
+from model.sim.engine import Engine
 from model.trace import Change, MemoryTrace, Record
+from model.views.timeline_plot import TimelineError, render_timeline
 from properties.cli.timeline import read_trace, timeline
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
-from model.lifecycles import JOB
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.lifecycles import JOB
+from model.spec.validations import RequestRejected
 from model.trace import FORMAT, VERSION, Change, Header, JsonlWriter, MemoryTrace, Request, loads_all, schema
 from model.trace.schema import PATH, render
-from model.validations import RequestRejected
 
 PROFILES = profiles()
 VALIDATOR = Draft202012Validator(schema())

@@ -2,7 +2,7 @@
 
 ``TRIGGERS`` holds, per validation code, client requests that the engine must reject
 with that code; ``test_every_validation_has_a_trigger`` keeps it in step with
-``model.validations.VALIDATIONS``.
+``model.spec.validations.VALIDATIONS``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from model.engine import Engine
+from model.sim.engine import Engine
 from model.sim.requests import CANCEL_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
-from model.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
+from model.spec.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
 from tests.scenario_helpers import B0, B1, Scenario, backend
 
 Trigger = Callable[[Engine], object]

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from model.engine import Engine
 from model.runtime.exceptions import SimulationLimitError
+from model.sim.engine import Engine
 
 
 def run_engine(

@@ -15,8 +15,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import model.runtime.arguments as arguments
-from model.entities import JobRecord
-from model.lifecycles import JOB
 from model.runtime.exceptions import (
     RuntimeInvalidStateError,
     RuntimeJobFailureError,
@@ -25,7 +23,9 @@ from model.runtime.exceptions import (
 )
 from model.runtime.options import Options
 from model.runtime.results import PrimitiveResult, estimator_result, sampler_result
-from model.validations import RequestRejected
+from model.sim.entities import JobRecord
+from model.spec.lifecycles import JOB
+from model.spec.validations import RequestRejected
 
 if TYPE_CHECKING:
     from model.runtime.service import IBMBackend, QiskitRuntimeService

@@ -2,7 +2,7 @@
 
 No network and no account: the credentials the real client takes (``token``, ``url``,
 ``instance``...) are accepted and ignored so that client code runs unchanged. The
-service owns one :class:`~model.engine.Engine` on a virtual clock with a
+service owns one :class:`~model.sim.engine.Engine` on a virtual clock with a
 :class:`~model.trace.MemoryTrace` sink; every request made through the API is on
 ``service.trace``. Virtual time moves only when a client waits for a job
 (``RuntimeJob.result``) or thinks (:meth:`QiskitRuntimeService.advance`), a whole
@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import model.runtime.arguments as arguments
-from model.devices import BackendConfig, BackgroundLoad, simulator
-from model.engine import Engine
-from model.fair_share import POLICIES, FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
 from model.runtime.clock import run_engine
 from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, refusal
+from model.sim.devices import BackendConfig, BackgroundLoad, simulator
+from model.sim.engine import Engine
+from model.sim.fair_share import POLICIES, FairShare, FifoQueue
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import MemoryTrace
 
 if TYPE_CHECKING:

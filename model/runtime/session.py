@@ -20,12 +20,12 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
-from model.entities import SessionRecord
-from model.lifecycles import INTERACTIVE_TIMEOUT
 from model.runtime.arguments import shown
 from model.runtime.exceptions import IBMInputValueError, from_rejection, refusal
 from model.runtime.service import IBMBackend, QiskitRuntimeService, default_service
-from model.validations import RequestRejected
+from model.sim.entities import SessionRecord
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.validations import RequestRejected
 
 BackendLike = str | IBMBackend
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from model.entities import SessionRecord
-from model.interpretations import FirstJobCancel
 from model.sim.core import Core
+from model.sim.entities import SessionRecord
+from model.spec.interpretations import FirstJobCancel
 
 
 class Closing(Core):

@@ -1,11 +1,11 @@
 """What the engine's parts share, and the hooks each part provides to the others.
 
-The engine (:class:`model.engine.Engine`) is assembled from parts, each a class over
+The engine (:class:`model.sim.engine.Engine`) is assembled from parts, each a class over
 this core: :mod:`~model.sim.requests` (client requests and their validation),
 :mod:`~model.sim.scheduling` (who gets the device), :mod:`~model.sim.device` (jobs on and
 off the device), :mod:`~model.sim.timers` (the session timers) and
 :mod:`~model.sim.closing` (what a closing session does to its jobs). The methods below
-are the engine's extension points (see ``EXTENSION_POINTS`` in :mod:`model.engine`):
+are the engine's extension points (see ``EXTENSION_POINTS`` in :mod:`model.sim.engine`):
 a variant engine, such as a mutant, overrides these and nothing private.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.dispatch import Dispatcher, Fire, Step
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.interpretations import Interpretation, Policy
 from model.sim.clock import Clock
+from model.sim.dispatch import Dispatcher, Fire, Step
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.retention import Retention
+from model.spec.interpretations import Interpretation, Policy
 from model.trace import Sink
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from heapq import heappush
 
-from model.entities import JobRecord
 from model.sim.core import Core
+from model.sim.entities import JobRecord
 
 
 class Device(Core):

@@ -19,8 +19,8 @@ from typing import Annotated, Any, ClassVar, Protocol, get_args
 
 import msgspec
 
-from model.engine import Engine
-from model.validations import RequestRejected
+from model.sim.engine import Engine
+from model.spec.validations import RequestRejected
 
 DEFAULT_GROUP = "default"
 DEFAULT_PROGRAM = "estimator"

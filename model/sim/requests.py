@@ -1,6 +1,6 @@
 """Client requests: open, submit, cancel and close, each validated by an ordered list of checks.
 
-Each operation's checks are made in the order :data:`model.validations.PRECEDENCE` gives;
+Each operation's checks are made in the order :data:`model.spec.validations.PRECEDENCE` gives;
 the first that refuses names the rejection code, which the trace records on the rejected
 request line. A variant engine may declare other lists (``open_checks`` and the like).
 """
@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.interpretations import MaxTimeJobBound, MaxTimeUpperBound
-from model.lifecycles import JOB_FINAL, SESSION_FINAL
-from model.max_time import parse_max_time
 from model.sim.core import Core
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.records import change, request
+from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
+from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
+from model.spec.max_time import parse_max_time
+from model.spec.validations import PRECEDENCE, RequestRejected
 from model.trace import Request
-from model.validations import PRECEDENCE, RequestRejected
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Protocol
 
-from model.entities import JobRecord, SessionRecord
-from model.lifecycles import JOB_FINAL, SESSION_FINAL
+from model.sim.entities import JobRecord, SessionRecord
+from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 
 
 class Retention(Protocol):

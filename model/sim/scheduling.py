@@ -1,14 +1,14 @@
 """The scheduling policy: the scheduler lifecycle's guards and actions, and starting a job.
 
-The declaration (:data:`model.lifecycles.SCHEDULER`) says which dispatch transition is
+The declaration (:data:`model.spec.lifecycles.SCHEDULER`) says which dispatch transition is
 tried first; these say whether each may be taken and which job it starts.
 """
 
 from __future__ import annotations
 
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.interpretations import IdleDevice, MaxTimeDefault, OtherSessionJob
 from model.sim.core import Core
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.spec.interpretations import IdleDevice, MaxTimeDefault, OtherSessionJob
 
 
 class Scheduling(Core):

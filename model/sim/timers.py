@@ -10,11 +10,11 @@ from __future__ import annotations
 from heapq import heappush
 from typing import ClassVar
 
-from model.entities import SessionRecord
-from model.interpretations import InteractiveWindow
-from model.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 from model.sim.clock import TIMER
 from model.sim.core import Core
+from model.sim.entities import SessionRecord
+from model.spec.interpretations import InteractiveWindow
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
 
 class Timers(Core):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from model.interpretations import Interpretation
+from model.spec.interpretations import Interpretation
 from properties.cli.options import InputError, interpretation_option
 
 

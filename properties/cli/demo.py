@@ -1,6 +1,6 @@
 """``sessionspec demo``: what a session buys an iterative workload on a busy backend.
 
-Runs :mod:`model.workload` twice on identical background load, without and with a
+Runs :mod:`model.runtime.workload` twice on identical background load, without and with a
 Session, and prints one table. Virtual time only, fixed seeds: the output is the
 same on every run and machine.
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from model.interpretations import POINTS_BY_ID, Interpretation
-from model.max_time import format_seconds
-from model.timeline_plot import TimelineError, render_timeline
-from model.workload import LoopReport, WorkloadConfig, compare
+from model.runtime.workload import LoopReport, WorkloadConfig, compare
+from model.spec.interpretations import POINTS_BY_ID, Interpretation
+from model.spec.max_time import format_seconds
+from model.views.timeline_plot import TimelineError, render_timeline
 from properties.cli.options import interpretation_option
 
 _ALWAYS_SHOWN = ("INT-IDLE-DEVICE", "INT-INTERACTIVE-WINDOW")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from model.diagrams import DiagramError, changes, plan, write_all
-from model.interpretations import Interpretation
-from model.lifecycles import LIFECYCLES
+from model.spec.interpretations import Interpretation
+from model.spec.lifecycles import LIFECYCLES
+from model.views.diagrams import DiagramError, changes, plan, write_all
 from properties.cli.options import InputError, interpretation_option
 
 
@@ -22,7 +22,7 @@ from properties.cli.options import InputError, interpretation_option
 @click.option("--all-interpretations", is_flag=True,
               help="Also draw every non-default option, one at a time, where it changes a machine.")
 def diagrams(out: Path, interpretation: dict[str, str], all_interpretations: bool) -> None:
-    """Draw the session, job and scheduler lifecycles from model/lifecycles.py.
+    """Draw the session, job and scheduler lifecycles from model/spec/lifecycles.py.
 
     The default interpretation is always drawn; an alternative is drawn only for
     the machines it changes, into files suffixed with the option.

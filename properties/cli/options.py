@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import click
 
-from model.interpretations import Interpretation, InterpretationError, parse_choice
+from model.spec.interpretations import Interpretation, InterpretationError, parse_choice
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -26,7 +26,7 @@ class InputError(click.ClickException):
 def parse_choices(values: Iterable[str]) -> dict[str, str]:
     """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out).
 
-    Raises :class:`~model.interpretations.InterpretationError` naming the bad choice."""
+    Raises :class:`~model.spec.interpretations.InterpretationError` naming the bad choice."""
     chosen = dict(parse_choice(value) for value in values)
     Interpretation(chosen)
     return chosen

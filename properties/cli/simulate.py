@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from model.scenario import ScenarioError, load_scenario, run_scenario
-from model.timeline import render_text
+from model.sim.scenario import ScenarioError, load_scenario, run_scenario
 from model.trace import JsonlWriter, MemoryTrace, Tee
+from model.views.timeline import render_text
 from properties.cli.options import InputError
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from model.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
 from model.trace import Record, Unusable
 from model.trace import read_trace as read_lines
 from model.views.printable import printable
+from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
 
 
 class TraceFileError(ValueError):

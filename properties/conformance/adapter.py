@@ -12,7 +12,7 @@ the IUT's virtual clock, during which it must run every timer and device end tha
 falls due. ``events`` returns the trace records produced since the previous call (the
 header first), as :mod:`model.trace` records or JSON objects of the trace format.
 A rejected request is an event (a rejected request line); the method may also raise
-:class:`~model.validations.RequestRejected`. Any other exception is a finding.
+:class:`~model.spec.validations.RequestRejected`. Any other exception is a finding.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from model.engine import Engine
+from model.sim.engine import Engine
 from model.sim.ops import EngineImplementation
 from model.trace import MemoryTrace, Record
 from properties.conformance.iut import AdapterError, Factory, IUTConfig

@@ -29,9 +29,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
 from model.sim.ops import (
     Action,
     Advance,
@@ -44,15 +43,16 @@ from model.sim.ops import (
     run_operations,
     scenario_json,
 )
+from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
-from model.validations import RequestRejected
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.ops import Op, sequences
 from properties.conformance.reader import Unusable, from_json
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
-from properties.suite import check_records
+from properties.invariants.suite import check_records
 
 DEFAULT_BACKENDS = (
     BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),
@@ -133,7 +133,7 @@ class Finding:
     def write(self, out: Path) -> list[Path]:
         """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed), and the
         timelines of both runs (expected.png, actual.png) so the divergence can be seen."""
-        from model.timeline_plot import TimelineError, render_timeline  # matplotlib: only when drawing
+        from model.views.timeline_plot import TimelineError, render_timeline  # matplotlib: only when drawing
 
         out.mkdir(parents=True, exist_ok=True)
         scenario = out / "scenario.json"

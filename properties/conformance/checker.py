@@ -2,7 +2,7 @@
 
 Reads the trace once, in chunks of lines: the one trace reader (:mod:`model.trace.reader`:
 each line validated, the order checked), then the replay against the reference engine
-(:mod:`.replay`), then the property catalogue as one :class:`~properties.suite.Suite`, each over
+(:mod:`.replay`), then the property catalogue as one :class:`~properties.invariants.suite.Suite`, each over
 the whole chunk, reported in line order. Memory is bounded by the live sessions and jobs and the
 chunk, not by the trace's length.
 Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from model.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Record, Request
-from properties import invariants
-from properties.base import TraceProperty, Violation
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe, printable
 from properties.conformance.replay import Divergence, Replayer
-from properties.suite import Suite
+from properties.invariants import catalogue as invariants
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.suite import Suite
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
 WINDOW = 5
@@ -30,7 +30,7 @@ Found = tuple[int, list[Violation]]
 
 
 def catalogue() -> tuple[type[TraceProperty], ...]:
-    """The property catalogue (``properties.invariants.ALL_PROPERTIES``, read when called)."""
+    """The property catalogue (``properties.invariants.catalogue.ALL_PROPERTIES``, read when called)."""
     return invariants.ALL_PROPERTIES
 
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from model.devices import BackendConfig
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig
 from model.sim.ops import Implementation
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Record
 
 

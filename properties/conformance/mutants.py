@@ -1,6 +1,6 @@
 """Mutants: the reference engine with exactly one rule broken, to measure the kit's power.
 
-Each mutant subclasses :class:`~model.engine.Engine` and overrides what it takes to break
+Each mutant subclasses :class:`~model.sim.engine.Engine` and overrides what it takes to break
 one rule, among the engine's declared extension points only (``EXTENSION_POINTS``), and
 carries a fixed scenario that exposes it, so that the offline checker can be shown a
 recorded trace of it too. ``sessionspec mutants`` runs the live campaign against every
@@ -22,15 +22,15 @@ from typing import Any
 
 import click
 
-from model.engine import Engine
-from model.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.engine import Engine
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
 from properties.conformance.campaign import CampaignConfig, run_campaign
 from properties.conformance.ops import Op, ops_from_json
 from properties.conformance.subprocess_iut import StdioFactory
 
 # ---------------------------------------------------------------------- the broken engines
-# Each overrides only the engine's declared extension points (model.engine.EXTENSION_POINTS).
+# Each overrides only the engine's declared extension points (model.sim.engine.EXTENSION_POINTS).
 
 
 class NoSessionPriority(Engine):

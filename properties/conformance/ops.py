@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from model.devices import BackendConfig
-from model.engine import Engine
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
 from model.sim.ops import Cancel, Close, Fault, Open, Operation, Submit, decode_operations, run_operations
 
 Op = Operation

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import IO, cast
 
-from model.interpretations import Interpretation, InterpretationError
+from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record, Request
 from model.trace.reader import CHUNK, from_json, read_chunks, read_trace
 from model.trace.strict_json import Unusable

@@ -20,17 +20,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.fair_share import FifoQueue
-from model.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
-from model.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL
-from model.max_time import parse_max_time
 from model.sim.clock import TIMER
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
+from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
-from model.validations import RequestRejected
 
 DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""

@@ -1,6 +1,6 @@
 """A ``transitions`` shadow of the engine: the declaration run literally, beside the engine.
 
-The engine fires transitions through its compiled dispatcher (``model.dispatch``). The
+The engine fires transitions through its compiled dispatcher (``model.sim.dispatch``). The
 shadow is an engine observer that keeps, for every session, job and backend the engine
 touches, a real ``transitions.Machine`` built from the same declaration under the same
 interpretation. On every fire it fires the same trigger on that machine, whose guards
@@ -17,10 +17,10 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from model.dispatch import Step
-from model.engine import Engine
-from model.lifecycles import Lifecycle, declared
-from model.machines import build_machine
+from model.sim.dispatch import Step
+from model.sim.engine import Engine
+from model.spec.lifecycles import Lifecycle, declared
+from model.spec.machines import build_machine
 
 
 class ShadowMismatch(AssertionError):

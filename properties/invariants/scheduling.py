@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from model.interpretations import IdleDevice, OtherSessionJob
+from model.spec.interpretations import IdleDevice, OtherSessionJob
 from model.trace import Change, Header
-from properties.base import Violation
-from properties.suite import Changes, Interest, LiveProperty
+from properties.invariants.base import Violation
+from properties.invariants.suite import Changes, Interest, LiveProperty
 
 _STARTS = (Changes("job", dst="running"),)
 

@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 from matplotlib.transforms import offset_copy
 
-from model.interpretations import Interpretation, InterpretationError
+from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record
 
 TOP_SESSIONS = 12

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from model.interpretations import Interpretation
+from model.spec.interpretations import Interpretation
 from model.trace import Change, Header, Request
 
 

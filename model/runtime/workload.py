@@ -14,10 +14,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.interpretations import DEFAULT, Interpretation
 from model.runtime import Estimator, QiskitRuntimeService, Session
 from model.runtime.results import EstimatorResult
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, Record
 
 

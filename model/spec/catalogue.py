@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from model.lifecycles import LIFECYCLES, Transition
-from model.rules import RULES
-from model.validations import VALIDATIONS
+from model.spec.lifecycles import LIFECYCLES, Transition
+from model.spec.rules import RULES
+from model.spec.validations import VALIDATIONS
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,12 @@ class Encoding:
 
 
 PARAMETERS: tuple[Encoding, ...] = (
-    Encoding("parameter", "model.lifecycles.INTERACTIVE_TIMEOUT", ("TTL-INTERACTIVE-VALUE",)),
-    Encoding("parameter", "model.devices.PHYSICAL_SYSTEM_MAX_TIME", ("MAXTIME-SYSTEM-LIMIT",)),
-    Encoding("parameter", "model.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
-    Encoding("parameter", "model.engine.Engine.effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
-    Encoding("parameter", "model.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),
-    Encoding("api", "model.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
+    Encoding("parameter", "model.spec.lifecycles.INTERACTIVE_TIMEOUT", ("TTL-INTERACTIVE-VALUE",)),
+    Encoding("parameter", "model.sim.devices.PHYSICAL_SYSTEM_MAX_TIME", ("MAXTIME-SYSTEM-LIMIT",)),
+    Encoding("parameter", "model.spec.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
+    Encoding("parameter", "model.sim.engine.Engine.effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
+    Encoding("parameter", "model.sim.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),
+    Encoding("api", "model.sim.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
 )
 
 API: tuple[Encoding, ...] = (

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from model.entities import JobRecord
+from model.sim.entities import JobRecord
 
 Eligible = Callable[[JobRecord], bool]
 """Whether a queued session job may start now. A job outside any session always may: the

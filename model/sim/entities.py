@@ -11,10 +11,10 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING
 
-from model.devices import BackendConfig
+from model.sim.devices import BackendConfig
 
 if TYPE_CHECKING:
-    from model.fair_share import FairShare
+    from model.sim.fair_share import FairShare
 
 
 class BackendRecord:

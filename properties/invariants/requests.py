@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from model.interpretations import MaxTimeJobBound, MaxTimeUpperBound
-from model.max_time import parse_max_time
+from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
-from model.validations import RequestRejected
-from properties.base import Violation
-from properties.ledger import SESSION_FINAL
-from properties.suite import Changes, LiveProperty, Requests
+from properties.invariants.base import Violation
+from properties.invariants.ledger import SESSION_FINAL
+from properties.invariants.suite import Changes, LiveProperty, Requests
 
 _OPEN_CODES = frozenset(("MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"))
 _JOB_CODE = "MAXTIME-BELOW-JOB"

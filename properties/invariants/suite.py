@@ -5,7 +5,7 @@ every record: most of the offline checker's time. Here a :class:`LiveProperty` d
 as data which records its hooks read (:class:`Changes` patterns over a change line's
 entity, ``from``, ``to`` and whether the job has a session; :class:`Requests` patterns
 over a request's op and outcome), and reads the state it shares with the others from one
-:class:`Context`: the :class:`~properties.ledger.Ledger`, the current instant, the previous
+:class:`Context`: the :class:`~properties.invariants.ledger.Ledger`, the current instant, the previous
 record. A :class:`Suite` compiles the declarations into a table from a record's kind to
 the hooks that want it (built lazily: the key space is small and closed, ``from`` and ``to``
 being schema enums), applies the ledger once per record and calls, per record:
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from model.trace import Change, Header, Record, Request
-from properties.base import TraceProperty, Violation
-from properties.ledger import EPSILON, Ledger
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.ledger import EPSILON, Ledger
 
 
 class _Any:

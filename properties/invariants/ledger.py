@@ -10,7 +10,7 @@ without raising, and the properties report them.
 
 from __future__ import annotations
 
-from model.lifecycles import JOB, SESSION
+from model.spec.lifecycles import JOB, SESSION
 from model.trace import Change
 
 SESSION_FINAL = SESSION.final_states
@@ -51,7 +51,7 @@ class JobView:
 class Ledger:
     """Live sessions and jobs, the running job and the active session of each backend.
 
-    One ledger serves every property of a :class:`~properties.suite.Suite`, applied once per
+    One ledger serves every property of a :class:`~properties.invariants.suite.Suite`, applied once per
     change line (it was once one per property: a third of the checker's time).
     """
 

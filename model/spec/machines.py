@@ -1,9 +1,9 @@
 """``transitions`` machines built from the lifecycle declaration: the literal executable spec.
 
-The engine does not run these on its hot path (see :mod:`model.dispatch`); tests run
+The engine does not run these on its hot path (see :mod:`model.sim.dispatch`); tests run
 them beside the engine and hold the engine to them, and the diagrams are drawn from
 them. Guards and actions are looked up on the model as ``guard_<name>`` and
-``action_<name>``, the names :mod:`model.dispatch` binds.
+``action_<name>``, the names :mod:`model.sim.dispatch` binds.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from transitions import Machine
 
-from model.dispatch import action_attr, guard_attr
-from model.lifecycles import Lifecycle
+from model.sim.dispatch import action_attr, guard_attr
+from model.spec.lifecycles import Lifecycle
 
 
 def machine_config(lifecycle: Lifecycle) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from model.validations import RequestRejected
+from model.spec.validations import RequestRejected
 
 _PARTS = re.compile(
     r"^\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?\s*$", re.IGNORECASE

@@ -7,7 +7,7 @@ scheduled; a client request made at t comes after every event due at t. No sessi
 starts at or after its session's max_time deadline.
 
 Every state change goes through a trigger function of the dispatcher built from the
-declaration (:class:`model.dispatch.Dispatcher`): it selects the declared transition,
+declaration (:class:`model.sim.dispatch.Dispatcher`): it selects the declared transition,
 records it on the trace and runs its action, so the engine cannot take a transition the
 declaration does not have. The engine is assembled from parts (:mod:`model.sim`); a
 variant engine overrides only the :data:`EXTENSION_POINTS`.
@@ -19,22 +19,22 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from model.devices import BackendConfig, BackgroundLoad, backend_rng
-from model.dispatch import Dispatcher
-from model.dispatch import Observer as _Observer
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.fair_share import FairShare, FifoQueue
-from model.interpretations import DEFAULT, ExpiryTie, Interpretation
-from model.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
 from model.sim.clock import ARRIVAL, JOB_END_FIRST, JOB_END_LAST
 from model.sim.closing import Closing
 from model.sim.device import Device
+from model.sim.devices import BackendConfig, BackgroundLoad, backend_rng
+from model.sim.dispatch import Dispatcher
+from model.sim.dispatch import Observer as _Observer
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.fair_share import FairShare, FifoQueue
 from model.sim.requests import RequestHandling
 from model.sim.retention import ForgetFinished, KeepAll, Retention
 from model.sim.scheduling import Scheduling
 from model.sim.timers import Timers
+from model.spec.interpretations import DEFAULT, ExpiryTie, Interpretation
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
+from model.spec.validations import RequestRejected
 from model.trace import Header, Sink, null_sink
-from model.validations import RequestRejected
 
 Observer = _Observer
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from model.interpretations import FirstJobCancel as FirstJobCancelOption
-from model.interpretations import IdleDevice, Interpretation, OtherSessionJob
-from model.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
-from model.rules import RULES_BY_ID
+from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
+from model.spec.interpretations import IdleDevice, Interpretation, OtherSessionJob
+from model.spec.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
+from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
-from properties.base import Violation
-from properties.ledger import JOB_FINAL, SESSION_FINAL, same_time
-from properties.suite import Changes, Interest, LiveProperty, Outside, Requests
+from properties.invariants.base import Violation
+from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, same_time
+from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 JOB_STATES = frozenset(JOB.state_names)
 _RULES_CACHE_LIMIT = 4096

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from properties.invariants import ALL_PROPERTIES
+from properties.invariants.catalogue import ALL_PROPERTIES
 
 
 def _rule_marks(decorators: list[ast.expr]) -> Iterator[str]:

@@ -21,11 +21,11 @@ import msgspec
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.fair_share import POLICIES, FairShare, weighted
-from model.interpretations import Interpretation, InterpretationError
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.sim.fair_share import POLICIES, FairShare, weighted
 from model.sim.ops import Operation, decode_operations, run_operations
+from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Sink, strict_json
 
 QUIESCENCE_EVENT_LIMIT = 10_000_000

@@ -1,8 +1,8 @@
 """The one declaration of the session, job and scheduler lifecycles.
 
 States, transitions (with guards, actions and rule IDs), and timers are data here
-and nowhere else. :mod:`model.machines` builds ``transitions`` machines from it
-(the literal executable spec), :mod:`model.dispatch` compiles it into the engine's
+and nowhere else. :mod:`model.spec.machines` builds ``transitions`` machines from it
+(the literal executable spec), :mod:`model.sim.dispatch` compiles it into the engine's
 fast dispatcher, and the diagrams and the rule catalogue read it.
 
 Guard and action names are the callback names of the ``transitions`` model; the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from model.interpretations import DEFAULT, POINTS_BY_ID, Interpretation, InterpretationError
+from model.spec.interpretations import DEFAULT, POINTS_BY_ID, Interpretation, InterpretationError
 
 INTERACTIVE_TIMEOUT = 300.0
 """The interactive window in seconds (TTL-INTERACTIVE-VALUE): fixed, not client-configurable."""

@@ -12,14 +12,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 
-from model.interpretations import InteractiveWindow, MaxTimeDefault
-from model.lifecycles import INTERACTIVE_TIMEOUT
-from model.max_time import parse_max_time
+from model.spec.interpretations import InteractiveWindow, MaxTimeDefault
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
-from model.validations import RequestRejected
-from properties.base import Violation
-from properties.ledger import SESSION_FINAL, same_time
-from properties.suite import Changes, Interest, LiveProperty, Outside, Requests
+from properties.invariants.base import Violation
+from properties.invariants.ledger import SESSION_FINAL, same_time
+from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 
 def _past(deadline: float, t: float) -> bool:

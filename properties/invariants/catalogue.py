@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from model.trace import Record
-from properties.base import TraceProperty, Violation
-from properties.lifecycle import (
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.lifecycle import (
     ActivationAtFirstStart,
     CancelTakesEffect,
     ClosedIsAbsorbing,
@@ -22,8 +22,8 @@ from properties.lifecycle import (
     NoStartAfterClose,
     NothingLost,
 )
-from properties.requests import MaxTimeBounds
-from properties.scheduling import (
+from properties.invariants.requests import MaxTimeBounds
+from properties.invariants.scheduling import (
     ActiveSessionJobsFirst,
     HeldBackend,
     NoIdleBackend,
@@ -32,8 +32,8 @@ from properties.scheduling import (
     OtherSessionsHeldBack,
     SessionFifo,
 )
-from properties.suite import check_records
-from properties.timers import InteractiveTimeout, MaxExecutionTime, MaxTimeRespected, MaxTimeValue
+from properties.invariants.suite import check_records
+from properties.invariants.timers import InteractiveTimeout, MaxExecutionTime, MaxTimeRespected, MaxTimeValue
 
 ALL_PROPERTIES: tuple[type[TraceProperty], ...] = (
     DeclaredTransitions,

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from model.lifecycles import Lifecycle, Transition
 from model.sim.records import change
+from model.spec.lifecycles import Lifecycle, Transition
 from model.trace import Sink
 
 ARM_MAX_TIME = "arm_max_time"

@@ -15,9 +15,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, get_type_hints
 
-from model.rules import SEED_RUN_PRIMITIVE as _B
-from model.rules import SEED_SESSIONS as _A
-from model.rules import Source
+from model.spec.rules import SEED_RUN_PRIMITIVE as _B
+from model.spec.rules import SEED_SESSIONS as _A
+from model.spec.rules import Source
 
 
 @dataclass(frozen=True)
