@@ -21,7 +21,19 @@ from jsonschema import Draft202012Validator
 
 from model.engine import Engine
 from model.interpretations import Interpretation, profiles
-from model.trace import Change, End, Entry, Header, MemoryTrace, Record, Request, dumps, from_json, read_trace, schema, to_json
+from model.trace import (
+    Change,
+    Entry,
+    Header,
+    MemoryTrace,
+    Record,
+    Request,
+    dumps,
+    from_json,
+    read_trace,
+    schema,
+    to_json,
+)
 from model.trace.reader import line_record
 from model.validations import RequestRejected
 from properties.cli import cli

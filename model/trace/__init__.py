@@ -14,6 +14,7 @@ from model.trace.strict_json import Unusable
 from model.trace.writer import JsonlWriter, MemoryTrace, Tee, dumps, null_sink, to_json
 
 __all__ = [
-    "FORMAT", "VERSION", "Change", "End", "Entry", "Header", "JsonlWriter", "MemoryTrace", "Record", "Request", "Sink", "Tee",
+    "FORMAT", "VERSION", "Change", "End", "Entry", "Header", "JsonlWriter", "MemoryTrace", "Record", "Request", "Sink",
+    "Tee",
     "Unusable", "dumps", "from_json", "loads_all", "null_sink", "read_chunks", "read_trace", "schema", "to_json",
 ]

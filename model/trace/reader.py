@@ -33,7 +33,9 @@ _REFUSED = (msgspec.DecodeError, ValueError, RecursionError)
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def read_trace(lines: Iterable[str | bytes], on_end: Callable[[End], None] | None = None) -> Iterator[tuple[int, Record]]:
+def read_trace(
+    lines: Iterable[str | bytes], on_end: Callable[[End], None] | None = None
+) -> Iterator[tuple[int, Record]]:
     """Yield (line number, record), header first; raise :class:`Unusable` at the first bad line.
 
     An end-of-run line (:class:`~.records.End`) may only be the last line; it is no record: ``on_end``

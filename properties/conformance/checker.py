@@ -3,8 +3,8 @@
 Reads the trace once, in chunks of lines: the one trace reader (:mod:`model.trace.reader`:
 each line validated, the order checked), then the one judge (:mod:`.judge`: the replay against
 the reference engine and the property catalogue), reported in line order. The trace's
-end-of-run line, if any, says how long the run went on (as ``--until`` does). Memory is bounded by the live sessions and jobs and the
-chunk, not by the trace's length.
+end-of-run line, if any, says how long the run went on (as ``--until`` does). Memory is bounded
+by the live sessions and jobs and the chunk, not by the trace's length.
 Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from model.trace import End, Record
 from properties.base import TraceProperty, Violation
-from properties.conformance.judge import Found, Judge, catalogue
+from properties.conformance.judge import Found, Judge, Verdict, catalogue, verdict
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe, printable
 from properties.conformance.replay import Divergence
@@ -38,6 +38,11 @@ class CheckReport:
     found: list[Found] = field(default_factory=list)
     end: float | None = None
     """The time of the trace's end-of-run line, if it has one."""
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The first line found departing from the spec, and the rules broken there."""
+        return verdict(self.found)
 
 
 def check_lines(

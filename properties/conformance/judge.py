@@ -59,6 +59,29 @@ class Found:
         return f"{self.event.property}: {self.event.message}"
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The first line at which a trace departs from the spec, with everything found there: the
+    rules of the properties it violates, then those of its divergence (expected and observed)."""
+
+    line: int
+    kind: str
+    """``divergence`` if the replay departs there, else ``property``."""
+    rules: tuple[str, ...]
+    message: str
+
+
+def verdict(found: Sequence[Found]) -> Verdict | None:
+    """The verdict of what a judge found, in its order (None: nothing found, the trace conforms)."""
+    if not found:
+        return None
+    line = found[0].line
+    at = [item for item in found if item.line == line]
+    rules = tuple(dict.fromkeys(rule for item in at for rule in item.rules))
+    kind = "divergence" if any(item.is_divergence for item in at) else "property"
+    return Verdict(line, kind, rules, "; ".join(item.message() for item in at))
+
+
 class Judge:
     """Feed it the records after the header, in order (:meth:`feed`), then :meth:`finish`."""
 
