@@ -1,12 +1,12 @@
 """Live differential conformance: generated operation sequences, run on the IUT and the spec.
 
 Each example is a sequence of operations (:mod:`.ops`) applied, one by one, to a fresh
-reference engine and to a fresh IUT; after every operation the two new batches of
-trace records are compared record by record (per backend: backends are independent,
-so their lines may interleave differently), and at the end the property catalogue runs
-over the IUT's trace. Hypothesis generates the sequences and shrinks a failing one to
-a minimal scenario, which :class:`Finding` prints and writes in the scenario format
-with the expected (reference) and actual (IUT) traces.
+IUT; after every operation the IUT's new trace records are judged by the one judge
+(:mod:`.judge`, which ``sessionspec check`` calls too), so a finding is what ``check``
+finds first on the trace written from it: the same line, the same rules. Hypothesis
+generates the sequences and shrinks a failing one to a minimal scenario, which
+:class:`Finding` prints and writes in the scenario format with the expected (reference)
+and actual (IUT) traces, each ended by the end-of-run line.
 
 An IUT that raises, answers garbage, dies or hangs is a finding too. A hang costs a
 timeout per run, so it is reported as found, without shrinking.
