@@ -93,7 +93,7 @@ class Replayer:
 
     def _take_echo(self) -> Request | Change | None:
         """The record ``_sink`` captured, and none any more. (Read through a call: after ``self._echo = None``,
-        mypy takes the attribute for None across the engine call that sets it, and mypyc-compiled code checks that.)"""
+        mypy takes the attribute for None across the engine call that sets it.)"""
         echo = self._echo
         self._echo = None
         return echo
