@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from model.sim.engine import Engine
 from model.spec.interpretations import profiles
 from model.spec.validations import RequestRejected
-from model.trace import Change, MemoryTrace, Request
+from model.trace import Change, End, MemoryTrace, Request
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
-from properties.conformance.checker import CheckReport, _check, _classes, catalogue, check_file
+from properties.conformance.checker import CheckReport, _check, catalogue, check_file
 from properties.conformance.mutants import MUTANTS
 from properties.conformance.ops import apply_to_engine
 from properties.conformance.reader import CHUNK, open_lines, read_chunks
@@ -78,9 +78,11 @@ def same(one: CheckReport, two: CheckReport) -> None:
 def both(path: Path, **options: Any) -> CheckReport:
     """The check of the file, held equal to one in chunks of 7 records (no divisor of the default's)."""
     one = check_file(str(path), **options)
-    classes = _classes(options.pop("properties", None))
+    classes = options.pop("properties", None)
+    ends: list[End] = []
     with open_lines(str(path)) as lines:
-        small = _check(read_chunks(lines, size=7), str(path), classes=classes, overrides={}, tolerance=0.0,
+        small = _check(read_chunks(lines, size=7, on_end=ends.append), ends, str(path), classes=classes,
+                       overrides={}, tolerance=0.0,
                        keep_going=options.get("keep_going", False), until=options.get("until"))
     same(one, small)
     return one

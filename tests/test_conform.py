@@ -58,7 +58,9 @@ def test_a_mutant_is_found_shrunk_and_written_out_for_simulate_and_check(tmp_pat
     assert result.exit_code == 1, result.output
     assert "Minimal failing scenario (4 operations" in result.output
     assert "t=0       submit j3 to s1 (runs 10 s)" in result.output
-    assert "[SCHED-PRIORITY, SCHED-SESSION-FIFO, SCHED-ONE-AT-A-TIME]: got t=10 job j3 (s1 on b0)" in result.output
+    assert ("[SCHED-SESSION-FIFO, SCHED-PRIORITY, SCHED-ONE-AT-A-TIME]: session-fifo: job j3 of session s1 starts"
+            " before job j2, submitted earlier; got t=10 job j3 (s1 on b0)") in result.output
+    assert "(line 13 of the IUT's trace, actual.jsonl)" in result.output
     scenario = json.loads((out / "scenario.json").read_text())
     assert [op["op"] for op in scenario["operations"]] == ["open", "submit", "submit", "submit"]
     for timeline in ("expected.png", "actual.png"):

@@ -22,7 +22,19 @@ from jsonschema import Draft202012Validator
 from model.sim.engine import Engine
 from model.spec.interpretations import Interpretation, profiles
 from model.spec.validations import RequestRejected
-from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, read_trace, schema, to_json
+from model.trace import (
+    Change,
+    Entry,
+    Header,
+    MemoryTrace,
+    Record,
+    Request,
+    dumps,
+    from_json,
+    read_trace,
+    schema,
+    to_json,
+)
 from model.trace.reader import line_record
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
@@ -136,7 +148,7 @@ def _expected(obj: dict[str, Any]) -> Record:
     )
 
 
-def _same_record(a: Record, b: Record) -> bool:
+def _same_record(a: Entry, b: Entry) -> bool:
     return a == b and [type(x) for x in a] == [type(x) for x in b]
 
 
@@ -164,8 +176,8 @@ def _agrees(obj: dict[str, Any]) -> None:
     gives the record of the line's definition; else the same reason whichever way it is given."""
     valid = _valid(obj)
     compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    outcomes: list[Record | str] = []
-    readers: list[Callable[[], Record]] = [
+    outcomes: list[Entry | str] = []
+    readers: list[Callable[[], Entry]] = [
         lambda: from_json(obj, 2), lambda: line_record(2, compact), lambda: line_record(2, compact.encode()),
     ]
     for read in readers:
@@ -307,7 +319,7 @@ def test_error_reasons_name_the_key() -> None:
         "schema violation: a job line needs 'from', 'to'"
     )
     assert _reason(json.dumps({**job, "type": "jbo"})) == (
-        "schema violation at type: 'jbo' is not one of header, request, session, job"
+        "schema violation at type: 'jbo' is not one of header, request, session, job, end"
     )
     assert _reason("[1, 2]") == "a trace line is a JSON object, got array"
     assert _reason("{not json").startswith("not JSON: ")

@@ -166,6 +166,11 @@ class QiskitRuntimeService:
         """The virtual time in seconds."""
         return self.engine.now
 
+    def trace_jsonl(self) -> str:
+        """The trace so far as JSON Lines, ended by the end-of-run line at the current virtual time:
+        the run stops here, so ``sessionspec check`` judges the timers due by now too."""
+        return self.trace.jsonl(end=self.now)
+
     def advance(self, seconds: float) -> None:
         """Let virtual time pass (client think time): the scheduler works meanwhile.
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from model.trace.records import KINDS, Header, Line, Record, Request
+from model.trace.records import KINDS, End, Entry, Header, Line, Record, Request
 from model.trace.strict_json import Unusable, check, loads, path_of
 
 CHUNK = 1024
@@ -33,23 +33,33 @@ _REFUSED = (msgspec.DecodeError, ValueError, RecursionError)
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Record]]:
+def read_trace(
+    lines: Iterable[str | bytes], on_end: Callable[[End], None] | None = None
+) -> Iterator[tuple[int, Record]]:
     """Yield (line number, record), header first; raise :class:`Unusable` at the first bad line.
+
+    An end-of-run line (:class:`~.records.End`) may only be the last line; it is no record: ``on_end``
+    gets it, after the last record is yielded.
 
     Blank lines are skipped (and counted). Lines may be bytes (then a line that is not UTF-8
     is unusable) or text.
     """
-    for chunk in read_chunks(lines):
+    for chunk in read_chunks(lines, on_end=on_end):
         yield from chunk
 
 
-def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[list[tuple[int, Record]]]:
+def read_chunks(
+    lines: Iterable[str | bytes], size: int = CHUNK, on_end: Callable[[End], None] | None = None
+) -> Iterator[list[tuple[int, Record]]]:
     """:func:`read_trace` in lists of up to ``size`` records. At a bad line, the records before it
-    come first, as a last (short) chunk; the next request raises :class:`Unusable`."""
+    come first, as a last (short) chunk; the next request raises :class:`Unusable`. ``on_end`` gets
+    the end-of-run line, if any, after the last chunk."""
     decode = _decoder()
     header: Header | None = None
     last_t = 0.0
     line_no = 0
+    ended = 0
+    end: End | None = None
     chunk: list[tuple[int, Record]] = []
     append = chunk.append
     try:
@@ -60,6 +70,16 @@ def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[lis
                 if _blank(raw):
                     continue
                 refuse(line_no, raw)
+            if ended:
+                raise Unusable(line_no, f"a line after the end line (line {ended}): the end line is the last")
+            if isinstance(record, End):
+                ended = line_no
+                if header is None:
+                    raise Unusable(line_no, "missing header: the first line is the end line, not the header")
+                if record.t < last_t:
+                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
+                end = record
+                continue
             if record.__class__ is Header:
                 if header is not None:
                     raise Unusable(line_no, "a second header: the header is the first line only")
@@ -86,16 +106,18 @@ def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[lis
         yield chunk
     if header is None:
         raise Unusable(max(line_no, 1), "empty trace: no header line")
+    if end is not None and on_end is not None:
+        on_end(end)
 
 
-def loads_all(lines: Iterable[str | bytes]) -> Iterator[Record]:
+def loads_all(lines: Iterable[str | bytes]) -> Iterator[Entry]:
     """The records of a trace's lines (order unchecked: for a trace's own lines, or a part of one)."""
     for line_no, raw in enumerate(lines, start=1):
         if not _blank(raw):
             yield line_record(line_no, raw)
 
 
-def line_record(line_no: int, raw: str | bytes) -> Record:
+def line_record(line_no: int, raw: str | bytes) -> Entry:
     """The record of one line, or :class:`Unusable`."""
     try:
         return _decoder()(raw).record()
@@ -103,7 +125,7 @@ def line_record(line_no: int, raw: str | bytes) -> Record:
         refuse(line_no, raw)
 
 
-def from_json(obj: Any, line_no: int = 1) -> Record:
+def from_json(obj: Any, line_no: int = 1) -> Entry:
     """The record of one line given as a JSON object (an implementation's record), validated as a line is."""
     check(obj, line_no)
     try:
@@ -112,7 +134,7 @@ def from_json(obj: Any, line_no: int = 1) -> Record:
         _explain(line_no, obj, str(error))
     except RecursionError:
         raise Unusable(line_no, "nested too deeply") from None
-    record: Record = line.record()
+    record: Entry = line.record()
     return record
 
 

@@ -68,8 +68,19 @@ class Change(NamedTuple):
     max_time: float | None = None
 
 
+class End(NamedTuple):
+    """Optional last line: the run went on to virtual time ``t`` (at or after the last record's time).
+
+    Without it a reader cannot tell a timer event missing at the end of the run from a run that
+    stopped before the timer was due; a trace without it stays valid."""
+
+    t: float
+
+
 Record = Header | Request | Change
 Sink = Callable[[Record], None]
+Entry = Record | End
+"""Whatever one line of a trace holds: a record, or the end-of-run line."""
 
 # --- The lines. Field types are held as values typed ``Any`` where they are built at run time
 # (the states come from the declared lifecycles).
@@ -283,12 +294,19 @@ class JobLine(_Line, tag="job", kw_only=True):
         ))
 
 
-Line = HeaderLine | RequestLine | SessionLine | JobLine
-LINES: tuple[type[_Line], ...] = (HeaderLine, RequestLine, SessionLine, JobLine)
+class EndLine(_Line, tag="end", kw_only=True):
+    t: Time
+
+    def record(self) -> End:
+        return End(self.t)
+
+
+Line = HeaderLine | RequestLine | SessionLine | JobLine | EndLine
+LINES: tuple[type[_Line], ...] = (HeaderLine, RequestLine, SessionLine, JobLine, EndLine)
 KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line in LINES}
 
 
-def line_of(record: Record) -> Line:
+def line_of(record: Entry) -> Line:
     """The line of a record. Field values are not validated (the writer writes what it is given);
     building a line checks the conditions across keys (``__post_init__``)."""
     kind = record.__class__
@@ -300,6 +318,8 @@ def line_of(record: Record) -> Line:
                            rules=rules, reason=reason)
         return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
                            max_time=max_time)
+    if kind is End:
+        return EndLine(t=record.t)  # type: ignore[union-attr]
     if kind is Request:
         t, op, backend, session, job, args, error, rules, message = fields
         if error:

@@ -67,3 +67,16 @@ def schema() -> dict[str, Any]:
 def write() -> None:
     """Rewrite the published copy: ``python -c 'from model.trace.schema import write; write()'``."""
     PATH.write_text(render(), encoding="utf-8")
+
+
+def keys_table() -> str:
+    """The keys of each line type as a Markdown table, from the Structs (docs/contract.md quotes it;
+    ``tests/test_contract.py`` holds the two equal)."""
+    rows = ["| `type` | keys always present | keys that may be present |", "| --- | --- | --- |"]
+    for cls in LINES:
+        info = msgspec.inspect.type_info(cls)
+        assert isinstance(info, msgspec.inspect.StructType)
+        required = ["`type`", *(f"`{f.encode_name}`" for f in info.fields if f.required)]
+        optional = [f"`{f.encode_name}`" for f in info.fields if not f.required]
+        rows.append(f"| `{_NAMES[cls.__name__]}` | {', '.join(required)} | {', '.join(optional) or '-'} |")
+    return "\n".join(rows) + "\n"

@@ -11,17 +11,17 @@ from typing import IO, Any
 
 import msgspec
 
-from model.trace.records import Record, Sink, line_of
+from model.trace.records import End, Entry, Record, Sink, line_of
 
 _encode = msgspec.json.Encoder().encode
 
 
-def dumps(record: Record) -> str:
+def dumps(record: Entry) -> str:
     """One trace line, without its line end."""
     return _encode(line_of(record)).decode()
 
 
-def to_json(record: Record) -> dict[str, Any]:
+def to_json(record: Entry) -> dict[str, Any]:
     """The JSON object of one record's line, keys in the line's order."""
     built: dict[str, Any] = msgspec.json.decode(_encode(line_of(record)))
     return built
@@ -33,8 +33,10 @@ class MemoryTrace(list[Record]):
     def __call__(self, record: Record) -> None:
         self.append(record)
 
-    def jsonl(self) -> str:
-        return "".join(dumps(r) + "\n" for r in self)
+    def jsonl(self, end: float | None = None) -> str:
+        """The trace's lines; with ``end``, the end-of-run line (the run went on to ``end``) last."""
+        text = "".join(dumps(r) + "\n" for r in self)
+        return text if end is None else text + dumps(End(end)) + "\n"
 
 
 @dataclass
@@ -45,6 +47,10 @@ class JsonlWriter:
 
     def __call__(self, record: Record) -> None:
         self.stream.write(_encode(line_of(record)).decode() + "\n")
+
+    def end(self, t: float) -> None:
+        """Write the end-of-run line: the run went on to virtual time ``t`` and stops there."""
+        self.stream.write(dumps(End(t)) + "\n")
 
 
 def null_sink(record: Record) -> None:

@@ -27,7 +27,8 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
     try:
         if trace_path is not None:
             with trace_path.open("w", encoding="utf-8") as stream:
-                run_scenario(loaded, Tee(memory, JsonlWriter(stream)))
+                writer = JsonlWriter(stream)
+                writer.end(run_scenario(loaded, Tee(memory, writer)).now)  # the run stops here
         else:
             run_scenario(loaded, memory)
     except ScenarioError as error:

@@ -1,12 +1,12 @@
 """Live differential conformance: generated operation sequences, run on the IUT and the spec.
 
 Each example is a sequence of operations (:mod:`.ops`) applied, one by one, to a fresh
-reference engine and to a fresh IUT; after every operation the two new batches of
-trace records are compared record by record (per backend: backends are independent,
-so their lines may interleave differently), and at the end the property catalogue runs
-over the IUT's trace. Hypothesis generates the sequences and shrinks a failing one to
-a minimal scenario, which :class:`Finding` prints and writes in the scenario format
-with the expected (reference) and actual (IUT) traces.
+IUT; after every operation the IUT's new trace records are judged by the one judge
+(:mod:`.judge`, which ``sessionspec check`` calls too), so a finding is what ``check``
+finds first on the trace written from it: the same line, the same rules. Hypothesis
+generates the sequences and shrinks a failing one to a minimal scenario, which
+:class:`Finding` prints and writes in the scenario format with the expected (reference)
+and actual (IUT) traces, each ended by the end-of-run line.
 
 An IUT that raises, answers garbage, dies or hangs is a finding too. A hang costs a
 timeout per run, so it is reported as found, without shrinking.
@@ -36,7 +36,6 @@ from model.sim.ops import (
     Advance,
     Cancel,
     Close,
-    EngineImplementation,
     Open,
     Submit,
     apply,
@@ -45,14 +44,12 @@ from model.sim.ops import (
 )
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.validations import RequestRejected
-from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
-from properties.conformance.checker import catalogue
+from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
+from properties.conformance.judge import Found, Judge, Verdict, verdict
 from properties.conformance.ops import Op, sequences
-from properties.conformance.reader import Unusable, from_json
-from properties.conformance.render import canonical, describe, same
-from properties.conformance.replay import rules_for
-from properties.invariants.suite import check_records
+from properties.conformance.reader import Unusable, from_json, header_of
+from properties.conformance.render import describe
 
 DEFAULT_BACKENDS = (
     BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),
@@ -86,6 +83,10 @@ class Finding:
     actual: list[Record]
     config: CampaignConfig
     note: str = ""
+    line: int | None = None
+    """The line of actual.jsonl where ``sessionspec check`` finds the same (for a divergence or a property)."""
+    end: float | None = None
+    """The time the IUT's run was driven to (the end line of actual.jsonl), if it got there."""
 
     def expected(self) -> list[Record]:
         """The reference engine's trace of the whole scenario (what ``sessionspec simulate`` writes)."""
@@ -126,6 +127,8 @@ class Finding:
             f"  then run to t={self.until:g}",
             f"Finding ({self.kind}) {self.where}{self.cited}: {self.message}",
         ]
+        if self.line is not None:
+            lines.append(f"  (line {self.line} of the IUT's trace, actual.jsonl)")
         if self.note:
             lines.append(f"Note: {self.note}")
         return "\n".join(lines)
@@ -140,9 +143,10 @@ class Finding:
         scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
         expected_records = self.expected()
         expected = out / "expected.jsonl"
-        expected.write_text("".join(dumps(r) + "\n" for r in expected_records), encoding="utf-8")
+        expected.write_text(MemoryTrace(expected_records).jsonl(end=self.until), encoding="utf-8")
         actual = out / "actual.jsonl"
-        actual.write_text("".join(dumps(r) + "\n" for r in self.actual), encoding="utf-8")
+        ending = [End(self.end)] if self.end is not None else []
+        actual.write_text("".join(dumps(r) + "\n" for r in [*self.actual, *ending]), encoding="utf-8")
         written = [scenario, expected, actual]
         for name, records in (("expected", expected_records), ("actual", self.actual)):
             try:
@@ -156,10 +160,11 @@ class Finding:
 
 
 class _Mismatch(Exception):
-    def __init__(self, message: str, rules: tuple[str, ...]) -> None:
+    def __init__(self, message: str, rules: tuple[str, ...], line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.rules = rules
+        self.line = line
 
 
 def _drive(iut: IUT, op: Action) -> None:
@@ -174,20 +179,30 @@ def _drive(iut: IUT, op: Action) -> None:
         raise IUTFailure("error", f"the IUT raised {type(error).__name__}: {error}") from None
 
 
+def expected_header(config: CampaignConfig) -> Header:
+    """The header the reference engine writes for this configuration."""
+    trace = MemoryTrace()
+    Engine(list(config.backends), interpretation=config.interpretation, sink=trace)
+    header = trace[0]
+    assert isinstance(header, Header)
+    return header
+
+
 class _Run:
-    """The reference engine and the IUT side by side, compared after every step."""
+    """The IUT driven through a scenario, its trace judged as it comes by the one judge
+    (:mod:`.judge`), exactly as ``sessionspec check`` judges the trace file written from it:
+    a finding is at the same line, citing the same rules."""
 
     def __init__(self, iut: IUT, config: CampaignConfig) -> None:
         self.iut = iut
         self.config = config
-        self.expected = MemoryTrace()
-        self.engine = Engine(list(config.backends), interpretation=config.interpretation, sink=self.expected)
-        self.reference = EngineImplementation(self.engine)
-        self.compared = 0
         self.actual: list[Record] = []
+        self.judge: Judge | None = None
         self.last_t = 0.0
         self.iut_now = 0.0
         self.applied = 0
+        self.reached: float | None = None
+        """The time the IUT's run was driven to, once driven to its end."""
 
     def _drain(self) -> list[Record]:
         try:
@@ -199,58 +214,56 @@ class _Run:
         fresh: list[Record] = []
         for index, event in enumerate(events):
             try:
-                obj = to_json(event) if isinstance(event, Header | Request | Change) else event
-                fresh.append(from_json(obj, index + 1))
+                obj = to_json(event) if isinstance(event, Header | Request | Change | End) else event
+                record = from_json(obj, index + 1)
             except Unusable as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
             except (TypeError, KeyError, ValueError, AttributeError) as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error!r}") from None
+            if not isinstance(record, End):  # the harness, not the IUT, says where the run ends
+                fresh.append(record)
         self.actual.extend(fresh)
         return fresh
 
     def start(self) -> None:
         got = self._drain()
-        expected_header = self.expected[0]
-        self.compared = 1
+        expected = expected_header(self.config)
         if not got or not isinstance(got[0], Header):
-            raise _Mismatch("the IUT's trace does not start with a header", ())
+            raise _Mismatch("the IUT's trace does not start with a header", (), 1)
         header = got[0]
-        assert isinstance(expected_header, Header)
-        if dict(header.interpretation) != dict(expected_header.interpretation):
+        if dict(header.interpretation) != dict(expected.interpretation):
             raise _Mismatch(f"header interpretation {dict(header.interpretation)}; the spec expected "
-                            f"{dict(expected_header.interpretation)}", ())
-        if {k: dict(v) for k, v in header.backends.items()} != {
-            k: dict(v) for k, v in expected_header.backends.items()
-        }:
+                            f"{dict(expected.interpretation)}", (), 1)
+        if {k: dict(v) for k, v in header.backends.items()} != {k: dict(v) for k, v in expected.backends.items()}:
             raise _Mismatch(f"header backends {dict(header.backends)}; the spec expected "
-                            f"{dict(expected_header.backends)}", ())
-        if header.interactive_timeout != expected_header.interactive_timeout:
-            raise _Mismatch(f"header interactive_timeout {header.interactive_timeout:g}", ("TTL-INTERACTIVE-VALUE",))
-        self._compare(got[1:])
+                            f"{dict(expected.backends)}", (), 1)
+        checked, interpretation = header_of([(1, header)], {})
+        self.judge = Judge(checked, interpretation)
+        self._verdict(self.judge.start())
+        self._judge(got[1:])
 
     def step(self, op: Op) -> None:
         if op.at > self.iut_now:
-            self.engine.run_until(op.at)
             self._advance_iut(op.at)
-            self._compare(self._drain())
-        self.engine.run_until(op.at)
-        apply(self.reference, op)
+            self._judge(self._drain())
         self.applied += 1
         _drive(self.iut, op)
-        self._compare(self._drain())
+        self._judge(self._drain())
 
     def finish(self, until: float) -> None:
         if until > self.iut_now:
-            self.engine.run_until(until)
             self._advance_iut(until)
-            self._compare(self._drain())
+            self._judge(self._drain())
+        self.reached = until
+        assert self.judge is not None
+        self._verdict(self.judge.finish(until))
 
     def _advance_iut(self, to: float) -> None:
         seconds, self.iut_now = to - self.iut_now, to
         _drive(self.iut, Advance(seconds=seconds))
 
     def complete(self, ops: Sequence[Op], until: float) -> None:
-        """Drive the IUT through the rest of the scenario unchecked, so that actual.jsonl is whole."""
+        """Drive the IUT through the rest of the scenario unjudged, so that actual.jsonl is whole."""
         try:
             for op in ops[self.applied :]:
                 if op.at > self.iut_now:
@@ -259,42 +272,38 @@ class _Run:
             if until > self.iut_now:
                 self._advance_iut(until)
             self._drain()
+            self.reached = until
         except IUTFailure:
             pass
 
-    def _compare(self, got: list[Record]) -> None:
-        expected = [r for r in self.expected[self.compared :] if isinstance(r, Request | Change)]
-        self.compared = len(self.expected)
-        for record in got:
+    def _judge(self, got: list[Record]) -> None:
+        """Judge the records the IUT just gave (the last ones of ``actual``; line n is ``actual[n - 1]``)."""
+        first_line = len(self.actual) - len(got) + 1
+        body: list[tuple[int, Request | Change]] = []
+        for line, record in enumerate(got, start=first_line):
             if isinstance(record, Header):
-                raise _Mismatch("a second header in the IUT's trace", ())
+                raise _Mismatch("a second header in the IUT's trace", (), line)
             if record.t < self.last_t:
-                raise _Mismatch(f"time goes back from t={self.last_t:g} to t={record.t:g} at {describe(record)}", ())
+                raise _Mismatch(f"time goes back from t={self.last_t:g} to t={record.t:g} at {describe(record)}",
+                                (), line)
             self.last_t = record.t
-        lanes_expected = {k: canonical(v) for k, v in _lanes(expected).items()}
-        lanes_got = {k: canonical(v) for k, v in _lanes([r for r in got if not isinstance(r, Header)]).items()}
-        for lane in dict.fromkeys([*lanes_expected, *lanes_got]):
-            want = lanes_expected.get(lane, [])
-            have = lanes_got.get(lane, [])
-            for index in range(max(len(want), len(have))):
-                e = want[index] if index < len(want) else None
-                a = have[index] if index < len(have) else None
-                if e is not None and a is not None and same(e, a):
-                    continue
-                if a is None:
-                    assert e is not None
-                    raise _Mismatch(f"got nothing; the spec expected {describe(e)}", rules_for(e, e, self.engine))
-                if e is None:
-                    raise _Mismatch(f"got {describe(a)}; the spec expected nothing more on {lane}",
-                                    rules_for(None, a, self.engine))
-                raise _Mismatch(f"got {describe(a)}; the spec expected {describe(e)}", rules_for(e, a, self.engine))
+            body.append((line, record))
+        assert self.judge is not None
+        self._verdict(self.judge.feed(body))
+
+    @staticmethod
+    def _verdict(found: list[Found]) -> None:
+        judged = verdict(found)
+        if judged is not None:
+            raise _Judged(judged)
 
 
-def _lanes(records: Sequence[Request | Change]) -> dict[str, list[Request | Change]]:
-    lanes: dict[str, list[Request | Change]] = {}
-    for record in records:
-        lanes.setdefault(record.backend or "(no backend)", []).append(record)
-    return lanes
+class _Judged(_Mismatch):
+    """The judge's verdict on the IUT's trace."""
+
+    def __init__(self, judged: Verdict) -> None:
+        super().__init__(judged.message, judged.rules, judged.line)
+        self.kind = judged.kind
 
 
 def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignConfig) -> Finding | None:
@@ -319,17 +328,12 @@ def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignC
     except _Mismatch as mismatch:
         assert run is not None
         run.complete(ops, until)
-        return Finding("divergence", mismatch.message, mismatch.rules, tuple(ops), until, where, run.actual, config)
+        kind = mismatch.kind if isinstance(mismatch, _Judged) else "divergence"
+        return Finding(kind, mismatch.message, mismatch.rules, tuple(ops), until, where, run.actual, config,
+                       line=mismatch.line, end=run.reached)
     except IUTFailure as failure:
         actual = run.actual if run is not None else []
         return Finding(failure.kind, failure.message, (), tuple(ops), until, where, actual, config)
-    violations = _violations(run.actual)
-    if violations:
-        first = violations[0]
-        return Finding(
-            "property", f"{first.property}: {first.message}", first.rules, tuple(ops), until,
-            f"in the IUT's trace at record {first.index} (t={first.t:g})", run.actual, config,
-        )
     return None
 
 
@@ -382,13 +386,6 @@ def _renumber(ops: Sequence[Op]) -> list[Op]:
         return op
 
     return [renamed(op) for op in ops]
-
-
-def _violations(actual: list[Record]) -> list[Any]:
-    try:
-        return check_records(actual, catalogue())
-    except Exception:  # a property that cannot read an odd trace is no finding
-        return []
 
 
 # ---------------------------------------------------------------------- the campaign

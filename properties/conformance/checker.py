@@ -1,10 +1,10 @@
 """``sessionspec check``: judge a recorded trace offline, streaming.
 
 Reads the trace once, in chunks of lines: the one trace reader (:mod:`model.trace.reader`:
-each line validated, the order checked), then the replay against the reference engine
-(:mod:`.replay`), then the property catalogue as one :class:`~properties.invariants.suite.Suite`, each over
-the whole chunk, reported in line order. Memory is bounded by the live sessions and jobs and the
-chunk, not by the trace's length.
+each line validated, the order checked), then the one judge (:mod:`.judge`: the replay against
+the reference engine and the property catalogue), reported in line order. The trace's
+end-of-run line, if any, says how long the run went on (as ``--until`` does). Memory is bounded
+by the live sessions and jobs and the chunk, not by the trace's length.
 Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
 """
 
@@ -13,36 +13,36 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT
-from model.trace import Change, Record, Request
+from model.trace import End, Record
+from properties.conformance.judge import Found, Judge, Verdict, catalogue, verdict
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe, printable
-from properties.conformance.replay import Divergence, Replayer
-from properties.invariants import catalogue as invariants
+from properties.conformance.replay import Divergence
 from properties.invariants.base import TraceProperty, Violation
-from properties.invariants.suite import Suite
+
+__all__ = ["CONFORMS", "DIVERGES", "UNUSABLE", "CheckReport", "catalogue", "check_file", "check_lines"]
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
-WINDOW = 5
 MAX_REPORTED_VIOLATIONS = 20
-Found = tuple[int, list[Violation]]
-"""A record's position in its chunk and the violations it shows, in catalogue order."""
-
-
-def catalogue() -> tuple[type[TraceProperty], ...]:
-    """The property catalogue (``properties.invariants.catalogue.ALL_PROPERTIES``, read when called)."""
-    return invariants.ALL_PROPERTIES
 
 
 @dataclass
 class CheckReport:
-    """What a check found; ``status`` is the exit status."""
+    """What a check found; ``status`` is the exit status; ``found`` is what the judge found, in order."""
 
     status: int = CONFORMS
     lines: list[str] = field(default_factory=list)
     divergences: list[Divergence] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     records: int = 0
+    found: list[Found] = field(default_factory=list)
+    end: float | None = None
+    """The time of the trace's end-of-run line, if it has one."""
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The first line found departing from the spec, and the rules broken there."""
+        return verdict(self.found)
 
 
 def check_lines(
@@ -57,133 +57,68 @@ def check_lines(
 ) -> CheckReport:
     """Check one trace given as text lines; the report's ``lines`` are what the command prints.
 
-    ``until``: the virtual time the recorded run went on to, if later than its last line.
+    ``until``: the virtual time the recorded run went on to, if later than its last line (the
+    trace's end-of-run line says it too; the later of the two counts).
     """
+    ends: list[End] = []
     return _check(
-        read_chunks(lines), path, classes=_classes(properties), overrides=overrides or {}, tolerance=tolerance,
-        keep_going=keep_going, until=until,
+        read_chunks(lines, on_end=ends.append), ends, path, classes=properties, overrides=overrides or {},
+        tolerance=tolerance, keep_going=keep_going, until=until,
     )
 
 
-def _classes(properties: Sequence[type[TraceProperty]] | None) -> Sequence[type[TraceProperty]]:
-    return catalogue() if properties is None else properties
-
-
 def _check(
-    chunks: Iterator[list[tuple[int, Record]]], path: str, *, classes: Sequence[type[TraceProperty]],
-    overrides: Mapping[str, str], tolerance: float, keep_going: bool, until: float | None,
+    chunks: Iterator[list[tuple[int, Record]]], ends: list[End], path: str, *,
+    classes: Sequence[type[TraceProperty]] | None, overrides: Mapping[str, str], tolerance: float,
+    keep_going: bool, until: float | None,
 ) -> CheckReport:
-    """The check itself, with the properties of ``classes``."""
+    """The check itself (``ends`` gets the trace's end-of-run line once the chunks are read)."""
     report = CheckReport()
-    line = 1
     try:
         first = next(chunks)
-        line = first[0][0]
         header, interpretation = header_of(first, overrides)
-        replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
-        properties = Suite([cls(header) for cls in classes], tolerant=True)  # one that raises is dropped, noted
-        if abs(header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
-            _diverged(report, path, [], Divergence(
-                line, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {header.interactive_timeout:g} in the header",
-                f"{INTERACTIVE_TIMEOUT:g} seconds",
-            ))
-            if not keep_going:
-                return report
-        seen: list[tuple[int, Request | Change]] = []
-        """The records before this chunk that a divergence's report may quote."""
-        index = 0
-        for body in bodies(first, chunks):
-            line = body[-1][0]
-            stopped = _judge(report, path, body, index, seen, replayer, properties, keep_going)
-            if stopped is not None:
-                report.records = stopped
-                return report
-            index += len(body)
-            seen = [*seen, *body[-WINDOW:]][-WINDOW:]
-        report.records = index
-        for divergence in replayer.finish(until):
-            _diverged(report, path, seen, divergence)
-        for violation in properties.finish(index, max(replayer.end_time, until or 0.0)):
-            _violated(report, path, line, violation)
-        report.lines.extend(f"{path}: note: {text}" for text in properties.broken)
+        judge = Judge(header, interpretation, properties=classes, tolerance=tolerance, keep_going=keep_going)
+        _report(report, path, judge.start())
+        if not judge.stopped:
+            for body in bodies(first, chunks):
+                _report(report, path, judge.feed(body))
+                if judge.stopped:
+                    break
+            else:
+                if ends:
+                    report.end = ends[0].t
+                later = max((t for t in (until, report.end) if t is not None), default=None)
+                _report(report, path, judge.finish(later))
+        report.records = judge.records
+        report.lines.extend(f"{path}: note: {text}" for text in judge.notes)
     except Unusable as error:  # whatever was found before, the input as a whole cannot be judged
         return CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])
     if len(report.violations) > MAX_REPORTED_VIOLATIONS:
         report.lines.append(f"{path}: ... and {len(report.violations) - MAX_REPORTED_VIOLATIONS} more violations")
     if report.status == CONFORMS:
-        report.lines.append(f"{path}: conforms ({report.records} records replayed, {len(classes)} properties hold)")
+        count = len(judge.classes)
+        report.lines.append(f"{path}: conforms ({report.records} records replayed, {count} properties hold)")
     return report
 
 
-def _judge(
-    report: CheckReport, path: str, chunk: list[tuple[int, Request | Change]], index: int,
-    seen: list[tuple[int, Request | Change]], replayer: Replayer, suite: Suite, keep_going: bool,
-) -> int | None:
-    """Replay a chunk, then run the properties over it, then report in line order.
-
-    The two judge every record independently, so running each over a whole chunk (its code
-    stays warm: a quarter faster than alternating them line by line) reports exactly what
-    alternating would: at a line, its property violations, then its divergences; unless
-    ``keep_going``, nothing after the first divergence, whose record the properties still see.
-    Returns the record number to stop at, if a divergence stops the check.
-    """
-    feed = replayer.feed
-    diverged: list[tuple[int, list[Divergence]]] = []
-    end = len(chunk)
-    for pos, (line, record) in enumerate(chunk):
-        divergences = feed(line, record)
-        if divergences:
-            diverged.append((pos, divergences))
-            if not keep_going:
-                end = pos + 1
-                break
-    violated = _observe(suite, index, chunk, end)
-    if not diverged and not violated:
-        return None
-    events: list[tuple[int, int, Sequence[Violation | Divergence]]] = [
-        *((pos, 0, found) for pos, found in violated), *((pos, 1, found) for pos, found in diverged)
-    ]
-    events.sort(key=lambda event: event[:2])  # by line; at a line, violations first
-    for pos, _, found in events:
-        line = chunk[pos][0]
-        for event in found:
-            if isinstance(event, Violation):
-                _violated(report, path, line, event)
-            else:
-                _diverged(report, path, [*seen, *chunk[max(0, pos - WINDOW):pos]][-WINDOW:], event)
-    if diverged and not keep_going:
-        return index + end
-    return None
-
-
-def _diverged(
-    report: CheckReport, path: str, window: Sequence[tuple[int, Request | Change]], divergence: Divergence
-) -> None:
-    report.status = DIVERGES
-    report.divergences.append(divergence)
-    report.lines.append(divergence.render(path))
-    if window:
-        report.lines.append(f"  the {len(window)} preceding events:")
-        report.lines.extend(f"    {path}:{line}: {describe(record)}" for line, record in window)
-
-
-def _violated(report: CheckReport, path: str, line: int, violation: Violation) -> None:
-    report.status = DIVERGES
-    report.violations.append(violation)
-    if len(report.violations) <= MAX_REPORTED_VIOLATIONS:
-        rules = ", ".join(violation.rules)
-        report.lines.append(f"{path}:{line}: property violated [{rules}]: {violation.property}: {violation.message}")
-
-
-def _observe(suite: Suite, index: int, chunk: list[tuple[int, Request | Change]], end: int) -> list[Found]:
-    """The violations of the chunk's first ``end`` records (its first record is number ``index + 1``)."""
-    observe = suite.observe
-    violated: list[Found] = []
-    for pos, (_, record) in enumerate(chunk if end == len(chunk) else chunk[:end]):
-        violations = observe(index + pos + 1, record)
-        if violations is not None:
-            violated.append((pos, violations))
-    return violated
+def _report(report: CheckReport, path: str, found: list[Found]) -> None:
+    for item in found:
+        report.status = DIVERGES
+        report.found.append(item)
+        event = item.event
+        if isinstance(event, Divergence):
+            report.divergences.append(event)
+            report.lines.append(event.render(path))
+            if item.window:
+                report.lines.append(f"  the {len(item.window)} preceding events:")
+                report.lines.extend(f"    {path}:{line}: {describe(record)}" for line, record in item.window)
+        else:
+            report.violations.append(event)
+            if len(report.violations) <= MAX_REPORTED_VIOLATIONS:
+                rules = ", ".join(event.rules)
+                report.lines.append(
+                    f"{path}:{item.line}: property violated [{rules}]: {event.property}: {event.message}"
+                )
 
 
 def check_file(
@@ -199,10 +134,11 @@ def check_file(
     """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports).
 
     ``echo`` gets each line of the report, escaped (:func:`~.render.printable`)."""
+    ends: list[End] = []
     try:
         with open_lines(path) as lines:
             report = _check(
-                read_chunks(lines), path, classes=_classes(properties), overrides=overrides or {},
+                read_chunks(lines, on_end=ends.append), ends, path, classes=properties, overrides=overrides or {},
                 tolerance=tolerance, keep_going=keep_going, until=until,
             )
     except Unusable as error:

@@ -13,7 +13,7 @@ from typing import Any
 from model.trace import Change, Record, Request
 from model.views.printable import printable
 
-__all__ = ["canonical", "describe", "in_cascade_run", "meaning", "printable", "same"]
+__all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
 
 TIME_EPSILON = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
@@ -29,22 +29,6 @@ def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:
         and first.trigger == other.trigger and first.trigger in CASCADE_TRIGGERS
         and abs(first.t - other.t) <= TIME_EPSILON
     )
-
-
-def canonical(records: list[Request | Change]) -> list[Request | Change]:
-    """One backend's records with each cascade's failures in job-id order (their order is free)."""
-    result: list[Request | Change] = []
-    run: list[Request | Change] = []
-    for record in records:
-        if run and not in_cascade_run(run[0], record):
-            result.extend(sorted(run, key=lambda r: r.id if isinstance(r, Change) else ""))
-            run = []
-        if isinstance(record, Change) and record.entity == "job" and record.trigger in CASCADE_TRIGGERS:
-            run.append(record)
-        else:
-            result.append(record)
-    result.extend(sorted(run, key=lambda r: r.id if isinstance(r, Change) else ""))
-    return result
 
 
 def meaning(record: Request | Change) -> tuple[Any, ...]:

@@ -93,7 +93,7 @@ class Replayer:
 
     def _take_echo(self) -> Request | Change | None:
         """The record ``_sink`` captured, and none any more. (Read through a call: after ``self._echo = None``,
-        mypy takes the attribute for None across the engine call that sets it, and mypyc-compiled code checks that.)"""
+        mypy takes the attribute for None across the engine call that sets it.)"""
         echo = self._echo
         self._echo = None
         return echo
@@ -337,16 +337,28 @@ class Replayer:
 
 
 def rules_for(expected: Request | Change | None, got: Request | Change, engine: Engine) -> tuple[str, ...]:
-    """The rules a divergence breaks: the spec's reasons for what it expected, else for what it forbids."""
-    if isinstance(expected, Change) and expected.rules:
+    """The rules a divergence breaks: the spec's reasons for what it expected, then those of what the
+    trace shows instead (the rules the observed record goes against, or claims)."""
+    found = [*_expected_rules(expected, got), *_observed_rules(got, engine)]
+    if found:
+        return tuple(dict.fromkeys(found))
+    return ("SESSION-GROUPS-JOBS",) if isinstance(got, Request) else ("JOB-TERMINAL",)
+
+
+def _expected_rules(expected: Request | Change | None, got: Request | Change) -> tuple[str, ...]:
+    if isinstance(expected, Change):
         return expected.rules
     if isinstance(expected, Request):
         if expected.error is not None:
             return expected.rules
         if isinstance(got, Request) and got.error in VALIDATIONS_BY_CODE:
             return VALIDATIONS_BY_CODE[got.error].rules
+    return ()
+
+
+def _observed_rules(got: Request | Change, engine: Engine) -> list[str]:
     if isinstance(got, Request):
-        return tuple(r for r in got.rules if r in RULES_BY_ID) or ("SESSION-GROUPS-JOBS",)
+        return [r for r in got.rules if r in RULES_BY_ID]
     found: list[str] = []
     if got.entity == "job" and got.dst == "running":
         backend = engine.backends.get(got.backend)
@@ -354,10 +366,14 @@ def rules_for(expected: Request | Change | None, got: Request | Change, engine: 
             found.append("SCHED-ONE-AT-A-TIME")
         elif backend is not None and backend.active_session is not None and backend.active_session.id != got.session:
             found += ["SCHED-PRIORITY", "SESSION-SINGLE-ACTIVE"]
+    if got.entity == "session" and got.dst == "active":
+        backend = engine.backends.get(got.backend)
+        if backend is not None and backend.active_session is not None and backend.active_session.id != got.id:
+            found.append("SESSION-SINGLE-ACTIVE")
     lifecycle = LIFECYCLES_BY_NAME.get(got.entity)
     if lifecycle is not None:
         for transition in lifecycle.transitions:
             if transition.trigger == got.trigger and (got.src is None or got.src in transition.source):
                 found += transition.rules
     found += [r for r in got.rules if r in RULES_BY_ID]
-    return tuple(dict.fromkeys(found)) or ("JOB-TERMINAL",)
+    return found

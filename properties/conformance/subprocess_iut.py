@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
-from model.trace import Record, strict_json
+from model.trace import End, Record, strict_json
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
 from properties.conformance.reader import Unusable, from_json
@@ -160,9 +160,11 @@ class StdioFactory:
         records: list[Record] = []
         for index, event in enumerate(events):
             try:
-                records.append(from_json(event, index + 1))
+                record = from_json(event, index + 1)
             except Unusable as error:
                 raise self._fail("garbage", f"answer to {what}: event {index}: {error.reason}") from None
+            if not isinstance(record, End):  # the harness, not the IUT, says where the run ends
+                records.append(record)
         return records
 
     def _readline(self, proc: subprocess.Popen[bytes], what: str) -> bytes:

@@ -1,0 +1,142 @@
+"""docs/contract.md holds what an implementation needs to conform: each of its tables is held equal
+to the code it comes from, and each of its examples is run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model.sim import clock
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.ops import decode_operations, run_operations
+from model.spec.max_time import parse_max_time
+from model.spec.validations import PRECEDENCE, VALIDATIONS, RequestRejected
+from model.trace import Change, MemoryTrace, Request
+from model.trace.schema import keys_table
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text(encoding="utf-8")
+
+
+def _section(name: str) -> str:
+    match = re.search(f"<!-- {name} -->\n(.*?)<!-- /{name} -->", DOC, re.S)
+    assert match is not None, f"docs/contract.md has no {name} section"
+    return match.group(1)
+
+
+def _rows(name: str) -> list[list[str]]:
+    """The cells of a table section's body rows."""
+    rows = [line for line in _section(name).splitlines() if line.startswith("|")][2:]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def _order_classes() -> dict[str, int]:
+    """The clock's order classes by name."""
+    return {name: getattr(clock, name) for name in ("JOB_END_FIRST", "TIMER", "JOB_END_LAST", "ARRIVAL")}
+
+
+def test_the_order_classes_table_is_the_engines() -> None:
+    classes = _order_classes()
+    documented = [row[0].strip("`") for row in _rows("order-classes")]
+    assert documented == sorted(classes, key=classes.__getitem__)
+    assert len(set(classes.values())) == len(classes)
+
+
+B0 = [BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0)]
+
+
+def _changes(ops: list[dict[str, Any]], until: float = 3000.0) -> list[tuple[float, str, str, str]]:
+    trace = MemoryTrace()
+    engine = Engine(B0, sink=trace)
+    run_operations(engine, decode_operations(ops))
+    engine.run(until=until)
+    return [(r.t, r.id, r.dst, r.trigger) for r in trace if isinstance(r, Change) and r.src is not None]
+
+
+def test_a_device_end_comes_before_the_same_jobs_max_execution_time() -> None:
+    ops = [{"at": 0, "op": "submit", "backend": "b0", "job": "j1", "duration": 30, "max_execution_time": 30}]
+    assert _changes(ops)[-1] == (30.0, "j1", "completed", "complete")
+
+
+def test_max_execution_time_comes_before_the_sessions_max_time() -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 10, "op": "submit", "session": "s1", "job": "j2", "duration": 500, "max_execution_time": 90},
+    ]
+    assert _changes(ops)[-2:] == [
+        (100.0, "j2", "failed", "max_execution_time_reached"), (100.0, "s1", "closed", "max_time_reached"),
+    ]
+
+
+def test_max_time_comes_before_the_interactive_timeout() -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 310},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+    ]
+    assert _changes(ops)[-1] == (310.0, "s1", "closed", "max_time_reached")
+    assert not [change for change in _changes(ops) if change[3] == "interactive_timeout"]
+
+
+def test_session_and_job_ids_are_separate_namespaces_and_a_long_limit_is_accepted() -> None:
+    trace = MemoryTrace()
+    engine = Engine(B0, sink=trace)
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "x"},
+        {"at": 0, "op": "submit", "session": "x", "job": "x", "duration": 10, "max_execution_time": 1000},
+    ]
+    run_operations(engine, decode_operations(ops))
+    assert [r.error for r in trace if isinstance(r, Request)] == [None, None]
+
+
+def _examples() -> list[tuple[Any, int | None]]:
+    block = _section("max-time-examples")
+    found: list[tuple[Any, int | None]] = []
+    for line in block.splitlines():
+        if "->" not in line:
+            continue
+        value, _, outcome = line.rpartition("->")
+        found.append((json.loads(value), None if outcome.strip() == "refused" else int(outcome)))
+    return found
+
+
+def test_the_doc_has_accepted_and_refused_max_time_examples() -> None:
+    examples = _examples()
+    assert sum(seconds is None for _, seconds in examples) >= 10
+    assert sum(seconds is not None for _, seconds in examples) >= 10
+
+
+@pytest.mark.parametrize(("value", "seconds"), _examples(), ids=repr)
+def test_each_max_time_example_parses_as_documented(value: Any, seconds: int | None) -> None:
+    if seconds is None:
+        with pytest.raises(RequestRejected) as refused:
+            parse_max_time(value)
+        assert refused.value.code == "MAXTIME-FORMAT"
+    else:
+        assert parse_max_time(value) == seconds
+
+
+def test_the_keys_table_is_the_record_definitions() -> None:
+    assert _section("line-keys") == keys_table()
+
+
+def test_the_codes_table_is_the_validations() -> None:
+    documented = [(code.strip("`"), tuple(rules.split(", ")), refuses) for code, rules, refuses in _rows("codes")]
+    assert documented == [(v.code, v.rules, v.refuses) for v in VALIDATIONS]
+
+
+def test_the_precedence_table_is_the_engines() -> None:
+    documented = {
+        op.strip("`"): tuple(code.strip("` ") for code in codes.split(",")) for op, codes in _rows("precedence")
+    }
+    assert documented == PRECEDENCE
+
+
+def test_every_documented_code_is_a_validation() -> None:
+    known = {v.code for v in VALIDATIONS}
+    for _, codes in _rows("precedence"):
+        assert {code.strip("` ") for code in codes.split(",")} <= known
