@@ -10,11 +10,12 @@ session dispatcher's ``observer`` counts activations and closes), so the run is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
 from benchmarks.outcome import Outcome
-from benchmarks.workload import SESSION_GROUP, Arrival, SessionStep, Workload
+from benchmarks.workload import SESSION_GROUP, Arrival, BatchPlan, ChurnWorkload, SessionStep, Workload
 from model.devices import BackendConfig, Duration
 from model.dispatch import Step
 from model.engine import Engine
@@ -51,7 +52,7 @@ def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
 
 
 def build_engine(
-    wl: Workload,
+    wl: Workload | ChurnWorkload,
     *,
     sink: Sink | None = None,
     interpretation: Interpretation = DEFAULT,
@@ -111,6 +112,28 @@ def build_engine(
     submit = engine.submit
     jobs = engine.jobs
 
+    def cancel(job_id: str) -> None:
+        try:
+            engine.cancel(job_id)
+        except RequestRejected:  # it had ended (forgotten: UNKNOWN-JOB; retained: JOB-FINISHED)
+            outcome.cancel_rejected += 1
+
+    def close(session_id: str) -> None:
+        with suppress(RequestRejected):  # closed so long ago (expired) that it was forgotten
+            engine.close(session_id)  # a session closed already (expired) stays closed
+
+    def batch(plan: BatchPlan, now: float) -> None:
+        engine.open_session(plan.backend, max_time=plan.max_time, session_id=plan.id)
+        for job in plan.jobs:
+            submit(
+                plan.id, job_id=job.id, max_execution_time=job.max_execution_time,
+                duration=job.duration, fault=job.fault, group=job.group,
+            )
+        outcome.submitted += len(plan.jobs)
+        if plan.cancel is not None:
+            call_at(now + plan.cancel_after, partial(cancel, plan.jobs[plan.cancel].id))
+        call_at(now + plan.close_after, partial(close, plan.id))
+
     def next_step(client: _Client) -> None:
         step = next(client.steps, None)
         if step is None:
@@ -141,6 +164,8 @@ def build_engine(
                     duration=job.duration, fault=job.fault, group=job.group,
                 )
                 outcome.submitted += 1
+            elif isinstance(plan, BatchPlan):
+                batch(plan, arrival.t)
             else:
                 engine.open_session(arrival.backend, max_time=plan.max_time, session_id=plan.id)
                 client = clients[plan.id] = _Client(plan.id, plan.steps(), next_step)
@@ -160,7 +185,7 @@ def build_engine(
 
 
 def run_engine(
-    wl: Workload,
+    wl: Workload | ChurnWorkload,
     arrivals: Iterator[Arrival] | None = None,
     **options: Any,
 ) -> tuple[Engine, Outcome]:
