@@ -10,7 +10,7 @@ benchmark whose models disagree on the outcome fails. Measure with it::
 * ``iterative``: the original benchmark workload (:class:`~benchmarks.workload.Workload`):
   iterative sessions of 100 jobs with short think times, plus fair-share jobs, four backends.
 * ``open_loop``: session clients arriving open-loop on ONE backend, think gaps of 60-600 s
-  (sessions deactivate and reactivate through the fair-share queue), background load 0.9
+  (sessions deactivate and reactivate through the fair-share queue), background load 0.95
   (:class:`~benchmarks.workload.OpenLoopWorkload`).
 * ``churn``: many short batch sessions on eight backends, closed on a timer (often with
   queued and running jobs), some cancelling a job, some with a short ``max_time``
@@ -56,7 +56,7 @@ SHAPES: dict[str, Shape] = {
     for shape in (
         Shape("iterative", "iterative sessions of 100 jobs + fair-share jobs, 4 backends (the original workload)",
               lambda jobs, seed: Workload(jobs=jobs, seed=seed), quick=50_000, full=300_000),
-        Shape("open_loop", "open-loop session clients, 1 backend, 60-600 s think gaps, background load 0.9",
+        Shape("open_loop", "open-loop session clients, 1 backend, 60-600 s think gaps, background load 0.95",
               lambda jobs, seed: OpenLoopWorkload(jobs=jobs, seed=seed), quick=50_000, full=300_000),
         Shape("churn", "short batch sessions closed on a timer, cancels, short max_time, 8 backends",
               lambda jobs, seed: ChurnWorkload(jobs=jobs, seed=seed), quick=50_000, full=300_000),

@@ -215,11 +215,11 @@ class OpenLoopWorkload(Workload):
     """
 
     backends: tuple[str, ...] = ("b0",)
-    session_share: float = 0.5
+    session_share: float = 0.3
     session_jobs: int = 20
     long_pause_prob: float = 1.0
     long_pause: tuple[float, float] = (60.0, 600.0)
-    load: float = 0.9
+    load: float = 0.95
 
     @property
     def period(self) -> float:
