@@ -57,10 +57,12 @@ def build_engine(
     sink: Sink | None = None,
     interpretation: Interpretation = DEFAULT,
     fair_share: Callable[[], FairShare] = FifoQueue,
-    retain_finished: bool = False,
+    retain_finished: bool | None = None,
     backends: Iterable[str] | None = None,
 ) -> tuple[Engine, Outcome, Callable[[Iterator[Arrival]], None]]:
     """An engine for ``wl`` with its clients wired in; call the returned ``feed`` with arrivals, then run."""
+    if retain_finished is None:  # the workload's choice; forgetting keeps memory bounded by the live jobs
+        retain_finished = getattr(wl, "retain_finished", False)
     outcome = Outcome()
     clients: dict[str, _Client] = {}
     ended = outcome.job_ended
@@ -111,6 +113,7 @@ def build_engine(
     call_at = _scheduler(engine)
     submit = engine.submit
     jobs = engine.jobs
+    retained = retain_finished
 
     def cancel(job_id: str) -> None:
         try:
@@ -170,9 +173,10 @@ def build_engine(
                 engine.open_session(arrival.backend, max_time=plan.max_time, session_id=plan.id)
                 client = clients[plan.id] = _Client(plan.id, plan.steps(), next_step)
                 next_step(client)
-            live = len(jobs)  # finished jobs are forgotten (retain_finished=False): these are the live ones
-            if live > outcome.max_live:
-                outcome.max_live = live
+            if not retained:  # finished jobs are forgotten: these are the live ones
+                live = len(jobs)
+                if live > outcome.max_live:
+                    outcome.max_live = live
             following = next(arrivals, None)
             if following is not None:
                 call_at(following.t, partial(arrive, following))

@@ -29,7 +29,8 @@ class Outcome:
     """Per outcome (``completed``, ``failed:<reason>``, ``cancelled``): [count, id hash sum, end-time µs sum]."""
     end_time: float = 0.0
     max_live: int = 0
-    """The most jobs alive (queued or running) at an arrival: what a run's memory is bounded by."""
+    """The most jobs alive (queued or running) at an arrival: what a run's memory is bounded by
+    (0 where not counted: an engine that retains finished jobs, the heapq model)."""
 
     def job_ended(self, job_id: str, outcome: str, t: float) -> None:
         digest = self.jobs.get(outcome)

@@ -266,6 +266,10 @@ class ChurnWorkload:
     groups: int = 3
     session_overhead: float = 20.0
     load: float = 0.6
+    retain_finished: bool = True
+    """How the engine runs it: a cancel of a job that has ended is rejected JOB-FINISHED by an engine
+    that keeps finished jobs (the checker's replay does), UNKNOWN-JOB by one that forgets them, and
+    the trace conforms only in the first case. Memory then grows with the run."""
 
     @property
     def mean_batch(self) -> float:
