@@ -496,6 +496,53 @@ def verdict_lines(judged: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def markdown(document: dict[str, Any]) -> list[str]:
+    """The results table of benchmarks/README.md, from a results.json document (``--markdown FILE``)."""
+    results, judged = document["results"], document["targets"]
+    shapes = list(judged)
+
+    def cell(name: str, key: str, fmt: str, sub: str | None = None) -> str:
+        r = results.get(name, {})
+        value = r.get(key) if sub is None else r.get(key, {}).get(sub)
+        return "–" if value is None else format(value, fmt)
+
+    def verdict(shape: str, key: str, fmt: str) -> str:
+        v = judged[shape][key]
+        if v.get("value") is None:
+            return "–"
+        return f"**{format(v['value'], fmt)}** {'met' if v['met'] else 'MISSED'}"
+
+    def load(r: dict[str, Any]) -> str:
+        return f"{r['load_average'][0]:.1f}" if r.get("load_average") else "–"
+
+    rows: list[tuple[str, Callable[[str], str]]] = [
+        ("jobs", lambda s: cell(f"{s}/models", "jobs", ",")),
+        ("engine, no trace (µs/job)", lambda s: cell(f"{s}/models", "us_per_job", ".2f", "engine")),
+        ("SimPy model (µs/job)", lambda s: cell(f"{s}/models", "us_per_job", ".2f", "simpy")),
+        ("heapq loop (µs/job)", lambda s: cell(f"{s}/models", "us_per_job", ".2f", "heapq")),
+        ("models agree", lambda s: {True: "yes", False: "**NO**", None: "–"}[judged[s]["models_agree"]["met"]]),
+        ("**engine ÷ SimPy speed** (target ≥ 1.5)", lambda s: verdict(s, "engine_vs_simpy", ".2f")),
+        ("engine ÷ heapq speed", lambda s: cell(f"{s}/models", "engine_vs_heapq", ".2f")),
+        ("engine, no trace, in the trace run (µs/job)", lambda s: cell(f"{s}/trace", "us_per_job", ".2f", "untraced")),
+        ("engine, trace in memory (µs/job)", lambda s: cell(f"{s}/trace", "us_per_job", ".2f", "memory")),
+        ("engine, trace streamed to a file (µs/job)", lambda s: cell(f"{s}/trace", "us_per_job", ".2f", "stream")),
+        ("**streaming adds** (target ≤ 50 %)", lambda s: verdict(s, "stream_overhead", "+.0%")),
+        ("trace records", lambda s: cell(f"{s}/trace", "records", ",")),
+        ("bare `json.loads` loop (records/s)", lambda s: cell(f"{s}/checker", "json_records_per_s", ",.0f")),
+        ("checker, one process (records/s)", lambda s: cell(f"{s}/checker", "checker_records_per_s", ",.0f")),
+        ("**checker ÷ `json.loads`** (target ≥ 0.5)", lambda s: verdict(s, "checker_vs_json", ".2f")),
+        ("checker on the first tenth (records/s)", lambda s: cell(f"{s}/checker", "tenth_records_per_s", ",.0f")),
+        ("**per-record cost, whole ÷ first tenth** (target ≤ 1.3)", lambda s: verdict(s, "checker_flat", ".2f")),
+        ("`sessionspec check`, default, one core busy (s)", lambda s: cell(f"{s}/busy", "default_seconds", ".2f")),
+        ("`sessionspec check --jobs 1`, one core busy (s)", lambda s: cell(f"{s}/busy", "one_process_seconds", ".2f")),
+        ("**default ÷ one process, time** (target ≤ 1)", lambda s: verdict(s, "default_vs_one_process", ".2f")),
+        ("load average then (1 min)", lambda s: load(results.get(f"{s}/busy", {}))),
+    ]
+    lines = ["| measurement | " + " | ".join(shapes) + " |", "|---|" + "---|" * len(shapes)]
+    lines += [f"| {label} | " + " | ".join(row(s) for s in shapes) + " |" for label, row in rows]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.shapes import SHAPES
 
@@ -506,8 +553,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="jobs per shape (default: the shape's size)")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"), help="where to write results")
     parser.add_argument("--only", default=None, help="run only measurements whose name contains this")
+    parser.add_argument("--markdown", default=None, metavar="RESULTS",
+                        help="print the README's results table from a results.json, and stop")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.markdown is not None:
+        print("\n".join(markdown(json.loads(Path(args.markdown).read_text(encoding="utf-8")))))
+        return 0
     if args.child is not None:
         print(json.dumps(child(json.loads(args.child))))
         return 0
