@@ -17,7 +17,6 @@ from typing import Any
 from benchmarks.outcome import Outcome
 from benchmarks.workload import SESSION_GROUP, Arrival, BatchPlan, ChurnWorkload, SessionStep, Workload
 from model.devices import BackendConfig, Duration
-from model.dispatch import Step
 from model.engine import Engine
 from model.fair_share import FairShare, FifoQueue
 from model.interpretations import DEFAULT, Interpretation
@@ -68,7 +67,7 @@ def build_engine(
     ended = outcome.job_ended
     engine: Engine
 
-    def observe_job(_: str, job: Any, trigger: str, step: Step) -> None:
+    def observe_job(_: str, job: Any, trigger: str, step: Any) -> None:
         if step.dest in _TERMINAL:
             job_ended(job)
 
@@ -81,7 +80,7 @@ def build_engine(
             if client is not None:
                 call_at(engine.now + client.think, client.wake)
 
-    def observe_session(_: str, session: Any, trigger: str, step: Step) -> None:
+    def observe_session(_: str, session: Any, trigger: str, step: Any) -> None:
         dest = step.dest
         if dest == "active":
             outcome.activations += 1
@@ -90,7 +89,7 @@ def build_engine(
         elif dest == "closed":
             outcome.session_closed(trigger)
 
-    def observe(lifecycle: str, entity: Any, trigger: str, step: Step) -> None:
+    def observe(lifecycle: str, entity: Any, trigger: str, step: Any) -> None:
         if lifecycle == "job":
             observe_job(lifecycle, entity, trigger, step)
         elif lifecycle == "session":
@@ -102,12 +101,13 @@ def build_engine(
         configs, interpretation=interpretation, sink=sink, fair_share=fair_share,
         retain_finished=retain_finished,
     )
-    if hasattr(engine.job_fsm, "on_final"):  # a hook for job ends: jobs go unobserved otherwise
-        engine.job_fsm.on_final = job_ended
-        engine.session_fsm.observer = observe_session
-    elif hasattr(engine.job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
-        engine.job_fsm.observer = observe_job
-        engine.session_fsm.observer = observe_session
+    job_fsm, session_fsm = getattr(engine, "job_fsm", None), getattr(engine, "session_fsm", None)
+    if hasattr(job_fsm, "on_final"):  # a hook for job ends: jobs go unobserved otherwise
+        job_fsm.on_final = job_ended  # type: ignore[union-attr]
+        session_fsm.observer = observe_session  # type: ignore[union-attr]
+    elif hasattr(job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
+        job_fsm.observer = observe_job  # type: ignore[union-attr]
+        session_fsm.observer = observe_session  # type: ignore[union-attr]
     else:  # older engines (baseline traces)
         engine.observer = observe
     call_at = _scheduler(engine)
