@@ -47,6 +47,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1
+BUSY_RECORDS = 200_000
+"""The busy-machine comparison checks at most this many records: four runs of the command."""
 BUSY_SECONDS = 300.0
 """The longest a busy-loop process lives, whatever happens to the harness."""
 
@@ -145,18 +147,29 @@ def _check(path: str) -> tuple[float, bool]:
     return time.perf_counter() - start, getattr(report, "status", 1) == 0
 
 
+def _prefix(trace_path: str, lines: int, suffix: str) -> tuple[str, int]:
+    """The trace's first ``lines`` lines or a few more, cut between two instants (a request and the
+    changes it causes stay together), as a file beside it: its path and its number of lines."""
+    path = trace_path + suffix
+    n, previous = 0, None
+    with open(trace_path, "rb") as source, open(path, "wb") as out:
+        for line in source:
+            if n >= lines:
+                t = json.loads(line).get("t")
+                if t != previous:
+                    break
+            elif n >= lines - 1:
+                previous = json.loads(line).get("t")
+            out.write(line)
+            n += 1
+    return path, n
+
+
 def measure_checker(trace_path: str, repeats: int) -> dict[str, Any]:
     """A bare ``json.loads`` loop, then the checker on the whole trace and on its first tenth."""
     with open(trace_path, "rb") as source:
-        lines = source.readlines()
-    n_head = max(2, len(lines) // 10)
-    # Cut between two instants: a request and the changes it causes stay together.
-    while n_head < len(lines) and json.loads(lines[n_head]).get("t") == json.loads(lines[n_head - 1]).get("t"):
-        n_head += 1
-    head = trace_path + ".tenth"
-    with open(head, "wb") as out:
-        out.writelines(lines[:n_head])
-    del lines
+        total = sum(1 for _ in source)
+    head, n_head = _prefix(trace_path, max(2, total // 10), ".tenth")
 
     def bare() -> int:
         loads, n = json.loads, 0
@@ -193,11 +206,13 @@ def _sessionspec() -> str:
 
 
 def measure_busy(trace_path: str, repeats: int) -> dict[str, Any]:
-    """``sessionspec check`` by default and with ``--jobs 1``, alternating, while a busy loop loads a core.
+    """``sessionspec check`` by default and with ``--jobs 1``, alternating, while a busy loop loads a core,
+    on the trace's first ``BUSY_RECORDS`` records (or all of it).
 
     Wall time of the command, start-up included (the same in both). The busy loop is a child
     process that ends by itself after ``BUSY_SECONDS`` and is stopped as soon as we are done.
     """
+    trace_path, records = _prefix(trace_path, BUSY_RECORDS, ".busy")
     command = _sessionspec()
     helped = subprocess.run([command, "check", "--help"], capture_output=True, text=True, check=False).stdout
     one = [command, "check", "--jobs", "1", trace_path] if "--jobs" in helped else None
@@ -218,7 +233,9 @@ def measure_busy(trace_path: str, repeats: int) -> dict[str, Any]:
     finally:
         busy.terminate()
         busy.wait(timeout=10)
+        os.unlink(trace_path)
     return {
+        "records": records,
         "default_seconds": best["default"], "one_process_seconds": best["one"],
         "default_vs_one_process": best["default"] / best["one"], "exit_codes": codes,
         "jobs_option": one is not None, "load_average": load, "cpus": os.cpu_count(),
@@ -424,8 +441,9 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
                          f"first tenth {_k(r['tenth_records_per_s'])}/s (whole/tenth per record x{r['flat']:.2f}); "
                          f"{'conforms' if r['conforms'] and r['tenth_conforms'] else 'DOES NOT CONFORM'}")
         elif kind == "busy":
-            lines.append(f"{name:20s} sessionspec check: default {r['default_seconds']:.2f} s, --jobs 1 "
-                         f"{r['one_process_seconds']:.2f} s (default x{r['default_vs_one_process']:.2f} the time), "
+            lines.append(f"{name:20s} {r['records']:>9,} records; sessionspec check: default "
+                         f"{r['default_seconds']:.2f} s, --jobs 1 {r['one_process_seconds']:.2f} s "
+                         f"(default x{r['default_vs_one_process']:.2f} the time), "
                          f"one core busy-looping; exit codes {r['exit_codes']}; load average "
                          f"{r['load_average'][0]:.1f}")
         elif name == "scaling":
@@ -533,6 +551,7 @@ def markdown(document: dict[str, Any]) -> list[str]:
         ("**checker ÷ `json.loads`** (target ≥ 0.5)", lambda s: verdict(s, "checker_vs_json", ".2f")),
         ("checker on the first tenth (records/s)", lambda s: cell(f"{s}/checker", "tenth_records_per_s", ",.0f")),
         ("**per-record cost, whole ÷ first tenth** (target ≤ 1.3)", lambda s: verdict(s, "checker_flat", ".2f")),
+        ("records checked with one core busy", lambda s: cell(f"{s}/busy", "records", ",")),
         ("`sessionspec check`, default, one core busy (s)", lambda s: cell(f"{s}/busy", "default_seconds", ".2f")),
         ("`sessionspec check --jobs 1`, one core busy (s)", lambda s: cell(f"{s}/busy", "one_process_seconds", ".2f")),
         ("**default ÷ one process, time** (target ≤ 1)", lambda s: verdict(s, "default_vs_one_process", ".2f")),
