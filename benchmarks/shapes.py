@@ -55,11 +55,11 @@ SHAPES: dict[str, Shape] = {
     shape.name: shape
     for shape in (
         Shape("iterative", "iterative sessions of 100 jobs + fair-share jobs, 4 backends (the original workload)",
-              lambda jobs, seed: Workload(jobs=jobs, seed=seed), quick=50_000, full=300_000),
+              lambda jobs, seed: Workload(jobs=jobs, seed=seed), quick=50_000, full=200_000),
         Shape("open_loop", "open-loop session clients, 1 backend, 60-600 s think gaps, background load 0.95",
-              lambda jobs, seed: OpenLoopWorkload(jobs=jobs, seed=seed), quick=50_000, full=300_000),
+              lambda jobs, seed: OpenLoopWorkload(jobs=jobs, seed=seed), quick=50_000, full=200_000),
         Shape("churn", "short batch sessions closed on a timer, cancels, short max_time, 8 backends",
-              lambda jobs, seed: ChurnWorkload(jobs=jobs, seed=seed), quick=50_000, full=300_000),
+              lambda jobs, seed: ChurnWorkload(jobs=jobs, seed=seed), quick=50_000, full=200_000),
     )
 }
 
