@@ -85,16 +85,17 @@ def run(shape: str | AnyWorkload, model: str = "engine", jobs: int | None = None
 
 def compare(shape: str, models: tuple[str, ...] = MODELS, jobs: int | None = None, seed: int = 1,
             repeats: int = 1) -> dict[str, Any]:
-    """Run the models alternately on one workload: best seconds of each and whether their outcomes agree."""
+    """Run the models alternately on one workload: the best CPU seconds of each (this process's: other
+    processes on a shared machine disturb it less than wall time) and whether their outcomes agree."""
     wl = SHAPES[shape].workload(jobs, seed)
     best: dict[str, float] = {}
     outcomes: dict[str, Outcome] = {}
     for _ in range(repeats):
         for model in models:
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             outcomes[model] = run(wl, model)
-            best[model] = min(best.get(model, float("inf")), time.perf_counter() - start)
+            best[model] = min(best.get(model, float("inf")), time.process_time() - start)
     first = outcomes[models[0]]
     differences = {m: first.differences(o) for m, o in outcomes.items() if m != models[0]}
     return {"seconds": best, "outcomes": outcomes, "differences": {m: d for m, d in differences.items() if d},
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.shapes:
         r = compare(name, models, args.jobs, repeats=args.repeats)
         base = r["seconds"][models[0]]
-        timings = ", ".join(f"{m} {s:.2f} s ({s / r['jobs'] * 1e6:.2f} us/job, {models[0]} x{s / base:.2f})"
+        timings = ", ".join(f"{m} {s:.2f} CPU s ({s / r['jobs'] * 1e6:.2f} us/job, {models[0]} x{s / base:.2f})"
                             for m, s in r["seconds"].items())
         print(f"{name}: {r['jobs']:,} jobs; {timings}")
         print(f"  outcome: {r['outcomes'][models[0]].summary()}")
