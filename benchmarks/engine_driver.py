@@ -16,12 +16,12 @@ from typing import Any
 
 from benchmarks.outcome import Outcome
 from benchmarks.workload import SESSION_GROUP, Arrival, BatchPlan, ChurnWorkload, SessionStep, Workload
-from model.devices import BackendConfig, Duration
-from model.engine import Engine
-from model.fair_share import FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig, Duration
+from model.sim.engine import Engine
+from model.sim.fair_share import FairShare, FifoQueue
+from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import Sink
-from model.validations import RequestRejected
 
 _TERMINAL = frozenset(("completed", "failed", "cancelled"))
 
@@ -42,7 +42,7 @@ def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
     if call_at is not None:
         return call_at
     # Engines older than call_at (baseline traces): the same heap event by hand.
-    schedule: Callable[..., None] = engine._at
+    schedule: Callable[..., None] = engine._at  # type: ignore[attr-defined]  # only engines that predate call_at have it
 
     def fallback(when: float, callback: Callable[[], None]) -> None:
         schedule(when, lambda cb, _token: cb(), callback)

@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
-from model.devices import BackendConfig, BackgroundLoad, Duration, simulator
-from model.engine import Engine
-from model.fair_share import FairShare, FifoQueue, weighted
-from model.interpretations import Interpretation, profiles
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration, simulator
+from model.sim.engine import Engine
+from model.sim.fair_share import FairShare, FifoQueue, weighted
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.validations import RequestRejected
 from model.trace import JsonlWriter, MemoryTrace, Sink, dumps
-from model.validations import RequestRejected
 
 MAX_TIMES: list[object] = [None, None, None, 600, "10m", "2h 30m", 0, "bad", 8 * 3600, 99999, 3.5, "90s", 120]
 METS: list[object] = [None, None, None, 5, 30.0, 1e6, -1, True, 200, 0.5]

@@ -18,9 +18,10 @@ import json
 import sys
 from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import Interpretation
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.ops import apply, decode_request
+from model.spec.interpretations import Interpretation
 from model.trace import to_json
 from properties.conformance.adapter import EngineIUT, IUTConfig
 
@@ -37,24 +38,8 @@ def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
 
 
 def handle(iut: EngineIUT, request: dict[str, Any]) -> None:
-    op = request["op"]
-    if op == "open":
-        iut.open_session(request["backend"], request.get("max_time"), request["session"])
-    elif op == "submit":
-        iut.submit(
-            request.get("session"), request.get("backend"), request["job"],
-            request.get("max_execution_time"), float(request["duration"]), bool(request["fault"]),
-        )
-    elif op == "cancel":
-        iut.cancel(request["job"])
-    elif op == "close":
-        iut.close(request["session"])
-    elif op == "fault":
-        iut.fault(request["backend"])
-    elif op == "advance":
-        iut.advance(float(request["seconds"]))
-    else:
-        raise ValueError(f"unknown op {op!r}")
+    """Apply one operation request to the IUT."""
+    apply(iut, decode_request(request))
 
 
 def main() -> int:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from model.devices import PHYSICAL_SYSTEM_MAX_TIME, BackendConfig, Duration
-from model.engine import Engine
-from model.fair_share import FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import PHYSICAL_SYSTEM_MAX_TIME, BackendConfig, Duration
+from model.sim.engine import Engine
+from model.sim.fair_share import FairShare, FifoQueue
+from model.sim.ops import run_operations
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Request
 from properties.conformance.campaign import DEFAULT_BACKENDS
-from properties.conformance.ops import Op, apply_to_engine
+from properties.conformance.ops import Op
 
 B0 = "b0"
 B1 = "b1"
@@ -40,8 +41,7 @@ def engine_trace(
     """The trace of a campaign's operations on the reference engine (the campaign's backends), run to ``until``."""
     trace = MemoryTrace()
     run = engine(list(DEFAULT_BACKENDS), interpretation=interpretation, sink=trace)
-    for op in ops:
-        apply_to_engine(run, op)
+    run_operations(run, ops)
     run.run(until=until)
     return trace
 

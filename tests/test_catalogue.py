@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from model.catalogue import API, PARAMETERS, Encoding, encodings, encodings_by_rule
-from model.interpretations import INTERPRETATION_POINTS, POINTS_BY_ID
-from model.lifecycles import LIFECYCLES
-from model.rules import RULES, RULES_BY_ID, SEED_TITLES
-from model.validations import VALIDATIONS
-from properties.rule_checks import marked_tests, property_checks
-from properties.rules_command import catalogue, markdown
+from model.spec.catalogue import API, PARAMETERS, Encoding, encodings, encodings_by_rule
+from model.spec.interpretations import INTERPRETATION_POINTS, POINTS_BY_ID
+from model.spec.lifecycles import LIFECYCLES
+from model.spec.rules import RULES, RULES_BY_ID, SEED_TITLES
+from model.spec.validations import VALIDATIONS
+from properties.cli.rules import catalogue, markdown
+from properties.invariants.rule_checks import marked_tests, property_checks
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent

@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation, profiles
+from model.sim.engine import Engine
+from model.spec.interpretations import DEFAULT, Interpretation, profiles
 from model.trace import Change, MemoryTrace, Request, schema
-from properties.base import TraceProperty, Violation
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
 from properties.conformance.ops import Op, operations, ops_from_json, resolve
-from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.reader import Unusable, from_json
 from properties.conformance.replay import Replayer
+from properties.invariants.base import TraceProperty, Violation
 from tests.scenario_helpers import engine_trace
 
 FLUSH = 2000.0
@@ -97,7 +97,7 @@ def test_check_command_accepts_a_conforming_trace(tmp_path: Path) -> None:
 
 
 def test_the_property_catalogue_is_the_invariants_module() -> None:
-    from properties.invariants import ALL_PROPERTIES
+    from properties.invariants.catalogue import ALL_PROPERTIES
 
     assert catalogue() == tuple(ALL_PROPERTIES) and catalogue()
 
@@ -399,7 +399,7 @@ def test_an_unreadable_file_is_unusable(tmp_path: Path, kind: str) -> None:
     assert output.startswith(f"{path}:1: unusable input: cannot read the file: ")
 
 
-# ---------------------------------------------------------------------- the schema fast path
+# ---------------------------------------------------------------------- the reader and the published schema
 
 _FULL = Draft202012Validator(schema())
 _VALUES = st.one_of(
@@ -414,16 +414,36 @@ _VALUES = st.one_of(
                                                     "op", "outcome", "args", "error", "trigger", "backend"]),
     value=_VALUES,
 )
-def test_the_shape_cache_agrees_with_the_full_schema(base: int, key: str, value: Any) -> None:
+def test_the_reader_agrees_with_the_full_schema(base: int, key: str, value: Any) -> None:
     lines = engine_lines(BASIC, 1000)
-    validator = LineValidator()
-    for n, line in enumerate(lines[1:], start=2):
-        validator.parse(n, line)  # warm the cache with every valid shape
     obj = json.loads(lines[1 + base % (len(lines) - 1)])
     obj[key] = value
     try:
-        validator.check(1, obj)
+        from_json(obj, 1)
         accepted = True
     except Unusable:
         accepted = False
     assert accepted == _FULL.is_valid(obj)
+
+
+# ---------------------------------------------------------------------- printing what a trace holds
+
+
+def test_reports_escape_control_characters_and_lone_surrogates(tmp_path: Path) -> None:
+    """An ID may hold any character a JSON string can (a newline, an escape sequence) and a path from
+    the command line a lone surrogate (a byte that is not UTF-8): the report stays one line per finding."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b0", "session": "s\n1"},
+        {"at": 0, "op": "submit", "session": "s\n1", "job": "j\x1b1", "duration": 10, "fault": False},
+        {"at": 0, "op": "submit", "session": "s\n1", "job": "j2", "duration": 10, "fault": False},
+    )
+    lines = engine_lines(ops, 100)
+    index = find_line(lines, id="j\x1b1", to="completed")
+    lines[index] = lines[index].replace('"trigger":"complete"', '"trigger":"finish"')  # a divergence quoting j\x1b1
+    path = tmp_path / "bad\udcff.jsonl"  # the file name's byte 0xff, as Python holds it
+    path.write_text("".join(lines), encoding="utf-8")
+    code, output = run_check(path)
+    assert code == 1, output
+    assert "\x1b" not in output and "\udcff" not in output
+    assert "bad\\udcff.jsonl:" in output and "j\\x1b1" in output and "s\\n1" in output
+    assert all(line.startswith(("bad", "  ", str(tmp_path))) for line in output.splitlines()), output

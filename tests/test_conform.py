@@ -12,16 +12,17 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from model.interpretations import Interpretation
-from model.scenario import parse_scenario, run_scenario
+from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, decode_request, request_json
+from model.sim.scenario import parse_scenario, run_scenario
+from model.spec.interpretations import Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace, dumps
-from model.validations import RequestRejected
 from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
 from properties.conformance.mutants import MUTANTS_BY_NAME
-from properties.conformance.ops import operations, resolve
-from properties.conformance.subprocess_iut import StdioFactory
+from properties.conformance.ops import Op, sequences
+from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "iut_stdio.py"
@@ -87,7 +88,7 @@ MISBEHAVING = textwrap.dedent(
     import json, sys
     sys.path.insert(0, {examples!r})
     import iut_stdio
-    from model.engine import Engine
+    from model.sim.engine import Engine
 
     mode = sys.argv[1]
     iut = None
@@ -124,7 +125,7 @@ MISBEHAVING = textwrap.dedent(
 @pytest.mark.parametrize(
     ("mode", "kind", "says"),
     [
-        ("hang", "timeout", "no answer to submit within 0.5 s (killed)"),
+        ("hang", "timeout", "no answer to submit within 3 s (killed)"),
         ("die", "died", "exited (status 3) without answering submit; its stderr ends: 'dying now'"),
         ("garbage", "garbage", "answer to submit is not JSON: b'hello, world'"),
         ("bad-event", "garbage", "answer to submit: event 0: schema violation"),
@@ -134,7 +135,8 @@ MISBEHAVING = textwrap.dedent(
 def test_a_misbehaving_subprocess_is_a_finding_not_a_crash(tmp_path: Path, mode: str, kind: str, says: str) -> None:
     script = tmp_path / "misbehaving.py"
     script.write_text(MISBEHAVING.format(examples=str(EXAMPLE.parent)), encoding="utf-8")
-    factory = StdioFactory([PYTHON, str(script), mode], timeout=0.5)
+    # Generous per-operation bounds (the child's start-up counts against init's): a hang costs 3 s.
+    factory = StdioFactory([PYTHON, str(script), mode], timeout=3.0 if mode == "hang" else 30.0)
     result = run_campaign(factory, examples=10, seed=0)
     finding = result.finding
     assert finding is not None and finding.kind == kind, finding and finding.report()
@@ -220,11 +222,56 @@ def test_progress_goes_to_stderr() -> None:
 
 
 @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(abstract=operations(len(DEFAULT_BACKENDS)))
-def test_written_scenarios_replay_exactly_under_simulate(abstract: list[Any]) -> None:
-    ops, end = resolve(abstract, DEFAULT_BACKENDS)
+@given(drawn=sequences(DEFAULT_BACKENDS))
+def test_written_scenarios_replay_exactly_under_simulate(drawn: tuple[list[Op], float]) -> None:
+    ops, end = drawn
     config = CampaignConfig(interpretation=Interpretation.of(IDLE_DEVICE="work_conserving"))
     finding = Finding("divergence", "test", ("JOB-TERMINAL",), tuple(ops), end + 100, "here", [], config)
     simulated = MemoryTrace()
     run_scenario(parse_scenario(json.loads(json.dumps(finding.scenario()))), simulated)
     assert simulated.jsonl() == "".join(dumps(r) + "\n" for r in finding.expected())
+
+
+def _documented_requests() -> list[dict[str, Any]]:
+    """The operation requests of the protocol section of docs/conformance.md, as JSON objects."""
+    text = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    section = text[text.index("### The JSON-lines protocol"):text.index("## The pytest plugin")]
+    requests: list[dict[str, Any]] = []
+    pending = ""
+    for line in section.splitlines():
+        if line.startswith("-> "):
+            pending = line[3:]
+        elif pending and line.startswith("    "):
+            pending += " " + line.strip()
+        else:
+            pending = ""
+            continue
+        if pending.count("{") == pending.count("}"):
+            if not any(f'"op": "{control}"' in pending for control in ("init", "quit")):
+                requests.append(json.loads(pending[: pending.rindex("}") + 1]))
+            pending = ""
+    return requests
+
+
+def test_the_documented_protocol_requests_are_the_records_encoding() -> None:
+    """Every operation request of the documented protocol decodes into its record and encodes back the same:
+    the same fields, null included, in the same order (existing implementations keep working)."""
+    documented = _documented_requests()
+    assert sorted(r["op"] for r in documented) == sorted(str(cls.__struct_config__.tag) for cls in ACTIONS)
+    for obj in documented:
+        encoded = request_json(decode_request(obj))
+        assert list(encoded) == list(obj) and encoded == obj
+
+
+def test_the_stdio_iut_sends_the_records_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[dict[str, Any], str]] = []
+    iut = StdioIUT(StdioFactory(["true"]))
+    monkeypatch.setattr(iut, "request", lambda payload, what: sent.append((dict(payload), what)))
+    for op in (Open(backend="b0", session="s1"), Submit(session="s1", job="j1", duration=10, fault=False),
+               Cancel(job="j1"), Close(session="s1"), Fault(backend="b0"), Advance(seconds=12.5)):
+        apply(iut, op)
+    assert sent[0] == ({"op": "open", "backend": "b0", "session": "s1", "max_time": None}, "open")
+    assert sent[1] == ({"op": "submit", "session": "s1", "backend": None, "job": "j1", "max_execution_time": None,
+                        "duration": 10, "fault": False}, "submit")
+    assert [what for _, what in sent] == ["open", "submit", "cancel", "close", "fault", "advance"]
+    assert sent[-1][0] == {"op": "advance", "seconds": 12.5}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.interpretations import Interpretation
-from model.workload import WorkloadConfig, compare
+from model.runtime.workload import WorkloadConfig, compare
+from model.spec.interpretations import Interpretation
 from properties.cli import cli
 
 
@@ -64,4 +64,5 @@ def test_demo_bad_input_is_a_one_line_error(args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["demo", *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert len([line for line in result.output.splitlines() if line.startswith("Error:")]) == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")

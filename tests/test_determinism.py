@@ -11,12 +11,12 @@ import contextlib
 
 import pytest
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.fair_share import weighted
-from model.interpretations import Interpretation
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.sim.fair_share import weighted
+from model.spec.interpretations import Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import Change, MemoryTrace
-from model.validations import RequestRejected
 
 
 def run(seed: int, interpretation: Interpretation | None = None) -> str:

@@ -10,10 +10,10 @@ import pygraphviz as pgv
 import pytest
 from click.testing import CliRunner
 
-from model.diagram_command import diagrams as diagrams_command
-from model.diagrams import FORMATS, TIMER_MARK, Diagram, changes, plan, readme, write_all
-from model.interpretations import DEFAULT, Interpretation, profiles
-from model.lifecycles import LIFECYCLES, Lifecycle
+from model.spec.interpretations import DEFAULT, Interpretation, profiles
+from model.spec.lifecycles import LIFECYCLES, Lifecycle
+from model.views.diagrams import FORMATS, TIMER_MARK, Diagram, changes, plan, readme, write_all
+from properties.cli.diagrams import diagrams as diagrams_command
 
 COMMITTED = Path(__file__).resolve().parent.parent / "diagrams"
 PLAN = plan(all_interpretations=True)

@@ -2,9 +2,9 @@
 
 Random trigger sequences with random guard outcomes are fed both to a
 ``transitions.Machine`` built from the declaration and to the compiled
-:class:`~model.dispatch.Dispatcher`; states, refusals and callbacks must match
+:class:`~model.sim.dispatch.Dispatcher`; states, refusals and callbacks must match
 step for step, for every lifecycle under every interpretation profile. The same holds
-for the trigger functions the dispatcher generates (what the engine runs), and those
+for the dispatcher's trigger functions (what the engine runs), and those
 must also do exactly what selecting a step and firing it does: the observer, the
 failure reason, the trace record, ``on_final``, the action and the cascade, in order.
 """
@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transitions import MachineError
 
-from model.dispatch import Dispatcher, InvalidTrigger, Step
-from model.interpretations import profiles
-from model.lifecycles import LIFECYCLES, Lifecycle, guard_names
-from model.machines import build_machine
+from model.sim.dispatch import Dispatcher, InvalidTrigger, Step
+from model.spec.interpretations import profiles
+from model.spec.lifecycles import LIFECYCLES, Lifecycle, guard_names
+from model.spec.machines import build_machine
 from model.trace import Change
 
 
@@ -62,7 +62,7 @@ def _fire_dispatcher(dispatcher: Dispatcher[Any], probe: Probe, trigger: str) ->
     return "taken"
 
 
-def _fire_generated(dispatcher: Dispatcher[Any], probe: Probe, trigger: str) -> str:
+def _fire_trigger(dispatcher: Dispatcher[Any], probe: Probe, trigger: str) -> str:
     try:
         step = dispatcher.fire[trigger](probe)
     except InvalidTrigger:
@@ -88,12 +88,12 @@ def _steps(lifecycle: Lifecycle) -> st.SearchStrategy[list[tuple[str, dict[str, 
 
 
 @pytest.mark.rule("SCHED-PRIORITY", "SCHED-FAIRSHARE", "SCHED-ONE-AT-A-TIME")
-@pytest.mark.parametrize("fire", [_fire_dispatcher, _fire_generated], ids=["table", "generated"])
+@pytest.mark.parametrize("fire", [_fire_dispatcher, _fire_trigger], ids=["select", "trigger"])
 @pytest.mark.parametrize(("profile", "lifecycle"), CASES, ids=[f"{p}:{lc.name}" for p, lc in CASES])
 def test_fast_paths_match_transitions(
     profile: str, lifecycle: Lifecycle, fire: Callable[[Dispatcher[Any], Probe, str], str]
 ) -> None:
-    """The table dispatcher and the functions generated from it both fire as `transitions` does."""
+    """Selecting from the table and the trigger functions both fire as `transitions` does."""
 
     @given(_steps(lifecycle))
     def run(steps: list[tuple[str, dict[str, bool]]]) -> None:
@@ -119,7 +119,7 @@ class _Clock:
 def _reference_fire(
     dispatcher: Dispatcher[Any], probe: Probe, trigger: str, extra: tuple[str, ...], log: list[Any]
 ) -> Step | None:
-    """Select the step and fire it by hand, as the engine did before its triggers were generated."""
+    """Select the step and fire it by hand: what a trigger function must do."""
     step = dispatcher.select(probe, trigger)
     if step is None:
         return None
@@ -143,14 +143,14 @@ def _reference_fire(
 
 
 @pytest.mark.parametrize(("profile", "lifecycle"), CASES, ids=[f"{p}:{lc.name}" for p, lc in CASES])
-def test_generated_triggers_fire_as_select_does(profile: str, lifecycle: Lifecycle) -> None:
+def test_trigger_functions_fire_as_select_does(profile: str, lifecycle: Lifecycle) -> None:
     """Observer, reason, trace record, on_final, action and cascade: the same, in the same order."""
     extras = st.sampled_from([(), ("WHY-1",), ("WHY-1", "WHY-2")])
     oracles = st.fixed_dictionaries({g: st.booleans() for g in GUARDS})
 
     @given(st.lists(st.tuples(st.sampled_from(lifecycle.triggers), oracles, extras), max_size=25))
     def run(steps: list[tuple[str, dict[str, bool], tuple[str, ...]]]) -> None:
-        fired: list[Any] = []  # what the generated functions did, in order
+        fired: list[Any] = []  # what the trigger functions did, in order
         expected: list[Any] = []  # what selecting and firing by hand did
 
         def bind(name: str) -> Any:

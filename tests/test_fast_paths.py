@@ -1,7 +1,7 @@
-"""The engine's fast paths change nothing but speed.
+"""The engine's fast paths change nothing but speed, and the writer writes each line by its definition.
 
-* ``model.trace.dumps`` (templates, cached pieces) writes exactly the bytes of
-  ``reference_dumps`` (``json.dumps`` of ``to_json``) for any record, odd values included;
+* ``model.trace.dumps`` writes the JSON object of a record's line (docs/trace-format.md: keys in
+  order, absent keys left out), which the reader reads back as the same record;
 * a run that records no trace (``null_sink``: no records are built) takes the same
   decisions as one that records it, and the in-memory and streamed traces agree;
 * ``Engine.call_at`` callbacks run after the events due at their instant;
@@ -13,59 +13,89 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.interpretations import profiles
-from model.trace import Change, Header, JsonlWriter, MemoryTrace, Record, Request, dumps, reference_dumps
-from model.validations import RequestRejected
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import profiles
+from model.spec.lifecycles import JOB, SESSION
+from model.spec.validations import RequestRejected
+from model.trace import Change, Header, JsonlWriter, MemoryTrace, Record, Request, dumps
+from model.trace.reader import line_record
 
-texts = st.text(max_size=12)  # any code point: quotes, backslashes, controls, non-ASCII
-numbers = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**20, 10**20), st.booleans(),
-    st.sampled_from([0.0, -0.0, 1e-310, 1e300, 5.0, 123.456]),
+texts = st.text(min_size=1, max_size=12)  # any code point but lone surrogates: quotes, backslashes, controls
+times = st.floats(min_value=0.0, max_value=1e12, allow_nan=False) | st.sampled_from([0.0, 5.0, 123.456, 1e-7])
+rules = st.lists(st.from_regex(r"\A[A-Z][A-Z0-9-]{0,8}\Z"), max_size=3).map(tuple)
+positive = st.floats(min_value=1e-3, max_value=1e9)
+jobs = st.builds(
+    Change, times, st.just("job"), texts, texts, st.none() | texts, st.none() | st.sampled_from(JOB.state_names),
+    st.sampled_from([s for s in JOB.state_names if s != "failed"]), texts, rules, st.none() | texts, st.none(),
 )
-scalars = st.one_of(st.none(), texts, numbers)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
-                      max_leaves=6)
-ids = st.one_of(texts, st.sampled_from(["j1", "s1.0", "b0", "ünïcode", 'q"uote', "back\\slash"]))
-rules = st.one_of(st.lists(texts, max_size=3).map(tuple), st.lists(texts, max_size=2))
-
-changes = st.builds(
-    Change, numbers, st.sampled_from(["job", "session"]) | texts, ids, ids, st.none() | ids,
-    st.none() | texts, texts, texts, rules, st.none() | texts, st.none() | numbers,
+failures = st.builds(Change, times, st.just("job"), texts, texts, st.none() | texts,
+                     st.sampled_from(["queued", "running"]), st.just("failed"), texts, rules, texts, st.none())
+sessions = st.builds(
+    Change, times, st.just("session"), texts, texts, st.none(), st.none() | st.sampled_from(SESSION.state_names),
+    st.sampled_from(SESSION.state_names), texts, rules, st.none(), st.none() | positive,
 )
-requests = st.builds(
-    Request, numbers, st.sampled_from(["open", "submit", "cancel", "close"]) | texts, st.none() | ids,
-    st.none() | ids, st.none() | ids,
-    st.none() | st.dictionaries(texts, values, max_size=4) | st.dictionaries(st.integers(), values, max_size=2),
-    st.none() | st.sampled_from(["", "SESSION-CLOSED"]), rules, st.none() | texts,
+args = (
+    st.none() | st.fixed_dictionaries({"max_time": st.none() | st.integers(1, 10**6) | texts})
+    | st.fixed_dictionaries({"max_execution_time": st.none() | positive, "group": texts, "program": texts})
 )
+accepted = st.builds(Request, times, st.sampled_from(["cancel", "close"]), texts, texts, texts, args, st.none(),
+                     st.just(()), st.none())
+rejected = st.builds(Request, times, st.sampled_from(["open", "submit", "cancel", "close"]), texts, texts, texts,
+                     args, texts, rules, texts)
 headers = st.builds(Header, st.dictionaries(texts, texts, max_size=3),
-                    st.dictionaries(texts, st.dictionaries(texts, numbers, max_size=2), max_size=2), numbers)
+                    st.dictionaries(texts, st.fixed_dictionaries({"system_max_time": positive,
+                                                                  "program_max_execution_time": positive}),
+                                    min_size=1, max_size=2), positive)
 
 
-@given(st.lists(st.one_of(changes, requests, headers), max_size=8))
-def test_fast_dumps_writes_the_reference_bytes(records: list[Record]) -> None:
+def _documented(record: Record) -> dict[str, Any]:
+    """The line of a record as docs/trace-format.md lists its keys (written out here, not by the writer)."""
+    if isinstance(record, Header):
+        return {"type": "header", "format": "sessionspec-trace", "version": 1,
+                "interactive_timeout": record.interactive_timeout, "interpretation": dict(record.interpretation),
+                "backends": {k: dict(v) for k, v in record.backends.items()}}
+    if isinstance(record, Change):
+        line: dict[str, Any] = {"type": record.entity, "t": record.t, "id": record.id, "backend": record.backend}
+        if record.session is not None:
+            line["session"] = record.session
+        line.update({"from": record.src, "to": record.dst, "trigger": record.trigger, "rules": list(record.rules)})
+        for key in ("reason", "max_time"):
+            if getattr(record, key) is not None:
+                line[key] = getattr(record, key)
+        return line
+    line = {"type": "request", "t": record.t, "op": record.op}
+    line.update({k: getattr(record, k) for k in ("backend", "session", "job") if getattr(record, k) is not None})
+    if record.args:
+        line["args"] = dict(record.args)
+    line["outcome"] = "rejected" if record.error else "accepted"
+    if record.error:
+        line.update({"error": record.error, "rules": list(record.rules), "message": record.message})
+    return line
+
+
+@given(st.lists(st.one_of(jobs, failures, sessions, accepted, rejected, headers), max_size=8))
+def test_the_writer_writes_each_line_by_its_definition_and_the_reader_reads_it_back(records: list[Record]) -> None:
     for record in records:
-        assert dumps(record) == reference_dumps(record)
+        text = dumps(record)
+        assert "\n" not in text and ": " not in text.replace('": "', "")
+        decoded = json.loads(text)
+        expected = _documented(record)
+        assert decoded == expected and list(decoded) == list(expected)
+        assert line_record(1, text) == record
+        assert line_record(1, text.encode()) == record
 
 
-def test_a_recurring_time_object_and_an_equal_one_keep_their_own_text() -> None:
-    """The repr cache goes by identity: 0.0 and -0.0 are equal but print differently."""
-    zero, minus = 0.0, -0.0
-    first = Change(zero, "job", "j", "b", None, None, "queued", "submit", ())
-    second = Change(minus, "job", "j", "b", None, None, "queued", "submit", ())
-    for record in (first, second, first, first, second):
-        assert dumps(record) == reference_dumps(record)
-    nan = Change(math.nan, "job", "j", "b", None, None, "queued", "submit", ())
-    assert dumps(nan) == reference_dumps(nan)
+def test_zero_and_minus_zero_and_small_times_keep_their_own_text() -> None:
+    for t, text in ((0.0, '"t":0.0,'), (-0.0, '"t":-0.0,'), (120.0, '"t":120.0,'), (0.1, '"t":0.1,')):
+        assert text in dumps(Change(t, "job", "j", "b", None, None, "queued", "submit", ()))
 
 
 def _drive(engine: Engine) -> None:
@@ -109,7 +139,7 @@ def test_tracing_or_not_the_engine_takes_the_same_decisions() -> None:
         streamed = Engine(BACKENDS, interpretation=interpretation, seed=3, sink=JsonlWriter(stream))
         _drive(streamed)
         assert _state(quiet) == _state(traced) == _state(streamed), name
-        assert stream.getvalue() == "".join(reference_dumps(r) + "\n" for r in memory), name
+        assert stream.getvalue() == memory.jsonl(), name
 
 
 def test_a_callback_runs_after_the_events_due_at_its_instant() -> None:

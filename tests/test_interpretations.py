@@ -8,20 +8,25 @@ someone shows what it changes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import pytest
 
-from model.interpretations import (
+from model.spec.interpretations import (
     DEFAULT,
     INTERPRETATION_POINTS,
     POINTS_BY_ID,
+    IdleDevice,
     Interpretation,
     InterpretationError,
+    Policy,
     parse_choice,
+    policy_attr,
     profiles,
 )
-from model.validations import RequestRejected
+from model.spec.lifecycles import LIFECYCLES, Transition
+from model.spec.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario, backend
 
 EXPECTED: dict[str, Mapping[str, object]] = {}
@@ -465,3 +470,47 @@ def test_profiles_cover_every_option_of_every_point() -> None:
     assert len(found) == 1 + sum(len(p.options) - 1 for p in INTERPRETATION_POINTS)
     for name, profile in found.items():
         assert len(profile.differences()) <= 1, f"{name} changes more than one point"
+
+
+# ---------------------------------------------------------------------- the typed policy
+
+
+@pytest.mark.rule(*INTERPRETED_RULES)
+@pytest.mark.parametrize("name", list(profiles()))
+def test_every_point_has_a_policy_attribute_holding_its_option(name: str) -> None:
+    interpretation = profiles()[name]
+    policy = interpretation.policy
+    assert [f.name for f in dataclasses.fields(Policy)] == [policy_attr(p.id) for p in INTERPRETATION_POINTS]
+    for point in INTERPRETATION_POINTS:
+        value = getattr(policy, policy_attr(point.id))
+        assert value == interpretation[point.id]
+        assert [str(member) for member in type(value)] == list(point.option_names)
+
+
+def test_the_policy_is_built_once_frozen_and_follows_equality() -> None:
+    chosen = Interpretation.of(idle_device="work_conserving")
+    assert chosen.policy is chosen.policy
+    assert chosen.policy.idle_device is IdleDevice.WORK_CONSERVING
+    assert DEFAULT.policy.idle_device is IdleDevice.HOLD
+    assert Interpretation.of(idle_device="work_conserving").policy == chosen.policy != DEFAULT.policy
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        chosen.policy.idle_device = IdleDevice.HOLD  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        _ = chosen.policy.idle_devices  # type: ignore[attr-defined]  # a typo cannot be silently False
+
+
+def test_a_policy_of_an_unknown_option_raises() -> None:
+    choices = {**DEFAULT, "INT-IDLE-DEVICE": "greedy"}
+    with pytest.raises(InterpretationError, match="INT-IDLE-DEVICE: unknown option 'greedy'; allowed: hold"):
+        Policy.of(choices)
+
+
+def test_only_if_names_declared_points_and_options() -> None:
+    for lifecycle in LIFECYCLES:
+        for transition in lifecycle.transitions:
+            for key, option in transition.only_if:
+                assert option in POINTS_BY_ID[key].option_names
+    with pytest.raises(InterpretationError, match="unknown interpretation 'INT-IDLE-DEVIC'"):
+        Transition("dispatch", ("idle",), "busy", (), only_if=(("INT-IDLE-DEVIC", "hold"),))
+    with pytest.raises(InterpretationError, match="'holds' is not an option; allowed: hold, work_conserving"):
+        Transition("dispatch", ("idle",), "busy", (), only_if=(("INT-IDLE-DEVICE", "holds"),))

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.max_time import format_seconds, parse_max_time
-from model.validations import RequestRejected
+from model.spec.max_time import format_seconds, parse_max_time
+from model.spec.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario, backend
 
 
@@ -37,7 +37,8 @@ def test_accepted_formats(value: int | str, seconds: int) -> None:
 @pytest.mark.parametrize(
     "value",
     [0, -1, -3600, 1.5, 3600.0, True, False, None, [60], "1h 1h", "30m 2h", "40s 2h", "abc", "", "   ",
-     "0", "0h 0m 0s", "-5", "1.5h", "10 minutes", "2d", "h", "5x"],
+     "0", "0h 0m 0s", "-5", "1.5h", "10 minutes", "2d", "h", "5x",
+     "²", "2²", "٣", "٣m", "１５", "1h ２m", "𝟗s"],
     ids=repr,
 )
 def test_refused_formats_raise_maxtime_format(value: object) -> None:
@@ -46,6 +47,26 @@ def test_refused_formats_raise_maxtime_format(value: object) -> None:
     assert raised.value.code == "MAXTIME-FORMAT"
     assert raised.value.rules == ("MAXTIME-FORMAT", "MAXTIME-PARAM")
     assert repr(value) in str(raised.value), "the message names the value it refuses"
+
+
+@pytest.mark.rule("MAXTIME-FORMAT", "MAXTIME-PARAM")
+@pytest.mark.parametrize("digits", [4301, 5000, 100_000])
+def test_more_digits_than_python_converts_is_a_format_error(digits: int) -> None:
+    for value in ("9" * digits, "9" * digits + "m", "1h " + "9" * digits + "s"):
+        with pytest.raises(RequestRejected) as raised:
+            parse_max_time(value)
+        assert raised.value.code == "MAXTIME-FORMAT" and "too many digits" in str(raised.value)
+
+
+@pytest.mark.rule("MAXTIME-FORMAT", "MAXTIME-PARAM")
+@given(st.text(max_size=12) | st.from_regex(r"\A\s*[0-9²٣]{1,4}\s*[hms]?\s*\Z"))
+def test_any_string_is_seconds_of_ascii_digits_or_a_format_error(value: str) -> None:
+    try:
+        seconds = parse_max_time(value)
+    except RequestRejected as rejected:
+        assert rejected.code == "MAXTIME-FORMAT"
+    else:
+        assert seconds > 0 and all(c in "0123456789hmsHMS" for c in value if not c.isspace())
 
 
 @pytest.mark.rule("MAXTIME-FORMAT")

@@ -7,8 +7,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from model.engine import Engine
-from model.rules import RULES_BY_ID
+from model.sim.engine import EXTENSION_POINTS, Engine
+from model.spec.rules import RULES_BY_ID
 from model.trace import MemoryTrace
 from properties.cli import cli
 from properties.conformance import mutants as mutants_module
@@ -16,6 +16,7 @@ from properties.conformance.campaign import CampaignConfig, execute, run_campaig
 from properties.conformance.checker import check_lines
 from properties.conformance.mutants import MUTANTS, STDIO_MUTANTS, Mutant, mutation_table, run_mutants, stdio_command
 from properties.conformance.ops import apply_to_engine
+from properties.conformance.replay_engine import ReplayEngine
 from properties.conformance.subprocess_iut import StdioFactory
 
 EXAMPLES = 1000
@@ -30,6 +31,27 @@ def test_there_are_at_least_twelve_mutants_each_breaking_catalogue_rules() -> No
     for mutant in MUTANTS:
         assert mutant.rules and all(rule in RULES_BY_ID for rule in mutant.rules)
         assert issubclass(mutant.engine, Engine) and mutant.engine is not Engine and mutant.breaks
+
+
+def _overrides(engine: type[Engine]) -> set[str]:
+    """What ``engine``'s own classes (below Engine) redefine of Engine's attributes."""
+    own = (cls for cls in engine.__mro__ if issubclass(cls, Engine) and cls is not Engine)
+    return {name for cls in own for name in vars(cls) if hasattr(Engine, name) and not name.startswith("__")}
+
+
+def test_the_extension_points_exist() -> None:
+    assert all(hasattr(Engine, name) for name in EXTENSION_POINTS)
+    assert not any(name.startswith("_") for name in EXTENSION_POINTS)
+
+
+@pytest.mark.parametrize("engine", [*(m.engine for m in MUTANTS), ReplayEngine], ids=lambda e: e.__name__)
+def test_variant_engines_override_only_extension_points(engine: type[Engine]) -> None:
+    assert _overrides(engine) <= set(EXTENSION_POINTS)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_each_mutant_breaks_its_rule_through_an_extension_point(mutant: Mutant) -> None:
+    assert _overrides(mutant.engine), f"{mutant.name} overrides nothing of the engine's"
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

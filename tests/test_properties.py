@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 
-from model.devices import BackendConfig, Duration
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
-from model.lifecycles import LIFECYCLES
-from model.rules import RULES_BY_ID
+from model.sim.devices import BackendConfig, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.lifecycles import LIFECYCLES
+from model.spec.rules import RULES_BY_ID
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, MemoryTrace, Record, Request, loads_all
-from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation, check_records
-from properties.invariants import ALL_PROPERTIES, PROPERTIES_BY_NAME, check_trace
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.catalogue import ALL_PROPERTIES, PROPERTIES_BY_NAME, check_trace
+from properties.invariants.suite import check_records
 
 LIMITS = {"system_max_time": 28800.0, "program_max_execution_time": 28800.0}
 

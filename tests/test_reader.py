@@ -1,6 +1,7 @@
-"""The trace reader's fast paths agree with the reference: ``FastLines`` (decoded objects) and
-``LineDecoder`` (a file's lines, with ``msgspec``) with the schema and with ``json``, on valid
-lines and on generated mutations of them."""
+"""The one trace reader: it accepts exactly what the published schema accepts, gives the record the
+line's definition gives, and refuses anything else as one ``unusable input`` reason, never a crash;
+on valid lines and on generated mutations of them, as text and as bytes, and on lines no JSON
+reader should use (non-finite numbers, huge integers, deep nesting, lone surrogates, bad UTF-8)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,28 @@ import copy
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
-from model.trace import Change, MemoryTrace, Record, dumps, from_json, schema, to_json
-from model.validations import RequestRejected
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.validations import RequestRejected
+from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, from_json, read_trace, schema, to_json
+from model.trace.reader import line_record
+from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
-from properties.conformance.line_decoder import LineDecoder
 from properties.conformance.ops import operations, resolve
-from properties.conformance.reader import FastLines, LineValidator, Unusable, read_trace, to_record
+from properties.conformance.reader import Unusable
 from tests.scenario_helpers import engine_trace
 
 _FULL = Draft202012Validator(schema())
-_BIG = 2**63
+_FLOAT_MAX = 1.7976931348623157e308
 
 
 def _engine_run() -> MemoryTrace:
@@ -116,19 +120,19 @@ def _edited(base: dict[str, Any], edits: list[tuple[str, str, Any]]) -> dict[str
     return obj
 
 
-def _fast_domain(obj: dict[str, Any]) -> bool:
-    """What the fast paths must accept when the schema does: the kinds they read, with no argument the
-    engine never writes and no number beyond 2**63, which they leave to ``json``."""
-    if obj.get("type") not in ("request", "session", "job"):
-        return False
-    numbers = [obj.get("max_time"), obj.get("t")]
-    args = obj.get("args")
-    if isinstance(args, dict):
-        if not set(args) <= {"max_time", "max_execution_time", "group", "program"}:
-            return False
-        numbers += list(args.values())
-    return not any(
-        isinstance(n, int | float) and not isinstance(n, bool) and abs(n) >= _BIG for n in numbers
+def _expected(obj: dict[str, Any]) -> Record:
+    """The record of a valid line, written out by hand from docs/trace-format.md (not by the reader's code)."""
+    kind = obj["type"]
+    if kind == "header":
+        return Header(obj["interpretation"], obj["backends"], obj["interactive_timeout"])
+    if kind == "request":
+        return Request(
+            float(obj["t"]), obj["op"], obj.get("backend"), obj.get("session"), obj.get("job"), obj.get("args"),
+            obj.get("error"), tuple(obj.get("rules", ())), obj.get("message"),
+        )
+    return Change(
+        float(obj["t"]), kind, obj["id"], obj["backend"], obj.get("session"), obj["from"], obj["to"], obj["trigger"],
+        tuple(obj["rules"]), obj.get("reason"), None if obj.get("max_time") is None else float(obj["max_time"]),
     )
 
 
@@ -136,28 +140,53 @@ def _same_record(a: Record, b: Record) -> bool:
     return a == b and [type(x) for x in a] == [type(x) for x in b]
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(base=st.sampled_from(BASES), edits=EDITS)
-def test_the_fast_path_accepts_exactly_what_the_schema_accepts(base: dict[str, Any], edits: list[Any]) -> None:
-    _agrees(_edited(base, edits))
+def _holdable(value: Any) -> bool:
+    """Whether JSON text can hold ``value`` as read: finite numbers a float holds, Unicode strings."""
+    if isinstance(value, dict):
+        return all(_holdable(k) and _holdable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_holdable(v) for v in value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return not isinstance(value, int | float) or isinstance(value, bool) or abs(value) <= _FLOAT_MAX
 
 
-_FAST = FastLines()
-_DECODER = LineDecoder(FastLines())
+def _valid(obj: Any) -> bool:
+    """The published schema's verdict on a value that JSON text can hold."""
+    return _holdable(obj) and _FULL.is_valid(obj)
 
 
 def _agrees(obj: dict[str, Any]) -> None:
-    """Both fast paths accept a line only if the schema does, then give the reference record,
-    and leave to the reference path no valid line of their domain."""
-    valid = _FULL.is_valid(obj)
+    """The reader accepts a line (given as an object, as text and as bytes) iff the schema does, then
+    gives the record of the line's definition; else the same reason whichever way it is given."""
+    valid = _valid(obj)
     compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    lines = (json.dumps(obj).encode(), compact, compact.encode("utf-8", "surrogatepass"))
-    for record in (_FAST.record(obj), *(_DECODER.record(line) for line in lines)):
-        if record is not None:
-            assert valid, obj
-            assert _same_record(record, from_json(obj)), (record, from_json(obj))
-        elif valid:
-            assert not _fast_domain(obj), f"valid line left to the slow path: {obj}"
+    outcomes: list[Record | str] = []
+    readers: list[Callable[[], Record]] = [
+        lambda: from_json(obj, 2), lambda: line_record(2, compact), lambda: line_record(2, compact.encode()),
+    ]
+    for read in readers:
+        try:
+            outcomes.append(read())
+        except Unusable as error:
+            assert error.line == 2
+            outcomes.append(error.reason)
+    if valid:
+        for found in outcomes:
+            assert not isinstance(found, str), (obj, found)
+            assert _same_record(found, _expected(obj)), (found, _expected(obj))
+    else:
+        assert all(isinstance(found, str) for found in outcomes), (obj, outcomes)
+        assert len(set(outcomes)) == 1, outcomes
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(base=st.sampled_from(BASES), edits=EDITS)
+def test_the_reader_accepts_exactly_what_the_schema_accepts(base: dict[str, Any], edits: list[Any]) -> None:
+    _agrees(_edited(base, edits))
 
 
 def _kind(line: dict[str, Any]) -> tuple[Any, ...]:
@@ -168,7 +197,7 @@ def _kind(line: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def test_the_fast_path_agrees_with_the_schema_on_every_single_edit_at_the_boundaries() -> None:
+def test_the_reader_agrees_with_the_schema_on_every_single_edit_at_the_boundaries() -> None:
     keys = ["type", "t", "id", "backend", "session", "job", "from", "to", "trigger", "rules", "reason", "max_time",
             "op", "outcome", "args", "error", "message", "other"]
     for base in {_kind(line): line for line in BASES}.values():  # one line of each kind
@@ -184,102 +213,158 @@ def test_the_fast_path_agrees_with_the_schema_on_every_single_edit_at_the_bounda
                     _agrees(_edited(base, [("arg", key, value)]))
 
 
-def _reference(text: str) -> Record | str:
-    """The record (or the error) of the reference path: ``json``, then the shape cache and the schema."""
+def _read(text: str | bytes, header: str = HEADER) -> Record | str:
+    """The second line's record, or the reason it is unusable."""
     try:
-        return to_record(2, LineValidator().parse(2, text))
-    except Unusable as error:
-        return error.reason
-
-
-def _read(text: str | bytes, header: str) -> Record | str:
-    line = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-    try:
-        records = list(read_trace([header.encode(), line]))
+        records = list(read_trace([header.encode(), text]))
     except Unusable as error:
         assert error.line == 2
         return error.reason
     return records[1][1]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(base=st.sampled_from(BASES), edits=EDITS)
-def test_reading_a_line_gives_the_reference_record_or_error(base: dict[str, Any], edits: list[Any]) -> None:
-    text = json.dumps(_edited(base, edits))
-    got = _read(text, HEADER)
-    expected = _reference(text)
-    if isinstance(expected, str) and isinstance(got, str):
-        assert got == expected
-    else:
-        assert not isinstance(got, str) and not isinstance(expected, str), (got, expected)
-        assert _same_record(got, expected)
-
-
 AWKWARD = [
     '"t":1e400,', '"t":-1e400,', '"t":NaN,', '"t":Infinity,', '"id":"\\ud800",', '"id":"\\udc00x",',
     '"t":18446744073709551617,', '"t":123456789012345678901234567890,', '"max_time":18446744073709551617,',
     '"t":1E2,', '"t":0.1e1,', '"t":-0,', '"id":"\\u00e9\\u4e2d",', '"id":"\u00e9",', '"reason":"\\u0000",',
+    '"t":' + "1" * 400 + ",", '"x":' + "[" * 2000 + "]" * 2000 + ",",
 ]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(base=st.sampled_from(BASES), awkward=st.sampled_from(AWKWARD), prefix=st.sampled_from(["", "\ufeff", " "]))
-def test_the_line_decoder_and_json_read_awkward_lines_alike(base: dict[str, Any], awkward: str, prefix: str) -> None:
+def test_awkward_lines_are_read_as_their_json_or_unusable(base: dict[str, Any], awkward: str, prefix: str) -> None:
+    """What ``json`` reads as the schema wants is the record; the rest (a BOM, NaN, a number beyond a
+    float, a lone surrogate, deep nesting) is one reason, as text and as bytes alike."""
     text = prefix + json.dumps(base).replace("{", "{" + awkward, 1)
-    got = _read(text, HEADER)
-    expected = _reference(text)
-    if isinstance(expected, str) or isinstance(got, str):
-        assert got == expected
+    got = _read(text)
+    assert got == _read(text.encode("utf-8", "surrogatepass"))
+    unholdable: list[Any] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        unholdable.extend(value for _, value in items if not _holdable(value))  # duplicate keys too
+        return dict(items)
+
+    try:
+        obj = json.loads(text.lstrip(" "), parse_constant=lambda token: math.nan, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        obj = None
+    usable = obj is not None and not unholdable and not prefix.startswith("\ufeff") and _valid(obj)
+    if usable:
+        assert obj is not None and not isinstance(got, str), (text, got)
+        assert _same_record(got, _expected(obj))
     else:
-        assert _same_record(got, expected)
+        assert isinstance(got, str) and "\n" not in got, (text, got)
 
 
-def test_text_with_a_lone_surrogate_reads_as_json_reads_it() -> None:
-    """Text lines (``read_trace`` takes str too) may hold what no UTF-8 byte string can."""
-    lines = [json.dumps(base, ensure_ascii=False).replace('"b0"', '"\udcffb0"', 1) for base in BASES]
-    for text in [line for line in lines if "\udcff" in line][:8]:
-        assert _DECODER.record(text) is None  # msgspec cannot encode it: the reference path decides
-        got = list(read_trace([HEADER, text]))[1][1]
-        expected = _reference(text)
-        assert not isinstance(expected, str)
-        assert _same_record(got, expected)
+def _reason(text: str | bytes) -> str:
+    found = _read(text)
+    assert isinstance(found, str), found
+    return found
 
 
-def test_a_time_beyond_a_float_is_unusable_not_a_crash() -> None:
-    for base in BASES[:8]:
-        obj = {**base, "t": 10**400}
-        assert _FAST.record(obj) is None
-        assert _DECODER.record(json.dumps(obj)) is None
-        assert _read(json.dumps(obj), HEADER) == "schema violation at t: a time too large for a 64-bit float"
-        with pytest.raises(Unusable, match="too large"):
-            LineValidator().record(2, obj)
+def test_lines_no_reader_should_use_are_unusable_input() -> None:
+    base = json.dumps(BASES[0])
+    bad: dict[str, str | bytes] = {
+        "nesting": base.replace("{", '{"x":' + "[" * 2000 + "]" * 2000 + ",", 1),
+        "NaN": base.replace('"t":', '"t":NaN,"y":', 1),
+        "Infinity": base.replace('"t":', '"t":Infinity,"y":', 1),
+        "1e400": base.replace('"t":', '"t":1e400,"y":', 1),
+        "400 digits": base.replace('"t":', '"t":' + "9" * 400 + ',"y":', 1),
+        "5000 digits": base.replace('"t":', '"t":' + "9" * 5000 + ',"y":', 1),
+        "escaped lone surrogate": base.replace('"b0"', '"\\ud800"', 1),
+        "lone surrogate in text": base.replace('"b0"', '"\ud800"', 1),
+        "invalid UTF-8": base.encode().replace(b'"b0"', b'"\xffb0"', 1),
+        "encoded surrogate": base.encode().replace(b'"b0"', b'"\xed\xa0\x80"', 1),
+        "BOM": "\ufeff" + base,
+    }
+    reasons = {name: _reason(line) for name, line in bad.items()}
+    for name, reason in reasons.items():
+        assert reason and "\n" not in reason, (name, reason)
+    assert reasons["invalid UTF-8"] == reasons["encoded surrogate"] == "not UTF-8 text"
+    assert reasons["1e400"] == "a number beyond a 64-bit float"
+    assert reasons["400 digits"] == reasons["5000 digits"] == "an integer beyond a 64-bit float"
+    assert reasons["nesting"] == "nested too deeply"
+    assert reasons["lone surrogate in text"] == "a lone surrogate (not Unicode text)"
+    assert reasons["BOM"] == "a byte-order mark before the JSON text"
+    assert reasons["NaN"].startswith("not JSON: ") and reasons["escaped lone surrogate"].startswith("not JSON: ")
 
 
-def test_a_time_that_is_not_finite_is_unusable() -> None:
-    line = json.dumps({**BASES[0], "t": 12345.5}).replace("12345.5", "1e400")
-    assert _read(line, HEADER) == "schema violation at t: inf is not a finite number of seconds"
-    for t in (math.inf, math.nan):
-        with pytest.raises(Unusable, match="not a finite number"):
-            LineValidator().record(2, {**BASES[0], "t": t})  # an implementation's records given as objects
+def test_a_time_that_is_not_finite_is_unusable_when_given_as_an_object() -> None:
+    for t in (math.inf, math.nan, 10**400):
+        with pytest.raises(Unusable) as raised:
+            from_json({**BASES[0], "t": t}, 2)  # an implementation's records given as objects
+        assert "finite" in raised.value.reason or "beyond a 64-bit float" in raised.value.reason
 
 
-def test_a_line_that_is_not_utf8_is_unusable_whatever_the_decoder_says() -> None:
-    line = json.dumps(BASES[0]).encode()
-    for bad in (line.replace(b'"b', b'"\xff', 1), line[:-1] + b"\xed\xa0\x80}", b"\xc3(" + line):
-        assert _read(bad, HEADER) == "not UTF-8 text"
+def test_error_reasons_name_the_key() -> None:
+    job = next(line for line in BASES if line["type"] == "job" and line["to"] == "running")
+    assert _reason(json.dumps({**job, "t": -1})) == "schema violation at t: Expected `float` >= 0.0"
+    assert _reason(json.dumps({**job, "to": "nowhere"})).startswith("schema violation at to: ")
+    assert _reason(json.dumps({**job, "extra": 1})) == "schema violation: Object contains unknown field `extra`"
+    assert _reason(json.dumps({**job, "rules": ["bad rule"]})).startswith("schema violation at rules/0: ")
+    assert _reason(json.dumps({k: v for k, v in job.items() if k not in ("to", "from")})) == (
+        "schema violation: a job line needs 'from', 'to'"
+    )
+    assert _reason(json.dumps({**job, "type": "jbo"})) == (
+        "schema violation at type: 'jbo' is not one of header, request, session, job"
+    )
+    assert _reason("[1, 2]") == "a trace line is a JSON object, got array"
+    assert _reason("{not json").startswith("not JSON: ")
+    assert _reason(json.dumps({**job, "to": "failed"})) == "schema violation: a line into failed needs 'reason'"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(abstract=operations(len(DEFAULT_BACKENDS)), profile=st.sampled_from(sorted(profiles())))
-def test_engine_lines_all_take_the_fast_path(abstract: Any, profile: str) -> None:
+def test_engine_lines_read_back_as_the_records_written(abstract: Any, profile: str) -> None:
     ops, end = resolve(abstract, DEFAULT_BACKENDS)
     trace = engine_trace(ops, end + 2000, Interpretation(profiles()[profile]))
-    fast = FastLines()
-    decoder = LineDecoder(fast)
-    for record in trace[1:]:
-        line = dumps(record)
-        obj = json.loads(line)
-        for found in (fast.record(obj), decoder.record(line.encode())):
-            assert found is not None, obj
-            assert _same_record(found, from_json(obj))
-            assert isinstance(found, Change) == (obj["type"] != "request")
+    lines = trace.jsonl().splitlines()
+    records = [record for _, record in read_trace(lines)]
+    assert records == list(trace)
+    for record, line in zip(records, lines, strict=True):
+        assert dumps(record) == line
+        assert _same_record(record, _expected(json.loads(line))) or isinstance(record, Header)
+
+
+# ---------------------------------------------------------------------- fuzzing raw lines
+
+_RAW_PIECES = st.sampled_from([
+    b"{", b"}", b"[", b"]", b",", b":", b'"t"', b'"type"', b'"job"', b"1e400", b"NaN", b"-Infinity", b"9" * 400,
+    b'"\\ud800"', b"\xff", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"null", b"true", b'"x"', b"0", b"-0.5", b"\x00", b" ",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(base=st.sampled_from(BASES), cut=st.integers(0, 400), insert=st.lists(_RAW_PIECES, max_size=4),
+       drop=st.integers(0, 3))
+def test_a_mutated_line_is_a_record_or_one_reason(
+    base: dict[str, Any], cut: int, insert: list[bytes], drop: int
+) -> None:
+    """Bytes cut, dropped and spliced anywhere: the reader gives json's record or one reason, never a crash."""
+    line = json.dumps(base, separators=(",", ":")).encode()
+    at = cut % (len(line) + 1)
+    mutated = line[:at] + b"".join(insert) + line[at + drop:]
+    got = _read(mutated)
+    if isinstance(got, str):
+        assert got and "\n" not in got
+        return
+    obj = json.loads(mutated)  # accepted: it is JSON, and its record is the definition's
+    assert _valid(obj)
+    assert _same_record(got, _expected(obj))
+
+
+def test_check_reports_unusable_lines_in_one_line_and_exit_2(tmp_path: Path) -> None:
+    lines = _RUN.jsonl().splitlines(keepends=True)
+    runner = CliRunner()
+    for name, bad in {
+        "nesting": b"[" * 2000 + b"]" * 2000, "nan": b'{"t":NaN}', "huge": b"9" * 400, "surrogate": b'"\\ud800"',
+        "bytes": b"\xff\xfe", "bom": b"\xef\xbb\xbf{}", "inf": b"1e400",
+    }.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes("".join(lines[:3]).encode() + bad + b"\n" + "".join(lines[3:]).encode())
+        result = runner.invoke(cli, ["check", str(path)])
+        assert result.exit_code == 2, (name, result.output)
+        out = result.output
+        assert out.startswith(f"{path}:4: unusable input: ") and out.count("\n") == 1, (name, out)
+        assert "Traceback" not in out

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from model.devices import BackendConfig, BackgroundLoad, Duration, simulator
-from model.interpretations import Interpretation
 from model.runtime import (
     Estimator,
     EstimatorResult,
@@ -28,10 +29,14 @@ from model.runtime import (
     Sampler,
     SamplerResult,
     Session,
+    SimulationLimitError,
     current_session,
     default_service,
     set_default_service,
 )
+from model.runtime.service import DEFAULT_MAX_EVENTS
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration, simulator
+from model.spec.interpretations import Interpretation
 from model.trace import Request, schema, to_json
 
 SIM = "ibmq_qasm_simulator"
@@ -470,3 +475,171 @@ def test_default_service_is_created_once_and_resettable() -> None:
     mine = QiskitRuntimeService(backends=[simulator("ibm_other")])
     set_default_service(mine)
     assert Session(backend="ibm_other").service is mine
+
+
+# ---------------------------------------------------------------- arguments, instants, bounded work
+
+
+def trace_has_no_non_finite_time(service: QiskitRuntimeService) -> bool:
+    return all(math.isfinite(getattr(record, "t", 0.0)) for record in service.trace)
+
+
+@pytest.mark.parametrize(
+    "bad", [math.nan, math.inf, -math.inf, -1, 10**400, "5", None, True, [1]],
+    ids=["nan", "inf", "-inf", "-1", "1e400", "str", "None", "True", "list"],
+)
+def test_advance_refuses_what_is_not_finite_non_negative_seconds(bad: object) -> None:
+    service = QiskitRuntimeService()
+    before = len(service.trace)
+    with pytest.raises(IBMInputValueError, match="finite number of seconds") as info:
+        service.advance(bad)  # type: ignore[arg-type]
+    assert "10000000000" not in str(info.value), "a huge int is described, not printed"
+    assert service.now == 0 and len(service.trace) == before and trace_has_no_non_finite_time(service)
+
+
+def test_advance_past_the_end_of_the_clock_is_refused() -> None:
+    service = QiskitRuntimeService()
+    service.advance(1.5e308)
+    with pytest.raises(IBMInputValueError, match="beyond the virtual clock"):
+        service.advance(1.5e308)
+    assert service.now == 1.5e308
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -1, "3", True], ids=repr)
+def test_result_timeout_must_be_finite_non_negative_seconds(bad: object) -> None:
+    service = QiskitRuntimeService()
+    job = Estimator(backend=service.backend(SIM)).run("c")
+    with pytest.raises(IBMInputValueError, match="timeout must be a finite number of seconds"):
+        job.result(timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(IBMInputValueError, match="timeout"):
+        job.wait_for_final_state(timeout=bad)  # type: ignore[arg-type]
+    assert service.now == 0 and job.status() == JobStatus.RUNNING
+
+
+@pytest.mark.rule("JOB-MAX-EXECUTION")
+@pytest.mark.parametrize("huge", [10**400, 10**5000], ids=["1e400", "1e5000"])
+def test_max_execution_time_beyond_any_float_is_refused_with_its_rule(huge: int) -> None:
+    service = QiskitRuntimeService()
+    options = Options()
+    options.max_execution_time = huge
+    with pytest.raises(IBMInputValueError, match=r"JOB-MAX-EXECUTION") as info:
+        Estimator(backend=service.backend(SIM), options=options).run("c")
+    assert info.value.code == "MAX-EXECUTION-TIME-FORMAT"
+    assert not service.engine.jobs
+
+
+@pytest.mark.rule("JOB-MAX-EXECUTION")
+@pytest.mark.parametrize("bad", [math.nan, math.inf, 0, -5, "60", True])
+def test_max_execution_time_the_engine_refuses_is_traced(bad: object) -> None:
+    service = QiskitRuntimeService()
+    options = Options()
+    options.max_execution_time = bad  # type: ignore[assignment]
+    with pytest.raises(IBMInputValueError, match="JOB-MAX-EXECUTION") as info:
+        Estimator(backend=service.backend(SIM), options=options).run("c")
+    assert info.value.code == "MAX-EXECUTION-TIME-FORMAT"
+    assert rejections(service)[-1].error == "MAX-EXECUTION-TIME-FORMAT"
+    json.loads(service.trace.jsonl().splitlines()[-1])  # the refused value is recorded as valid JSON
+
+
+@pytest.mark.rule("MAXTIME-FORMAT", "MAXTIME-BOUNDS")
+@pytest.mark.parametrize(
+    ("max_time", "code"),
+    [(10**400, "MAXTIME-ABOVE-SYSTEM"), (-(10**5000), "MAXTIME-FORMAT"), ("²", "MAXTIME-FORMAT"),
+     ("٣m", "MAXTIME-FORMAT"), ("9" * 5000, "MAXTIME-FORMAT")],
+    ids=["huge", "hugely-negative", "superscript-digit", "arabic-indic-digit", "5000-digits"],
+)
+def test_max_time_beyond_reason_is_refused_with_its_rules(max_time: object, code: str) -> None:
+    service = QiskitRuntimeService()
+    with pytest.raises(IBMInputValueError) as info:
+        Session(service, SIM, max_time=max_time)  # type: ignore[arg-type]
+    assert info.value.code == code and info.value.rules and info.value.rules[0] in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: QiskitRuntimeService(seed="0"), "seed must be an int"),  # type: ignore[arg-type]
+        (lambda: QiskitRuntimeService(seed=10**5000), "seed must be an int"),
+        (lambda: QiskitRuntimeService(wait_horizon=math.nan), "wait_horizon must be a finite number"),
+        (lambda: QiskitRuntimeService(wait_horizon=0), "wait_horizon must be a finite number of seconds above 0"),
+        (lambda: QiskitRuntimeService(max_events=0), "max_events must be an int of at least 1"),
+        (lambda: QiskitRuntimeService(max_events=1.5), "max_events must be an int"),  # type: ignore[arg-type]
+        (lambda: QiskitRuntimeService(backends=[]), "non-empty sequence of BackendConfig"),
+        (lambda: QiskitRuntimeService(backends=["alpha"]), "non-empty sequence of BackendConfig"),  # type: ignore[list-item]
+        (lambda: QiskitRuntimeService(backends=[simulator(), simulator()]), "distinct"),
+        (lambda: QiskitRuntimeService(interpretation={"INT-IDLE-DEVICE": "hold"}), "Interpretation"),  # type: ignore[arg-type]
+        (lambda: QiskitRuntimeService().job(7), "job_id must be a non-empty string"),  # type: ignore[arg-type]
+        (lambda: Estimator(backend=SIM, options=5), "options must be Options"),  # type: ignore[arg-type]
+        (lambda: QiskitRuntimeService().add_background_load("load"), "BackgroundLoad"),  # type: ignore[arg-type]
+        (lambda: QiskitRuntimeService().add_background_load(BackgroundLoad(SIM, 1.0), until=math.nan), "until"),
+        (lambda: set_default_service("service"), "QiskitRuntimeService or None"),  # type: ignore[arg-type]
+    ],
+)
+def test_misuse_raises_input_value_error_not_a_bare_type_error(make: object, says: str) -> None:
+    with pytest.raises(IBMInputValueError, match=re.escape(says)):
+        make()  # type: ignore[operator]
+
+
+@pytest.mark.rule("BACKEND-NAME-OR-OBJECT")
+def test_a_backend_named_by_something_else_than_a_string_is_not_found() -> None:
+    service = QiskitRuntimeService()
+    with pytest.raises(QiskitBackendNotFoundError, match="BACKEND-NAME-OR-OBJECT"):
+        service.backend(["alpha"])  # type: ignore[arg-type]
+
+
+def no_event_due_now(service: QiskitRuntimeService) -> bool:
+    due = service.engine.next_event_time
+    return due is None or due > service.now
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "TTL-INTERACTIVE", "SESSION-CLOSED-REJECTS")
+@settings(max_examples=60, deadline=None)
+@given(
+    duration=st.integers(1, 400),
+    thinks=st.lists(st.sampled_from([0, 1, 100, 299, 300, 301]), min_size=1, max_size=8),
+    max_time=st.integers(1, 1500),
+    tie=st.sampled_from(["job_first", "expiry_first"]),
+)
+def test_every_call_that_lets_time_pass_leaves_no_event_due_at_its_instant(
+    duration: int, thinks: list[int], max_time: int, tie: str
+) -> None:
+    """The engine's ordering rule, through the API: a request made at t comes after every event
+    due at t, so no call returns with one still pending. Whole seconds everywhere, so that job
+    ends, think gaps, the interactive window (300 s) and max_time often fall on one instant."""
+    backend = BackendConfig("b", duration=Duration.fixed(duration))
+    service = QiskitRuntimeService(backends=[backend], interpretation=Interpretation.of(EXPIRY_TIE=tie))
+    session = Session(service, "b", max_time=max_time)
+    for think in thinks:
+        try:
+            job = Estimator(session=session).run("c")
+        except IBMRuntimeError as refused:
+            assert refused.code == "SESSION-CLOSED" and session.status() == "Closed"
+            break
+        job.wait_for_final_state()
+        assert no_event_due_now(service)
+        service.advance(think)
+        assert no_event_due_now(service)
+
+
+def test_max_events_stops_an_endless_advance_on_a_whole_instant() -> None:
+    busy = BackgroundLoad("alpha", jobs_per_hour=100_000.0, duration=Duration.exponential(1.0))
+    service = two_backends(background_load=busy, max_events=5_000)
+    with pytest.raises(SimulationLimitError, match="max_events=5000") as info:
+        service.advance(1e12)
+    assert "advance(1000000000000.0) stopped at t=" in str(info.value)
+    assert 0 < service.now < 1e12 and no_event_due_now(service)
+    service.max_events = 10**9
+    service.advance(1.0)  # the client may go on
+    assert no_event_due_now(service)
+
+
+def test_max_events_stops_a_wait_too() -> None:
+    endless = BackendConfig("slow", duration=Duration.fixed(math.inf))
+    busy = BackgroundLoad("slow", jobs_per_hour=100_000.0)
+    service = QiskitRuntimeService(backends=[endless], background_load=busy, max_events=2_000)
+    job = Estimator(backend=service.backend("slow")).run("c")
+    with pytest.raises(SimulationLimitError, match=f"waiting for job {job.job_id()} stopped"):
+        job.result()
+    assert isinstance(SimulationLimitError("x"), IBMRuntimeError)
+    assert QiskitRuntimeService().max_events == DEFAULT_MAX_EVENTS

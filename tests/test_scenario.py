@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
-from model.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
+from model.sim.ops import OPERATIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, scenario_json
+from model.sim.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
 from model.trace import Change, MemoryTrace, Request
 from properties.cli import cli
 
@@ -38,7 +41,7 @@ def test_example_scenario_runs_the_seed_story() -> None:
 
 def test_malformed_json_names_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path, '{\n  "version": 1,\n  "backends": [}\n')
-    with pytest.raises(ScenarioError, match=r"scenario\.json:3:\d+: invalid JSON"):
+    with pytest.raises(ScenarioError, match=r"scenario\.json:3: unusable input: not JSON"):
         load_scenario(path)
 
 
@@ -104,10 +107,120 @@ def test_simulate_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["simulate", str(_write(tmp_path, "not json"))])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "invalid JSON" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "unusable input: not JSON" in lines[0]
     assert "Traceback" not in result.output
 
 
 def test_simulate_missing_file_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["simulate", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------- the operation vocabulary
+
+SCHEMA = json.loads((Path(__file__).parent.parent / "model" / "schemas" / "scenario.schema.json").read_text())
+BOUNDS = ("minimum", "exclusiveMinimum", "minLength")
+
+
+def _shape(schema: dict[str, Any]) -> tuple[frozenset[str], dict[str, object]]:
+    """A field's JSON types (null aside: absent and null both mean "not given") and bounds."""
+    members = schema.get("anyOf", [schema])
+    types: set[str] = set()
+    bounds: dict[str, object] = {}
+    for member in members:
+        kind = member.get("type", [])
+        types.update([kind] if isinstance(kind, str) else kind)
+        bounds.update({k: member[k] for k in BOUNDS if k in member})
+    types.discard("null")
+    if "number" in types:
+        types.discard("integer")
+    return frozenset(types), bounds
+
+
+def _schema_branches() -> dict[str, dict[str, Any]]:
+    branches = SCHEMA["$defs"]["operation"]["allOf"]
+    return {b["if"]["properties"]["op"]["const"]: b["then"] for b in branches}
+
+
+def test_the_scenario_schema_agrees_with_the_operation_records() -> None:
+    """model/schemas/scenario.schema.json validates first (for its error messages); the records of
+    model/sim/ops.py are what operations decode into: the same operations, fields, required fields,
+    types and bounds."""
+    operation = SCHEMA["$defs"]["operation"]
+    _, components = msgspec.json.schema_components(OPERATIONS)
+    branches = _schema_branches()
+    assert operation["properties"]["op"]["enum"] == [cls.__struct_config__.tag for cls in OPERATIONS]
+    assert list(branches) == operation["properties"]["op"]["enum"]
+    for cls in OPERATIONS:
+        tag = cls.__struct_config__.tag
+        assert isinstance(tag, str)
+        record = components[cls.__name__]
+        then = branches[tag]
+        assert set(then["properties"]) == set(record["properties"]), tag
+        assert {*then.get("required", []), *operation["required"]} == {*record["required"], "at"}, tag
+        for name, field_schema in record["properties"].items():
+            if name == "op":
+                continue
+            documented = operation["properties"]["at"] if name == "at" else then["properties"][name]
+            assert _shape(documented) == _shape(field_schema), f"{tag}.{name}"
+
+
+def test_every_operation_field_is_in_the_scenario_format_doc() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    section = text[text.index("Operations ("):]
+    for cls in OPERATIONS:
+        assert f"`{cls.__struct_config__.tag}`" in section
+        for name in cls.__struct_fields__:
+            assert f"`{name}`" in section, f"{cls.__struct_config__.tag}.{name}"
+
+
+def test_loading_decodes_operations_into_typed_records() -> None:
+    ops = [
+        {"at": 0, "op": "open", "session": "s", "backend": "b0", "max_time": "25m"},
+        {"at": 1, "op": "submit", "job": "j", "session": "s", "group": "g", "duration": 5},
+        {"at": 2, "op": "cancel", "job": "j"},
+        {"at": 3, "op": "fault", "backend": "b0"},
+        {"at": 4, "op": "close", "session": "s"},
+    ]
+    loaded = parse_scenario(_minimal(operations=ops)).operations
+    assert [type(op) for op in loaded] == [Open, Submit, Cancel, Fault, Close]
+    assert loaded[1] == Submit(at=1, job="j", session="s", group="g", duration=5)
+    assert [scenario_json(op) for op in loaded] == ops
+
+
+def test_a_value_the_schema_allows_but_the_records_do_not_names_the_path() -> None:
+    with pytest.raises(ScenarioError, match=r"operations\[0\]\.max_time: Expected `int \| str \| null`, got `float`"):
+        parse_scenario(_minimal(operations=[{"at": 0, "op": "open", "backend": "b0", "max_time": 5.0}]))
+
+
+def test_engine_only_fields_reach_no_other_implementation() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[object, ...]] = []
+
+        def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
+            self.calls.append(("open", backend, max_time, session_id))
+
+        def submit(self, session_id: str | None, backend: str | None, job_id: str | None,
+                   max_execution_time: float | None, duration: float | None, fault: bool | None) -> None:
+            self.calls.append(("submit", session_id, backend, job_id, max_execution_time, duration, fault))
+
+        def cancel(self, job_id: str) -> None:
+            self.calls.append(("cancel", job_id))
+
+        def close(self, session_id: str) -> None:
+            self.calls.append(("close", session_id))
+
+        def fault(self, backend: str) -> None:
+            self.calls.append(("fault", backend))
+
+        def advance(self, seconds: float) -> None:
+            self.calls.append(("advance", seconds))
+
+    target = Recorder()
+    for op in (Open(backend="b0", session="s"), Submit(session="s", job="j", duration=3, fault=False),
+               Cancel(job="j"), Close(session="s"), Fault(backend="b0"), Advance(seconds=2)):
+        apply(target, op)
+    assert [call[0] for call in target.calls] == ["open", "submit", "cancel", "close", "fault", "advance"]
+    with pytest.raises(TypeError, match="group, program"):
+        apply(target, Submit(session="s", group="team-a"))

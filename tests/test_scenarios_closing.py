@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from model.spec.validations import RequestRejected
 from model.trace import Change
-from model.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario
 
 

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from model.fair_share import WeightedFairShare, weighted
+from model.sim.fair_share import WeightedFairShare, weighted
 from tests.scenario_helpers import B0, B1, Scenario, backend
 
 

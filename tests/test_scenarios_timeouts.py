@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.validations import RequestRejected
 from model.trace import Header
-from model.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario
 
 

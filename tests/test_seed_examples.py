@@ -11,19 +11,26 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from model.interpretations import Interpretation
 from model.runtime import (
     IBMInputValueError,
+    IBMRuntimeError,
     JobStatus,
     QiskitRuntimeService,
     default_service,
     set_default_service,
 )
 from model.runtime.stand_ins import display
+from model.sim.devices import Duration, simulator
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation
+from model.spec.validations import RequestRejected
+from model.trace import MemoryTrace
+from properties.conformance.checker import CONFORMS, check_file
 
 # 002_04397b608e8efa11.txt §Prerequisites l.13-15
 PREREQUISITES = """\
@@ -64,6 +71,20 @@ with Session(backend=backend):
 SESSION_LENGTH = """\
 with Session(service=service, backend=backend, max_time="25m"):
   ...
+"""
+
+# 002_04397b608e8efa11.txt §Specify the session length l.77, the sizing rule under the block above: "if you
+# run five jobs within a session and each job is estimated to be five minutes long, the maximum time for the
+# session should at least 25 min." As code, the block's body: five jobs, each awaited, then a sixth.
+FIVE_JOBS_BODY = """\
+  estimator = Estimator()
+  for _ in range(5):
+    estimator.run(circuit, observable).result()
+  status_after_five = current_session().status()
+  try:
+    estimator.run(circuit, observable)
+  except IBMRuntimeError as error:
+    sixth = error
 """
 
 # 002_04397b608e8efa11.txt §Close a session l.98-104
@@ -233,6 +254,40 @@ def test_close_a_session_after_the_result() -> None:
     ns = run(PREREQUISITES, CONTEXT, BACKEND_BY_OBJECT, CLOSE_A_SESSION)
     assert ns["job"].status() == JobStatus.DONE and ns["session"].status() == "Closed"
     assert ns["result"].values and ns["job"].session_id == ns["session"].session_id
+
+
+def sizing_by_engine() -> str:
+    """The sizing example's requests made to the engine directly, each once every event due at
+    its instant has run (the engine's ordering rule); the trace as JSON lines."""
+    trace = MemoryTrace()
+    engine = Engine([simulator(duration=Duration.fixed(300))], sink=trace)
+    session = engine.open_session("ibmq_qasm_simulator", "25m")
+    for _ in range(5):
+        job = engine.submit(session.id, None)
+        engine.run_until(engine.now + 300)
+        assert job.state == "completed"
+    assert session.state == "closed"
+    with pytest.raises(RequestRejected, match="SESSION-CLOSED-REJECTS"):
+        engine.submit(session.id, None)
+    engine.close(session.id)
+    return trace.jsonl()
+
+
+@pytest.mark.rule("MAXTIME-PARAM", "MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS")
+def test_five_five_minute_jobs_fill_a_25m_session(tmp_path: Path) -> None:
+    """Through the runtime API, the engine and the checker alike: the fifth result() returns at
+    t=1500 with the session expired, and a sixth job is refused, not accepted and then failed."""
+    service = QiskitRuntimeService(backends=[simulator(duration=Duration.fixed(300))])
+    context = CONTEXT + "from model.runtime import IBMRuntimeError, current_session\n"
+    block = SESSION_LENGTH.replace("  ...\n", FIVE_JOBS_BODY)
+    ns = run(context, block, namespace={"service": service, "backend": "ibmq_qasm_simulator", "display": display})
+    assert service.now == 1500 and ns["status_after_five"] == "Closed"
+    sixth = ns["sixth"]
+    assert isinstance(sixth, IBMRuntimeError) and sixth.code == "SESSION-CLOSED"
+    assert service.trace.jsonl() == sizing_by_engine()
+    path = tmp_path / "sizing.jsonl"
+    path.write_text(service.trace.jsonl(), encoding="utf-8")
+    assert check_file(str(path)).status == CONFORMS
 
 
 SEED_000_CONTEXT_DEFS = CONTEXT + "options = Options()\nparameters = [[0.1, 0.2]]\n"

@@ -24,14 +24,14 @@ from hypothesis.stateful import (
     rule,
 )
 
-from model.devices import BackendConfig, Duration
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation, profiles
+from model.sim.devices import BackendConfig, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import DEFAULT, Interpretation, profiles
+from model.spec.validations import RequestRejected
 from model.trace import Header, MemoryTrace, Request
-from model.validations import RequestRejected
-from properties.base import TraceProperty, Violation
-from properties.invariants import ALL_PROPERTIES
-from properties.shadow import Shadow, ShadowMismatch
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.catalogue import ALL_PROPERTIES
+from tests.support.shadow import Shadow, ShadowMismatch
 
 BACKENDS = (
     BackendConfig("b0", system_max_time=900.0, duration=Duration.fixed(10.0)),

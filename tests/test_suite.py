@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
 from model.trace import Change, Header, MemoryTrace, Record, Request
-from properties.base import Violation, check_records
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.ops import operations, resolve
-from properties.invariants import ALL_PROPERTIES
-from properties.suite import ANY, Changes, Interest, LiveProperty, Outside, Requests, Suite
+from properties.invariants.base import Violation
+from properties.invariants.catalogue import ALL_PROPERTIES
+from properties.invariants.suite import ANY, Changes, Interest, LiveProperty, Outside, Requests, Suite, check_records
 from tests.scenario_helpers import engine_trace
 
 STATES = {

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.devices import BackendConfig, Duration
-from model.engine import Engine
-from model.timeline_command import read_trace, timeline
-from model.timeline_plot import TimelineError, render_timeline
+from model.sim.devices import BackendConfig, Duration
+from model.sim.engine import Engine
 from model.trace import Change, MemoryTrace, Record
+from model.views.timeline_plot import TimelineError, render_timeline
+from properties.cli.timeline import read_trace, timeline
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -142,13 +142,13 @@ def test_command_draws_a_trace_file(run: MemoryTrace, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("{not json\n", r":\d+: invalid JSON"),
+        ("{not json\n", r":\d+: unusable input: not JSON"),
         ('{"type":"job","t":1,"id":"j9","backend":"b0","from":null,"to":"failed","trigger":"x","rules":[]}\n',
-         r":\d+: job record: 'reason' is a required property"),
+         r":\d+: unusable input: schema violation: a line into failed needs 'reason'"),
         ('{"type":"session","t":-3,"id":"s9","backend":"b0","from":null,"to":"pending","trigger":"open","rules":[]}\n',
-         r":\d+: session record at t: -3 is less than the minimum of 0"),
-        ('{"type":"nonsense"}\n', r":\d+: unknown record type 'nonsense'"),
-        ("[1, 2]\n", r":\d+: expected a JSON object"),
+         r":\d+: unusable input: schema violation at t: Expected `float` >= 0.0"),
+        ('{"type":"nonsense"}\n', r":\d+: unusable input: schema violation at type: 'nonsense' is not one of"),
+        ("[1, 2]\n", r":\d+: unusable input: a trace line is a JSON object, got array"),
     ],
 )
 def test_bad_lines_give_one_line_errors_with_file_and_line(
@@ -169,7 +169,7 @@ def test_trace_must_start_with_a_header(run: MemoryTrace, tmp_path: Path) -> Non
     trace = _write(tmp_path / "headless.jsonl", list(run)[1:4])
     result = CliRunner().invoke(timeline, [str(trace), "-o", str(tmp_path / "x.svg")])
     assert result.exit_code == 2
-    assert f"{trace}:1: the first record must be the header" in result.output
+    assert f"{trace}:1: unusable input: missing header: the first line is a" in result.output
 
 
 def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:

@@ -11,16 +11,19 @@ import contextlib
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from model.devices import BackendConfig, BackgroundLoad, Duration
-from model.engine import Engine
-from model.interpretations import Interpretation, profiles
+from model.sim.devices import BackendConfig, BackgroundLoad, Duration
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
+from model.spec.lifecycles import JOB
+from model.spec.validations import RequestRejected
 from model.trace import FORMAT, VERSION, Change, Header, JsonlWriter, MemoryTrace, Request, loads_all, schema
-from model.validations import RequestRejected
+from model.trace.schema import PATH, render
 
 PROFILES = profiles()
 VALIDATOR = Draft202012Validator(schema())
@@ -183,3 +186,28 @@ def test_rejected_malformed_arguments_still_give_valid_lines(bad: Any) -> None:
     assert len(lines) == (2 if bad == 1.5 else 3)
     for line in lines:
         assert VALIDATOR.is_valid(_strict_json(line)), line
+
+
+def test_the_published_schema_is_the_one_generated_from_the_line_definitions() -> None:
+    """model/schemas/trace.schema.json is generated: rewrite it with
+    ``python -c 'from model.trace.schema import write; write()'`` when this fails."""
+    assert PATH.read_text(encoding="utf-8") == render()
+    defs = schema()["$defs"]
+    assert defs["job"]["properties"]["t"] == {"type": "number", "minimum": 0}
+    assert defs["job"]["properties"]["id"] == {"type": "string", "minLength": 1}
+    assert defs["job"]["properties"]["to"]["enum"] == sorted(JOB.state_names)
+    assert defs["session"]["properties"]["from"]["anyOf"][1] == {"type": "null"}
+    assert {"additionalProperties": False}.items() <= defs["request"].items()
+    assert set(defs["request"]["required"]) == {"type", "t", "op", "outcome"}
+    assert defs["request"]["properties"]["op"]["enum"] == ["cancel", "close", "open", "submit"]
+
+
+def test_the_documented_example_lines_are_read_as_lines() -> None:
+    """docs/trace-format.md's examples are lines the reader accepts (those with ``...`` are abridged)."""
+    text = (Path(__file__).parent.parent / "docs" / "trace-format.md").read_text(encoding="utf-8")
+    examples = [line for line in text.splitlines() if line.startswith('{"type":"') and line.endswith("}")
+                and "..." not in line]
+    assert len(examples) >= 6
+    records = list(loads_all(examples))
+    cancel = next(r for r in records if isinstance(r, Request) and r.op == "cancel")
+    assert cancel.session == "vqe" and cancel.backend == "ibm_lagos"  # an accepted cancel names them

@@ -2,7 +2,7 @@
 
 ``TRIGGERS`` holds, per validation code, client requests that the engine must reject
 with that code; ``test_every_validation_has_a_trigger`` keeps it in step with
-``model.validations.VALIDATIONS``.
+``model.spec.validations.VALIDATIONS``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from model.engine import Engine
-from model.validations import VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
+from model.sim.engine import Engine
+from model.sim.requests import CANCEL_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
+from model.spec.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
 from tests.scenario_helpers import B0, B1, Scenario, backend
 
 Trigger = Callable[[Engine], object]
@@ -127,3 +128,55 @@ def test_naming_the_sessions_own_backend_is_accepted() -> None:
     job = e.submit("s", backend=B0, job_id="j")
     assert job.backend_name == B0
     assert sc.rejections() == []
+
+
+# ---------------------------------------------------------------------- precedence
+
+
+def test_the_engine_checks_each_request_in_the_declared_precedence() -> None:
+    codes = {
+        "open": [check.code for check in OPEN_CHECKS], "submit": [check.code for check in SUBMIT_CHECKS],
+        "cancel": [check.code for check in CANCEL_CHECKS], "close": [check.code for check in CLOSE_CHECKS],
+    }
+    assert codes == {op: list(order) for op, order in PRECEDENCE.items()}
+    assert {code for codes in PRECEDENCE.values() for code in codes} == set(VALIDATIONS_BY_CODE)
+
+
+SEVERAL: list[tuple[str, str, Trigger]] = [
+    # each request breaks several validations at once; the first in PRECEDENCE wins
+    ("UNKNOWN-SESSION", "also duplicate and malformed",
+     lambda e: e.submit("nope", job_id="done", max_execution_time=0)),
+    ("BACKEND-FIXED", "also closed and duplicate", lambda e: e.submit("c", backend=B1, job_id="done")),
+    ("SESSION-CLOSED", "also duplicate and malformed",
+     lambda e: e.submit("c", job_id="done", max_execution_time=-1)),
+    ("BACKEND-UNKNOWN", "also duplicate", lambda e: e.submit(backend="ibm_nowhere", job_id="done")),
+    ("DUPLICATE-ID", "also malformed", lambda e: e.submit(backend=B0, job_id="done", max_execution_time=True)),
+    ("MAX-EXECUTION-TIME-FORMAT", "a string", lambda e: e.submit("s", max_execution_time="600")),
+    ("BACKEND-REQUIRED", "open, also malformed", lambda e: e.open_session(None, max_time="x")),
+    ("DUPLICATE-ID", "open, also above system", lambda e: e.open_session(B0, session_id="s", max_time="9h")),
+    ("MAXTIME-FORMAT", "open, negative", lambda e: e.open_session(B0, max_time=-5)),
+    ("UNKNOWN-JOB", "cancel", lambda e: e.cancel("nope")),
+]
+
+
+@pytest.mark.parametrize(("code", "why", "trigger"), SEVERAL, ids=[f"{c}:{w}" for c, w, _ in SEVERAL])
+def test_when_several_validations_apply_the_first_declared_wins(code: str, why: str, trigger: Trigger) -> None:
+    sc = Scenario(backend(B0), backend(B1))
+    _set_up(sc.engine)
+    with pytest.raises(RequestRejected) as raised:
+        trigger(sc.engine)
+    assert raised.value.code == code
+    [rejected] = sc.rejections()
+    assert rejected.error == code
+
+
+def test_a_submit_refused_after_its_backend_was_accepted_names_its_sessions_backend() -> None:
+    sc = Scenario(backend(B0), backend(B1))
+    _set_up(sc.engine)
+    submits: list[Trigger] = [lambda e: e.submit("nope"), lambda e: e.submit("s", backend=B1), lambda e: e.submit("c")]
+    for submit in submits:
+        with pytest.raises(RequestRejected):
+            submit(sc.engine)
+    assert [(r.error, r.backend) for r in sc.rejections()] == [
+        ("UNKNOWN-SESSION", None), ("BACKEND-FIXED", B1), ("SESSION-CLOSED", B0),
+    ]

@@ -18,6 +18,7 @@ from model.runtime.exceptions import (
     RuntimeJobFailureError,
     RuntimeJobNotFound,
     RuntimeJobTimeoutError,
+    SimulationLimitError,
 )
 from model.runtime.jobs import JobStatus, RuntimeJob
 from model.runtime.options import Options
@@ -48,6 +49,7 @@ __all__ = [
     "Sampler",
     "SamplerResult",
     "Session",
+    "SimulationLimitError",
     "current_session",
     "default_service",
     "set_default_service",

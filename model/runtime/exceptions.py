@@ -1,14 +1,14 @@
 """Exceptions named like qiskit_ibm_runtime's, carrying the spec's validation code and rules.
 
 Code written against the real client catches these names; the spec adds ``code`` (a
-:mod:`model.validations` code, or None for plain client-side checks) and ``rules`` (the
+:mod:`model.spec.validations` code, or None for plain client-side checks) and ``rules`` (the
 catalogue IDs the refusal rests on), and every message ends with those rule IDs.
 qiskit is not a dependency, so ``QiskitError`` and ``JobError`` are stood in here.
 """
 
 from __future__ import annotations
 
-from model.validations import VALIDATIONS_BY_CODE, RequestRejected
+from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 
 
 class QiskitError(Exception):
@@ -31,6 +31,14 @@ class IBMInputValueError(IBMError, ValueError):
 
 class IBMRuntimeError(IBMError):
     """A request the service refuses in the current state (e.g. a closed session)."""
+
+
+class SimulationLimitError(IBMRuntimeError):
+    """A call that lets virtual time pass stopped at its event budget (the service's ``max_events``).
+
+    The spec's own guard, not the real client's: a simulated service under endless background
+    load could otherwise be asked to run for hours of real time (``advance(1e12)``). The clock
+    stops after a whole instant, so the state is consistent and the client may go on."""
 
 
 class RuntimeInvalidStateError(IBMRuntimeError):

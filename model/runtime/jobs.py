@@ -1,10 +1,12 @@
 """``RuntimeJob`` and ``JobStatus``: the client's view of one engine job.
 
-``result()`` and ``wait_for_final_state()`` are the only calls that make virtual time
-pass while waiting: they run the engine until the job is final. They never loop
-forever: they give up with ``RuntimeJobTimeoutError`` when the engine has no event
+``result()`` and ``wait_for_final_state()`` are the only job calls that make virtual time
+pass: they run the engine until the job is final, then finish that instant (every event
+due then runs before the client's next request; :mod:`model.runtime.clock`). They never
+loop forever: they give up with ``RuntimeJobTimeoutError`` when the engine has no event
 left that could end the job, or after ``timeout`` (default: the service's wait
-horizon) virtual seconds, which bounds waits under endless background load.
+horizon) virtual seconds, and with ``SimulationLimitError`` past the service's
+``max_events``; both bound waits under endless background load.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from model.entities import JobRecord
-from model.lifecycles import JOB
+import model.runtime.arguments as arguments
 from model.runtime.exceptions import (
-    IBMInputValueError,
     RuntimeInvalidStateError,
     RuntimeJobFailureError,
     RuntimeJobTimeoutError,
@@ -23,7 +23,9 @@ from model.runtime.exceptions import (
 )
 from model.runtime.options import Options
 from model.runtime.results import PrimitiveResult, estimator_result, sampler_result
-from model.validations import RequestRejected
+from model.sim.entities import JobRecord
+from model.spec.lifecycles import JOB
+from model.spec.validations import RequestRejected
 
 if TYPE_CHECKING:
     from model.runtime.service import IBMBackend, QiskitRuntimeService
@@ -129,17 +131,16 @@ class RuntimeJob:
 
     def wait_for_final_state(self, timeout: float | None = None) -> None:
         """Run virtual time until the job is final; RuntimeJobTimeoutError if it cannot be."""
-        if timeout is not None and timeout < 0:
-            raise IBMInputValueError(f"timeout must not be negative, got {timeout!r}")
-        engine = self._service.engine
+        service = self._service
+        engine = service.engine
         record = self._record
-        budget = self._service.wait_horizon if timeout is None else float(timeout)
+        budget = service.wait_horizon if timeout is None else arguments.seconds("timeout", timeout)
         deadline = engine.now + budget
 
         def settled() -> bool:
             return record.state in _FINAL or engine.next_event_time is None
 
-        engine.run(stop=settled, until=deadline)
+        service.run_until(deadline, what=f"waiting for job {record.id}", stop=settled)
         if record.state in _FINAL:
             return
         if engine.next_event_time is None:

@@ -1,8 +1,10 @@
 """Primitive options: the few settings the seeds use, with qiskit_ibm_runtime's defaults.
 
 Slotted, so that a misspelt attribute (``options.optimisation_level = 2``) fails at once
-instead of being silently ignored. Only ``max_execution_time`` reaches the scheduler;
-the levels are checked and echoed in result metadata.
+instead of being silently ignored. Only ``max_execution_time`` reaches the scheduler,
+which judges its format and traces a refusal (MAX-EXECUTION-TIME-FORMAT); a number no
+float can hold (``10**400``) is refused here, since the engine could not even record it.
+The levels are checked and echoed in result metadata.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from model.runtime.exceptions import IBMInputValueError
+from model.runtime.arguments import shown
+from model.runtime.exceptions import IBMInputValueError, refusal
 
 _LEVELS = range(4)
 
@@ -30,6 +33,8 @@ class Options:
             return cls()
         if isinstance(options, Options):
             return replace(options)
+        if not isinstance(options, Mapping):
+            raise IBMInputValueError(f"options must be Options, a dict of option names or None, got {shown(options)}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -42,3 +47,12 @@ class Options:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value not in _LEVELS:
                 raise IBMInputValueError(f"{name} must be an int from 0 to 3, got {value!r}")
+        limit = self.max_execution_time
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            try:
+                float(limit)
+            except OverflowError:
+                raise refusal(
+                    "MAX-EXECUTION-TIME-FORMAT",
+                    f"max_execution_time must be a finite number of seconds, got {shown(limit)}",
+                ) from None

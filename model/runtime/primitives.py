@@ -19,7 +19,7 @@ from model.runtime.options import Options
 from model.runtime.results import experiments
 from model.runtime.service import IBMBackend, QiskitRuntimeService
 from model.runtime.session import Session, backend_name, current_session, resolve_service
-from model.validations import RequestRejected
+from model.spec.validations import RequestRejected
 
 
 class BasePrimitive:

@@ -2,10 +2,11 @@
 
 No network and no account: the credentials the real client takes (``token``, ``url``,
 ``instance``...) are accepted and ignored so that client code runs unchanged. The
-service owns one :class:`~model.engine.Engine` on a virtual clock with a
+service owns one :class:`~model.sim.engine.Engine` on a virtual clock with a
 :class:`~model.trace.MemoryTrace` sink; every request made through the API is on
 ``service.trace``. Virtual time moves only when a client waits for a job
-(``RuntimeJob.result``) or thinks (:meth:`QiskitRuntimeService.advance`).
+(``RuntimeJob.result``) or thinks (:meth:`QiskitRuntimeService.advance`), a whole
+instant at a time and at most ``max_events`` events per call (:mod:`model.runtime.clock`).
 
 Backend choice on the ``ibm_cloud`` channel (BACKEND-REQUIRED): when a session is opened
 without a backend, the service takes :meth:`QiskitRuntimeService.least_busy`, the
@@ -14,14 +15,17 @@ backend with the fewest unfinished (queued or running) jobs, the first configure
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from model.devices import BackendConfig, BackgroundLoad, simulator
-from model.engine import Engine
-from model.fair_share import POLICIES, FairShare, FifoQueue
-from model.interpretations import DEFAULT, Interpretation
+import model.runtime.arguments as arguments
+from model.runtime.clock import run_engine
 from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, refusal
+from model.sim.devices import BackendConfig, BackgroundLoad, simulator
+from model.sim.engine import Engine
+from model.sim.fair_share import POLICIES, FairShare, FifoQueue
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import MemoryTrace
 
 if TYPE_CHECKING:
@@ -33,6 +37,10 @@ CHANNELS: tuple[str, ...] = ("ibm_quantum", "ibm_cloud")
 DEFAULT_WAIT_HORIZON = 7 * 24 * 3600.0
 """How much virtual time ``result()`` waits at most before giving up: a guard against a
 job that never ends while background load keeps the event heap from ever emptying."""
+
+DEFAULT_MAX_EVENTS = 1_000_000
+"""How many engine events one call that lets time pass may process (``max_events``): a
+guard against a request like ``advance(1e12)`` under background load running for hours."""
 
 _UNFINISHED = ("queued", "running")
 
@@ -79,15 +87,25 @@ class QiskitRuntimeService:
         token: str | None = None,
         *,
         wait_horizon: float = DEFAULT_WAIT_HORIZON,
+        max_events: int = DEFAULT_MAX_EVENTS,
         **ignored_credentials: object,
     ) -> None:
         if channel not in CHANNELS:
             raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
-        if wait_horizon <= 0:
-            raise IBMInputValueError(f"wait_horizon must be positive, got {wait_horizon!r}")
+        arguments.seed(seed)
+        if interpretation is not None and not isinstance(interpretation, Interpretation):
+            raise IBMInputValueError(f"interpretation must be an Interpretation, got {arguments.shown(interpretation)}")
         self.channel = channel
-        self.wait_horizon = float(wait_horizon)
+        self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
+        self.max_events = arguments.count("max_events", max_events)
+        """Events one call that lets virtual time pass may process before SimulationLimitError."""
         configs = list(backends) if backends is not None else [simulator()]
+        if not configs or not all(isinstance(config, BackendConfig) for config in configs):
+            raise IBMInputValueError(
+                f"backends must be a non-empty sequence of BackendConfig, got {arguments.shown(backends)}"
+            )
+        if len({config.name for config in configs}) != len(configs):
+            raise IBMInputValueError(f"backend names must be distinct, got {[c.name for c in configs]}")
         self.trace = MemoryTrace()
         self.engine = Engine(
             configs,
@@ -111,6 +129,8 @@ class QiskitRuntimeService:
 
     def backend(self, name: str) -> IBMBackend:
         """The backend of that name; QiskitBackendNotFoundError (BACKEND-NAME-OR-OBJECT) otherwise."""
+        if not isinstance(name, str):
+            raise refusal("BACKEND-UNKNOWN", f"a backend is named by a string, got {arguments.shown(name)}")
         found = self._backends.get(name)
         if found is None:
             known = ", ".join(self._backends)
@@ -132,6 +152,10 @@ class QiskitRuntimeService:
 
     def add_background_load(self, load: BackgroundLoad, until: float | None = None) -> None:
         """Other users' fair-share jobs from now on (forever when ``until`` is None)."""
+        if not isinstance(load, BackgroundLoad):
+            raise IBMInputValueError(f"load must be a BackgroundLoad, got {arguments.shown(load)}")
+        if until is not None:
+            arguments.seconds("until", until, minimum=self.now)
         self.backend(load.backend)
         self.engine.add_background_load(load, until=until)
 
@@ -143,14 +167,23 @@ class QiskitRuntimeService:
         return self.engine.now
 
     def advance(self, seconds: float) -> None:
-        """Let virtual time pass (client think time): the scheduler works meanwhile."""
-        if seconds < 0:
-            raise IBMInputValueError(f"cannot advance by a negative duration ({seconds})")
-        self.engine.advance(seconds)
+        """Let virtual time pass (client think time): the scheduler works meanwhile.
+
+        Finite, non-negative seconds only; at most ``max_events`` events (SimulationLimitError)."""
+        duration = arguments.seconds("advance: seconds", seconds)
+        until = self.engine.now + duration
+        if math.isinf(until):
+            raise IBMInputValueError(f"advance: t={self.engine.now:g} + {seconds!r} s is beyond the virtual clock")
+        self.run_until(until, what=f"advance({seconds!r})")
+
+    def run_until(self, until: float, *, what: str, stop: Callable[[], bool] | None = None) -> bool:
+        """Let virtual time pass up to ``until`` or until ``stop()``, by whole instants (see
+        :mod:`model.runtime.clock`); whether ``stop`` held. ``what`` names the caller in errors."""
+        return run_engine(self.engine, until=until, max_events=self.max_events, what=what, stop=stop)
 
     def job(self, job_id: str) -> RuntimeJob:
         """A job submitted through this service's primitives."""
-        found = self._jobs.get(job_id)
+        found = self._jobs.get(arguments.name("job_id", job_id))
         if found is None:
             raise RuntimeJobNotFound(f"no job {job_id!r} was submitted through this service")
         return found
@@ -196,5 +229,7 @@ def set_default_service(service: QiskitRuntimeService | None = None) -> None:
     """Replace the default service, or forget it (None) so the next need creates a fresh one.
 
     Tests call it to isolate themselves from each other."""
+    if service is not None and not isinstance(service, QiskitRuntimeService):
+        raise IBMInputValueError(f"service must be a QiskitRuntimeService or None, got {arguments.shown(service)}")
     global _default_service
     _default_service = service

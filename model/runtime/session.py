@@ -20,11 +20,12 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
-from model.entities import SessionRecord
-from model.lifecycles import INTERACTIVE_TIMEOUT
+from model.runtime.arguments import shown
 from model.runtime.exceptions import IBMInputValueError, from_rejection, refusal
 from model.runtime.service import IBMBackend, QiskitRuntimeService, default_service
-from model.validations import RequestRejected
+from model.sim.entities import SessionRecord
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.validations import RequestRejected
 
 BackendLike = str | IBMBackend
 
@@ -70,6 +71,17 @@ def backend_name(service: QiskitRuntimeService, backend: object) -> str | None:
     raise refusal("BACKEND-UNKNOWN", f"a backend is given by name or backend object, got {backend!r}")
 
 
+def _check_int_max_time(max_time: object, backend: str) -> None:
+    """Refuse, before the engine, an int max_time beyond 64 bits: no service could hold it, and
+    its thousands of digits would fill the trace (a format error if negative, else too long)."""
+    if isinstance(max_time, int) and not isinstance(max_time, bool) and max_time.bit_length() > 63:
+        if max_time < 0:
+            raise refusal("MAXTIME-FORMAT", f"max_time must be positive, got {shown(max_time)}")
+        raise refusal(
+            "MAXTIME-ABOVE-SYSTEM", f"max_time {shown(max_time)} is above the system max_time of {backend}"
+        )
+
+
 class Session:
     """A runtime session on one backend; see the module docstring for states and context use."""
 
@@ -83,6 +95,8 @@ class Session:
         name = backend_name(self._service, backend)
         if name is None and self._service.channel == "ibm_cloud":
             name = self._service.least_busy().name
+        if name is not None and any(b.name == name for b in self._service.backends()):  # else the engine refuses it
+            _check_int_max_time(max_time, name)
         try:
             self._record: SessionRecord = self._service.engine.open_session(name, max_time)
         except RequestRejected as error:

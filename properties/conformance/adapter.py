@@ -1,7 +1,7 @@
 """How an implementation under test (IUT) plugs into the conformance kit, in process.
 
-An IUT is any object with the methods of :class:`IUT`; a *factory* builds a fresh one
-for each generated example from an :class:`IUTConfig` (the backends and their limits,
+An IUT is any object with the methods of :class:`~.iut.IUT`; a *factory* builds a fresh one
+for each generated example from an :class:`~.iut.IUTConfig` (the backends and their limits,
 the interpretation). ``sessionspec conform --adapter pkg.module:factory`` imports the
 factory with :mod:`importlib`. Out-of-process IUTs speak the JSON-lines protocol of
 :mod:`.subprocess_iut` instead (``--cmd``).
@@ -12,107 +12,29 @@ the IUT's virtual clock, during which it must run every timer and device end tha
 falls due. ``events`` returns the trace records produced since the previous call (the
 header first), as :mod:`model.trace` records or JSON objects of the trace format.
 A rejected request is an event (a rejected request line); the method may also raise
-:class:`~model.validations.RequestRejected`. Any other exception is a finding.
+:class:`~model.spec.validations.RequestRejected`. Any other exception is a finding.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.engine import Engine
+from model.sim.ops import EngineImplementation
 from model.trace import MemoryTrace, Record
-from model.validations import RequestRejected
+from properties.conformance.iut import AdapterError, Factory, IUTConfig
+
+__all__ = ["AdapterError", "EngineIUT", "Factory", "IUTConfig", "factory_for", "load_factory", "reference"]
 
 
-class AdapterError(Exception):
-    """An adapter that cannot be loaded (bad spec, import error, not callable)."""
-
-
-class IUTFailure(Exception):
-    """The IUT misbehaved: raised an exception, hung, died or wrote garbage."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-@dataclass(frozen=True)
-class IUTConfig:
-    """What an IUT is configured with for one example."""
-
-    backends: tuple[BackendConfig, ...]
-    interpretation: Interpretation = field(default_factory=lambda: DEFAULT)
-
-    def limits(self) -> dict[str, dict[str, float]]:
-        return {b.name: b.limits() for b in self.backends}
-
-
-@runtime_checkable
-class IUT(Protocol):
-    """The in-process adapter protocol. Return values are ignored."""
-
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str) -> object: ...
-
-    def submit(
-        self, session_id: str | None, backend: str | None, job_id: str,
-        max_execution_time: float | None, duration: float, fault: bool,
-    ) -> object: ...
-
-    def cancel(self, job_id: str) -> object: ...
-
-    def close(self, session_id: str) -> object: ...
-
-    def fault(self, backend: str) -> object: ...
-
-    def advance(self, seconds: float) -> object: ...
-
-    def events(self) -> Iterable[Record | Mapping[str, Any]]: ...
-
-
-Factory = Callable[[IUTConfig], IUT]
-
-
-class EngineIUT:
+class EngineIUT(EngineImplementation):
     """An engine class as an IUT: the reference (and the mutants, which subclass it)."""
 
     def __init__(self, config: IUTConfig, engine_class: type[Engine] = Engine) -> None:
         self._trace = MemoryTrace()
-        self.engine = engine_class(list(config.backends), interpretation=config.interpretation, sink=self._trace)
-
-    def _call(self, method: Callable[..., object], *args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(RequestRejected):  # recorded on the trace as a rejected request
-            method(*args, **kwargs)
-
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str) -> None:
-        self._call(self.engine.open_session, backend, max_time, session_id)
-
-    def submit(
-        self, session_id: str | None, backend: str | None, job_id: str,
-        max_execution_time: float | None, duration: float, fault: bool,
-    ) -> None:
-        self._call(
-            self.engine.submit, session_id, backend, job_id=job_id, max_execution_time=max_execution_time,
-            duration=duration, fault=fault,
-        )
-
-    def cancel(self, job_id: str) -> None:
-        self._call(self.engine.cancel, job_id)
-
-    def close(self, session_id: str) -> None:
-        self._call(self.engine.close, session_id)
-
-    def fault(self, backend: str) -> None:
-        self.engine.inject_fault(backend)
-
-    def advance(self, seconds: float) -> None:
-        self.engine.advance(seconds)
+        super().__init__(engine_class(list(config.backends), interpretation=config.interpretation, sink=self._trace))
 
     def events(self) -> list[Record]:
         drained = list(self._trace)
@@ -154,6 +76,6 @@ def factory_for(
         return load_factory(adapter)
     if cmd is None:
         raise AdapterError("give an adapter (MODULE:FACTORY) or a command")
-    from properties.conformance.subprocess_iut import StdioFactory
+    from properties.conformance.subprocess_iut import StdioFactory  # its reader loads jsonschema: only for --cmd
 
     return StdioFactory(cmd, timeout=timeout)

@@ -17,30 +17,42 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation
-from model.timeline_plot import TimelineError, render_timeline
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.ops import (
+    Action,
+    Advance,
+    Cancel,
+    Close,
+    EngineImplementation,
+    Open,
+    Submit,
+    apply,
+    run_operations,
+    scenario_json,
+)
+from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.validations import RequestRejected
 from model.trace import Change, Header, MemoryTrace, Record, Request, dumps, to_json
-from model.validations import RequestRejected
-from properties.base import check_records
-from properties.conformance.adapter import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.checker import catalogue
-from properties.conformance.ops import Abstract, Op, apply_to_engine, operations, resolve
-from properties.conformance.reader import LineValidator, Unusable
+from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
+from properties.conformance.ops import Op, sequences
+from properties.conformance.reader import Unusable, from_json
 from properties.conformance.render import canonical, describe, same
 from properties.conformance.replay import rules_for
+from properties.invariants.suite import check_records
 
 DEFAULT_BACKENDS = (
     BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),
@@ -79,8 +91,7 @@ class Finding:
         """The reference engine's trace of the whole scenario (what ``sessionspec simulate`` writes)."""
         trace = MemoryTrace()
         engine = Engine(list(self.config.backends), interpretation=self.config.interpretation, sink=trace)
-        for op in self.ops:
-            apply_to_engine(engine, op)
+        run_operations(engine, self.ops)
         engine.run(until=self.until)
         return list(trace)
 
@@ -95,7 +106,7 @@ class Finding:
                  "program_max_execution_time": b.program_max_execution_time}
                 for b in self.config.backends
             ],
-            "operations": [op.to_json() for op in self.ops],
+            "operations": [scenario_json(op) for op in self.ops],
             "until": self.until,
         }
 
@@ -122,6 +133,8 @@ class Finding:
     def write(self, out: Path) -> list[Path]:
         """scenario.json, expected.jsonl and actual.jsonl in ``out`` (created if needed), and the
         timelines of both runs (expected.png, actual.png) so the divergence can be seen."""
+        from model.views.timeline_plot import TimelineError, render_timeline  # matplotlib: only when drawing
+
         out.mkdir(parents=True, exist_ok=True)
         scenario = out / "scenario.json"
         scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
@@ -149,28 +162,16 @@ class _Mismatch(Exception):
         self.rules = rules
 
 
-def _call(method: Callable[..., object], *args: Any) -> None:
+def _drive(iut: IUT, op: Action) -> None:
+    """Apply one operation to the IUT: a rejection is no finding, anything else it raises is."""
     try:
-        method(*args)
+        apply(iut, op)
     except RequestRejected:
         return
     except IUTFailure:
         raise
     except Exception as error:  # whatever the IUT raises is a finding
         raise IUTFailure("error", f"the IUT raised {type(error).__name__}: {error}") from None
-
-
-def _drive(iut: IUT, op: Op) -> None:
-    if op.op == "open":
-        _call(iut.open_session, op.backend, op.max_time, op.session)
-    elif op.op == "submit":
-        _call(iut.submit, op.session, op.backend, op.job, op.max_execution_time, op.duration, bool(op.fault))
-    elif op.op == "cancel":
-        _call(iut.cancel, op.job)
-    elif op.op == "close":
-        _call(iut.close, op.session)
-    else:
-        _call(iut.fault, op.backend)
 
 
 class _Run:
@@ -181,12 +182,12 @@ class _Run:
         self.config = config
         self.expected = MemoryTrace()
         self.engine = Engine(list(config.backends), interpretation=config.interpretation, sink=self.expected)
+        self.reference = EngineImplementation(self.engine)
         self.compared = 0
         self.actual: list[Record] = []
         self.last_t = 0.0
         self.iut_now = 0.0
         self.applied = 0
-        self.validator = _shared_validator()
 
     def _drain(self) -> list[Record]:
         try:
@@ -199,7 +200,7 @@ class _Run:
         for index, event in enumerate(events):
             try:
                 obj = to_json(event) if isinstance(event, Header | Request | Change) else event
-                fresh.append(self.validator.record(index + 1, obj))
+                fresh.append(from_json(obj, index + 1))
             except Unusable as error:
                 raise IUTFailure("garbage", f"event {index} is not a trace record: {error.reason}") from None
             except (TypeError, KeyError, ValueError, AttributeError) as error:
@@ -232,7 +233,8 @@ class _Run:
             self.engine.run_until(op.at)
             self._advance_iut(op.at)
             self._compare(self._drain())
-        apply_to_engine(self.engine, op)
+        self.engine.run_until(op.at)
+        apply(self.reference, op)
         self.applied += 1
         _drive(self.iut, op)
         self._compare(self._drain())
@@ -245,7 +247,7 @@ class _Run:
 
     def _advance_iut(self, to: float) -> None:
         seconds, self.iut_now = to - self.iut_now, to
-        _call(self.iut.advance, seconds)
+        _drive(self.iut, Advance(seconds=seconds))
 
     def complete(self, ops: Sequence[Op], until: float) -> None:
         """Drive the IUT through the rest of the scenario unchecked, so that actual.jsonl is whole."""
@@ -286,16 +288,6 @@ class _Run:
                     raise _Mismatch(f"got {describe(a)}; the spec expected nothing more on {lane}",
                                     rules_for(None, a, self.engine))
                 raise _Mismatch(f"got {describe(a)}; the spec expected {describe(e)}", rules_for(e, a, self.engine))
-
-
-_VALIDATORS: list[LineValidator] = []
-
-
-def _shared_validator() -> LineValidator:
-    """One validator for the whole process, so its cache of valid line shapes stays warm."""
-    if not _VALIDATORS:
-        _VALIDATORS.append(LineValidator())
-    return _VALIDATORS[0]
 
 
 def _lanes(records: Sequence[Request | Change]) -> dict[str, list[Request | Change]]:
@@ -368,14 +360,28 @@ def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget:
 def _renumber(ops: Sequence[Op]) -> list[Op]:
     names: dict[str, str] = {}
 
-    def rename(value: str | None, prefix: str) -> str | None:
-        if value is None or not value[1:].isdigit() or value == f"{prefix}0":
+    def rename(value: str, prefix: str) -> str:
+        if not value[1:].isdigit() or value == f"{prefix}0":
             return value  # "s0"/"j0" stand for IDs that do not exist
         if value not in names:
             names[value] = f"{prefix}{sum(1 for v in names.values() if v[0] == prefix) + 1}"
         return names[value]
 
-    return [replace(op, session=rename(op.session, "s"), job=rename(op.job, "j")) for op in ops]
+    def maybe(value: str | None, prefix: str) -> str | None:
+        return None if value is None else rename(value, prefix)
+
+    def renamed(op: Op) -> Op:
+        if isinstance(op, Open):
+            return msgspec.structs.replace(op, session=maybe(op.session, "s"))
+        if isinstance(op, Close):
+            return msgspec.structs.replace(op, session=rename(op.session, "s"))
+        if isinstance(op, Submit):
+            return msgspec.structs.replace(op, session=maybe(op.session, "s"), job=maybe(op.job, "j"))
+        if isinstance(op, Cancel):
+            return msgspec.structs.replace(op, job=rename(op.job, "j"))
+        return op
+
+    return [renamed(op) for op in ops]
 
 
 def _violations(actual: list[Record]) -> list[Any]:
@@ -437,15 +443,15 @@ def run_campaign(
         suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, *((Phase.shrink,) if shrink else ())),
     )
-    @given(operations(len(config.backends), config.max_ops))
-    def conforms(abstract: list[Abstract]) -> None:
+    @given(sequences(config.backends, config.max_ops))
+    def conforms(drawn: tuple[list[Op], float]) -> None:
         nonlocal calls, first, last, abandoned
         calls += 1
         if bar is not None and calls <= examples:
             bar.update(1)
         if abandoned is not None:
             return
-        ops, end = resolve(abstract, config.backends)
+        ops, end = drawn
         finding = execute(ops, end + config.flush, factory, config)
         if finding is None:
             return

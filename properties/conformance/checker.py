@@ -1,44 +1,37 @@
 """``sessionspec check``: judge a recorded trace offline, streaming.
 
-Reads the trace once, in chunks of lines: schema and order checks (:mod:`.reader`), then
-the replay against the reference engine (:mod:`.replay`), then the property catalogue as
-one :class:`~properties.suite.Suite`, each over the whole chunk, reported in line order.
-With ``jobs=2`` the catalogue runs in a forked second process (:mod:`.property_runner`),
-for the same report. Memory is bounded by the live sessions and jobs and the chunk, not by
-the trace's length.
-Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input (and, from the
-command, 3 when the second process of ``--jobs 2`` fails).
+Reads the trace once, in chunks of lines: the one trace reader (:mod:`model.trace.reader`:
+each line validated, the order checked), then the replay against the reference engine
+(:mod:`.replay`), then the property catalogue as one :class:`~properties.invariants.suite.Suite`, each over
+the whole chunk, reported in line order. Memory is bounded by the live sessions and jobs and the
+chunk, not by the trace's length.
+Exit status: 0 conforming, 1 divergence or property violation, 2 unusable input.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import partial
 
-from model.lifecycles import INTERACTIVE_TIMEOUT
-from model.trace import Change, Header, Record, Request
-from properties.base import TraceProperty, Violation
-from properties.conformance.collection import fewer_collections
-from properties.conformance.property_runner import PropertyRunner, can_fork, forked, in_process, usable_cpus
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.trace import Change, Record, Request
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
-from properties.conformance.render import describe
+from properties.conformance.render import describe, printable
 from properties.conformance.replay import Divergence, Replayer
+from properties.invariants import catalogue as invariants
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.suite import Suite
 
 CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
 WINDOW = 5
 MAX_REPORTED_VIOLATIONS = 20
+Found = tuple[int, list[Violation]]
+"""A record's position in its chunk and the violations it shows, in catalogue order."""
 
 
 def catalogue() -> tuple[type[TraceProperty], ...]:
-    """The property catalogue (``properties.invariants.ALL_PROPERTIES``), or none if absent."""
-    try:
-        module = importlib.import_module("properties.invariants")
-    except ImportError:
-        return ()
-    return tuple(getattr(module, "ALL_PROPERTIES", ()))
+    """The property catalogue (``properties.invariants.catalogue.ALL_PROPERTIES``, read when called)."""
+    return invariants.ALL_PROPERTIES
 
 
 @dataclass
@@ -66,12 +59,10 @@ def check_lines(
 
     ``until``: the virtual time the recorded run went on to, if later than its last line.
     """
-    classes = _classes(properties)
-    with fewer_collections():
-        return _check(
-            read_chunks(lines), path, runner=partial(in_process, classes), count=len(classes),
-            overrides=overrides or {}, tolerance=tolerance, keep_going=keep_going, until=until,
-        )
+    return _check(
+        read_chunks(lines), path, classes=_classes(properties), overrides=overrides or {}, tolerance=tolerance,
+        keep_going=keep_going, until=until,
+    )
 
 
 def _classes(properties: Sequence[type[TraceProperty]] | None) -> Sequence[type[TraceProperty]]:
@@ -79,10 +70,10 @@ def _classes(properties: Sequence[type[TraceProperty]] | None) -> Sequence[type[
 
 
 def _check(
-    chunks: Iterator[list[tuple[int, Record]]], path: str, *, runner: Callable[[Header], PropertyRunner], count: int,
+    chunks: Iterator[list[tuple[int, Record]]], path: str, *, classes: Sequence[type[TraceProperty]],
     overrides: Mapping[str, str], tolerance: float, keep_going: bool, until: float | None,
 ) -> CheckReport:
-    """The check itself; ``runner`` makes the property side from the header, ``count`` is the number of properties."""
+    """The check itself, with the properties of ``classes``."""
     report = CheckReport()
     line = 1
     try:
@@ -90,7 +81,7 @@ def _check(
         line = first[0][0]
         header, interpretation = header_of(first, overrides)
         replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
-        properties = runner(header)
+        properties = Suite([cls(header) for cls in classes], tolerant=True)  # one that raises is dropped, noted
         if abs(header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
             _diverged(report, path, [], Divergence(
                 line, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {header.interactive_timeout:g} in the header",
@@ -120,13 +111,13 @@ def _check(
     if len(report.violations) > MAX_REPORTED_VIOLATIONS:
         report.lines.append(f"{path}: ... and {len(report.violations) - MAX_REPORTED_VIOLATIONS} more violations")
     if report.status == CONFORMS:
-        report.lines.append(f"{path}: conforms ({report.records} records replayed, {count} properties hold)")
+        report.lines.append(f"{path}: conforms ({report.records} records replayed, {len(classes)} properties hold)")
     return report
 
 
 def _judge(
     report: CheckReport, path: str, chunk: list[tuple[int, Request | Change]], index: int,
-    seen: list[tuple[int, Request | Change]], replayer: Replayer, runner: PropertyRunner, keep_going: bool,
+    seen: list[tuple[int, Request | Change]], replayer: Replayer, suite: Suite, keep_going: bool,
 ) -> int | None:
     """Replay a chunk, then run the properties over it, then report in line order.
 
@@ -146,7 +137,7 @@ def _judge(
             if not keep_going:
                 end = pos + 1
                 break
-    violated = runner.chunk(index, chunk, end)
+    violated = _observe(suite, index, chunk, end)
     if not diverged and not violated:
         return None
     events: list[tuple[int, int, Sequence[Violation | Divergence]]] = [
@@ -184,10 +175,15 @@ def _violated(report: CheckReport, path: str, line: int, violation: Violation) -
         report.lines.append(f"{path}:{line}: property violated [{rules}]: {violation.property}: {violation.message}")
 
 
-def default_jobs() -> int:
-    """What ``sessionspec check`` runs in when not told: two processes where two CPUs are free to it
-    (affinity and cgroup quota) and the platform can fork, else one."""
-    return 2 if usable_cpus() >= 2 and can_fork() else 1
+def _observe(suite: Suite, index: int, chunk: list[tuple[int, Request | Change]], end: int) -> list[Found]:
+    """The violations of the chunk's first ``end`` records (its first record is number ``index + 1``)."""
+    observe = suite.observe
+    violated: list[Found] = []
+    for pos, (_, record) in enumerate(chunk if end == len(chunk) else chunk[:end]):
+        violations = observe(index + pos + 1, record)
+        if violations is not None:
+            violated.append((pos, violations))
+    return violated
 
 
 def check_file(
@@ -199,36 +195,19 @@ def check_file(
     properties: Sequence[type[TraceProperty]] | None = None,
     until: float | None = None,
     echo: Callable[[str], None] | None = None,
-    jobs: int = 1,
 ) -> CheckReport:
     """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports).
 
-    ``jobs=2`` runs the property catalogue in a forked second process that reads the file too
-    (:mod:`.property_runner`): the same report, sooner on two free cores. Where the platform
-    cannot fork, the input is not a regular file (a pipe cannot be read twice) or there are no
-    properties, the check runs in one process whatever ``jobs`` says. Raises
-    :class:`~.property_runner.PropertyProcessFailed` if the second process dies or fails.
-    """
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, not {jobs}")
-    classes = _classes(properties)
-    chosen = overrides or {}
+    ``echo`` gets each line of the report, escaped (:func:`~.render.printable`)."""
     try:
-        with ExitStack() as stack:
-            stack.enter_context(fewer_collections())  # (the second process inherits it)
-            lines = stack.enter_context(open_lines(path))
-            make: Callable[[Header], PropertyRunner] = partial(in_process, classes)
-            if jobs > 1 and classes and can_fork() and lines.is_regular_file():
-                lines.checksum = True
-                forked_runner = stack.enter_context(forked(lines, classes, chosen))
-                make = lambda header: forked_runner  # noqa: E731 - the child reads its own header
+        with open_lines(path) as lines:
             report = _check(
-                read_chunks(lines), path, runner=make, count=len(classes), overrides=chosen, tolerance=tolerance,
-                keep_going=keep_going, until=until,
+                read_chunks(lines), path, classes=_classes(properties), overrides=overrides or {},
+                tolerance=tolerance, keep_going=keep_going, until=until,
             )
     except Unusable as error:
         report = CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])
     if echo is not None:
         for text in report.lines:
-            echo(text)
+            echo(printable(text))
     return report

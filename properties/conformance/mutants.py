@@ -1,10 +1,11 @@
 """Mutants: the reference engine with exactly one rule broken, to measure the kit's power.
 
-Each mutant subclasses :class:`~model.engine.Engine` and overrides what it takes to break
-one rule (usually one method), and carries a fixed scenario that exposes it, so that the
-offline checker can be shown a recorded trace of it too. ``sessionspec mutants`` runs
-the live campaign against every mutant, in process and, for a few, through the
-subprocess protocol (``examples/iut_stdio.py --mutant NAME``); every one must be killed.
+Each mutant subclasses :class:`~model.sim.engine.Engine` and overrides what it takes to break
+one rule, among the engine's declared extension points only (``EXTENSION_POINTS``), and
+carries a fixed scenario that exposes it, so that the offline checker can be shown a
+recorded trace of it too. ``sessionspec mutants`` runs the live campaign against every
+mutant, in process and, for a few, through the subprocess protocol
+(``examples/iut_stdio.py --mutant NAME``); every one must be killed.
 
 Each mutant is also an adapter factory: ``--adapter properties.conformance.mutants:session_lifo``.
 """
@@ -21,22 +22,24 @@ from typing import Any
 
 import click
 
-from model.engine import Engine
-from model.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.engine import Engine
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
 from properties.conformance.campaign import CampaignConfig, run_campaign
 from properties.conformance.ops import Op, ops_from_json
 from properties.conformance.subprocess_iut import StdioFactory
 
 # ---------------------------------------------------------------------- the broken engines
+# Each overrides only the engine's declared extension points (model.sim.engine.EXTENSION_POINTS).
 
 
 class NoSessionPriority(Engine):
     """The active session's jobs get no priority: the fair-share queue's head starts instead."""
 
-    def action_start_session_job(self, backend: BackendRecord) -> None:
-        backend.candidate = backend.queue.first()
-        self.action_start_fair_share_job(backend)
+    def next_session_job(self, session: SessionRecord) -> JobRecord:
+        head = session.backend.queue.first()
+        assert head is not None  # the session's own job is queued at least
+        return head
 
 
 class TwoAtOnce(Engine):
@@ -51,74 +54,64 @@ class TwoAtOnce(Engine):
         running = job.backend.running
         if job.state == "queued" and job.session is None and running is not None and running is not job:
             self._parallel.add(job.id)
-            self._fire(self.job_fsm, job, "start", ("SCHED-FAIRSHARE",))
+            self.fire(self.job_fsm, job, "start", ("SCHED-FAIRSHARE",))
         return job
 
-    def _left_device(self, job: JobRecord, dispatch: bool = True) -> None:
+    def leave_device(self, job: JobRecord, dispatch: bool = True) -> None:
         if job.id in self._parallel:
             self._parallel.discard(job.id)
             job.ended_at = self.now
             job.token += 1
             return
-        super()._left_device(job, dispatch)
+        super().leave_device(job, dispatch)
 
 
 class Interactive301(Engine):
     """The interactive window runs out one second late (301 s)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._late: set[tuple[str, int]] = set()
-
-    def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
-        key = (session.id, token)
-        if token == session.window_token and session.state == "active" and key not in self._late:
-            self._late.add(key)
-            self._at(self.now + 1.0, self._on_interactive_timeout, session, token)
-            return
-        super()._on_interactive_timeout(session, token)
+    interactive_window = Engine.interactive_window + 1.0
 
 
 class NoInteractiveTimeout(Engine):
     """Sessions are never deactivated by the interactive timeout."""
 
-    def _on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
+    def on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
         return
 
 
 class MaxTimeFromQueueing(Engine):
     """The max_time clock starts when the first job is queued, not when it starts."""
 
-    def action_arm_max_time(self, session: SessionRecord) -> None:
+    def max_time_deadline(self, session: SessionRecord) -> float:
         assert session.max_time is not None and session.started_at is not None
         first = session.first_job
         origin = first.submitted_at if first is not None else session.started_at
-        self._at(origin + session.max_time, self._on_max_time, session)
+        return origin + session.max_time
 
 
 class MaxTimePausedWhileInactive(Engine):
     """The max_time clock does not run out while the session is inactive."""
 
-    def _on_max_time(self, session: SessionRecord, token: int) -> None:
+    def on_max_time(self, session: SessionRecord, token: int) -> None:
         if session.state == "inactive":
-            self._at(self.now + 300.0, self._on_max_time, session, token)
+            self.schedule(self.now + 300.0, self.on_max_time, session, token)
             return
-        super()._on_max_time(session, token)
+        super().on_max_time(session, token)
 
 
 class ExpiryDeactivates(Engine):
     """max_time only deactivates the session, which later jobs can reactivate."""
 
-    def _on_max_time(self, session: SessionRecord, token: int) -> None:
+    def on_max_time(self, session: SessionRecord, token: int) -> None:
         if session.state == "active":
-            self._fire(self.session_fsm, session, "interactive_timeout")
-            self._dispatch(session.backend)
+            self.fire(self.session_fsm, session, "interactive_timeout")
+            self.dispatch(session.backend)
 
 
 class DefaultFirstJobLimit(Engine):
     """Without max_time, the default is the first job's max_execution_time (seed 000), not the system's."""
 
-    def _effective_max_time(self, session: SessionRecord, first: JobRecord) -> float:
+    def effective_max_time(self, session: SessionRecord, first: JobRecord) -> float:
         if session.requested_max_time is not None:
             return float(session.requested_max_time)
         return min(session.backend.config.system_max_time, first.max_execution_time)
@@ -127,75 +120,55 @@ class DefaultFirstJobLimit(Engine):
 class _JobsOfClosedSessionsRun(Engine):
     """Support for mutants that keep jobs of a closed session: such a job runs as a plain one."""
 
-    def _start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+    def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         session = job.session
         if session is None or session.state != "closed":
-            super()._start(job, why)
+            super().start(job, why)
             return
         job.started_at = self.now
         job.backend.running = job
         session.n_queued -= 1
         session.running = job
-        self._fire(self.job_fsm, job, "start", why)
+        self.fire(self.job_fsm, job, "start", why)
 
     def _fail_running_only(self, session: SessionRecord, trigger: str) -> None:
         running = session.running
         if running is not None and running.state == "running" and self.job_fsm.allows("running", trigger):
-            self._fire(self.job_fsm, running, trigger)
-            self._left_device(running)
+            self.fire(self.job_fsm, running, trigger)
+            self.leave_device(running)
 
 
 class ClosedAccepts(_JobsOfClosedSessionsRun):
     """A job submitted to a closed session is accepted into it (and runs as a plain job)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._holding = False
-
-    def submit(self, session_id: str | None = None, backend: str | None = None, **kwargs: Any) -> JobRecord:
-        session = self.sessions.get(session_id) if session_id is not None else None
-        if session is None or session.state != "closed":
-            return super().submit(session_id, backend, **kwargs)
-        session.state = "inactive"  # slips past the closed-session check
-        self._holding = True
-        try:
-            job = super().submit(session_id, backend, **kwargs)
-        finally:
-            session.state = "closed"
-            self._holding = False
-        self._dispatch(session.backend)
-        return job
-
-    def _dispatch(self, backend: BackendRecord) -> None:
-        if not self._holding:
-            super()._dispatch(backend)
+    submit_checks = tuple(check for check in Engine.submit_checks if check.code != "SESSION-CLOSED")
 
 
 class CloseKeepsQueued(_JobsOfClosedSessionsRun):
     """Closing a session fails its running job but leaves its queued jobs queued."""
 
-    def _cascade(self, session: SessionRecord, trigger: str) -> None:
+    def fail_unfinished(self, session: SessionRecord, trigger: str) -> None:
         if trigger == "session_closed":
             self._fail_running_only(session, trigger)
         else:
-            super()._cascade(session, trigger)
+            super().fail_unfinished(session, trigger)
 
 
 class ExpirySparesQueued(_JobsOfClosedSessionsRun):
     """max_time expiry leaves the session's queued jobs queued."""
 
-    def _cascade(self, session: SessionRecord, trigger: str) -> None:
+    def fail_unfinished(self, session: SessionRecord, trigger: str) -> None:
         if trigger == "session_expired":
             self._fail_running_only(session, trigger)
         else:
-            super()._cascade(session, trigger)
+            super().fail_unfinished(session, trigger)
 
 
 class FirstCancelIgnored(Engine):
     """Cancelling a session's first job has no consequence for its other jobs."""
 
-    def _first_job_cancelled(self, session: SessionRecord) -> None:
-        self._dispatch(session.backend)
+    def first_job_cancelled(self, session: SessionRecord) -> None:
+        self.dispatch(session.backend)
 
 
 class SecondActive(Engine):
@@ -208,12 +181,12 @@ class SecondActive(Engine):
         head = backend.queue.first()
         return not (head is not None and head.session is not None and head.session is not active)
 
-    def _start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+    def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         backend = job.backend
         other = backend.active_session
         if job.session is not None and other is not None and other is not job.session:
             backend.active_session = None
-        super()._start(job, why)
+        super().start(job, why)
         if backend.active_session is None:
             backend.active_session = other
 
@@ -221,20 +194,17 @@ class SecondActive(Engine):
 class SessionLifo(Engine):
     """The active session's newest queued job starts first."""
 
-    def action_start_session_job(self, backend: BackendRecord) -> None:
-        session = backend.active_session
-        assert session is not None
-        newest = next(job for job in reversed(session.queue) if job.state == "queued")
-        self._start(newest, ("SCHED-PRIORITY", "SCHED-SESSION-FIFO"))
+    def next_session_job(self, session: SessionRecord) -> JobRecord:
+        return next(job for job in reversed(session.queue) if job.state == "queued")
 
 
 class LostOnFault(Engine):
     """A job the device fails is lost: it never leaves running, and the device stays busy."""
 
-    def _on_job_end(self, job: JobRecord, token: int) -> None:
+    def on_job_end(self, job: JobRecord, token: int) -> None:
         if job.fault and job.duration <= job.max_execution_time:
             return
-        super()._on_job_end(job, token)
+        super().on_job_end(job, token)
 
 
 # ---------------------------------------------------------------------- the catalogue

@@ -1,104 +1,44 @@
-"""Operation sequences: what the campaign generates, and how they become scenario operations.
+"""Operation sequences: what the campaign generates.
 
 Hypothesis draws *abstract* operations whose references to sessions and jobs are small
 integers (0 the newest, 1 the one before, ... modulo the number created so far; -1 an
 ID that does not exist),
 so that every draw is meaningful and shrinking keeps it so. :func:`resolve` turns them
-into concrete :class:`Op` records with IDs and absolute times: the operations of the
-scenario format (docs/scenario-format.md) that both engines are driven with.
+into the typed operations of :mod:`model.sim.ops`, with IDs and absolute times: the
+operations of the scenario format (docs/scenario-format.md) that both engines are driven with.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from hypothesis import strategies as st
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.scenario import apply_operation
-from model.validations import RequestRejected
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.ops import Cancel, Close, Fault, Open, Operation, Submit, decode_operations, run_operations
 
-# ---------------------------------------------------------------------- concrete operations
-
-
-@dataclass(frozen=True)
-class Op:
-    """One timed operation of the scenario format."""
-
-    at: float
-    op: str
-    backend: str | None = None
-    session: str | None = None
-    job: str | None = None
-    max_time: int | str | None = None
-    max_execution_time: float | None = None
-    duration: float | None = None
-    fault: bool | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The scenario-format operation (absent fields left out, except open's backend)."""
-        line: dict[str, Any] = {"at": self.at, "op": self.op}
-        if self.op == "open":
-            line["backend"] = self.backend
-            line["session"] = self.session
-            if self.max_time is not None:
-                line["max_time"] = self.max_time
-        elif self.op == "submit":
-            line["job"] = self.job
-            if self.session is not None:
-                line["session"] = self.session
-            if self.backend is not None:
-                line["backend"] = self.backend
-            if self.max_execution_time is not None:
-                line["max_execution_time"] = self.max_execution_time
-            line["duration"] = self.duration
-            line["fault"] = bool(self.fault)
-        elif self.op == "cancel":
-            line["job"] = self.job
-        elif self.op == "close":
-            line["session"] = self.session
-        else:
-            line["backend"] = self.backend
-        return line
-
-    def describe(self) -> str:
-        if self.op == "open":
-            limit = f" max_time={self.max_time!r}" if self.max_time is not None else ""
-            return f"open {self.session} on {self.backend}{limit}"
-        if self.op == "submit":
-            where = f"to {self.session}" if self.session is not None else f"to the fair-share queue of {self.backend}"
-            extra = f", max_execution_time {self.max_execution_time:g}" if self.max_execution_time is not None else ""
-            fault = ", the device fails it" if self.fault else ""
-            return f"submit {self.job} {where} (runs {self.duration:g} s{extra}{fault})"
-        if self.op == "cancel":
-            return f"cancel {self.job}"
-        if self.op == "close":
-            return f"close {self.session}"
-        return f"device fault on {self.backend}"
+Op = Operation
+"""A timed operation of a generated sequence."""
 
 
 def apply_to_engine(engine: Engine, op: Op) -> None:
     """Drive the reference engine exactly as ``sessionspec simulate`` does."""
-    engine.run_until(op.at)
-    with contextlib.suppress(RequestRejected):  # recorded on the trace as a rejected request
-        apply_operation(engine, op.to_json())
+    run_operations(engine, (op,))
 
 
 # ---------------------------------------------------------------------- abstract operations
 
 
 @dataclass(frozen=True)
-class Open:
+class DrawOpen:
     backend: int
     max_time: int | str | None
 
 
 @dataclass(frozen=True)
-class Submit:
+class DrawSubmit:
     session: int | None
     backend: int
     max_execution_time: float | None
@@ -109,28 +49,28 @@ class Submit:
 
 
 @dataclass(frozen=True)
-class Cancel:
+class DrawCancel:
     job: int
     first_of_session: bool = False
     """``job`` picks a session, and the cancel names that session's first job (FIRST-JOB-CANCEL)."""
 
 
 @dataclass(frozen=True)
-class Close:
+class DrawClose:
     session: int
 
 
 @dataclass(frozen=True)
-class Fault:
+class DrawFault:
     backend: int
 
 
 @dataclass(frozen=True)
-class Advance:
+class DrawAdvance:
     seconds: float
 
 
-Abstract = Open | Submit | Cancel | Close | Fault | Advance
+Abstract = DrawOpen | DrawSubmit | DrawCancel | DrawClose | DrawFault | DrawAdvance
 
 MAX_TIMES: tuple[int | str | None, ...] = (None, 200, None, 450, 1000, None, "20m", 60, "soon", 10**7)
 EXECUTION_TIMES: tuple[float | None, ...] = (None, 30, None, 120, None, 5000)
@@ -153,29 +93,36 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
     backend = st.sampled_from((0, 0, 0, *range(1, n_backends)))
     ref = st.sampled_from(REFS)
 
-    def submit() -> st.SearchStrategy[Submit]:
+    def submit() -> st.SearchStrategy[DrawSubmit]:
         return st.builds(
-            Submit, st.sampled_from(SESSION_REFS), backend, st.sampled_from(EXECUTION_TIMES),
+            DrawSubmit, st.sampled_from(SESSION_REFS), backend, st.sampled_from(EXECUTION_TIMES),
             st.sampled_from(DURATIONS), st.sampled_from((False, False, False, False, True)), st.integers(1, 3),
         )
 
-    def open_() -> st.SearchStrategy[Open]:
-        return st.builds(Open, backend, st.sampled_from(MAX_TIMES))
+    def open_() -> st.SearchStrategy[DrawOpen]:
+        return st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES))
 
     one = st.one_of(
-        submit(), open_(), submit(), st.builds(Cancel, ref), submit(), open_(), submit(),
-        st.builds(Close, ref), submit(), st.builds(Cancel, ref, st.just(True)), submit(), st.builds(Fault, backend),
+        submit(), open_(), submit(), st.builds(DrawCancel, ref), submit(), open_(), submit(),
+        st.builds(DrawClose, ref), submit(), st.builds(DrawCancel, ref, st.just(True)), submit(),
+        st.builds(DrawFault, backend),
     )
     burst = st.tuples(st.sampled_from(DELAYS), st.lists(one, min_size=1, max_size=5))
     bursts = st.lists(burst, min_size=1, max_size=max(1, max_size // 2))
     return bursts.map(lambda drawn: _flatten(drawn, max_size))
 
 
+def sequences(backends: Sequence[BackendConfig], max_size: int = 25) -> st.SearchStrategy[tuple[list[Op], float]]:
+    """Typed operation sequences on ``backends`` (:func:`operations`, resolved), and the time after the
+    last advance."""
+    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends))
+
+
 def _flatten(bursts: Sequence[tuple[float, Sequence[Abstract]]], max_size: int) -> list[Abstract]:
     flat: list[Abstract] = []
     for delay, ops in bursts:
         if delay:
-            flat.append(Advance(delay))
+            flat.append(DrawAdvance(delay))
         flat.extend(ops)
     return flat[:max_size]
 
@@ -195,12 +142,12 @@ def resolve(abstract: Sequence[Abstract], backends: Sequence[BackendConfig]) -> 
         return f"{prefix}0" if ref < 0 or not ids else ids[-1 - ref % len(ids)]
 
     for item in abstract:
-        if isinstance(item, Advance):
+        if isinstance(item, DrawAdvance):
             now += item.seconds
-        elif isinstance(item, Open):
+        elif isinstance(item, DrawOpen):
             sessions.append(f"s{len(sessions) + 1}")
-            ops.append(Op(now, "open", backend=names[item.backend], session=sessions[-1], max_time=item.max_time))
-        elif isinstance(item, Submit):
+            ops.append(Open(at=now, backend=names[item.backend], session=sessions[-1], max_time=item.max_time))
+        elif isinstance(item, DrawSubmit):
             if item.session is not None and sessions:
                 session: str | None = pick(sessions, item.session, "s")
                 backend = None
@@ -210,23 +157,22 @@ def resolve(abstract: Sequence[Abstract], backends: Sequence[BackendConfig]) -> 
                 jobs.append(f"j{len(jobs) + 1}")
                 if session is not None:
                     first_jobs.setdefault(session, jobs[-1])
-                ops.append(Op(
-                    now, "submit", backend=backend, session=session, job=jobs[-1],
+                ops.append(Submit(
+                    at=now, backend=backend, session=session, job=jobs[-1],
                     max_execution_time=item.max_execution_time, duration=item.duration, fault=item.fault,
                 ))
-        elif isinstance(item, Cancel) and item.first_of_session:
+        elif isinstance(item, DrawCancel) and item.first_of_session:
             first = first_jobs.get(pick(sessions, item.job, "s"))
-            ops.append(Op(now, "cancel", job=first if first is not None else "j0"))
-        elif isinstance(item, Cancel):
-            ops.append(Op(now, "cancel", job=pick(jobs, item.job, "j")))
-        elif isinstance(item, Close):
-            ops.append(Op(now, "close", session=pick(sessions, item.session, "s")))
+            ops.append(Cancel(at=now, job=first if first is not None else "j0"))
+        elif isinstance(item, DrawCancel):
+            ops.append(Cancel(at=now, job=pick(jobs, item.job, "j")))
+        elif isinstance(item, DrawClose):
+            ops.append(Close(at=now, session=pick(sessions, item.session, "s")))
         else:
-            ops.append(Op(now, "fault", backend=names[item.backend]))
+            ops.append(Fault(at=now, backend=names[item.backend]))
     return ops, now
 
 
-def ops_from_json(operations: Sequence[Mapping[str, Any]]) -> list[Op]:
+def ops_from_json(operations: Sequence[object]) -> list[Op]:
     """Concrete operations from scenario-format JSON (for fixed scenarios written by hand)."""
-    fields = ("backend", "session", "job", "max_time", "max_execution_time", "duration", "fault")
-    return [Op(float(o["at"]), o["op"], **{k: o[k] for k in fields if k in o}) for o in operations]
+    return list(decode_operations(operations))

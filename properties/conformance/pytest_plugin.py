@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from properties.conformance.adapter import Factory
     from properties.conformance.campaign import CampaignResult
+    from properties.conformance.iut import Factory
 
 MARKER = "sessionspec_adapter"
 
@@ -84,12 +84,12 @@ class Conformance:
         (``pytest -n``, with pytest-xdist) and together test what one campaign over all of them does."""
         from hypothesis import settings
 
-        from model.interpretations import Interpretation, InterpretationError, parse_choice
+        from model.spec.interpretations import Interpretation, InterpretationError, parse_choices
         from properties.conformance.campaign import CampaignConfig, run_campaign
 
-        choices = dict(parse_choice(text) for text in self._options.getoption("--sessionspec-interpretation"))
-        choices.update(interpretation or {})
         try:
+            choices = parse_choices(self._options.getoption("--sessionspec-interpretation"))
+            choices.update(interpretation or {})
             config = CampaignConfig(interpretation=Interpretation(choices))
         except InterpretationError as error:
             pytest.fail(f"sessionspec: {error}", pytrace=False)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from model.trace import Change, Record, Request
+from model.views.printable import printable
+
+__all__ = ["canonical", "describe", "in_cascade_run", "meaning", "printable", "same"]
 
 TIME_EPSILON = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
@@ -64,7 +67,12 @@ def same(expected: Request | Change, got: Request | Change, tolerance: float = 0
 
 
 def describe(record: Record) -> str:
-    """One record as a short phrase, e.g. ``t=10 job j3 (s1 on b0) queued -> running [start]``."""
+    """One record as a short phrase, e.g. ``t=10 job j3 (s1 on b0) queued -> running [start]``; escaped
+    (:func:`printable`), since an implementation's IDs may hold any character."""
+    return printable(_phrase(record))
+
+
+def _phrase(record: Record) -> str:
     if isinstance(record, Change):
         owner = f"{record.session} on {record.backend}" if record.session else record.backend
         src = record.src if record.src is not None else "(new)"
@@ -83,3 +91,4 @@ def describe(record: Record) -> str:
         outcome = f"rejected {record.error}" if record.error else "accepted"
         return f"t={record.t:g} request {record.op}{' ' + target if target else ''}: {outcome}"
     return "header"
+

@@ -20,13 +20,13 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import Interpretation
-from model.lifecycles import LIFECYCLES_BY_NAME
-from model.rules import RULES_BY_ID
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation
+from model.spec.lifecycles import LIFECYCLES_BY_NAME
+from model.spec.rules import RULES_BY_ID
+from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Header, Record, Request
-from model.validations import VALIDATIONS_BY_CODE, RequestRejected
 from properties.conformance.reader import Unusable
 from properties.conformance.render import TIME_EPSILON, describe, in_cascade_run, same
 from properties.conformance.replay_engine import DEVICE_TRIGGERS, Observed, ReplayEngine

@@ -15,27 +15,25 @@ state the trace shows (:meth:`ReplayEngine.adopt`, fed by :class:`Observed`).
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.entities import BackendRecord, JobRecord, SessionRecord
-from model.fair_share import FifoQueue
-from model.interpretations import Interpretation
-from model.lifecycles import INTERACTIVE_TIMEOUT
-from model.max_time import parse_max_time
+from model.sim.clock import TIMER
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.fair_share import FifoQueue
+from model.sim.retention import RecentWindow
+from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
-from model.validations import RequestRejected
 
 DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
-
-_TERMINAL = frozenset(("completed", "failed", "cancelled"))
 
 
 class ReplayEngine(Engine):
@@ -44,30 +42,7 @@ class ReplayEngine(Engine):
     def __init__(
         self, backends: Sequence[BackendConfig], *, interpretation: Interpretation, sink: Sink, window: int = 10_000
     ) -> None:
-        super().__init__(backends, interpretation=interpretation, sink=sink, retain_finished=True)
-        self._window = window
-        self._finished_window: OrderedDict[str, None] = OrderedDict()
-        self._closed_window: OrderedDict[str, None] = OrderedDict()
-
-    # ------------------------------------------------------------------ bounded memory
-
-    def _forget(self, job: JobRecord) -> None:
-        finished = self._finished_window
-        finished[job.id] = None
-        if len(finished) > self._window:
-            old, _ = finished.popitem(last=False)
-            if (stale := self.jobs.get(old)) is not None and stale.state in _TERMINAL:
-                del self.jobs[old]
-
-    def action_release_backend(self, session: SessionRecord) -> None:
-        super().action_release_backend(session)
-        if session.state == "closed":
-            closed = self._closed_window
-            closed[session.id] = None
-            if len(closed) > self._window:
-                old, _ = closed.popitem(last=False)
-                if (stale := self.sessions.get(old)) is not None and stale.state == "closed":
-                    del self.sessions[old]
+        super().__init__(backends, interpretation=interpretation, sink=sink, retention=RecentWindow(window))
 
     # ------------------------------------------------------------------ the trace as device
 
@@ -77,15 +52,7 @@ class ReplayEngine(Engine):
         A device outcome recorded at ``when`` is an input at its place in the trace: events
         due at the same instant that the trace shows after it happen after it.
         """
-        heap = self._heap
-        while heap and heap[0][0] < when:
-            self.step()
-        self.now = max(self.now, float(when))
-
-    def end_running(self, job: JobRecord, trigger: str) -> None:
-        """The device ends the running ``job`` now (``complete`` or ``device_error``)."""
-        self._fire(self.job_fsm, job, trigger)
-        self._left_device(job)
+        self.run_before(when)
 
     def submit_recorded(self, request: Request) -> JobRecord:
         """Submit as the trace's request did, with the device outcome left to the trace."""
@@ -101,12 +68,11 @@ class ReplayEngine(Engine):
     def adopt(self, name: str, seen: Observed) -> None:
         """Replace backend ``name``'s live state (records, queue, timers) by what the trace shows."""
         old = self.backends[name]
-        self._heap = [entry for entry in self._heap if _backend_of(entry[-2]) != name]  # entry[-2]: the target
-        heapq.heapify(self._heap)
+        self.discard(lambda target: _backend_of(target) == name)
         backend = BackendRecord(old.config, FifoQueue(), old.rng)
         self.backends[name] = backend
         for job_id, job in list(self.jobs.items()):
-            if job.backend is old and job.state not in _TERMINAL:
+            if job.backend is old and job.state not in JOB_FINAL:
                 del self.jobs[job_id]
         for session in self.sessions.values():
             if session.backend is old and session.state != "closed":
@@ -125,7 +91,7 @@ class ReplayEngine(Engine):
             record.doomed = obs.doomed
             self.sessions[obs.id] = record
             if obs.started_at is not None and obs.max_time is not None:
-                self._at(max(now, obs.started_at + obs.max_time), self._on_max_time, record)
+                self.schedule(max(now, obs.started_at + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
         kept = max(running, key=lambda j: j.started_at or 0.0).id if running else None
         for obs_job in seen.jobs.values():
@@ -152,7 +118,7 @@ class ReplayEngine(Engine):
                     owner.running = job
                 job.token += 1
                 end = max(now, job.started_at + job.max_execution_time)
-                self._at(end, self._on_job_end, job, job.token, self._job_end_order)
+                self.schedule(end, self.on_job_end, job, job.token, self.job_end_order)
         for obs in live:
             record = self.sessions[obs.id]
             if obs.first_job is not None:
@@ -165,7 +131,7 @@ class ReplayEngine(Engine):
             if idle_since is not None:
                 record.window_deadline = record.window_timer = max(now, idle_since + INTERACTIVE_TIMEOUT)
                 record.window_token += 1
-                self._at(record.window_deadline, self._on_interactive_timeout, record, record.window_token)
+                self.schedule(record.window_deadline, self.on_interactive_timeout, record, record.window_token, TIMER)
 
 
 def _backend_of(target: Any) -> str | None:
@@ -225,8 +191,9 @@ class Observed:
 
     def __init__(self, limits: Mapping[str, Mapping[str, float]], interpretation: Interpretation) -> None:
         self.limits = limits
-        self.window_on_queue_empty = interpretation["INT-INTERACTIVE-WINDOW"] == "queue_empty"
-        self.doom_on_first_cancel = interpretation["INT-FIRST-JOB-CANCEL"] == "fail_subsequent"
+        policy = interpretation.policy
+        self.window_on_queue_empty = policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+        self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
         self.sessions: dict[str, ObservedSession] = {}
         self.jobs: dict[str, ObservedJob] = {}
         self.active: dict[str, str] = {}
@@ -282,7 +249,7 @@ class Observed:
             job.started_at = change.t
             if session is not None:
                 session.running = job.id
-        elif change.dst in _TERMINAL:
+        elif change.dst in JOB_FINAL:
             del self.jobs[job.id]
         if change.dst != "running" and session is not None and session.running == job.id:
             session.running = None

@@ -21,8 +21,9 @@ A rejected request is not an error: it is a rejected request line among the even
 Misbehaviour is a finding, never a crash of the kit: an answer that is not one JSON
 object of this shape, an event that is not a valid trace line, no answer within the
 per-operation timeout (the child is killed), or the child exiting. Waiting uses
-``poll`` with a deadline; the child's stderr goes to a temporary file whose tail is
-quoted in the report.
+``poll`` with a deadline; the tail of the child's stderr is quoted in the report. The
+child runs in a process group of its own, killed as a whole with everything it forked
+(:mod:`.process_group`).
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ import os
 import select
 import shlex
 import subprocess
-import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from model.trace import Record
-from properties.conformance.adapter import IUTConfig, IUTFailure
-from properties.conformance.reader import LineValidator, Unusable
+from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
+from model.trace import Record, strict_json
+from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
+from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
+from properties.conformance.reader import Unusable, from_json
 
 MAX_LINE = 16 * 1024 * 1024
 _STDERR_TAIL = 400
@@ -50,18 +52,15 @@ class StdioFactory:
     """Builds :class:`StdioIUT` handles on one long-lived child process (restarted if it dies)."""
 
     def __init__(self, cmd: str | Sequence[str], *, timeout: float = 10.0) -> None:
-        self.argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
-        if not self.argv:
-            raise ValueError("an empty command")
+        self.argv = _argv(cmd)
         self.timeout = timeout
         self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: IO[bytes] | None = None
+        self._process: ImplementationProcess | None = None
         self._buffer = b""
-        self._validator = LineValidator()
         atexit.register(self.close)
 
     def __call__(self, config: IUTConfig) -> StdioIUT:
-        if self._proc is None or self._proc.poll() is not None:
+        if self._process is None or self._process.exited():
             self._spawn()
         iut = StdioIUT(self)
         iut.request(
@@ -78,37 +77,32 @@ class StdioFactory:
 
     def _spawn(self) -> None:
         self.close()
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed in close()
         try:
-            self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0,
-            )
+            self._process = ImplementationProcess(self.argv)
         except OSError as error:
-            self._proc = None
             raise IUTFailure("died", f"cannot start {self.command}: {error.strerror or error}") from None
+        self._proc = self._process.popen
         self._buffer = b""
 
     def close(self) -> None:
-        """Ask the child to quit; kill it if it has not closed its output within a second."""
+        """Ask the child to quit and give it a second to close its output; then kill its whole
+        process group (whatever it forked goes too). The stderr capture stays for the report."""
         proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                try:
-                    assert proc.stdin is not None
-                    proc.stdin.write(b'{"op":"quit"}\n')
-                    proc.stdin.close()
-                except OSError:
-                    pass
-                self._eof_within(proc, 1.0)
-                if proc.poll() is None:  # closed its output but lingers, or never answered
-                    proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    stream.close()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        if proc is not None and proc.returncode is None:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(b'{"op":"quit"}\n')
+                proc.stdin.close()
+            except OSError:
+                pass
+            self._eof_within(proc, 1.0)
+        self._kill()
+
+    def _kill(self) -> int | None:
+        """Kill the child's process group; the child's exit status (None if none was running)."""
+        self._proc = None
+        process, self._process = self._process, None
+        return process.kill() if process is not None else None
 
     def _eof_within(self, proc: subprocess.Popen[bytes], seconds: float) -> bool:
         """Whether the child closes its output within ``seconds`` (select with a deadline)."""
@@ -121,32 +115,30 @@ class StdioFactory:
                 return True
         return False
 
-    def _stderr_tail(self) -> str:
-        if self._stderr is None:
+    def _stderr_tail(self, process: ImplementationProcess) -> str:
+        """The end of the child's stderr for a finding, saying when the kit kept only part of it."""
+        tail = process.stderr.text()[-_STDERR_TAIL:].strip()
+        if not tail:
             return ""
-        try:
-            self._stderr.seek(0, os.SEEK_END)
-            size = self._stderr.tell()
-            self._stderr.seek(max(0, size - _STDERR_TAIL))
-            tail = self._stderr.read().decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
-        return f"; its stderr ends: {tail!r}" if tail else ""
+        if process.stderr.truncated:
+            return (f"; its stderr ({process.stderr.total} bytes, of which the kit keeps the last "
+                    f"{STDERR_KEEP // 1024} KiB) ends: {tail!r}")
+        return f"; its stderr ends: {tail!r}"
 
-    def _fail(self, kind: str, message: str) -> IUTFailure:
-        tail = self._stderr_tail()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        self.close()
-        return IUTFailure(kind, f"{message}{tail}")
+    def _fail(self, kind: str, message: str | Callable[[int | None], str]) -> IUTFailure:
+        """Kill the child's group; the finding, ``message`` (given the child's exit status if a
+        callable) followed by the end of its stderr."""
+        process = self._process
+        code = self._kill()
+        text = message(code) if callable(message) else message
+        tail = self._stderr_tail(process) if process is not None else ""
+        return IUTFailure(kind, f"{text}{tail}")
 
     def exchange(self, payload: Mapping[str, Any], what: str) -> list[Record]:
         """Send one request, read one answer with a deadline; the events as records."""
         proc = self._proc
-        if proc is None or proc.poll() is not None:
-            code = proc.returncode if proc is not None else None
-            raise self._fail("died", f"{self.command} is not running (exit status {code}) before {what}")
+        if proc is None or self._process is None or self._process.exited():
+            raise self._fail("died", lambda code: f"{self.command} is not running (exit status {code}) before {what}")
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(json.dumps(payload).encode() + b"\n")
@@ -155,8 +147,8 @@ class StdioFactory:
             raise self._fail("died", f"{self.command} closed its input before {what}") from None
         line = self._readline(proc, what)
         try:
-            answer = json.loads(line)
-        except ValueError:
+            answer = strict_json.loads(line)
+        except Unusable:
             raise self._fail("garbage", f"answer to {what} is not JSON: {line[:200]!r}") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise self._fail("garbage", f"answer to {what} is not an object with a boolean 'ok': {line[:200]!r}")
@@ -168,7 +160,7 @@ class StdioFactory:
         records: list[Record] = []
         for index, event in enumerate(events):
             try:
-                records.append(self._validator.record(index + 1, event))
+                records.append(from_json(event, index + 1))
             except Unusable as error:
                 raise self._fail("garbage", f"answer to {what}: event {index}: {error.reason}") from None
         return records
@@ -193,16 +185,26 @@ class StdioFactory:
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                code = proc.poll()
-                if code is None:
-                    proc.kill()
-                    code = proc.wait()
-                raise self._fail("died", f"{self.command} exited (status {code}) without answering {what}")
+                raise self._fail("died", lambda code: f"{self.command} exited (status {code}) without answering {what}")
             self._buffer += chunk
 
 
+def _argv(cmd: str | Sequence[str]) -> list[str]:
+    """The command as argv (``shlex`` rules for a string); AdapterError (a usage error) if unusable."""
+    if isinstance(cmd, str):
+        try:
+            argv = shlex.split(cmd)
+        except ValueError as error:
+            raise AdapterError(f"--cmd {cmd!r}: cannot split it into arguments: {error}") from None
+    else:
+        argv = list(cmd)
+    if not argv or not argv[0]:
+        raise AdapterError(f"--cmd {cmd!r}: an empty command")
+    return argv
+
+
 class StdioIUT:
-    """One example's view of the child: the :class:`~.adapter.IUT` protocol over JSON lines."""
+    """One example's view of the child: the :class:`~.iut.IUT` protocol over JSON lines."""
 
     def __init__(self, factory: StdioFactory) -> None:
         self._factory = factory
@@ -211,30 +213,33 @@ class StdioIUT:
     def request(self, payload: Mapping[str, Any], what: str) -> None:
         self._events.extend(self._factory.exchange(payload, what))
 
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str) -> None:
-        self.request({"op": "open", "backend": backend, "session": session_id, "max_time": max_time}, "open")
+    def send(self, op: Action) -> None:
+        """One operation as a protocol request (:func:`model.sim.ops.request_json`)."""
+        self.request(request_json(op), op.name)
+
+    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
+        self.send(Open(backend=backend, session=session_id, max_time=max_time))
 
     def submit(
-        self, session_id: str | None, backend: str | None, job_id: str,
-        max_execution_time: float | None, duration: float, fault: bool,
+        self, session_id: str | None, backend: str | None, job_id: str | None,
+        max_execution_time: int | float | None, duration: float | None, fault: bool | None,
     ) -> None:
-        self.request(
-            {"op": "submit", "session": session_id, "backend": backend, "job": job_id,
-             "max_execution_time": max_execution_time, "duration": duration, "fault": fault},
-            "submit",
-        )
+        self.send(Submit(
+            session=session_id, backend=backend, job=job_id, max_execution_time=max_execution_time,
+            duration=duration, fault=fault,
+        ))
 
     def cancel(self, job_id: str) -> None:
-        self.request({"op": "cancel", "job": job_id}, "cancel")
+        self.send(Cancel(job=job_id))
 
     def close(self, session_id: str) -> None:
-        self.request({"op": "close", "session": session_id}, "close")
+        self.send(Close(session=session_id))
 
     def fault(self, backend: str) -> None:
-        self.request({"op": "fault", "backend": backend}, "fault")
+        self.send(Fault(backend=backend))
 
     def advance(self, seconds: float) -> None:
-        self.request({"op": "advance", "seconds": seconds}, "advance")
+        self.send(Advance(seconds=seconds))
 
     def events(self) -> list[Record]:
         drained, self._events = self._events, []

@@ -1,0 +1,124 @@
+"""A minimal virtual clock: a heap of events, like SimPy's ``Environment`` without processes.
+
+An event is ``(time, order, sequence, handler, target, token)``: events due at the same
+instant run by their order class, then in the order they were scheduled (``sequence``);
+running one calls ``handler(target, token)``. A handler that may have been superseded
+compares ``token`` with its target's (timers are cancelled lazily, by bumping it).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[Any, int], None]
+Event = tuple[float, int, int, Handler, Any, int]
+
+# Order classes of events due at the same instant. A device job end comes before timers
+# under INT-EXPIRY-TIE=job_first, after them under expiry_first; client callbacks and
+# background arrivals come last (a request made at t follows every event due at t).
+JOB_END_FIRST = 0
+TIMER = 1
+JOB_END_LAST = 2
+ARRIVAL = 3
+
+
+class Clock:
+    """Virtual time and the events due in it; no threads, no sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.events_processed = 0
+        self._heap: list[Event] = []
+        """Pending events; the engine's parts push their own timers on it (keyed with ``_seq``)."""
+        self._seq = itertools.count()
+        """Sequence numbers: what orders events due at the same instant and in the same order class."""
+
+    def schedule(self, when: float, handler: Handler, target: Any, token: int = 0, order: int = TIMER) -> None:
+        """Call ``handler(target, token)`` at ``when``, after what is already scheduled for then in ``order``."""
+        heapq.heappush(self._heap, (when, order, next(self._seq), handler, target, token))
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` at virtual time ``when``: a client acting from inside the run.
+
+        The callback may make requests (open, submit, cancel, close) and schedule further
+        callbacks. Like a request made at ``when``, it comes after every event due then
+        (callbacks and background arrivals due at the same instant run in the order they
+        were scheduled); ``when`` may not lie in the past.
+        """
+        if when < self.now:
+            raise ValueError(f"cannot schedule in the past: now {self.now}, asked {when}")
+        heapq.heappush(self._heap, (when, ARRIVAL, next(self._seq), _call, callback, 0))
+
+    def discard(self, doomed: Callable[[Any], bool]) -> None:
+        """Drop every pending event whose target ``doomed`` selects."""
+        heap = self._heap
+        heap[:] = [event for event in heap if not doomed(event[4])]
+        heapq.heapify(heap)
+
+    @property
+    def next_event_time(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def step(self) -> bool:
+        """Process the next event; False when none is left."""
+        if not self._heap:
+            return False
+        when, _, _, handler, target, token = heapq.heappop(self._heap)
+        self.now = when
+        self.events_processed += 1
+        handler(target, token)
+        return True
+
+    def run_until(self, when: float) -> None:
+        """Process every event due at or before ``when``, then set the clock to ``when``."""
+        if when < self.now:
+            raise ValueError(f"cannot run back in time: now {self.now}, asked {when}")
+        self._drain(when)
+        self.now = float(when)
+
+    def run_before(self, when: float) -> None:
+        """Process every event due strictly before ``when``, then set the clock to ``when`` (if later)."""
+        heap = self._heap
+        while heap and heap[0][0] < when:
+            self.step()
+        self.now = max(self.now, float(when))
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"cannot advance by a negative duration ({seconds})")
+        self.run_until(self.now + seconds)
+
+    def run(self, stop: Callable[[], bool] | None = None, until: float | None = None) -> bool:
+        """Process events until ``stop()`` holds, the next event lies past ``until``, or none is left.
+
+        Returns whether ``stop`` was satisfied (always False without one).
+        """
+        heap = self._heap
+        if stop is None:
+            self._drain(until)
+            if until is not None and until > self.now:
+                self.now = float(until)
+            return False
+        while True:
+            if stop():
+                return True
+            if not heap or (until is not None and heap[0][0] > until):
+                if until is not None and until > self.now:
+                    self.now = float(until)
+                return False
+            self.step()
+
+    def _drain(self, until: float | None) -> None:
+        """``step()`` until no event is left, or none is due at or before ``until``."""
+        heap = self._heap
+        limit = math.inf if until is None else until
+        while heap and heap[0][0] <= limit:
+            self.step()
+
+
+def _call(callback: Callable[[], None], _token: int) -> None:
+    callback()

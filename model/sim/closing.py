@@ -1,0 +1,40 @@
+"""What a closing session does to its unfinished jobs, and a first job's cancel to its session."""
+
+from __future__ import annotations
+
+from model.sim.core import Core
+from model.sim.entities import SessionRecord
+from model.spec.interpretations import FirstJobCancel
+
+
+class Closing(Core):
+    """CLOSE-FAILS-INCOMPLETE, MAXTIME-EXPIRY (its jobs) and FIRST-JOB-CANCEL."""
+
+    def fail_unfinished(self, session: SessionRecord, trigger: str) -> None:
+        """Extension point: a session is closing; fail its unfinished jobs with the job trigger its closing names.
+
+        The dispatcher calls it as the closing transition's ``cascade``; the running job fails only where
+        the declaration has ``trigger`` from running (INT-CLOSE-RUNNING-JOB, INT-EXPIRY-RUNNING-JOB).
+        """
+        self.fail_queued(session, trigger)
+        running = session.running
+        if running is not None and running.state == "running" and self.job_fsm.allows("running", trigger):
+            self.fire(self.job_fsm, running, trigger)
+            self.leave_device(running)
+
+    def fail_queued(self, session: SessionRecord, trigger: str) -> None:
+        """Fail the session's queued jobs with ``trigger``."""
+        for job in list(session.queue):
+            if job.state == "queued":
+                self.fire(self.job_fsm, job, trigger)
+                self.leave_queue(job)
+        session.queue.clear()
+
+    def first_job_cancelled(self, session: SessionRecord) -> None:
+        """Extension point: the session's first job was cancelled (INT-FIRST-JOB-CANCEL)."""
+        if self.policy.first_job_cancel is FirstJobCancel.CLOSE_SESSION:
+            self.fire(self.session_fsm, session, "first_job_cancelled")
+        else:
+            session.doomed = True
+            self.fail_queued(session, "first_job_cancelled")
+        self.dispatch(session.backend)

@@ -1,0 +1,82 @@
+"""What the engine's parts share, and the hooks each part provides to the others.
+
+The engine (:class:`model.sim.engine.Engine`) is assembled from parts, each a class over
+this core: :mod:`~model.sim.requests` (client requests and their validation),
+:mod:`~model.sim.scheduling` (who gets the device), :mod:`~model.sim.device` (jobs on and
+off the device), :mod:`~model.sim.timers` (the session timers) and
+:mod:`~model.sim.closing` (what a closing session does to its jobs). The methods below
+are the engine's extension points (see ``EXTENSION_POINTS`` in :mod:`model.sim.engine`):
+a variant engine, such as a mutant, overrides these and nothing private.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.sim.clock import Clock
+from model.sim.dispatch import Dispatcher, Fire, Step
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.retention import Retention
+from model.spec.interpretations import Interpretation, Policy
+from model.trace import Sink
+
+
+class Core(Clock):
+    """The records, the policy, the trigger functions and the trace the parts work on."""
+
+    interpretation: Interpretation
+    policy: Policy
+    seed: int
+    backends: dict[str, BackendRecord]
+    sessions: dict[str, SessionRecord]
+    jobs: dict[str, JobRecord]
+    retention: Retention
+    job_end_order: int
+    """The clock order of device job ends (INT-EXPIRY-TIE)."""
+    session_fsm: Dispatcher[SessionRecord]
+    job_fsm: Dispatcher[JobRecord]
+    scheduler_fsm: Dispatcher[BackendRecord]
+    _skip_session_jobs: bool
+    _window_on_queue_empty: bool
+    _emit: Sink
+    _tracing: bool
+    _fire_start: Fire
+    _fire_complete: Fire
+    _fire_device_error: Fire
+    _fire_max_execution_time: Fire
+    _fire_job_started: Fire
+    _fire_interactive_timeout: Fire
+    _fire_max_time: Fire
+    _fire_job_ended: Fire
+
+    def fire(self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()) -> Step | None:
+        """Fire ``trigger`` on ``entity`` through its lifecycle's dispatcher (raises if it is not declared)."""
+        fire = fsm.fire.get(trigger)
+        if fire is None:
+            return fsm.select(entity, trigger)  # not declared at all: raises InvalidTrigger
+        return fire(entity, extra_rules)
+
+    dispatch: Fire
+    """The scheduler's ``dispatch`` trigger: pick the next job if the device is free (a no-op when busy)."""
+
+    # Provided by the parts (the engine's class puts them before this one).
+
+    def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        """Give the device to ``job``; ``why`` are the rules of the choice (scheduling)."""
+        raise NotImplementedError
+
+    def leave_device(self, job: JobRecord, dispatch: bool = True) -> None:
+        """``job`` stopped running, whatever the outcome (device)."""
+        raise NotImplementedError
+
+    def leave_queue(self, job: JobRecord) -> None:
+        """``job`` left ``queued`` without starting (device)."""
+        raise NotImplementedError
+
+    def update_window(self, session: SessionRecord) -> None:
+        """Open or close the session's interactive window (timers)."""
+        raise NotImplementedError
+
+    def first_job_cancelled(self, session: SessionRecord) -> None:
+        """The session's first job was cancelled (closing)."""
+        raise NotImplementedError

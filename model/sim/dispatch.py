@@ -1,0 +1,232 @@
+"""The engine's dispatcher, compiled from the lifecycle declaration into a table.
+
+A ``transitions.Machine`` trigger costs microseconds and ``Machine.add_model`` grows
+quadratically with the number of models, which rules it out for a million jobs. The
+engine therefore fires transitions through this table instead: same declaration,
+same semantics as ``transitions`` (transitions for one trigger and source are tried
+in declaration order, the first whose ``conditions`` all hold and whose ``unless``
+all fail is taken, its ``after`` action runs after the state change; none passing
+leaves the state unchanged). ``tests/test_dispatch_equivalence.py`` holds the two to
+identical states and callbacks on random trigger sequences.
+
+Each trigger has one function (:attr:`Dispatcher.fire`) that selects the step from the
+table and fires it: the observer, the state change, the failure reason and the trace
+record, ``on_final``, the action and the cascade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from model.sim.records import change
+from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
+from model.trace import Sink
+
+ARM_MAX_TIME = "arm_max_time"
+"""The action that starts a session's max_time clock: its trace line records the max_time."""
+
+
+class HasState(Protocol):
+    state: str
+
+
+E = TypeVar("E", bound=HasState)
+Guard = Callable[[Any], bool]
+Action = Callable[[Any], None]
+
+
+class InvalidTrigger(RuntimeError):
+    """A trigger fired in a state that declares no transition for it: an engine bug."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One compiled transition with its callbacks bound.
+
+    The fields after ``action`` are precomputed from ``declared``: ``check`` is whether the
+    guards let the step be taken, as one callable (None when the transition has no guards);
+    the others copy the declaration's fields so that firing reads one object.
+    """
+
+    dest: str
+    declared: Transition
+    conditions: tuple[Guard, ...]
+    unless: tuple[Guard, ...]
+    action: Action | None
+    check: Guard | None = field(default=None, compare=False)
+    rules: tuple[str, ...] = ()
+    reason: str | None = None
+    cascade: str | None = None
+    arms_max_time: bool = False
+
+
+Observer = Callable[[str, Any, str, Step], None]
+"""Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
+
+
+def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | None:
+    """Whether a step's guards let it be taken, as one callable (conditions in order, then unless, short-circuiting
+    as ``transitions`` evaluates them); None when it has no guards."""
+    if not conditions and not unless:
+        return None
+    if len(conditions) == 1 and not unless:
+        return conditions[0]
+    if len(conditions) == 1 and len(unless) == 1:
+        cond, veto = conditions[0], unless[0]
+        return lambda entity: cond(entity) and not veto(entity)
+    return lambda entity: all(g(entity) for g in conditions) and not any(g(entity) for g in unless)
+
+
+class Clock(Protocol):
+    """What a traced fire reads the time of its record from (the engine)."""
+
+    now: float
+
+
+class Fire(Protocol):
+    """A trigger function: fires it on ``entity``; the step taken, or None if every guard refuses.
+
+    ``extra`` are rule IDs that precede the step's own on the trace line (why the scheduler chose it).
+    """
+
+    def __call__(self, entity: Any, extra: tuple[str, ...] = (), /) -> Step | None: ...
+
+
+class Dispatcher(Generic[E]):
+    """State x trigger -> ordered candidate steps, with callbacks resolved once by ``bind``.
+
+    ``name``, ``entity`` and ``traced`` copy the lifecycle's fields for the engine's hot
+    path; ``observer`` is the engine's observer for this lifecycle (None: nobody watches).
+    ``on_final`` (None: nobody) is called with an entity that has just entered a final state
+    (its state, reason and trace record set, the step's action and cascade still to come):
+    how a client learns that its job ended without observing every transition.
+    ``fire`` maps each trigger to its function (:func:`_trigger`), which records on ``emit``
+    with the time of ``clock`` (no record at all when ``emit`` is None) and hands a step's
+    ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
+    that does not declare them, where the others raise InvalidTrigger: the engine attempts a
+    dispatch whenever the device may have come free, and the declaration says where it applies.
+    """
+
+    __slots__ = ("entity", "fire", "lifecycle", "name", "observer", "on_final", "table", "traced")
+
+    def __init__(
+        self,
+        lifecycle: Lifecycle,
+        bind: Callable[[str], Callable[[Any], Any]],
+        *,
+        clock: Clock | None = None,
+        emit: Sink | None = None,
+        cascade: Callable[[Any, str], None] | None = None,
+        optional: Iterable[str] = (),
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.name = lifecycle.name
+        self.entity = lifecycle.entity
+        self.traced = lifecycle.traced
+        table: dict[str, dict[str, tuple[Step, ...]]] = {s: {} for s in lifecycle.state_names}
+        for transition in lifecycle.transitions:
+            conditions = tuple(bind(guard_attr(n)) for n in transition.conditions)
+            unless = tuple(bind(guard_attr(n)) for n in transition.unless)
+            step = Step(
+                dest=transition.dest,
+                declared=transition,
+                conditions=conditions,
+                unless=unless,
+                action=bind(action_attr(transition.action)) if transition.action else None,
+                check=_check(conditions, unless),
+                rules=transition.rules,
+                reason=transition.reason,
+                cascade=transition.cascade,
+                arms_max_time=transition.action == ARM_MAX_TIME,
+            )
+            for source in transition.source:
+                row = table[source]
+                row[transition.trigger] = (*row.get(transition.trigger, ()), step)
+        self.table = table
+        self.observer: Observer | None = None
+        self.on_final: Callable[[Any], None] | None = None
+        skippable = frozenset(optional)
+        self.fire: dict[str, Fire] = {
+            trigger: _trigger(self, trigger, clock=clock, emit=emit, cascade=cascade, optional=trigger in skippable)
+            for trigger in lifecycle.triggers
+        }
+
+    def allows(self, state: str, trigger: str) -> bool:
+        """Whether ``trigger`` is declared at all in ``state`` (guards aside)."""
+        return trigger in self.table[state]
+
+    def select(self, entity: E, trigger: str) -> Step | None:
+        """The step ``trigger`` takes from the entity's state, or None if every guard refuses."""
+        candidates = self.table[entity.state].get(trigger)
+        if candidates is None:
+            raise InvalidTrigger(
+                f"{self.lifecycle.name}: trigger {trigger!r} is not declared in state {entity.state!r}"
+            )
+        for step in candidates:
+            check = step.check
+            if check is None or check(entity):
+                return step
+        return None
+
+
+def _trigger(
+    dispatcher: Dispatcher[Any],
+    trigger: str,
+    *,
+    clock: Clock | None,
+    emit: Sink | None,
+    cascade: Callable[[Any, str], None] | None,
+    optional: bool,
+) -> Fire:
+    """The function that fires ``trigger``: :meth:`Dispatcher.select` on the trigger's rows, then the step.
+
+    Firing a step calls the observer, changes the state, sets the failure reason and records
+    the change (traced lifecycles; no record at all when ``emit`` is None), calls ``on_final``
+    (into a final state), the action and the cascade, in that order. The hooks are read at fire
+    time (they may be set later). In a state that does not declare the trigger it raises
+    InvalidTrigger, or returns None for an ``optional`` trigger.
+    """
+    name, kind, traced = dispatcher.name, dispatcher.entity, dispatcher.traced
+    final = dispatcher.lifecycle.final_states
+    rows = {state: row[trigger] for state, row in dispatcher.table.items() if trigger in row}
+    record = emit if traced else None
+    select = dispatcher.select
+
+    def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
+        source = entity.state
+        candidates = rows.get(source)
+        if candidates is None:
+            return None if optional else select(entity, trigger)
+        for step in candidates:
+            check = step.check
+            if check is None or check(entity):
+                break
+        else:
+            return None
+        observer = dispatcher.observer
+        if observer is not None:
+            observer(name, entity, trigger, step)
+        dest = entity.state = step.dest
+        reason = step.reason
+        if traced and reason is not None:
+            entity.reason = reason
+        if record is not None:
+            assert clock is not None
+            record(change(
+                clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
+                extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
+            ))
+        if dest in final:
+            on_final = dispatcher.on_final
+            if on_final is not None:
+                on_final(entity)
+        action = step.action
+        if action is not None:
+            action(entity)
+        if step.cascade is not None and cascade is not None:
+            cascade(entity, step.cascade)
+        return step
+
+    return fire

@@ -1,0 +1,379 @@
+"""Client requests: open, submit, cancel and close, each validated by an ordered list of checks.
+
+Each operation's checks are made in the order :data:`model.spec.validations.PRECEDENCE` gives;
+the first that refuses names the rejection code, which the trace records on the rejected
+request line. A variant engine may declare other lists (``open_checks`` and the like).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+from model.sim.core import Core
+from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.records import change, request
+from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
+from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
+from model.spec.max_time import parse_max_time
+from model.spec.validations import PRECEDENCE, RequestRejected
+from model.trace import Request
+
+F = TypeVar("F", bound=Callable[..., "str | None"])
+
+
+@dataclass(frozen=True, slots=True)
+class Check(Generic[F]):
+    """One validation of a request: ``refuses`` gives the message when it refuses, None when it passes.
+
+    ``scope`` says which submits it concerns: those naming a session, the others, or any;
+    ``on_limit``, that it judges a submit's max_execution_time (it passes one that gives none).
+    """
+
+    code: str
+    refuses: F
+    scope: Literal["session", "plain", "any"] = "any"
+    on_limit: bool = False
+
+
+class OpenArgs(NamedTuple):
+    """An open as the client asked it."""
+
+    backend: str | None
+    max_time: object
+    session_id: str | None
+
+
+SubmitCheck = Callable[
+    [Core, str | None, str | None, str | None, object, SessionRecord | None, BackendRecord | None], str | None
+]
+"""A submit's check, called as ``(engine, session_id, backend, job_id, max_execution_time, session, record)``:
+the arguments as the client gave them, then the session it names and the backend it goes to, if they exist
+(a submit is checked on its arguments, without building a request object for it)."""
+OpenCheck = Callable[[Core, "OpenArgs"], str | None]
+CancelCheck = Callable[[Core, "CancelArgs"], str | None]
+CloseCheck = Callable[[Core, "CloseArgs"], str | None]
+
+
+class CancelArgs(NamedTuple):
+    """A cancel, with the job it names if that exists."""
+
+    job_id: str
+    job: JobRecord | None
+
+
+class CloseArgs(NamedTuple):
+    """A close, with the session it names if that exists."""
+
+    session_id: str
+    session: SessionRecord | None
+
+
+def _ordered(op: str, checks: Iterable[Check[F]]) -> tuple[Check[F], ...]:
+    """The checks of ``op`` in the order PRECEDENCE gives; every code there has exactly one check."""
+    by_code = {check.code: check for check in checks}
+    codes = PRECEDENCE[op]
+    if set(codes) != set(by_code):
+        raise AssertionError(f"the {op} checks {sorted(by_code)} do not match PRECEDENCE {codes}")
+    return tuple(by_code[code] for code in codes)
+
+
+def refusal(
+    checks: Iterable[Check[Callable[[Core, Any], str | None]]], engine: Core, asked: object
+) -> tuple[str, str] | None:
+    """The code and message of the first check that refuses the request, or None if all pass."""
+    for check in checks:
+        message = check.refuses(engine, asked)
+        if message is not None:
+            return check.code, message
+    return None
+
+
+def _valid_duration(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
+
+
+def _max_time_detail(value: object) -> str | None:
+    try:
+        parse_max_time(value)
+    except RequestRejected as error:
+        return error.detail
+    return None
+
+
+def _above_system(engine: Core, o: OpenArgs) -> str | None:
+    if o.max_time is None or o.backend is None:
+        return None
+    seconds = parse_max_time(o.max_time)
+    limit = engine.backends[o.backend].config.system_max_time
+    strict = engine.policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
+    if seconds > limit or (strict and seconds == limit):
+        relation = "below" if strict else "at most"
+        return f"max_time {seconds} s must be {relation} the system max_time of {o.backend} ({limit:g} s)"
+    return None
+
+
+OPEN_CHECKS: tuple[Check[OpenCheck], ...] = _ordered("open", (
+    Check("BACKEND-REQUIRED", lambda e, o: "a session needs a backend" if o.backend is None else None),
+    Check("BACKEND-UNKNOWN", lambda e, o: f"unknown backend {o.backend!r}" if o.backend not in e.backends else None),
+    Check("DUPLICATE-ID", lambda e, o: (
+        f"session {o.session_id!r} already exists" if o.session_id is not None and o.session_id in e.sessions
+        else None
+    )),
+    Check("MAXTIME-FORMAT", lambda e, o: _max_time_detail(o.max_time) if o.max_time is not None else None),
+    Check("MAXTIME-ABOVE-SYSTEM", _above_system),
+))
+
+
+def _below_job(
+    engine: Core, session_id: str | None, backend: str | None, job_id: str | None, met: object,
+    session: SessionRecord | None, record: BackendRecord | None,
+) -> str | None:
+    if (
+        met is None or session is None or not _valid_duration(met)
+        or engine.policy.maxtime_job_bound is not MaxTimeJobBound.REJECT_EXPLICIT
+    ):
+        return None
+    assert isinstance(met, int | float)
+    if met < session.max_time_bound:
+        return None
+    return (
+        f"max_execution_time {met:g} s is not below the max_time {session.max_time_bound:g} s of session {session.id}"
+    )
+
+
+SUBMIT_CHECKS: tuple[Check[SubmitCheck], ...] = _ordered("submit", (
+    Check("UNKNOWN-SESSION", lambda e, sid, b, j, met, session, r: (
+        f"unknown session {sid!r}" if session is None else None
+    ), "session"),
+    Check("BACKEND-FIXED", lambda e, sid, b, j, met, session, r: (
+        f"session {sid} runs on {session.backend_name}, not {b}"
+        if session is not None and b is not None and b != session.backend_name else None
+    ), "session"),
+    Check("SESSION-CLOSED", lambda e, sid, b, j, met, session, r: (
+        f"session {sid} is closed" if session is not None and session.state in SESSION_FINAL else None
+    ), "session"),
+    Check("BACKEND-REQUIRED", lambda e, sid, b, j, met, session, r: (
+        "a job outside a session needs a backend" if b is None else None
+    ), "plain"),
+    Check("BACKEND-UNKNOWN", lambda e, sid, b, j, met, session, r: (
+        f"unknown backend {b!r}" if r is None else None
+    ), "plain"),
+    Check("DUPLICATE-ID", lambda e, sid, b, j, met, session, r: (
+        f"job {j!r} already exists" if j is not None and j in e.jobs else None
+    )),
+    Check("MAX-EXECUTION-TIME-FORMAT", lambda e, sid, b, j, met, session, r: (
+        f"max_execution_time must be a positive number of seconds, got {met!r}"
+        if met is not None and not _valid_duration(met) else None
+    ), on_limit=True),
+    Check("MAXTIME-BELOW-JOB", _below_job, "session", on_limit=True),
+))
+"""A submit that names a session gets the "session" checks, one that does not the "plain" ones."""
+
+_AFTER_BACKEND_FIXED = frozenset(PRECEDENCE["submit"][PRECEDENCE["submit"].index("BACKEND-FIXED") + 1:])
+"""A submit refused by these is recorded with its session's backend (it was not refused for naming another)."""
+
+CANCEL_CHECKS: tuple[Check[CancelCheck], ...] = _ordered("cancel", (
+    Check("UNKNOWN-JOB", lambda e, c: f"unknown job {c.job_id!r}" if c.job is None else None),
+    Check("JOB-FINISHED", lambda e, c: (
+        f"job {c.job_id} has already ended ({c.job.state})" if c.job is not None and c.job.state in JOB_FINAL
+        else None
+    )),
+))
+
+CLOSE_CHECKS: tuple[Check[CloseCheck], ...] = _ordered("close", (
+    Check("UNKNOWN-SESSION", lambda e, c: f"unknown session {c.session_id!r}" if c.session is None else None),
+))
+
+_SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
+_SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
+_OPEN_RULES = ("SESSION-START-FIRST-JOB",)
+
+
+class RequestHandling(Core):
+    """The client's requests; each is traced, accepted or rejected."""
+
+    open_checks: ClassVar[tuple[Check[OpenCheck], ...]] = OPEN_CHECKS
+    """Extension point: the validations of an open, in precedence order (and likewise below)."""
+    submit_checks: ClassVar[tuple[Check[SubmitCheck], ...]] = SUBMIT_CHECKS
+    cancel_checks: ClassVar[tuple[Check[CancelCheck], ...]] = CANCEL_CHECKS
+    close_checks: ClassVar[tuple[Check[CloseCheck], ...]] = CLOSE_CHECKS
+
+    _session_ids: Iterable[int]
+    _job_ids: Iterable[int]
+
+    _submit_checks_for: dict[tuple[bool, bool], tuple[tuple[str, SubmitCheck], ...]]
+
+    def init_requests(self) -> None:
+        """The submit checks that concern each kind of submit: (names a session, gives a max_execution_time)."""
+        self._submit_checks_for = {
+            (named, limited): tuple(
+                (check.code, check.refuses) for check in self.submit_checks
+                if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+            )
+            for named in (True, False) for limited in (True, False)
+        }
+
+    def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
+        error = RequestRejected(code, message)
+        args = {k: _recordable(v) for k, v in rejected.args.items()} if rejected.args else rejected.args
+        self._emit(rejected._replace(args=args, error=code, rules=error.rules, message=error.detail))
+        return error
+
+    def open_session(
+        self, backend: str | None, max_time: object = None, session_id: str | None = None
+    ) -> SessionRecord:
+        """Open a session (pending until its first job starts)."""
+        asked = request(self.now, "open", backend, session_id, None, {"max_time": max_time})
+        refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
+        if refused is not None:
+            raise self._reject(asked, *refused)
+        assert backend is not None
+        record = self.backends[backend]
+        seconds = parse_max_time(max_time) if max_time is not None else None
+        if session_id is None:
+            session_id = _fresh(self._session_ids, "s", self.sessions)
+        session = SessionRecord(session_id, record, seconds)
+        self.sessions[session_id] = session
+        self._emit(asked._replace(session=session_id))
+        self._emit(change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        return session
+
+    def submit(
+        self,
+        session_id: str | None = None,
+        backend: str | None = None,
+        *,
+        job_id: str | None = None,
+        max_execution_time: object = None,  # any object: a malformed one is rejected (and traced)
+        duration: float | None = None,
+        fault: bool | None = None,
+        group: str = "default",
+        program: str = "estimator",
+    ) -> JobRecord:
+        """Submit a job to a session, or to a backend's fair-share queue when no session is given."""
+        session = self.sessions.get(session_id) if session_id is not None else None
+        if session is not None:
+            record: BackendRecord | None = session.backend
+        else:
+            record = self.backends.get(backend) if backend is not None else None
+        for code, refuses in self._submit_checks_for[session_id is not None, max_execution_time is not None]:
+            message = refuses(self, session_id, backend, job_id, max_execution_time, session, record)
+            if message is not None:
+                if session is not None and code in _AFTER_BACKEND_FIXED:
+                    backend = session.backend_name
+                raise self._reject(
+                    self._submit_request(backend, session_id, job_id, max_execution_time, group, program),
+                    code, message,
+                )
+        assert record is not None
+        backend = record.name
+        if max_execution_time is None:
+            explicit = False
+            met = record.default_max_execution_time
+        else:
+            explicit = True
+            met = float(max_execution_time)  # type: ignore[arg-type]  # a valid number: the checks passed
+        if duration is None:
+            duration = record.config.duration.draw(record.rng)
+        elif type(duration) is not float:
+            duration = float(duration)
+        if fault is None:
+            fault = record.rng.random() < record.config.fault_rate
+        if job_id is None:
+            job_id = _fresh(self._job_ids, "j", self.jobs)
+        job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
+        self.jobs[job_id] = job
+        if self._tracing:
+            self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
+            self._emit(change(
+                self.now, "job", job_id, backend, session_id, None, "queued", "submit",
+                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
+            ))
+        record.queue.push(job)
+        if session is not None:
+            session.queue.append(job)
+            session.n_queued += 1
+            session.n_jobs += 1
+            if session.first_job is None:
+                session.first_job = job
+            # Queued, if only for an instant: the interactive window closes, to restart when the session
+            # is idle again (TTL-INTERACTIVE). This is update_window with a job queued: an open window
+            # implies an active session.
+            if session.window_deadline is not None:
+                session.window_deadline = None
+            if session.doomed:
+                self.fire(self.job_fsm, job, "first_job_cancelled")
+                self.leave_queue(job)
+                return job
+        if record.state == "idle":  # dispatch's own test, saving a call when the device is busy
+            self.dispatch(record)
+        return job
+
+    def _submit_request(
+        self, backend: str | None, session_id: str | None, job_id: str | None, max_execution_time: object,
+        group: str, program: str,
+    ) -> Request:
+        args = {"max_execution_time": max_execution_time, "group": group, "program": program}
+        return request(self.now, "submit", backend, session_id, job_id, args)
+
+    def cancel(self, job_id: str) -> JobRecord:
+        """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
+        job = self.jobs.get(job_id)
+        asked = request(
+            self.now, "cancel", job.backend_name if job is not None else None,
+            job.session_id if job is not None else None, job_id, None,
+        )
+        refused = refusal(self.cancel_checks, self, CancelArgs(job_id, job))
+        if refused is not None:
+            raise self._reject(asked, *refused)
+        assert job is not None
+        self._emit(asked)
+        was_running = job.state == "running"
+        self.fire(self.job_fsm, job, "cancel")
+        session = job.session
+        first = session is not None and session.first_job is job and session.state not in SESSION_FINAL
+        # The first job's consequences come before the freed device is dispatched again.
+        if was_running:
+            self.leave_device(job, dispatch=not first)
+        else:
+            self.leave_queue(job)
+        if first:
+            assert session is not None
+            self.first_job_cancelled(session)
+        elif not was_running:
+            self.dispatch(job.backend)
+        return job
+
+    def close(self, session_id: str) -> SessionRecord:
+        """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
+        session = self.sessions.get(session_id)
+        backend = session.backend_name if session is not None else None
+        asked = request(self.now, "close", backend, session_id, None, None)
+        refused = refusal(self.close_checks, self, CloseArgs(session_id, session))
+        if refused is not None:
+            raise self._reject(asked, *refused)
+        assert session is not None
+        self._emit(asked)
+        if session.state not in SESSION_FINAL:
+            self.fire(self.session_fsm, session, "close")
+            self.dispatch(session.backend)
+        return session
+
+
+def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any]) -> str:
+    for n in counter:
+        candidate = f"{prefix}{n}"
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def _recordable(value: object) -> object:
+    """A rejected argument as the trace can hold it: JSON scalars as given, anything else
+    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON."""
+    if value is None or isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return repr(value)

@@ -1,0 +1,90 @@
+"""The session timers: the interactive window (TTL-INTERACTIVE) and max_time (MAXTIME-EXPIRY).
+
+Timers are clock events cancelled lazily: max_time's handler ignores a closed session, and
+the interactive window is closed by clearing its deadline (a session keeps at most one
+window event on the clock; see :meth:`Timers.update_window`).
+"""
+
+from __future__ import annotations
+
+from heapq import heappush
+from typing import ClassVar
+
+from model.sim.clock import TIMER
+from model.sim.core import Core
+from model.sim.entities import SessionRecord
+from model.spec.interpretations import InteractiveWindow
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
+
+
+class Timers(Core):
+    """Arming and expiry of the interactive window and of max_time."""
+
+    interactive_window: ClassVar[float] = INTERACTIVE_TIMEOUT
+    """Extension point: how long an interactive window lasts, in seconds (TTL-INTERACTIVE-VALUE)."""
+
+    def update_window(self, session: SessionRecord) -> None:
+        """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE).
+
+        A window is identified by the event sequence number it takes when it opens (its
+        ``window_token``), and its timeout event is keyed (deadline, timer order, that number),
+        so it runs exactly where a timer scheduled at the opening would. Most windows close
+        within seconds, so the event is pushed lazily: a session keeps at most one timeout event
+        on the clock (at ``window_timer``, never later than a window opened since); when it comes
+        due for a window that has closed, it pushes the open window's own event, if any.
+        """
+        if session.state != "active":
+            return
+        if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
+            if session.window_deadline is None:
+                deadline = session.window_deadline = self.now + self.interactive_window
+                token = session.window_token = next(self._seq)
+                if session.window_timer is None:
+                    session.window_timer = deadline
+                    heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
+        elif session.window_deadline is not None:
+            session.window_deadline = None
+
+    def init_timers(self) -> None:
+        self._window_on_queue_empty = self.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+
+    def on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
+        """Extension point: the interactive-timeout event comes due."""
+        session.window_timer = None
+        deadline = session.window_deadline
+        if deadline is None or session.state != "active":
+            return  # the window closed (a job queued or ran, or the session left active)
+        if token != session.window_token:
+            # Armed by a window that has since closed; the open one's event goes on now, as keyed at its opening.
+            token = session.window_token
+            session.window_timer = deadline
+            heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
+            return
+        self._fire_interactive_timeout(session)
+        self.dispatch(session.backend)
+
+    def max_time_deadline(self, session: SessionRecord) -> float:
+        """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED)."""
+        assert session.started_at is not None and session.max_time is not None
+        return session.started_at + session.max_time
+
+    def action_arm_max_time(self, session: SessionRecord) -> None:
+        session.deadline = self.max_time_deadline(session)
+        self.schedule(session.deadline, self.on_max_time, session)
+
+    def on_max_time(self, session: SessionRecord, token: int) -> None:
+        """Extension point: the session's max_time runs out."""
+        if session.state in SESSION_FINAL:
+            return
+        self._fire_max_time(session)
+        self.dispatch(session.backend)
+
+    def action_release_backend(self, session: SessionRecord) -> None:
+        """The session stops holding its backend: deactivated or closed."""
+        backend = session.backend
+        if backend.active_session is session:
+            backend.active_session = None
+        session.window_deadline = None  # the interactive window closes
+        if session.state in SESSION_FINAL:
+            session.closed_at = self.now
+            self.retention.session_closed(self.sessions, session)

@@ -1,0 +1,420 @@
+"""Named interpretations: where the seeds are silent, ambiguous or contradict each other.
+
+Each interpretation has an ID, the question it settles, the seed positions that
+raise it, its options and a default. An :class:`Interpretation` is the spec
+configuration: one chosen option per interpretation. The engine, the machine
+declarations and the properties all read it; nothing picks an option silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, get_type_hints
+
+from model.spec.rules import SEED_RUN_PRIMITIVE as _B
+from model.spec.rules import SEED_SESSIONS as _A
+from model.spec.rules import Source
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class InterpretationPoint:
+    """One open question of the seeds, with its options; the first option is the default."""
+
+    id: str
+    question: str
+    why: str
+    sources: tuple[Source, ...]
+    options: tuple[Option, ...]
+    rationale: str
+
+    @property
+    def default(self) -> str:
+        return self.options[0].name
+
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        return tuple(option.name for option in self.options)
+
+
+INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
+    InterpretationPoint(
+        "INT-MAXTIME-DEFAULT",
+        "What is a session's max_time when the client gives none?",
+        "Seed 000 says the smaller of the system limit and the initial job's (program's) "
+        "max_execution_time; seed 002 says the system's max_time.",
+        (Source(_A, "How long a session stays active", (32, 35)), Source(_B, "Specify the session length", (75, 75))),
+        (
+            Option("system_limit", "the backend's system max_time (seed 002)"),
+            Option(
+                "first_job_limit",
+                "min(system max_time, max_execution_time of the session's first job), fixed "
+                "when the session starts (seed 000)",
+            ),
+        ),
+        "Seed 002 is the task-level page that states the default outright; seed 000's value "
+        "would make a session no longer than one job, defeating its purpose.",
+    ),
+    InterpretationPoint(
+        "INT-MAXTIME-UPPER-BOUND",
+        "May max_time equal the system's max_time?",
+        "Seed 002 requires max_time to be less than the system's max_time, yet makes that very "
+        "value the default.",
+        (Source(_B, "Specify the session length", (75, 75)),),
+        (
+            Option("inclusive", "max_time <= system max_time is accepted"),
+            Option("strict", "max_time < system max_time; an explicit value equal to it is rejected"),
+        ),
+        "A default that the validation would reject cannot be meant; 'less than' is read as "
+        "'no more than'.",
+    ),
+    InterpretationPoint(
+        "INT-MAXTIME-JOB-BOUND",
+        "Is a job whose max_execution_time is not below its session's max_time accepted?",
+        "Seed 002 says max_time has to be greater than the job's max_execution_time; seed 000 "
+        "only says it can be greater than the program's, with no sanction either way.",
+        (Source(_A, "How long a session stays active", (29, 29)), Source(_B, "Specify the session length", (75, 75))),
+        (
+            Option(
+                "reject_explicit",
+                "a job that sets max_execution_time >= its session's max_time is rejected at "
+                "submission; a job that sets none is not checked",
+            ),
+            Option("allow", "no check; the job is accepted and max_time expiry governs"),
+        ),
+        "Seed 002 states the bound as a requirement; a job that sets no limit cannot break it, "
+        "which keeps seed 002's own max_time=\"25m\" example usable.",
+    ),
+    InterpretationPoint(
+        "INT-EXPIRY-TIE",
+        "A session job ends at the very instant its session reaches max_time: did it end in time?",
+        "Seed 002 sizes max_time as at least the sum of the job durations (five 5-minute jobs need at "
+        "least 25 min), so a job ending exactly at max_time should count as in time; both seeds "
+        "close the session at max_time without saying which of two simultaneous events comes first.",
+        (Source(_B, "Specify the session length", (77, 77)), Source(_A, "How long a session stays active", (37, 37))),
+        (
+            Option(
+                "job_first",
+                "device job ends due at an instant come before timers due at it: the job completes, "
+                "then the session expires",
+            ),
+            Option(
+                "expiry_first",
+                "timers come first: the session expires and the job is treated per INT-EXPIRY-RUNNING-JOB",
+            ),
+        ),
+        "It is the reading under which seed 002's own sizing advice holds. In both options no job of "
+        "a session starts at or after its max_time.",
+    ),
+    InterpretationPoint(
+        "INT-IDLE-DEVICE",
+        "While a session is active with no job queued, does the backend run fair-share jobs?",
+        "Seed 000 says the fair-share queue runs when there are no session jobs; seed 002 says "
+        "closing lets the scheduler run the next job without waiting for the session timeout, "
+        "and both say regular selection 'resumes' at deactivation.",
+        (
+            Source(_A, "How session jobs fit into the job queue", (24, 24)),
+            Source(_A, "How long a session stays active", (39, 39)),
+            Source(_B, "Close a session", (91, 91)),
+        ),
+        (
+            Option("hold", "the backend is held for the active session until it is deactivated or closed"),
+            Option("work_conserving", "fair-share jobs run whenever the active session has none queued"),
+        ),
+        "'Resumes' and 'without waiting for the session timeout' only make sense if regular "
+        "selection is suspended while a session is active.",
+    ),
+    InterpretationPoint(
+        "INT-OTHER-SESSION-JOB",
+        "Under work_conserving, what happens to another session's job at the head of the "
+        "fair-share queue while a session is active?",
+        "Seed 000 lets a job start an additional session only after the active one is "
+        "deactivated, but work-conserving selection can reach such a job first.",
+        (Source(_A, "How long a session stays active", (39, 39)),),
+        (
+            Option("hold_back", "it stays queued; the next job without a session runs instead"),
+            Option(
+                "run_unactivated",
+                "it runs as a plain fair-share job and its session's state does not change",
+            ),
+        ),
+        "Only hold_back keeps at most one session active per backend, which seed 000 implies.",
+    ),
+    InterpretationPoint(
+        "INT-EXPIRY-RUNNING-JOB",
+        "At max_time expiry, what happens to the session's running job?",
+        "Both seeds say the session is closed (seed 002: forcefully) at max_time and that no "
+        "more jobs may be submitted; neither says what becomes of a job that is running.",
+        (Source(_A, "How long a session stays active", (37, 37)), Source(_B, "Specify the session length", (73, 73))),
+        (
+            Option("fail", "the running job fails (reason session_expired), like the queued ones"),
+            Option("finish", "the running job runs to its end; only the queued ones fail"),
+        ),
+        "'Forcefully closed', and seed 002's rule that unfinished jobs of a closed session fail.",
+    ),
+    InterpretationPoint(
+        "INT-CLOSE-RUNNING-JOB",
+        "When a client closes a session, what happens to its running job?",
+        "Seed 002 warns that session jobs not completed at close will fail, but its own "
+        "examples (and seed 000's) exit the context manager without waiting.",
+        (Source(_B, "Close a session", (94, 94)), Source(_A, "How to run a job in a session", (16, 18))),
+        (
+            Option("fail", "the running job fails (reason session_closed), like the queued ones"),
+            Option("finish", "the running job runs to its end; only the queued ones fail"),
+        ),
+        "The warning is explicit and covers every job that is not completed.",
+    ),
+    InterpretationPoint(
+        "INT-FIRST-JOB-CANCEL",
+        "After a session's first job is cancelled, what happens to the session?",
+        "Seed 002 says subsequent session jobs will all fail, but not whether the session "
+        "itself closes.",
+        (Source(_B, "Open a session", (23, 23)),),
+        (
+            Option(
+                "fail_subsequent",
+                "the session stays open; its queued jobs fail at once and every later job fails "
+                "as soon as it is submitted (reason first_job_cancelled)",
+            ),
+            Option(
+                "close_session",
+                "the session closes (trigger first_job_cancelled); queued jobs fail and later "
+                "submissions are rejected",
+            ),
+        ),
+        "The seed speaks of jobs failing, not of the session closing.",
+    ),
+    InterpretationPoint(
+        "INT-INTERACTIVE-WINDOW",
+        "When does the interactive window open?",
+        "Both seeds say the session is deactivated if no session job is queued 'within that "
+        "window' without saying when the window starts.",
+        (Source(_A, "How long a session stays active", (39, 39)), Source(_B, "Specify the session length", (84, 84))),
+        (
+            Option(
+                "session_idle",
+                "when the active session has no job queued and none running (its last job ended)",
+            ),
+            Option("queue_empty", "when the active session has no job queued, even while one runs"),
+        ),
+        "The window measures the client's think time between iterations, which starts when "
+        "the last job's result is available.",
+    ),
+)
+
+POINTS_BY_ID: dict[str, InterpretationPoint] = {p.id: p for p in INTERPRETATION_POINTS}
+
+
+class InterpretationError(ValueError):
+    """An interpretation ID or option that the catalogue does not know."""
+
+
+# ---------------------------------------------------------------------- the typed policy
+# One enum per interpretation point, its members the point's options: code compares
+# ``policy.idle_device is IdleDevice.HOLD``, so that a misspelt point or option is a mypy
+# error and an AttributeError, never a comparison that is silently False. The enums are
+# checked against the points at import (:func:`_check_policy`).
+
+
+class MaxTimeDefault(StrEnum):
+    SYSTEM_LIMIT = "system_limit"
+    FIRST_JOB_LIMIT = "first_job_limit"
+
+
+class MaxTimeUpperBound(StrEnum):
+    INCLUSIVE = "inclusive"
+    STRICT = "strict"
+
+
+class MaxTimeJobBound(StrEnum):
+    REJECT_EXPLICIT = "reject_explicit"
+    ALLOW = "allow"
+
+
+class ExpiryTie(StrEnum):
+    JOB_FIRST = "job_first"
+    EXPIRY_FIRST = "expiry_first"
+
+
+class IdleDevice(StrEnum):
+    HOLD = "hold"
+    WORK_CONSERVING = "work_conserving"
+
+
+class OtherSessionJob(StrEnum):
+    HOLD_BACK = "hold_back"
+    RUN_UNACTIVATED = "run_unactivated"
+
+
+class ExpiryRunningJob(StrEnum):
+    FAIL = "fail"
+    FINISH = "finish"
+
+
+class CloseRunningJob(StrEnum):
+    FAIL = "fail"
+    FINISH = "finish"
+
+
+class FirstJobCancel(StrEnum):
+    FAIL_SUBSEQUENT = "fail_subsequent"
+    CLOSE_SESSION = "close_session"
+
+
+class InteractiveWindow(StrEnum):
+    SESSION_IDLE = "session_idle"
+    QUEUE_EMPTY = "queue_empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One interpretation's choices, typed: one attribute per point (its ID without ``INT-``,
+    in snake case), valued by the point's enum. Get it as ``interpretation.policy``."""
+
+    maxtime_default: MaxTimeDefault
+    maxtime_upper_bound: MaxTimeUpperBound
+    maxtime_job_bound: MaxTimeJobBound
+    expiry_tie: ExpiryTie
+    idle_device: IdleDevice
+    other_session_job: OtherSessionJob
+    expiry_running_job: ExpiryRunningJob
+    close_running_job: CloseRunningJob
+    first_job_cancel: FirstJobCancel
+    interactive_window: InteractiveWindow
+
+    @classmethod
+    def of(cls, choices: Mapping[str, str]) -> Policy:
+        """The policy of a full set of choices (an :class:`Interpretation`); an unknown option raises."""
+        values: dict[str, Any] = {}
+        for point in INTERPRETATION_POINTS:
+            kind = _ENUMS[point.id]
+            try:
+                values[policy_attr(point.id)] = kind(choices[point.id])
+            except ValueError:
+                allowed = ", ".join(point.option_names)
+                raise InterpretationError(
+                    f"{point.id}: unknown option {choices[point.id]!r}; allowed: {allowed}"
+                ) from None
+        return cls(**values)
+
+
+def policy_attr(point_id: str) -> str:
+    """The :class:`Policy` attribute of an interpretation point: ``INT-IDLE-DEVICE`` -> ``idle_device``."""
+    return point_id.removeprefix("INT-").lower().replace("-", "_")
+
+
+def _check_policy() -> dict[str, type[StrEnum]]:
+    """Each point has exactly one Policy attribute, whose enum lists exactly its options, in order."""
+    hints = get_type_hints(Policy)
+    attrs = [f.name for f in dataclasses.fields(Policy)]
+    expected = [policy_attr(p.id) for p in INTERPRETATION_POINTS]
+    if attrs != expected:
+        raise AssertionError(f"Policy attributes {attrs} do not match the interpretation points {expected}")
+    enums: dict[str, type[StrEnum]] = {}
+    for point in INTERPRETATION_POINTS:
+        kind = hints[policy_attr(point.id)]
+        if tuple(member.value for member in kind) != point.option_names:
+            raise AssertionError(f"{kind.__name__} does not list the options of {point.id}: {point.option_names}")
+        enums[point.id] = kind
+    return enums
+
+
+_ENUMS = _check_policy()
+
+
+@dataclass(frozen=True)
+class Interpretation(Mapping[str, str]):
+    """The spec configuration: one option chosen per interpretation point.
+
+    Build it with :meth:`of`, which fills defaults and rejects unknown IDs and options
+    with a message that lists what is allowed.
+    """
+
+    choices: Mapping[str, str] = field(default_factory=dict)
+    policy: Policy = field(init=False, repr=False, compare=False)
+    """The same choices as a typed :class:`Policy`: what code branches on (built once, here)."""
+
+    def __post_init__(self) -> None:
+        full = {p.id: p.default for p in INTERPRETATION_POINTS}
+        for key, value in self.choices.items():
+            point = POINTS_BY_ID.get(key)
+            if point is None:
+                known = ", ".join(POINTS_BY_ID)
+                raise InterpretationError(f"unknown interpretation {key!r}; known: {known}")
+            if value not in point.option_names:
+                allowed = ", ".join(point.option_names)
+                raise InterpretationError(f"{key}: unknown option {value!r}; allowed: {allowed}")
+            full[key] = value
+        object.__setattr__(self, "choices", MappingProxyType(full))
+        object.__setattr__(self, "policy", Policy.of(self))
+
+    @classmethod
+    def of(cls, **overrides: str) -> Interpretation:
+        """Defaults plus overrides given with underscores for dashes, e.g. ``IDLE_DEVICE``."""
+        return cls({_key(name): value for name, value in overrides.items()})
+
+    def __getitem__(self, key: str) -> str:
+        return self.choices[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+    def differences(self) -> dict[str, str]:
+        """Only the choices that differ from the defaults (for names and titles)."""
+        return {k: v for k, v in self.choices.items() if v != POINTS_BY_ID[k].default}
+
+    @property
+    def name(self) -> str:
+        diff = self.differences()
+        if not diff:
+            return "default"
+        return ",".join(f"{k}={v}" for k, v in diff.items())
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.choices.items())))
+
+
+def _key(name: str) -> str:
+    key = name.upper().replace("_", "-")
+    return key if key.startswith("INT-") else f"INT-{key}"
+
+
+DEFAULT = Interpretation()
+
+
+def parse_choice(text: str) -> tuple[str, str]:
+    """Parse ``ID=option`` from the command line; the INT- prefix may be left out."""
+    if "=" not in text:
+        raise InterpretationError(f"expected ID=option, got {text!r}")
+    key, _, value = text.partition("=")
+    return _key(key.strip()), value.strip()
+
+
+def parse_choices(values: Iterable[str]) -> dict[str, str]:
+    """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out).
+
+    Raises :class:`InterpretationError` naming the bad choice."""
+    chosen = dict(parse_choice(value) for value in values)
+    Interpretation(chosen)
+    return chosen
+
+
+def profiles() -> dict[str, Interpretation]:
+    """The default plus one profile per non-default option: what the test campaigns cover."""
+    result = {"default": DEFAULT}
+    for point in INTERPRETATION_POINTS:
+        for option in point.options[1:]:
+            result[f"{point.id}={option.name}"] = Interpretation({point.id: option.name})
+    return result

@@ -1,0 +1,301 @@
+"""The one declaration of the session, job and scheduler lifecycles.
+
+States, transitions (with guards, actions and rule IDs), and timers are data here
+and nowhere else. :mod:`model.spec.machines` builds ``transitions`` machines from it
+(the literal executable spec), :mod:`model.sim.dispatch` compiles it into the engine's
+fast dispatcher, and the diagrams and the rule catalogue read it.
+
+Guard and action names are the callback names of the ``transitions`` model; the
+engine implements each as a method ``guard_<name>`` / ``action_<name>``.
+A transition may apply only under some interpretation options (``only_if``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from model.spec.interpretations import DEFAULT, POINTS_BY_ID, Interpretation, InterpretationError
+
+INTERACTIVE_TIMEOUT = 300.0
+"""The interactive window in seconds (TTL-INTERACTIVE-VALUE): fixed, not client-configurable."""
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    doc: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One declared transition. Several with the same trigger and source are tried in order."""
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    rules: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    action: str | None = None
+    reason: str | None = None
+    """For transitions into ``failed``: the failure reason recorded on the job."""
+    cascade: str | None = None
+    """For session transitions into ``closed``: the job trigger fired on its unfinished jobs."""
+    timer: str | None = None
+    """The timer whose expiry fires this trigger, if any."""
+    only_if: tuple[tuple[str, str], ...] = ()
+    """(interpretation ID, option) pairs that must all be chosen; checked against the points when declared."""
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        for key, option in self.only_if:
+            point = POINTS_BY_ID.get(key)
+            if point is None:
+                raise InterpretationError(f"transition {self.trigger}: only_if names unknown interpretation {key!r}")
+            if option not in point.option_names:
+                allowed = ", ".join(point.option_names)
+                raise InterpretationError(
+                    f"transition {self.trigger}: only_if {key}={option!r} is not an option; allowed: {allowed}"
+                )
+
+    def applies(self, interpretation: Interpretation) -> bool:
+        return all(interpretation[key] == option for key, option in self.only_if)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A virtual-time timer: when it is armed, disarmed, how long it runs, what it fires."""
+
+    name: str
+    trigger: str
+    duration: str
+    armed: str
+    disarmed: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    name: str
+    entity: str
+    doc: str
+    states: tuple[State, ...]
+    initial: str
+    transitions: tuple[Transition, ...]
+    timers: tuple[Timer, ...] = ()
+    traced: bool = True
+    """Whether its transitions are trace lines (the scheduler's show on the job lines instead)."""
+
+    def under(self, interpretation: Interpretation) -> Lifecycle:
+        """The lifecycle as it stands under one interpretation: inapplicable transitions removed."""
+        kept = tuple(t for t in self.transitions if t.applies(interpretation))
+        return replace(self, transitions=kept)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(state.name for state in self.states)
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(state.name for state in self.states if state.final)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def targets(self, source: str, trigger: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.transitions if t.trigger == trigger and source in t.source)
+
+
+_LIVE = ("pending", "active", "inactive")
+
+SESSION = Lifecycle(
+    name="session",
+    entity="session",
+    doc="A session on one backend, from open to closed (closed is absorbing).",
+    states=(
+        State("pending", "opened; none of its jobs has started yet"),
+        State("active", "its queued jobs take priority on its backend"),
+        State("inactive", "deactivated by the interactive timeout; its jobs queue normally"),
+        State("closed", "closed by the client, by max_time expiry or by first-job cancel", final=True),
+    ),
+    initial="pending",
+    transitions=(
+        Transition(
+            "job_started", ("pending",), "active",
+            ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
+            action="arm_max_time",
+            doc="its first job starts on the device; the max_time clock starts",
+        ),
+        Transition(
+            "job_started", ("inactive",), "active", ("SESSION-REACTIVATE",),
+            doc="the scheduler takes one of its jobs before max_time",
+        ),
+        Transition(
+            "interactive_timeout", ("active",), "inactive",
+            ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
+            timer="interactive", action="release_backend",
+            doc="no session job queued for the interactive window",
+        ),
+        Transition(
+            "max_time_reached", ("active", "inactive"), "closed", ("MAXTIME-EXPIRY",),
+            timer="max_time", cascade="session_expired", action="release_backend",
+            doc="max_time has elapsed since the session started",
+        ),
+        Transition(
+            "close", _LIVE, "closed",
+            ("SESSION-CLOSE", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE"),
+            cascade="session_closed", action="release_backend",
+            doc="the client closes it (or leaves its context manager)",
+        ),
+        Transition(
+            "first_job_cancelled", _LIVE, "closed", ("FIRST-JOB-CANCEL",),
+            cascade="first_job_cancelled", action="release_backend",
+            only_if=(("INT-FIRST-JOB-CANCEL", "close_session"),),
+            doc="its first job was cancelled",
+        ),
+    ),
+    timers=(
+        Timer(
+            "interactive", "interactive_timeout", "300 s (fixed)",
+            armed="the interactive window opens (INT-INTERACTIVE-WINDOW) while active",
+            disarmed="a job of the session is queued, or it leaves active",
+            rules=("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
+        ),
+        Timer(
+            "max_time", "max_time_reached", "the session's max_time",
+            armed="the session starts (its first job starts)",
+            disarmed="the session closes; never by deactivation",
+            rules=("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"),
+        ),
+    ),
+)
+
+JOB = Lifecycle(
+    name="job",
+    entity="job",
+    doc="A job on one backend, in at most one session, from submission to its outcome.",
+    states=(
+        State("queued", "accepted and waiting for the device"),
+        State("running", "on the device"),
+        State("completed", "the device finished it", final=True),
+        State("failed", "ended without a result; the reason says why", final=True),
+        State("cancelled", "cancelled by the client", final=True),
+    ),
+    initial="queued",
+    transitions=(
+        Transition(
+            "start", ("queued",), "running", ("SCHED-ONE-AT-A-TIME",),
+            action="arm_max_execution_time",
+            doc="the scheduler gives it the device",
+        ),
+        Transition("complete", ("running",), "completed", ("JOB-TERMINAL",), doc="the device finishes it"),
+        Transition(
+            "device_error", ("running",), "failed", ("DEVICE-FAULT",), reason="device_error",
+            doc="the device reports an error",
+        ),
+        Transition(
+            "max_execution_time_reached", ("running",), "failed", ("JOB-MAX-EXECUTION",),
+            reason="max_execution_time_reached", timer="max_execution_time",
+            doc="it has run for its max_execution_time",
+        ),
+        Transition("cancel", ("queued", "running"), "cancelled", ("JOB-CANCEL",), doc="the client cancels it"),
+        Transition(
+            "session_closed", ("queued",), "failed", ("CLOSE-FAILS-INCOMPLETE",),
+            reason="session_closed", doc="its session was closed before it started",
+        ),
+        Transition(
+            "session_closed", ("running",), "failed", ("CLOSE-FAILS-INCOMPLETE",),
+            reason="session_closed", only_if=(("INT-CLOSE-RUNNING-JOB", "fail"),),
+            doc="its session was closed while it ran",
+        ),
+        Transition(
+            "session_expired", ("queued",), "failed", ("MAXTIME-EXPIRY",),
+            reason="session_expired", doc="its session reached max_time before it started",
+        ),
+        Transition(
+            "session_expired", ("running",), "failed", ("MAXTIME-EXPIRY",),
+            reason="session_expired", only_if=(("INT-EXPIRY-RUNNING-JOB", "fail"),),
+            doc="its session reached max_time while it ran",
+        ),
+        Transition(
+            "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
+            reason="first_job_cancelled", doc="its session's first job was cancelled",
+        ),
+    ),
+    timers=(
+        Timer(
+            "max_execution_time", "max_execution_time_reached", "the job's max_execution_time",
+            armed="the job starts", disarmed="the job leaves running",
+            rules=("JOB-MAX-EXECUTION",),
+        ),
+    ),
+)
+
+SCHEDULER = Lifecycle(
+    name="scheduler",
+    entity="backend",
+    doc="One backend's scheduler: the device runs one job at a time; dispatch picks the next.",
+    states=(
+        State("idle", "the device runs no job"),
+        State("busy", "the device runs exactly one job"),
+    ),
+    initial="idle",
+    transitions=(
+        Transition(
+            "dispatch", ("idle",), "busy", ("SCHED-PRIORITY", "SCHED-SESSION-FIFO"),
+            conditions=("session_job_waiting",), action="start_session_job",
+            doc="the active session's oldest queued job goes first",
+        ),
+        Transition(
+            "dispatch", ("idle",), "busy",
+            ("SCHED-FAIRSHARE", "SCHED-FIRST-JOB-WAITS", "SESSION-SINGLE-ACTIVE"),
+            conditions=("fair_share_job_waiting",), unless=("held_for_active_session",),
+            action="start_fair_share_job",
+            only_if=(("INT-IDLE-DEVICE", "hold"),),
+            doc="no session is active: the fair-share queue's next job",
+        ),
+        Transition(
+            "dispatch", ("idle",), "busy",
+            ("SCHED-FAIRSHARE", "SCHED-FIRST-JOB-WAITS", "SESSION-SINGLE-ACTIVE"),
+            conditions=("fair_share_job_waiting",), action="start_fair_share_job",
+            only_if=(("INT-IDLE-DEVICE", "work_conserving"),),
+            doc="the fair-share queue's next eligible job",
+        ),
+        Transition(
+            "job_ended", ("busy",), "idle", ("SCHED-ONE-AT-A-TIME",),
+            doc="the running job completed, failed or was cancelled",
+        ),
+    ),
+    traced=False,
+)
+
+LIFECYCLES: tuple[Lifecycle, ...] = (SESSION, JOB, SCHEDULER)
+
+JOB_FINAL: frozenset[str] = JOB.final_states
+"""The states a job ends in (completed, failed, cancelled), from the declaration."""
+SESSION_FINAL: frozenset[str] = SESSION.final_states
+"""The states a session ends in (closed), from the declaration."""
+LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
+
+
+def declared(interpretation: Interpretation = DEFAULT) -> tuple[Lifecycle, ...]:
+    """Every lifecycle as it stands under ``interpretation``."""
+    return tuple(lc.under(interpretation) for lc in LIFECYCLES)
+
+
+def guard_attr(name: str) -> str:
+    """The implementing object's method for a declared guard (a ``transitions`` condition)."""
+    return f"guard_{name}"
+
+
+def action_attr(name: str) -> str:
+    """The implementing object's method for a declared action (a ``transitions`` after-callback)."""
+    return f"action_{name}"
+
+
+def guard_names() -> tuple[str, ...]:
+    names = (n for lc in LIFECYCLES for t in lc.transitions for n in (*t.conditions, *t.unless))
+    return tuple(dict.fromkeys(names))
+

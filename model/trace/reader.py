@@ -1,0 +1,151 @@
+"""The one trace reader: each line decoded and validated straight into its line's Struct
+(:mod:`.records`), then the order checks: the header first and once, time never going back.
+
+A line that is refused is read again by the strict loader (:mod:`.strict_json`) only to word
+the reason: not UTF-8, not JSON, not an object, an unknown ``type``, the keys it lacks, or the
+key whose value breaks the line's definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import Any, NoReturn
+
+import msgspec
+
+from model.trace.records import KINDS, Header, Line, Record, Request
+from model.trace.strict_json import Unusable, check, loads, path_of
+
+CHUNK = 1024
+"""Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm."""
+
+
+
+@cache
+def _decoder() -> Callable[[str | bytes], Line]:
+    """The lines' decoder, built on first use (a process that only writes traces never needs it)."""
+    return msgspec.json.Decoder(Line).decode
+
+
+_REFUSED = (msgspec.DecodeError, ValueError, RecursionError)
+"""What decoding a line raises when it refuses it (ValueError: a lone surrogate in text, as UnicodeEncodeError)."""
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Record]]:
+    """Yield (line number, record), header first; raise :class:`Unusable` at the first bad line.
+
+    Blank lines are skipped (and counted). Lines may be bytes (then a line that is not UTF-8
+    is unusable) or text.
+    """
+    for chunk in read_chunks(lines):
+        yield from chunk
+
+
+def read_chunks(lines: Iterable[str | bytes], size: int = CHUNK) -> Iterator[list[tuple[int, Record]]]:
+    """:func:`read_trace` in lists of up to ``size`` records. At a bad line, the records before it
+    come first, as a last (short) chunk; the next request raises :class:`Unusable`."""
+    decode = _decoder()
+    header: Header | None = None
+    last_t = 0.0
+    line_no = 0
+    chunk: list[tuple[int, Record]] = []
+    append = chunk.append
+    try:
+        for line_no, raw in enumerate(lines, start=1):
+            try:
+                record = decode(raw).record()
+            except _REFUSED:
+                if _blank(raw):
+                    continue
+                refuse(line_no, raw)
+            if record.__class__ is Header:
+                if header is not None:
+                    raise Unusable(line_no, "a second header: the header is the first line only")
+                header = record
+                append((line_no, record))
+                continue
+            if header is None:
+                kind = "request" if record.__class__ is Request else record.entity  # type: ignore[union-attr]
+                raise Unusable(line_no, f"missing header: the first line is a {kind} line, not the header")
+            t = record.t  # type: ignore[union-attr]
+            if t < last_t:
+                raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
+            last_t = t
+            append((line_no, record))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+                append = chunk.append
+    except Unusable:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
+    if header is None:
+        raise Unusable(max(line_no, 1), "empty trace: no header line")
+
+
+def loads_all(lines: Iterable[str | bytes]) -> Iterator[Record]:
+    """The records of a trace's lines (order unchecked: for a trace's own lines, or a part of one)."""
+    for line_no, raw in enumerate(lines, start=1):
+        if not _blank(raw):
+            yield line_record(line_no, raw)
+
+
+def line_record(line_no: int, raw: str | bytes) -> Record:
+    """The record of one line, or :class:`Unusable`."""
+    try:
+        return _decoder()(raw).record()
+    except _REFUSED:
+        refuse(line_no, raw)
+
+
+def from_json(obj: Any, line_no: int = 1) -> Record:
+    """The record of one line given as a JSON object (an implementation's record), validated as a line is."""
+    check(obj, line_no)
+    try:
+        line: Any = msgspec.convert(obj, Line, strict=True)
+    except msgspec.ValidationError as error:
+        _explain(line_no, obj, str(error))
+    except RecursionError:
+        raise Unusable(line_no, "nested too deeply") from None
+    record: Record = line.record()
+    return record
+
+
+def _blank(raw: str | bytes) -> bool:
+    return not raw.strip()
+
+
+def refuse(line_no: int, raw: str | bytes) -> NoReturn:
+    """Raise :class:`Unusable` for a line the decoder refused, with the reason worded."""
+    obj: Any = loads(raw, line=line_no)  # raises for what is not JSON (strictly), nothing else
+    from_json(obj, line_no)
+    raise Unusable(line_no, "not JSON: the line holds more than one JSON text")  # pragma: no cover - defensive
+
+
+def _explain(line_no: int, obj: Any, message: str) -> NoReturn:
+    """The reason a JSON value is no trace line, from msgspec's ``message``."""
+    if not isinstance(obj, dict):
+        raise Unusable(line_no, f"a trace line is a JSON object, got {_JSON_TYPES.get(type(obj), 'null')}")
+    kind = obj.get("type")
+    if not isinstance(kind, str) or kind not in KINDS:
+        known = ", ".join(KINDS)
+        if "type" not in obj:
+            raise Unusable(line_no, f"schema violation: a line needs 'type' (one of {known})")
+        raise Unusable(line_no, f"schema violation at type: {kind!r} is not one of {known}")
+    required = _missing(KINDS[kind], obj)
+    if required:
+        raise Unusable(line_no, f"schema violation: a {kind} line needs {', '.join(repr(k) for k in required)}")
+    where, what = path_of(message)
+    raise Unusable(line_no, f"schema violation at {where}: {what}" if where else f"schema violation: {what}")
+
+
+def _missing(line: Any, obj: dict[str, Any]) -> list[str]:
+    """The keys a line of this kind always has that ``obj`` lacks."""
+    info = msgspec.inspect.type_info(line)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return [f.encode_name for f in info.fields if f.required and f.encode_name not in obj]

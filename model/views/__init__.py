@@ -1,0 +1,1 @@
+"""Views of a run for people: diagrams, timelines, and text made safe to print."""

@@ -1,0 +1,105 @@
+"""The conformance kit's commands: ``check``, ``conform`` and ``mutants``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from model.spec.interpretations import Interpretation
+from properties.cli.options import InputError, interpretation_option
+
+
+@click.command("check")
+@click.argument("trace", type=click.Path(dir_okay=True, path_type=str))
+@interpretation_option()
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="Seconds a recorded decision may be off the spec's time.")
+@click.option("--all", "keep_going", is_flag=True, help="Go on after a divergence, adopting the trace's state.")
+@click.option("--until", type=click.FloatRange(min=0.0), default=None,
+              help="The virtual time the recorded run went on to (default: its last line's).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 1), default=1, hidden=True,
+              help="Accepted for scripts that pass it: the check runs in one process.")
+def check(
+    trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None, jobs: int,
+) -> None:
+    """Replay TRACE.jsonl against the reference engine and the property catalogue.
+
+    Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input.
+    """
+    from properties.conformance.checker import check_file
+
+    report = check_file(
+        trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
+    )
+    sys.exit(report.status)
+
+
+@click.command("conform")
+@click.option("--adapter", metavar="MODULE:FACTORY", help="An in-process IUT: a factory, as module:attribute.")
+@click.option("--cmd", metavar="COMMAND", help="An out-of-process IUT speaking the JSON-lines protocol.")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Operation sequences to try.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
+@interpretation_option()
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Wall-clock seconds an out-of-process IUT gets per operation.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")
+def conform(
+    adapter: str | None, cmd: str | None, examples: int, seed: int, interpretation: dict[str, str],
+    timeout: float, out: Path | None,
+) -> None:
+    """Differential test of an implementation (IUT) against the reference engine.
+
+    Exit status 0: no finding; 1: a finding (shown shrunk, written to --out); 2: usage error.
+    """
+    from properties.conformance.adapter import AdapterError, factory_for
+    from properties.conformance.campaign import CampaignConfig, run_campaign
+
+    if (adapter is None) == (cmd is None):
+        raise InputError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
+    config = CampaignConfig(interpretation=Interpretation(interpretation))
+    try:
+        factory = factory_for(adapter=adapter, cmd=cmd, timeout=timeout)
+    except AdapterError as error:
+        raise InputError(str(error)) from None
+    result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
+    click.echo(result.summary())
+    if result.finding is not None:
+        click.echo(result.finding.report())
+        if out is not None:
+            try:
+                written = result.finding.write(out)
+            except OSError as error:
+                click.echo(f"error: --out {out}: cannot write: {error.strerror or error}", err=True)
+                sys.exit(1)
+            for path in written:
+                click.echo(f"wrote {path}")
+            click.echo(
+                f"replay: sessionspec simulate {out / 'scenario.json'} --trace expected.jsonl; "
+                f"sessionspec check {out / 'actual.jsonl'} --until {result.finding.until:g}"
+            )
+        sys.exit(1)
+
+
+@click.command("mutants")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Most operation sequences tried per mutant.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
+@click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
+@click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")
+def mutants(examples: int, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
+    """Run the conformance campaign against every mutant engine and print the kill table.
+
+    Exit status 0: every mutant killed; 1: a mutant survived.
+    """
+    from properties.conformance.mutants import MUTANTS_BY_NAME, mutation_table, run_mutants
+
+    unknown = [name for name in only if name not in MUTANTS_BY_NAME]
+    if unknown:
+        raise InputError(f"--only: unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS_BY_NAME)}")
+    rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True)
+    click.echo(mutation_table(rows))
+    sys.exit(0 if all(row.killed for row in rows) else 1)

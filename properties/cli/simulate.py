@@ -1,0 +1,39 @@
+"""``sessionspec simulate``: run a scenario file on the reference engine and show what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from model.sim.scenario import ScenarioError, load_scenario, run_scenario
+from model.trace import JsonlWriter, MemoryTrace, Tee
+from model.views.timeline import render_text
+from properties.cli.options import InputError
+
+
+@click.command("simulate")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the trace as JSON Lines to this file.")
+@click.option("--quiet", is_flag=True, help="Print only the summary, not every event.")
+def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
+    """Run SCENARIO (a scenario JSON file) and print its timeline."""
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+    memory = MemoryTrace()
+    try:
+        if trace_path is not None:
+            with trace_path.open("w", encoding="utf-8") as stream:
+                run_scenario(loaded, Tee(memory, JsonlWriter(stream)))
+        else:
+            run_scenario(loaded, memory)
+    except ScenarioError as error:
+        raise InputError(f"{scenario}: {error}") from None
+    except OSError as error:
+        raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
+    lines = list(render_text(memory))
+    for line in lines if not quiet else lines[-2:]:
+        click.echo(line)

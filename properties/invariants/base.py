@@ -1,0 +1,53 @@
+"""What a property is: a named, streaming predicate over a trace that cites its rules.
+
+A property reads the records of one trace in order (``observe``) and may report a
+violation at any record; ``finish`` reports what can only be judged at the end.
+It works on any implementation's trace, not just the engine's, and keeps state
+only for live sessions and jobs so that memory does not grow with trace length.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from model.spec.interpretations import Interpretation
+from model.trace import Change, Header, Request
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that fails at one record (``index`` is the 0-based record number; header = 0)."""
+
+    property: str
+    rules: tuple[str, ...]
+    index: int
+    t: float
+    message: str
+
+    def __str__(self) -> str:
+        return f"record {self.index} (t={self.t:g}): {self.property} [{', '.join(self.rules)}]: {self.message}"
+
+
+class TraceProperty(ABC):
+    """Subclasses set ``name``, ``rules`` and ``description`` and implement ``observe``."""
+
+    name: ClassVar[str]
+    rules: ClassVar[tuple[str, ...]]
+    description: ClassVar[str]
+
+    def __init__(self, header: Header) -> None:
+        self.header = header
+        self.interpretation = Interpretation(dict(header.interpretation))
+
+    def violation(self, index: int, t: float, message: str) -> Violation:
+        return Violation(self.name, self.rules, index, t, message)
+
+    @abstractmethod
+    def observe(self, index: int, record: Request | Change) -> Violation | None:
+        """Take the next record; return a violation if this record breaks the property."""
+
+    def finish(self, index: int, end_time: float) -> list[Violation]:
+        """Violations that show only once the trace has ended (default: none)."""
+        return []

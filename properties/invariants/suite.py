@@ -1,0 +1,403 @@
+"""Many properties over one trace: one shared ledger, each record sent only to the properties that read it.
+
+Run naively, the catalogue costs 22 calls per record and nine private ledgers, each fed
+every record: most of the offline checker's time. Here a :class:`LiveProperty` declares
+as data which records its hooks read (:class:`Changes` patterns over a change line's
+entity, ``from``, ``to`` and whether the job has a session; :class:`Requests` patterns
+over a request's op and outcome), and reads the state it shares with the others from one
+:class:`Context`: the :class:`~properties.invariants.ledger.Ledger`, the current instant, the previous
+record. A :class:`Suite` compiles the declarations into a table from a record's kind to
+the hooks that want it (built lazily: the key space is small and closed, ``from`` and ``to``
+being schema enums), applies the ledger once per record and calls, per record:
+
+1. ``instant_ended`` of the properties that asked for it (:meth:`LiveProperty.wake`), when
+   virtual time moves past the current instant;
+2. the one-shot hooks armed on the previous record (:meth:`Context.at_next_record`);
+3. ``clock`` (deadline sweeps), when the record's time differs from the previous one's;
+4. ``judge``, for the records its ``judges`` patterns match (its :meth:`LiveProperty.interest`),
+   before the ledger applies the record;
+5. ``applied``, for the records its ``applies`` patterns match, after.
+
+A property reports at most one violation per record, the first of its hooks to find one,
+and violations come out in catalogue order: the same as each property observing every
+record by itself, which is what :meth:`LiveProperty.observe` still does (through a suite
+of one), so a property has one definition whichever way it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from model.trace import Change, Header, Record, Request
+from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.ledger import EPSILON, Ledger
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Final[Any] = _Any()
+"""A pattern element that matches every value."""
+
+
+class Outside(frozenset[Any]):
+    """A pattern element that matches the values *not* in the set (``Outside({"queued"})``)."""
+
+
+def _matches(element: object, value: object) -> bool:
+    if element is ANY:
+        return True
+    if isinstance(element, Outside):
+        return value not in element
+    if isinstance(element, frozenset):
+        return value in element
+    return value == element
+
+
+ChangeKey = tuple[str, "str | None", str, bool]
+"""What dispatch knows of a change line: entity, from, to, and whether it names a session."""
+RequestKey = tuple[str, bool]
+"""What dispatch knows of a request line: op, and whether it was accepted."""
+Pattern = object
+"""A pattern element: a value, a frozenset of values, :class:`Outside` or ``ANY``."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Change lines a hook reads: each field a value, a frozenset of values, :class:`Outside` or ``ANY``."""
+
+    entity: Pattern = ANY
+    src: Pattern = ANY
+    dst: Pattern = ANY
+    session: Pattern = ANY
+    """Whether the line names a session (job lines of session jobs)."""
+
+    def matches(self, key: ChangeKey) -> bool:
+        entity, src, dst, session = key
+        return (
+            _matches(self.entity, entity) and _matches(self.src, src) and _matches(self.dst, dst)
+            and _matches(self.session, session)
+        )
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Request lines a hook reads, by op and outcome (``accepted``: True, False or ``ANY``)."""
+
+    op: Pattern = ANY
+    accepted: Pattern = ANY
+
+    def matches(self, key: RequestKey) -> bool:
+        return _matches(self.op, key[0]) and _matches(self.accepted, key[1])
+
+
+Interest = Sequence[Changes | Requests]
+Hook = Callable[[int, Any], Violation | None]
+_Hooks = tuple[tuple[Hook, ...], tuple[Hook, ...]]
+"""The judges and the applied hooks of one kind of record."""
+
+
+class Context:
+    """What the properties of one suite share: the ledger, the current instant, the previous record."""
+
+    __slots__ = ("armed", "clock_t", "due", "ledger", "now", "prev")
+
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self.now = 0.0
+        """The current instant: it ends when a record is later by more than float noise."""
+        self.prev: Request | Change | None = None
+        """The record before the one being judged."""
+        self.clock_t: float | None = None
+        """The time of the last ``clock`` round; None runs one at the next record."""
+        self.due: dict[LiveProperty, None] = {}
+        """Properties whose ``instant_ended`` runs when the current instant ends."""
+        self.armed: list[tuple[LiveProperty, Hook]] = []
+        """One-shot hooks for the next record."""
+
+    def at_next_record(self, prop: LiveProperty, hook: Hook) -> None:
+        """Call ``hook(index, record)`` on the next record only (e.g. a line that must follow at once)."""
+        self.armed.append((prop, hook))
+
+    def clock_next(self) -> None:
+        """Run the clock hooks at the next record even if its time is the same (a deadline already past)."""
+        self.clock_t = None
+
+
+class LiveProperty(TraceProperty):
+    """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
+
+    :meth:`interest` says which records reach ``judge`` (before the ledger applies the record)
+    and ``applied`` (after): by default the class data ``judges`` and ``applies``. A property
+    whose interpretation decides overrides ``interest`` (``judges`` and ``applies`` are class
+    variables, read on the class even where the suite is compiled; a property that overrides
+    ``interest`` may leave them empty, so read ``interest()``, not them, to know what it
+    reads). ``clock`` sees the time of every record whose time differs from the previous
+    record's (deadline sweeps). ``instant_ended`` runs when virtual time moves past an instant
+    in which the property called :meth:`wake`, and once more at the end of the trace: whatever
+    an implementation must do "at once" has to be done by then.
+    """
+
+    judges: ClassVar[Interest] = ()
+    applies: ClassVar[Interest] = ()
+    uses_ledger: ClassVar[bool] = True
+    """Whether the hooks read ``self.ledger`` (a suite with no such property does not keep it)."""
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.bind(Context())
+        self._solo: Suite | None = None
+
+    def bind(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.ledger = ctx.ledger
+
+    def interest(self) -> tuple[Interest, Interest]:
+        """Which records reach ``judge`` and ``applied``: the class's ``judges`` and ``applies``."""
+        return self.judges, self.applies
+
+    def wake(self) -> None:
+        """Have ``instant_ended`` called when the current instant ends."""
+        self.ctx.due[self] = None
+
+    def judge(self, index: int, record: Any) -> Violation | None:
+        return None
+
+    def applied(self, index: int, record: Any) -> Violation | None:
+        return None
+
+    def clock(self, index: int, t: float) -> Violation | None:
+        return None
+
+    def instant_ended(self, index: int, next_t: float) -> Violation | None:
+        """The instant ``self.ctx.now`` is over; the next record (or the end) is at ``next_t``."""
+        return None
+
+    def observe(self, index: int, record: Request | Change) -> Violation | None:
+        """This property alone over the trace (a suite of one; the checker runs one suite for all)."""
+        if self._solo is None:
+            self._solo = Suite([self], context=self.ctx)
+        found = self._solo.observe(index, record)
+        return found[0] if found else None
+
+    def finish(self, index: int, end_time: float) -> list[Violation]:
+        found = self.instant_ended(index, max(end_time, self.ctx.now))
+        return [found] if found is not None else []
+
+
+def _overrides(prop: LiveProperty, name: str) -> bool:
+    return getattr(type(prop), name) is not getattr(LiveProperty, name)
+
+
+class Suite:
+    """Properties over one trace, streaming; see the module docstring for the order of the hooks.
+
+    ``tolerant``: a property that raises is dropped and named in ``broken`` instead of
+    stopping the run (the checker must judge a trace whatever one property makes of it).
+    """
+
+    def __init__(
+        self, properties: Sequence[TraceProperty], *, tolerant: bool = False, context: Context | None = None
+    ) -> None:
+        self.properties = list(properties)
+        self.tolerant = tolerant
+        self.ctx = ctx = context if context is not None else Context()
+        for prop in self.properties:
+            if isinstance(prop, LiveProperty):
+                prop.bind(ctx)
+        self.broken: list[str] = []
+        self._dropped: set[int] = set()
+        self._epoch = 0
+        self._owner: dict[Hook, int] = {}
+        """hook -> the catalogue position of its property (looked up only for a violation or a crash)."""
+        self._compile()
+
+    def _compile(self) -> None:
+        """The hook tables of the properties still running (again after one is dropped)."""
+        self._epoch += 1
+        running = [(pos, p) for pos, p in enumerate(self.properties) if pos not in self._dropped]
+        live = [(pos, p) for pos, p in running if isinstance(p, LiveProperty)]
+        self._live = live
+        self._positions = {p: pos for pos, p in live}
+        self._clock = self._bound((pos, p.clock) for pos, p in live if _overrides(p, "clock"))
+        self._generic = self._bound((pos, p.observe) for pos, p in running if not isinstance(p, LiveProperty))
+        self._keeps_ledger = any(p.uses_ledger for _, p in live)
+        self._changes: dict[Any, _Hooks] = {}
+        self._requests: dict[Any, _Hooks] = {}
+        ctx = self.ctx
+        ctx.due = {p: None for p in ctx.due if p in self._positions}
+        ctx.armed = [(p, hook) for p, hook in ctx.armed if p in self._positions]
+
+    def _bound(self, hooks: Iterable[tuple[int, Hook]]) -> tuple[Hook, ...]:
+        found = []
+        for pos, hook in hooks:
+            self._owner[hook] = pos
+            found.append(hook)
+        return tuple(found)
+
+    def _hooks(self, key: Any, kind: type[Changes | Requests]) -> _Hooks:
+        """The judges and the applied hooks that want records of this kind, in catalogue order."""
+
+        def wanted(interest: Iterable[Changes | Requests]) -> bool:
+            return any(isinstance(p, kind) and p.matches(key) for p in interest)
+
+        interests = [(pos, p, p.interest()) for pos, p in self._live]
+        judges = self._bound((pos, p.judge) for pos, p, (j, _) in interests if _overrides(p, "judge") and wanted(j))
+        applies = self._bound(
+            (pos, p.applied) for pos, p, (_, a) in interests if _overrides(p, "applied") and wanted(a)
+        )
+        return judges, applies
+
+    # ------------------------------------------------------------------ one record
+
+    def observe(self, index: int, record: Request | Change) -> list[Violation] | None:
+        """The violations this record shows, in catalogue order; None if it shows none."""
+        found: dict[int, Violation] | None = None
+        ctx = self.ctx
+        t = record.t
+        moved = t != ctx.clock_t  # (an instant can only end where time moves)
+        if moved:
+            now = ctx.now
+            if t > now and t - now > EPSILON * max(1.0, abs(t), abs(now)):  # the instant ``now`` is over
+                if ctx.due:
+                    found = self._instant_ended(index, t)
+                ctx.now = t
+        if ctx.armed:
+            found = self._next_record(index, record, found)
+        if moved:
+            ctx.clock_t = t
+            found = self._run(self._clock, index, t, found)
+        epoch = self._epoch
+        change = record if isinstance(record, Change) else None
+        key: ChangeKey | RequestKey
+        kind: type[Changes | Requests]
+        if change is not None:
+            key = (change.entity, change.src, change.dst, change.session is not None)
+            table, kind = self._changes, Changes
+        else:
+            request: Request = record  # type: ignore[assignment]  # not a change
+            key = (request.op, request.error is None)
+            table, kind = self._requests, Requests
+        hooks = table.get(key)
+        if hooks is None:
+            hooks = table[key] = self._hooks(key, kind)
+        found = self._run(hooks[0], index, record, found)
+        if change is not None and self._keeps_ledger:
+            try:
+                ctx.ledger.apply(change)
+            except Exception as error:  # the ledger absorbs bad lines; this is a malformed record
+                for pos, prop in self._live:
+                    if prop.uses_ledger:
+                        self._drop(pos, error)
+        if self._epoch != epoch:  # a property was dropped: its later hooks must not run
+            hooks = self._hooks(key, kind)
+        found = self._run(hooks[1], index, record, found)
+        found = self._run(self._generic, index, record, found)
+        ctx.prev = record
+        if found is None:
+            return None
+        return [found[pos] for pos in sorted(found)]
+
+    def _instant_ended(self, index: int, t: float) -> dict[int, Violation] | None:
+        ctx = self.ctx
+        due, ctx.due = ctx.due, {}
+        return self._run_registered(((prop, prop.instant_ended) for prop in due), index, t, None)
+
+    def _next_record(
+        self, index: int, record: Request | Change, found: dict[int, Violation] | None
+    ) -> dict[int, Violation] | None:
+        ctx = self.ctx
+        armed, ctx.armed = ctx.armed, []
+        return self._run_registered(armed, index, record, found)
+
+    def _run_registered(
+        self, calls: Iterable[tuple[LiveProperty, Hook]], index: int, arg: Any, found: dict[int, Violation] | None
+    ) -> dict[int, Violation] | None:
+        """Like :meth:`_run`, for calls a property registered for later: it may have been dropped since."""
+        for prop, hook in calls:
+            pos = self._positions.get(prop)
+            if pos is None:
+                continue
+            try:
+                v = hook(index, arg)
+            except Exception as error:
+                self._drop(pos, error)
+                continue
+            if v is not None:
+                found = _note(found, pos, v)
+        return found
+
+    def _run(
+        self, hooks: Iterable[Hook], index: int, arg: Any, found: dict[int, Violation] | None
+    ) -> dict[int, Violation] | None:
+        """Call each hook with (index, arg); keep each property's first violation; a hook that
+        raises drops its property (or re-raises when not tolerant)."""
+        for hook in hooks:
+            try:
+                v = hook(index, arg)
+            except Exception as error:
+                self._failed(hook, error)
+                continue
+            if v is not None:
+                found = self._note(found, hook, v)
+        return found
+
+    def _note(self, found: dict[int, Violation] | None, hook: Hook, violation: Violation) -> dict[int, Violation]:
+        return _note(found, self._owner[hook], violation)
+
+    def finish(self, index: int, end_time: float) -> list[Violation]:
+        """What every property can only judge at the end, in catalogue order."""
+        found: list[Violation] = []
+        for pos, prop in enumerate(self.properties):
+            if pos in self._dropped:
+                continue
+            try:
+                found.extend(prop.finish(index, end_time))
+            except Exception as error:
+                self._drop(pos, error)
+        return found
+
+    def _failed(self, hook: Hook, error: Exception) -> None:
+        self._drop(self._owner[hook], error)
+
+    def _drop(self, pos: int, error: Exception) -> None:
+        if not self.tolerant:
+            raise error
+        if pos in self._dropped:
+            return
+        self._dropped.add(pos)
+        name = self.properties[pos].name
+        self.broken.append(f"property {name} could not judge this trace ({type(error).__name__}: {error})")
+        self._compile()
+
+
+def _note(found: dict[int, Violation] | None, pos: int, violation: Violation) -> dict[int, Violation]:
+    """Keep a property's first violation of the record."""
+    if found is None:
+        return {pos: violation}
+    found.setdefault(pos, violation)
+    return found
+
+
+def check_records(records: Iterable[Record], properties: Iterable[type[TraceProperty]]) -> list[Violation]:
+    """Run properties over one trace (header first); every violation, in trace order."""
+    iterator = iter(records)
+    header = next(iterator, None)
+    if not isinstance(header, Header):
+        raise ValueError("a trace starts with its header record")
+    suite = Suite([cls(header) for cls in properties])
+    found: list[Violation] = []
+    index = 0
+    end_time = 0.0
+    for index, record in enumerate(iterator, start=1):
+        assert not isinstance(record, Header)
+        end_time = record.t
+        violations = suite.observe(index, record)
+        if violations is not None:
+            found.extend(violations)
+    found.extend(suite.finish(index, end_time))
+    return found

@@ -1,0 +1,320 @@
+"""Timer properties: max_time (its value, and expiry exactly at start + max_time) and the
+interactive window (deactivation exactly when it runs out, never otherwise).
+
+Deadlines wait in a heap and are judged at the first record past them, so a missed
+timer is caught without scanning the live sessions at every line. The heaps are swept in
+``clock``, which runs only when time moves (a deadline is never behind the time it is set
+at, unless a trace gives a negative limit: then the next record sweeps whatever its time).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+
+from model.spec.interpretations import InteractiveWindow, MaxTimeDefault
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
+from model.trace import Change, Header, Request
+from properties.invariants.base import Violation
+from properties.invariants.ledger import SESSION_FINAL, same_time
+from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
+
+
+def _past(deadline: float, t: float) -> bool:
+    return t > deadline and not same_time(t, deadline)
+
+
+class Deadlines:
+    """Live deadlines by key, with a heap so that finding the passed ones costs O(log n);
+    heap entries of keys disarmed or re-armed since are skipped when they surface."""
+
+    __slots__ = ("_heap", "due")
+
+    def __init__(self) -> None:
+        self.due: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def arm(self, key: str, deadline: float) -> None:
+        self.due[key] = deadline
+        heapq.heappush(self._heap, (deadline, key))
+
+    def passed(self, t: float) -> Iterator[tuple[str, float]]:
+        """Disarm and yield the live deadlines that time ``t`` is past."""
+        heap = self._heap
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
+            deadline, key = heapq.heappop(heap)
+            if self.due.get(key) == deadline:
+                del self.due[key]
+                yield key, deadline
+
+
+class MaxTimeRespected(LiveProperty):
+    name = "max-time-respected"
+    rules = ("MAXTIME-EXPIRY", "MAXTIME-ASSIGNED")
+    description = (
+        "A started session carries its max_time, starts no job at or after start + max_time, is never "
+        "active or inactive past it, and is closed exactly then if it is still open."
+    )
+    judges = (Changes("job", dst="running", session=True), Changes("session"))
+    uses_ledger = False
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.deadlines = Deadlines()
+
+    def clock(self, index: int, t: float) -> Violation | None:
+        found = None
+        for session, deadline in self.deadlines.passed(t):
+            found = found or self.violation(
+                index, t, f"session {session} is still open at t={t:g}, past its max_time deadline {deadline:g}"
+            )
+        return found
+
+    def judge(self, index: int, record: Change) -> Violation | None:
+        if record.entity == "job":
+            due = self.deadlines.due.get(record.session) if record.session is not None else None
+            if due is not None and (record.t > due or same_time(record.t, due)):
+                return self.violation(
+                    index, record.t, f"job {record.id} starts at t={record.t:g}, at or past the max_time "
+                    f"deadline {due:g} of session {record.session}",
+                )
+            return None
+        sid, t = record.id, record.t
+        deadline = self.deadlines.due.get(sid)
+        if record.src == "pending" and record.dst == "active":
+            if record.max_time is None or not record.max_time > 0:
+                return self.violation(index, t, f"session {sid} starts without a positive max_time")
+            self.deadlines.arm(sid, t + record.max_time)
+        elif deadline is not None:
+            if record.dst in SESSION_FINAL:
+                del self.deadlines.due[sid]
+                if record.trigger == "max_time_reached" and not same_time(t, deadline):
+                    return self.violation(
+                        index, t, f"session {sid} expires at t={t:g}, but its max_time ends at {deadline:g}"
+                    )
+            elif _past(deadline, t):
+                return self.violation(
+                    index, t, f"session {sid} becomes {record.dst} at t={t:g}, past its max_time deadline {deadline:g}"
+                )
+        elif record.trigger == "max_time_reached":
+            return self.violation(index, t, f"session {sid} expires but never started its max_time clock")
+        return None
+
+    def finish(self, index: int, end_time: float) -> list[Violation]:
+        found = self.clock(index, end_time)
+        return [found] if found is not None else []
+
+
+class MaxTimeValue(LiveProperty):
+    name = "max-time-value"
+    rules = ("MAXTIME-PARAM", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT")
+    description = (
+        "A session starts with the max_time it was opened with, or else the default "
+        "INT-MAXTIME-DEFAULT names (system limit, or the smaller of it and the first job's max_execution_time)."
+    )
+    uses_ledger = False
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.first_job_limit = self.interpretation.policy.maxtime_default is MaxTimeDefault.FIRST_JOB_LIMIT
+        self.requested: dict[str, float | None] = {}
+        """opened session -> the max_time it asked for (None: the default)."""
+        self.job_limit: dict[str, float] = {}
+        """queued session job -> its max_execution_time (first_job_limit only)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        sessions = (Changes("session", dst=SESSION_FINAL), Changes("session", src="pending", dst="active"))
+        if self.first_job_limit:
+            return (
+                Requests("open", accepted=True), Requests("submit", accepted=True), Changes("job", src="queued"),
+                *sessions,
+            ), self.applies
+        return (Requests("open", accepted=True), *sessions), self.applies
+
+    def _limit(self, backend: str | None, key: str) -> float | None:
+        limits = self.header.backends.get(backend or "")
+        return float(limits[key]) if limits is not None and key in limits else None
+
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
+        if isinstance(record, Request):
+            self._request(record)
+            return None
+        if record.entity == "job":
+            self.job_limit.pop(record.id, None)
+            return None
+        if record.dst in SESSION_FINAL:
+            self.requested.pop(record.id, None)
+        if record.src != "pending" or record.dst != "active" or record.id not in self.requested:
+            return None
+        requested = self.requested.pop(record.id)
+        expected = requested
+        if expected is None:
+            expected = self._limit(record.backend, "system_max_time")
+            if self.first_job_limit and expected is not None:
+                last = self.ctx.prev  # the start that activates the session comes right before
+                job = (
+                    last.id if isinstance(last, Change) and last.entity == "job" and last.dst == "running"
+                    and last.session == record.id else None
+                )
+                limit = self.job_limit.get(job) if job is not None else None
+                expected = min(expected, limit) if limit is not None else None
+        if expected is None or record.max_time is None or same_time(record.max_time, expected):
+            return None
+        origin = "requested" if requested is not None else "default"
+        return self.violation(
+            index, record.t, f"session {record.id} starts with max_time {record.max_time:g}, {origin} is {expected:g}"
+        )
+
+    def _request(self, record: Request) -> None:
+        args = record.args or {}
+        if record.op == "open":
+            if record.session is None:
+                return
+            value = args.get("max_time")
+            try:
+                self.requested[record.session] = float(parse_max_time(value)) if value is not None else None
+            except RequestRejected:
+                return
+        elif record.session is not None and record.job:
+            explicit = args.get("max_execution_time")
+            limit = float(explicit) if explicit is not None else self._limit(
+                record.backend, "program_max_execution_time"
+            )
+            if limit is not None:
+                self.job_limit[record.job] = limit
+
+
+class InteractiveTimeout(LiveProperty):
+    name = "interactive-timeout"
+    rules = ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE")
+    description = (
+        "An active session is deactivated exactly the (fixed, 300 s) interactive timeout after its window "
+        "opened (per INT-INTERACTIVE-WINDOW) with no job of it queued since, and never otherwise."
+    )
+    judges = (Changes("session", src="active", dst="inactive"),)
+    applies = (Changes("session"), Changes("job", session=True))
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.timeout = float(header.interactive_timeout)
+        self.wrong_value = not same_time(self.timeout, INTERACTIVE_TIMEOUT)
+        self.queue_empty = self.interpretation.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+        self.opened: dict[str, float] = {}
+        """active session -> when its current window opened."""
+        self.heap: list[tuple[float, str, float]] = []
+
+    def clock(self, index: int, t: float) -> Violation | None:
+        if self.wrong_value:  # said once, on the first record (whose sweep waits for the next one)
+            self.wrong_value = False
+            self.ctx.clock_next()
+            return self.violation(
+                index, t, f"the interactive timeout is {self.timeout:g} s, not the fixed {INTERACTIVE_TIMEOUT:g} s",
+            )
+        found = None
+        heap = self.heap
+        while heap and heap[0][0] < t and _past(heap[0][0], t):
+            deadline, session, opened = heapq.heappop(heap)
+            if self.opened.get(session) == opened:
+                del self.opened[session]
+                found = found or self.violation(
+                    index, t,
+                    f"session {session} is still active at t={t:g}; its window opened at {opened:g} "
+                    f"and ran out at {deadline:g}",
+                )
+        return found
+
+    def judge(self, index: int, record: Change) -> Violation | None:
+        opened_at = self.opened.get(record.id)
+        if opened_at is None:
+            return self.violation(
+                index, record.t, f"session {record.id} is deactivated though its interactive window is not open"
+            )
+        if not same_time(record.t, opened_at + self.timeout):
+            return self.violation(
+                index, record.t,
+                f"session {record.id} is deactivated at t={record.t:g}; its window opened at {opened_at:g} "
+                f"and runs out at {opened_at + self.timeout:g}",
+            )
+        return None
+
+    def applied(self, index: int, record: Change) -> Violation | None:
+        session = record.id if record.entity == "session" else record.session
+        assert session is not None
+        view = self.ledger.sessions.get(session)
+        if view is None or view.state != "active":
+            self.opened.pop(session, None)
+            return None
+        idle = view.queued == 0 and (self.queue_empty or view.running is None)
+        if not idle:
+            self.opened.pop(session, None)
+        elif session not in self.opened:
+            t = record.t
+            self.opened[session] = t
+            heapq.heappush(self.heap, (t + self.timeout, session, t))
+            if t + self.timeout < t:
+                self.ctx.clock_next()
+        return None
+
+
+class MaxExecutionTime(LiveProperty):
+    name = "max-execution-time"
+    rules = ("JOB-MAX-EXECUTION",)
+    description = (
+        "A running job leaves running no later than its max_execution_time (explicit, else the program's) "
+        "after it started, and fails for it exactly then."
+    )
+    judges = (
+        Requests("submit", accepted=True),
+        Changes("job", src="queued"), Changes("job", src=None, dst=Outside(("queued",))), Changes("job", src="running"),
+    )
+    uses_ledger = False
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.limit: dict[str, float] = {}
+        """accepted, not yet started job -> its max_execution_time."""
+        self.deadlines = Deadlines()
+        """running job -> when its max_execution_time runs out."""
+
+    def clock(self, index: int, t: float) -> Violation | None:
+        found = None
+        for job, deadline in self.deadlines.passed(t):
+            found = found or self.violation(
+                index, t, f"job {job} still runs at t={t:g}, past its max_execution_time {deadline:g}"
+            )
+        return found
+
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
+        if isinstance(record, Request):
+            if record.job is not None:
+                explicit = (record.args or {}).get("max_execution_time")
+                limits = self.header.backends.get(record.backend or "")
+                if isinstance(explicit, int | float) and not isinstance(explicit, bool):
+                    self.limit[record.job] = float(explicit)
+                elif limits is not None and "program_max_execution_time" in limits:
+                    self.limit[record.job] = float(limits["program_max_execution_time"])
+            return None
+        job = record.id
+        if record.src == "running":
+            due = self.deadlines.due.pop(job, None)
+            if record.trigger == "max_execution_time_reached" and (due is None or not same_time(record.t, due)):
+                expected = f"its limit runs out at {due:g}" if due is not None else "its limit is unknown"
+                return self.violation(
+                    index, record.t, f"job {job} fails for max_execution_time at t={record.t:g}; {expected}"
+                )
+            return None
+        limit = self.limit.pop(job, None)
+        if record.dst == "running" and limit is not None:
+            t = record.t
+            self.deadlines.arm(job, t + limit)
+            if t + limit < t:  # a negative limit: already past, for the next record to say
+                self.ctx.clock_next()
+        return None
+
+    def finish(self, index: int, end_time: float) -> list[Violation]:
+        found = None
+        for job, deadline in self.deadlines.passed(end_time):
+            found = found or self.violation(index, end_time, f"job {job} still runs past {deadline:g}")
+        return [found] if found is not None else []

@@ -1,0 +1,1 @@
+"""Test support: machinery the tests run beside the engine, not part of the spec or the kit."""
