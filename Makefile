@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench test-native diagrams rules-doc clean
+.PHONY: demo test lint bench diagrams rules-doc clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sessionspec needs Python 3.11+, found " + sys.version.split()[0])'
@@ -27,20 +27,15 @@ test: lint
 diagrams: $(STAMP)
 	$(BIN)/sessionspec diagrams --all-interpretations
 
-# Benchmarks (benchmarks/README.md): installs the bench extra (SimPy), prints a table and
-# writes benchmarks/results.json; builds the mypyc-compiled mirror out/native (benchmarks/native.py)
-# for the native figures. BENCH_ARGS=--quick for a shorter run, --no-native to skip the mirror.
+# Benchmarks (benchmarks/README.md): installs the bench extra (SimPy), runs every workload shape on
+# the engine, the SimPy model and a hand-written heapq loop, prints a table and writes
+# benchmarks/results.json. A few minutes; BENCH_ARGS=--full for the larger sizes and the extras.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
-
-# The test suite again, against the hot modules compiled by mypyc (benchmarks/native.py).
-test-native: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m benchmarks.native --test
 
 rules-doc: $(STAMP)
 	$(BIN)/sessionspec rules --format markdown --tests tests > docs/rules.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out/native out/native-golden
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,13 +10,13 @@ session dispatcher's ``observer`` counts activations and closes), so the run is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
 from benchmarks.outcome import Outcome
-from benchmarks.workload import SESSION_GROUP, Arrival, SessionStep, Workload
+from benchmarks.workload import SESSION_GROUP, Arrival, BatchPlan, ChurnWorkload, SessionStep, Workload
 from model.sim.devices import BackendConfig, Duration
-from model.sim.dispatch import Step
 from model.sim.engine import Engine
 from model.sim.fair_share import FairShare, FifoQueue
 from model.spec.interpretations import DEFAULT, Interpretation
@@ -51,21 +51,23 @@ def _scheduler(engine: Engine) -> Callable[[float, Callable[[], None]], None]:
 
 
 def build_engine(
-    wl: Workload,
+    wl: Workload | ChurnWorkload,
     *,
     sink: Sink | None = None,
     interpretation: Interpretation = DEFAULT,
     fair_share: Callable[[], FairShare] = FifoQueue,
-    retain_finished: bool = False,
+    retain_finished: bool | None = None,
     backends: Iterable[str] | None = None,
 ) -> tuple[Engine, Outcome, Callable[[Iterator[Arrival]], None]]:
     """An engine for ``wl`` with its clients wired in; call the returned ``feed`` with arrivals, then run."""
+    if retain_finished is None:  # the workload's choice; forgetting keeps memory bounded by the live jobs
+        retain_finished = getattr(wl, "retain_finished", False)
     outcome = Outcome()
     clients: dict[str, _Client] = {}
     ended = outcome.job_ended
     engine: Engine
 
-    def observe_job(_: str, job: Any, trigger: str, step: Step) -> None:
+    def observe_job(_: str, job: Any, trigger: str, step: Any) -> None:
         if step.dest in _TERMINAL:
             job_ended(job)
 
@@ -78,7 +80,7 @@ def build_engine(
             if client is not None:
                 call_at(engine.now + client.think, client.wake)
 
-    def observe_session(_: str, session: Any, trigger: str, step: Step) -> None:
+    def observe_session(_: str, session: Any, trigger: str, step: Any) -> None:
         dest = step.dest
         if dest == "active":
             outcome.activations += 1
@@ -87,7 +89,7 @@ def build_engine(
         elif dest == "closed":
             outcome.session_closed(trigger)
 
-    def observe(lifecycle: str, entity: Any, trigger: str, step: Step) -> None:
+    def observe(lifecycle: str, entity: Any, trigger: str, step: Any) -> None:
         if lifecycle == "job":
             observe_job(lifecycle, entity, trigger, step)
         elif lifecycle == "session":
@@ -99,17 +101,41 @@ def build_engine(
         configs, interpretation=interpretation, sink=sink, fair_share=fair_share,
         retain_finished=retain_finished,
     )
-    if hasattr(engine.job_fsm, "on_final"):  # a hook for job ends: jobs go unobserved otherwise
-        engine.job_fsm.on_final = job_ended
-        engine.session_fsm.observer = observe_session
-    elif hasattr(engine.job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
-        engine.job_fsm.observer = observe_job
-        engine.session_fsm.observer = observe_session
+    job_fsm, session_fsm = getattr(engine, "job_fsm", None), getattr(engine, "session_fsm", None)
+    if hasattr(job_fsm, "on_final"):  # a hook for job ends: jobs go unobserved otherwise
+        job_fsm.on_final = job_ended  # type: ignore[union-attr]
+        session_fsm.observer = observe_session  # type: ignore[union-attr]
+    elif hasattr(job_fsm, "observer"):  # per-lifecycle observers: the scheduler's go unwatched
+        job_fsm.observer = observe_job  # type: ignore[union-attr]
+        session_fsm.observer = observe_session  # type: ignore[union-attr]
     else:  # older engines (baseline traces)
         engine.observer = observe
     call_at = _scheduler(engine)
     submit = engine.submit
     jobs = engine.jobs
+    retained = retain_finished
+
+    def cancel(job_id: str) -> None:
+        try:
+            engine.cancel(job_id)
+        except RequestRejected:  # it had ended (forgotten: UNKNOWN-JOB; retained: JOB-FINISHED)
+            outcome.cancel_rejected += 1
+
+    def close(session_id: str) -> None:
+        with suppress(RequestRejected):  # closed so long ago (expired) that it was forgotten
+            engine.close(session_id)  # a session closed already (expired) stays closed
+
+    def batch(plan: BatchPlan, now: float) -> None:
+        engine.open_session(plan.backend, max_time=plan.max_time, session_id=plan.id)
+        for job in plan.jobs:
+            submit(
+                plan.id, job_id=job.id, max_execution_time=job.max_execution_time,
+                duration=job.duration, fault=job.fault, group=job.group,
+            )
+        outcome.submitted += len(plan.jobs)
+        if plan.cancel is not None:
+            call_at(now + plan.cancel_after, partial(cancel, plan.jobs[plan.cancel].id))
+        call_at(now + plan.close_after, partial(close, plan.id))
 
     def next_step(client: _Client) -> None:
         step = next(client.steps, None)
@@ -141,13 +167,16 @@ def build_engine(
                     duration=job.duration, fault=job.fault, group=job.group,
                 )
                 outcome.submitted += 1
+            elif isinstance(plan, BatchPlan):
+                batch(plan, arrival.t)
             else:
                 engine.open_session(arrival.backend, max_time=plan.max_time, session_id=plan.id)
                 client = clients[plan.id] = _Client(plan.id, plan.steps(), next_step)
                 next_step(client)
-            live = len(jobs)  # finished jobs are forgotten (retain_finished=False): these are the live ones
-            if live > outcome.max_live:
-                outcome.max_live = live
+            if not retained:  # finished jobs are forgotten: these are the live ones
+                live = len(jobs)
+                if live > outcome.max_live:
+                    outcome.max_live = live
             following = next(arrivals, None)
             if following is not None:
                 call_at(following.t, partial(arrive, following))
@@ -160,7 +189,7 @@ def build_engine(
 
 
 def run_engine(
-    wl: Workload,
+    wl: Workload | ChurnWorkload,
     arrivals: Iterator[Arrival] | None = None,
     **options: Any,
 ) -> tuple[Engine, Outcome]:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 class Outcome:
     submitted: int = 0
     rejected: int = 0
+    """Submissions rejected (to a closed session)."""
+    cancel_rejected: int = 0
+    """Cancels of a job that had already ended (JOB-FINISHED, or UNKNOWN-JOB once forgotten)."""
     activations: int = 0
     """Sessions that became active (first start or reactivation)."""
     deactivations: int = 0
@@ -26,7 +29,8 @@ class Outcome:
     """Per outcome (``completed``, ``failed:<reason>``, ``cancelled``): [count, id hash sum, end-time µs sum]."""
     end_time: float = 0.0
     max_live: int = 0
-    """The most jobs alive (queued or running) at an arrival: what a run's memory is bounded by."""
+    """The most jobs alive (queued or running) at an arrival: what a run's memory is bounded by
+    (0 where not counted: an engine that retains finished jobs, the heapq model)."""
 
     def job_ended(self, job_id: str, outcome: str, t: float) -> None:
         digest = self.jobs.get(outcome)
@@ -51,11 +55,19 @@ class Outcome:
         return {
             "submitted": self.submitted,
             "rejected": self.rejected,
+            "cancel_rejected": self.cancel_rejected,
             "activations": self.activations,
             "deactivations": self.deactivations,
             "closed": dict(sorted(self.closed.items())),
             "jobs": {k: tuple(v) for k, v in sorted(self.jobs.items())},
         }
+
+    def summary(self) -> str:
+        """The outcome in one line: job counts per outcome, session events."""
+        jobs = ", ".join(f"{k} {n:,}" for k, n in self.counts().items())
+        closed = ", ".join(f"{k} {n:,}" for k, n in sorted(self.closed.items()))
+        return (f"{jobs}; {self.activations:,} activations, {self.deactivations:,} deactivations; closed: {closed}; "
+                f"rejected {self.rejected:,} submits, {self.cancel_rejected:,} cancels; live jobs <= {self.max_live:,}")
 
     def differences(self, other: Outcome) -> list[str]:
         mine, theirs = self.comparable(), other.comparable()
@@ -65,6 +77,7 @@ class Outcome:
         """Add another run's outcome (a run split by backend across processes)."""
         self.submitted += other.submitted
         self.rejected += other.rejected
+        self.cancel_rejected += other.cancel_rejected
         self.activations += other.activations
         self.deactivations += other.deactivations
         for trigger, n in other.closed.items():

@@ -14,7 +14,10 @@ Same semantics as the reference engine under ``DEFAULT``:
 * at ``max_time`` the session closes and its queued and running jobs fail
   (INT-EXPIRY-RUNNING-JOB=fail); a job that runs past its ``max_execution_time``
   fails then; a faulty job fails when the device finishes it; a closed session
-  rejects submissions.
+  rejects submissions;
+* a cancel fails a queued or running job as ``cancelled`` (a running one by interrupting
+  its process) and is rejected once the job has ended; closing a session fails its queued
+  and running jobs (INT-CLOSE-RUNNING-JOB=fail) and changes nothing once it is closed.
 
 It is written the way a SimPy user would write it: every client, arrival stream and
 job execution is a process; a running job is a process the session's expiry
@@ -31,7 +34,7 @@ from typing import Any, cast
 import simpy
 
 from benchmarks.outcome import Outcome
-from benchmarks.workload import Arrival, JobPlan, SessionPlan, SessionStep, Workload
+from benchmarks.workload import Arrival, BatchPlan, ChurnWorkload, JobPlan, SessionPlan, SessionStep, Workload
 
 INTERACTIVE_TIMEOUT = 300.0
 SYSTEM_MAX_TIME = 8 * 3600.0
@@ -60,7 +63,7 @@ class Job:
 class Session:
     __slots__ = ("backend", "id", "max_time", "n_queued", "queue", "running", "state", "window", "window_open")
 
-    def __init__(self, plan: SessionPlan, backend: Backend) -> None:
+    def __init__(self, plan: SessionPlan | BatchPlan, backend: Backend) -> None:
         self.id = plan.id
         self.backend = backend
         self.max_time = float(plan.max_time) if plan.max_time is not None else SYSTEM_MAX_TIME
@@ -82,7 +85,7 @@ class Backend:
 
 
 class SimPyModel:
-    def __init__(self, wl: Workload, backends: tuple[str, ...] | None = None) -> None:
+    def __init__(self, wl: Workload | ChurnWorkload, backends: tuple[str, ...] | None = None) -> None:
         self.wl = wl
         self.env = simpy.Environment()
         self.backends = {name: Backend() for name in (backends or wl.backends)}
@@ -242,11 +245,46 @@ class SimPyModel:
             self.close(session, "close", "failed:session_closed")
             self.dispatch(backend)
 
+    def batch_client(self, plan: BatchPlan) -> Process:
+        """Submit every job at once; cancel one and close the session on timers, whatever became of the jobs."""
+        backend = self.backends[plan.backend]
+        session = Session(plan, backend)
+        env = self.env
+        jobs = [self.submit(backend, step, session) for step in plan.jobs]
+        if plan.cancel is not None:
+            env.process(self.cancel_later(jobs[plan.cancel], plan.cancel_after))
+        yield env.timeout(plan.close_after)
+        if session.state != "closed":
+            self.close(session, "close", "failed:session_closed")
+            self.dispatch(backend)
+
+    def cancel_later(self, job: Job, delay: float) -> Process:
+        yield self.env.timeout(delay)
+        self.cancel(job)
+
+    def cancel(self, job: Job) -> None:
+        if job.state == "running":
+            assert job.process is not None
+            job.process.interrupt("cancelled")  # its end frees the device and dispatches
+        elif job.state == "queued":
+            job.state = "cancelled"
+            self.outcome.job_ended(job.id, "cancelled", self.env.now)
+            job.done.succeed()
+            session = job.session
+            if session is not None:
+                session.n_queued -= 1
+                self.update_window(session)
+            self.dispatch(job.backend)
+        else:
+            self.outcome.cancel_rejected += 1
+
     def arrivals(self, arrivals: Iterator[Arrival]) -> Process:
         env = self.env
         for arrival in arrivals:
             yield env.timeout(arrival.t - env.now)
-            if arrival.session is not None:
+            if isinstance(arrival.session, BatchPlan):
+                env.process(self.batch_client(arrival.session))
+            elif arrival.session is not None:
                 env.process(self.client(arrival.session))
             else:
                 assert arrival.job is not None
@@ -259,6 +297,6 @@ class SimPyModel:
         return self.outcome
 
 
-def run_simpy(wl: Workload, arrivals: Iterator[Arrival] | None = None,
+def run_simpy(wl: Workload | ChurnWorkload, arrivals: Iterator[Arrival] | None = None,
               backends: tuple[str, ...] | None = None) -> Outcome:
     return SimPyModel(wl, backends).run(arrivals)
