@@ -16,8 +16,8 @@ from properties.cli import cli
     [
         (["--iterations", "2000"], "2000 is not in the range 1<=x<=200"),
         (["--iterations", "0"], "0 is not in the range 1<=x<=200"),
-        (["--load", "nan"], "nan is not a utilisation"),
-        (["--load", "NaN"], "nan is not a utilisation"),
+        (["--load", "nan"], "is not a finite number"),
+        (["--load", "NaN"], "is not a finite number"),
         (["--load", "inf"], "not in the range"),
         (["--load", "5e-324"], "not in the range 0.01<=x<1.0"),
         (["--load", "1"], "not in the range 0.01<=x<1.0"),

@@ -8,16 +8,16 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import InputError, interpretation_option
+from properties.cli.options import FiniteFloat, InputError, interpretation_option
 
 
 @click.command("check")
 @click.argument("trace", type=click.Path(dir_okay=True, path_type=str))
 @interpretation_option()
-@click.option("--tolerance", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+@click.option("--tolerance", type=FiniteFloat(min=0.0), default=0.0, show_default=True,
               help="Seconds a recorded decision may be off the spec's time.")
 @click.option("--all", "keep_going", is_flag=True, help="Go on after a divergence, adopting the trace's state.")
-@click.option("--until", type=click.FloatRange(min=0.0), default=None,
+@click.option("--until", type=FiniteFloat(min=0.0), default=None,
               help="The virtual time the recorded run went on to (default: its last line's).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 1), default=1, hidden=True,
               help="Accepted for scripts that pass it: the check runs in one process.")
@@ -43,7 +43,7 @@ def check(
               help="Operation sequences to try.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @interpretation_option()
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")

@@ -7,7 +7,6 @@ same on every run and machine.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ from model.runtime.workload import LoopReport, WorkloadConfig, compare
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.max_time import format_seconds
 from model.views.timeline_plot import TimelineError, render_timeline
-from properties.cli.options import interpretation_option
+from properties.cli.options import FiniteFloat, interpretation_option
 
 _ALWAYS_SHOWN = ("INT-IDLE-DEVICE", "INT-INTERACTIVE-WINDOW")
 
@@ -57,19 +56,12 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
     return "\n".join(lines)
 
 
-def _not_nan(_ctx: click.Context, param: click.Parameter, value: float) -> float:
-    """FloatRange lets NaN through: every comparison with it is false."""
-    if math.isnan(value):
-        raise click.BadParameter("nan is not a utilisation", param=param)
-    return value
-
-
 @click.command("demo")
 @click.option("--iterations", type=click.IntRange(1, 200), default=50, show_default=True,
               help="Iterations of the variational loop (at most 200, so that the session's loop ends within "
                    "its max_time under every interpretation).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the background load.")
-@click.option("--load", type=click.FloatRange(0.01, 1.0, max_open=True), default=0.9, callback=_not_nan,
+@click.option("--load", type=FiniteFloat(0.01, 1.0, max_open=True), default=0.9,
               show_default=True, help="Device utilisation by other users' jobs.")
 @interpretation_option("Interpretation choice, e.g. IDLE-DEVICE=work_conserving (repeatable).")
 @click.option("--timelines", "timelines", type=click.Path(file_okay=False, path_type=Path),

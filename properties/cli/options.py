@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -12,6 +13,19 @@ from model.spec.interpretations import InterpretationError, parse_choices
 F = TypeVar("F", bound=Callable[..., object])
 
 INTERPRETATION_HELP = "Interpretation choice ID=option (repeatable); the INT- prefix may be left out."
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that refuses NaN and the infinities (click's ``FloatRange`` lets NaN through,
+    since every comparison with it is false), so that no option turns into a silent wrong answer."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number: float = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 class InputError(click.ClickException):

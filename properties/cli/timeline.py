@@ -16,6 +16,7 @@ from model.trace import Record, Unusable
 from model.trace import read_trace as read_lines
 from model.views.printable import printable
 from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
+from properties.cli.options import FiniteFloat
 
 
 class TraceFileError(ValueError):
@@ -37,8 +38,8 @@ def read_trace(path: Path) -> list[Record]:
 @click.argument("trace", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Picture to write: .svg or .png.")
-@click.option("--from", "start", type=float, default=None, help="Start of the window (virtual seconds).")
-@click.option("--to", "end", type=float, default=None, help="End of the window (virtual seconds).")
+@click.option("--from", "start", type=FiniteFloat(), default=None, help="Start of the window (virtual seconds).")
+@click.option("--to", "end", type=FiniteFloat(), default=None, help="End of the window (virtual seconds).")
 @click.option("--top", type=click.IntRange(min=0), default=TOP_SESSIONS, show_default=True,
               help="Sessions drawn on a band of their own (the busiest in the window); the rest share one row.")
 def timeline(trace: Path, output: Path, start: float | None, end: float | None, top: int) -> None:

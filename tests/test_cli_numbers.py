@@ -1,0 +1,30 @@
+"""Every numeric option refuses NaN and the infinities with a usage error (exit 2, one line):
+click's ``FloatRange`` lets NaN through, and a NaN tolerance or timeout is a silent wrong answer."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from properties.cli import cli
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1e400"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "t.jsonl", "--tolerance"],
+        ["check", "t.jsonl", "--until"],
+        ["conform", "--adapter", "x:y", "--timeout"],
+        ["demo", "--no-timelines", "--load"],
+        ["timeline", "t.jsonl", "--from"],
+        ["timeline", "t.jsonl", "--to"],
+    ],
+    ids=lambda c: " ".join(c) if isinstance(c, list) else c,
+)
+def test_a_non_finite_number_is_a_usage_error(command: list[str], value: str) -> None:
+    result = CliRunner().invoke(cli, [*command, value])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Invalid value for"), result.output
