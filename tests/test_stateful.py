@@ -271,7 +271,7 @@ def test_shadow_catches_a_guard_the_dispatcher_does_not_use() -> None:
     """The shadow asks the engine's guards afresh: a guard that changes behind the dispatcher shows."""
 
     class Patchable(Engine):
-        """Defined here, so interpreted: its instances take attributes (a mypyc-compiled Engine's do not)."""
+        """A subclass of its own, so that patching a guard on its instance leaves Engine untouched."""
 
     engine = Patchable([BackendConfig("b0", duration=Duration.fixed(10.0))])
     Shadow.attach(engine)
