@@ -1,11 +1,22 @@
 """The executable specification of Qiskit Runtime sessions: declaration, engine and runtime API.
 
+This face is the documented Python API of the model; ``model.trace`` (records, writer, reader)
+and ``model.runtime`` (the ``qiskit_ibm_runtime``-shaped API) have faces of their own.
 ``model`` never imports ``properties``.
 """
 
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
-from model.spec.interpretations import DEFAULT, Interpretation
+from model.sim.ops import Advance, Cancel, Close, Fault, Open, Submit, apply
+from model.sim.scenario import Scenario, load_scenario, run_scenario
+from model.spec.interpretations import DEFAULT, Interpretation, Policy
+from model.spec.lifecycles import LIFECYCLES
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace
 
-__all__ = ["DEFAULT", "BackendConfig", "BackgroundLoad", "Duration", "Engine", "Interpretation", "MemoryTrace"]
+__all__ = [
+    "DEFAULT", "LIFECYCLES", "Advance", "BackendConfig", "BackgroundLoad", "Cancel", "Close", "Duration", "Engine",
+    "Fault", "Interpretation", "MemoryTrace", "Open", "Policy", "RequestRejected", "Scenario", "Submit", "apply",
+    "load_scenario", "parse_max_time", "run_scenario",
+]

@@ -146,3 +146,41 @@ def test_matplotlib_loads_only_to_draw(code: str) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
                             timeout=120)
     assert result.stdout.endswith("False")
+
+
+LAYERS = ("model.spec", "model.trace", "model.sim", "model.views", "model.runtime",
+          "properties.invariants", "properties.conformance", "properties.cli")
+"""The packages of the README's architecture picture (the faces ``model`` and ``properties`` stand apart)."""
+
+
+def _layer(module: str) -> str | None:
+    return next((layer for layer in LAYERS if module == layer or module.startswith(layer + ".")), None)
+
+
+def _package_edges() -> set[tuple[str, str]]:
+    edges = set()
+    for module in MODULES:
+        source = _layer(module)
+        for target in imports(module):
+            layer = _layer(target)
+            if source and layer and layer != source:
+                edges.add((source, layer))
+    return edges
+
+
+def _drawn_edges() -> set[tuple[str, str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- BEGIN architecture", 1)[1].split("<!-- END architecture", 1)[0]
+    block = block.split("```mermaid", 1)[1].split("```", 1)[0]
+    nodes = {line.split("[", 1)[0].strip(): line.split('"', 2)[1].split("<br/>", 1)[0]
+             for line in block.splitlines() if '["' in line}
+    return {(nodes[a.strip()], nodes[b.strip()])
+            for line in block.splitlines() if "-->" in line for a, b in [line.split("-->")]}
+
+
+def test_the_readme_architecture_picture_is_the_import_graph() -> None:
+    """Every package dependency is drawn, and every drawn one exists: the picture cannot go stale."""
+    actual, drawn = _package_edges(), _drawn_edges()
+    assert {layer for edge in drawn for layer in edge} == set(LAYERS)
+    assert actual - drawn == set(), "imports the README does not draw"
+    assert drawn - actual == set(), "arrows the code does not have"

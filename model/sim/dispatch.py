@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from model.spec.lifecycles import Lifecycle, Transition
+from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Change, Sink
 
 ARM_MAX_TIME = "arm_max_time"
@@ -76,14 +76,6 @@ def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | 
         cond, veto = conditions[0], unless[0]
         return lambda entity: cond(entity) and not veto(entity)
     return lambda entity: all(g(entity) for g in conditions) and not any(g(entity) for g in unless)
-
-
-def guard_attr(name: str) -> str:
-    return f"guard_{name}"
-
-
-def action_attr(name: str) -> str:
-    return f"action_{name}"
 
 
 class Clock(Protocol):

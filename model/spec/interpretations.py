@@ -9,7 +9,7 @@ declarations and the properties all read it; nothing picks an option silently.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -400,6 +400,15 @@ def parse_choice(text: str) -> tuple[str, str]:
         raise InterpretationError(f"expected ID=option, got {text!r}")
     key, _, value = text.partition("=")
     return _key(key.strip()), value.strip()
+
+
+def parse_choices(values: Iterable[str]) -> dict[str, str]:
+    """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out).
+
+    Raises :class:`InterpretationError` naming the bad choice."""
+    chosen = dict(parse_choice(value) for value in values)
+    Interpretation(chosen)
+    return chosen
 
 
 def profiles() -> dict[str, Interpretation]:

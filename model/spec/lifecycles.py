@@ -285,6 +285,16 @@ def declared(interpretation: Interpretation = DEFAULT) -> tuple[Lifecycle, ...]:
     return tuple(lc.under(interpretation) for lc in LIFECYCLES)
 
 
+def guard_attr(name: str) -> str:
+    """The implementing object's method for a declared guard (a ``transitions`` condition)."""
+    return f"guard_{name}"
+
+
+def action_attr(name: str) -> str:
+    """The implementing object's method for a declared action (a ``transitions`` after-callback)."""
+    return f"action_{name}"
+
+
 def guard_names() -> tuple[str, ...]:
     names = (n for lc in LIFECYCLES for t in lc.transitions for n in (*t.conditions, *t.unless))
     return tuple(dict.fromkeys(names))

@@ -12,8 +12,7 @@ from typing import Any
 
 from transitions import Machine
 
-from model.sim.dispatch import action_attr, guard_attr
-from model.spec.lifecycles import Lifecycle
+from model.spec.lifecycles import Lifecycle, action_attr, guard_attr
 
 
 def machine_config(lifecycle: Lifecycle) -> dict[str, Any]:

@@ -24,9 +24,8 @@ from transitions.extensions import GraphMachine
 from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
 from transitions.extensions.diagrams_pygraphviz import Graph as DotGraph
 
-from model.sim.dispatch import guard_attr
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
-from model.spec.lifecycles import LIFECYCLES, Lifecycle, Timer, Transition
+from model.spec.lifecycles import LIFECYCLES, Lifecycle, Timer, Transition, guard_attr
 from model.spec.machines import machine_config
 
 FORMATS = ("dot", "mmd", "svg", "png")

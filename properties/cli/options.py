@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 
 import click
 
-from model.spec.interpretations import Interpretation, InterpretationError, parse_choice
+from model.spec.interpretations import InterpretationError, parse_choices
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -21,15 +21,6 @@ class InputError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
-
-
-def parse_choices(values: Iterable[str]) -> dict[str, str]:
-    """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out).
-
-    Raises :class:`~model.spec.interpretations.InterpretationError` naming the bad choice."""
-    chosen = dict(parse_choice(value) for value in values)
-    Interpretation(chosen)
-    return chosen
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

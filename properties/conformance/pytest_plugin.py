@@ -84,8 +84,7 @@ class Conformance:
         (``pytest -n``, with pytest-xdist) and together test what one campaign over all of them does."""
         from hypothesis import settings
 
-        from model.spec.interpretations import Interpretation, InterpretationError
-        from properties.cli.options import parse_choices
+        from model.spec.interpretations import Interpretation, InterpretationError, parse_choices
         from properties.conformance.campaign import CampaignConfig, run_campaign
 
         try:
