@@ -65,13 +65,7 @@ class Clock:
 
     def step(self) -> bool:
         """Process the next event; False when none is left."""
-        if not self._heap:
-            return False
-        when, _, _, handler, target, token = heapq.heappop(self._heap)
-        self.now = when
-        self.events_processed += 1
-        handler(target, token)
-        return True
+        return self._process(math.inf, 1) == 1
 
     def run_until(self, when: float) -> None:
         """Process every event due at or before ``when``, then set the clock to ``when``."""
@@ -114,10 +108,21 @@ class Clock:
 
     def _drain(self, until: float | None) -> None:
         """``step()`` until no event is left, or none is due at or before ``until``."""
+        self._process(math.inf if until is None else until, -1)
+
+    def _process(self, until: float, most: int) -> int:
+        """Process the events due at or before ``until`` in order, at most ``most`` of them (negative: no
+        bound); how many. The one loop that runs events (a call per event to ``step`` would cost more)."""
         heap = self._heap
-        limit = math.inf if until is None else until
-        while heap and heap[0][0] <= limit:
-            self.step()
+        pop = heapq.heappop
+        done = 0
+        while heap and heap[0][0] <= until and done != most:
+            when, _, _, handler, target, token = pop(heap)
+            self.now = when
+            self.events_processed += 1
+            done += 1
+            handler(target, token)
+        return done
 
 
 def _call(callback: Callable[[], None], _token: int) -> None:

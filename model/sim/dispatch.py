@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from model.sim.records import change
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
-from model.trace import Sink
+from model.trace import Change, Sink
 
 ARM_MAX_TIME = "arm_max_time"
 """The action that starts a session's max_time clock: its trace line records the max_time."""
@@ -214,7 +213,7 @@ def _trigger(
             entity.reason = reason
         if record is not None:
             assert clock is not None
-            record(change(
+            record(Change(
                 clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
             ))

@@ -14,12 +14,11 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from model.sim.core import Core
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
-from model.sim.records import change, request
 from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import PRECEDENCE, RequestRejected
-from model.trace import Request
+from model.trace import Change, Request
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
 
@@ -226,7 +225,7 @@ class RequestHandling(Core):
         self, backend: str | None, max_time: object = None, session_id: str | None = None
     ) -> SessionRecord:
         """Open a session (pending until its first job starts)."""
-        asked = request(self.now, "open", backend, session_id, None, {"max_time": max_time})
+        asked = Request(self.now, "open", backend, session_id, None, {"max_time": max_time})
         refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
         if refused is not None:
             raise self._reject(asked, *refused)
@@ -238,7 +237,7 @@ class RequestHandling(Core):
         session = SessionRecord(session_id, record, seconds)
         self.sessions[session_id] = session
         self._emit(asked._replace(session=session_id))
-        self._emit(change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
         return session
 
     def submit(
@@ -288,7 +287,7 @@ class RequestHandling(Core):
         self.jobs[job_id] = job
         if self._tracing:
             self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
-            self._emit(change(
+            self._emit(Change(
                 self.now, "job", job_id, backend, session_id, None, "queued", "submit",
                 _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
             ))
@@ -317,12 +316,12 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return request(self.now, "submit", backend, session_id, job_id, args)
+        return Request(self.now, "submit", backend, session_id, job_id, args)
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
         job = self.jobs.get(job_id)
-        asked = request(
+        asked = Request(
             self.now, "cancel", job.backend_name if job is not None else None,
             job.session_id if job is not None else None, job_id, None,
         )
@@ -351,7 +350,7 @@ class RequestHandling(Core):
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
         session = self.sessions.get(session_id)
         backend = session.backend_name if session is not None else None
-        asked = request(self.now, "close", backend, session_id, None, None)
+        asked = Request(self.now, "close", backend, session_id, None, None)
         refused = refusal(self.close_checks, self, CloseArgs(session_id, session))
         if refused is not None:
             raise self._reject(asked, *refused)

@@ -270,7 +270,8 @@ class Suite:
             found = self._next_record(index, record, found)
         if moved:
             ctx.clock_t = t
-            found = self._run(self._clock, index, t, found)
+            if self._clock:
+                found = self._run(self._clock, index, t, found)
         epoch = self._epoch
         change = record if isinstance(record, Change) else None
         key: ChangeKey | RequestKey
@@ -285,7 +286,9 @@ class Suite:
         hooks = table.get(key)
         if hooks is None:
             hooks = table[key] = self._hooks(key, kind)
-        found = self._run(hooks[0], index, record, found)
+        judges, applies = hooks
+        if judges:  # (most kinds of record reach few hooks: no call for none)
+            found = self._run(judges, index, record, found)
         if change is not None and self._keeps_ledger:
             try:
                 ctx.ledger.apply(change)
@@ -294,9 +297,11 @@ class Suite:
                     if prop.uses_ledger:
                         self._drop(pos, error)
         if self._epoch != epoch:  # a property was dropped: its later hooks must not run
-            hooks = self._hooks(key, kind)
-        found = self._run(hooks[1], index, record, found)
-        found = self._run(self._generic, index, record, found)
+            applies = self._hooks(key, kind)[1]
+        if applies:
+            found = self._run(applies, index, record, found)
+        if self._generic:
+            found = self._run(self._generic, index, record, found)
         ctx.prev = record
         if found is None:
             return None
