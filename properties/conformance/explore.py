@@ -65,7 +65,7 @@ class Bounds:
     """The small scope."""
 
     depth: int = 4
-    sessions: int = 1
+    sessions: int = 2
     backends: int = 1
     max_states: int = 100_000
     """Stop after this many distinct states."""
@@ -283,7 +283,16 @@ def explore(config: ExploreConfig | None = None, factory: Factory | None = None,
     Without ``factory`` the spec itself is checked (every property at every state); with one, each
     new state's sequence is also run on the implementation and compared with the spec.
     """
-    config = config or ExploreConfig()
+    try:
+        return _explore(config or ExploreConfig(), factory, progress)
+    finally:
+        close = getattr(factory, "close", None)
+        if callable(close):
+            close()  # an out-of-process IUT's child is stopped, whatever happened
+
+
+def _explore(config: ExploreConfig, factory: Factory | None,
+             progress: Callable[[int, int, int], None] | None) -> ExploreResult:
     bounds = config.bounds
     campaign = config.campaign()
     started = time.perf_counter()
