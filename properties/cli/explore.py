@@ -21,13 +21,15 @@ DEFAULT = Bounds()
               help="Most steps (operations and waits) in a sequence.")
 @click.option("--sessions", type=click.IntRange(min=0), default=DEFAULT.sessions, show_default=True,
               help="Most sessions opened in a sequence.")
-@click.option("--backends", type=click.IntRange(min=1), default=DEFAULT.backends, show_default=True, help="Backends (b0, b1, ...).")
+@click.option("--backends", type=click.IntRange(min=1), default=DEFAULT.backends, show_default=True,
+              help="Backends (b0, b1, ...).")
 @click.option("--max-states", type=click.IntRange(min=1), default=DEFAULT.max_states, show_default=True,
               help="Stop after this many distinct states.")
 @click.option("--time-limit", type=click.FloatRange(min=0.0, min_open=True), default=None,
               help="Stop after this many wall-clock seconds (the result then depends on the machine).")
 @click.option("--adapter", metavar="MODULE:FACTORY", help="Also run every sequence on this in-process IUT.")
-@click.option("--cmd", metavar="COMMAND", help="Also run every sequence on this out-of-process IUT (JSON-lines protocol).")
+@click.option("--cmd", metavar="COMMAND",
+              help="Also run every sequence on this out-of-process IUT (JSON-lines protocol).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
 @interpretation_option()

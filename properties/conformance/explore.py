@@ -33,7 +33,7 @@ from model.devices import BackendConfig
 from model.engine import Engine
 from model.interpretations import DEFAULT, Interpretation
 from model.sim.ops import Action, Advance, Cancel, Close, EngineImplementation, Fault, Open, Operation, Submit, apply
-from model.trace import Change, MemoryTrace, Record, Request
+from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
