@@ -218,8 +218,8 @@ def _future(records: Sequence[Record], now: float, names: dict[str, str]) -> tup
 def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
     """Every operation tried in this state, in a fixed order."""
     now = engine.now
-    opened = sum(isinstance(step, Open) for step in path)
-    submitted = sum(isinstance(step, Submit) for step in path)
+    opened = len({step.session for step in path if isinstance(step, Open)})
+    submitted = len({step.job for step in path if isinstance(step, Submit)})
     steps: list[Action] = []
     if opened < bounds.sessions:
         session = f"s{opened + 1}"
@@ -229,6 +229,11 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
         steps.extend(Submit(at=now, session=session_id, job=job, duration=d, fault=f) for d, f in JOBS)
     for backend in engine.backends:
         steps.extend(Submit(at=now, backend=backend, job=job, duration=d, fault=f) for d, f in JOBS)
+    first = next(iter(engine.backends))
+    if opened:  # IDs taken already (DUPLICATE-ID): the newest session's, the newest job's
+        steps.append(Open(at=now, backend=first, session=f"s{opened}"))
+    if submitted:
+        steps.append(Submit(at=now, backend=first, job=f"j{submitted}", duration=JOBS[0][0], fault=JOBS[0][1]))
     steps.extend(Cancel(at=now, job=j.id) for j in engine.jobs.values() if j.state in ("queued", "running"))
     steps.extend(Close(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
     steps.extend(Fault(at=now, backend=b.name) for b in engine.backends.values() if b.running is not None)
