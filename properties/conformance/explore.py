@@ -43,9 +43,10 @@ TICK = 1.0
 """The smallest time step explored around a boundary: one second, the unit of the spec's limits
 (interactive window, max_time, max_execution_time are whole seconds)."""
 
-JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (500.0, False), (10.0, True))
-"""Submit's (duration, fault) choices: a short job; one past the interactive window, b0's max_time
-choice and b0's program max_execution_time (400 s); a short job the device fails at its end."""
+JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (340.0, False), (500.0, False), (10.0, True))
+"""Submit's (duration, fault) choices: a short job; one that, with a short one, ends exactly at the
+max_time choice (a tie); one past b0's program max_execution_time (400 s) and the max_time choice;
+a short job the device fails at its end."""
 
 MAX_TIMES: tuple[int | None, ...] = (None, 350)
 """Open's max_time: the default, and one longer than the interactive window but shorter than a long job."""
