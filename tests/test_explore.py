@@ -12,10 +12,9 @@ from click.testing import CliRunner
 from model.scenario import load_scenario
 from model.sim.ops import Action
 from properties.cli import cli
-from properties.conformance import explore as explore_module
 from properties.conformance.adapter import reference
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations
-from properties.conformance.mutants import MUTANTS_BY_NAME, Mutant, TwoAtOnce, stdio_command
+from properties.conformance.mutants import MUTANTS_BY_NAME, Mutant, stdio_command
 from properties.conformance.subprocess_iut import StdioFactory
 
 
@@ -56,9 +55,9 @@ def test_the_reference_conforms_to_itself() -> None:
     assert explore(ExploreConfig(Bounds(depth=3)), reference).finding is None
 
 
-def test_a_spec_that_breaks_an_invariant_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explore_module, "Engine", TwoAtOnce)
-    result = explore(ExploreConfig(Bounds(depth=3)))
+def test_a_spec_that_breaks_an_invariant_is_caught() -> None:
+    broken = MUTANTS_BY_NAME["two-at-once"].engine
+    result = explore(ExploreConfig(Bounds(depth=3), engine=broken))
     assert result.finding is not None and result.finding.kind == "spec"
     assert "SCHED-ONE-AT-A-TIME" in result.finding.rules
 
@@ -71,24 +70,14 @@ def test_bounds_stop_the_search() -> None:
 
 def test_states_are_deduplicated_up_to_time_and_finished_jobs() -> None:
     config = ExploreConfig()
-    short = evaluate(operations_path("j1"), config)
-    later = evaluate((*operations_path("j1"), *short_waits(short.steps)), config)
-    assert short.key != later.key  # the job has run: the state differs
-    done = evaluate((*operations_path("j1"), *long_wait(short.steps)), config)
-    empty = evaluate((), config)
-    assert done.key == empty.key  # a finished fair-share job leaves nothing that matters, whatever the time
-
-
-def operations_path(job: str) -> tuple[Action, ...]:
-    return (msgspec.convert({"op": "submit", "backend": "b0", "job": job, "duration": 10, "fault": False}, Action),)
-
-
-def short_waits(steps: list[Action]) -> tuple[Action, ...]:
-    return tuple(step for step in steps if step.name == "advance")[:1]
-
-
-def long_wait(steps: list[Action]) -> tuple[Action, ...]:
-    return tuple(step for step in steps if step.name == "advance")[-1:]
+    submit = msgspec.convert({"op": "submit", "backend": "b0", "job": "j1", "duration": 10, "fault": False}, Action)
+    queued = evaluate((submit,), config)
+    waits = [step for step in queued.steps if step.name == "advance"]
+    assert [step.seconds for step in waits] == [9.0, 10.0, 11.0]  # the job's end, a tick either side
+    nearly = evaluate((submit, waits[0]), config)
+    done = evaluate((submit, waits[-1]), config)
+    assert len({queued.key, nearly.key, done.key}) == 3
+    assert done.key == evaluate((), config).key  # a finished job leaves nothing that matters, whatever the time
 
 
 def test_the_frontier_is_plain_data() -> None:

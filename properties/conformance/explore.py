@@ -78,6 +78,8 @@ class Bounds:
 class ExploreConfig:
     bounds: Bounds = field(default_factory=Bounds)
     interpretation: Interpretation = field(default_factory=lambda: DEFAULT)
+    engine: type[Engine] = Engine
+    """The spec explored: the reference engine, or a variant of it (a mutant, to see the search find it)."""
 
     def backend_configs(self) -> tuple[BackendConfig, ...]:
         """The campaign's backends, more of the same pattern if more are asked for."""
@@ -157,7 +159,7 @@ def operations(path: Path) -> tuple[list[Operation], float]:
 
 def _replay(path: Path, config: ExploreConfig) -> tuple[Engine, MemoryTrace]:
     trace = MemoryTrace()
-    engine = Engine(list(config.backend_configs()), interpretation=config.interpretation, sink=trace)
+    engine = config.engine(list(config.backend_configs()), interpretation=config.interpretation, sink=trace)
     target = EngineImplementation(engine)
     for step in path:
         engine.run_until(step.at)
