@@ -284,23 +284,21 @@ def _spec_finding(path: Path, state: _State, config: ExploreConfig) -> Finding |
                    f"in the spec's own trace at record {first.index} (t={first.t:g})", state.trace, config.campaign())
 
 
-def explore(config: ExploreConfig | None = None, factory: Factory | None = None,
-            progress: Callable[[int, int, int], None] | None = None) -> ExploreResult:
+def explore(config: ExploreConfig | None = None, factory: Factory | None = None) -> ExploreResult:
     """Breadth-first enumeration within ``config.bounds``; stops at the first finding (a shortest one).
 
-    Without ``factory`` the spec itself is checked (every property at every state); with one, each
-    new state's sequence is also run on the implementation and compared with the spec.
+    Without ``factory`` the spec itself is checked (every property at every distinct state); with one,
+    every sequence is also run on the implementation and compared with the spec.
     """
     try:
-        return _explore(config or ExploreConfig(), factory, progress)
+        return _explore(config or ExploreConfig(), factory)
     finally:
         close = getattr(factory, "close", None)
         if callable(close):
             close()  # an out-of-process IUT's child is stopped, whatever happened
 
 
-def _explore(config: ExploreConfig, factory: Factory | None,
-             progress: Callable[[int, int, int], None] | None) -> ExploreResult:
+def _explore(config: ExploreConfig, factory: Factory | None) -> ExploreResult:
     bounds = config.bounds
     campaign = config.campaign()
     started = time.perf_counter()
@@ -308,6 +306,9 @@ def _explore(config: ExploreConfig, factory: Factory | None,
     explored = 0
     root = evaluate((), config)
     seen.add(root.key)
+    finding = _spec_finding((), root, config)
+    if finding is not None:
+        return ExploreResult(0, 1, 0, time.perf_counter() - started, finding)
     frontier: list[tuple[Path, list[Action]]] = [((), root.steps)]
     depth = 0
 
@@ -339,7 +340,5 @@ def _explore(config: ExploreConfig, factory: Factory | None,
                     return result(None, "max states")
                 if bounds.time_limit is not None and time.perf_counter() - started > bounds.time_limit:
                     return result(None, "time limit")
-        if progress is not None:
-            progress(depth, explored, len(seen))
         frontier = next_frontier
     return result(None)
