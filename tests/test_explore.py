@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from model.scenario import load_scenario
-from model.sim.ops import Action
+from model.sim.ops import Action, Advance
 from properties.cli import cli
 from properties.conformance.adapter import reference
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations
@@ -72,7 +72,7 @@ def test_states_are_deduplicated_up_to_time_and_finished_jobs() -> None:
     config = ExploreConfig()
     submit = msgspec.convert({"op": "submit", "backend": "b0", "job": "j1", "duration": 10, "fault": False}, Action)
     queued = evaluate((submit,), config)
-    waits = [step for step in queued.steps if step.name == "advance"]
+    waits = [step for step in queued.steps if isinstance(step, Advance)]
     assert [step.seconds for step in waits] == [9.0, 10.0, 11.0]  # the job's end, a tick either side
     nearly = evaluate((submit, waits[0]), config)
     done = evaluate((submit, waits[-1]), config)
