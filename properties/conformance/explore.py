@@ -43,13 +43,13 @@ TICK = 1.0
 """The smallest time step explored around a boundary: one second, the unit of the spec's limits
 (interactive window, max_time, max_execution_time are whole seconds)."""
 
-JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (340.0, False), (500.0, False), (10.0, True))
+JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (390.0, False), (500.0, False), (10.0, True))
 """Submit's (duration, fault) choices: a short job; one that, with a short one, ends exactly at the
-max_time choice (a tie); one past b0's program max_execution_time (400 s) and the max_time choice;
-a short job the device fails at its end."""
+max_time choice; one cut by b0's program max_execution_time (400 s), also exactly at the max_time
+choice; a short job the device fails at its end. The ties are where same-instant ordering shows."""
 
-MAX_TIMES: tuple[int | None, ...] = (None, 350)
-"""Open's max_time: the default, and one longer than the interactive window but shorter than a long job."""
+MAX_TIMES: tuple[int | None, ...] = (None, 400)
+"""Open's max_time: the default, and b0's program max_execution_time (longer than the interactive window)."""
 
 WAIT_POINTS = 2
 """How many of the next distinct event instants a wait may go to (each with its ticks either side)."""
