@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "conform": "properties.cli.conformance:conform",
     "demo": "properties.cli.demo:demo",
     "diagrams": "properties.cli.diagrams:diagrams",
+    "explore": "properties.cli.explore:explore",
     "mutants": "properties.cli.conformance:mutants",
     "rules": "properties.cli.rules:rules",
     "simulate": "properties.cli.simulate:simulate",

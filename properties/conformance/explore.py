@@ -1,0 +1,344 @@
+"""Small-scope exhaustive exploration: every operation sequence up to a bound, breadth first.
+
+The spec is model-checked the way TLC checks a TLA+ model: from the empty engine, every
+operation of the typed vocabulary (:mod:`model.sim.ops`: open, submit, cancel, close,
+fault, and waits) is tried in every reachable state, up to ``depth`` steps, ``sessions``
+sessions and ``backends`` backends; states are deduplicated on a canonical abstraction;
+every property of the catalogue is checked on the trace of every new state. With an
+implementation (a factory, as for ``conform``), each new state's sequence is also run
+differentially through the campaign's judge. Breadth first, the first counterexample is
+a shortest one; the enumeration order is fixed, so the same bound gives the same result.
+
+Time is symbolic: a wait goes to each of the next few instants at which something happens
+if nothing else is done (a job's end, the interactive window's end, max_time, the
+max_execution_time cut), and one :data:`TICK` before and after each: the boundaries, not
+a grid. Submits and opens draw from small fixed choices (:data:`JOBS`,
+:data:`MAX_TIMES`) chosen against :data:`~properties.conformance.campaign.DEFAULT_BACKENDS`'
+limits: a short job, and a job longer than the interactive window and b0's max_time.
+
+Engines are not copied: each candidate replays its sequence from scratch on a fresh
+engine (cheap at these depths). The work is plain data: a frontier is a list of
+:data:`Path` (tuples of msgspec records), so it can be cut up and shipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.devices import BackendConfig
+from model.engine import Engine
+from model.interpretations import DEFAULT, Interpretation
+from model.sim.ops import Action, Advance, Cancel, Close, EngineImplementation, Fault, Open, Operation, Submit, apply
+from model.trace import Change, MemoryTrace, Record
+from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
+from properties.conformance.checker import catalogue
+from properties.conformance.iut import Factory
+from properties.suite import check_records
+
+TICK = 1.0
+"""The smallest time step explored around a boundary: one second, the unit of the spec's limits
+(interactive window, max_time, max_execution_time are whole seconds)."""
+
+JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (390.0, False), (500.0, False), (10.0, True))
+"""Submit's (duration, fault) choices: a short job; one that, with a short one, ends exactly at the
+max_time choice; one cut by b0's program max_execution_time (400 s), also exactly at the max_time
+choice; a short job the device fails at its end. The ties are where same-instant ordering shows."""
+
+MAX_TIMES: tuple[int | None, ...] = (None, 400)
+"""Open's max_time: the default, and b0's program max_execution_time (longer than the interactive window)."""
+
+WAIT_POINTS = 2
+"""How many of the next distinct event instants a wait may go to (each with its ticks either side)."""
+
+FLUSH = CampaignConfig().flush
+"""Virtual seconds run after a sequence so that pending timers fire (the campaign's, so both agree)."""
+
+Path = tuple[Action, ...]
+"""A sequence of steps; :class:`~model.sim.ops.Advance` is a wait (its ``at`` is when it starts)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The small scope."""
+
+    depth: int = 4
+    sessions: int = 2
+    backends: int = 1
+    max_states: int = 100_000
+    """Stop after this many distinct states."""
+    time_limit: float | None = None
+    """Wall-clock seconds; reaching it makes the result depend on the machine, and says so."""
+
+
+@dataclass(frozen=True)
+class ExploreConfig:
+    bounds: Bounds = field(default_factory=Bounds)
+    interpretation: Interpretation = field(default_factory=lambda: DEFAULT)
+    engine: type[Engine] = Engine
+    """The spec explored: the reference engine, or a variant of it (a mutant, to see the search find it)."""
+
+    def backend_configs(self) -> tuple[BackendConfig, ...]:
+        """The campaign's backends, more of the same pattern if more are asked for."""
+        configs = list(DEFAULT_BACKENDS[: self.bounds.backends])
+        for index in range(len(configs), self.bounds.backends):
+            configs.append(BackendConfig(f"b{index}", system_max_time=1800.0, program_max_execution_time=400.0))
+        return tuple(configs)
+
+    def campaign(self) -> CampaignConfig:
+        return CampaignConfig(backends=self.backend_configs(), interpretation=self.interpretation)
+
+
+@dataclass
+class ExploreResult:
+    explored: int
+    """Candidate states evaluated (every successor of every expanded state)."""
+    distinct: int
+    depth: int
+    """The deepest level completed or reached."""
+    seconds: float
+    finding: Finding | None
+    stopped: str = ""
+    """Why the enumeration stopped before its bound ("max states", "time limit"), or empty."""
+
+    def summary(self) -> list[str]:
+        outcome = "FINDING" if self.finding is not None else "no finding"
+        if self.stopped:
+            outcome += f" (stopped early: {self.stopped})"
+        return [
+            f"states explored: {self.explored}",
+            f"distinct states: {self.distinct}",
+            f"depth: {self.depth}",
+            f"result: {outcome}",
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        finding = None
+        if self.finding is not None:
+            finding = {"kind": self.finding.kind, "message": self.finding.message, "rules": list(self.finding.rules),
+                       "where": self.finding.where, "scenario": self.finding.scenario()}
+        return {"explored": self.explored, "distinct": self.distinct, "depth": self.depth,
+                "seconds": round(self.seconds, 3), "stopped": self.stopped or None, "finding": finding}
+
+
+Judge = Callable[[Sequence[Operation], float, Factory, CampaignConfig], "Finding | None"]
+
+judge: Judge = execute
+"""The differential comparison: the campaign's, through this one name (to become the shared judge module's)."""
+
+
+# ---------------------------------------------------------------------- one state
+
+
+@dataclass
+class _State:
+    """A replayed path: its time, what it abstracts to, its flushed trace, its successors."""
+
+    now: float
+    key: tuple[Any, ...]
+    trace: list[Record]
+    steps: list[Action]
+    """The successors, in the enumeration order."""
+
+
+def operations(path: Path) -> tuple[list[Operation], float]:
+    """The scenario form of a path: its operations (with ``at``), and the time it ends at."""
+    ops: list[Operation] = []
+    now = 0.0
+    for step in path:
+        if isinstance(step, Advance):
+            now = step.at + step.seconds
+        else:
+            ops.append(step)
+            now = step.at
+    return ops, now
+
+
+def _replay(path: Path, config: ExploreConfig) -> tuple[Engine, MemoryTrace]:
+    trace = MemoryTrace()
+    engine = config.engine(list(config.backend_configs()), interpretation=config.interpretation, sink=trace)
+    target = EngineImplementation(engine)
+    for step in path:
+        engine.run_until(step.at)
+        apply(target, step)
+    return engine, trace
+
+
+def _rel(value: float | None, now: float) -> float | None:
+    if value is None or math.isinf(value):
+        return None
+    return round(value - now, 6)
+
+
+def _entities(engine: Engine) -> tuple[tuple[Any, ...], dict[str, str]]:
+    """The engine's state with times relative to now and IDs numbered in order of creation;
+    finished jobs are left out (no operation can change them: a cancel of one is rejected alike)."""
+    now = engine.now
+    names: dict[str, str] = {}
+    for index, session_id in enumerate(engine.sessions):
+        names[session_id] = f"S{index}"
+    live = [job for job in engine.jobs.values() if job.state in ("queued", "running")]
+    for index, job in enumerate(live):
+        names[job.id] = f"J{index}"
+
+    def name(entity: Any) -> str | None:
+        return None if entity is None else names.get(entity.id, "done")
+
+    backends = tuple(
+        (b.name, b.state, name(b.running), name(b.active_session),
+         tuple(names[j.id] for j in live if j.backend is b and j.session is None and j.state == "queued"))
+        for b in engine.backends.values()
+    )
+    sessions = tuple(
+        (s.backend_name, s.state, s.requested_max_time, s.max_time, _rel(s.deadline, now),
+         _rel(s.window_deadline, now), s.n_queued, s.doomed,
+         None if s.first_job is None else (name(s.first_job), s.first_job.state), name(s.running),
+         tuple(names[j.id] for j in s.queue if j.state == "queued"))
+        for s in engine.sessions.values()
+    )
+    jobs = tuple(
+        (j.backend_name, name(j.session), j.state, j.duration, j.fault, j.max_execution_time,
+         j.explicit_max_execution_time, _rel(j.started_at, now))
+        for j in live
+    )
+    return (backends, sessions, jobs), names
+
+
+def _future(records: Sequence[Record], now: float, names: dict[str, str]) -> tuple[Any, ...]:
+    """What happens if nothing more is done, relative to now, under the canonical names."""
+    out: list[Any] = []
+    for record in records:
+        if isinstance(record, Change):
+            out.append((round(record.t - now, 6), record.entity, names.get(record.id, record.id), record.backend,
+                        None if record.session is None else names.get(record.session, record.session),
+                        record.src, record.dst, record.trigger, record.reason, record.max_time))
+    return tuple(out)
+
+
+def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
+    """Every operation tried in this state, in a fixed order."""
+    now = engine.now
+    opened = len({step.session for step in path if isinstance(step, Open)})
+    submitted = len({step.job for step in path if isinstance(step, Submit)})
+    steps: list[Action] = []
+    if opened < bounds.sessions:
+        session = f"s{opened + 1}"
+        steps.extend(Open(at=now, backend=b, session=session, max_time=m) for b in engine.backends for m in MAX_TIMES)
+    job = f"j{submitted + 1}"
+    for session_id in engine.sessions:
+        steps.extend(Submit(at=now, session=session_id, job=job, duration=d, fault=f) for d, f in JOBS)
+    for backend in engine.backends:
+        steps.extend(Submit(at=now, backend=backend, job=job, duration=d, fault=f) for d, f in JOBS)
+    first = next(iter(engine.backends))
+    if opened:  # IDs taken already (DUPLICATE-ID): the newest session's, the newest job's
+        steps.append(Open(at=now, backend=first, session=f"s{opened}"))
+    if submitted:
+        steps.append(Submit(at=now, backend=first, job=f"j{submitted}", duration=JOBS[0][0], fault=JOBS[0][1]))
+    steps.extend(Cancel(at=now, job=j.id) for j in engine.jobs.values() if j.state in ("queued", "running"))
+    steps.extend(Close(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
+    steps.extend(Fault(at=now, backend=b.name) for b in engine.backends.values() if b.running is not None)
+    return steps
+
+
+def _waits(now: float, instants: Sequence[float]) -> list[Action]:
+    """To each of the next :data:`WAIT_POINTS` instants at which something happens, and a tick either side."""
+    targets: set[float] = set()
+    for instant in instants[:WAIT_POINTS]:
+        targets.update(to for to in (instant - TICK, instant, instant + TICK) if to > now)
+    return [Advance(at=now, seconds=round(to - now, 6)) for to in sorted(targets)]
+
+
+def evaluate(path: Path, config: ExploreConfig) -> _State:
+    """Replay ``path``, abstract its state and list its successors, then run on (the flush) so that
+    the trace checked holds what the pending timers do."""
+    engine, trace = _replay(path, config)
+    now = engine.now
+    entities, names = _entities(engine)
+    steps = _requests(engine, path, config.bounds)
+    mark = len(trace)
+    engine.run(until=now + FLUSH)
+    records = list(trace)
+    future = records[mark:]
+    steps.extend(_waits(now, sorted({r.t for r in future if isinstance(r, Change) and r.t > now})))
+    return _State(now, (entities, _future(future, now, names)), records, steps)
+
+
+# ---------------------------------------------------------------------- the search
+
+
+def _spec_finding(path: Path, state: _State, config: ExploreConfig) -> Finding | None:
+    try:
+        violations = check_records(state.trace, catalogue())
+    except Exception as error:  # a property that cannot read the spec's own trace is a finding too
+        ops, _ = operations(path)
+        return Finding("property", f"a property failed on the spec's trace: {type(error).__name__}: {error}", (),
+                       tuple(ops), state.now + FLUSH, "in the spec's trace", state.trace, config.campaign())
+    if not violations:
+        return None
+    first = violations[0]
+    ops, _ = operations(path)
+    return Finding("spec", f"{first.property}: {first.message}", first.rules, tuple(ops), state.now + FLUSH,
+                   f"in the spec's own trace at record {first.index} (t={first.t:g})", state.trace, config.campaign())
+
+
+def explore(config: ExploreConfig | None = None, factory: Factory | None = None) -> ExploreResult:
+    """Breadth-first enumeration within ``config.bounds``; stops at the first finding (a shortest one).
+
+    Without ``factory`` the spec itself is checked (every property at every distinct state); with one,
+    every sequence is also run on the implementation and compared with the spec.
+    """
+    try:
+        return _explore(config or ExploreConfig(), factory)
+    finally:
+        close = getattr(factory, "close", None)
+        if callable(close):
+            close()  # an out-of-process IUT's child is stopped, whatever happened
+
+
+def _explore(config: ExploreConfig, factory: Factory | None) -> ExploreResult:
+    bounds = config.bounds
+    campaign = config.campaign()
+    started = time.perf_counter()
+    seen: set[tuple[Any, ...]] = set()
+    explored = 0
+    root = evaluate((), config)
+    seen.add(root.key)
+    finding = _spec_finding((), root, config)
+    if finding is not None:
+        return ExploreResult(0, 1, 0, time.perf_counter() - started, finding)
+    frontier: list[tuple[Path, list[Action]]] = [((), root.steps)]
+    depth = 0
+
+    def result(finding: Finding | None, stopped: str = "") -> ExploreResult:
+        return ExploreResult(explored, len(seen), depth, time.perf_counter() - started, finding, stopped)
+
+    while frontier and depth < bounds.depth:
+        depth += 1
+        next_frontier: list[tuple[Path, list[Action]]] = []
+        for path, steps in frontier:
+            for step in steps:
+                candidate = (*path, step)
+                state = evaluate(candidate, config)
+                explored += 1
+                new = state.key not in seen
+                seen.add(state.key)
+                finding = _spec_finding(candidate, state, config) if new else None
+                if finding is None and factory is not None:
+                    # Every transition, not only those to new states: an operation the spec ignores
+                    # (a rejected submit) may be just the one the implementation gets wrong.
+                    ops, _ = operations(candidate)
+                    finding = judge(ops, state.now + FLUSH, factory, campaign)
+                if finding is not None:
+                    return result(finding)
+                if not new:
+                    continue
+                next_frontier.append((candidate, state.steps))
+                if len(seen) >= bounds.max_states:
+                    return result(None, "max states")
+                if bounds.time_limit is not None and time.perf_counter() - started > bounds.time_limit:
+                    return result(None, "time limit")
+        frontier = next_frontier
+    return result(None)
