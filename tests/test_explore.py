@@ -9,8 +9,8 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from model.scenario import load_scenario
 from model.sim.ops import Action, Advance
+from model.sim.scenario import load_scenario
 from properties.cli import cli
 from properties.conformance.adapter import reference
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations

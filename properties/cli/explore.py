@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from model.interpretations import Interpretation
+from model.spec.interpretations import Interpretation
 from properties.cli.options import InputError, interpretation_option
 from properties.conformance.explore import Bounds, ExploreConfig
 from properties.conformance.explore import explore as run_explore

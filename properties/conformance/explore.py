@@ -29,15 +29,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.devices import BackendConfig
-from model.engine import Engine
-from model.interpretations import DEFAULT, Interpretation
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
 from model.sim.ops import Action, Advance, Cancel, Close, EngineImplementation, Fault, Open, Operation, Submit, apply
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
-from properties.suite import check_records
+from properties.invariants.suite import check_records
 
 TICK = 1.0
 """The smallest time step explored around a boundary: one second, the unit of the spec's limits
@@ -127,7 +127,7 @@ class ExploreResult:
 Judge = Callable[[Sequence[Operation], float, Factory, CampaignConfig], "Finding | None"]
 
 judge: Judge = execute
-"""The differential comparison: the campaign's, through this one name (to become the shared judge module's)."""
+"""The differential comparison: the campaign's ``execute``, which judges with the one judge (:mod:`.judge`) that ``check`` uses."""
 
 
 # ---------------------------------------------------------------------- one state
