@@ -127,7 +127,7 @@ class ExploreResult:
 Judge = Callable[[Sequence[Operation], float, Factory, CampaignConfig], "Finding | None"]
 
 judge: Judge = execute
-"""The differential comparison: the campaign's ``execute``, which judges with the one judge (:mod:`.judge`) that ``check`` uses."""
+"""The differential comparison: the campaign's ``execute``, judged by the one judge (:mod:`.judge`)."""
 
 
 # ---------------------------------------------------------------------- one state
