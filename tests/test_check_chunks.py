@@ -186,3 +186,22 @@ def test_the_check_command_still_takes_jobs_1(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] and "divergence" in outputs[0]
     result = CliRunner().invoke(cli, ["check", str(path), "--jobs", "2"])
     assert result.exit_code == 2 and "2 is not in the range 1<=x<=1" in result.output
+
+
+def test_a_property_that_raises_is_an_error_of_the_kit_never_conforms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conforming trace on which one of the kit's properties raises: exit 3 with the property named,
+    not 0 with a note (the trace was not fully judged)."""
+    from properties.invariants import catalogue as invariants
+
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(LONG))
+    assert check_file(str(path)).status == 0
+    report = check_file(str(path), properties=(*catalogue(), _Breaks))
+    assert report.status == 3
+    assert any("error of the kit: property breaks could not judge this trace" in line for line in report.lines)
+    assert not any("conforms" in line for line in report.lines)
+    monkeypatch.setattr(invariants, "ALL_PROPERTIES", (*invariants.ALL_PROPERTIES, _Breaks))
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code == 3 and "error of the kit" in result.output, result.output

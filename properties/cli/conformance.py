@@ -26,7 +26,8 @@ def check(
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
-    Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input.
+    Exit status 0: conforming; 1: a divergence or a property violation; 2: unusable input; 3: a property of
+    the kit raised on this trace (an error of the kit: the trace was not fully judged).
     """
     from properties.conformance.checker import check_file
 

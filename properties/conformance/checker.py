@@ -20,9 +20,11 @@ from properties.conformance.render import describe, printable
 from properties.conformance.replay import Divergence
 from properties.invariants.base import TraceProperty, Violation
 
-__all__ = ["CONFORMS", "DIVERGES", "UNUSABLE", "CheckReport", "catalogue", "check_file", "check_lines"]
+__all__ = ["CONFORMS", "DIVERGES", "KIT_ERROR", "UNUSABLE", "CheckReport", "catalogue", "check_file", "check_lines"]
 
-CONFORMS, DIVERGES, UNUSABLE = 0, 1, 2
+CONFORMS, DIVERGES, UNUSABLE, KIT_ERROR = 0, 1, 2, 3
+"""Exit statuses of ``check``. KIT_ERROR: a property of the kit raised on this trace, so the trace was
+not fully judged: never "conforms" (a fault of the kit, to report; the trace may still diverge)."""
 MAX_REPORTED_VIOLATIONS = 20
 
 
@@ -90,7 +92,10 @@ def _check(
                 later = max((t for t in (until, report.end) if t is not None), default=None)
                 _report(report, path, judge.finish(later))
         report.records = judge.records
-        report.lines.extend(f"{path}: note: {text}" for text in judge.notes)
+        if judge.notes:  # a property that raised judged nothing: the verdict cannot be "conforms"
+            report.lines.extend(f"{path}: error of the kit: {text}" for text in judge.notes)
+            if report.status == CONFORMS:
+                report.status = KIT_ERROR
     except Unusable as error:  # whatever was found before, the input as a whole cannot be judged
         return CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])
     if len(report.violations) > MAX_REPORTED_VIOLATIONS:
