@@ -224,3 +224,37 @@ def test_engine_only_fields_reach_no_other_implementation() -> None:
     assert [call[0] for call in target.calls] == ["open", "submit", "cancel", "close", "fault", "advance"]
     with pytest.raises(TypeError, match="group, program"):
         apply(target, Submit(session="s", group="team-a"))
+
+
+HEAVY = _minimal(
+    until=1e15,
+    background=[{"backend": "b0", "jobs_per_hour": 3_600_000, "duration": {"fixed": 0.001}}],
+)
+
+
+@pytest.mark.parametrize("until", [1e15, None])
+def test_a_run_past_its_event_limit_stops_with_a_clear_error(until: float | None) -> None:
+    """A heavy load with a far until (or none: it never settles) stops at the stated limit, with what
+    ran on the trace, instead of running and writing without bound."""
+    scenario = dict(HEAVY, until=until) if until is not None else {k: v for k, v in HEAVY.items() if k != "until"}
+    if until is None:  # a load without its own until runs forever; the scenario then needs an until
+        scenario["background"] = [dict(HEAVY["background"][0], until=1e15)]  # type: ignore[index]
+    trace = MemoryTrace()
+    with pytest.raises(ScenarioError, match="after 5000 events"):
+        run_scenario(parse_scenario(scenario), trace, max_events=5000)
+    assert len(trace) > 5000
+
+
+def test_a_run_within_its_event_limit_is_not_stopped() -> None:
+    scenario = dict(HEAVY, until=1.0)
+    engine = run_scenario(parse_scenario(scenario), MemoryTrace(), max_events=5000)
+    assert engine.now == 1.0
+
+
+def test_simulate_stops_a_runaway_scenario_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "heavy.json"
+    path.write_text(json.dumps(HEAVY))
+    result = CliRunner().invoke(cli, ["simulate", str(path), "--max-events", "2000", "--quiet"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "after 2000 events" in lines[0] and "--max-events" in lines[0], result.output

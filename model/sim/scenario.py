@@ -28,8 +28,10 @@ from model.sim.ops import Operation, decode_operations, run_operations
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Sink, strict_json
 
-QUIESCENCE_EVENT_LIMIT = 10_000_000
-"""Runs without ``until`` stop at quiescence; this many events without it is a runaway."""
+EVENT_LIMIT = 1_000_000
+"""The most events a scenario run processes unless told otherwise (``simulate --max-events``): a heavy
+background load with a far ``until``, or a run that never settles, stops with a clear error instead of
+running (and writing its trace) without bound. The runtime API's ``max_events`` has the same default."""
 
 
 class ScenarioError(ValueError):
@@ -135,8 +137,13 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data, source)
 
 
-def run_scenario(scenario: Scenario, sink: Sink | None = None) -> Engine:
-    """Run a scenario to its ``until`` (or to quiescence) and return the engine."""
+def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int = EVENT_LIMIT) -> Engine:
+    """Run a scenario to its ``until`` (or to quiescence) and return the engine.
+
+    Raises :class:`ScenarioError` when the run needs more than ``max_events`` events (what was run
+    until then is on the trace)."""
+    if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
+        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     engine = Engine(
         scenario.backends, interpretation=scenario.interpretation, seed=scenario.seed, sink=sink,
         fair_share=scenario.fair_share,
@@ -144,11 +151,13 @@ def run_scenario(scenario: Scenario, sink: Sink | None = None) -> Engine:
     for load, load_until in scenario.background:
         engine.add_background_load(load, until=load_until)
     run_operations(engine, scenario.operations)
-    if scenario.until is not None:
-        engine.run(until=scenario.until)
-    else:
-        start = engine.events_processed
-        engine.run(stop=lambda: engine.events_processed - start > QUIESCENCE_EVENT_LIMIT)
-        if engine.next_event_time is not None:
-            raise ScenarioError(f"the run did not settle within {QUIESCENCE_EVENT_LIMIT} events; give an until")
+    start = engine.events_processed
+    if engine.run(stop=lambda: engine.events_processed - start >= max_events, until=scenario.until):
+        due = engine.next_event_time
+        if due is not None and (scenario.until is None or due <= scenario.until):
+            goal = "to settle" if scenario.until is None else f"to reach until={scenario.until:g}"
+            raise ScenarioError(
+                f"the run stopped at t={engine.now:g} after {max_events} events, before it was due {goal}; "
+                "give a nearer until, a lighter background load, or a larger --max-events"
+            )
     return engine

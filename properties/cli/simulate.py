@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from model.sim.scenario import ScenarioError, load_scenario, run_scenario
+from model.sim.scenario import EVENT_LIMIT, ScenarioError, load_scenario, run_scenario
 from model.trace import JsonlWriter, MemoryTrace, Tee
 from model.views.timeline import render_text
 from properties.cli.options import InputError
@@ -17,7 +17,9 @@ from properties.cli.options import InputError
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the trace as JSON Lines to this file.")
 @click.option("--quiet", is_flag=True, help="Print only the summary, not every event.")
-def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
+@click.option("--max-events", type=click.IntRange(min=1), default=EVENT_LIMIT, show_default=True,
+              help="Stop a run that needs more events than this (a heavy load with a far until).")
+def simulate(scenario: Path, trace_path: Path | None, quiet: bool, max_events: int) -> None:
     """Run SCENARIO (a scenario JSON file) and print its timeline."""
     try:
         loaded = load_scenario(scenario)
@@ -28,9 +30,9 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool) -> None:
         if trace_path is not None:
             with trace_path.open("w", encoding="utf-8") as stream:
                 writer = JsonlWriter(stream)
-                writer.end(run_scenario(loaded, Tee(memory, writer)).now)  # the run stops here
+                writer.end(run_scenario(loaded, Tee(memory, writer), max_events).now)  # the run stops here
         else:
-            run_scenario(loaded, memory)
+            run_scenario(loaded, memory, max_events)
     except ScenarioError as error:
         raise InputError(f"{scenario}: {error}") from None
     except OSError as error:
