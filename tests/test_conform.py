@@ -277,3 +277,20 @@ def test_the_stdio_iut_sends_the_records_encoding(monkeypatch: pytest.MonkeyPatc
                         "duration": 10, "fault": False}, "submit")
     assert [what for _, what in sent] == ["open", "submit", "cancel", "close", "fault", "advance"]
     assert sent[-1][0] == {"op": "advance", "seconds": 12.5}
+
+
+class _Exits(EngineIUT):
+    """An implementation that calls sys.exit(0) on its first submit: a false pass if it got through."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        sys.exit(0)
+
+
+def exits(config: IUTConfig) -> _Exits:
+    return _Exits(config)
+
+
+def test_an_adapter_that_calls_sys_exit_is_a_finding_not_a_pass() -> None:
+    result = CliRunner().invoke(cli, ["conform", "--adapter", "tests.test_conform:exits", "-n", "20"])
+    assert result.exit_code == 1, result.output
+    assert "the IUT raised SystemExit" in result.output, result.output

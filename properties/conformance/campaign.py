@@ -175,7 +175,7 @@ def _drive(iut: IUT, op: Action) -> None:
         return
     except IUTFailure:
         raise
-    except Exception as error:  # whatever the IUT raises is a finding
+    except (Exception, SystemExit) as error:  # whatever the IUT raises is a finding; sys.exit() too, never a pass
         raise IUTFailure("error", f"the IUT raised {type(error).__name__}: {error}") from None
 
 
@@ -209,7 +209,7 @@ class _Run:
             events = list(self.iut.events())
         except IUTFailure:
             raise
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             raise IUTFailure("error", f"the IUT's events() raised {type(error).__name__}: {error}") from None
         fresh: list[Record] = []
         for index, event in enumerate(events):
@@ -315,7 +315,7 @@ def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignC
             iut = factory(config.iut_config())
         except IUTFailure:
             raise
-        except Exception as error:  # the factory is the IUT's code too
+        except (Exception, SystemExit) as error:  # the factory is the IUT's code too
             raise IUTFailure("error", f"the IUT factory raised {type(error).__name__}: {error}") from None
         run = _Run(iut, config)
         where = "at the header"
