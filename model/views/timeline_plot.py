@@ -28,6 +28,7 @@ from matplotlib.transforms import offset_copy
 
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record
+from model.views.output import replacing
 
 TOP_SESSIONS = 12
 """Sessions drawn on their own band; the rest share one "other sessions" row."""
@@ -184,8 +185,8 @@ def render_timeline(
     metadata: dict[str, Any] = (
         {"Creator": "sessionspec timeline", "Date": None} if fmt == "svg" else {"Software": "sessionspec timeline"}
     )
-    with rc_context({"svg.hashsalt": "sessionspec", "svg.fonttype": "none"}):
-        figure.savefig(out, format=fmt, dpi=110, metadata=metadata, bbox_inches="tight")
+    with rc_context({"svg.hashsalt": "sessionspec", "svg.fonttype": "none"}), replacing(Path(out), "wb") as stream:
+        figure.savefig(stream, format=fmt, dpi=110, metadata=metadata, bbox_inches="tight")
     return out
 
 

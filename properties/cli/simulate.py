@@ -8,6 +8,7 @@ import click
 
 from model.sim.scenario import EVENT_LIMIT, ScenarioError, load_scenario, run_scenario
 from model.trace import JsonlWriter, MemoryTrace, Tee
+from model.views.output import replacing
 from model.views.timeline import render_text
 from properties.cli.options import InputError
 
@@ -28,7 +29,7 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool, max_events: i
     memory = MemoryTrace()
     try:
         if trace_path is not None:
-            with trace_path.open("w", encoding="utf-8") as stream:
+            with replacing(trace_path) as stream:
                 writer = JsonlWriter(stream)
                 writer.end(run_scenario(loaded, Tee(memory, writer), max_events).now)  # the run stops here
         else:

@@ -45,6 +45,7 @@ from model.sim.ops import (
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.validations import RequestRejected
 from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
+from model.views.output import write_whole
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.judge import Found, Judge, Verdict, verdict
 from properties.conformance.ops import Op, sequences
@@ -140,13 +141,13 @@ class Finding:
 
         out.mkdir(parents=True, exist_ok=True)
         scenario = out / "scenario.json"
-        scenario.write_text(json.dumps(self.scenario(), indent=2) + "\n", encoding="utf-8")
+        write_whole(scenario, json.dumps(self.scenario(), indent=2) + "\n")
         expected_records = self.expected()
         expected = out / "expected.jsonl"
-        expected.write_text(MemoryTrace(expected_records).jsonl(end=self.until), encoding="utf-8")
+        write_whole(expected, MemoryTrace(expected_records).jsonl(end=self.until))
         actual = out / "actual.jsonl"
         ending = [End(self.end)] if self.end is not None else []
-        actual.write_text("".join(dumps(r) + "\n" for r in [*self.actual, *ending]), encoding="utf-8")
+        write_whole(actual, "".join(dumps(r) + "\n" for r in [*self.actual, *ending]))
         written = [scenario, expected, actual]
         for name, records in (("expected", expected_records), ("actual", self.actual)):
             try:

@@ -1,0 +1,42 @@
+"""Writing output files whole, never through a link someone planted.
+
+Every file a command writes (a counterexample's scenario and traces, a timeline, a simulated
+trace) goes to a temporary file created in the target's folder, which is then renamed over the
+target: a reader never sees half a file, a failed write leaves the old file (or none), and a
+symbolic link at the target is replaced, not followed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A new file that becomes ``path`` when the block ends without an exception (removed if it raises)."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, mode, encoding="utf-8" if "b" not in mode else None) as stream:
+            yield stream
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_whole(path: Path, data: str | bytes) -> Path:
+    """``path`` holding ``data``, written whole; a link at ``path`` is replaced, not followed."""
+    if isinstance(data, bytes):
+        with replacing(path, "wb") as binary:
+            binary.write(data)
+    else:
+        with replacing(path, "w") as text:
+            text.write(data)
+    return path
