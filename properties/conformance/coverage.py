@@ -31,7 +31,7 @@ class Situation:
 _SESSION_TIMERS = ("interactive_timeout", "max_time_reached")
 _TIMER_OF: dict[str, str] = {t.trigger: t.timer for lc in LIFECYCLES for t in lc.transitions if t.timer is not None}
 """Which timer's firing each timed trigger records, from the declaration."""
-_CLOSE_KIND = {"close": "close", "max_time_reached": "expiry", "first_job_cancelled": "first-cancel"}
+_CLOSE_KIND = {"close": "close", "max_time_reached": "expiry"}
 
 NAMED: tuple[Situation, ...] = (
     Situation("close-with-queued", ("CLOSE-FAILS-INCOMPLETE",), "a session closed while one of its jobs is queued"),
@@ -39,9 +39,8 @@ NAMED: tuple[Situation, ...] = (
     Situation("expiry-with-queued", ("MAXTIME-EXPIRY",), "a session expires while one of its jobs is queued"),
     Situation("expiry-with-running", ("MAXTIME-EXPIRY",), "a session expires while one of its jobs runs"),
     Situation("expiry-while-inactive", ("MAXTIME-EXPIRY",), "a session expires while inactive"),
-    Situation("first-cancel-with-queued", ("FIRST-JOB-CANCEL",),
-              "a session's first job is cancelled while another of its jobs is queued"),
-    Situation("contention", ("SESSION-SINGLE-ACTIVE",), "two live sessions on one backend, both with jobs"),
+    Situation("contention", ("SESSION-SINGLE-ACTIVE",),
+              "a session's job is queued while another session is active on the same backend"),
     Situation("request-at-interactive-deadline", ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
               "a request for a session at the instant its interactive timeout fires"),
     Situation("request-after-interactive-deadline", ("TTL-INTERACTIVE", "SESSION-REACTIVATE"),
@@ -99,7 +98,6 @@ class Coverage:
         """Job ID: (its session, its state)."""
         self._sessions: dict[str, tuple[str, str]] = {}
         """Session ID: (its backend, its state)."""
-        self._first: dict[str, str] = {}
         self._fired: dict[tuple[str, str], float] = {}
         """(session, timer trigger): when it last fired."""
         self._requests_at: dict[tuple[str, float], int] = {}
@@ -110,7 +108,6 @@ class Coverage:
         """Forget per-run state (IDs, states) between traces; counts accumulate."""
         self._jobs.clear()
         self._sessions.clear()
-        self._first.clear()
         self._fired.clear()
         self._requests_at.clear()
         self._ends_at.clear()
@@ -161,7 +158,11 @@ class Coverage:
             hit[f"timer {timer} fires"] += 1
         if c.entity == "job":
             if c.src is None and c.session is not None:
-                self._first.setdefault(c.session, c.id)
+                mine = self._sessions.get(c.session)
+                if mine is not None and any(
+                    s != c.session and b == mine[0] and state == "active" for s, (b, state) in self._sessions.items()
+                ):
+                    hit["contention"] += 1
             self._jobs[c.id] = (c.session, c.dst)
             if c.src == "running":
                 self._ends_at.add(c.t)
@@ -191,12 +192,6 @@ class Coverage:
         previous = self._sessions.get(c.id)
         backend = c.backend if previous is None else previous[0]
         self._sessions[c.id] = (backend, c.dst)
-        if c.dst == "active":
-            with_jobs = {s for s, state in self._jobs.values() if s is not None and state in ("queued", "running")}
-            rivals = [s for s, (b, state) in self._sessions.items()
-                      if s != c.id and b == backend and state != "closed" and s in with_jobs]
-            if rivals:
-                hit["contention"] += 1
 
     def merge(self, other: Coverage) -> None:
         self.counts.update(other.counts)
