@@ -39,17 +39,20 @@ def check(
 @click.command("conform")
 @click.option("--adapter", metavar="MODULE:FACTORY", help="An in-process IUT: a factory, as module:attribute.")
 @click.option("--cmd", metavar="COMMAND", help="An out-of-process IUT speaking the JSON-lines protocol.")
-@click.option("--examples", "-n", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Operation sequences to try.")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
+              help="Operation sequences to try. Default: until every reachable situation of the coverage "
+                   "model has been exercised 3 times, within a 25 s wall-clock cap.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @interpretation_option()
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Print how often each situation of the coverage model was exercised.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")
 def conform(
-    adapter: str | None, cmd: str | None, examples: int, seed: int, interpretation: dict[str, str],
-    timeout: float, out: Path | None,
+    adapter: str | None, cmd: str | None, examples: int | None, seed: int, interpretation: dict[str, str],
+    timeout: float, out: Path | None, show_coverage: bool,
 ) -> None:
     """Differential test of an implementation (IUT) against the reference engine.
 
@@ -67,6 +70,8 @@ def conform(
         raise InputError(str(error)) from None
     result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
     click.echo(result.summary())
+    if show_coverage and result.coverage is not None:
+        click.echo(result.coverage.report(verbose=True))
     if result.finding is not None:
         click.echo(result.finding.report())
         if out is not None:

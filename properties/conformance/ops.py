@@ -104,11 +104,13 @@ class DrawQueueThen:
 @dataclass(frozen=True)
 class DrawAtSessionDeadline:
     """Move time to a session's interactive-window end (or its max_time expiry) plus ``offset``,
-    and submit a job to it there: the requests at, just before and just after a session deadline."""
+    and submit a job to it (or close it) there: the requests at, just before and just after a session deadline."""
 
     session: int
     max_time: bool
     offset: float
+    close: bool = False
+    """Close the session there instead (a close of an inactive session, at or around its expiry)."""
 
 
 Abstract = (
@@ -168,6 +170,7 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
         st.builds(DrawClose, ref), submit(), st.builds(DrawCancel, ref, st.just(True)), submit(),
         st.builds(DrawFault, backend),
         st.builds(DrawQueueThen, ref, st.integers(2, 3), st.booleans()),
+        st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS), st.booleans()),
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS)),
     )
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
@@ -277,7 +280,10 @@ def resolve(
                 deadline = record.deadline if item.max_time else record.window_deadline
                 if deadline is not None and record.state in ("active", "inactive"):
                     now = max(now, deadline + item.offset)
-            submit(target, None, DrawSubmit(None, 0, None, 50, False), None)
+            if item.close:
+                ops.append(Close(at=now, session=target))
+            else:
+                submit(target, None, DrawSubmit(None, 0, None, 50, False), None)
         elif isinstance(item, DrawOpen):
             if item.reuse is not None and sessions:
                 session_id = pick(sessions, item.reuse, "s")
