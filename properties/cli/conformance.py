@@ -90,12 +90,12 @@ def conform(
 
 
 @click.command("mutants")
-@click.option("--examples", "-n", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Most operation sequences tried per mutant.")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
+              help="Most operation sequences tried per mutant. Default: conform's coverage budget.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
 @click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")
-def mutants(examples: int, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
+def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
     """Run the conformance campaign against every mutant engine and print the kill table.
 
     Exit status 0: every mutant killed; 1: a mutant survived.

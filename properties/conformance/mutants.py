@@ -447,7 +447,7 @@ def stdio_command(name: str) -> list[str]:
 
 def run_mutants(
     *,
-    examples: int = 500,
+    examples: int | None = None,
     seed: int = 0,
     only: Sequence[str] = (),
     stdio: bool = True,
