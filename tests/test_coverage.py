@@ -47,3 +47,47 @@ def test_close_with_queued_is_counted_and_unreached_ones_are_listed() -> None:
     missing = {s.key for s in coverage.missing()}
     assert "close-with-queued" not in missing and "duplicate-job-id" in missing
     assert "never reached:" in coverage.report() and "duplicate-job-id" in coverage.report()
+
+
+def test_the_generator_sends_every_form_of_max_time() -> None:
+    from model.spec.max_time import parse_max_time
+    from model.spec.validations import RequestRejected
+    from properties.conformance.ops import MAX_TIME_FORMS
+
+    def accepted(value: object) -> bool:
+        try:
+            parse_max_time(value)
+        except RequestRejected:
+            return False
+        return True
+
+    strings = [v for v in MAX_TIME_FORMS if isinstance(v, str)]
+    assert any(accepted(v) for v in strings) and any(not accepted(v) for v in strings)
+    assert {"2h 30m 40s", "2H", "05m", "300", "2h 2h", "5m 30", "", "²"} <= set(strings)
+    assert any(isinstance(v, int) and v <= 0 for v in MAX_TIME_FORMS)
+
+
+def test_deadline_relative_draws_land_on_the_deadline_the_reference_knows() -> None:
+    from properties.conformance.ops import DrawAdvance, DrawAtSessionDeadline, DrawOpen, DrawSubmit, resolve
+
+    backends = CampaignConfig().backends
+    for offset, expected in ((0, 310.0), (1, 311.0), (-1, 309.0)):
+        ops, _ = resolve([
+            DrawOpen(0, None), DrawSubmit(0, 0, None, 10, False), DrawAdvance(20),
+            DrawAtSessionDeadline(0, False, offset),
+        ], backends)
+        assert ops[-1].at == expected  # the interactive window of s1 ends at 10 + 300
+
+
+def test_the_default_budget_reports_coverage_and_its_stop() -> None:
+    from properties.conformance.adapter import reference
+    from properties.conformance.campaign import run_campaign
+
+    result = run_campaign(reference, seed=0, time_cap=1.0)
+    assert result.finding is None and result.coverage is not None and result.examples >= 1
+    summary = result.summary()
+    assert "coverage:" in summary
+    assert ("stopped at the" in summary) == result.capped
+    assert result.capped or result.coverage.complete(3)
+    counted = run_campaign(reference, examples=20, seed=0)
+    assert counted.examples == 20 and "stopped" not in counted.summary()
