@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from model.sim.engine import Engine
 from model.sim.ops import Close, Open, Submit
 from model.spec.interpretations import DEFAULT
@@ -91,3 +93,20 @@ def test_the_default_budget_reports_coverage_and_its_stop() -> None:
     assert result.capped or result.coverage.complete(3)
     counted = run_campaign(reference, examples=20, seed=0)
     assert counted.examples == 20 and "stopped" not in counted.summary()
+
+
+def test_check_reports_the_coverage_of_a_trace(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from properties.cli import cli
+
+    trace = tmp_path / "t.jsonl"
+    memory = MemoryTrace()
+    engine = Engine(list(CampaignConfig().backends), sink=memory)
+    for op in (Open(at=0, backend="b0", session="s1"), Submit(at=0, session="s1", job="j1", duration=10)):
+        apply_to_engine(engine, op)
+    engine.run(until=2000)
+    trace.write_text(memory.jsonl())
+    result = CliRunner().invoke(cli, ["check", str(trace), "--coverage"])
+    assert result.exit_code == 0, result.output
+    assert "coverage: " in result.output and "session pending->active by job_started" in result.output

@@ -21,8 +21,11 @@ from properties.cli.options import InputError, interpretation_option
               help="The virtual time the recorded run went on to (default: its last line's).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 1), default=1, hidden=True,
               help="Accepted for scripts that pass it: the check runs in one process.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Also print which situations of the coverage model the trace exercises.")
 def check(
     trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None, jobs: int,
+    show_coverage: bool,
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
@@ -33,7 +36,25 @@ def check(
     report = check_file(
         trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
     )
+    if show_coverage and report.status != 2 and Path(trace).is_file():
+        click.echo(_trace_coverage(Path(trace)))
     sys.exit(report.status)
+
+
+def _trace_coverage(path: Path) -> str:
+    """The coverage report of a trace file that ``check`` has read without an input error."""
+    from model.trace import Header, read_trace
+    from properties.conformance.coverage import Coverage
+
+    coverage: Coverage | None = None
+    with path.open("rb") as lines:
+        for _, record in read_trace(lines):
+            if coverage is None:
+                coverage = (
+                    Coverage(Interpretation(dict(record.interpretation))) if isinstance(record, Header) else Coverage()
+                )
+            coverage.observe(record)
+    return (coverage or Coverage()).report(verbose=True)
 
 
 @click.command("conform")
