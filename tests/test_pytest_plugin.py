@@ -74,11 +74,11 @@ settings.load_profile("no_database")
 
 def test_the_example_database_replays_the_failure_first(project: pytest.Pytester) -> None:
     project.makeconftest(DATABASE_PROFILE)
-    first = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
+    first = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "2000")
     first.assert_outcomes(failed=1)
     database = project.path / "examples-db"
     assert database.is_dir() and any(database.iterdir())
-    again = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "300")
+    again = project.runpytest_subprocess("-k", "mutant", "--sessionspec-examples", "2000")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*FINDING after 1 examples*"])
 
@@ -87,7 +87,7 @@ def test_without_a_database_the_failure_is_found_afresh_each_run(project: pytest
     project.makeconftest(NO_DATABASE_PROFILE)
     for _ in range(2):
         result = project.runpytest_subprocess(
-            "-k", "mutant", "--sessionspec-seed", "0", "--sessionspec-examples", "300",
+            "-k", "mutant", "--sessionspec-seed", "0", "--sessionspec-examples", "2000",
         )
         result.assert_outcomes(failed=1)
         assert "FINDING after 1 examples" not in result.stdout.str()
@@ -142,7 +142,7 @@ def test_unknown_backend(sessionspec_conformance):
 
 def test_campaigns_split_by_backend_run_in_parallel_each_on_its_backend(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(iut_ok=IUT_MODULE, test_split=SPLIT_BY_BACKEND)
-    result = pytester.runpytest_subprocess("-n", "2", "--sessionspec-seed", "0", "--sessionspec-examples", "300")
+    result = pytester.runpytest_subprocess("-n", "2", "--sessionspec-seed", "0", "--sessionspec-examples", "2000")
     result.assert_outcomes(passed=2, failed=3)
     output = result.stdout.str()
     assert "2 workers" in output

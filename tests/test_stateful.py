@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unittest
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -29,6 +30,7 @@ from model.sim.engine import Engine
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
 from model.spec.validations import RequestRejected
 from model.trace import Header, MemoryTrace, Request
+from properties.conformance.coverage import Coverage
 from properties.invariants.base import TraceProperty, Violation
 from properties.invariants.catalogue import ALL_PROPERTIES
 from tests.support.shadow import Shadow, ShadowMismatch
@@ -236,11 +238,26 @@ class SessionCampaign(RuleBasedStateMachine):
         assert not self.shadow.errors, "\n".join(self.shadow.errors)
 
     def teardown(self) -> None:
+        coverage = COVERAGE.setdefault(self.interpretation.name, Coverage(self.interpretation))
+        coverage.observe_all(self.trace)
         last = self.trace[-1]
         end = 0.0 if isinstance(last, Header) else last.t
         index = len(self.trace) - 1
         found = [v for checker in self.checkers for v in checker.finish(index, end)]
         assert not found, "\n".join(map(str, found))
+
+
+COVERAGE: dict[str, Coverage] = {}
+"""What the campaigns exercised, per interpretation (properties/conformance/coverage.py), reported at the end."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_coverage(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for name, coverage in sorted(COVERAGE.items()):
+        if reporter is not None:
+            reporter.write_line(f"stateful campaign, {name}: {coverage.report()}")
 
 
 def _class_name(profile: str) -> str:

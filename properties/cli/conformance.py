@@ -21,8 +21,11 @@ from properties.cli.options import FiniteFloat, InputError, interpretation_optio
               help="The virtual time the recorded run went on to (default: its last line's).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 1), default=1, hidden=True,
               help="Accepted for scripts that pass it: the check runs in one process.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Also print which situations of the coverage model the trace exercises.")
 def check(
     trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None, jobs: int,
+    show_coverage: bool,
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
@@ -34,23 +37,44 @@ def check(
     report = check_file(
         trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
     )
+    if show_coverage and report.status != 2 and Path(trace).is_file():
+        click.echo(_trace_coverage(Path(trace)))
     sys.exit(report.status)
+
+
+def _trace_coverage(path: Path) -> str:
+    """The coverage report of a trace file that ``check`` has read without an input error."""
+    from model.trace import Header, read_trace
+    from properties.conformance.coverage import Coverage
+
+    coverage: Coverage | None = None
+    with path.open("rb") as lines:
+        for _, record in read_trace(lines):
+            if coverage is None:
+                coverage = (
+                    Coverage(Interpretation(dict(record.interpretation))) if isinstance(record, Header) else Coverage()
+                )
+            coverage.observe(record)
+    return (coverage or Coverage()).report(verbose=True)
 
 
 @click.command("conform")
 @click.option("--adapter", metavar="MODULE:FACTORY", help="An in-process IUT: a factory, as module:attribute.")
 @click.option("--cmd", metavar="COMMAND", help="An out-of-process IUT speaking the JSON-lines protocol.")
-@click.option("--examples", "-n", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Operation sequences to try.")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
+              help="Operation sequences to try. Default: until every reachable situation of the coverage "
+                   "model has been exercised 3 times, within a 25 s wall-clock cap.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @interpretation_option()
 @click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Print how often each situation of the coverage model was exercised.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")
 def conform(
-    adapter: str | None, cmd: str | None, examples: int, seed: int, interpretation: dict[str, str],
-    timeout: float, out: Path | None,
+    adapter: str | None, cmd: str | None, examples: int | None, seed: int, interpretation: dict[str, str],
+    timeout: float, out: Path | None, show_coverage: bool,
 ) -> None:
     """Differential test of an implementation (IUT) against the reference engine.
 
@@ -68,6 +92,8 @@ def conform(
         raise InputError(str(error)) from None
     result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
     click.echo(result.summary())
+    if show_coverage and result.coverage is not None:
+        click.echo(result.coverage.report(verbose=True))
     if result.finding is not None:
         click.echo(result.finding.report())
         if out is not None:
@@ -86,12 +112,12 @@ def conform(
 
 
 @click.command("mutants")
-@click.option("--examples", "-n", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Most operation sequences tried per mutant.")
+@click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
+              help="Most operation sequences tried per mutant. Default: conform's coverage budget.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
 @click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")
-def mutants(examples: int, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
+def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
     """Run the conformance campaign against every mutant engine and print the kill table.
 
     Exit status 0: every mutant killed; 1: a mutant survived.

@@ -46,6 +46,7 @@ from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.validations import RequestRejected
 from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.views.output import write_whole
+from properties.conformance.coverage import Coverage
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.judge import Found, Judge, Verdict, verdict
 from properties.conformance.ops import Op, sequences
@@ -307,8 +308,23 @@ class _Judged(_Mismatch):
         self.kind = judged.kind
 
 
-def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignConfig) -> Finding | None:
-    """Run one example; the finding, or None if the IUT matched the spec throughout."""
+def execute(
+    ops: Sequence[Op], until: float, factory: Factory, config: CampaignConfig, coverage: Coverage | None = None,
+) -> Finding | None:
+    """Run one example; the finding, or None if the IUT matched the spec throughout. ``coverage``
+    observes the trace the IUT wrote (judged record by record against the reference: where it
+    conforms, it is the reference's trace)."""
+    runs: list[_Run] = []
+    try:
+        return _execute(ops, until, factory, config, runs)
+    finally:
+        if coverage is not None and runs:
+            coverage.observe_all(runs[0].actual)
+
+
+def _execute(
+    ops: Sequence[Op], until: float, factory: Factory, config: CampaignConfig, holder: list[_Run],
+) -> Finding | None:
     run: _Run | None = None
     where = "when creating the IUT"
     try:
@@ -319,6 +335,7 @@ def execute(ops: Sequence[Op], until: float, factory: Factory, config: CampaignC
         except (Exception, SystemExit) as error:  # the factory is the IUT's code too
             raise IUTFailure("error", f"the IUT factory raised {type(error).__name__}: {error}") from None
         run = _Run(iut, config)
+        holder.append(run)
         where = "at the header"
         run.start()
         for index, op in enumerate(ops):
@@ -392,6 +409,14 @@ def _renumber(ops: Sequence[Op]) -> list[Op]:
 # ---------------------------------------------------------------------- the campaign
 
 
+ROUND = 50
+"""Examples per Hypothesis run of a coverage-driven campaign; each round has its own seed (seed, seed+1, ...)."""
+COVERAGE_TARGET = 3
+"""How many times a coverage-driven campaign exercises every reachable situation."""
+TIME_CAP = 25.0
+"""Wall-clock seconds after which a coverage-driven campaign stops, covered or not (it says so)."""
+
+
 @dataclass
 class CampaignResult:
     examples: int
@@ -399,14 +424,28 @@ class CampaignResult:
     seconds: float
     seconds_to_failure: float | None
     finding: Finding | None
+    coverage: Coverage | None = None
+    """What the reference side exercised over the examples run."""
+    target: int | None = None
+    """The coverage target of a coverage-driven campaign (None: a campaign of an explicit count)."""
+    capped: bool = False
+    """Whether a coverage-driven campaign stopped at its wall-clock cap before reaching its target."""
 
     def summary(self) -> str:
-        if self.finding is None:
-            return f"conforms: {self.examples} examples, no finding ({self.seconds:.1f} s)"
-        return (
-            f"FINDING after {self.first_failure} examples ({self.seconds_to_failure or 0:.2f} s); "
-            f"shrunk in {self.seconds:.1f} s total"
-        )
+        if self.finding is not None:
+            return (
+                f"FINDING after {self.first_failure} examples ({self.seconds_to_failure or 0:.2f} s); "
+                f"shrunk in {self.seconds:.1f} s total"
+            )
+        line = f"conforms: {self.examples} examples, no finding ({self.seconds:.1f} s)"
+        if self.target is not None:
+            line += (
+                f"; stopped at the {TIME_CAP:g} s cap before every situation was exercised {self.target} times"
+                if self.capped else f"; every reachable situation exercised at least {self.target} times"
+            )
+        if self.coverage is not None:
+            line += "\n" + self.coverage.report()
+        return line
 
 
 class _Found(Exception):
@@ -419,66 +458,92 @@ def run_campaign(
     factory: Factory,
     config: CampaignConfig | None = None,
     *,
-    examples: int = 100,
+    examples: int | None = None,
     seed: int | None = 0,
     database: ExampleDatabase | None = None,
     key: str = "",
     progress: bool = False,
     shrink: bool = True,
+    target: int = COVERAGE_TARGET,
+    time_cap: float = TIME_CAP,
 ) -> CampaignResult:
-    """Generate up to ``examples`` operation sequences; stop at the first finding and shrink it
-    (unless ``shrink`` is false: a mutation campaign only needs to know that it kills)."""
+    """Generate operation sequences; stop at the first finding and shrink it (unless ``shrink`` is
+    false: a mutation campaign only needs to know that it kills).
+
+    With ``examples`` None (the default) the budget is coverage: rounds of :data:`ROUND` examples
+    until every reachable situation of :mod:`properties.conformance.coverage` has been exercised
+    ``target`` times, or ``time_cap`` wall-clock seconds have passed. Otherwise exactly
+    ``examples`` sequences (fewer if a finding comes first).
+    """
     config = config or CampaignConfig()
+    coverage = Coverage(config.interpretation)
     started = time.perf_counter()
     calls = 0
     first: tuple[int, float] | None = None
     last: Finding | None = None
     abandoned: Finding | None = None
-    bar = click.progressbar(length=examples, label="conformance", file=sys.stderr) if progress else None
+    capped = False
+    bar = (click.progressbar(length=examples, label="conformance", file=sys.stderr)
+           if progress and examples is not None else None)
 
-    @settings(
-        max_examples=examples, deadline=None, database=database, verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, *((Phase.shrink,) if shrink else ())),
-    )
-    @given(sequences(config.backends, config.max_ops))
-    def conforms(drawn: tuple[list[Op], float]) -> None:
+    def one_round(count: int, round_seed: int | None) -> Finding | None:
         nonlocal calls, first, last, abandoned
-        calls += 1
-        if bar is not None and calls <= examples:
-            bar.update(1)
-        if abandoned is not None:
-            return
-        ops, end = drawn
-        finding = execute(ops, end + config.flush, factory, config)
-        if finding is None:
-            return
-        if first is None:
-            first = (calls, time.perf_counter() - started)
-        last = finding
-        if finding.kind == "timeout":
-            abandoned = finding
-            return
-        raise _Found(finding)
 
-    inner: Any = conforms.hypothesis.inner_test  # type: ignore[attr-defined]
-    backends = ",".join(backend.name for backend in config.backends)  # a campaign split by backend: its own entries
-    inner._hypothesis_internal_add_digest = f"sessionspec:{key}:{config.interpretation.name}:{backends}".encode()
-    test = hypothesis_seed(seed)(conforms) if seed is not None else conforms
+        @settings(
+            max_examples=count, deadline=None, database=database, verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+            phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, *((Phase.shrink,) if shrink else ())),
+        )
+        @given(sequences(config.backends, config.max_ops, config.interpretation))
+        def conforms(drawn: tuple[list[Op], float]) -> None:
+            nonlocal calls, first, last, abandoned
+            if abandoned is not None or (examples is None and first is None and _past(started, time_cap)):
+                return
+            calls += 1
+            if bar is not None and calls <= count:
+                bar.update(1)
+            ops, end = drawn
+            finding = execute(ops, end + config.flush, factory, config, coverage if first is None else None)
+            if finding is None:
+                return
+            if first is None:
+                first = (calls, time.perf_counter() - started)
+            last = finding
+            if finding.kind == "timeout":
+                abandoned = finding
+                return
+            raise _Found(finding)
+
+        inner: Any = conforms.hypothesis.inner_test  # type: ignore[attr-defined]
+        backends = ",".join(backend.name for backend in config.backends)  # a campaign split by backend: its own entries
+        inner._hypothesis_internal_add_digest = f"sessionspec:{key}:{config.interpretation.name}:{backends}".encode()
+        test = hypothesis_seed(round_seed)(conforms) if round_seed is not None else conforms
+        try:
+            test()
+        except _Found as found:
+            return found.finding
+        except Flaky:
+            if last is not None:
+                last.note = "the failure did not reproduce when replayed: the IUT is not deterministic"
+            return last
+        return None
+
     finding: Finding | None = None
     try:
-        try:
+        if examples is not None:
             if bar is not None:
                 with bar:
-                    test()
+                    finding = one_round(examples, seed)
             else:
-                test()
-        except _Found as found:
-            finding = found.finding
-        except Flaky:
-            finding = last
-            if finding is not None:
-                finding.note = "the failure did not reproduce when replayed: the IUT is not deterministic"
+                finding = one_round(examples, seed)
+        else:
+            round_index = 0
+            while finding is None and abandoned is None and not coverage.complete(target):
+                if _past(started, time_cap):
+                    capped = True
+                    break
+                finding = one_round(ROUND, None if seed is None else seed + round_index)
+                round_index += 1
         if finding is not None and shrink:
             finding = minimize(finding, factory, config)
     finally:
@@ -491,5 +556,9 @@ def run_campaign(
     elapsed = time.perf_counter() - started
     return CampaignResult(
         calls if first is None else first[0], first[0] if first else None, elapsed,
-        first[1] if first else None, finding,
+        first[1] if first else None, finding, coverage, target if examples is None else None, capped,
     )
+
+
+def _past(started: float, cap: float) -> bool:
+    return time.perf_counter() - started > cap

@@ -13,10 +13,11 @@ Each mutant is also an adapter factory: ``--adapter properties.conformance.mutan
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ import click
 
 from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.requests import OpenArgs, refusal
+from model.spec.max_time import parse_max_time
+from model.spec.validations import RequestRejected
+from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
 from properties.conformance.campaign import CampaignConfig, run_campaign
 from properties.conformance.ops import Op, ops_from_json
@@ -70,6 +75,12 @@ class Interactive301(Engine):
     """The interactive window runs out one second late (301 s)."""
 
     interactive_window = Engine.interactive_window + 1.0
+
+
+class Interactive299(Engine):
+    """The interactive window runs out one second early (299 s)."""
+
+    interactive_window = Engine.interactive_window - 1.0
 
 
 class NoInteractiveTimeout(Engine):
@@ -164,6 +175,105 @@ class ExpirySparesQueued(_JobsOfClosedSessionsRun):
             super().fail_unfinished(session, trigger)
 
 
+class CloseDropsQueued(Engine):
+    """Closing a session silently drops its queued jobs: they end, but no trace line says so."""
+
+    def fail_unfinished(self, session: SessionRecord, trigger: str) -> None:
+        if trigger == "session_closed":
+            for job in list(session.queue):
+                if job.state == "queued":
+                    job.state = "failed"
+                    self.leave_queue(job)
+            session.queue.clear()
+        super().fail_unfinished(session, trigger)
+
+
+class TimerBeforeJobEnd(Engine):
+    """At the instant a session's max_time runs out, its expiry comes before its running job's end
+    (the wrong same-instant order under INT-EXPIRY-TIE=job_first)."""
+
+    def on_job_end(self, job: JobRecord, token: int) -> None:
+        session = job.session
+        if session is not None and session.deadline == self.now and session.state in ("active", "inactive"):
+            self.on_max_time(session, 0)
+        if job.state == "running":
+            super().on_job_end(job, token)
+
+
+OPEN_ABOVE_SYSTEM = next(check.refuses for check in Engine.open_checks if check.code == "MAXTIME-ABOVE-SYSTEM")
+_LAX_PART = re.compile(r"([0-9]+)\s*([hms])", re.IGNORECASE)
+
+
+def _lax_seconds(value: object) -> int | None:
+    """A max_time string read part by part, in any order and with repeats ("2h 2h"): too lax."""
+    if not isinstance(value, str) or not _LAX_PART.search(value):
+        return None
+    if _LAX_PART.sub("", value).strip():
+        return None
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u.lower()] for n, u in _LAX_PART.findall(value)) or None
+
+
+def _lax_format(engine: Any, o: OpenArgs) -> str | None:
+    if o.max_time is None or _lax_seconds(o.max_time) is not None:
+        return None
+    try:
+        parse_max_time(o.max_time)
+    except RequestRejected as error:
+        return error.detail
+    return None
+
+
+def _lax_above_system(engine: Any, o: OpenArgs) -> str | None:
+    seconds = _lax_seconds(o.max_time)
+    if seconds is None:
+        return OPEN_ABOVE_SYSTEM(engine, o)
+    limit = engine.backends[o.backend].config.system_max_time if o.backend in engine.backends else seconds
+    return f"max_time {seconds} s is above the system max_time ({limit:g} s)" if seconds > limit else None
+
+
+class LaxMaxTime(Engine):
+    """max_time strings with repeated or reordered parts ("2h 2h", "5m 2h") are accepted."""
+
+    open_checks = tuple(
+        replace(check, refuses=_lax_format) if check.code == "MAXTIME-FORMAT" else
+        replace(check, refuses=_lax_above_system) if check.code == "MAXTIME-ABOVE-SYSTEM" else check
+        for check in Engine.open_checks
+    )
+
+    def open_session(
+        self, backend: str | None, max_time: object = None, session_id: str | None = None,
+    ) -> SessionRecord:
+        lax = _lax_seconds(max_time)
+        try:
+            if max_time is not None:
+                parse_max_time(max_time)
+        except RequestRejected:
+            if lax is not None and backend in self.backends and session_id is not None:
+                return self._open_lax(backend, max_time, lax, session_id)
+        return super().open_session(backend, max_time, session_id)
+
+    def _open_lax(self, backend: str, max_time: object, seconds: int, session_id: str) -> SessionRecord:
+        """The engine's open, with the lax reading of ``max_time`` (recorded as the client gave it)."""
+        asked = Request(self.now, "open", backend, session_id, None, {"max_time": max_time})
+        refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
+        if refused is not None:
+            raise self._reject(asked, *refused)
+        session = SessionRecord(session_id, self.backends[backend], seconds)
+        self.sessions[session_id] = session
+        self._emit(asked)
+        self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open",
+                          ("SESSION-START-FIRST-JOB",)))
+        return session
+
+
+class DuplicateIdsAccepted(Engine):
+    """A session or job ID already taken is accepted again (the new entity replaces the old)."""
+
+    open_checks = tuple(c for c in Engine.open_checks if c.code != "DUPLICATE-ID")
+    submit_checks = tuple(c for c in Engine.submit_checks if c.code != "DUPLICATE-ID")
+
+
 class FirstCancelIgnored(Engine):
     """Cancelling a session's first job has no consequence for its other jobs."""
 
@@ -218,6 +328,9 @@ class Mutant:
     scenario: tuple[Op, ...]
     """A fixed scenario on the campaign's backends that exposes the mutant."""
     until: float = 2000.0
+    offline: bool = True
+    """Whether a recorded trace reveals it to ``check``: a trace carries no job durations, so a wrong
+    order of a job's end and a timer at one instant shows only live."""
 
     @property
     def breaks(self) -> str:
@@ -254,6 +367,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("two-at-once", ("SCHED-ONE-AT-A-TIME",), TwoAtOnce, _ops(_job(0, "j1"), _job(0, "j2"))),
     Mutant("interactive-301", ("TTL-INTERACTIVE-VALUE",), Interactive301,
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"))),
+    Mutant("interactive-299", ("TTL-INTERACTIVE-VALUE",), Interactive299,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"))),
     Mutant("no-interactive-timeout", ("TTL-INTERACTIVE",), NoInteractiveTimeout,
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2"))),
     Mutant("maxtime-from-queueing", ("MAXTIME-ASSIGNED",), MaxTimeFromQueueing,
@@ -269,6 +384,15 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("close-keeps-queued", ("CLOSE-FAILS-INCOMPLETE",), CloseKeepsQueued,
            _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(0, "j2", "s1"),
                 {"at": 10, "op": "close", "session": "s1"})),
+    Mutant("close-drops-queued", ("CLOSE-FAILS-INCOMPLETE",), CloseDropsQueued,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(0, "j2", "s1"),
+                {"at": 10, "op": "close", "session": "s1"})),
+    Mutant("timer-before-job-end", ("MAXTIME-EXPIRY", "JOB-TERMINAL"), TimerBeforeJobEnd,
+           _ops(_open(0, "s1", 100), _job(0, "j1", "s1", duration=100)), offline=False),
+    Mutant("lax-max-time", ("MAXTIME-FORMAT",), LaxMaxTime,
+           _ops({"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": "5m 5m"})),
+    Mutant("duplicate-ids-accepted", ("SESSION-GROUPS-JOBS",), DuplicateIdsAccepted,
+           _ops(_job(0, "j1"), _job(0, "j1"))),
     Mutant("expiry-spares-queued", ("MAXTIME-EXPIRY",), ExpirySparesQueued,
            _ops(_open(0, "s1", 100), _job(0, "j1", "s1"), _job(50, "j2", "s1", duration=100),
                 _job(50, "j3", "s1"))),
@@ -285,7 +409,11 @@ MUTANTS: tuple[Mutant, ...] = (
 
 MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
 
-STDIO_MUTANTS = ("session-lifo", "interactive-301", "closed-accepts", "lost-on-fault")
+STDIO_MUTANTS = (
+    "session-lifo", "interactive-301", "closed-accepts", "lost-on-fault",
+    "close-keeps-queued", "close-drops-queued", "interactive-299", "timer-before-job-end", "lax-max-time",
+    "duplicate-ids-accepted",
+)
 """Also run through the subprocess protocol."""
 
 STDIO_IUT = Path(__file__).resolve().parents[2] / "examples" / "iut_stdio.py"
@@ -319,7 +447,7 @@ def stdio_command(name: str) -> list[str]:
 
 def run_mutants(
     *,
-    examples: int = 500,
+    examples: int | None = None,
     seed: int = 0,
     only: Sequence[str] = (),
     stdio: bool = True,

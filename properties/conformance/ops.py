@@ -6,6 +6,11 @@ ID that does not exist),
 so that every draw is meaningful and shrinking keeps it so. :func:`resolve` turns them
 into the typed operations of :mod:`model.sim.ops`, with IDs and absolute times: the
 operations of the scenario format (docs/scenario-format.md) that both engines are driven with.
+
+Times may be drawn relative to the deadlines the reference engine knows (:class:`DrawToDeadline`:
+an interactive window's end, a max_time expiry, a running job's end, at an offset of 0, -1 or
++1 s): :func:`resolve` runs a shadow reference engine to find them, so that a timing bug is
+found at the boundary itself and shrinks towards it (the offset shrinks to 0).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from hypothesis import strategies as st
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
 from model.sim.ops import Cancel, Close, Fault, Open, Operation, Submit, decode_operations, run_operations
+from model.spec.interpretations import DEFAULT, Interpretation
 
 Op = Operation
 """A timed operation of a generated sequence."""
@@ -35,6 +41,8 @@ def apply_to_engine(engine: Engine, op: Op) -> None:
 class DrawOpen:
     backend: int
     max_time: int | str | None
+    reuse: int | None = None
+    """Not None: the open reuses the ID of an existing session (DUPLICATE-ID), picked like a reference."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,10 @@ class DrawSubmit:
     fault: bool
     count: int = 1
     """How many such jobs are submitted at once (queues build up)."""
+    reuse: int | None = None
+    """Not None: the first job reuses the ID of an existing job (DUPLICATE-ID)."""
+    also_backend: bool = False
+    """A submit to a session that names a backend too (the other one: BACKEND-FIXED)."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +82,61 @@ class DrawAdvance:
     seconds: float
 
 
-Abstract = DrawOpen | DrawSubmit | DrawCancel | DrawClose | DrawFault | DrawAdvance
+@dataclass(frozen=True)
+class DrawToDeadline:
+    """Move time to a deadline the reference engine knows, plus ``offset`` seconds (no move if it is past)."""
+
+    which: int
+    """Which pending deadline, in time order (modulo how many there are)."""
+    offset: float
+
+
+@dataclass(frozen=True)
+class DrawQueueThen:
+    """Several jobs submitted to a session at once, then at the same instant a close or the
+    cancel of the session's first job: the cascades with queued (and running) jobs."""
+
+    session: int
+    count: int
+    then_close: bool
+
+
+@dataclass(frozen=True)
+class DrawAtSessionDeadline:
+    """Move time to a session's interactive-window end (or its max_time expiry) plus ``offset``,
+    and submit a job to it (or close it) there: the requests at, just before and just after a session deadline."""
+
+    session: int
+    max_time: bool
+    offset: float
+    close: bool = False
+    """Close the session there instead (a close of an inactive session, at or around its expiry)."""
+
+
+Abstract = (
+    DrawOpen | DrawSubmit | DrawCancel | DrawClose | DrawFault | DrawAdvance | DrawToDeadline | DrawQueueThen
+    | DrawAtSessionDeadline
+)
 
 MAX_TIMES: tuple[int | str | None, ...] = (None, 200, None, 450, 1000, None, "20m", 60, "soon", 10**7)
-EXECUTION_TIMES: tuple[float | None, ...] = (None, 30, None, 120, None, 5000)
+MAX_TIME_FORMS: tuple[int | str | None, ...] = (
+    # every accepted form of the grammar (model/spec/max_time.py)
+    "2h 30m 40s", "2H", "05m", "300", "1m 30s", "90s", " 5m", "10M 5S", "1h",
+    # refused forms: repeats, a bare number after a unit, empty, non-ASCII digits, not positive, above the limit
+    "2h 2h", "5m 30", "", "²", "٣m", -5, 0, "0s", "5m 2h", 3601, 1801, 1800,
+)
+EXECUTION_TIMES: tuple[float | None, ...] = (None, 30, None, 120, None, 5000, 0, -1)
 DURATIONS: tuple[float, ...] = (10, 100, 1, 50, 120, 299, 300, 301, 500)
 DELAYS: tuple[float, ...] = (0, 10, 1, 5, 60, 150, 299, 300, 301, 600, 1800)
 SESSION_REFS: tuple[int | None, ...] = (0, None, 0, 1, None, -1, 2, 0, 3)
 """Which session a submit goes to: mostly the newest, often none (the fair-share queue)."""
 REFS: tuple[int, ...] = (0, 1, 0, 2, -1, 3, 0, 4)
 """Which job a cancel (or session a close) names: mostly the newest."""
+
+
+UNKNOWN_BACKEND = "no-such-backend"
+OFFSETS: tuple[float, ...] = (0, -1, 1, 0.5, -0.5)
+"""Where, relative to a deadline, a deadline-relative draw lands: at it first (what shrinking keeps)."""
 
 
 def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Abstract]]:
@@ -90,77 +147,169 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
     sequences long enough to reach deep states, while delays and operations shrink
     independently. Branches are weighted by repeating them.
     """
-    backend = st.sampled_from((0, 0, 0, *range(1, n_backends)))
+    backend = st.sampled_from((0, 0, 0, *range(1, n_backends), 0, 0, -1))
+    """-1: a backend the service does not have (BACKEND-UNKNOWN)."""
     ref = st.sampled_from(REFS)
+
+    reuse = st.sampled_from((None, None, None, None, None, None, None, 0, 1))
 
     def submit() -> st.SearchStrategy[DrawSubmit]:
         return st.builds(
             DrawSubmit, st.sampled_from(SESSION_REFS), backend, st.sampled_from(EXECUTION_TIMES),
             st.sampled_from(DURATIONS), st.sampled_from((False, False, False, False, True)), st.integers(1, 3),
+            reuse, st.sampled_from((False, False, False, False, False, False, True)),
         )
 
     def open_() -> st.SearchStrategy[DrawOpen]:
-        return st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES))
+        common = st.sampled_from(MAX_TIMES)
+        max_time = st.one_of(common, common, common, st.sampled_from(MAX_TIME_FORMS))
+        return st.builds(DrawOpen, backend, max_time, reuse)
 
     one = st.one_of(
         submit(), open_(), submit(), st.builds(DrawCancel, ref), submit(), open_(), submit(),
         st.builds(DrawClose, ref), submit(), st.builds(DrawCancel, ref, st.just(True)), submit(),
         st.builds(DrawFault, backend),
+        st.builds(DrawQueueThen, ref, st.integers(2, 3), st.booleans()),
+        st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS), st.booleans()),
+        st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS)),
     )
-    burst = st.tuples(st.sampled_from(DELAYS), st.lists(one, min_size=1, max_size=5))
+    delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
+        st.sampled_from(DELAYS).map(DrawAdvance),
+        st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
+    )
+    burst = st.tuples(delay, st.lists(one, min_size=1, max_size=5))
     bursts = st.lists(burst, min_size=1, max_size=max(1, max_size // 2))
     return bursts.map(lambda drawn: _flatten(drawn, max_size))
 
 
-def sequences(backends: Sequence[BackendConfig], max_size: int = 25) -> st.SearchStrategy[tuple[list[Op], float]]:
+def sequences(
+    backends: Sequence[BackendConfig], max_size: int = 25, interpretation: Interpretation = DEFAULT,
+) -> st.SearchStrategy[tuple[list[Op], float]]:
     """Typed operation sequences on ``backends`` (:func:`operations`, resolved), and the time after the
     last advance."""
-    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends))
+    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends, interpretation))
 
 
-def _flatten(bursts: Sequence[tuple[float, Sequence[Abstract]]], max_size: int) -> list[Abstract]:
+def _flatten(
+    bursts: Sequence[tuple[DrawAdvance | DrawToDeadline, Sequence[Abstract]]], max_size: int,
+) -> list[Abstract]:
     flat: list[Abstract] = []
     for delay, ops in bursts:
-        if delay:
-            flat.append(DrawAdvance(delay))
+        if not isinstance(delay, DrawAdvance) or delay.seconds:
+            flat.append(delay)
         flat.extend(ops)
     return flat[:max_size]
 
 
-def resolve(abstract: Sequence[Abstract], backends: Sequence[BackendConfig]) -> tuple[list[Op], float]:
+def _deadlines(engine: Engine) -> list[float]:
+    """The instants at which the reference engine will next act by itself, from now on."""
+    now = engine.now
+    found: set[float] = set()
+    for session in engine.sessions.values():
+        expiry = session.deadline if session.state in ("active", "inactive") else None
+        for deadline in (session.window_deadline, expiry):
+            if deadline is not None and deadline > now:
+                found.add(deadline)
+    for backend in engine.backends.values():
+        job = backend.running
+        if job is not None and job.started_at is not None:
+            end = job.started_at + min(job.duration, job.max_execution_time)
+            if end > now:
+                found.add(end)
+    return sorted(found)
+
+
+def resolve(
+    abstract: Sequence[Abstract], backends: Sequence[BackendConfig], interpretation: Interpretation = DEFAULT,
+) -> tuple[list[Op], float]:
     """Concrete operations with IDs (s1, s2, ... and j1, j2, ...) and absolute times, and the
     time after the last advance."""
     names = [b.name for b in backends]
+    names_or_unknown = [*names, UNKNOWN_BACKEND]
+    """Indexed by a drawn backend: -1 is a name no backend has."""
+    shadow: Engine | None = None
+    """The reference engine, driven with the operations resolved so far: only for deadline-relative times."""
+    if any(isinstance(item, DrawToDeadline | DrawAtSessionDeadline) for item in abstract):
+        shadow = Engine(list(backends), interpretation=interpretation)
     sessions: list[str] = []
     jobs: list[str] = []
     first_jobs: dict[str, str] = {}
     now = 0.0
     ops: list[Op] = []
+    given = 0
+    """How many of ``ops`` the shadow engine has been given."""
 
     def pick(ids: list[str], ref: int, prefix: str) -> str:
         """0 is the newest, 1 the one before, ...; -1 an ID that does not exist."""
         return f"{prefix}0" if ref < 0 or not ids else ids[-1 - ref % len(ids)]
 
+    def submit(session: str | None, backend: str | None, item: DrawSubmit, duplicate: str | None) -> None:
+        job = duplicate
+        if job is None:
+            jobs.append(f"j{len(jobs) + 1}")
+            job = jobs[-1]
+            if session is not None:
+                first_jobs.setdefault(session, job)
+        ops.append(Submit(
+            at=now, backend=backend, session=session, job=job,
+            max_execution_time=item.max_execution_time, duration=item.duration, fault=item.fault,
+        ))
+
     for item in abstract:
+        if shadow is not None:
+            for op in ops[given:]:
+                shadow.run_until(op.at)
+                apply_to_engine(shadow, op)
+            given = len(ops)
         if isinstance(item, DrawAdvance):
             now += item.seconds
+        elif isinstance(item, DrawToDeadline):
+            assert shadow is not None
+            shadow.run_until(now)
+            deadlines = _deadlines(shadow)
+            if deadlines:
+                now = max(now, deadlines[item.which % len(deadlines)] + item.offset)
+        elif isinstance(item, DrawAtSessionDeadline):
+            if not sessions:
+                continue
+            assert shadow is not None
+            target = pick(sessions, item.session, "s")
+            shadow.run_until(now)
+            record = shadow.sessions.get(target)
+            if record is not None:
+                deadline = record.deadline if item.max_time else record.window_deadline
+                if deadline is not None and record.state in ("active", "inactive"):
+                    now = max(now, deadline + item.offset)
+            if item.close:
+                ops.append(Close(at=now, session=target))
+            else:
+                submit(target, None, DrawSubmit(None, 0, None, 50, False), None)
         elif isinstance(item, DrawOpen):
-            sessions.append(f"s{len(sessions) + 1}")
-            ops.append(Open(at=now, backend=names[item.backend], session=sessions[-1], max_time=item.max_time))
+            if item.reuse is not None and sessions:
+                session_id = pick(sessions, item.reuse, "s")
+            else:
+                sessions.append(f"s{len(sessions) + 1}")
+                session_id = sessions[-1]
+            ops.append(Open(at=now, backend=names_or_unknown[item.backend], session=session_id, max_time=item.max_time))
         elif isinstance(item, DrawSubmit):
             if item.session is not None and sessions:
                 session: str | None = pick(sessions, item.session, "s")
-                backend = None
+                backend = names[(item.backend + 1) % len(names)] if item.also_backend else None
             else:
-                session, backend = None, names[item.backend]
+                session, backend = None, names_or_unknown[item.backend]
+            for index in range(item.count):
+                duplicate = pick(jobs, item.reuse, "j") if index == 0 and item.reuse is not None and jobs else None
+                submit(session, backend, item, duplicate)
+        elif isinstance(item, DrawQueueThen):
+            if not sessions:
+                continue
+            session = pick(sessions, item.session, "s")
             for _ in range(item.count):
-                jobs.append(f"j{len(jobs) + 1}")
-                if session is not None:
-                    first_jobs.setdefault(session, jobs[-1])
-                ops.append(Submit(
-                    at=now, backend=backend, session=session, job=jobs[-1],
-                    max_execution_time=item.max_execution_time, duration=item.duration, fault=item.fault,
-                ))
+                submit(session, None, DrawSubmit(None, 0, None, 100, False), None)
+            if item.then_close:
+                ops.append(Close(at=now, session=session))
+            else:
+                ops.append(Cancel(at=now, job=first_jobs[session]))
         elif isinstance(item, DrawCancel) and item.first_of_session:
             first = first_jobs.get(pick(sessions, item.job, "s"))
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))
@@ -169,7 +318,7 @@ def resolve(abstract: Sequence[Abstract], backends: Sequence[BackendConfig]) -> 
         elif isinstance(item, DrawClose):
             ops.append(Close(at=now, session=pick(sessions, item.session, "s")))
         else:
-            ops.append(Fault(at=now, backend=names[item.backend]))
+            ops.append(Fault(at=now, backend=names[max(item.backend, 0)]))
     return ops, now
 
 

@@ -47,8 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sessionspec", "sessionspec conformance campaigns")
     group.addoption("--sessionspec-adapter", metavar="MODULE:FACTORY", help="IUT factory for unmarked tests")
     group.addoption("--sessionspec-cmd", metavar="COMMAND", help="out-of-process IUT for unmarked tests")
-    group.addoption("--sessionspec-examples", type=int, default=100, metavar="N",
-                    help="operation sequences per campaign (default 100)")
+    group.addoption("--sessionspec-examples", type=int, default=None, metavar="N",
+                    help="operation sequences per campaign (default: conform's coverage budget)")
     group.addoption("--sessionspec-seed", type=int, default=None, metavar="S",
                     help="Hypothesis seed (default: random, as for other Hypothesis tests)")
     group.addoption("--sessionspec-interpretation", action="append", default=[], metavar="ID=OPTION",

@@ -1,0 +1,217 @@
+"""Coverage: which situations that matter for the rules a trace exercised, and how often.
+
+The situations come from the declaration wherever it can give them: every traced transition
+of the lifecycles under the interpretation (:meth:`model.spec.lifecycles.Lifecycle.under`),
+every rejection code each request can get (:data:`model.spec.validations.PRECEDENCE`), every
+timer firing. The rest (boundary instants, close/expiry/first-job cancel with queued and
+running jobs, contention, max_time forms, duplicate IDs) are named with the rule IDs they
+exercise. Coverage is computed from the reference side's trace, so ``conform``, ``check`` and
+the stateful campaign all report it the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.lifecycles import LIFECYCLES
+from model.spec.validations import PRECEDENCE
+from model.trace.records import Change, Header, Record, Request
+
+
+@dataclass(frozen=True)
+class Situation:
+    key: str
+    rules: tuple[str, ...]
+    doc: str
+
+
+_SESSION_TIMERS = ("interactive_timeout", "max_time_reached")
+_TIMER_OF: dict[str, str] = {t.trigger: t.timer for lc in LIFECYCLES for t in lc.transitions if t.timer is not None}
+"""Which timer's firing each timed trigger records, from the declaration."""
+_CLOSE_KIND = {"close": "close", "max_time_reached": "expiry"}
+
+NAMED: tuple[Situation, ...] = (
+    Situation("close-with-queued", ("CLOSE-FAILS-INCOMPLETE",), "a session closed while one of its jobs is queued"),
+    Situation("close-with-running", ("CLOSE-FAILS-INCOMPLETE",), "a session closed while one of its jobs runs"),
+    Situation("expiry-with-queued", ("MAXTIME-EXPIRY",), "a session expires while one of its jobs is queued"),
+    Situation("expiry-with-running", ("MAXTIME-EXPIRY",), "a session expires while one of its jobs runs"),
+    Situation("expiry-while-inactive", ("MAXTIME-EXPIRY",), "a session expires while inactive"),
+    Situation("contention", ("SESSION-SINGLE-ACTIVE",),
+              "a session's job is queued while another session is active on the same backend"),
+    Situation("request-at-interactive-deadline", ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
+              "a request for a session at the instant its interactive timeout fires"),
+    Situation("request-after-interactive-deadline", ("TTL-INTERACTIVE", "SESSION-REACTIVATE"),
+              "a submit to a session within 1 s after its interactive timeout fired"),
+    Situation("request-at-max-time-deadline", ("MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS"),
+              "a request for a session at the instant its max_time expires"),
+    Situation("request-before-max-time-deadline", ("MAXTIME-EXPIRY",),
+              "a submit to a session within 1 s before its max_time expires"),
+    Situation("job-end-at-timer", ("MAXTIME-EXPIRY", "TTL-INTERACTIVE"),
+              "a job ends at the instant a session timer fires"),
+    Situation("max-time-int", ("MAXTIME-FORMAT",), "a session opened with an integer max_time"),
+    Situation("max-time-string", ("MAXTIME-FORMAT",), "a session opened with a max_time string"),
+    Situation("duplicate-session-id", ("SESSION-GROUPS-JOBS",), "an open reusing a session ID"),
+    Situation("duplicate-job-id", ("SESSION-GROUPS-JOBS",), "a submit reusing a job ID"),
+)
+"""Situations the declaration cannot enumerate, named with the rules they exercise."""
+
+
+def situations(interpretation: Interpretation = DEFAULT) -> tuple[Situation, ...]:
+    """Every situation that matters under ``interpretation``: declared ones first, then :data:`NAMED`."""
+    found: list[Situation] = []
+    for lifecycle in LIFECYCLES:
+        if not lifecycle.traced:
+            continue
+        for t in lifecycle.under(interpretation).transitions:
+            for source in t.source:
+                found.append(Situation(transition_key(lifecycle.entity, source, t.dest, t.trigger), t.rules, t.doc))
+            if t.timer is not None:
+                found.append(Situation(f"timer {t.timer} fires", t.rules, f"the {t.timer} timer fires"))
+    for op, codes in PRECEDENCE.items():
+        for code in codes:
+            found.append(Situation(f"{op} rejected {code}", (code,), f"a {op} request refused with {code}"))
+    found.extend(NAMED)
+    return tuple({s.key: s for s in found}.values())
+
+
+def transition_key(entity: str, source: str, dest: str, trigger: str) -> str:
+    return f"{entity} {source}->{dest} by {trigger}"
+
+
+UNREACHABLE: frozenset[str] = frozenset({
+    "open rejected BACKEND-REQUIRED", "submit rejected BACKEND-REQUIRED",
+})
+"""Situations the conformance campaign cannot produce: its sessions and jobs always name a backend
+(BACKEND-REQUIRED concerns a channel choice, not an operation)."""
+
+
+class Coverage:
+    """Counts, per situation, how often the observed trace records exercised it."""
+
+    def __init__(self, interpretation: Interpretation = DEFAULT) -> None:
+        self.situations = situations(interpretation)
+        self.counts: Counter[str] = Counter()
+        self._jobs: dict[str, tuple[str | None, str]] = {}
+        """Job ID: (its session, its state)."""
+        self._sessions: dict[str, tuple[str, str]] = {}
+        """Session ID: (its backend, its state)."""
+        self._fired: dict[tuple[str, str], float] = {}
+        """(session, timer trigger): when it last fired."""
+        self._requests_at: dict[tuple[str, float], int] = {}
+        self._ends_at: set[float] = set()
+        self._seen_ids: set[tuple[str, str]] = set()
+
+    def reset_run(self) -> None:
+        """Forget per-run state (IDs, states) between traces; counts accumulate."""
+        self._jobs.clear()
+        self._sessions.clear()
+        self._fired.clear()
+        self._requests_at.clear()
+        self._ends_at.clear()
+        self._seen_ids.clear()
+
+    def observe_all(self, records: Iterable[Record]) -> None:
+        self.reset_run()
+        for record in records:
+            self.observe(record)
+
+    def observe(self, record: Record) -> None:
+        if isinstance(record, Header):
+            self.reset_run()
+        elif isinstance(record, Request):
+            self._request(record)
+        else:
+            self._change(record)
+
+    def _request(self, r: Request) -> None:
+        hit = self.counts
+        if r.error is not None:
+            hit[f"{r.op} rejected {r.error}"] += 1
+        if r.op == "open" and r.args is not None and r.args.get("max_time") is not None:
+            value = r.args["max_time"]
+            if isinstance(value, str):
+                hit["max-time-string"] += 1
+            elif isinstance(value, int) and not isinstance(value, bool):
+                hit["max-time-int"] += 1
+        if r.error == "DUPLICATE-ID":
+            hit["duplicate-session-id" if r.op == "open" else "duplicate-job-id"] += 1
+        if r.session is None:
+            return
+        self._requests_at[(r.session, r.t)] = 1
+        if self._fired.get((r.session, "interactive_timeout")) == r.t:
+            hit["request-at-interactive-deadline"] += 1
+        if self._fired.get((r.session, "max_time_reached")) == r.t:
+            hit["request-at-max-time-deadline"] += 1
+        fired = self._fired.get((r.session, "interactive_timeout"))
+        if r.op == "submit" and fired is not None and 0 < r.t - fired <= 1:
+            hit["request-after-interactive-deadline"] += 1
+
+    def _change(self, c: Change) -> None:
+        hit = self.counts
+        if c.src is not None:
+            hit[transition_key(c.entity, c.src, c.dst, c.trigger)] += 1
+        timer = _TIMER_OF.get(c.trigger)
+        if timer is not None:
+            hit[f"timer {timer} fires"] += 1
+        if c.entity == "job":
+            if c.src is None and c.session is not None:
+                mine = self._sessions.get(c.session)
+                if mine is not None and any(
+                    s != c.session and b == mine[0] and state == "active" for s, (b, state) in self._sessions.items()
+                ):
+                    hit["contention"] += 1
+            self._jobs[c.id] = (c.session, c.dst)
+            if c.src == "running":
+                self._ends_at.add(c.t)
+                if any(t == c.t for (_, trig), t in self._fired.items() if trig in _SESSION_TIMERS):
+                    hit["job-end-at-timer"] += 1
+            return
+        if c.trigger in _SESSION_TIMERS:
+            self._fired[(c.id, c.trigger)] = c.t
+            if (c.id, c.t) in self._requests_at:
+                hit["request-at-interactive-deadline" if c.trigger == "interactive_timeout"
+                    else "request-at-max-time-deadline"] += 1
+            if c.t in self._ends_at:
+                hit["job-end-at-timer"] += 1
+            if c.trigger == "max_time_reached" and any(
+                s == c.id and c.t - 1 <= t < c.t for s, t in self._requests_at
+            ):
+                hit["request-before-max-time-deadline"] += 1
+        if c.dst == "closed" and c.src is not None:
+            states = {state for session, state in self._jobs.values() if session == c.id}
+            kind = _CLOSE_KIND.get(c.trigger)
+            if kind is not None:
+                for state in ("queued", "running"):
+                    if state in states:
+                        hit[f"{kind}-with-{state}"] += 1
+            if c.trigger == "max_time_reached" and c.src == "inactive":
+                hit["expiry-while-inactive"] += 1
+        previous = self._sessions.get(c.id)
+        backend = c.backend if previous is None else previous[0]
+        self._sessions[c.id] = (backend, c.dst)
+
+    def merge(self, other: Coverage) -> None:
+        self.counts.update(other.counts)
+
+    def missing(self, at_least: int = 1, reachable_only: bool = True) -> list[Situation]:
+        """The situations exercised fewer than ``at_least`` times."""
+        return [s for s in self.situations
+                if self.counts[s.key] < at_least and not (reachable_only and s.key in UNREACHABLE)]
+
+    def complete(self, at_least: int) -> bool:
+        return not self.missing(at_least)
+
+    def report(self, verbose: bool = False) -> str:
+        """One summary line, then what was never reached (and, if ``verbose``, every count)."""
+        reachable = [s for s in self.situations if s.key not in UNREACHABLE]
+        hit = [s for s in reachable if self.counts[s.key]]
+        lines = [f"coverage: {len(hit)} of {len(reachable)} situations exercised"]
+        if verbose:
+            lines += [f"  {self.counts[s.key]:6d}  {s.key}  [{', '.join(s.rules)}]" for s in reachable]
+        never = self.missing()
+        if never:
+            lines.append("never reached: " + "; ".join(f"{s.key} [{', '.join(s.rules)}]" for s in never))
+        return "\n".join(lines)

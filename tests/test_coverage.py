@@ -1,0 +1,112 @@
+"""The coverage model: derived from the declaration, counted from a reference trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.sim.engine import Engine
+from model.sim.ops import Close, Open, Submit
+from model.spec.interpretations import DEFAULT
+from model.spec.lifecycles import SESSION
+from model.spec.validations import PRECEDENCE
+from model.trace import MemoryTrace, Record
+from properties.conformance.campaign import CampaignConfig
+from properties.conformance.coverage import Coverage, situations, transition_key
+from properties.conformance.ops import apply_to_engine
+
+
+def _trace(ops: list[Open | Submit | Close], until: float = 3000.0) -> list[Record]:
+    config = CampaignConfig()
+    sink = MemoryTrace()
+    engine = Engine(list(config.backends), interpretation=config.interpretation, sink=sink)
+    for op in ops:
+        engine.run_until(op.at)
+        apply_to_engine(engine, op)
+    engine.run_until(until)
+    return list(sink)
+
+
+def test_situations_are_derived_from_the_declaration() -> None:
+    keys = {s.key for s in situations(DEFAULT)}
+    for t in SESSION.under(DEFAULT).transitions:
+        for source in t.source:
+            assert transition_key("session", source, t.dest, t.trigger) in keys
+    for op, codes in PRECEDENCE.items():
+        assert {f"{op} rejected {code}" for code in codes} <= keys
+    assert "timer interactive fires" in keys and "timer max_execution_time fires" in keys
+
+
+def test_close_with_queued_is_counted_and_unreached_ones_are_listed() -> None:
+    coverage = Coverage()
+    coverage.observe_all(_trace([
+        Open(at=0, backend="b0", session="s1"),
+        Submit(at=0, session="s1", job="j1", duration=100),
+        Submit(at=0, session="s1", job="j2", duration=100),
+        Close(at=10, session="s1"),
+    ]))
+    assert coverage.counts["close-with-queued"] == 1
+    assert coverage.counts[transition_key("job", "queued", "failed", "session_closed")] == 1
+    missing = {s.key for s in coverage.missing()}
+    assert "close-with-queued" not in missing and "duplicate-job-id" in missing
+    assert "never reached:" in coverage.report() and "duplicate-job-id" in coverage.report()
+
+
+def test_the_generator_sends_every_form_of_max_time() -> None:
+    from model.spec.max_time import parse_max_time
+    from model.spec.validations import RequestRejected
+    from properties.conformance.ops import MAX_TIME_FORMS
+
+    def accepted(value: object) -> bool:
+        try:
+            parse_max_time(value)
+        except RequestRejected:
+            return False
+        return True
+
+    strings = [v for v in MAX_TIME_FORMS if isinstance(v, str)]
+    assert any(accepted(v) for v in strings) and any(not accepted(v) for v in strings)
+    assert {"2h 30m 40s", "2H", "05m", "300", "2h 2h", "5m 30", "", "²"} <= set(strings)
+    assert any(isinstance(v, int) and v <= 0 for v in MAX_TIME_FORMS)
+
+
+def test_deadline_relative_draws_land_on_the_deadline_the_reference_knows() -> None:
+    from properties.conformance.ops import DrawAdvance, DrawAtSessionDeadline, DrawOpen, DrawSubmit, resolve
+
+    backends = CampaignConfig().backends
+    for offset, expected in ((0, 310.0), (1, 311.0), (-1, 309.0)):
+        ops, _ = resolve([
+            DrawOpen(0, None), DrawSubmit(0, 0, None, 10, False), DrawAdvance(20),
+            DrawAtSessionDeadline(0, False, offset),
+        ], backends)
+        assert ops[-1].at == expected  # the interactive window of s1 ends at 10 + 300
+
+
+def test_the_default_budget_reports_coverage_and_its_stop() -> None:
+    from properties.conformance.adapter import reference
+    from properties.conformance.campaign import run_campaign
+
+    result = run_campaign(reference, seed=0, time_cap=1.0)
+    assert result.finding is None and result.coverage is not None and result.examples >= 1
+    summary = result.summary()
+    assert "coverage:" in summary
+    assert ("stopped at the" in summary) == result.capped
+    assert result.capped or result.coverage.complete(3)
+    counted = run_campaign(reference, examples=20, seed=0)
+    assert counted.examples == 20 and "stopped" not in counted.summary()
+
+
+def test_check_reports_the_coverage_of_a_trace(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from properties.cli import cli
+
+    trace = tmp_path / "t.jsonl"
+    memory = MemoryTrace()
+    engine = Engine(list(CampaignConfig().backends), sink=memory)
+    for op in (Open(at=0, backend="b0", session="s1"), Submit(at=0, session="s1", job="j1", duration=10)):
+        apply_to_engine(engine, op)
+    engine.run(until=2000)
+    trace.write_text(memory.jsonl())
+    result = CliRunner().invoke(cli, ["check", str(trace), "--coverage"])
+    assert result.exit_code == 0, result.output
+    assert "coverage: " in result.output and "session pending->active by job_started" in result.output
