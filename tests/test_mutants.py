@@ -92,8 +92,11 @@ def _trace(engine: type[Engine], mutant: Mutant) -> list[str]:
 def test_the_checker_flags_a_recorded_trace_of_each_mutant(mutant: Mutant) -> None:
     reference = check_lines(_trace(Engine, mutant), "reference.jsonl", until=mutant.until)
     assert reference.status == 0, "\n".join(reference.lines)
-    if not mutant.offline:
-        assert execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig()) is not None
+    if not mutant.offline:  # the known blind spot (docs/conformance.md): durations are not in the trace, so
+        # neither check nor conform (one judge) can tell this scenario's trace from the spec's; the default
+        # campaign kills the mutant through other scenarios (test_every_mutant_is_killed_...)
+        recorded = check_lines(_trace(mutant.engine, mutant), f"{mutant.name}.jsonl", until=mutant.until)
+        assert recorded.status == 0, "\n".join(recorded.lines)
         return
     recorded = check_lines(_trace(mutant.engine, mutant), f"{mutant.name}.jsonl", until=mutant.until)
     assert recorded.status == 1, f"{mutant.name}: the checker found nothing"

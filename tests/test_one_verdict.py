@@ -29,8 +29,11 @@ def _reproduces(finding: Finding, out: Path) -> None:
     assert expected.status == 0, expected.lines
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.offline], ids=lambda m: m.name)
 def test_the_live_finding_on_each_mutants_scenario_reproduces_with_check(mutant: Mutant, tmp_path: Path) -> None:
+    """Every mutant whose scenario a recorded trace can reveal (``offline``; the others' bug, such as a
+    job's own max_execution_time cut taking its place before its device end, needs durations the trace
+    does not carry)."""
     finding = execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig())
     assert finding is not None
     _reproduces(finding, tmp_path)
@@ -39,7 +42,7 @@ def test_the_live_finding_on_each_mutants_scenario_reproduces_with_check(mutant:
 @pytest.mark.parametrize("name", ["session-lifo", "second-session-active", "no-session-priority", "closed-accepts"])
 def test_a_shrunk_campaign_finding_reproduces_with_check(name: str, tmp_path: Path) -> None:
     mutant = MUTANTS_BY_NAME[name]
-    result = run_campaign(mutant.factory(), CampaignConfig(), examples=1000, seed=0, key=f"mutant:{name}")
+    result = run_campaign(mutant.factory(), CampaignConfig(), seed=0, key=f"mutant:{name}", time_cap=600.0)
     assert result.finding is not None
     _reproduces(result.finding, tmp_path)
 

@@ -48,8 +48,10 @@ JOBS: tuple[tuple[float, bool], ...] = ((10.0, False), (390.0, False), (500.0, F
 max_time choice; one cut by b0's program max_execution_time (400 s), also exactly at the max_time
 choice; a short job the device fails at its end. The ties are where same-instant ordering shows."""
 
-MAX_TIMES: tuple[int | None, ...] = (None, 400)
-"""Open's max_time: the default, and b0's program max_execution_time (longer than the interactive window)."""
+MAX_TIMES: tuple[int | str | None, ...] = (None, 400, "6m 40s 40s")
+"""Open's max_time: the default; b0's program max_execution_time (longer than the interactive window);
+and a text the grammar refuses (a unit twice, MAXTIME-FORMAT) that a lax reading would take for 400 s.
+A refused open leaves the state as it was, so it costs one judged step per state, no new states."""
 
 WAIT_POINTS = 2
 """How many of the next distinct event instants a wait may go to (each with its ticks either side)."""
