@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 import pytest
 
+from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
 from model.sim.requests import CANCEL_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
 from model.spec.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
+from model.trace import MemoryTrace, loads_all
 from tests.scenario_helpers import B0, B1, Scenario, backend
 
 Trigger = Callable[[Engine], object]
@@ -180,3 +182,21 @@ def test_a_submit_refused_after_its_backend_was_accepted_names_its_sessions_back
     assert [(r.error, r.backend) for r in sc.rejections()] == [
         ("UNKNOWN-SESSION", None), ("BACKEND-FIXED", B1), ("SESSION-CLOSED", B0),
     ]
+
+
+@pytest.mark.rule("JOB-MAX-EXECUTION", "MAXTIME-FORMAT")
+def test_numbers_no_float_can_hold_are_refused_and_described_by_their_size() -> None:
+    """An int beyond a float's range is a format error (not an OverflowError), and a message or trace
+    line names a huge int by its size (its digits could exceed what Python prints, or a line holds)."""
+    trace = MemoryTrace()
+    engine = Engine([BackendConfig("b")], sink=trace)
+    with pytest.raises(RequestRejected, match="an int of 1329 bits") as refused:
+        engine.submit(backend="b", max_execution_time=10**400)
+    assert refused.value.code == "MAX-EXECUTION-TIME-FORMAT"
+    for value, code in ((10**5000, "MAXTIME-ABOVE-SYSTEM"), (-(10**5000), "MAXTIME-FORMAT")):
+        with pytest.raises(RequestRejected, match="an int of 16610 bits") as refused:
+            engine.open_session("b", max_time=value)
+        assert refused.value.code == code
+    lines = trace.jsonl().splitlines()
+    assert all(len(line) < 1000 for line in lines)
+    assert len(list(loads_all(lines))) == len(trace)

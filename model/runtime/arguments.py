@@ -13,15 +13,7 @@ import math
 from numbers import Integral, Real
 
 from model.runtime.exceptions import IBMInputValueError
-
-
-def shown(value: object) -> str:
-    """``value`` for a message: its repr, cut short; a huge int by its size (its repr could be
-    thousands of digits, or refused by ``sys.set_int_max_str_digits``)."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"an int of {value.bit_length()} bits"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+from model.spec.validations import shown
 
 
 def _suffix(rules: tuple[str, ...]) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from model.runtime.arguments import shown
 from model.runtime.exceptions import IBMInputValueError, refusal
+from model.spec.validations import shown
 
 _LEVELS = range(4)
 

@@ -26,6 +26,7 @@ from model.sim.devices import BackendConfig, BackgroundLoad, simulator
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, FifoQueue
 from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.validations import shown
 from model.trace import MemoryTrace
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class QiskitRuntimeService:
             raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
         arguments.seed(seed)
         if interpretation is not None and not isinstance(interpretation, Interpretation):
-            raise IBMInputValueError(f"interpretation must be an Interpretation, got {arguments.shown(interpretation)}")
+            raise IBMInputValueError(f"interpretation must be an Interpretation, got {shown(interpretation)}")
         self.channel = channel
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
@@ -102,7 +103,7 @@ class QiskitRuntimeService:
         configs = list(backends) if backends is not None else [simulator()]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
             raise IBMInputValueError(
-                f"backends must be a non-empty sequence of BackendConfig, got {arguments.shown(backends)}"
+                f"backends must be a non-empty sequence of BackendConfig, got {shown(backends)}"
             )
         if len({config.name for config in configs}) != len(configs):
             raise IBMInputValueError(f"backend names must be distinct, got {[c.name for c in configs]}")
@@ -130,7 +131,7 @@ class QiskitRuntimeService:
     def backend(self, name: str) -> IBMBackend:
         """The backend of that name; QiskitBackendNotFoundError (BACKEND-NAME-OR-OBJECT) otherwise."""
         if not isinstance(name, str):
-            raise refusal("BACKEND-UNKNOWN", f"a backend is named by a string, got {arguments.shown(name)}")
+            raise refusal("BACKEND-UNKNOWN", f"a backend is named by a string, got {shown(name)}")
         found = self._backends.get(name)
         if found is None:
             known = ", ".join(self._backends)
@@ -153,7 +154,7 @@ class QiskitRuntimeService:
     def add_background_load(self, load: BackgroundLoad, until: float | None = None) -> None:
         """Other users' fair-share jobs from now on (forever when ``until`` is None)."""
         if not isinstance(load, BackgroundLoad):
-            raise IBMInputValueError(f"load must be a BackgroundLoad, got {arguments.shown(load)}")
+            raise IBMInputValueError(f"load must be a BackgroundLoad, got {shown(load)}")
         if until is not None:
             arguments.seconds("until", until, minimum=self.now)
         self.backend(load.backend)
@@ -235,6 +236,6 @@ def set_default_service(service: QiskitRuntimeService | None = None) -> None:
 
     Tests call it to isolate themselves from each other."""
     if service is not None and not isinstance(service, QiskitRuntimeService):
-        raise IBMInputValueError(f"service must be a QiskitRuntimeService or None, got {arguments.shown(service)}")
+        raise IBMInputValueError(f"service must be a QiskitRuntimeService or None, got {shown(service)}")
     global _default_service
     _default_service = service

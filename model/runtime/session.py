@@ -20,12 +20,11 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
-from model.runtime.arguments import shown
 from model.runtime.exceptions import IBMInputValueError, from_rejection, refusal
 from model.runtime.service import IBMBackend, QiskitRuntimeService, default_service
 from model.sim.entities import SessionRecord
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT
-from model.spec.validations import RequestRejected
+from model.spec.validations import RequestRejected, shown
 
 BackendLike = str | IBMBackend
 

@@ -8,6 +8,7 @@ request line. A variant engine may declare other lists (``open_checks`` and the 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
@@ -17,7 +18,7 @@ from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
-from model.spec.validations import PRECEDENCE, RequestRejected
+from model.spec.validations import PRECEDENCE, RequestRejected, shown
 from model.trace import Change, Request
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
@@ -91,7 +92,8 @@ def refusal(
 
 
 def _valid_duration(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
+    """A positive number of seconds a float can hold (an int beyond a float's range is refused, not overflowed)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= sys.float_info.max
 
 
 def _max_time_detail(value: object) -> str | None:
@@ -110,7 +112,8 @@ def _above_system(engine: Core, o: OpenArgs) -> str | None:
     strict = engine.policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
     if seconds > limit or (strict and seconds == limit):
         relation = "below" if strict else "at most"
-        return f"max_time {seconds} s must be {relation} the system max_time of {o.backend} ({limit:g} s)"
+        given = f"{seconds} s" if seconds.bit_length() <= 64 else f"({shown(seconds)})"
+        return f"max_time {given} must be {relation} the system max_time of {o.backend} ({limit:g} s)"
     return None
 
 
@@ -164,7 +167,7 @@ SUBMIT_CHECKS: tuple[Check[SubmitCheck], ...] = _ordered("submit", (
         f"job {j!r} already exists" if j is not None and j in e.jobs else None
     )),
     Check("MAX-EXECUTION-TIME-FORMAT", lambda e, sid, b, j, met, session, r: (
-        f"max_execution_time must be a positive number of seconds, got {met!r}"
+        f"max_execution_time must be a positive number of seconds, got {shown(met)}"
         if met is not None and not _valid_duration(met) else None
     ), on_limit=True),
     Check("MAXTIME-BELOW-JOB", _below_job, "session", on_limit=True),
@@ -373,6 +376,8 @@ def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any]) -> str
 def _recordable(value: object) -> object:
     """A rejected argument as the trace can hold it: JSON scalars as given, anything else
     (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return shown(value)  # its digits could be thousands, beyond what a trace line may hold
     if value is None or isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return repr(value)

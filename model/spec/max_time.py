@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from model.spec.validations import RequestRejected
+from model.spec.validations import RequestRejected, shown
 
 _PARTS = re.compile(
     r"^\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?\s*$", re.IGNORECASE
@@ -24,7 +24,7 @@ def parse_max_time(value: object) -> int:
     """Seconds for a max_time given as int or string; RequestRejected(MAXTIME-FORMAT) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise RequestRejected(
-            "MAXTIME-FORMAT", f"max_time must be int seconds or a string like '2h 30m 40s', got {value!r}"
+            "MAXTIME-FORMAT", f"max_time must be int seconds or a string like '2h 30m 40s', got {shown(value)}"
         )
     if isinstance(value, int):
         seconds = value
@@ -40,7 +40,7 @@ def parse_max_time(value: object) -> int:
         hours, minutes, secs = (_number(value, g) if g else 0 for g in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
     if seconds <= 0:
-        raise RequestRejected("MAXTIME-FORMAT", f"max_time must be positive, got {value!r}")
+        raise RequestRejected("MAXTIME-FORMAT", f"max_time must be positive, got {shown(value)}")
     return seconds
 
 

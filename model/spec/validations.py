@@ -67,6 +67,15 @@ def _check_precedence() -> None:
 _check_precedence()
 
 
+def shown(value: object) -> str:
+    """``value`` for a message: its repr, cut short; a huge int by its size (its repr could be
+    thousands of digits, or refused by ``sys.set_int_max_str_digits``)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class RequestRejected(Exception):
     """A client request the spec refuses; the message ends with the rule IDs it rests on."""
 
