@@ -61,3 +61,13 @@ def test_simulate_trace_and_timeline_do_not_follow_links(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert trace_victim.read_text() == svg_victim.read_text() == "precious\n"
     assert (out / "t.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_diagrams_out_does_not_follow_links(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    out.mkdir()
+    victims = [_plant(out, name) for name in ("session.dot", "session.png", "README.md")]
+    result = CliRunner().invoke(cli, ["diagrams", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert all(v.read_text() == "precious\n" for v in victims)
+    assert (out / "session.png").read_bytes().startswith(b"\x89PNG")

@@ -27,6 +27,7 @@ from transitions.extensions.diagrams_pygraphviz import Graph as DotGraph
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
 from model.spec.lifecycles import LIFECYCLES, Lifecycle, Timer, Transition, guard_attr
 from model.spec.machines import machine_config
+from model.views.output import write_whole
 
 FORMATS = ("dot", "mmd", "svg", "png")
 TIMER_MARK = "◷ timer"
@@ -283,12 +284,12 @@ class Diagram:
         paths = [out / name for name in self.files()]
         dot_path, mmd_path, svg_path, png_path = paths
         graph = self._graph("pygraphviz")
-        dot_path.write_text(str(graph.string()), encoding="utf-8")
-        mmd_path.write_text(self.mermaid_source(), encoding="utf-8")
+        write_whole(dot_path, str(graph.string()))
+        write_whole(mmd_path, self.mermaid_source())
         svg = graph.draw(format="svg", prog="dot")
-        svg_path.write_text(_GENERATED_BY.sub("", svg.decode("utf-8")), encoding="utf-8")
+        write_whole(svg_path, _GENERATED_BY.sub("", svg.decode("utf-8")))
         graph.graph_attr["dpi"] = "110"
-        graph.draw(str(png_path), format="png", prog="dot")
+        write_whole(png_path, graph.draw(format="png", prog="dot"))
         return paths
 
 
@@ -335,7 +336,7 @@ def write_all(out: Path, diagrams: Sequence[Diagram]) -> list[Path]:
         for diagram in diagrams:
             written.extend(diagram.write(out))
         readme_path = out / "README.md"
-        readme_path.write_text(readme(diagrams), encoding="utf-8")
+        write_whole(readme_path, readme(diagrams))
     except OSError as error:
         raise DiagramError(f"{error.filename or out}: cannot write: {error.strerror}") from None
     written.append(readme_path)
