@@ -73,6 +73,13 @@ class StdioFactory:
     def command(self) -> str:
         return shlex.join(self.argv)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the command and the timeout travel (to a Dask worker): the copy starts its own child."""
+        return {"argv": self.argv, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["argv"], timeout=state["timeout"])  # type: ignore[misc]
+
     # ------------------------------------------------------------------ the child
 
     def _spawn(self) -> None:

@@ -1,0 +1,141 @@
+"""Pools of workers: a task is a module-level function and plain data (scenarios, frontiers, seeds),
+never a live engine, so it runs the same in this process, on a ``LocalCluster`` or on a remote worker.
+
+:meth:`Pool.map` returns the results in the order of its inputs, whatever worker ran each and in
+whatever order they finished: callers merge in that order, so their output does not depend on the
+number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+Progress = Callable[[int], None]
+"""Called with the number of tasks just finished (for a progress bar)."""
+
+
+class ClusterError(Exception):
+    """The pool asked for cannot be had (Dask missing, a scheduler unreachable): one line for the user."""
+
+
+class Pool(Protocol):
+    @property
+    def workers(self) -> int:
+        """How many workers the tasks are spread over."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """What the pool is, for a report line."""
+        ...
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once."""
+        ...
+
+
+class InProcess:
+    """No cluster: the tasks run one after the other in this process (the single-process path)."""
+
+    workers = 1
+    where = "this process"
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        results = []
+        for item in items:
+            results.append(fn(item, *shared))
+            if progress is not None:
+                progress(1)
+        return results
+
+
+class DaskPool:
+    """A Dask ``distributed.Client``: of a ``LocalCluster`` it started, or connected to a scheduler."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self.client = client
+        self.where = where
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        from distributed import as_completed
+
+        if not items:
+            return []
+        sent = [self.client.scatter([value], broadcast=True)[0] for value in shared]  # a list: one object each
+        futures = self.client.map(fn, list(items), *[[future] * len(items) for future in sent], pure=False)
+        try:
+            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+                if progress is not None:
+                    progress(1)
+            results: list[R] = self.client.gather(futures)
+        finally:
+            for future in (*futures, *sent):
+                future.release()
+        return results
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError("Dask is not installed: pip install 'sessionspec[dask]'") from None
+    return distributed
+
+
+@contextmanager
+def pool(workers: int | None = None, scheduler: str | None = None, *, processes: bool = True) -> Iterator[Pool]:
+    """The pool for ``--workers``/``--scheduler``: neither gives :class:`InProcess`; ``scheduler`` connects to
+    that Dask scheduler (its workers, however many); ``workers`` alone starts a ``LocalCluster`` of that many
+    single-threaded workers (processes, or threads of this process with ``processes=False``: cheap, for tests)."""
+    if scheduler is None and workers is None:
+        yield InProcess()
+        return
+    distributed = _distributed()
+    import dask
+
+    with dask.config.set({"logging.distributed": "error"}):
+        if scheduler is not None:
+            try:
+                client = distributed.Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as error:
+                raise ClusterError(f"--scheduler {scheduler}: cannot connect: {error}") from None
+            with client:
+                if workers is not None:
+                    client.wait_for_workers(workers, timeout=60)
+                yield DaskPool(client, f"the Dask scheduler at {scheduler}")
+            return
+        assert workers is not None
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+            memory_limit=None, silence_logs=40,
+        )
+        with cluster, distributed.Client(cluster) as client:
+            kind = "processes" if processes else "threads"
+            yield DaskPool(client, f"a LocalCluster of {workers} worker {kind}")
+
+
+def worker_name() -> str:
+    """The Dask worker running this task (its address), or this host and process outside Dask."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}/{os.getpid()}"
