@@ -23,9 +23,9 @@ engine (cheap at these depths). The work is plain data: a frontier is a list of
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
-import pickle
 import time
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
@@ -422,7 +422,7 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
 def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
                  deadline: float | None) -> Expansion:
     """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object)."""
-    own = None if factory is None else pickle.loads(pickle.dumps(factory))
+    own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
     return expand(chunk, config, seen, own, deadline=deadline)
 
 

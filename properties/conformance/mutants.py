@@ -29,7 +29,7 @@ from model.sim.requests import OpenArgs, refusal
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
-from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
+from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig, run_campaign
 from properties.conformance.ops import Op, ops_from_json
 from properties.conformance.subprocess_iut import StdioFactory
@@ -337,12 +337,8 @@ class Mutant:
         return (self.engine.__doc__ or "").strip()
 
     def factory(self) -> Factory:
-        engine = self.engine
-
-        def build(config: IUTConfig) -> EngineIUT:
-            return EngineIUT(config, engine)
-
-        return build
+        """An adapter factory; plain data (a partial of module-level names), so it travels to a Dask worker."""
+        return functools.partial(EngineIUT, engine_class=self.engine)
 
 
 def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:

@@ -78,7 +78,9 @@ class DaskPool:
 
         if not items:
             return []
-        sent = [self.client.scatter([value], broadcast=True)[0] for value in shared]  # a list: one object each
+        # Each value in a list of its own (a bare collection would be scattered element by element), under a
+        # fresh key: a key hashed from the value could be the one a previous map is releasing.
+        sent = [self.client.scatter([value], broadcast=True, hash=False)[0] for value in shared]
         futures = self.client.map(fn, list(items), *[[future] * len(items) for future in sent], pure=False)
         try:
             for _ in as_completed(futures):  # type: ignore[no-untyped-call]
