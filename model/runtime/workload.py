@@ -61,6 +61,8 @@ class LoopReport:
     """The loop's window in virtual time (the warm-up before it is not part of it)."""
     records: Sequence[Record] = field(default=(), repr=False, compare=False)
     """The run's whole trace, for drawing its timeline."""
+    job_ids: tuple[str, ...] = ()
+    """The loop's jobs, in order (every other job in ``records`` is another user's)."""
 
     @property
     def mean_wait(self) -> float:
@@ -120,7 +122,7 @@ def run_loop(config: WorkloadConfig, in_session: bool, interpretation: Interpret
     held = _idle_while_active(service, session_id, config.backend) if session_id is not None else 0.0
     return LoopReport(
         "session" if in_session else "no session", end - start, tuple(waits), device, held, session_id,
-        start, end, service.trace,
+        start, end, service.trace, tuple(job_ids),
     )
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "mutants": "properties.cli.conformance:mutants",
     "rules": "properties.cli.rules:rules",
     "simulate": "properties.cli.simulate:simulate",
+    "study": "properties.cli.study:study",
     "timeline": "properties.cli.timeline:timeline",
 }
 """Command name -> ``module:attribute`` of its click command."""
