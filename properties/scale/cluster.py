@@ -115,7 +115,7 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
     with dask.config.set({"logging.distributed": "error"}):
         if scheduler is not None:
             try:
-                client = distributed.Client(scheduler, timeout="10s")
+                client = distributed.Client(scheduler, timeout="5s")
             except (OSError, TimeoutError) as error:
                 raise ClusterError(f"--scheduler {scheduler}: cannot connect: {error}") from None
             with client:
