@@ -152,3 +152,34 @@ def test_campaigns_split_by_backend_run_in_parallel_each_on_its_backend(pytester
         section = re.split(r"\n[_=]", output.split(f"test_mutant_on[{backend}] _")[1])[0]
         assert f"open s1 on {backend}" in section and f"on {other}" not in section, section
     assert "sessionspec: backends ['b9']: name one or more of ['b0', 'b1']" in output
+
+
+SWEEP = """
+import pytest
+
+
+@pytest.mark.sessionspec_adapter("iut_ok:make")
+def test_conforms_in_every_campaign(sessionspec_conformance):
+    result = sessionspec_conformance.sweep(seeds=range(2), interpretations=[{}, {"IDLE-DEVICE": "work_conserving"}],
+                                           examples=10)
+    assert len(result.outcomes) == 4 and result.finding is None
+
+
+@pytest.mark.sessionspec_adapter("properties.conformance.mutants:two_at_once")
+def test_mutant_in_many_campaigns(sessionspec_conformance):
+    sessionspec_conformance.sweep(seeds=range(2), interpretations=[{}], split_backends=True, examples=30)
+"""
+
+
+def test_a_sweep_of_campaigns_gives_one_merged_verdict_on_workers(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("distributed")
+    pytester.makepyfile(iut_ok=IUT_MODULE, test_sweep=SWEEP)
+    result = pytester.runpytest_subprocess("--sessionspec-workers", "2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*two_at_once does not conform to the session spec",
+        "4 campaigns",
+        "*default / backends b0 / seed 0 * FINDING*",
+        "first finding: default / backends b0 / seed 0",
+        "Minimal failing scenario*",
+    ])

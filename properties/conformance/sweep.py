@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from model.spec.interpretations import Interpretation, profiles
+from model.spec.interpretations import Interpretation, parse_choices, profiles
 from properties.conformance.campaign import CampaignConfig, Finding, run_campaign
 from properties.conformance.coverage import Coverage
 from properties.conformance.iut import Factory
@@ -74,7 +74,8 @@ def tasks(
         backend_sets = [(b.name,) for b in CampaignConfig().backends]
     out: list[CampaignTask] = []
     for choices in interpretations:
-        differences = tuple(sorted(Interpretation(dict(choices)).differences().items()))
+        full = parse_choices(f"{point}={option}" for point, option in choices.items())  # the INT- prefix optional
+        differences = tuple(sorted(Interpretation(full).differences().items()))
         for backends in backend_sets:
             out.extend(CampaignTask(seed, differences, backends, examples, key) for seed in seeds)
     return out
