@@ -11,9 +11,12 @@ coverage budget may stop at its wall-clock cap on a loaded machine).
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+
+from hypothesis.errors import HypothesisDeprecationWarning
 
 from model.spec.interpretations import Interpretation, parse_choices, profiles
 from properties.conformance.campaign import CampaignConfig, Finding, run_campaign
@@ -89,7 +92,11 @@ def every_interpretation() -> list[dict[str, str]]:
 def run_task(task: CampaignTask, factory: Factory) -> CampaignOutcome:
     """One campaign, on whichever worker: a copy of the factory of its own (a --cmd copy starts its own child)."""
     own = copy.deepcopy(factory)
-    result = run_campaign(own, task.config(), examples=task.examples, seed=task.seed, key=task.key)
+    with warnings.catch_warnings():
+        # A Dask worker's own threads draw from the global `random` while Hypothesis generates, which it
+        # takes for the strategy's doing; the campaign's draws are Hypothesis' own, and reproduce.
+        warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
+        result = run_campaign(own, task.config(), examples=task.examples, seed=task.seed, key=task.key)
     counts = Counter(result.coverage.counts) if result.coverage is not None else Counter()
     return CampaignOutcome(task, result.examples, result.finding, counts, result.capped, result.seconds,
                            worker_name())
