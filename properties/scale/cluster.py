@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
@@ -135,9 +136,10 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
 
 def worker_name() -> str:
     """The Dask worker running this task (its address), or this host and process outside Dask."""
-    try:
-        from distributed import get_worker
-
-        return str(get_worker().address)
-    except (ImportError, ValueError):
-        return f"{socket.gethostname()}/{os.getpid()}"
+    distributed = sys.modules.get("distributed")  # a Dask worker has imported it; no need to pay for it here
+    if distributed is not None:
+        try:
+            return str(distributed.get_worker().address)
+        except ValueError:
+            pass
+    return f"{socket.gethostname()}/{os.getpid()}"
