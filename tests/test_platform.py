@@ -181,3 +181,34 @@ def test_the_platform_states_are_declared_for_the_platform_only() -> None:
     assert {"drained", "cancel_session", "unused_timeout"} <= set(platform.triggers)
     assert not {"drained", "cancel_session", "unused_timeout", "pending_closed"} & set(seeds.triggers)
     assert [t.name for t in platform.timers] == ["interactive", "max_time", "unused"]
+
+
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "SCHED-FAIRSHARE")
+def test_a_session_closed_before_it_started_drains_through_the_fair_share_queue() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f1")  # the device is busy: the session's jobs wait
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit(backend=B0, job_id="f2")
+    e.submit("s", job_id="j2")
+    sc.at(1).close("s")
+    sc.settle()
+    assert sc.start_order() == ["f1", "j1", "f2", "j2"]  # fair-share order: the closing session is never active
+    assert sc.path("s") == [(0.0, "pending"), (1.0, "pending_closed"), (40.0, "closed")]
+    assert sc.change("s", "closed").trigger == "drained"
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION")
+def test_cancel_session_lines_come_in_order() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    for job in ("j1", "j2", "j3"):
+        e.submit("s", job_id=job)
+    sc.at(5).cancel_session("s")
+    sc.at(6).cancel_session("s")  # a closed session: accepted, nothing changes
+    lines = [(c.id, c.dst, c.trigger) for c in sc.changes() if c.t == 5.0]
+    assert lines == [("s", "closed", "cancel_session"), ("j2", "cancelled", "session_cancelled"),
+                     ("j3", "cancelled", "session_cancelled")]
+    assert [r.op for r in sc.requests() if r.t == 6.0] == ["cancel_session"] and not sc.rejections()
