@@ -23,6 +23,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Change, Sink
 
+_new = tuple.__new__
+
 ARM_MAX_TIME = "arm_max_time"
 """The action that starts a session's max_time clock: its trace line records the max_time."""
 
@@ -213,10 +215,10 @@ def _trigger(
             entity.reason = reason
         if record is not None:
             assert clock is not None
-            record(Change(
+            record(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
                 clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
-            ))
+            )))
         if dest in final:
             on_final = dispatcher.on_final
             if on_final is not None:
