@@ -68,16 +68,20 @@ Observer = Callable[[str, Any, str, Step], None]
 
 
 def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | None:
-    """Whether a step's guards let it be taken, as one callable (conditions in order, then unless, short-circuiting
-    as ``transitions`` evaluates them); None when it has no guards."""
+    """Whether a step's guards let it be taken, as one callable; None when it has no guards.
+
+    Guards are pure questions, so the order they are asked in cannot change the answer: the ``unless``
+    guards go first, short-circuiting, because a veto is typically a glance at a field while a condition
+    may search a queue (the scheduler's ``held_for_active_session`` before ``fair_share_job_waiting``).
+    """
     if not conditions and not unless:
         return None
     if len(conditions) == 1 and not unless:
         return conditions[0]
     if len(conditions) == 1 and len(unless) == 1:
         cond, veto = conditions[0], unless[0]
-        return lambda entity: cond(entity) and not veto(entity)
-    return lambda entity: all(g(entity) for g in conditions) and not any(g(entity) for g in unless)
+        return lambda entity: not veto(entity) and cond(entity)
+    return lambda entity: not any(g(entity) for g in unless) and all(g(entity) for g in conditions)
 
 
 class Clock(Protocol):
