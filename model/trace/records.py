@@ -297,7 +297,9 @@ KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line 
 
 
 def line_of(record: Entry) -> Line:
-    """The line of a record, unchecked: the writer writes what it is given (the reader checks)."""
+    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
+    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
+    in the order of :class:`Args`' fields."""
     kind = record.__class__
     fields: Any = record  # the lines' optional keys are typed as present (None means absent)
     if kind is Change:
@@ -313,10 +315,10 @@ def line_of(record: Entry) -> Line:
         t, op, backend, session, job, args, error, rules, message = fields
         if error:
             return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=Args(**args) if args else ABSENT, outcome="rejected", error=error,
+                               args=args or ABSENT, outcome="rejected", error=error,
                                rules=rules, message=message)
         return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=Args(**args) if args else ABSENT, outcome="accepted")
+                           args=args or ABSENT, outcome="accepted")
     assert isinstance(record, Header)
     return HeaderLine(
         format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
