@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -209,3 +210,38 @@ def instances(server: RuntimeServer) -> dict[str, Any]:
 def catalog(plan: str) -> dict[str, Any]:
     """Global Catalog: the instance's plan, free (the client prefers free plans)."""
     return {"id": plan, "overview_ui": {"en": {"display_name": "Open"}}, "metadata": {"pricing": {"type": "free"}}}
+
+
+class ServerThread:
+    """The application served by uvicorn in a background thread (tests, notebooks): a context manager
+    whose ``port`` is the bound port (``port=0`` picks a free one)."""
+
+    def __init__(self, server: RuntimeServer, host: str = "127.0.0.1", port: int = 0) -> None:
+        import uvicorn
+
+        self.server = server
+        self.host = host
+        self._web = uvicorn.Server(uvicorn.Config(create_app(server), host=host, port=port, log_level="warning",
+                                                  lifespan="off"))
+        self._thread = threading.Thread(target=self._web.run, name="sessionspec-serve", daemon=True)
+        self.port = port
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._web.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("sessionspec serve did not start")
+            time.sleep(0.01)
+        for listener in self._web.servers:
+            for sock in listener.sockets:
+                self.port = sock.getsockname()[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._web.should_exit = True
+        self._thread.join(timeout=30)
+
+    @property
+    def proxy(self) -> str:
+        return f"http://{self.host}:{self.port}"
