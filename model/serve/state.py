@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from model.runtime.jobs import REASON_RULES
 from model.serve.backends import ServedBackend
 from model.serve.clock import DEFAULT_WAIT_HORIZON, WallClock
 from model.serve.programs import Evaluator
@@ -53,6 +54,17 @@ STATUS_BY_CODE: dict[str, int] = {
 409 is what the client turns into ``RuntimeInvalidStateError`` on a cancel."""
 
 _FINAL = frozenset(JOB.final_states)
+RAN_TOO_LONG = 1305
+"""The service's reason code for a job stopped at its max_execution_time (the client raises
+``RuntimeJobMaxTimeoutError`` for it)."""
+
+
+def failure_text(record: JobRecord) -> str:
+    """Why a job did not complete, with the rules behind it (the job's ``state.reason`` and its results text)."""
+    if record.state == "cancelled":
+        return f"job {record.id} was cancelled [JOB-CANCEL]"
+    reason = record.reason or "unknown"
+    return f"job {record.id} failed: {reason} [{', '.join(REASON_RULES.get(reason, ()))}]"
 
 
 class ApiError(Exception):
@@ -309,8 +321,10 @@ class RuntimeServer:
         record = job.record
         status = JOB_STATUS[record.state]
         state: dict[str, Any] = {"status": status}
-        if record.reason is not None:
-            state["reason"] = f"{record.reason} (sessionspec)"
+        if record.state in ("failed", "cancelled"):
+            state["reason"] = failure_text(record)
+            if record.reason == "max_execution_time_reached":
+                state["reasonCode"] = RAN_TOO_LONG
         body: dict[str, Any] = {
             "id": record.id, "backend": record.backend_name, "session_id": record.session_id,
             "program": {"id": job.program_id}, "status": status, "state": state,
@@ -358,9 +372,11 @@ class RuntimeServer:
             if (self.engine.now, job.record.state) == before:
                 break
         record = job.record
+        if record.state in ("failed", "cancelled"):
+            # The client fetches the results of a failed job for its error text, as the service answers it.
+            return failure_text(record)
         if record.state != "completed":
-            raise ApiError(409 if record.state in _FINAL else 400, "JOB-NOT-COMPLETED",
-                           f"job {job_id} is {JOB_STATUS[record.state]}: it has no result")
+            raise ApiError(400, "JOB-NOT-COMPLETED", f"job {job_id} is {JOB_STATUS[record.state]}: it has no result")
         if job.result is None and job.result_error is None:
             try:
                 job.result = self.evaluator.result(job.program_id, job.params, job_id)
