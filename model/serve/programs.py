@@ -26,11 +26,17 @@ import io
 import json
 import random
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 MOCK_SHOTS = 1024
+
+_QISKIT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessionspec-qiskit")
+"""The one thread that runs qiskit, for the life of the process: qiskit's native code crashes the
+process when a thread that used it ends and another thread uses it next (seen with qiskit 2.6 when
+a server thread stops and a new one starts, as in the tests)."""
 
 
 def qiskit_available() -> bool:
@@ -63,7 +69,7 @@ class Evaluator:
         if form == "executor":
             raise ValueError("the executor program's results are not modelled by sessionspec serve")
         if self.real:
-            return _real(program_id, params, job_id, form)
+            return _QISKIT.submit(_real, program_id, params, job_id, form).result()
         return _mock(program_id, params, job_id, form)
 
 
@@ -115,7 +121,7 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
 
 
 def _real(program_id: str, params: dict[str, Any], job_id: str, form: str) -> str:
-    from qiskit_ibm_runtime.utils.json import RuntimeDecoder, RuntimeEncoder
+    from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 
     decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     seed = _draw(job_id).randrange(2**31)
@@ -168,6 +174,6 @@ def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
         measured = [circuit.find_bit(bit).index for bit in circuit.qubits]
         state = Statevector(circuit.remove_final_measurements(inplace=False))
         probabilities = state.probabilities_dict(qargs=measured) if measured else {"0": 1.0}
-        quasi_dists.append({hex(int(key, 2)): float(p) for key, p in probabilities.items() if p > 1e-12})
+        quasi_dists.append({hex(int(key, 2)): round(float(p), 12) for key, p in probabilities.items() if p > 1e-12})
         metadata.append({"shots": shots})
     return {"quasi_dists": quasi_dists, "metadata": metadata}
