@@ -20,6 +20,7 @@ from model.serve.backends import generated, served_backend
 from model.serve.clock import WallClock
 from model.serve.programs import Evaluator
 from model.serve.state import RuntimeServer, Settings
+from model.spec.interpretations import Interpretation
 from properties.conformance.checker import CONFORMS, check_lines
 
 API = "http://quantum.sessionspec.example/api/v1"
@@ -165,35 +166,67 @@ def test_jobs_are_listed_newest_first_and_by_session(client: TestClient) -> None
 
 # ---------------------------------------------------------------------- the pain points (platform-rules.md)
 
+PROFILES = ("seeds", "platform")
 
-def test_a_session_closed_with_queued_jobs(client: TestClient, server: RuntimeServer) -> None:
+
+@pytest.fixture(params=PROFILES)
+def profiled(request: pytest.FixtureRequest) -> Iterator[tuple[str, RuntimeServer, TestClient]]:
+    server = make_server(interpretation=Interpretation.of(request.param))
+    with TestClient(create_app(server), base_url="http://127.0.0.1") as test_client:
+        yield request.param, server, test_client
+
+
+def test_a_session_closed_with_queued_jobs(profiled: tuple[str, RuntimeServer, TestClient]) -> None:
+    profile, server, client = profiled
     sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
     ids = [client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"] for _ in range(3)]
     client.patch(f"{API}/sessions/{sid}", json={"accepting_jobs": False})
-    states = [client.get(f"{API}/jobs/{j}").json()["state"] for j in ids]
-    assert [s["status"] for s in states] == ["Failed"] * 3  # seeds: CLOSE-FAILS-INCOMPLETE
-    assert "reason" in states[1]
+    details = client.get(f"{API}/sessions/{sid}").json()
+    assert details["accepting_jobs"] is False
+    refused = client.post(f"{API}/jobs", json=estimator_job(sid))
+    code = "SESSION-CLOSED" if profile == "seeds" else "SESSION-NOT-ACCEPTING"
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == code
+    if profile == "seeds":
+        states = [client.get(f"{API}/jobs/{j}").json()["state"] for j in ids]
+        assert [s["status"] for s in states] == ["Failed"] * 3  # CLOSE-FAILS-INCOMPLETE
+        assert "CLOSE-FAILS-INCOMPLETE" in states[1]["reason"]
+        assert details["state"] == "closed"
+    else:
+        assert details["state"] == "pending_closed"  # PLATFORM-CLOSE-DRAINS: the jobs run to completion
+        assert [poll_until_final(client, j) for j in ids] == ["Completed"] * 3
+        assert client.get(f"{API}/sessions/{sid}").json()["state"] == "closed"  # closed once drained
     conforms(server)
 
 
-def test_a_cancelled_session(client: TestClient, server: RuntimeServer) -> None:
+def test_a_cancelled_session(profiled: tuple[str, RuntimeServer, TestClient]) -> None:
+    profile, server, client = profiled
     sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
-    ids = [client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"] for _ in range(2)]
+    ids = [client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"] for _ in range(3)]
     assert client.delete(f"{API}/sessions/{sid}/close").status_code == 204
-    assert client.get(f"{API}/sessions/{sid}").json()["accepting_jobs"] is False
-    assert {client.get(f"{API}/jobs/{j}").json()["state"]["status"] for j in ids} <= {"Failed", "Cancelled"}
+    assert client.get(f"{API}/sessions/{sid}").json()["state"] == "closed"
+    statuses = [client.get(f"{API}/jobs/{j}").json()["state"]["status"] for j in ids]
+    if profile == "seeds":
+        assert statuses == ["Failed"] * 3  # no cancel in the seeds: the seed-era client's close
+    else:
+        assert statuses[1:] == ["Cancelled", "Cancelled"]  # PLATFORM-CANCEL-SESSION: queued jobs cancelled
     conforms(server)
 
 
-def test_a_session_left_open_by_an_interrupted_program(client: TestClient, server: RuntimeServer) -> None:
+def test_a_session_left_open_by_an_interrupted_program(profiled: tuple[str, RuntimeServer, TestClient]) -> None:
+    profile, server, client = profiled
     sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
     job = client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"]
     poll_until_final(client, job)
     # the program dies here: nobody closes the session; time goes on
-    client.post("/sessionspec/advance", json={"seconds": 300})
+    window = server.settings.interpretation.rules.interactive_timeout
+    client.post("/sessionspec/advance", json={"seconds": window})
     assert client.get(f"{API}/sessions/{sid}").json()["state"] == "inactive"  # TTL-INTERACTIVE
-    state = client.post("/sessionspec/advance", json={"seconds": 8 * 3600}).json()
-    assert state["sessions"][sid] == "closed"  # MAXTIME-EXPIRY: only max_time ends it under the seeds
+    if profile == "platform":
+        state = client.post("/sessionspec/advance", json={"seconds": 1800}).json()
+        assert state["sessions"][sid] == "closed"  # an unused session closes after 30 minutes
+    else:
+        state = client.post("/sessionspec/advance", json={"seconds": 8 * 3600}).json()
+        assert state["sessions"][sid] == "closed"  # only max_time ends it under the seeds (MAXTIME-EXPIRY)
     assert client.post("/sessionspec/advance", json={"seconds": -1}).status_code == 400
     conforms(server)
 

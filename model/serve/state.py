@@ -31,7 +31,7 @@ from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
 from model.sim.entities import JobRecord, SessionRecord
 from model.spec.interpretations import DEFAULT, Interpretation
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB
+from model.spec.lifecycles import JOB
 from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace, Sink, Tee
 
@@ -43,12 +43,18 @@ JOB_STATUS: dict[str, str] = {
 }
 """The engine's job states as the REST API spells them."""
 
-SESSION_STATE: dict[str, str] = {"pending": "open", "active": "active", "inactive": "inactive", "closed": "closed"}
-"""The engine's session states as the REST API spells them (the client shows open as "Pending")."""
+SESSION_STATE: dict[str, str] = {
+    "pending": "open", "active": "active", "inactive": "inactive", "pending_closed": "pending_closed",
+    "closed": "closed",
+}
+"""The engine's session states (both profiles) as the REST API spells them; the client shows open and
+inactive as "Pending", active as "In progress, accepting new jobs", pending_closed as "In progress, not
+accepting new jobs". ``accepting_jobs`` is false from the close on (:data:`NOT_ACCEPTING`)."""
+NOT_ACCEPTING = frozenset({"pending_closed", "closed"})
 
 STATUS_BY_CODE: dict[str, int] = {
     "UNKNOWN-JOB": 404, "UNKNOWN-SESSION": 404, "BACKEND-UNKNOWN": 404, "JOB-FINISHED": 409,
-    "SESSION-CLOSED": 409, "DUPLICATE-ID": 409,
+    "SESSION-CLOSED": 409, "SESSION-NOT-ACCEPTING": 409, "DUPLICATE-ID": 409,
 }
 """HTTP status of each rejection code of the engine; every other code is a 400 (a bad request).
 409 is what the client turns into ``RuntimeInvalidStateError`` on a cancel."""
@@ -112,7 +118,7 @@ class Settings:
 
     backends: tuple[ServedBackend, ...]
     interpretation: Interpretation = DEFAULT
-    profile: str = "seeds"
+    """The profile (``interpretation.profile``) and the interpretation choices the engine runs."""
     seed: int = 0
     speed: float = 1.0
     job_seconds: float = DEFAULT_JOB_SECONDS
@@ -239,9 +245,9 @@ class RuntimeServer:
         return {
             "id": record.id, "backend_name": record.backend_name, "mode": session.mode,
             "state": SESSION_STATE.get(record.state, record.state),
-            "accepting_jobs": record.state != "closed",
-            "interactive_ttl": INTERACTIVE_TIMEOUT, "max_ttl": record.max_time if record.max_time is not None
-            else record.max_time_bound, "active_ttl": None,
+            "accepting_jobs": record.state not in NOT_ACCEPTING,
+            "interactive_ttl": self.settings.interpretation.rules.interactive_timeout,
+            "max_ttl": record.max_time if record.max_time is not None else record.max_time_bound, "active_ttl": None,
             "started_at": self.date(record.started_at), "closed_at": self.date(record.closed_at),
             "activated_at": self.date(record.started_at),
             "last_job_started": self.date(max(started)) if started else None,
@@ -251,21 +257,25 @@ class RuntimeServer:
         }
 
     def close_session(self, session_id: str) -> None:
-        """``PATCH /sessions/{id} {"accepting_jobs": false}``: the client's ``close()``."""
-        session = self._session(session_id)
-        self._close(session.record.id)
+        """``PATCH /sessions/{id} {"accepting_jobs": false}``: today's client's ``close()``: the profile's close
+        (platform: stop accepting jobs and drain them, PLATFORM-CLOSE-DRAINS; seeds: unfinished jobs fail)."""
+        self._session(session_id)
+        self._request(self.engine.close, session_id)
 
     def cancel_session(self, session_id: str) -> None:
         """``DELETE /sessions/{id}/close``: today's client's ``cancel()``, the seed-era client's ``close()``.
 
-        Under the seeds profile there is no cancel: it is the seeds' close (unfinished jobs fail)."""
-        if session_id not in self.sessions:
-            raise ApiError(404, "UNKNOWN-SESSION", f"no session {session_id!r} [SESSION-GROUPS-JOBS]")
-        self._close(session_id)
+        Platform: cancel_session (PLATFORM-CANCEL-SESSION: queued jobs cancelled, the session ends). The seeds
+        have no cancel: it is their close (unfinished jobs fail), which is what the seed-era client meant."""
+        self._session(session_id)
+        if self.settings.interpretation.is_platform:
+            self._request(self.engine.cancel_session, session_id)
+        else:
+            self._request(self.engine.close, session_id)
 
-    def _close(self, session_id: str) -> None:
+    def _request(self, operation: Callable[[str], object], target: str) -> None:
         try:
-            self.engine.close(session_id)
+            operation(target)
         except RequestRejected as error:
             raise ApiError.rejected(error) from None
 
@@ -358,10 +368,7 @@ class RuntimeServer:
 
     def cancel_job(self, job_id: str) -> None:
         self._job(job_id)
-        try:
-            self.engine.cancel(job_id)
-        except RequestRejected as error:
-            raise ApiError.rejected(error) from None
+        self._request(self.engine.cancel, job_id)
 
     def results(self, job_id: str) -> str:
         """``GET /jobs/{id}/results``: waits (lock-step) until the job is final; its result text."""
@@ -407,7 +414,7 @@ class RuntimeServer:
     def state(self) -> dict[str, Any]:
         """The control endpoint's view: virtual time, and each session's and job's spec state."""
         return {
-            "t": self.engine.now, "profile": self.settings.profile,
+            "t": self.engine.now, "profile": self.settings.interpretation.profile,
             "sessions": {k: s.record.state for k, s in self.sessions.items()},
             "jobs": {k: j.record.state for k, j in self.jobs.items()},
         }

@@ -16,9 +16,6 @@ import click
 from model.spec.interpretations import Interpretation, InterpretationError
 from properties.cli.options import FiniteFloat, InputError, interpretation_option
 
-PROFILES = ("seeds",)
-"""The profiles ``--profile`` accepts."""
-
 
 @click.command("serve")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
@@ -27,8 +24,6 @@ PROFILES = ("seeds",)
               help="Address to listen on; anything but loopback exposes the server to the network.")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the sessionspec trace here (JSON Lines; the end line when the server stops).")
-@click.option("--profile", type=click.Choice(PROFILES), default="seeds", show_default=True,
-              help="Which session rules the server enforces.")
 @interpretation_option()
 @click.option("--backend", "backends", multiple=True, metavar="NAME[=FAKE]",
               help="A backend to serve (repeatable), with the data of the client's fake backend FAKE "
@@ -46,7 +41,7 @@ PROFILES = ("seeds",)
 @click.option("--mock/--real", "mock", default=None,
               help="Mock results even where qiskit is installed (--mock), or insist on real ones (--real).")
 def serve(
-    port: int, host: str, trace_path: Path | None, profile: str, interpretation: dict[str, str],
+    port: int, host: str, trace_path: Path | None, interpretation: dict[str, str],
     backends: tuple[str, ...], speed: float, job_seconds: float, seed: int, save_account: bool,
     account_file: Path | None, mock: bool | None,
 ) -> None:
@@ -64,7 +59,7 @@ def serve(
     from model.trace import JsonlWriter
 
     try:
-        chosen = Interpretation.of(**interpretation)
+        chosen = Interpretation(interpretation)
     except InterpretationError as error:
         raise InputError(f"--interpretation: {error}") from None
     if mock is False and not qiskit_available():
@@ -78,7 +73,8 @@ def serve(
         raise InputError(f"--backend: {error}") from None
     if len({b.name for b in served}) != len(served):
         raise InputError("--backend: a backend is named twice")
-    settings = Settings(served, chosen, profile, seed, speed, job_seconds)
+    profile = chosen.profile or "seeds"
+    settings = Settings(served, chosen, seed, speed, job_seconds)
     stream: IO[str] | None = None
     writer = None
     if trace_path is not None:
