@@ -153,6 +153,18 @@ def test_errors_carry_the_status_and_body_the_client_parses(client: TestClient) 
     assert client.post(f"{API}/jobs", content=b"[1]").status_code == 400
 
 
+def test_a_session_job_for_another_backend_is_refused() -> None:
+    backends = (served_backend(BACKEND, None), served_backend("other", None))
+    server = RuntimeServer(Settings(backends, speed=0.0), evaluator=Evaluator(real=False))
+    with TestClient(create_app(server), base_url="http://127.0.0.1") as client:
+        sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
+        refused = client.post(f"{API}/jobs", json={**estimator_job(sid), "backend": "other"})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "BACKEND-FIXED"
+        listed = client.get(f"{API}/backends").json()["devices"]
+        assert [d["name"] for d in listed] == [BACKEND, "other"]
+    conforms(server)
+
+
 def test_jobs_are_listed_newest_first_and_by_session(client: TestClient) -> None:
     sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
     ids = [client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"] for _ in range(3)]

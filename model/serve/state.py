@@ -301,8 +301,6 @@ class RuntimeServer:
             record = self._open(backend, body.get("session_time"), job_id)
             self.sessions[job_id] = ServerSession(record, "dedicated", self.engine.now)
             session_id = job_id
-        if session_id is not None and session_id in self.sessions:
-            backend = None  # a session's job runs on the session's backend (BACKEND-FIXED)
         try:
             record_job = self.engine.submit(
                 session_id, backend, job_id=job_id, max_execution_time=body.get("cost"), program=program_id,
