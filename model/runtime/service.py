@@ -11,12 +11,19 @@ instant at a time and at most ``max_events`` events per call (:mod:`model.runtim
 Backend choice on the ``ibm_cloud`` channel (BACKEND-REQUIRED): when a session is opened
 without a backend, the service takes :meth:`QiskitRuntimeService.least_busy`, the
 backend with the fewest unfinished (queued or running) jobs, the first configured on ties.
+
+A service runs one rule set, its ``profile``: ``seeds`` (the 2023 documents, the default) or
+``platform`` (today's documented platform). The profile fixes which channels exist (the 2023
+client's ``ibm_quantum``; today's ``ibm_quantum_platform``; ``ibm_cloud`` in both) and which
+classes of the API apply (:mod:`model.runtime.session` and :mod:`model.runtime.primitives_v2`
+refuse the other era's calls with a message naming the profile).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 import model.runtime.arguments as arguments
@@ -32,8 +39,15 @@ from model.trace import MemoryTrace
 if TYPE_CHECKING:
     from model.runtime.jobs import RuntimeJob
 
-Channel = Literal["ibm_quantum", "ibm_cloud"]
-CHANNELS: tuple[str, ...] = ("ibm_quantum", "ibm_cloud")
+Channel = Literal["ibm_quantum", "ibm_cloud", "ibm_quantum_platform"]
+CHANNELS_BY_PROFILE: dict[str, tuple[str, ...]] = {
+    "seeds": ("ibm_quantum", "ibm_cloud"),
+    "platform": ("ibm_quantum_platform", "ibm_cloud"),
+}
+"""The channels each profile's client knows, its default first (client 0.11 and 0.51)."""
+CHANNELS: tuple[str, ...] = CHANNELS_BY_PROFILE["seeds"]
+PLATFORM_BACKEND = "ibm_sessionspec"
+"""The default backend of a platform service: a physical device (a simulator gets no server session)."""
 
 DEFAULT_WAIT_HORIZON = 7 * 24 * 3600.0
 """How much virtual time ``result()`` waits at most before giving up: a guard against a
@@ -44,6 +58,15 @@ DEFAULT_MAX_EVENTS = 1_000_000
 guard against a request like ``advance(1e12)`` under background load running for hours."""
 
 _UNFINISHED = ("queued", "running")
+
+
+class _ProfileDefault(Enum):
+    """An argument left to the profile's default (``jobs(limit=...)``: None is a value there)."""
+
+    TOKEN = "the profile's default"
+
+
+PROFILE_DEFAULT = _ProfileDefault.TOKEN
 
 
 class IBMBackend:
@@ -79,7 +102,7 @@ class QiskitRuntimeService:
 
     def __init__(
         self,
-        channel: str = "ibm_quantum",
+        channel: str | None = None,
         backends: Sequence[BackendConfig] | None = None,
         seed: int = 0,
         interpretation: Interpretation | None = None,
@@ -89,10 +112,22 @@ class QiskitRuntimeService:
         *,
         wait_horizon: float = DEFAULT_WAIT_HORIZON,
         max_events: int = DEFAULT_MAX_EVENTS,
+        profile: str = "seeds",
         **ignored_credentials: object,
     ) -> None:
-        if channel not in CHANNELS:
-            raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+        if profile not in CHANNELS_BY_PROFILE:
+            raise IBMInputValueError(f"profile must be one of {', '.join(CHANNELS_BY_PROFILE)}, got {shown(profile)}")
+        channels = CHANNELS_BY_PROFILE[profile]
+        if channel is None:
+            channel = channels[0]
+        if channel not in channels:
+            other = [name for name, known in CHANNELS_BY_PROFILE.items() if channel in known]
+            hint = f" (channel {channel!r} belongs to profile {other[0]!r})" if other else ""
+            raise IBMInputValueError(
+                f"channel must be one of {', '.join(channels)} under profile {profile!r}, got {shown(channel)}{hint}"
+            )
+        self.profile = profile
+        """The rule set this service runs: ``seeds`` or ``platform``."""
         arguments.seed(seed)
         if interpretation is not None and not isinstance(interpretation, Interpretation):
             raise IBMInputValueError(f"interpretation must be an Interpretation, got {shown(interpretation)}")
@@ -100,7 +135,7 @@ class QiskitRuntimeService:
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
         """Events one call that lets virtual time pass may process before SimulationLimitError."""
-        configs = list(backends) if backends is not None else [simulator()]
+        configs = list(backends) if backends is not None else [_default_backend(profile)]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
             raise IBMInputValueError(
                 f"backends must be a non-empty sequence of BackendConfig, got {shown(backends)}"
@@ -142,8 +177,11 @@ class QiskitRuntimeService:
         """Older spelling of :meth:`backend` (seed 002 uses it)."""
         return self.backend(name)
 
-    def least_busy(self) -> IBMBackend:
-        """The backend with the fewest unfinished jobs; the first configured on ties."""
+    def least_busy(self, *args: object, **filters: object) -> IBMBackend:
+        """The backend with the fewest unfinished jobs; the first configured on ties.
+
+        Today's client filters (``operational=True, simulator=False, min_num_qubits=...``) are
+        accepted and ignored: every mock backend is operational and holds sessions."""
         load = dict.fromkeys(self._backends, 0)
         for job in self.engine.jobs.values():
             if job.state in _UNFINISHED:
@@ -194,15 +232,61 @@ class QiskitRuntimeService:
             raise RuntimeJobNotFound(f"no job {job_id!r} was submitted through this service")
         return found
 
-    def jobs(self) -> list[RuntimeJob]:
-        """The jobs submitted through this service's primitives, oldest first."""
-        return list(self._jobs.values())
+    def jobs(
+        self,
+        limit: int | _ProfileDefault | None = PROFILE_DEFAULT,
+        skip: int = 0,
+        backend_name: str | None = None,
+        pending: bool | None = None,
+        session_id: str | None = None,
+        descending: bool | _ProfileDefault = PROFILE_DEFAULT,
+    ) -> list[RuntimeJob]:
+        """The jobs submitted through this service's primitives.
+
+        The filters are today's client's: ``pending`` (True: queued or running; False: ended),
+        ``backend_name``, ``session_id`` (an unknown ID gives ``[]``, as the platform does);
+        ``descending`` orders newest first; ``skip`` and then ``limit`` (None: no limit) cut the
+        list. The defaults follow the profile: every job oldest first under ``seeds``, the
+        client's newest 10 under ``platform``."""
+        platform = self.profile == "platform"
+        if isinstance(descending, _ProfileDefault):
+            descending = platform
+        if isinstance(limit, _ProfileDefault):
+            limit = 10 if platform else None
+        found = [
+            job for job in self._jobs.values()
+            if (backend_name is None or job.record.backend_name == backend_name)
+            and (session_id is None or job.session_id == session_id)
+            and (pending is None or (job.record.state in _UNFINISHED) == pending)
+        ]
+        if descending:
+            found.reverse()
+        found = found[arguments.count("skip", skip, minimum=0):]
+        return found if limit is None else found[:arguments.count("limit", limit, minimum=0)]
+
+    def session_details(self, session_id: str) -> dict[str, object]:
+        """``GET /sessions/{id}`` (platform profile): the server's fields for a session of this service.
+
+        IBMInputValueError for an unknown ID (the client's ``Session.from_id`` says "Session not found")."""
+        from model.runtime.platform import server_details  # the platform's vocabulary imports this module
+
+        if self.profile != "platform":
+            raise IBMInputValueError("session_details is the platform's GET /sessions/{id}; this service runs seeds")
+        record = self.engine.sessions.get(session_id) if isinstance(session_id, str) else None
+        if record is None:
+            raise refusal("UNKNOWN-SESSION", f"Session not found: {shown(session_id)}")
+        return server_details(self, record)
 
     def _register(self, job: RuntimeJob) -> None:
         self._jobs[job.job_id()] = job
 
     def __repr__(self) -> str:
         return f"<QiskitRuntimeService(channel={self.channel!r}, backends={list(self._backends)})>"
+
+
+def _default_backend(profile: str) -> BackendConfig:
+    """The seeds' examples use the 2023 simulator; a platform session needs a physical device."""
+    return simulator() if profile == "seeds" else BackendConfig(PLATFORM_BACKEND)
 
 
 def _policy(fair_share: str | Callable[[], FairShare] | None) -> Callable[[], FairShare]:

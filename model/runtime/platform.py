@@ -1,0 +1,197 @@
+"""Today's platform as its client sees it: requests, state names, status strings, details, usage.
+
+The runtime's ``Session``, ``Batch`` and V2 primitives call these under the ``platform``
+profile; the engine holds the state, this module only asks it and names what it says the way
+the platform's server and client do:
+
+- **server state** (``GET /sessions/{id}``'s ``state``): ``open`` until the first job starts,
+  ``active``, ``inactive``, ``pending_inactive``, ``pending_closed``, ``closed``, plus the
+  ``accepting_jobs`` flag;
+- **client status** (``Session.status()`` of client 0.51): ``open``/``inactive`` -> "Pending";
+  ``active`` while accepting jobs, or ``pending_inactive`` -> "In progress, accepting new jobs";
+  ``active`` while not accepting, or ``pending_closed`` -> "In progress, not accepting new jobs";
+  ``closed`` -> "Closed";
+- **details**: the server's fields (:func:`server_details`) renamed as the client's
+  ``Session.details()`` returns them (:func:`client_details`). Times are virtual seconds, not
+  ISO timestamps; ``active_ttl`` is the max TTL (the max-time clock never pauses, so that is
+  how long a session can stay active).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from model.sim.engine import Engine
+from model.sim.entities import SessionRecord
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
+from model.trace import Change
+
+if TYPE_CHECKING:
+    from model.runtime.service import QiskitRuntimeService
+
+MODES: tuple[str, ...] = ("dedicated", "batch")
+"""The execution modes a session is opened in (``POST /sessions {mode}``): session mode is
+``dedicated`` on the wire, batch mode ``batch``; job mode opens no session."""
+
+MODE_RULES: tuple[str, ...] = ("SESSION-GROUPS-JOBS",)
+"""The rules a mode mismatch (a Batch's ID given to ``Session.from_id``) rests on."""
+NOT_ACCEPTING_RULES: tuple[str, ...] = ("SESSION-CLOSED-REJECTS",)
+"""The rules behind the client's own refusal of a job after ``close()`` or ``cancel()``."""
+
+SERVER_STATE: dict[str, str] = {
+    "pending": "open",
+    "open": "open",
+    "active": "active",
+    "inactive": "inactive",
+    "pending_inactive": "pending_inactive",
+    "pending_closed": "pending_closed",
+    "closed": "closed",
+}
+"""The platform server's name for each engine session state."""
+
+ACCEPTING_STATUS = "In progress, accepting new jobs"
+NOT_ACCEPTING_STATUS = "In progress, not accepting new jobs"
+CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
+"""Every string today's ``Session.status()`` returns for a session the service knows."""
+
+_BUSY_STATES = frozenset({"active", "pending_inactive", "pending_closed"})
+"""Server states in which a dedicated session holds its backend (its usage accrues)."""
+
+
+# ---------------------------------------------------------------------- requests
+
+
+def open_session(engine: Engine, backend: str, max_time: object, mode: str) -> SessionRecord:
+    """``POST /sessions {mode, backend, max_ttl}``."""
+    return engine.open_session(backend, max_time)
+
+
+def close(engine: Engine, record: SessionRecord) -> None:
+    """``PATCH /sessions/{id} {accepting_jobs: false}``: stop accepting; queued and running jobs drain."""
+    engine.close(record.id)
+
+
+def cancel(engine: Engine, record: SessionRecord) -> None:
+    """``DELETE /sessions/{id}/close``: cancel the session's queued jobs and end it."""
+    engine.close(record.id)
+
+
+# ---------------------------------------------------------------------- what the server says
+
+
+def session_mode(record: SessionRecord) -> str:
+    """``dedicated`` or ``batch``."""
+    return "dedicated"
+
+
+def accepting_jobs(record: SessionRecord) -> bool:
+    """Whether the session takes new jobs (False once closed by the client, cancelled or ended)."""
+    return record.state not in SESSION_FINAL
+
+
+def server_state(record: SessionRecord) -> str:
+    """The session's state as the platform server names it."""
+    return SERVER_STATE[record.state]
+
+
+def client_status(record: SessionRecord) -> str:
+    """The client's ``Session.status()`` string for the session (module docstring)."""
+    return status_of(server_state(record), accepting_jobs(record))
+
+
+def status_of(state: str, accepting: bool) -> str:
+    """The client's status string for a server state and ``accepting_jobs`` flag."""
+    if state in ("open", "inactive"):
+        return "Pending"
+    if state == "pending_inactive" or (state == "active" and accepting):
+        return ACCEPTING_STATUS
+    if state == "pending_closed" or state == "active":
+        return NOT_ACCEPTING_STATUS
+    return state.capitalize()
+
+
+def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict[str, Any]:
+    """The body of ``GET /sessions/{id}``: the platform's fields, times in virtual seconds."""
+    history = _history(service, record)
+    mine = [job for job in service.jobs() if job.session_id == record.id]
+    started = [job.record.started_at for job in mine if job.record.started_at is not None]
+    ended = [job.record.ended_at for job in mine if job.record.ended_at is not None]
+    max_ttl = record.max_time if record.max_time is not None else record.max_time_bound
+    return {
+        "id": record.id,
+        "backend_name": record.backend_name,
+        "state": server_state(record),
+        "accepting_jobs": accepting_jobs(record),
+        "interactive_ttl": INTERACTIVE_TIMEOUT,
+        "max_ttl": max_ttl,
+        "active_ttl": max_ttl,
+        "started_at": record.started_at,
+        "closed_at": record.closed_at,
+        "activated_at": history.activated_at,
+        "last_job_started": max(started, default=None),
+        "last_job_completed": max(ended, default=None),
+        "mode": session_mode(record),
+        "elapsed_time": usage(service, record, history),
+    }
+
+
+def client_details(service: QiskitRuntimeService, record: SessionRecord) -> dict[str, Any]:
+    """``Session.details()`` of client 0.51: the server's fields under the client's names."""
+    wire = server_details(service, record)
+    return {
+        "id": wire["id"],
+        "backend_name": wire["backend_name"],
+        "interactive_timeout": wire["interactive_ttl"],
+        "max_time": wire["max_ttl"],
+        "active_timeout": wire["active_ttl"],
+        "state": wire["state"],
+        "accepting_jobs": wire["accepting_jobs"],
+        "last_job_started": wire["last_job_started"],
+        "last_job_completed": wire["last_job_completed"],
+        "started_at": wire["started_at"],
+        "closed_at": wire["closed_at"],
+        "activated_at": wire["activated_at"],
+        "mode": wire["mode"],
+        "usage_time": wire["elapsed_time"],
+    }
+
+
+class _History:
+    """What the trace tells of one session: when it was last activated, how long it held its backend."""
+
+    def __init__(self, service: QiskitRuntimeService, record: SessionRecord) -> None:
+        self.activated_at: float | None = None
+        self.busy = 0.0
+        since: float | None = None
+        for line in service.trace:
+            if not isinstance(line, Change) or line.entity != "session" or line.id != record.id:
+                continue
+            dst = SERVER_STATE.get(line.dst, line.dst)
+            src = SERVER_STATE.get(line.src, line.src) if line.src is not None else None
+            if dst == "active" and src != "active":
+                self.activated_at = line.t
+            if dst in _BUSY_STATES and since is None:
+                since = line.t
+            elif dst not in _BUSY_STATES and since is not None:
+                self.busy += line.t - since
+                since = None
+        if since is not None:
+            self.busy += service.now - since
+
+
+def _history(service: QiskitRuntimeService, record: SessionRecord) -> _History:
+    return _History(service, record)
+
+
+def usage(service: QiskitRuntimeService, record: SessionRecord, history: _History | None = None) -> float:
+    """``elapsed_time``: a dedicated session's time holding its backend (from its first job's
+    start until it goes inactive or closes, the idle window included, summed over its active
+    periods); a batch's device time only (the sum of its jobs' run times)."""
+    if session_mode(record) == "batch":
+        total = 0.0
+        for job in service.jobs():
+            if job.session_id == record.id and job.record.started_at is not None:
+                end = job.record.ended_at if job.record.ended_at is not None else service.now
+                total += end - job.record.started_at
+        return total
+    return (history or _history(service, record)).busy
