@@ -56,6 +56,8 @@ CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_S
 
 _BUSY_STATES = frozenset({"active", "pending_inactive", "pending_closed"})
 """Server states in which a dedicated session holds its backend (its usage accrues)."""
+HOLDING_ENGINE_STATES = frozenset(state for state, server in SERVER_STATE.items() if server in _BUSY_STATES)
+"""The engine states in which a dedicated session holds its backend."""
 
 
 # ---------------------------------------------------------------------- requests

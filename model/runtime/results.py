@@ -107,8 +107,12 @@ class DataBin:
 
     def __init__(self, **fields: Any) -> None:
         self._fields = fields
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        fields = self.__dict__.get("_fields", {})
+        if name in fields:
+            return fields[name]
+        raise AttributeError(f"DataBin has no field {name!r}; it has {', '.join(fields) or 'none'}")
 
     def keys(self) -> list[str]:
         return list(self._fields)
