@@ -4,7 +4,12 @@ strings and details; misuse raises the client's exceptions; its traces pass ``se
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -333,3 +338,21 @@ def test_batch_usage_is_device_time_and_session_usage_counts_the_idle_window() -
         service.advance(60)
     assert session.usage() == 70  # the job's 10 s and the 60 s window it held the device
     conforms(service)
+
+
+@needs_platform_engine
+def test_the_docs_example_runs_prints_what_its_comments_say_and_its_trace_conforms() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "runtime-platform.md").read_text(encoding="utf-8")
+    code = re.search(r"## An example\n.*?```python\n(.*?)```", page, re.S)
+    assert code is not None, "docs/runtime-platform.md lost its example"
+    out = io.StringIO()
+    scope: dict[str, Any] = {}
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), "docs/runtime-platform.md", "exec"), scope)
+    lines = out.getvalue().splitlines()
+    assert lines[:6] == [
+        "Pending", ACCEPTING_STATUS, "['RUNNING', 'QUEUED', 'QUEUED']", NOT_ACCEPTING_STATUS,
+        "['DONE', 'DONE', 'DONE'] Closed", "batch 40.0",
+    ]
+    assert lines[6] == "None True"
+    conforms(scope["service"])
