@@ -356,3 +356,14 @@ def test_the_docs_example_runs_prints_what_its_comments_say_and_its_trace_confor
     ]
     assert lines[6] == "None True"
     conforms(scope["service"])
+
+
+@needs_platform_engine
+def test_the_readme_platform_example_prints_what_its_comments_say() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Today's platform.*?```python\n(.*?)```", readme, re.S)
+    assert code is not None, "README lost its platform example"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), "README.md", "exec"), {})
+    assert out.getvalue().splitlines() == [NOT_ACCEPTING_STATUS, "['DONE', 'DONE', 'DONE'] Closed"]
