@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from model.runtime import (
     Batch,
@@ -31,7 +32,9 @@ from model.runtime import (
 )
 from model.runtime.platform import ACCEPTING_STATUS, CLIENT_STATUSES, NOT_ACCEPTING_STATUS, status_of
 from model.runtime.service import PLATFORM_BACKEND
+from model.runtime.workload import WorkloadConfig, compare_modes
 from model.sim.devices import BackendConfig, Duration
+from properties.cli import cli
 from properties.conformance.checker import check_lines
 
 JOB_STATUSES = ("QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
@@ -367,3 +370,21 @@ def test_the_readme_platform_example_prints_what_its_comments_say() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(code.group(1), "README.md", "exec"), {})
     assert out.getvalue().splitlines() == [NOT_ACCEPTING_STATUS, "['DONE', 'DONE', 'DONE'] Closed"]
+
+
+# ---------------------------------------------------------------- the demo under the platform
+
+
+def test_the_platform_demo_compares_the_three_modes_deterministically(tmp_path: Path) -> None:
+    args = ["demo", "--profile", "platform", "--iterations", "8", "--timelines", str(tmp_path)]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert first.output == CliRunner().invoke(cli, args).output
+    assert first.output.count("job mode  session mode    batch mode") == 2
+    assert "iterative loop" in first.output and "independent jobs" in first.output
+    assert len(list(tmp_path.glob("*.png"))) == 6
+    reports = {(r.shape, r.mode): r for r in compare_modes(WorkloadConfig(iterations=8))}
+    assert all(report.failed == 0 for report in reports.values())
+    iterative = reports["iterative", "session"]
+    assert iterative.wall_time < reports["iterative", "job"].wall_time  # what the session buys the loop
+    assert reports["independent", "batch"].usage == reports["independent", "batch"].device_time == 80
