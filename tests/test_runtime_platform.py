@@ -229,7 +229,7 @@ def test_details_have_the_clients_keys_and_the_server_its_fields() -> None:
     wire = service.session_details(session.session_id)
     assert set(wire) == SERVER_DETAIL_KEYS
     assert wire["max_ttl"] == 1500 and wire["interactive_ttl"] == details["interactive_timeout"]
-    with pytest.raises(IBMRuntimeError, match="Session not found"):
+    with pytest.raises(IBMInputValueError, match=r"Session not found.*SESSION-GROUPS-JOBS"):
         service.session_details("s404")
 
 
@@ -258,7 +258,7 @@ def test_from_id_reattaches_and_checks_the_mode() -> None:
     assert Batch.from_id(batch.session_id, service).details()["mode"] == "batch"
     with pytest.raises(IBMInputValueError, match="execution mode batch instead of dedicated"):
         Session.from_id(batch.session_id, service)
-    with pytest.raises(IBMRuntimeError, match="Session not found"):
+    with pytest.raises(IBMInputValueError, match="Session not found"):
         Session.from_id("s404", service)
 
 

@@ -267,14 +267,15 @@ class QiskitRuntimeService:
     def session_details(self, session_id: str) -> dict[str, object]:
         """``GET /sessions/{id}`` (platform profile): the server's fields for a session of this service.
 
-        IBMInputValueError for an unknown ID (the client's ``Session.from_id`` says "Session not found")."""
+        IBMInputValueError for an unknown ID, as the client's ``Session.from_id`` raises."""
         from model.runtime.platform import server_details  # the platform's vocabulary imports this module
+        from model.runtime.session import not_found
 
         if self.profile != "platform":
             raise IBMInputValueError("session_details is the platform's GET /sessions/{id}; this service runs seeds")
         record = self.engine.sessions.get(session_id) if isinstance(session_id, str) else None
         if record is None:
-            raise refusal("UNKNOWN-SESSION", f"Session not found: {shown(session_id)}")
+            raise not_found(session_id)
         return server_details(self, record)
 
     def _register(self, job: RuntimeJob) -> None:
