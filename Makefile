@@ -36,6 +36,7 @@ bench: $(STAMP)
 
 rules-doc: $(STAMP)
 	$(BIN)/sessionspec rules --format markdown --tests tests > docs/rules.md
+	$(BIN)/sessionspec rules --profile platform --format markdown --tests tests > docs/rules-platform.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -87,6 +87,7 @@ _CLASS_BY_CODE: dict[str, type[QiskitError]] = {
     "DUPLICATE-ID": IBMInputValueError,
     "BACKEND-UNKNOWN": QiskitBackendNotFoundError,
     "SESSION-CLOSED": IBMRuntimeError,
+    "SESSION-NOT-ACCEPTING": IBMRuntimeError,
     "UNKNOWN-SESSION": IBMRuntimeError,
     "UNKNOWN-JOB": RuntimeJobNotFound,
     "JOB-FINISHED": RuntimeInvalidStateError,

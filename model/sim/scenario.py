@@ -1,6 +1,6 @@
 """Scenario files: a workload for the reference engine, as JSON (docs/scenario-format.md).
 
-A scenario names its backends, interpretation, seed, optional background load and
+A scenario names its backends, profile and interpretation, seed, optional background load and
 timed client operations. Loading validates it against
 ``model/schemas/scenario.schema.json`` and reports the first problem as one line
 naming the file and the JSON path (or line and column for malformed JSON).
@@ -24,8 +24,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import Operation, decode_operations, run_operations
+from model.sim.ops import CancelSession, Operation, decode_operations, run_operations
 from model.spec.interpretations import Interpretation, InterpretationError
+from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
 
 EVENT_LIMIT = 1_000_000
@@ -68,7 +69,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}: {_where(error)}: {error.message}")
     assert isinstance(data, dict)
     try:
-        interpretation = Interpretation(data.get("interpretation", {}))
+        interpretation = Interpretation(data.get("interpretation", {}), data.get("profile", DEFAULT_PROFILE))
     except InterpretationError as error:
         raise ScenarioError(f"{source}: interpretation: {error}") from None
     try:
@@ -109,6 +110,12 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     except msgspec.ValidationError as error:  # what the schema lets through and the records do not (5.0 as an int)
         message, _, path = str(error).rpartition(" - at `$")
         raise ScenarioError(f"{source}: operations{path.rstrip('`')}: {message}") from None
+    for index, op in enumerate(operations):
+        if isinstance(op, CancelSession) and not interpretation.is_platform:
+            raise ScenarioError(
+                f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
+                f"not {interpretation.profile} (give \"profile\": \"platform\")"
+            )
     for index in range(1, len(operations)):
         if operations[index].at < operations[index - 1].at:
             raise ScenarioError(

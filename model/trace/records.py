@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from model.spec.lifecycles import JOB, SESSION
+from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
 
 FORMAT: Final = "sessionspec-trace"
 VERSION: Final = 1
@@ -30,11 +31,13 @@ FLOAT_MAX = sys.float_info.max
 
 
 class Header(NamedTuple):
-    """First line: format, version, the interpretation in force and the backends' limits."""
+    """First line: format, version, the profile and interpretation in force and the backends' limits."""
 
     interpretation: Mapping[str, str]
     backends: Mapping[str, Mapping[str, float]]
     interactive_timeout: float
+    profile: str = "seeds"
+    """The profile (model.spec.profiles); the line leaves the key out for the default, ``seeds``."""
 
 
 class Request(NamedTuple):
@@ -134,6 +137,7 @@ class _Line(Struct, tag_field="type", omit_defaults=True, forbid_unknown_fields=
 class HeaderLine(_Line, tag="header", kw_only=True):
     format: Literal["sessionspec-trace"]
     version: Literal[1]
+    profile: Literal[PROFILE_NAMES] = ABSENT  # type: ignore[valid-type]
     interactive_timeout: Limit
     interpretation: dict[str, str]
     backends: Annotated[dict[str, BackendLimits], Meta(min_length=1)]
@@ -142,7 +146,7 @@ class HeaderLine(_Line, tag="header", kw_only=True):
         backends = {name: {"system_max_time": b.system_max_time,
                            "program_max_execution_time": b.program_max_execution_time}
                     for name, b in self.backends.items()}
-        return Header(self.interpretation, backends, self.interactive_timeout)
+        return Header(self.interpretation, backends, self.interactive_timeout, self.profile or DEFAULT_PROFILE)
 
 
 class Args(Struct, forbid_unknown_fields=True, gc=False):
@@ -180,7 +184,7 @@ def _needs(kind: str, keys: list[str]) -> str:
 
 class RequestLine(_Line, tag="request", kw_only=True):
     t: Time
-    op: Literal["open", "submit", "cancel", "close"]
+    op: Literal["open", "submit", "cancel", "close", "cancel_session"]
     backend: Name = ABSENT
     session: Name = ABSENT
     job: Name = ABSENT
@@ -331,6 +335,7 @@ def line_of(record: Entry) -> Line:
     assert isinstance(record, Header)
     return HeaderLine(
         format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
+        profile=record.profile if record.profile != DEFAULT_PROFILE else ABSENT,
         interpretation=dict(record.interpretation),
         backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
     )

@@ -93,7 +93,7 @@ def _collect(records: Iterable[Record]) -> _Run:
     state_since: dict[str, tuple[float, str]] = {}
     for record in records:
         if isinstance(record, Header):
-            run.interpretation = _interpretation_name(record.interpretation)
+            run.interpretation = _interpretation_name(record.interpretation, record.profile)
             run.backends.extend(b for b in record.backends if b not in run.backends)
             continue
         run.first = record.t if run.first is None else min(run.first, record.t)
@@ -130,9 +130,9 @@ def _spans(intervals: list[tuple[float, float, str]], state: str, lo: float, hi:
     return [(max(a, lo), min(b, hi) - max(a, lo)) for a, b, st in intervals if st == state and b >= lo and a <= hi]
 
 
-def _interpretation_name(choices: Any) -> str:
+def _interpretation_name(choices: Any, profile: str) -> str:
     try:
-        return Interpretation(dict(choices)).name
+        return Interpretation(dict(choices), profile).name
     except InterpretationError:
         return "custom"
 

@@ -52,7 +52,8 @@ def _trace_coverage(path: Path) -> str:
         for _, record in read_trace(lines):
             if coverage is None:
                 coverage = (
-                    Coverage(Interpretation(dict(record.interpretation))) if isinstance(record, Header) else Coverage()
+                    Coverage(Interpretation(dict(record.interpretation), record.profile))
+                    if isinstance(record, Header) else Coverage()
                 )
             coverage.observe(record)
     return (coverage or Coverage()).report(verbose=True)

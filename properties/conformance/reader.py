@@ -28,10 +28,10 @@ def header_of(first: list[tuple[int, Record]], overrides: Mapping[str, str]) -> 
     header = first[0][1]
     assert isinstance(header, Header)  # read_chunks yields the header first, or raises
     try:
-        interpretation = Interpretation({**header.interpretation, **overrides})
+        interpretation = Interpretation({**header.interpretation, **overrides}, header.profile)
     except InterpretationError as error:
         raise Unusable(1, f"header interpretation: {error}") from None
-    return Header(dict(interpretation), header.backends, header.interactive_timeout), interpretation
+    return Header(dict(interpretation), header.backends, header.interactive_timeout, header.profile), interpretation
 
 
 def bodies(

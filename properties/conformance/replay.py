@@ -372,7 +372,7 @@ def _observed_rules(got: Request | Change, engine: Engine) -> list[str]:
             found.append("SESSION-SINGLE-ACTIVE")
     lifecycle = LIFECYCLES_BY_NAME.get(got.entity)
     if lifecycle is not None:
-        for transition in lifecycle.transitions:
+        for transition in lifecycle.under(engine.interpretation).transitions:
             if transition.trigger == got.trigger and (got.src is None or got.src in transition.source):
                 found += transition.rules
     found += [r for r in got.rules if r in RULES_BY_ID]

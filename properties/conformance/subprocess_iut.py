@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
+from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, Open, Submit, request_json
 from model.trace import End, Record, strict_json
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
@@ -236,6 +236,9 @@ class StdioIUT:
 
     def close(self, session_id: str) -> None:
         self.send(Close(session=session_id))
+
+    def cancel_session(self, session_id: str) -> None:
+        self.send(CancelSession(session=session_id))
 
     def fault(self, backend: str) -> None:
         self.send(Fault(backend=backend))
