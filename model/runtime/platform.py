@@ -4,9 +4,10 @@ The runtime's ``Session``, ``Batch`` and V2 primitives call these under the ``pl
 profile; the engine holds the state, this module only asks it and names what it says the way
 the platform's server and client do:
 
-- **server state** (``GET /sessions/{id}``'s ``state``): ``open`` until the first job starts,
-  ``active``, ``inactive``, ``pending_inactive``, ``pending_closed``, ``closed``, plus the
-  ``accepting_jobs`` flag;
+- **server state** (``GET /sessions/{id}``'s ``state``, PLATFORM-STATES): ``open`` until the
+  first job starts (the spec's ``pending``), ``active``, ``inactive``, ``pending_closed`` (closing:
+  its jobs drain), ``closed``, plus the ``accepting_jobs`` flag (false from ``close()`` on). The
+  server also names a ``pending_inactive``; the spec has no state for it, so it never appears;
 - **client status** (``Session.status()`` of client 0.51): ``open``/``inactive`` -> "Pending";
   ``active`` while accepting jobs, or ``pending_inactive`` -> "In progress, accepting new jobs";
   ``active`` while not accepting, or ``pending_closed`` -> "In progress, not accepting new jobs";
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from model.runtime.exceptions import IBMInputValueError, QiskitError, stated
 from model.sim.engine import Engine
 from model.sim.entities import SessionRecord
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
+from model.spec.lifecycles import SESSION_FINAL
+from model.spec.validations import VALIDATIONS_BY_CODE, shown
 from model.trace import Change
 
 if TYPE_CHECKING:
@@ -35,65 +38,69 @@ MODES: tuple[str, ...] = ("dedicated", "batch")
 
 MODE_RULES: tuple[str, ...] = ("SESSION-GROUPS-JOBS",)
 """The rules a mode mismatch (a Batch's ID given to ``Session.from_id``) rests on."""
-NOT_ACCEPTING_RULES: tuple[str, ...] = ("SESSION-CLOSED-REJECTS",)
+NOT_ACCEPTING_RULES: tuple[str, ...] = VALIDATIONS_BY_CODE["SESSION-NOT-ACCEPTING"].rules
 """The rules behind the client's own refusal of a job after ``close()`` or ``cancel()``."""
 
-SERVER_STATE: dict[str, str] = {
-    "pending": "open",
-    "open": "open",
-    "active": "active",
-    "inactive": "inactive",
-    "pending_inactive": "pending_inactive",
-    "pending_closed": "pending_closed",
-    "closed": "closed",
-}
-"""The platform server's name for each engine session state."""
+SERVER_STATE: dict[str, str] = {"pending": "open"}
+"""The platform server's name for an engine session state, where it differs from the spec's."""
+NOT_ACCEPTING: frozenset[str] = frozenset({"pending_closed", *SESSION_FINAL})
+"""The spec states of a session that accepts no jobs (PLATFORM-NOT-ACCEPTING)."""
 
 ACCEPTING_STATUS = "In progress, accepting new jobs"
 NOT_ACCEPTING_STATUS = "In progress, not accepting new jobs"
 CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 """Every string today's ``Session.status()`` returns for a session the service knows."""
 
-_BUSY_STATES = frozenset({"active", "pending_inactive", "pending_closed"})
-"""Server states in which a dedicated session holds its backend (its usage accrues)."""
-HOLDING_ENGINE_STATES = frozenset(state for state, server in SERVER_STATE.items() if server in _BUSY_STATES)
-"""The engine states in which a dedicated session holds its backend."""
+
+
+UNKNOWN_SESSION_RULES: tuple[str, ...] = VALIDATIONS_BY_CODE["UNKNOWN-SESSION"].rules
+
+
+def not_found(session_id: object) -> QiskitError:
+    """The client's refusal of an unknown session ID (``Session.from_id``): IBMInputValueError."""
+    return stated(IBMInputValueError, f"Session not found: {shown(session_id)}", UNKNOWN_SESSION_RULES)
 
 
 # ---------------------------------------------------------------------- requests
 
 
-def open_session(engine: Engine, backend: str, max_time: object, mode: str) -> SessionRecord:
-    """``POST /sessions {mode, backend, max_ttl}``."""
-    return engine.open_session(backend, max_time)
+def open_session(service: QiskitRuntimeService, backend: str, max_time: object, mode: str) -> SessionRecord:
+    """``POST /sessions {mode, backend, max_ttl}``.
+
+    The engine has no batch mode (yet): a batch is scheduled as a session is, and only the service
+    remembers its mode, for ``details()``, ``from_id`` and its usage (docs/runtime-platform.md)."""
+    record = service.engine.open_session(backend, max_time)
+    service.session_modes[record.id] = mode
+    return record
 
 
 def close(engine: Engine, record: SessionRecord) -> None:
-    """``PATCH /sessions/{id} {accepting_jobs: false}``: stop accepting; queued and running jobs drain."""
+    """``PATCH /sessions/{id} {accepting_jobs: false}``: stop accepting; queued and running jobs drain
+    (PLATFORM-CLOSE-DRAINS)."""
     engine.close(record.id)
 
 
 def cancel(engine: Engine, record: SessionRecord) -> None:
-    """``DELETE /sessions/{id}/close``: cancel the session's queued jobs and end it."""
-    engine.close(record.id)
+    """``DELETE /sessions/{id}/close``: cancel the session's queued jobs and end it (PLATFORM-CANCEL-SESSION)."""
+    engine.cancel_session(record.id)
 
 
 # ---------------------------------------------------------------------- what the server says
 
 
-def session_mode(record: SessionRecord) -> str:
-    """``dedicated`` or ``batch``."""
-    return "dedicated"
+def session_mode(service: QiskitRuntimeService, record: SessionRecord) -> str:
+    """``dedicated`` or ``batch`` (a session opened other than through this API: ``dedicated``)."""
+    return service.session_modes.get(record.id, "dedicated")
 
 
 def accepting_jobs(record: SessionRecord) -> bool:
-    """Whether the session takes new jobs (False once closed by the client, cancelled or ended)."""
-    return record.state not in SESSION_FINAL
+    """Whether the session takes new jobs: False once it is closing or closed (PLATFORM-NOT-ACCEPTING)."""
+    return record.state not in NOT_ACCEPTING
 
 
 def server_state(record: SessionRecord) -> str:
-    """The session's state as the platform server names it."""
-    return SERVER_STATE[record.state]
+    """The session's state as the platform server names it (PLATFORM-STATES)."""
+    return SERVER_STATE.get(record.state, record.state)
 
 
 def client_status(record: SessionRecord) -> str:
@@ -124,7 +131,7 @@ def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "backend_name": record.backend_name,
         "state": server_state(record),
         "accepting_jobs": accepting_jobs(record),
-        "interactive_ttl": INTERACTIVE_TIMEOUT,
+        "interactive_ttl": service.engine.interpretation.rules.interactive_timeout,
         "max_ttl": max_ttl,
         "active_ttl": max_ttl,
         "started_at": record.started_at,
@@ -132,7 +139,7 @@ def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "activated_at": history.activated_at,
         "last_job_started": max(started, default=None),
         "last_job_completed": max(ended, default=None),
-        "mode": session_mode(record),
+        "mode": session_mode(service, record),
         "elapsed_time": usage(service, record, history),
     }
 
@@ -159,26 +166,36 @@ def client_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
 
 
 class _History:
-    """What the trace tells of one session: when it was last activated, how long it held its backend."""
+    """What the trace tells of one session: when it was last activated, and the periods in which it
+    held its backend: while active, and while closing after being active (its jobs drain first);
+    a session closed before it ever started drains through the normal queue and holds nothing."""
 
     def __init__(self, service: QiskitRuntimeService, record: SessionRecord) -> None:
         self.activated_at: float | None = None
-        self.busy = 0.0
+        self.held: list[tuple[float, float]] = []
         since: float | None = None
         for line in service.trace:
             if not isinstance(line, Change) or line.entity != "session" or line.id != record.id:
                 continue
-            dst = SERVER_STATE.get(line.dst, line.dst)
-            src = SERVER_STATE.get(line.src, line.src) if line.src is not None else None
-            if dst == "active" and src != "active":
+            if line.dst == "active" and line.src != "active":
                 self.activated_at = line.t
-            if dst in _BUSY_STATES and since is None:
+            holding = line.dst == "active" or (line.dst == "pending_closed" and since is not None)
+            if holding and since is None:
                 since = line.t
-            elif dst not in _BUSY_STATES and since is not None:
-                self.busy += line.t - since
+            elif not holding and since is not None:
+                self.held.append((since, line.t))
                 since = None
         if since is not None:
-            self.busy += service.now - since
+            self.held.append((since, service.now))
+
+    @property
+    def busy(self) -> float:
+        return sum(end - start for start, end in self.held)
+
+
+def held_periods(service: QiskitRuntimeService, record: SessionRecord) -> list[tuple[float, float]]:
+    """The periods in which a dedicated session held its backend (PLATFORM-SESSION-EXCLUSIVE)."""
+    return _History(service, record).held
 
 
 def _history(service: QiskitRuntimeService, record: SessionRecord) -> _History:
@@ -189,7 +206,7 @@ def usage(service: QiskitRuntimeService, record: SessionRecord, history: _Histor
     """``elapsed_time``: a dedicated session's time holding its backend (from its first job's
     start until it goes inactive or closes, the idle window included, summed over its active
     periods); a batch's device time only (the sum of its jobs' run times)."""
-    if session_mode(record) == "batch":
+    if session_mode(service, record) == "batch":
         total = 0.0
         for job in service.jobs():
             if job.session_id == record.id and job.record.started_at is not None:

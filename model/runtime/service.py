@@ -32,7 +32,8 @@ from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, ref
 from model.sim.devices import BackendConfig, BackgroundLoad, simulator
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, FifoQueue
-from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.interpretations import Interpretation
+from model.spec.profiles import DEFAULT_PROFILE, PLATFORM, PROFILE_NAMES, SEEDS
 from model.spec.validations import shown
 from model.trace import MemoryTrace
 
@@ -41,11 +42,12 @@ if TYPE_CHECKING:
 
 Channel = Literal["ibm_quantum", "ibm_cloud", "ibm_quantum_platform"]
 CHANNELS_BY_PROFILE: dict[str, tuple[str, ...]] = {
-    "seeds": ("ibm_quantum", "ibm_cloud"),
-    "platform": ("ibm_quantum_platform", "ibm_cloud"),
+    SEEDS: ("ibm_quantum", "ibm_cloud"),
+    PLATFORM: ("ibm_quantum_platform", "ibm_cloud"),
 }
 """The channels each profile's client knows, its default first (client 0.11 and 0.51)."""
-CHANNELS: tuple[str, ...] = CHANNELS_BY_PROFILE["seeds"]
+assert tuple(CHANNELS_BY_PROFILE) == PROFILE_NAMES, "every profile needs its client's channels"
+CHANNELS: tuple[str, ...] = CHANNELS_BY_PROFILE[SEEDS]
 PLATFORM_BACKEND = "ibm_sessionspec"
 """The default backend of a platform service: a physical device (a simulator gets no server session)."""
 
@@ -112,11 +114,19 @@ class QiskitRuntimeService:
         *,
         wait_horizon: float = DEFAULT_WAIT_HORIZON,
         max_events: int = DEFAULT_MAX_EVENTS,
-        profile: str = "seeds",
+        profile: str | None = None,
         **ignored_credentials: object,
     ) -> None:
+        if interpretation is not None and not isinstance(interpretation, Interpretation):
+            raise IBMInputValueError(f"interpretation must be an Interpretation, got {shown(interpretation)}")
+        if profile is None:
+            profile = interpretation.profile if interpretation is not None else DEFAULT_PROFILE
         if profile not in CHANNELS_BY_PROFILE:
             raise IBMInputValueError(f"profile must be one of {', '.join(CHANNELS_BY_PROFILE)}, got {shown(profile)}")
+        if interpretation is not None and interpretation.profile != profile:
+            raise IBMInputValueError(
+                f"the interpretation is for profile {interpretation.profile!r}, the service for {profile!r}"
+            )
         channels = CHANNELS_BY_PROFILE[profile]
         if channel is None:
             channel = channels[0]
@@ -127,10 +137,8 @@ class QiskitRuntimeService:
                 f"channel must be one of {', '.join(channels)} under profile {profile!r}, got {shown(channel)}{hint}"
             )
         self.profile = profile
-        """The rule set this service runs: ``seeds`` or ``platform``."""
+        """The rule set this service runs (:mod:`model.spec.profiles`): ``seeds`` or ``platform``."""
         arguments.seed(seed)
-        if interpretation is not None and not isinstance(interpretation, Interpretation):
-            raise IBMInputValueError(f"interpretation must be an Interpretation, got {shown(interpretation)}")
         self.channel = channel
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
@@ -145,13 +153,15 @@ class QiskitRuntimeService:
         self.trace = MemoryTrace()
         self.engine = Engine(
             configs,
-            interpretation=interpretation if interpretation is not None else DEFAULT,
+            interpretation=interpretation if interpretation is not None else Interpretation({}, profile),
             seed=seed,
             sink=self.trace,
             fair_share=_policy(fair_share),
         )
         self._backends = {config.name: IBMBackend(self, config) for config in configs}
         self._jobs: dict[str, RuntimeJob] = {}
+        self.session_modes: dict[str, str] = {}
+        """The execution mode (``dedicated``, ``batch``) of each session opened through the platform API."""
         if isinstance(background_load, BackgroundLoad):
             background_load = (background_load,)
         for load in background_load or ():
@@ -268,8 +278,7 @@ class QiskitRuntimeService:
         """``GET /sessions/{id}`` (platform profile): the server's fields for a session of this service.
 
         IBMInputValueError for an unknown ID, as the client's ``Session.from_id`` raises."""
-        from model.runtime.platform import server_details  # the platform's vocabulary imports this module
-        from model.runtime.session import not_found
+        from model.runtime.platform import not_found, server_details  # it names this class for its types
 
         if self.profile != "platform":
             raise IBMInputValueError("session_details is the platform's GET /sessions/{id}; this service runs seeds")
@@ -287,7 +296,7 @@ class QiskitRuntimeService:
 
 def _default_backend(profile: str) -> BackendConfig:
     """The seeds' examples use the 2023 simulator; a platform session needs a physical device."""
-    return simulator() if profile == "seeds" else BackendConfig(PLATFORM_BACKEND)
+    return simulator() if profile == SEEDS else BackendConfig(PLATFORM_BACKEND)
 
 
 def _policy(fair_share: str | Callable[[], FairShare] | None) -> Callable[[], FairShare]:

@@ -28,18 +28,11 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 import model.runtime.platform as platform
-from model.runtime.exceptions import (
-    IBMInputValueError,
-    IBMRuntimeError,
-    QiskitError,
-    from_rejection,
-    refusal,
-    stated,
-)
+from model.runtime.exceptions import IBMInputValueError, IBMRuntimeError, from_rejection, refusal, stated
 from model.runtime.service import IBMBackend, QiskitRuntimeService, default_service
 from model.sim.entities import SessionRecord
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
-from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected, shown
+from model.spec.validations import RequestRejected, shown
 
 BackendLike = str | IBMBackend
 
@@ -49,8 +42,6 @@ STATUS_BY_STATE: dict[str, str] = {
     "inactive": "Inactive",
     "closed": "Closed",
 }
-
-UNKNOWN_SESSION_RULES = VALIDATIONS_BY_CODE["UNKNOWN-SESSION"].rules
 
 _current: ContextVar[Session | None] = ContextVar("sessionspec_current_session", default=None)
 
@@ -157,7 +148,7 @@ class Session:
             )
         _check_int_max_time(max_time, backend.name)
         try:
-            return platform.open_session(self._service.engine, backend.name, max_time, self.mode)
+            return platform.open_session(self._service, backend.name, max_time, self.mode)
         except RequestRejected as error:
             raise from_rejection(error) from None
 
@@ -173,8 +164,8 @@ class Session:
             raise seeds_only(f"{cls.__name__}.from_id")
         record = service.engine.sessions.get(session_id) if isinstance(session_id, str) else None
         if record is None:
-            raise not_found(session_id)
-        mode = platform.session_mode(record)
+            raise platform.not_found(session_id)
+        mode = platform.session_mode(service, record)
         if mode != cls.mode:
             raise stated(
                 IBMInputValueError,
@@ -313,11 +304,6 @@ class Batch(Session):
     the platform records it with mode ``batch``. Refused under the seeds profile."""
 
     mode: ClassVar[str] = "batch"
-
-
-def not_found(session_id: object) -> QiskitError:
-    """The client's refusal of an unknown session ID (``Session.from_id``): IBMInputValueError."""
-    return stated(IBMInputValueError, f"Session not found: {shown(session_id)}", UNKNOWN_SESSION_RULES)
 
 
 def seeds_only(what: str) -> IBMRuntimeError:

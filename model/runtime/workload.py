@@ -22,7 +22,7 @@ import model.runtime.platform as platform
 from model.runtime import Batch, Estimator, EstimatorV2, QiskitRuntimeService, RuntimeJobV2, Session
 from model.runtime.results import EstimatorResult
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
-from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.interpretations import DEFAULT, PLATFORM_DEFAULT, Interpretation
 from model.trace import Change, Record
 
 
@@ -80,16 +80,14 @@ class LoopReport:
         return max(self.waits)
 
 
-def busy_service(
-    config: WorkloadConfig, interpretation: Interpretation = DEFAULT, profile: str = "seeds"
-) -> QiskitRuntimeService:
-    """A service with one physical backend that other users keep ``load`` busy."""
+def busy_service(config: WorkloadConfig, interpretation: Interpretation = DEFAULT) -> QiskitRuntimeService:
+    """A service with one physical backend that other users keep ``load`` busy (the profile: the interpretation's)."""
     backend = BackendConfig(config.backend, duration=Duration.fixed(config.job_seconds))
     load = BackgroundLoad(
         config.backend, config.background_jobs_per_hour, Duration.exponential(config.background_mean_seconds)
     )
     return QiskitRuntimeService(backends=[backend], seed=config.seed, interpretation=interpretation,
-                                background_load=load, profile=profile)
+                                background_load=load)
 
 
 def _loop(service: QiskitRuntimeService, estimator: Estimator, config: WorkloadConfig) -> list[str]:
@@ -132,10 +130,10 @@ def run_loop(config: WorkloadConfig, in_session: bool, interpretation: Interpret
 
 
 def _idle_while_active(
-    service: QiskitRuntimeService, session_id: str, backend: str, holding: frozenset[str] = frozenset({"active"})
+    service: QiskitRuntimeService, session_id: str, backend: str, held: list[tuple[float, float]] | None = None
 ) -> float:
-    """How long the device ran no job at all while the session held it (read from the trace):
-    while it was in one of the ``holding`` states.
+    """How long the device ran no job at all while the session was active (read from the trace), or
+    during the ``held`` periods when given.
 
     Under INT-IDLE-DEVICE=hold this is the session's think time that other users paid for."""
     active: list[tuple[float, float]] = []
@@ -146,10 +144,11 @@ def _idle_while_active(
         if not isinstance(record, Change) or record.backend != backend:
             continue
         if record.entity == "session" and record.id == session_id:
-            if record.dst in holding:
-                if since is None:
-                    since = record.t
-            elif since is not None:
+            if held is not None:
+                continue
+            if record.dst == "active":
+                since = record.t
+            elif record.src == "active" and since is not None:
                 active.append((since, record.t))
                 since = None
         elif record.entity == "job":
@@ -159,6 +158,8 @@ def _idle_while_active(
                 running.append((starts.pop(record.id), record.t))
     if since is not None:
         active.append((since, service.now))
+    if held is not None:
+        active = held
     running.extend((t, service.now) for t in starts.values())
     busy = sum(max(0.0, min(b, d) - max(a, c)) for a, b in active for c, d in running if c < b and d > a)
     return sum(b - a for a, b in active) - busy
@@ -226,12 +227,14 @@ def _independent_v2(estimator: EstimatorV2, config: WorkloadConfig) -> list[Runt
 
 
 def run_mode(
-    config: WorkloadConfig, mode: str, shape: str = "iterative", interpretation: Interpretation = DEFAULT
+    config: WorkloadConfig, mode: str, shape: str = "iterative", interpretation: Interpretation = PLATFORM_DEFAULT
 ) -> ModeReport:
     """One workload in one of today's execution modes, on a fresh busy platform service."""
     if mode not in MODES or shape not in SHAPES:
         raise ValueError(f"mode must be one of {MODES} and shape one of {SHAPES}, got {mode!r}, {shape!r}")
-    service = busy_service(config, interpretation, profile="platform")
+    if not interpretation.is_platform:
+        raise ValueError(f"execution modes are the platform's; the interpretation is for {interpretation.profile}")
+    service = busy_service(config, interpretation)
     service.advance(config.warmup_seconds)
     backend = service.backend(config.backend)
     start = service.now
@@ -255,7 +258,8 @@ def run_mode(
     if handle is not None:
         usage = handle.usage()
         if mode == "session":
-            held = _idle_while_active(service, handle.session_id, config.backend, platform.HOLDING_ENGINE_STATES)
+            periods = platform.held_periods(service, handle.record)
+            held = _idle_while_active(service, handle.session_id, config.backend, periods)
     failed = sum(1 for job in jobs if job.status() != "DONE")
     return ModeReport(
         shape, mode, end - start, waits, device, held, usage, failed,
@@ -263,6 +267,6 @@ def run_mode(
     )
 
 
-def compare_modes(config: WorkloadConfig, interpretation: Interpretation = DEFAULT) -> list[ModeReport]:
+def compare_modes(config: WorkloadConfig, interpretation: Interpretation = PLATFORM_DEFAULT) -> list[ModeReport]:
     """Each workload in each execution mode, on identical background load."""
     return [run_mode(config, mode, shape, interpretation) for shape in SHAPES for mode in MODES]

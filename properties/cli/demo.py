@@ -111,16 +111,14 @@ def render_modes(config: WorkloadConfig, interpretation: Interpretation, reports
               default=Path("out/demo"), show_default=True,
               help="Folder for the two runs' timelines (no-session.png, session.png).")
 @click.option("--no-timelines", is_flag=True, help="Do not draw the timelines.")
-@click.option("--profile", type=click.Choice(["seeds", "platform"]), default="seeds", show_default=True,
-              help="Rule set: seeds (with and without a session) or platform (job, session and batch mode).")
 def demo(
-    iterations: int, seed: int, load: float, interpretation: dict[str, str], timelines: Path, no_timelines: bool,
-    profile: str,
+    iterations: int, seed: int, load: float, interpretation: dict[str, str], timelines: Path, no_timelines: bool
 ) -> None:
-    """Compare an iterative workload with and without a session on a busy backend."""
+    """Compare an iterative workload with and without a session on a busy backend (--profile platform: the
+    loop and independent jobs in job, session and batch mode)."""
     chosen = Interpretation(interpretation)
     config = WorkloadConfig(iterations=iterations, seed=seed, load=load)
-    if profile == "platform":
+    if chosen.is_platform:
         reports = compare_modes(config, chosen)
         click.echo(render_modes(config, chosen, reports))
         if not no_timelines:
