@@ -228,6 +228,7 @@ def test_jobs_filters_like_the_client() -> None:
 # ---------------------------------------------------------------- sessions: status strings and details
 
 
+@pytest.mark.rule("PLATFORM-STATES")
 def test_the_status_strings_of_each_server_state() -> None:
     assert status_of("open", True) == "Pending"
     assert status_of("inactive", True) == "Pending"
@@ -239,6 +240,7 @@ def test_the_status_strings_of_each_server_state() -> None:
     assert CLIENT_STATUSES == ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 
 
+@pytest.mark.rule("PLATFORM-STATES", "PLATFORM-MAXTIME-DEFAULT")
 def test_details_have_the_clients_keys_and_the_server_its_fields() -> None:
     service = platform()
     session = Session(service.backend(PLATFORM_BACKEND), max_time="25m")
@@ -253,7 +255,7 @@ def test_details_have_the_clients_keys_and_the_server_its_fields() -> None:
         service.session_details("s404")
 
 
-@pytest.mark.rule("SESSION-CLOSED-REJECTS")
+@pytest.mark.rule("PLATFORM-NOT-ACCEPTING")
 def test_a_closed_handle_refuses_jobs_before_any_request() -> None:
     service = platform()
     session = Session(service.backend(PLATFORM_BACKEND))
@@ -283,6 +285,7 @@ def test_from_id_reattaches_and_checks_the_mode() -> None:
 
 # ---------------------------------------------------------------- the platform's lifecycle through the API
 
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING", "PLATFORM-STATES", "CONTEXT-CLOSE")
 def test_a_session_closed_with_queued_jobs_drains_and_the_status_strings_follow() -> None:
     service = platform(seconds=10)
     backend = service.backend(PLATFORM_BACKEND)
@@ -303,6 +306,7 @@ def test_a_session_closed_with_queued_jobs_drains_and_the_status_strings_follow(
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-NOT-ACCEPTING")
 def test_cancel_cancels_the_queued_jobs_and_ends_the_session() -> None:
     service = platform(seconds=10)
     session = Session(service.backend(PLATFORM_BACKEND))
@@ -316,6 +320,7 @@ def test_cancel_cancels_the_queued_jobs_and_ends_the_session() -> None:
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-ITTL-60S", "SESSION-REACTIVATE", "PLATFORM-STATES")
 def test_a_session_goes_pending_60_s_after_its_last_job_and_a_job_brings_it_back() -> None:
     service = platform(seconds=10)
     session = Session(service.backend(PLATFORM_BACKEND))
@@ -330,6 +335,7 @@ def test_a_session_goes_pending_60_s_after_its_last_job_and_a_job_brings_it_back
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-UNUSED-CLOSES")
 def test_an_unused_session_closes_by_itself_after_30_minutes() -> None:
     service = platform()
     session = Session(service.backend(PLATFORM_BACKEND))
@@ -340,6 +346,7 @@ def test_an_unused_session_closes_by_itself_after_30_minutes() -> None:
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-SESSION-EXCLUSIVE", "PLATFORM-ITTL-60S")
 def test_batch_usage_is_device_time_and_session_usage_counts_the_idle_window() -> None:
     service = platform(seconds=10)
     backend = service.backend(PLATFORM_BACKEND)
@@ -354,6 +361,7 @@ def test_batch_usage_is_device_time_and_session_usage_counts_the_idle_window() -
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE", "CONTEXT-PRIMITIVES")
 def test_the_docs_example_runs_prints_what_its_comments_say_and_its_trace_conforms() -> None:
     page = (Path(__file__).parent.parent / "docs" / "runtime-platform.md").read_text(encoding="utf-8")
     code = re.search(r"## An example\n.*?```python\n(.*?)```", page, re.S)
@@ -371,6 +379,7 @@ def test_the_docs_example_runs_prints_what_its_comments_say_and_its_trace_confor
     conforms(scope["service"])
 
 
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS")
 def test_the_readme_platform_example_prints_what_its_comments_say() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     code = re.search(r"## Today's platform.*?```python\n(.*?)```", readme, re.S)
