@@ -351,9 +351,11 @@ def test_batch_usage_is_device_time_and_session_usage_counts_the_idle_window() -
     service = platform(seconds=10)
     backend = service.backend(PLATFORM_BACKEND)
     with Batch(backend) as batch:
-        jobs = [SamplerV2(mode=batch).run(["c"]) for _ in range(2)]
+        jobs = [SamplerV2(mode=batch).run(["c"]) for _ in range(12)]  # more than jobs() lists by default
     jobs[-1].result()
-    assert batch.details()["mode"] == "batch" and batch.usage() == 20
+    details = batch.details()
+    assert details["mode"] == "batch" and batch.usage() == 120 == details["usage_time"]
+    assert details["last_job_started"] == 110 and details["last_job_completed"] == 120 == details["closed_at"]
     with Session(backend) as session:
         SamplerV2(mode=session).run(["c"]).result()
         service.advance(60)

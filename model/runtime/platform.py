@@ -53,6 +53,10 @@ CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_S
 
 
 
+BATCH_SCHEDULED_AS_SESSION = True
+"""The engine has no batch mode: a Batch is scheduled as a Session is, only labelled ``batch`` (the
+demo and docs/runtime-platform.md say so while this holds)."""
+
 UNKNOWN_SESSION_RULES: tuple[str, ...] = VALIDATIONS_BY_CODE["UNKNOWN-SESSION"].rules
 
 
@@ -122,7 +126,7 @@ def status_of(state: str, accepting: bool) -> str:
 def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict[str, Any]:
     """The body of ``GET /sessions/{id}``: the platform's fields, times in virtual seconds."""
     history = _history(service, record)
-    mine = [job for job in service.jobs() if job.session_id == record.id]
+    mine = service.jobs(limit=None, session_id=record.id)
     started = [job.record.started_at for job in mine if job.record.started_at is not None]
     ended = [job.record.ended_at for job in mine if job.record.ended_at is not None]
     max_ttl = record.max_time if record.max_time is not None else record.max_time_bound
@@ -208,7 +212,7 @@ def usage(service: QiskitRuntimeService, record: SessionRecord, history: _Histor
     periods); a batch's device time only (the sum of its jobs' run times)."""
     if session_mode(service, record) == "batch":
         total = 0.0
-        for job in service.jobs():
+        for job in service.jobs(limit=None, session_id=record.id):
             if job.session_id == record.id and job.record.started_at is not None:
                 end = job.record.ended_at if job.record.ended_at is not None else service.now
                 total += end - job.record.started_at
