@@ -117,6 +117,8 @@ def test_seed_era_calls_are_refused_under_the_platform() -> None:
         Session(service=service, backend=backend)
     with pytest.raises(IBMInputValueError, match="two backends"):
         Batch(backend, backend=backend)
+    assert Session(backend, "25m").details()["max_time"] == 1500  # today's positional max_time
+    assert Batch(backend, 600).details()["max_time"] == 600
     session = Session(backend)
     with pytest.raises(IBMRuntimeError, match="V2"):
         Estimator(session=session)

@@ -102,7 +102,9 @@ class Session:
         max_time: int | str | None = None,
     ) -> None:
         given_service: QiskitRuntimeService | None = None
-        if isinstance(service, IBMBackend):  # today's Session(backend, max_time)
+        if isinstance(service, IBMBackend):  # today's Session(backend, max_time): the second is max_time
+            if isinstance(backend, str | int) and not isinstance(backend, bool) and max_time is None:
+                backend, max_time = None, backend
             if backend is not None:
                 raise IBMInputValueError(f"two backends given: {service!r} and {backend!r}")
             backend = service
