@@ -22,6 +22,7 @@ from model.runtime import (
     IBMRuntimeError,
     QiskitRuntimeService,
     RuntimeInvalidStateError,
+    RuntimeJobFailureError,
     RuntimeJobMaxTimeoutError,
     RuntimeJobV2,
     Sampler,
@@ -34,6 +35,7 @@ from model.runtime.platform import ACCEPTING_STATUS, CLIENT_STATUSES, NOT_ACCEPT
 from model.runtime.service import PLATFORM_BACKEND
 from model.runtime.workload import WorkloadConfig, compare_modes
 from model.sim.devices import BackendConfig, Duration
+from model.spec.interpretations import Interpretation
 from properties.cli import cli
 from properties.conformance.checker import check_lines
 
@@ -320,6 +322,45 @@ def test_cancel_cancels_the_queued_jobs_and_ends_the_session() -> None:
     with pytest.raises(IBMRuntimeError, match="closed"):
         SamplerV2(mode=session).run(["c"])
     conforms(service)
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION")
+def test_cancel_under_int_cancel_running_job_cancel_cancels_the_running_job_too() -> None:
+    chosen = Interpretation.of("platform", CANCEL_RUNNING_JOB="cancel")
+    service = QiskitRuntimeService(backends=[BackendConfig(PLATFORM_BACKEND)], interpretation=chosen)
+    assert service.profile == "platform"
+    session = Session(service.backend(PLATFORM_BACKEND))
+    jobs = [SamplerV2(mode=session).run(["c"]) for _ in range(2)]
+    session.cancel()
+    assert [job.status() for job in jobs] == ["CANCELLED", "CANCELLED"] and session.status() == "Closed"
+    with pytest.raises(IBMInputValueError, match="profile"):
+        QiskitRuntimeService(interpretation=Interpretation.of("platform"), profile="seeds")
+
+
+@pytest.mark.rule("PLATFORM-NOT-ACCEPTING", "PLATFORM-CLOSE-DRAINS")
+def test_a_handle_from_id_on_a_closing_session_is_refused_by_the_service() -> None:
+    service = platform()
+    session = Session(service.backend(PLATFORM_BACKEND))
+    SamplerV2(mode=session).run(["c"])
+    session.close()  # one job still running: the session drains
+    again = Session.from_id(session.session_id, service)
+    assert again.status() == NOT_ACCEPTING_STATUS
+    with pytest.raises(IBMRuntimeError, match="PLATFORM-NOT-ACCEPTING") as info:
+        SamplerV2(mode=again).run(["c"])
+    assert info.value.code == "SESSION-NOT-ACCEPTING"
+
+
+@pytest.mark.rule("PLATFORM-EXPIRY-RUNNING-FINISH", "MAXTIME-EXPIRY")
+def test_at_max_time_the_running_job_finishes_and_the_queued_one_raises() -> None:
+    service = platform(seconds=50)
+    session = Session(service.backend(PLATFORM_BACKEND), max_time=60)
+    first, running, queued = (SamplerV2(mode=session).run(["c"]) for _ in range(3))
+    service.advance(60)  # max_time: the second job runs (started at 50), the third is still queued
+    assert (first.status(), running.status(), queued.status()) == ("DONE", "RUNNING", "ERROR")
+    assert session.status() == "Closed"
+    assert running.result() is not None and running.status() == "DONE" and service.now == 100
+    with pytest.raises(RuntimeJobFailureError, match="session_expired"):
+        queued.result()
 
 
 @pytest.mark.rule("PLATFORM-ITTL-60S", "SESSION-REACTIVATE", "PLATFORM-STATES")
