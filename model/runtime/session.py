@@ -98,9 +98,11 @@ class Session:
     def __init__(
         self,
         service: QiskitRuntimeService | IBMBackend | None = None,
-        backend: BackendLike | list[BackendLike] | tuple[BackendLike, ...] | None = None,
+        backend: BackendLike | list[BackendLike] | tuple[BackendLike, ...] | int | None = None,
         max_time: int | str | None = None,
     ) -> None:
+        """Seeds: ``Session(service, backend, max_time)``. Platform: ``Session(backend, max_time)``, so a
+        backend object first makes the second argument the max_time (an int or a text)."""
         given_service: QiskitRuntimeService | None = None
         if isinstance(service, IBMBackend):  # today's Session(backend, max_time): the second is max_time
             if isinstance(backend, str | int) and not isinstance(backend, bool) and max_time is None:
