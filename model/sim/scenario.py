@@ -62,14 +62,14 @@ def _where(error: ValidationError) -> str:
     return path.lstrip(".") or "(top level)"
 
 
-def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
-    """Validate a decoded scenario document and build the :class:`Scenario`."""
+def parse_scenario(data: object, source: str = "<scenario>", profile: str | None = None) -> Scenario:
+    """Validate a decoded scenario document and build the :class:`Scenario`; ``profile`` replaces its own."""
     error = best_match(_validator().iter_errors(data))
     if error is not None:
         raise ScenarioError(f"{source}: {_where(error)}: {error.message}")
     assert isinstance(data, dict)
     try:
-        interpretation = Interpretation(data.get("interpretation", {}), data.get("profile", DEFAULT_PROFILE))
+        interpretation = Interpretation(data.get("interpretation", {}), profile or data.get("profile", DEFAULT_PROFILE))
     except InterpretationError as error:
         raise ScenarioError(f"{source}: interpretation: {error}") from None
     try:
@@ -130,8 +130,9 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; every problem is a one-line :class:`ScenarioError`."""
+def load_scenario(path: str | Path, profile: str | None = None) -> Scenario:
+    """Read and validate a scenario file (``profile`` replacing its own); every problem is a one-line
+    :class:`ScenarioError`."""
     source = str(path)
     try:
         text = Path(path).read_bytes()
@@ -141,7 +142,7 @@ def load_scenario(path: str | Path) -> Scenario:
         data = strict_json.loads(text)
     except strict_json.Unusable as error:
         raise ScenarioError(f"{source}:{error.line}: unusable input: {error.reason}") from None
-    return parse_scenario(data, source)
+    return parse_scenario(data, source, profile)
 
 
 def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int = EVENT_LIMIT) -> Engine:

@@ -52,8 +52,8 @@ class Timers(Core):
     def init_timers(self) -> None:
         self._window_on_queue_empty = self.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
         rules = self.interpretation.rules
-        own = type(self).interactive_window
-        self._window_seconds = rules.interactive_timeout if own == INTERACTIVE_TIMEOUT else own
+        overridden = any("interactive_window" in vars(cls) for cls in type(self).__mro__ if cls is not Timers)
+        self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
         self._unused_timeout = rules.unused_timeout
 
     def arm_unused(self, session: SessionRecord) -> None:

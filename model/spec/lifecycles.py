@@ -348,6 +348,13 @@ JOB = Lifecycle(
         Transition(
             "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
             reason="first_job_cancelled", doc="its session's first job was cancelled",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
+            reason="first_job_cancelled", doc="its session's first job was cancelled",
+            only_if=(("INT-PLATFORM-FIRST-JOB-CANCEL", "fail_subsequent"),),
+            profiles=ONLY_PLATFORM,
         ),
     ),
     timers=(

@@ -17,6 +17,7 @@ F = TypeVar("F", bound=Callable[..., object])
 INTERPRETATION_HELP = "Interpretation choice ID=option (repeatable); the INT- prefix may be left out."
 PROFILE_HELP = "The rule set: seeds (the 2023 documents, default) or platform (today's documentation)."
 _PROFILE_KEY = "sessionspec.profile"
+_GIVEN_KEY = "sessionspec.profile_given"
 
 
 class FiniteFloat(click.FloatRange):
@@ -50,7 +51,16 @@ def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 
 def _profile(ctx: click.Context, param: click.Parameter, value: str) -> str:
     ctx.meta[_PROFILE_KEY] = value
+    ctx.meta[_GIVEN_KEY] = ctx.get_parameter_source("profile") is not click.core.ParameterSource.DEFAULT
     return value
+
+
+def profile_given() -> str | None:
+    """The ``--profile`` the current command was given explicitly, or None (a command that reads a trace takes
+    its header's profile then)."""
+    ctx = click.get_current_context()
+    given: str | None = ctx.meta.get(_PROFILE_KEY) if ctx.meta.get(_GIVEN_KEY) else None
+    return given
 
 
 def profile_option(*, expose: bool = True) -> Callable[[F], F]:

@@ -13,7 +13,6 @@ import heapq
 from collections.abc import Iterator
 
 from model.spec.interpretations import InteractiveWindow, MaxTimeDefault
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
@@ -190,8 +189,9 @@ class InteractiveTimeout(LiveProperty):
     name = "interactive-timeout"
     rules = ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE")
     description = (
-        "An active session is deactivated exactly the (fixed, 300 s) interactive timeout after its window "
-        "opened (per INT-INTERACTIVE-WINDOW) with no job of it queued since, and never otherwise."
+        "An active session is deactivated exactly the (fixed: 300 s, 60 s under the platform profile) "
+        "interactive timeout after its window opened (per INT-INTERACTIVE-WINDOW) with no job of it queued "
+        "since, and never otherwise."
     )
     judges = (Changes("session", src="active", dst="inactive"),)
     applies = (Changes("session"), Changes("job", session=True))
@@ -199,7 +199,9 @@ class InteractiveTimeout(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.timeout = float(header.interactive_timeout)
-        self.wrong_value = not same_time(self.timeout, INTERACTIVE_TIMEOUT)
+        self.fixed = self.interpretation.rules.interactive_timeout
+        """The profile's interactive timeout (TTL-INTERACTIVE-VALUE; PLATFORM-ITTL-60S under the platform)."""
+        self.wrong_value = not same_time(self.timeout, self.fixed)
         self.queue_empty = self.interpretation.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
         self.opened: dict[str, float] = {}
         """active session -> when its current window opened."""
@@ -210,7 +212,7 @@ class InteractiveTimeout(LiveProperty):
             self.wrong_value = False
             self.ctx.clock_next()
             return self.violation(
-                index, t, f"the interactive timeout is {self.timeout:g} s, not the fixed {INTERACTIVE_TIMEOUT:g} s",
+                index, t, f"the interactive timeout is {self.timeout:g} s, not the fixed {self.fixed:g} s",
             )
         found = None
         heap = self.heap
