@@ -63,29 +63,10 @@ def platform(*names: str, seconds: float = 10.0) -> QiskitRuntimeService:
     return QiskitRuntimeService(backends=configs, profile="platform")
 
 
-def _check_judges_platform() -> bool:
-    """Whether ``sessionspec check`` judges a platform trace yet (one unused session that closes by itself)."""
-    service = platform()
-    Session(service.backend(PLATFORM_BACKEND))
-    service.advance(2000)
-    return check_lines(service.trace_jsonl().splitlines(), "probe.jsonl").status == 0
-
-
-CHECK_JUDGES_PLATFORM = _check_judges_platform()
-
-
 def conforms(service: QiskitRuntimeService) -> None:
-    """The run's trace passes ``sessionspec check`` (while check cannot judge platform traces, see
-    test_check_judges_platform_traces, only seeds traces are held to it)."""
+    """The run's trace passes ``sessionspec check``."""
     report = check_lines(service.trace_jsonl().splitlines(), "runtime.jsonl")
-    if service.profile == "platform" and not CHECK_JUDGES_PLATFORM:
-        return
     assert report.status == 0, "\n".join(report.lines)
-
-
-@pytest.mark.xfail(strict=True, reason="check judges platform traces once the platform branch delivers it")
-def test_check_judges_platform_traces() -> None:
-    assert CHECK_JUDGES_PLATFORM
 
 
 # ---------------------------------------------------------------- the service and its channels
@@ -290,7 +271,7 @@ def test_from_id_reattaches_and_checks_the_mode() -> None:
 # ---------------------------------------------------------------- the platform's lifecycle through the API
 
 @pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING", "PLATFORM-STATES", "CONTEXT-CLOSE")
-def test_a_session_closed_with_queued_jobs_drains_and_the_status_strings_follow() -> None:
+def test_a_session_closed_with_queued_jobs_drains_and_the_status_strings_follow(tmp_path: Path) -> None:
     service = platform(seconds=10)
     backend = service.backend(PLATFORM_BACKEND)
     seen: list[str] = []
@@ -307,7 +288,10 @@ def test_a_session_closed_with_queued_jobs_drains_and_the_status_strings_follow(
     seen.append(session.status())
     assert seen == ["Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed"]
     assert session.details()["closed_at"] == jobs[-1].record.ended_at == 30  # at once, no idle window
-    conforms(service)
+    trace = tmp_path / "drain.jsonl"
+    trace.write_text(service.trace_jsonl(), encoding="utf-8")
+    checked = CliRunner().invoke(cli, ["check", str(trace)])
+    assert checked.exit_code == 0 and "conforms" in checked.output, checked.output
 
 
 @pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-NOT-ACCEPTING")
@@ -333,6 +317,7 @@ def test_cancel_under_int_cancel_running_job_cancel_cancels_the_running_job_too(
     jobs = [SamplerV2(mode=session).run(["c"]) for _ in range(2)]
     session.cancel()
     assert [job.status() for job in jobs] == ["CANCELLED", "CANCELLED"] and session.status() == "Closed"
+    conforms(service)
     with pytest.raises(IBMInputValueError, match="profile"):
         QiskitRuntimeService(interpretation=Interpretation.of("platform"), profile="seeds")
 
@@ -348,6 +333,7 @@ def test_a_handle_from_id_on_a_closing_session_is_refused_by_the_service() -> No
     with pytest.raises(IBMRuntimeError, match="PLATFORM-NOT-ACCEPTING") as info:
         SamplerV2(mode=again).run(["c"])
     assert info.value.code == "SESSION-NOT-ACCEPTING"
+    conforms(service)
 
 
 @pytest.mark.rule("PLATFORM-EXPIRY-RUNNING-FINISH", "MAXTIME-EXPIRY")
@@ -361,6 +347,7 @@ def test_at_max_time_the_running_job_finishes_and_the_queued_one_raises() -> Non
     assert running.result() is not None and running.status() == "DONE" and service.now == 100
     with pytest.raises(RuntimeJobFailureError, match="session_expired"):
         queued.result()
+    conforms(service)
 
 
 @pytest.mark.rule("PLATFORM-ITTL-60S", "SESSION-REACTIVATE", "PLATFORM-STATES")
