@@ -36,6 +36,7 @@ from model.runtime.service import PLATFORM_BACKEND
 from model.runtime.workload import WorkloadConfig, compare_modes
 from model.sim.devices import BackendConfig, Duration
 from model.spec.interpretations import Interpretation
+from model.trace import MemoryTrace
 from properties.cli import cli
 from properties.conformance.checker import check_lines
 
@@ -438,3 +439,7 @@ def test_the_platform_demo_compares_the_three_modes_deterministically(tmp_path: 
     iterative = reports["iterative", "session"]
     assert iterative.wall_time < reports["iterative", "job"].wall_time  # what the session buys the loop
     assert reports["independent", "batch"].usage == reports["independent", "batch"].device_time == 80
+    for report in reports.values():  # every run of the demo conforms
+        assert isinstance(report.records, MemoryTrace)
+        checked = check_lines(report.records.jsonl().splitlines(), f"{report.shape}-{report.mode}")
+        assert checked.status == 0, "\n".join(checked.lines)
