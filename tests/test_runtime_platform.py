@@ -110,6 +110,15 @@ def test_seed_era_calls_are_refused_under_the_platform() -> None:
         Sampler(backend=backend)
 
 
+@pytest.mark.rule("BACKEND-NAME-OR-OBJECT")
+def test_a_platform_default_service_takes_backend_objects_only() -> None:
+    set_default_service(platform())
+    with pytest.raises(IBMInputValueError, match=r"Invalid backend type str.*BACKEND-NAME-OR-OBJECT"):
+        Session(backend=PLATFORM_BACKEND)
+    with pytest.raises(IBMRuntimeError, match="EstimatorV2"):
+        Estimator(backend=PLATFORM_BACKEND)
+
+
 def test_platform_calls_are_refused_under_the_seeds() -> None:
     service = QiskitRuntimeService()
     backend = service.backend("ibmq_qasm_simulator")
