@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.runtime import (
     Batch,
@@ -452,3 +454,66 @@ def test_the_platform_demo_compares_the_three_modes_deterministically(tmp_path: 
         assert isinstance(report.records, MemoryTrace)
         checked = check_lines(report.records.jsonl().splitlines(), f"{report.shape}-{report.mode}")
         assert checked.status == 0, "\n".join(checked.lines)
+
+
+# ---------------------------------------------------------------- any sequence of client calls
+
+_CALLS = st.lists(
+    st.one_of(
+        st.tuples(st.just("session"), st.sampled_from(["dedicated", "batch"])),
+        st.tuples(st.just("run"), st.integers(0, 3)),
+        st.tuples(st.just("job_mode"), st.just(0)),
+        st.tuples(st.just("close"), st.integers(0, 3)),
+        st.tuples(st.just("cancel"), st.integers(0, 3)),
+        st.tuples(st.just("cancel_job"), st.integers(0, 7)),
+        st.tuples(st.just("advance"), st.sampled_from([1, 9, 10, 59, 60, 61, 1800])),
+    ),
+    max_size=25,
+)
+
+
+@pytest.mark.rule("PLATFORM-STATES", "PLATFORM-NOT-ACCEPTING", "PLATFORM-CLOSE-DRAINS", "PLATFORM-CANCEL-SESSION")
+@settings(max_examples=100)
+@given(calls=_CALLS)
+def test_any_sequence_of_client_calls_keeps_the_clients_vocabulary_and_conforms(
+    calls: list[tuple[str, Any]],
+) -> None:
+    """Whatever a client does through the API, ``status()`` is one of the client's four strings and agrees
+    with ``details()``, jobs report the client's five strings, a closed handle refuses jobs, and the trace
+    passes ``sessionspec check``."""
+    service = platform(seconds=10)
+    backend = service.backend(PLATFORM_BACKEND)
+    handles: list[Session] = []
+    jobs: list[RuntimeJobV2] = []
+    for call, arg in calls:
+        if call == "session":
+            handles.append(Session(backend) if arg == "dedicated" else Batch(backend))
+        elif call == "job_mode":
+            jobs.append(SamplerV2(mode=backend).run(["c"]))
+        elif call == "advance":
+            service.advance(arg)
+        elif call == "cancel_job" and jobs:
+            job = jobs[arg % len(jobs)]
+            if job.status() in ("DONE", "ERROR", "CANCELLED"):
+                with pytest.raises(RuntimeInvalidStateError):
+                    job.cancel()
+            else:
+                job.cancel()
+        elif handles:
+            handle = handles[arg % len(handles)]
+            if call == "close":
+                handle.close()
+            elif call == "cancel":
+                handle.cancel()
+            elif handle.details()["accepting_jobs"] and handle._active:
+                jobs.append(SamplerV2(mode=handle).run(["c"]))
+            else:  # refused by the handle, by the closing session or by the closed one
+                with pytest.raises(IBMRuntimeError, match=r"PLATFORM-NOT-ACCEPTING|SESSION-CLOSED-REJECTS"):
+                    SamplerV2(mode=handle).run(["c"])
+        for handle in handles:
+            details = handle.details()
+            assert handle.status() in CLIENT_STATUSES
+            assert handle.status() == status_of(details["state"], details["accepting_jobs"])
+            assert (handle.status() == "Closed") == (details["state"] == "closed")
+        assert all(job.status() in JOB_STATUSES for job in jobs)
+    conforms(service)
