@@ -419,7 +419,8 @@ def test_the_docs_example_runs_prints_what_its_comments_say_and_its_trace_confor
         "Pending", ACCEPTING_STATUS, "['RUNNING', 'QUEUED', 'QUEUED']", NOT_ACCEPTING_STATUS,
         "['DONE', 'DONE', 'DONE'] Closed", "batch 40.0",
     ]
-    assert lines[6] == "None True"
+    assert lines[6:] == ["None True"]
+    assert scope["trace"] == scope["service"].trace_jsonl()
     conforms(scope["service"])
 
 
