@@ -369,7 +369,7 @@ def test_a_session_goes_pending_60_s_after_its_last_job_and_a_job_brings_it_back
     sampler = SamplerV2(mode=session)
     sampler.run(["c"]).result()
     service.advance(59)
-    assert session.status() == ACCEPTING_STATUS
+    assert session.status() == ACCEPTING_STATUS and session.details()["state"] == "pending_inactive"
     service.advance(1)
     assert session.status() == "Pending" and session.details()["state"] == "inactive"
     sampler.run(["c"]).result()

@@ -4,10 +4,12 @@ The runtime's ``Session``, ``Batch`` and V2 primitives call these under the ``pl
 profile; the engine holds the state, this module only asks it and names what it says the way
 the platform's server and client do:
 
-- **server state** (``GET /sessions/{id}``'s ``state``, PLATFORM-STATES): ``open`` until the
-  first job starts (the spec's ``pending``), ``active``, ``inactive``, ``pending_closed`` (closing:
-  its jobs drain), ``closed``, plus the ``accepting_jobs`` flag (false from ``close()`` on). The
-  server also names a ``pending_inactive``; the spec has no state for it, so it never appears;
+- **server state** (``GET /sessions/{id}``'s ``state``, PLATFORM-STATES), mapped as
+  docs/trace-format.md says: ``open`` until the first job starts (the spec's ``pending``),
+  ``active`` while a job of it is queued or running, ``pending_inactive`` when it is active with
+  nothing queued or running (its interactive window is open), ``inactive``, ``pending_closed``
+  (closing: its jobs drain), ``closed``; plus the ``accepting_jobs`` flag, false exactly in
+  ``pending_closed`` and ``closed``;
 - **client status** (``Session.status()`` of client 0.51): ``open``/``inactive`` -> "Pending";
   ``active`` while accepting jobs, or ``pending_inactive`` -> "In progress, accepting new jobs";
   ``active`` while not accepting, or ``pending_closed`` -> "In progress, not accepting new jobs";
@@ -103,7 +105,9 @@ def accepting_jobs(record: SessionRecord) -> bool:
 
 
 def server_state(record: SessionRecord) -> str:
-    """The session's state as the platform server names it (PLATFORM-STATES)."""
+    """The session's state as the platform server names it (PLATFORM-STATES; module docstring)."""
+    if record.state == "active" and record.n_queued == 0 and record.running is None:
+        return "pending_inactive"
     return SERVER_STATE.get(record.state, record.state)
 
 
