@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "explore": "properties.cli.explore:explore",
     "mutants": "properties.cli.conformance:mutants",
     "rules": "properties.cli.rules:rules",
+    "serve": "properties.cli.serve:serve",
     "simulate": "properties.cli.simulate:simulate",
     "study": "properties.cli.study:study",
     "timeline": "properties.cli.timeline:timeline",

@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import POINTS_BY_ID, InterpretationError, parse_choice
+from model.spec.profiles import DEFAULT_PROFILE
 from properties.cli.options import FiniteFloat, InputError, cluster, cluster_options, interpretation_option
 
 
 @click.command("study")
-@click.option("--vary", multiple=True, metavar="ID", default=("INT-IDLE-DEVICE",), show_default=True,
-              help="Sweep every option of this interpretation point (repeatable: every combination).")
+@click.option("--vary", multiple=True, metavar="ID",
+              help="Sweep every option of this interpretation point (repeatable: every combination). "
+                   "Default: INT-IDLE-DEVICE, where the profile leaves it open.")
 @interpretation_option("Fixed interpretation choice for every run, ID=OPTION (repeatable).")
 @click.option("--load", "loads", multiple=True, type=FiniteFloat(0.01, 1.0, max_open=True),
               default=(0.5, 0.7, 0.9), show_default=True, help="Background load by other users (repeatable).")
@@ -46,7 +48,17 @@ def study(
     clash = [p for p in points if p in interpretation]
     if clash:
         raise InputError(f"{clash[0]} is both swept (--vary) and fixed (--interpretation)")
-    sweep = cells(variants(points, interpretation), sorted(set(loads)), range(seeds), iterations)
+    profile = getattr(interpretation, "profile", None) or DEFAULT_PROFILE
+    if not vary and "INT-IDLE-DEVICE" not in interpretation:
+        try:
+            cells(variants(["INT-IDLE-DEVICE"], interpretation), [0.5], [0], 1, profile)
+            points = ["INT-IDLE-DEVICE"]
+        except InterpretationError:
+            points = []  # the profile fixes it: nothing to sweep but loads and seeds
+    try:
+        sweep = cells(variants(points, interpretation), sorted(set(loads)), range(seeds), iterations, profile)
+    except InterpretationError as error:
+        raise InputError(f"--vary: {error}") from None
     with cluster(workers, scheduler) as pool, click.progressbar(
         length=len(sweep), label=f"study on {pool.where}", file=sys.stderr,
     ) as bar:

@@ -15,6 +15,7 @@ found at the boundary itself and shrinks towards it (the offset shrinks to 0).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,17 @@ from hypothesis import strategies as st
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
-from model.sim.ops import Cancel, Close, Fault, Open, Operation, Submit, decode_operations, run_operations
+from model.sim.ops import (
+    Cancel,
+    CancelSession,
+    Close,
+    Fault,
+    Open,
+    Operation,
+    Submit,
+    decode_operations,
+    run_operations,
+)
 from model.spec.interpretations import DEFAULT, Interpretation
 
 Op = Operation
@@ -70,6 +81,8 @@ class DrawCancel:
 @dataclass(frozen=True)
 class DrawClose:
     session: int
+    cancel: bool = False
+    """Cancel the session instead (cancel_session: drawn under the platform profile only)."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +152,11 @@ OFFSETS: tuple[float, ...] = (0, -1, 1, 0.5, -0.5)
 """Where, relative to a deadline, a deadline-relative draw lands: at it first (what shrinking keeps)."""
 
 
-def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Abstract]]:
+def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> st.SearchStrategy[list[Abstract]]:
     """Sequences of abstract operations; every choice shrinks towards the simplest.
+
+    With ``platform`` the draws include the platform profile's ``cancel_session`` (the seeds' draws are
+    left exactly as they were, so that seeded seeds campaigns draw what they always drew).
 
     Drawn as bursts: a delay, then one to four operations at the same instant. Bursts
     make queues build up (several jobs submitted while the device is busy) and keep
@@ -173,6 +189,8 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS), st.booleans()),
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS)),
     )
+    if platform:
+        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
         st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
@@ -187,7 +205,8 @@ def sequences(
 ) -> st.SearchStrategy[tuple[list[Op], float]]:
     """Typed operation sequences on ``backends`` (:func:`operations`, resolved), and the time after the
     last advance."""
-    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends, interpretation))
+    platform = interpretation.is_platform
+    return operations(len(backends), max_size, platform).map(lambda drawn: resolve(drawn, backends, interpretation))
 
 
 def _flatten(
@@ -206,9 +225,9 @@ def _deadlines(engine: Engine) -> list[float]:
     now = engine.now
     found: set[float] = set()
     for session in engine.sessions.values():
-        expiry = session.deadline if session.state in ("active", "inactive") else None
-        for deadline in (session.window_deadline, expiry):
-            if deadline is not None and deadline > now:
+        expiry = session.deadline if session.state in ("active", "inactive", "pending_closed") else None
+        for deadline in (session.window_deadline, expiry, session.unused_deadline):
+            if deadline is not None and now < deadline < math.inf:  # a closing session may never have started
                 found.add(deadline)
     for backend in engine.backends.values():
         job = backend.running
@@ -315,6 +334,8 @@ def resolve(
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))
         elif isinstance(item, DrawCancel):
             ops.append(Cancel(at=now, job=pick(jobs, item.job, "j")))
+        elif isinstance(item, DrawClose) and item.cancel and interpretation.is_platform:
+            ops.append(CancelSession(at=now, session=pick(sessions, item.session, "s")))
         elif isinstance(item, DrawClose):
             ops.append(Close(at=now, session=pick(sessions, item.session, "s")))
         else:

@@ -23,7 +23,8 @@ searches afresh (load a profile with a database to keep them).
 
 Options: ``--sessionspec-adapter MODULE:FACTORY`` / ``--sessionspec-cmd COMMAND`` (for
 tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S``,
-``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-timeout SECONDS``,
+``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-profile NAME`` (seeds or
+platform; ``check(profile=...)`` too), ``--sessionspec-timeout SECONDS``,
 ``--sessionspec-out DIR`` (write each counterexample's scenario and traces there),
 ``--sessionspec-workers N`` / ``--sessionspec-scheduler ADDRESS`` (where :meth:`Conformance.sweep`'s
 campaigns run: a local Dask cluster, or a running one).
@@ -61,6 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Hypothesis seed (default: random, as for other Hypothesis tests)")
     group.addoption("--sessionspec-interpretation", action="append", default=[], metavar="ID=OPTION",
                     help="interpretation choice (repeatable)")
+    group.addoption("--sessionspec-profile", default=None, metavar="NAME",
+                    help="the rule set: seeds (default) or platform")
     group.addoption("--sessionspec-timeout", type=float, default=10.0, metavar="SECONDS",
                     help="wall-clock seconds per operation for an out-of-process IUT")
     group.addoption("--sessionspec-out", metavar="DIR", help="write counterexamples (scenario, traces) here")
@@ -89,7 +92,7 @@ class Conformance:
 
     def check(
         self, *, examples: int | None = None, seed: int | None = None, interpretation: Mapping[str, str] | None = None,
-        backends: Sequence[str] | None = None,
+        backends: Sequence[str] | None = None, profile: str | None = None,
     ) -> CampaignResult:
         """Run one campaign. ``backends``: the names of the campaign's backends to keep (default: all of
         them); per-backend schedulers are independent, so campaigns split by backend can run in parallel
@@ -100,7 +103,8 @@ class Conformance:
         from properties.conformance.campaign import CampaignConfig, run_campaign
 
         try:
-            choices = parse_choices(self._options.getoption("--sessionspec-interpretation"))
+            rules = profile or self._options.getoption("--sessionspec-profile")
+            choices = parse_choices(self._options.getoption("--sessionspec-interpretation"), rules)
             choices.update(interpretation or {})
             config = CampaignConfig(interpretation=Interpretation(choices))
         except InterpretationError as error:
@@ -128,18 +132,22 @@ class Conformance:
 
     def sweep(
         self, *, seeds: Sequence[int] = (0,), interpretations: Sequence[Mapping[str, str]] | None = None,
-        split_backends: bool = False, examples: int | None = None,
+        split_backends: bool = False, examples: int | None = None, profile: str | None = None,
     ) -> SweepResult:
-        """Run many campaigns (``seeds`` x ``interpretations``, default every profile, x backends if
-        ``split_backends``) on the workers of ``--sessionspec-workers``/``--sessionspec-scheduler`` (this
-        process without them) and fail the test with the merged table and the first finding in its order."""
+        """Run many campaigns (``seeds`` x ``interpretations`` x backends if ``split_backends``) on the workers
+        of ``--sessionspec-workers``/``--sessionspec-scheduler`` (this process without them) and fail the test
+        with the merged table and the first finding in its order. ``interpretations`` default: the default
+        and every alternative option of ``profile`` (or ``--sessionspec-profile``'s, if given), else of every
+        profile."""
         from model.spec.interpretations import InterpretationError
         from properties.conformance.sweep import every_interpretation, run_sweep, tasks
         from properties.scale.cluster import ClusterError, pool
 
+        rules: str | None = profile or self._options.getoption("--sessionspec-profile")
+        budget = examples or self._options.getoption("--sessionspec-examples")
         try:
-            campaigns = tasks(seeds, every_interpretation() if interpretations is None else interpretations,
-                              split_backends, examples or self._options.getoption("--sessionspec-examples"), self.key)
+            chosen = every_interpretation(rules) if interpretations is None else interpretations
+            campaigns = tasks(seeds, chosen, split_backends, budget, self.key, rules)
         except InterpretationError as error:
             pytest.fail(f"sessionspec: {error}", pytrace=False)
         try:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 
 from hypothesis.errors import HypothesisDeprecationWarning
 
-from model.spec.interpretations import Interpretation, parse_choices, profiles
+from model.spec.interpretations import Choices, Interpretation, all_profiles, parse_choices, profiles
+from model.spec.profiles import DEFAULT_PROFILE
 from properties.conformance.campaign import CampaignConfig, Finding, run_campaign
 from properties.conformance.coverage import Coverage
 from properties.conformance.iut import Factory
@@ -31,7 +32,8 @@ class CampaignTask:
 
     seed: int
     choices: tuple[tuple[str, str], ...] = ()
-    """The interpretation's choices that differ from the defaults."""
+    """The interpretation's choices that differ from the profile's defaults."""
+    profile: str = DEFAULT_PROFILE
     backends: tuple[str, ...] = ()
     """The campaign's backends kept (all of :data:`~properties.conformance.campaign.DEFAULT_BACKENDS` if empty)."""
     examples: int | None = None
@@ -40,7 +42,7 @@ class CampaignTask:
 
     @property
     def interpretation(self) -> Interpretation:
-        return Interpretation(dict(self.choices))
+        return Interpretation(dict(self.choices), self.profile)
 
     def config(self) -> CampaignConfig:
         config = CampaignConfig(interpretation=self.interpretation)
@@ -69,24 +71,32 @@ class CampaignOutcome:
 
 def tasks(
     seeds: Iterable[int], interpretations: Sequence[Mapping[str, str]] = ({},), split_backends: bool = False,
-    examples: int | None = None, key: str = "",
+    examples: int | None = None, key: str = "", profile: str | None = None,
 ) -> list[CampaignTask]:
-    """The product, in a fixed order: interpretation, then backend, then seed."""
+    """The product, in a fixed order: interpretation, then backend, then seed. An interpretation is under its
+    own profile if it carries one (:class:`~model.spec.interpretations.Choices`), else under ``profile``."""
     backend_sets: list[tuple[str, ...]] = [()]
     if split_backends:
         backend_sets = [(b.name,) for b in CampaignConfig().backends]
     out: list[CampaignTask] = []
     for choices in interpretations:
-        full = parse_choices(f"{point}={option}" for point, option in choices.items())  # the INT- prefix optional
-        differences = tuple(sorted(Interpretation(full).differences().items()))
+        rules = getattr(choices, "profile", None) or profile
+        full = parse_choices((f"{point}={option}" for point, option in choices.items()), rules)  # INT- optional
+        interpretation = Interpretation(full)
+        differences = tuple(sorted(interpretation.differences().items()))
+        assert interpretation.profile is not None
         for backends in backend_sets:
-            out.extend(CampaignTask(seed, differences, backends, examples, key) for seed in seeds)
+            out.extend(CampaignTask(seed, differences, interpretation.profile, backends, examples, key)
+                       for seed in seeds)
     return out
 
 
-def every_interpretation() -> list[dict[str, str]]:
-    """The default and one profile per non-default option (what the test campaigns cover)."""
-    return [dict(interpretation.differences()) for interpretation in profiles().values()]
+def every_interpretation(profile: str | None = None) -> list[Choices]:
+    """A profile's default and one interpretation per non-default option of its open points (what the test
+    campaigns cover); without ``profile``, those of every profile, the seeds' first."""
+    chosen = all_profiles() if profile is None else profiles(profile)
+    assert all(i.profile is not None for i in chosen.values())
+    return [Choices(i.differences(), i.profile or "") for i in chosen.values()]
 
 
 def run_task(task: CampaignTask, factory: Factory) -> CampaignOutcome:

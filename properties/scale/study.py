@@ -20,6 +20,7 @@ from pathlib import Path
 
 from model.runtime.workload import LoopReport, WorkloadConfig, compare
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
+from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Change
 from properties.scale.cluster import InProcess, Pool, Progress, worker_name
 
@@ -32,10 +33,11 @@ class Cell:
     load: float
     seed: int
     iterations: int
+    profile: str = DEFAULT_PROFILE
 
     @property
     def interpretation(self) -> Interpretation:
-        return Interpretation(dict(self.choices))
+        return Interpretation(dict(self.choices), self.profile)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,12 @@ def run_cell(cell: Cell) -> Measures:
 
 
 def cells(variants: Sequence[Mapping[str, str]], loads: Sequence[float], seeds: Sequence[int],
-          iterations: int) -> list[Cell]:
-    """The sweep in its fixed order: interpretation, then load, then seed."""
-    return [Cell(tuple(sorted(Interpretation(dict(v)).differences().items())), load, seed, iterations)
-            for v in variants for load in loads for seed in seeds]
+          iterations: int, profile: str = DEFAULT_PROFILE) -> list[Cell]:
+    """The sweep in its fixed order: interpretation, then load, then seed (raises InterpretationError for a
+    choice the profile does not allow)."""
+    chosen = [Interpretation(dict(v), profile) for v in variants]
+    return [Cell(tuple(sorted(i.differences().items())), load, seed, iterations, profile)
+            for i in chosen for load in loads for seed in seeds]
 
 
 def variants(vary: Sequence[str], fixed: Mapping[str, str]) -> list[dict[str, str]]:
