@@ -91,11 +91,13 @@ def test_the_same_shortest_counterexample_and_the_same_stop_on_any_number_of_wor
 
 
 def test_the_study_on_worker_threads_is_the_single_process_table(threads: Pool) -> None:
-    sweep = cells(variants(["INT-IDLE-DEVICE"], {}), [0.5, 0.9], range(2), iterations=5)
+    sweep = [*cells(variants(["INT-IDLE-DEVICE"], {}), [0.5, 0.9], range(2), iterations=5),
+             *cells([{}], [0.9], range(2), iterations=5, profile="platform")]  # job mode vs session mode
     alone, spread = run_study(sweep, InProcess()), run_study(sweep, threads)
     assert spread.table() == alone.table()
     assert [m.cell for m in spread.measures] == sweep
     assert all(m.held_idle == 0 for m in alone.measures if m.cell.choices)  # work-conserving holds nothing idle
+    assert "platform" in alone.table()
 
 
 def test_a_confidence_interval_uses_students_t() -> None:
@@ -124,7 +126,7 @@ def test_the_commands_print_the_same_on_tcp_workers(loopback: str) -> None:
     runner = CliRunner()
     for args in (["explore", "--depth", "2"],
                  ["conform", "--adapter", "properties.conformance.mutants:two_at_once", "--seeds", "2", "-n", "20"],
-                 ["study", "--load", "0.5", "--seeds", "2", "--iterations", "3", "--no-plot"]):
+                 ["study", "--load", "0.5", "--seeds", "2", "--iterations", "3", "--no-plot", "--every-profile"]):
         alone = runner.invoke(cli, args)
         spread = runner.invoke(cli, [*args, "--scheduler", loopback])
         assert spread.exit_code == alone.exit_code, spread.output

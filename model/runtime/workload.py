@@ -199,6 +199,8 @@ class ModeReport:
     start: float = 0.0
     end: float = 0.0
     records: Sequence[Record] = field(default=(), repr=False, compare=False)
+    job_ids: tuple[str, ...] = ()
+    """The workload's jobs, in order (every other job in ``records`` is another user's)."""
 
     @property
     def mean_wait(self) -> float:
@@ -266,6 +268,7 @@ def run_mode(
     return ModeReport(
         shape, mode, end - start, waits, device, held, usage, failed,
         handle.session_id if handle is not None else None, start, end, service.trace,
+        tuple(job.job_id() for job in jobs),
     )
 
 

@@ -7,9 +7,26 @@ from pathlib import Path
 
 import click
 
-from model.spec.interpretations import POINTS_BY_ID, InterpretationError, parse_choice
-from model.spec.profiles import DEFAULT_PROFILE
-from properties.cli.options import FiniteFloat, InputError, cluster, cluster_options, interpretation_option
+from model.spec.interpretations import POINTS_BY_ID, Interpretation, InterpretationError, parse_choice
+from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
+from properties.cli.options import (
+    FiniteFloat,
+    InputError,
+    cluster,
+    cluster_options,
+    interpretation_option,
+    profile_given,
+)
+
+
+def _open(point: str, profile: str) -> bool:
+    """Whether ``profile`` leaves ``point`` open (every option of it allowed)."""
+    try:
+        for option in POINTS_BY_ID[point].option_names:
+            Interpretation({point: option}, profile)
+    except InterpretationError:
+        return False
+    return True
 
 
 @click.command("study")
@@ -26,10 +43,13 @@ from properties.cli.options import FiniteFloat, InputError, cluster, cluster_opt
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("out/study.png"),
               show_default=True, help="Where to draw the plots.")
 @click.option("--no-plot", is_flag=True, help="Print the table only.")
+@click.option("--every-profile", is_flag=True,
+              help="Sweep under every profile in turn (the seeds', then the platform's: its V2 loop in job "
+                   "mode and in session mode), each --vary point where the profile leaves it open.")
 @cluster_options
 def study(
     vary: tuple[str, ...], interpretation: dict[str, str], loads: tuple[float, ...], seeds: int, iterations: int,
-    plot: Path, no_plot: bool, workers: int | None, scheduler: str | None,
+    plot: Path, no_plot: bool, every_profile: bool, workers: int | None, scheduler: str | None,
 ) -> None:
     """What a session buys its user (wall time, queue wait) and costs other users (their wait, the device
     time it holds idle), swept over interpretations, background loads and seeds, on a pool of workers.
@@ -48,17 +68,18 @@ def study(
     clash = [p for p in points if p in interpretation]
     if clash:
         raise InputError(f"{clash[0]} is both swept (--vary) and fixed (--interpretation)")
-    profile = getattr(interpretation, "profile", None) or DEFAULT_PROFILE
-    if not vary and "INT-IDLE-DEVICE" not in interpretation:
+    if every_profile and (interpretation or profile_given() is not None):
+        raise InputError("--every-profile sweeps every profile: give no --profile or --interpretation with it")
+    chosen = PROFILE_NAMES if every_profile else (getattr(interpretation, "profile", None) or DEFAULT_PROFILE,)
+    sweep = []
+    for profile in chosen:
+        wanted = points or (["INT-IDLE-DEVICE"] if "INT-IDLE-DEVICE" not in interpretation else [])
+        if every_profile or not vary:  # only the points this profile leaves open
+            wanted = [p for p in wanted if _open(p, profile)]
         try:
-            cells(variants(["INT-IDLE-DEVICE"], interpretation), [0.5], [0], 1, profile)
-            points = ["INT-IDLE-DEVICE"]
-        except InterpretationError:
-            points = []  # the profile fixes it: nothing to sweep but loads and seeds
-    try:
-        sweep = cells(variants(points, interpretation), sorted(set(loads)), range(seeds), iterations, profile)
-    except InterpretationError as error:
-        raise InputError(f"--vary: {error}") from None
+            sweep += cells(variants(wanted, interpretation), sorted(set(loads)), range(seeds), iterations, profile)
+        except InterpretationError as error:
+            raise InputError(f"--vary: {error}") from None
     with cluster(workers, scheduler) as pool, click.progressbar(
         length=len(sweep), label=f"study on {pool.where}", file=sys.stderr,
     ) as bar:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.runtime.workload import LoopReport, WorkloadConfig, compare
+from model.runtime.workload import LoopReport, ModeReport, WorkloadConfig, compare, run_mode
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Change
@@ -71,7 +71,11 @@ METRICS: tuple[tuple[str, str], ...] = (
 """The table's columns: a :class:`Measures` attribute and its heading (all in seconds)."""
 
 
-def _others_wait(report: LoopReport) -> float:
+Report = LoopReport | ModeReport
+"""A run of the iterative client: the seeds' loop, or the platform's in one execution mode."""
+
+
+def _others_wait(report: Report) -> float:
     """Mean queue wait of the jobs other users submitted while the loop ran (0 if none)."""
     mine = set(report.job_ids)
     created: dict[str, float] = {}
@@ -86,7 +90,7 @@ def _others_wait(report: LoopReport) -> float:
     return statistics.fmean(waits) if waits else 0.0
 
 
-def _held_idle(report: LoopReport) -> float:
+def _held_idle(report: Report) -> float:
     """How long the session was active while the device ran nothing and another user's job was queued."""
     mine = set(report.job_ids)
     active = False
@@ -113,9 +117,16 @@ def _held_idle(report: LoopReport) -> float:
 
 
 def run_cell(cell: Cell) -> Measures:
-    """Run one cell (the task a worker runs)."""
+    """Run one cell (the task a worker runs): the loop without a session and in one; under the platform
+    profile, its V2 loop in job mode and in session mode."""
     config = WorkloadConfig(iterations=cell.iterations, seed=cell.seed, load=cell.load)
-    plain, session = compare(config, cell.interpretation)
+    interpretation = cell.interpretation
+    plain: Report
+    session: Report
+    if interpretation.is_platform:
+        plain, session = (run_mode(config, mode, "iterative", interpretation) for mode in ("job", "session"))
+    else:
+        plain, session = compare(config, interpretation)
     return Measures(cell, plain.wall_time, session.wall_time, plain.mean_wait, session.mean_wait,
                     _others_wait(plain), _others_wait(session), _held_idle(session), worker_name())
 
