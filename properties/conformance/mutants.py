@@ -301,6 +301,36 @@ class SecondActive(Engine):
             backend.active_session = other
 
 
+class FairShareFirst(Engine):
+    """When the active session's job waits behind an older fair-share job, the fair-share job starts
+    first (plain FIFO over the backend's queue; the device is still held while the session has nothing queued)."""
+
+    def _contended(self, backend: BackendRecord) -> bool:
+        head = backend.queue.first()
+        return head is not None and head.session is None and super().guard_session_job_waiting(backend)
+
+    def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
+        return super().guard_session_job_waiting(backend) and not self._contended(backend)
+
+    def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
+        return super().guard_held_for_active_session(backend) and not self._contended(backend)
+
+    def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
+        if self._contended(backend):
+            backend.candidate = backend.queue.first()
+            return True
+        return super().guard_fair_share_job_waiting(backend)
+
+
+class StartAtDeadline(Engine):
+    """A session's queued job still starts at the very instant its max_time runs out (a job ending
+    there frees the device), and the expiry then fails it: the deadline compared with ``>=``."""
+
+    def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
+        session = backend.active_session
+        return session is not None and session.n_queued > 0 and session.deadline >= self.now
+
+
 class SessionLifo(Engine):
     """The active session's newest queued job starts first."""
 
@@ -401,6 +431,10 @@ MUTANTS: tuple[Mutant, ...] = (
                 {"at": 5, "op": "cancel", "job": "j1"})),
     Mutant("second-session-active", ("SESSION-SINGLE-ACTIVE",), SecondActive,
            _ops(_open(0, "s1"), _open(0, "s2"), _job(0, "j1", "s1"), _job(0, "j2", "s2"))),
+    Mutant("fair-share-first", ("SCHED-PRIORITY",), FairShareFirst,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(10, "j2"), _job(20, "j3", "s1"))),
+    Mutant("start-at-deadline", ("MAXTIME-EXPIRY",), StartAtDeadline,
+           _ops(_open(0, "s1", 400), _job(0, "j1", "s1", duration=390), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("session-lifo", ("SCHED-SESSION-FIFO",), SessionLifo,
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("lost-on-fault", ("DEVICE-FAULT", "JOB-TERMINAL"), LostOnFault,
@@ -412,7 +446,7 @@ MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
 STDIO_MUTANTS = (
     "session-lifo", "interactive-301", "closed-accepts", "lost-on-fault",
     "close-keeps-queued", "close-drops-queued", "interactive-299", "timer-before-job-end", "lax-max-time",
-    "duplicate-ids-accepted",
+    "duplicate-ids-accepted", "fair-share-first", "start-at-deadline",
 )
 """Also run through the subprocess protocol."""
 
