@@ -9,6 +9,7 @@ declarations and the properties all read it; nothing picks an option silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -392,6 +393,17 @@ def _key(name: str) -> str:
 
 
 DEFAULT = Interpretation()
+
+
+@functools.lru_cache(maxsize=64)
+def _interpretation(choices: frozenset[tuple[str, str]]) -> Interpretation:
+    return Interpretation(dict(choices))
+
+
+def interpretation_of(choices: Mapping[str, str]) -> Interpretation:
+    """The interpretation of ``choices`` (a trace header's, say), built once per distinct set of
+    choices: an Interpretation is immutable, and checking one is costly next to a short trace."""
+    return _interpretation(frozenset(choices.items()))
 
 
 def parse_choice(text: str) -> tuple[str, str]:
