@@ -83,14 +83,14 @@ def test_deadline_relative_draws_land_on_the_deadline_the_reference_knows() -> N
 
 def test_the_default_budget_reports_coverage_and_its_stop() -> None:
     from properties.conformance.adapter import reference
-    from properties.conformance.campaign import run_campaign
+    from properties.conformance.campaign import COVERAGE_TARGET, run_campaign
 
     result = run_campaign(reference, seed=0, time_cap=1.0)
     assert result.finding is None and result.coverage is not None and result.examples >= 1
     summary = result.summary()
     assert "coverage:" in summary
-    assert ("stopped at the" in summary) == result.capped
-    assert result.capped or result.coverage.complete(3)
+    assert ("stopped at the" in summary) == bool(result.capped)
+    assert result.capped or result.coverage.complete(COVERAGE_TARGET)
     counted = run_campaign(reference, examples=20, seed=0)
     assert counted.examples == 20 and "stopped" not in counted.summary()
 

@@ -30,8 +30,9 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
-from properties.conformance.campaign import CampaignConfig, run_campaign
+from properties.conformance.campaign import CampaignConfig
 from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 
 # ---------------------------------------------------------------------- the broken engines
@@ -502,7 +503,7 @@ def run_mutants(
             if progress:
                 click.echo(f"mutant {mutant.name} ({mode})", err=True)
             started = time.perf_counter()
-            result = run_campaign(
+            result = run_conformance(
                 make(), config, examples=examples, seed=seed, key=f"mutant:{mutant.name}", shrink=False
             )
             killed = result.finding is not None
