@@ -75,6 +75,10 @@ class Timer:
     rules: tuple[str, ...]
 
 
+_UNDER: dict[tuple[int, Interpretation], tuple[Lifecycle, Lifecycle]] = {}
+"""Lifecycle.under's answers: (the lifecycle, by identity, and the interpretation) -> (it, its narrowing)."""
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     name: str
@@ -88,9 +92,16 @@ class Lifecycle:
     """Whether its transitions are trace lines (the scheduler's show on the job lines instead)."""
 
     def under(self, interpretation: Interpretation) -> Lifecycle:
-        """The lifecycle as it stands under one interpretation: inapplicable transitions removed."""
+        """The lifecycle as it stands under one interpretation: inapplicable transitions removed
+        (worked out once per lifecycle and interpretation: every engine built asks)."""
+        known = _UNDER.get((id(self), interpretation))
+        if known is not None and known[0] is self:
+            return known[1]
         kept = tuple(t for t in self.transitions if t.applies(interpretation))
-        return replace(self, transitions=kept)
+        narrowed = replace(self, transitions=kept)
+        if len(_UNDER) < 1024:
+            _UNDER[(id(self), interpretation)] = (self, narrowed)
+        return narrowed
 
     @property
     def state_names(self) -> tuple[str, ...]:

@@ -183,12 +183,19 @@ def _drive(iut: IUT, op: Action) -> None:
 
 
 def expected_header(config: CampaignConfig) -> Header:
-    """The header the reference engine writes for this configuration."""
-    trace = MemoryTrace()
-    Engine(list(config.backends), interpretation=config.interpretation, sink=trace)
-    header = trace[0]
-    assert isinstance(header, Header)
+    """The header the reference engine writes for this configuration (built once per configuration)."""
+    key = (config.backends, config.interpretation)
+    header = _HEADERS.get(key)
+    if header is None:
+        trace = MemoryTrace()
+        Engine(list(config.backends), interpretation=config.interpretation, sink=trace)
+        first = trace[0]
+        assert isinstance(first, Header)
+        header = _HEADERS[key] = first
     return header
+
+
+_HEADERS: dict[tuple[tuple[BackendConfig, ...], Interpretation], Header] = {}
 
 
 class _Run:
