@@ -472,8 +472,11 @@ class Row:
     mode: str
     killed: bool
     examples: int
+    """Sequences run until the kill (or in all): the prelude's, or the random campaign's."""
     seconds: float
     finding: str = ""
+    stage: str = "random"
+    """What killed it: ``prelude`` (the exhaustive prelude of the default run) or ``random`` (the campaign)."""
 
 
 def stdio_command(name: str) -> list[str]:
@@ -510,19 +513,20 @@ def run_mutants(
             seconds = result.seconds_to_failure
             if seconds is None:
                 seconds = time.perf_counter() - started
+            prelude = result.prelude is not None and result.prelude.found
             rows.append(Row(
                 mutant.name, mutant.rules, mode, killed, result.examples, seconds,
-                result.finding.message if result.finding is not None else "",
+                result.finding.message if result.finding is not None else "", "prelude" if prelude else "random",
             ))
     return rows
 
 
 def mutation_table(rows: Sequence[Row]) -> str:
     """The kill table as aligned text, with the mutation score."""
-    header = ("mutant", "rule broken", "mode", "result", "examples", "time to kill")
+    header = ("mutant", "rule broken", "mode", "result", "by", "sequences", "time to kill")
     body = [
-        (r.mutant, ", ".join(r.rules), r.mode, "killed" if r.killed else "SURVIVED", str(r.examples),
-         f"{r.seconds:.2f} s" if r.killed else "-")
+        (r.mutant, ", ".join(r.rules), r.mode, "killed" if r.killed else "SURVIVED", r.stage if r.killed else "-",
+         str(r.examples), f"{r.seconds:.2f} s" if r.killed else "-")
         for r in rows
     ]
     widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]

@@ -67,4 +67,6 @@ def run_conformance(
                           shrink=shrink, target=target, budget=budget)
     result.prelude = summary
     result.seconds += explored.seconds
+    if result.seconds_to_failure is not None:
+        result.seconds_to_failure += explored.seconds
     return result
