@@ -365,7 +365,9 @@ def _execute(
 
 def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget: int = 400) -> Finding:
     """Finish Hypothesis' shrinking on the concrete scenario: drop every operation the finding
-    does not need (greedy, one at a time), then renumber IDs in order of first use."""
+    does not need (greedy, one at a time), make each remaining one as plain as the finding allows
+    (a composite draw, such as jobs whose runs add up to a session's max_time, comes whole out of
+    Hypothesis), then renumber IDs in order of first use."""
     if finding.kind == "timeout":
         return finding
     ops = list(finding.ops)
@@ -379,12 +381,38 @@ def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget:
             if found is not None and found.kind == finding.kind:
                 ops, finding, changed = candidate, found, True
                 break
+        if changed:
+            continue
+        for index, op in enumerate(ops):
+            plain = _plainer(op)
+            if plain is None or budget <= 0:
+                continue
+            budget -= 1
+            candidate = [*ops[:index], plain, *ops[index + 1 :]]
+            found = execute(candidate, finding.until, factory, config)
+            if found is not None and found.kind == finding.kind:
+                ops, finding, changed = candidate, found, True
+                break
     renamed = _renumber(ops)
     if renamed != ops:
         found = execute(renamed, finding.until, factory, config)
         if found is not None and found.kind == finding.kind:
             finding = found
     return finding
+
+
+PLAIN_DURATION = 10.0
+"""The run of a job made plain by :func:`minimize` (the generator's shortest common one)."""
+
+
+def _plainer(op: Op) -> Op | None:
+    """``op`` made plainer (an open with the default max_time; a submit of a short job that ends
+    normally, with no max_execution_time of its own), or None if it is plain already."""
+    if isinstance(op, Open) and op.max_time is not None:
+        return msgspec.structs.replace(op, max_time=None)
+    if isinstance(op, Submit) and (op.duration != PLAIN_DURATION or op.fault or op.max_execution_time is not None):
+        return msgspec.structs.replace(op, duration=PLAIN_DURATION, fault=False, max_execution_time=None)
+    return None
 
 
 def _renumber(ops: Sequence[Op]) -> list[Op]:
