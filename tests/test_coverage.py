@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from model.sim.engine import Engine
 from model.sim.ops import Close, Open, Operation, Submit
-from model.spec.interpretations import DEFAULT
+from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.validations import PRECEDENCE
 from model.trace import MemoryTrace, Record
@@ -27,13 +29,20 @@ def _trace(ops: Sequence[Operation], until: float = 3000.0) -> list[Record]:
     return list(sink)
 
 
-def test_situations_are_derived_from_the_declaration() -> None:
-    keys = {s.key for s in situations(DEFAULT)}
-    for t in SESSION.under(DEFAULT).transitions:
+@pytest.mark.parametrize("profile", ["seeds", "platform"])
+def test_situations_are_derived_from_the_declaration(profile: str) -> None:
+    interpretation = Interpretation({}, profile)
+    keys = {s.key for s in situations(interpretation)}
+    for t in SESSION.under(interpretation).transitions:
         for source in t.source:
             assert transition_key("session", source, t.dest, t.trigger) in keys
-    for op, codes in PRECEDENCE.items():
-        assert {f"{op} rejected {code}" for code in codes} <= keys
+    platform_only = {"submit rejected SESSION-NOT-ACCEPTING", "cancel_session rejected UNKNOWN-SESSION"}
+    rejections = {f"{op} rejected {code}" for op, codes in PRECEDENCE.items() for code in codes}
+    if profile == "seeds":
+        assert rejections - platform_only <= keys and not platform_only & keys
+    else:
+        assert rejections - {"submit rejected MAXTIME-BELOW-JOB"} <= keys
+        assert "session active->pending_closed by close" in keys and "timer unused fires" in keys
     assert "timer interactive fires" in keys and "timer max_execution_time fires" in keys
 
 

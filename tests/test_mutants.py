@@ -74,7 +74,8 @@ def test_every_mutant_is_killed_in_process_by_the_random_campaign_alone(mutant: 
     """The default run is the exhaustive prelude, then this campaign: each alone kills what it kills, so
     the campaign's coverage budget killing every mutant without the prelude is the stronger statement."""
     result = run_campaign(
-        mutant.factory(), CampaignConfig(), seed=0, shrink=False, key=f"mutant:{mutant.name}", time_cap=TIME_CAP,
+        mutant.factory(), CampaignConfig(interpretation=mutant.interpretation), seed=0, shrink=False,
+        key=f"mutant:{mutant.name}", time_cap=TIME_CAP,
     )
     assert result.finding is not None, f"{mutant.name} survived the default (coverage) budget: {result.summary()}"
     assert not result.capped
@@ -107,7 +108,7 @@ def test_the_bug_classes_of_issue_10_have_mutants() -> None:
 
 def _trace(engine: type[Engine], mutant: Mutant) -> list[str]:
     trace = MemoryTrace()
-    run = engine(list(CampaignConfig().backends), sink=trace)
+    run = engine(list(CampaignConfig().backends), sink=trace, interpretation=mutant.interpretation)
     for op in mutant.scenario:
         apply_to_engine(run, op)
     run.run(until=mutant.until)
@@ -129,7 +130,8 @@ def test_the_checker_flags_a_recorded_trace_of_each_mutant(mutant: Mutant) -> No
     replay_only = check_lines(_trace(mutant.engine, mutant), "m.jsonl", until=mutant.until, properties=())
     assert replay_only.divergences, f"{mutant.name}: the replay alone found nothing"
     # and the fixed scenario exposes it live too
-    assert execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig()) is not None
+    config = CampaignConfig(interpretation=mutant.interpretation)
+    assert execute(list(mutant.scenario), mutant.until, mutant.factory(), config) is not None
 
 
 def test_the_mutants_command_prints_the_kill_table() -> None:

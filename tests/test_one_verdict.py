@@ -34,7 +34,9 @@ def test_the_live_finding_on_each_mutants_scenario_reproduces_with_check(mutant:
     """Every mutant whose scenario a recorded trace can reveal (``offline``; the others' bug, such as a
     job's own max_execution_time cut taking its place before its device end, needs durations the trace
     does not carry)."""
-    finding = execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig())
+    finding = execute(
+        list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig(interpretation=mutant.interpretation),
+    )
     assert finding is not None
     _reproduces(finding, tmp_path)
 
@@ -61,6 +63,8 @@ def test_the_finding_cites_the_broken_rule(name: str, rule: str) -> None:
     while the first is active, were reported citing only TTL-INTERACTIVE (the expected event's rule);
     a job started at its session's max_time deadline must cite the expiry."""
     mutant = MUTANTS_BY_NAME[name]
-    finding = execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig())
+    finding = execute(
+        list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig(interpretation=mutant.interpretation),
+    )
     assert finding is not None
     assert rule in finding.rules, finding.report()

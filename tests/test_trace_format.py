@@ -199,7 +199,7 @@ def test_the_published_schema_is_the_one_generated_from_the_line_definitions() -
     assert defs["session"]["properties"]["from"]["anyOf"][1] == {"type": "null"}
     assert {"additionalProperties": False}.items() <= defs["request"].items()
     assert set(defs["request"]["required"]) == {"type", "t", "op", "outcome"}
-    assert defs["request"]["properties"]["op"]["enum"] == ["cancel", "close", "open", "submit"]
+    assert defs["request"]["properties"]["op"]["enum"] == ["cancel", "cancel_session", "close", "open", "submit"]
 
 
 def test_the_documented_example_lines_are_read_as_lines() -> None:

@@ -38,6 +38,10 @@ class Core(Clock):
     scheduler_fsm: Dispatcher[BackendRecord]
     _skip_session_jobs: bool
     _window_on_queue_empty: bool
+    _window_seconds: float
+    """The interactive window in force: the profile's, or a variant engine's ``interactive_window``."""
+    _unused_timeout: float | None
+    """The profile's unused-session timeout (None: the profile has none)."""
     _emit: Sink
     _tracing: bool
     _fire_start: Fire
@@ -79,4 +83,12 @@ class Core(Clock):
 
     def first_job_cancelled(self, session: SessionRecord) -> None:
         """The session's first job was cancelled (closing)."""
+        raise NotImplementedError
+
+    def arm_unused(self, session: SessionRecord) -> None:
+        """(Re-)arm the platform's unused-session timer from now (timers)."""
+        raise NotImplementedError
+
+    def job_left_session(self, session: SessionRecord) -> None:
+        """A job of ``session`` ended (device): re-arm its unused timer, end its drain (closing)."""
         raise NotImplementedError

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import FiniteFloat, InputError, interpretation_option
+from properties.cli.options import FiniteFloat, InputError, interpretation_option, profile_given, profile_option
 
 
 @click.command("check")
@@ -36,6 +36,7 @@ def check(
 
     report = check_file(
         trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
+        profile=profile_given(),
     )
     if show_coverage and report.status != 2 and Path(trace).is_file():
         click.echo(_trace_coverage(Path(trace)))
@@ -52,7 +53,8 @@ def _trace_coverage(path: Path) -> str:
         for _, record in read_trace(lines):
             if coverage is None:
                 coverage = (
-                    Coverage(Interpretation(dict(record.interpretation))) if isinstance(record, Header) else Coverage()
+                    Coverage(Interpretation(dict(record.interpretation), record.profile))
+                    if isinstance(record, Header) else Coverage()
                 )
             coverage.observe(record)
     return (coverage or Coverage()).report(verbose=True)
@@ -119,8 +121,10 @@ def conform(
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
 @click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")
-def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
-    """Run the conformance campaign against every mutant engine and print the kill table.
+@profile_option()
+def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool, profile: str) -> None:
+    """Run the conformance campaign against every mutant engine of the profile's rules, under that profile,
+    and print the kill table.
 
     Exit status 0: every mutant killed; 1: a mutant survived.
     """
@@ -129,6 +133,6 @@ def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bo
     unknown = [name for name in only if name not in MUTANTS_BY_NAME]
     if unknown:
         raise InputError(f"--only: unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS_BY_NAME)}")
-    rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True)
+    rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True, profile=profile)
     click.echo(mutation_table(rows))
     sys.exit(0 if all(row.killed for row in rows) else 1)

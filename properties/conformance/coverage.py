@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.lifecycles import LIFECYCLES
@@ -78,9 +79,29 @@ def situations(interpretation: Interpretation = DEFAULT) -> tuple[Situation, ...
                 found.append(Situation(f"timer {t.timer} fires", t.rules, f"the {t.timer} timer fires"))
     for op, codes in PRECEDENCE.items():
         for code in codes:
+            if (op, code) in _PLATFORM_ONLY and not interpretation.is_platform:
+                continue
+            if code in _NOT_UNDER_PLATFORM and interpretation.is_platform:
+                continue
             found.append(Situation(f"{op} rejected {code}", (code,), f"a {op} request refused with {code}"))
-    found.extend(NAMED)
+    if interpretation.is_platform:  # a close drains there: the same situations, under the platform's rule
+        found.extend(_replace(s, rules=_PLATFORM_RULES.get(s.key, s.rules)) for s in NAMED)
+    else:
+        found.extend(NAMED)
     return tuple({s.key: s for s in found}.values())
+
+
+_PLATFORM_ONLY = frozenset({("submit", "SESSION-NOT-ACCEPTING"), ("cancel_session", "UNKNOWN-SESSION")})
+"""Rejections only the platform profile has."""
+_NOT_UNDER_PLATFORM = frozenset({"MAXTIME-BELOW-JOB"})
+"""Rejections the platform profile never gives (it fixes INT-MAXTIME-JOB-BOUND=allow)."""
+_PLATFORM_RULES = {
+    "close-with-queued": ("PLATFORM-CLOSE-DRAINS",),
+    "close-with-running": ("PLATFORM-CLOSE-DRAINS",),
+    "expiry-with-queued": ("MAXTIME-EXPIRY", "PLATFORM-EXPIRY-RUNNING-FINISH"),
+    "expiry-with-running": ("MAXTIME-EXPIRY", "PLATFORM-EXPIRY-RUNNING-FINISH"),
+    "request-at-interactive-deadline": ("TTL-INTERACTIVE", "PLATFORM-ITTL-60S"),
+}
 
 
 def transition_key(entity: str, source: str, dest: str, trigger: str) -> str:
@@ -205,7 +226,7 @@ class Coverage:
                 s == c.id and c.t - 1 <= t < c.t for s, t in self._requests_at
             ):
                 hit["request-before-max-time-deadline"] += 1
-        if c.dst == "closed" and c.src is not None:
+        if c.src is not None and (c.dst == "closed" or c.dst == "pending_closed"):  # pending_closed: a platform close
             states = {state for session, state, _ in self._jobs.values() if session == c.id}
             kind = _CLOSE_KIND.get(c.trigger)
             if kind is not None:

@@ -26,6 +26,7 @@ import click
 from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.requests import OpenArgs, refusal
+from model.spec.interpretations import Interpretation
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
@@ -348,6 +349,33 @@ class LostOnFault(Engine):
         super().on_job_end(job, token)
 
 
+# ---------------------------------------------------------------------- mutants of the platform profile's rules
+
+
+class PlatformCloseFails(Engine):
+    """Under the platform a close fails the session's queued jobs instead of draining them."""
+
+    def close(self, session_id: str) -> SessionRecord:
+        session = super().close(session_id)
+        if session.state == "pending_closed":
+            self.fail_queued(session, "session_expired")
+            self.dispatch(session.backend)
+        return session
+
+
+class PlatformWindow300(Engine):
+    """Under the platform the interactive window is the seeds' 300 s, not 60 s."""
+
+    interactive_window = 300.0
+
+
+class PlatformNeverUnused(Engine):
+    """Under the platform a session with no job never closes by itself (no unused-session timeout)."""
+
+    def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
+        return
+
+
 # ---------------------------------------------------------------------- the catalogue
 
 
@@ -362,6 +390,12 @@ class Mutant:
     offline: bool = True
     """Whether a recorded trace reveals it to ``check``: a trace carries no job durations, so a wrong
     order of a job's end and a timer at one instant shows only live."""
+    profile: str = "seeds"
+    """The profile whose rule it breaks: its campaign and scenario run under that profile."""
+
+    @property
+    def interpretation(self) -> Interpretation:
+        return Interpretation({}, self.profile)
 
     @property
     def breaks(self) -> str:
@@ -440,6 +474,14 @@ MUTANTS: tuple[Mutant, ...] = (
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("lost-on-fault", ("DEVICE-FAULT", "JOB-TERMINAL"), LostOnFault,
            _ops(_job(0, "j1", fault=True), _job(0, "j2"))),
+    # the platform profile's
+    Mutant("platform-close-fails", ("PLATFORM-CLOSE-DRAINS",), PlatformCloseFails,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(0, "j2", "s1"),
+                {"at": 10, "op": "close", "session": "s1"}), profile="platform"),
+    Mutant("platform-window-300", ("PLATFORM-ITTL-60S",), PlatformWindow300,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2")), profile="platform"),
+    Mutant("platform-never-unused", ("PLATFORM-UNUSED-CLOSES",), PlatformNeverUnused,
+           _ops(_open(0, "s1")), profile="platform"),
 )
 
 MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
@@ -491,12 +533,14 @@ def run_mutants(
     stdio: bool = True,
     progress: bool = False,
     timeout: float = 10.0,
+    profile: str = "seeds",
 ) -> list[Row]:
-    """The campaign against each mutant (in process; through stdio for :data:`STDIO_MUTANTS`)."""
+    """The campaign against each mutant of ``profile``'s rules (in process; through stdio for
+    :data:`STDIO_MUTANTS`), under that profile."""
     rows: list[Row] = []
-    config = CampaignConfig()
+    config = CampaignConfig(interpretation=Interpretation({}, profile))
     for mutant in MUTANTS:
-        if only and mutant.name not in only:
+        if (only and mutant.name not in only) or mutant.profile != profile:
             continue
         modes: list[tuple[str, Callable[[], Factory]]] = [("in-process", mutant.factory)]
         if stdio and mutant.name in STDIO_MUTANTS and STDIO_IUT.exists():

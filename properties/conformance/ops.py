@@ -22,7 +22,17 @@ from hypothesis import strategies as st
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
-from model.sim.ops import Cancel, Close, Fault, Open, Operation, Submit, decode_operations, run_operations
+from model.sim.ops import (
+    Cancel,
+    CancelSession,
+    Close,
+    Fault,
+    Open,
+    Operation,
+    Submit,
+    decode_operations,
+    run_operations,
+)
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace
 
@@ -71,6 +81,8 @@ class DrawCancel:
 @dataclass(frozen=True)
 class DrawClose:
     session: int
+    cancel: bool = False
+    """Cancel the session instead (cancel_session: drawn under the platform profile only)."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +190,11 @@ OFFSETS: tuple[float, ...] = (0, -1, 1, 0, 0.5, -0.5)
 """Where, relative to a deadline, a deadline-relative draw lands: at it first (what shrinking keeps)."""
 
 
-def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Abstract]]:
+def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> st.SearchStrategy[list[Abstract]]:
     """Sequences of abstract operations; every choice shrinks towards the simplest.
+
+    With ``platform`` the draws include the platform profile's ``cancel_session`` (the seeds' draws are
+    left exactly as they were, so that seeded seeds campaigns draw what they always drew).
 
     Drawn as bursts: a delay, then one to four operations at the same instant. Bursts
     make queues build up (several jobs submitted while the device is busy) and keep
@@ -215,6 +230,8 @@ def operations(n_backends: int, max_size: int = 25) -> st.SearchStrategy[list[Ab
         st.builds(DrawTie, st.sampled_from((0, *range(n_backends))), st.sampled_from(TIE_MAX_TIMES), st.booleans()),
         st.builds(DrawWindow, st.sampled_from((0, *range(n_backends))), st.sampled_from(OFFSETS), st.booleans()),
     )
+    if platform:
+        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
         st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
@@ -229,7 +246,8 @@ def sequences(
 ) -> st.SearchStrategy[tuple[list[Op], float]]:
     """Typed operation sequences on ``backends`` (:func:`operations`, resolved), and the time after the
     last advance."""
-    return operations(len(backends), max_size).map(lambda drawn: resolve(drawn, backends, interpretation))
+    platform = interpretation.is_platform
+    return operations(len(backends), max_size, platform).map(lambda drawn: resolve(drawn, backends, interpretation))
 
 
 def _flatten(
@@ -382,6 +400,8 @@ def resolve(
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))
         elif isinstance(item, DrawCancel):
             ops.append(Cancel(at=now, job=pick(jobs, item.job, "j")))
+        elif isinstance(item, DrawClose) and item.cancel and interpretation.is_platform:
+            ops.append(CancelSession(at=now, session=pick(sessions, item.session, "s")))
         elif isinstance(item, DrawClose):
             ops.append(Close(at=now, session=pick(sessions, item.session, "s")))
         else:

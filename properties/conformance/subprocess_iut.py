@@ -38,7 +38,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
+from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, Open, Submit, request_json
+from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import End, Record, strict_json
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
@@ -64,10 +65,12 @@ class StdioFactory:
         if self._process is None or self._process.exited():
             self._spawn()
         iut = StdioIUT(self)
-        iut.request(
-            {"op": "init", "backends": config.limits(), "interpretation": dict(config.interpretation)},
-            what="init",
-        )
+        init: dict[str, Any] = {
+            "op": "init", "backends": config.limits(), "interpretation": dict(config.interpretation),
+        }
+        if config.interpretation.profile != DEFAULT_PROFILE:
+            init["profile"] = config.interpretation.profile  # absent: the seeds'
+        iut.request(init, what="init")
         return iut
 
     @property
@@ -253,6 +256,9 @@ class StdioIUT:
 
     def close(self, session_id: str) -> None:
         self.send(Close(session=session_id))
+
+    def cancel_session(self, session_id: str) -> None:
+        self.send(CancelSession(session=session_id))
 
     def fault(self, backend: str) -> None:
         self.send(Fault(backend=backend))

@@ -39,7 +39,7 @@ class TraceProperty(ABC):
 
     def __init__(self, header: Header) -> None:
         self.header = header
-        self.interpretation = interpretation_of(header.interpretation)
+        self.interpretation = interpretation_of(header.interpretation, header.profile)
 
     def violation(self, index: int, t: float, message: str) -> Violation:
         return Violation(self.name, self.rules, index, t, message)
