@@ -158,6 +158,11 @@ class DrawWindow:
     backend: int
     offset: float
     close: bool
+    busy: bool = False
+    """First a fair-share job takes the idle device, so the session's job waits (the session stays
+    inactive with work queued), then the submit or close."""
+    cancel: bool = False
+    """Under the platform profile, then cancel the session (cancel_session of a draining session)."""
 
 
 TIE_MAX_TIMES: tuple[int, ...] = (400, 100)
@@ -228,7 +233,8 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS)),
         st.builds(DrawContention, ref, st.integers(1, 2)),
         st.builds(DrawTie, st.sampled_from((0, *range(n_backends))), st.sampled_from(TIE_MAX_TIMES), st.booleans()),
-        st.builds(DrawWindow, st.sampled_from((0, *range(n_backends))), st.sampled_from(OFFSETS), st.booleans()),
+        st.builds(DrawWindow, st.sampled_from((0, *range(n_backends))), st.sampled_from(OFFSETS), st.booleans(),
+                  st.booleans(), st.booleans() if platform else st.just(False)),
     )
     if platform:
         one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
@@ -379,9 +385,14 @@ def resolve(
                             if c.id == session and c.trigger == "interactive_timeout"), None)
             if timeout is not None:
                 now = max(now, timeout + item.offset)
+            if item.busy:
+                submit(None, names[item.backend], DrawSubmit(None, 0, None, 100, False), None)
+                submit(session, None, DrawSubmit(None, 0, None, 50, False), None)
             if item.close:
                 ops.append(Close(at=now, session=session))
-            else:
+                if item.cancel and interpretation.is_platform:
+                    ops.append(CancelSession(at=now, session=session))
+            elif not item.busy:
                 submit(session, None, DrawSubmit(None, 0, None, 50, False), None)
         elif isinstance(item, DrawTie):
             sessions.append(f"s{len(sessions) + 1}")
