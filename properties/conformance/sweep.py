@@ -20,9 +20,10 @@ from hypothesis.errors import HypothesisDeprecationWarning
 
 from model.spec.interpretations import Choices, Interpretation, all_profiles, parse_choices, profiles
 from model.spec.profiles import DEFAULT_PROFILE
-from properties.conformance.campaign import CampaignConfig, Finding, run_campaign
+from properties.conformance.campaign import CampaignConfig, Finding
 from properties.conformance.coverage import Coverage
 from properties.conformance.iut import Factory
+from properties.conformance.prelude import run_conformance
 from properties.scale.cluster import InProcess, Pool, Progress, worker_name
 
 
@@ -64,7 +65,8 @@ class CampaignOutcome:
     examples: int
     finding: Finding | None
     counts: Counter[str]
-    capped: bool
+    capped: str
+    """What stopped a coverage-budget campaign before its target (empty if none did)."""
     seconds: float
     worker: str
 
@@ -100,13 +102,14 @@ def every_interpretation(profile: str | None = None) -> list[Choices]:
 
 
 def run_task(task: CampaignTask, factory: Factory) -> CampaignOutcome:
-    """One campaign, on whichever worker: a copy of the factory of its own (a --cmd copy starts its own child)."""
+    """One campaign as ``conform`` runs it (with its exhaustive prelude under the coverage budget), on whichever
+    worker: a copy of the factory of its own (a --cmd copy starts its own child)."""
     own = copy.deepcopy(factory)
     with warnings.catch_warnings():
         # A Dask worker's own threads draw from the global `random` while Hypothesis generates, which it
         # takes for the strategy's doing; the campaign's draws are Hypothesis' own, and reproduce.
         warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
-        result = run_campaign(own, task.config(), examples=task.examples, seed=task.seed, key=task.key)
+        result = run_conformance(own, task.config(), examples=task.examples, seed=task.seed, key=task.key)
     counts = Counter(result.coverage.counts) if result.coverage is not None else Counter()
     return CampaignOutcome(task, result.examples, result.finding, counts, result.capped, result.seconds,
                            worker_name())
@@ -138,7 +141,7 @@ class SweepResult:
         for o in self.outcomes:
             result = "conforms" if o.finding is None else f"FINDING ({o.finding.kind}){o.finding.cited}"
             if o.capped:
-                result += " (stopped at the time cap)"
+                result += f" (stopped at {o.capped})"
             lines.append(f"  {o.task.label:<{width}}  {o.examples:>8}  {result}")
         found = sum(1 for o in self.outcomes if o.finding is not None)
         lines.append(f"{found} of {len(self.outcomes)} campaigns found something; "
