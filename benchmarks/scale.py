@@ -67,10 +67,11 @@ def _warm(p: Pool) -> None:
 
 
 def _worker_cpu(p: Pool) -> dict[str, float]:
-    """CPU seconds so far of each worker process (of this process, without a cluster)."""
+    """CPU seconds so far of the tasks, per worker (the tasks' own threads: not the workers' upkeep, heartbeats
+    and the like, which grows with the wall time a loaded machine stretches); this process's, without a cluster."""
     if not isinstance(p, DaskPool):
         return {"this process": time.process_time()}
-    return {str(name): float(value) for name, value in p.client.run(time.process_time).items()}
+    return dict(p.cpu)
 
 
 def _timed(workload: Workload, p: Pool) -> tuple[str, float, dict[str, float]]:
@@ -143,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
                                          "all_seconds": [round(s, 2) for s, _ in runs[count]],
                                          "cpu_per_worker": [c for _, c in runs[count]]}
         entry["speed_up"] = round(entry["workers_1"]["best_seconds"] / entry["workers_2"]["best_seconds"], 2)
-        # The work's division, told apart from the machine's load by the CPU seconds the workers spent (best
-        # of the runs): what two workers spent in all over what one spent (the cost of cutting the work up),
-        # and the speed-up two free cores would give if the work were split evenly (barriers and the driver's
-        # merge aside). Under load the split itself follows the CPU share the OS gives each worker.
+        # The work's division, told apart from the machine's load by the CPU seconds of the tasks (best of the
+        # runs): what two workers' tasks took in all over what one's took (the cost of cutting the work up), and
+        # the speed-up two free cores would give if the work were split evenly (barriers, the driver's merge and
+        # Dask's own overhead aside). Under load the split itself follows the CPU share each worker gets.
         alone = min(sum(c.values()) for _, c in runs[1])
         together = min(sum(c.values()) for _, c in runs[2])
         entry["cpu_overhead"] = round(together / alone - 1, 3)

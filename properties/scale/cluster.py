@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
@@ -37,11 +38,23 @@ class Pool(Protocol):
         """What the pool is, for a report line."""
         ...
 
+    @property
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds the tasks have taken so far, per worker (their own thread's, not the worker's upkeep)."""
+        ...
+
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
     ) -> list[R]:
         """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once."""
         ...
+
+
+def _measured(fn: Callable[..., R], item: Any, *shared: Any) -> tuple[R, float, str]:
+    """Run one task; its result, the CPU seconds of the thread that ran it, and the worker."""
+    started = time.thread_time()
+    result = fn(item, *shared)
+    return result, time.thread_time() - started, worker_name()
 
 
 class InProcess:
@@ -50,12 +63,17 @@ class InProcess:
     workers = 1
     where = "this process"
 
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
     ) -> list[R]:
         results = []
         for item in items:
-            results.append(fn(item, *shared))
+            result, cpu, worker = _measured(fn, item, *shared)
+            results.append(result)
+            self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             if progress is not None:
                 progress(1)
         return results
@@ -67,6 +85,7 @@ class DaskPool:
     def __init__(self, client: Any, where: str) -> None:
         self.client = client
         self.where = where
+        self.cpu: dict[str, float] = {}
 
     @property
     def workers(self) -> int:
@@ -82,16 +101,19 @@ class DaskPool:
         # Each value in a list of its own (a bare collection would be scattered element by element), under a
         # fresh key: a key hashed from the value could be the one a previous map is releasing.
         sent = [self.client.scatter([value], broadcast=True, hash=False)[0] for value in shared]
-        futures = self.client.map(fn, list(items), *[[future] * len(items) for future in sent], pure=False)
+        futures = self.client.map(_measured, [fn] * len(items), list(items),
+                                  *[[future] * len(items) for future in sent], pure=False)
         try:
             for _ in as_completed(futures):  # type: ignore[no-untyped-call]
                 if progress is not None:
                     progress(1)
-            results: list[R] = self.client.gather(futures)
+            measured: list[tuple[R, float, str]] = self.client.gather(futures)
         finally:
             for future in (*futures, *sent):
                 future.release()
-        return results
+        for _, cpu, worker in measured:
+            self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
+        return [result for result, _, _ in measured]
 
 
 def _distributed() -> Any:
