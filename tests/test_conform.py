@@ -259,7 +259,8 @@ def test_the_documented_protocol_requests_are_the_records_encoding() -> None:
     """Every operation request of the documented protocol decodes into its record and encodes back the same:
     the same fields, null included, in the same order (existing implementations keep working)."""
     documented = _documented_requests()
-    assert sorted(r["op"] for r in documented) == sorted(str(cls.__struct_config__.tag) for cls in ACTIONS)
+    assert {r["op"] for r in documented} == {str(cls.__struct_config__.tag) for cls in ACTIONS}
+    assert [r.get("mode") for r in documented if r["op"] == "open"] == [None, "batch"]  # a platform batch too
     for obj in documented:
         encoded = request_json(decode_request(obj))
         assert list(encoded) == list(obj) and encoded == obj

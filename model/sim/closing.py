@@ -41,6 +41,8 @@ class Closing(Core):
     def job_left_session(self, session: SessionRecord) -> None:
         """A job of ``session`` ended: its unused timer runs anew; a closing session with none left closes."""
         if self._unused_timeout is not None and session.state not in SESSION_FINAL:
+            if session.batch and session.state == "active" and session.running is None:
+                self.fire(self.session_fsm, session, "batch_job_ended")  # not exclusive: the device goes back
             if session.state == "pending_closed":
                 if session.n_queued == 0 and session.running is None:
                     self.fire(self.session_fsm, session, "drained")

@@ -52,6 +52,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
     "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time", "on_unused_timeout",
     # closing (model.sim.closing)
     "fail_unfinished", "first_job_cancelled", "job_left_session", "guard_session_has_unfinished_jobs",
+    "guard_session_is_batch",
     # the public requests themselves
     "open_session", "submit", "cancel", "close", "cancel_session",
 )

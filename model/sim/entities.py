@@ -43,7 +43,7 @@ class BackendRecord:
 
 class SessionRecord:
     __slots__ = (
-        "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
+        "backend", "backend_name", "batch", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
         "max_time_bound", "n_jobs", "n_queued", "queue", "requested_max_time", "running", "session_id",
         "started_at", "state", "unused_deadline", "window_deadline", "window_timer", "window_token",
     )
@@ -74,6 +74,8 @@ class SessionRecord:
         """When the open interactive window runs out (None: no window open)."""
         self.window_timer: float | None = None
         """When the session's pending interactive-timeout event is due (None: it has none on the heap)."""
+        self.batch = False
+        """Platform: opened in batch mode (PLATFORM-BATCH): never exclusive, ends by itself when idle."""
         self.unused_deadline: float | None = None
         """Platform: when the unused-session timer runs out (PLATFORM-UNUSED-CLOSES); None: not armed."""
 

@@ -24,7 +24,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import CancelSession, Operation, decode_operations, run_operations
+from model.sim.ops import CancelSession, Open, Operation, decode_operations, run_operations
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
@@ -114,6 +114,11 @@ def parse_scenario(data: object, source: str = "<scenario>", profile: str | None
         if isinstance(op, CancelSession) and not interpretation.is_platform:
             raise ScenarioError(
                 f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
+                f"not {interpretation.profile} (give \"profile\": \"platform\")"
+            )
+        if isinstance(op, Open) and op.mode == "batch" and not interpretation.is_platform:
+            raise ScenarioError(
+                f"{source}: operations[{index}].mode: batch is a mode of profile platform, "
                 f"not {interpretation.profile} (give \"profile\": \"platform\")"
             )
     for index in range(1, len(operations)):

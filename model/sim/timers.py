@@ -37,7 +37,7 @@ class Timers(Core):
         on the clock (at ``window_timer``, never later than a window opened since); when it comes
         due for a window that has closed, it pushes the open window's own event, if any.
         """
-        if session.state != "active":
+        if session.state != "active" or session.batch:  # a batch has no window: it deactivates as its job ends
             return
         if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
             if session.window_deadline is None:
@@ -61,16 +61,23 @@ class Timers(Core):
 
         Each arming pushes one event; an event whose deadline is no longer the session's does nothing."""
         assert self._unused_timeout is not None
-        deadline = session.unused_deadline = self.now + self._unused_timeout
+        batch_end = session.batch and session.state == "inactive"  # PLATFORM-BATCH: it ends shortly after its job
+        seconds = self._window_seconds if batch_end else self._unused_timeout
+        deadline = session.unused_deadline = self.now + seconds
         self.schedule(deadline, self.on_unused_timeout, session)
 
     def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: an unused-session timer event comes due."""
         if session.unused_deadline != self.now or session.state not in _UNUSED_SOURCES:
             return  # re-armed since, or the session is active, closing or closed
-        if self.fire(self.session_fsm, session, "unused_timeout") is not None:
+        trigger = "batch_ended" if session.batch and session.state == "inactive" else "unused_timeout"
+        if self.fire(self.session_fsm, session, trigger) is not None:
             session.unused_deadline = None
             self.dispatch(session.backend)
+
+    def guard_session_is_batch(self, session: SessionRecord) -> bool:
+        """The session was opened in batch mode (PLATFORM-BATCH)."""
+        return session.batch
 
     def guard_session_unused(self, session: SessionRecord) -> bool:
         """No job of the session is queued or running (PLATFORM-UNUSED-CLOSES)."""

@@ -194,6 +194,18 @@ SESSION = Lifecycle(
             profiles=ONLY_SEEDS,
         ),
         Transition(
+            "batch_job_ended", ("active",), "inactive", ("PLATFORM-BATCH",),
+            conditions=("session_is_batch",), action="release_backend",
+            doc="a batch's job ended and none of its jobs runs: it gives the device back at once",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "batch_ended", ("inactive",), "closed", ("PLATFORM-BATCH",),
+            conditions=("session_unused",), timer="batch_end", action="release_backend",
+            doc="a batch with nothing queued or running for the 60 s window after its last job",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
             "interactive_timeout", ("active",), "inactive",
             ("TTL-INTERACTIVE", "PLATFORM-ITTL-60S"),
             timer="interactive", action="release_backend",
@@ -219,6 +231,12 @@ SESSION = Lifecycle(
             cascade="session_closed", action="release_backend",
             doc="the client closes it (or leaves its context manager)",
             profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "close", _LIVE, "pending_closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE", "PLATFORM-BATCH"),
+            conditions=("session_is_batch", "session_has_unfinished_jobs"), action="release_backend",
+            doc="the client closes a batch with jobs queued or running: it drains them without holding the device",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "close", _LIVE, "pending_closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE"),
@@ -278,6 +296,13 @@ SESSION = Lifecycle(
             armed="the session starts (its first job starts)",
             disarmed="the session closes; never by deactivation",
             rules=("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"),
+        ),
+        Timer(
+            "batch_end", "batch_ended", "60 s (fixed)",
+            armed="a job of an inactive batch ends",
+            disarmed="a job is submitted to it, or it closes",
+            rules=("PLATFORM-BATCH",),
+            profiles=ONLY_PLATFORM,
         ),
         Timer(
             "unused", "unused_timeout", "1800 s (fixed)",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -54,6 +55,8 @@ class DrawOpen:
     max_time: int | str | None
     reuse: int | None = None
     """Not None: the open reuses the ID of an existing session (DUPLICATE-ID), picked like a reference."""
+    batch: bool = False
+    """Open a batch (drawn under the platform profile only: PLATFORM-BATCH)."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,8 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
                   st.booleans(), st.booleans() if platform else st.just(False)),
     )
     if platform:
-        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
+        batch = st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES), st.none(), st.just(True))
+        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref), batch)
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
         st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
@@ -347,7 +351,8 @@ def resolve(
             backend_name = names_or_unknown[item.backend]
             if backend_name is not None:
                 session_backends.setdefault(session_id, backend_name)
-            ops.append(Open(at=now, backend=backend_name, session=session_id, max_time=item.max_time))
+            mode: Any = "batch" if item.batch and interpretation.is_platform else None
+            ops.append(Open(at=now, backend=backend_name, session=session_id, max_time=item.max_time, mode=mode))
         elif isinstance(item, DrawSubmit):
             if item.session is not None and sessions:
                 session: str | None = pick(sessions, item.session, "s")

@@ -89,7 +89,10 @@ class ReplayEngine(Engine):
             record.max_time = obs.max_time
             record.n_jobs = obs.n_jobs
             record.doomed = obs.doomed
+            record.batch = obs.batch
             self.sessions[obs.id] = record
+            if self._unused_timeout is not None and record.state in ("pending", "inactive"):
+                self.arm_unused(record)  # from now: when it was last used is not on the trace
             if obs.started_at is not None and obs.max_time is not None:
                 self.schedule(max(now, obs.started_at + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
@@ -180,6 +183,7 @@ class ObservedSession:
     running: str | None = None
     doomed: bool = False
     idle_since: float | None = None
+    batch: bool = False
 
 
 class Observed:
@@ -217,7 +221,8 @@ class Observed:
         args: Mapping[str, Any] = request.args or {}
         if request.op == "open" and request.session and request.backend:
             self.sessions[request.session] = ObservedSession(
-                request.session, request.backend, "pending", _requested(args.get("max_time"))
+                request.session, request.backend, "pending", _requested(args.get("max_time")),
+                batch=args.get("mode") == "batch",
             )
         elif request.op == "submit" and request.job and request.backend:
             met = args.get("max_execution_time")

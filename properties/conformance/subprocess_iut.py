@@ -239,8 +239,11 @@ class StdioIUT:
         """One operation as a protocol request (:func:`model.sim.ops.request_json`)."""
         self.request(request_json(op), op.name)
 
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
-        self.send(Open(backend=backend, session=session_id, max_time=max_time))
+    def open_session(
+        self, backend: str | None, max_time: int | str | None, session_id: str | None, mode: str | None = None,
+    ) -> None:
+        batch: Any = mode  # "batch" under the platform profile, else None
+        self.send(Open(backend=backend, session=session_id, max_time=max_time, mode=batch))
 
     def submit(
         self, session_id: str | None, backend: str | None, job_id: str | None,

@@ -237,6 +237,8 @@ class InteractiveTimeout(LiveProperty):
         return found
 
     def judge(self, index: int, record: Change) -> Violation | None:
+        if record.trigger == "batch_job_ended":  # a batch has no window: it deactivates as its job ends
+            return None
         opened_at = self.opened.get(record.id)
         if opened_at is None:
             return self.violation(
