@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "rules": "properties.cli.rules:rules",
     "serve": "properties.cli.serve:serve",
     "simulate": "properties.cli.simulate:simulate",
+    "study": "properties.cli.study:study",
     "timeline": "properties.cli.timeline:timeline",
 }
 """Command name -> ``module:attribute`` of its click command."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import InputError, interpretation_option
+from properties.cli.options import InputError, cluster, cluster_options, interpretation_option
 from properties.conformance.explore import Bounds, ExploreConfig
 from properties.conformance.explore import explore as run_explore
 
@@ -36,9 +36,11 @@ DEFAULT = Bounds()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the shortest counterexample: scenario.json, expected.jsonl, actual.jsonl.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@cluster_options
 def explore(
     depth: int, sessions: int, backends: int, max_states: int, time_limit: float | None, adapter: str | None,
     cmd: str | None, timeout: float, interpretation: dict[str, str], out: Path | None, as_json: bool,
+    workers: int | None, scheduler: str | None,
 ) -> None:
     """Enumerate every operation sequence within the bounds, breadth first, and check every property
     of the catalogue at every distinct state; with --adapter or --cmd, also compare the implementation
@@ -57,7 +59,8 @@ def explore(
         except AdapterError as error:
             raise InputError(str(error)) from None
     config = ExploreConfig(Bounds(depth, sessions, backends, max_states, time_limit), Interpretation(interpretation))
-    result = run_explore(config, factory)
+    with cluster(workers, scheduler) as pool:
+        result = run_explore(config, factory, pool=pool)
     if as_json:
         click.echo(json.dumps(result.as_json(), sort_keys=True))
     else:
@@ -66,7 +69,8 @@ def explore(
                    + (f", implementation {adapter or cmd}" if factory is not None else ", the spec alone"))
         for line in result.summary():
             click.echo(line)
-        click.echo(f"time: {result.seconds:.1f} s", err=True)
+    for line in result.rate_lines():
+        click.echo(line, err=True)
     finding = result.finding
     if finding is None:
         return

@@ -77,6 +77,13 @@ class StdioFactory:
     def command(self) -> str:
         return shlex.join(self.argv)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the command and the timeout travel (to a Dask worker): the copy starts its own child."""
+        return {"argv": self.argv, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["argv"], timeout=state["timeout"])  # type: ignore[misc]
+
     def cpu_seconds(self) -> float:
         """CPU seconds used so far by the running child (and the children it has waited for), read from
         ``/proc`` (0 where there is none). A child that has ended is counted by the kit's own
