@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from model.runtime import (
     current_session,
     set_default_service,
 )
+from model.runtime.jobs import STATUS_BY_STATE
 from model.runtime.platform import ACCEPTING_STATUS, CLIENT_STATUSES, NOT_ACCEPTING_STATUS, status_of
 from model.runtime.service import PLATFORM_BACKEND
 from model.runtime.workload import WorkloadConfig, compare_modes
@@ -46,10 +48,11 @@ JOB_STATUSES = ("QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
 CLIENT_DETAIL_KEYS = {
     "id", "backend_name", "interactive_timeout", "max_time", "active_timeout", "state", "accepting_jobs",
     "last_job_started", "last_job_completed", "started_at", "closed_at", "activated_at", "mode", "usage_time",
+    "timestamps",
 }
 SERVER_DETAIL_KEYS = {
     "id", "backend_name", "state", "accepting_jobs", "interactive_ttl", "max_ttl", "active_ttl", "started_at",
-    "closed_at", "activated_at", "last_job_started", "last_job_completed", "mode", "elapsed_time",
+    "closed_at", "activated_at", "last_job_started", "last_job_completed", "mode", "elapsed_time", "timestamps",
 }
 
 
@@ -531,3 +534,45 @@ def test_the_server_vocabulary_agrees_with_the_http_servers() -> None:
     for name in SESSION.state_names:
         assert vocabulary.SERVER_STATE.get(name, name) == served.SESSION_STATE[name]
         assert (name in vocabulary.NOT_ACCEPTING) == (name in served.NOT_ACCEPTING)
+
+
+# ---------------------------------------------------------------- against the real client's own code
+
+
+def test_the_real_clients_session_reads_our_server_fields_as_our_details_say() -> None:
+    """Today's client (qiskit-ibm-runtime, a dev dependency) fed ``service.session_details`` gives the same
+    ``details()`` and ``status()`` as the model's Session, along a run."""
+    real = pytest.importorskip("qiskit_ibm_runtime")
+    service = platform(seconds=10)
+    session = Session(service.backend(PLATFORM_BACKEND))
+    client = object.__new__(real.QiskitRuntimeService)
+    client._get_api_client = lambda instance=None: SimpleNamespace(
+        session_details=lambda sid: service.session_details(sid)
+    )
+    handle = object.__new__(real.Session)
+    handle._session_id, handle._service, handle._instance = session.session_id, client, None
+
+    def same() -> None:
+        assert real.Session.details(handle) == session.details()
+        assert real.Session.status(handle) == session.status()
+
+    same()
+    sampler = SamplerV2(mode=session)
+    jobs = [sampler.run(["c"]) for _ in range(2)]
+    same()
+    jobs[0].result()
+    same()
+    session.close()
+    same()
+    jobs[1].result()
+    same()
+    assert session.status() == "Closed"
+
+
+def test_the_real_clients_job_status_strings_are_ours() -> None:
+    real_job = pytest.importorskip("qiskit_ibm_runtime.runtime_job_v2")
+    wire = {"queued": "QUEUED", "running": "RUNNING", "completed": "COMPLETED", "failed": "FAILED",
+            "cancelled": "CANCELLED"}
+    assert {state: real_job.API_TO_JOB_STATUS[name] for state, name in wire.items()} == {
+        state: status.value for state, status in STATUS_BY_STATE.items()
+    }
