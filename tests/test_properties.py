@@ -14,7 +14,7 @@ import pytest
 
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
-from model.spec.interpretations import Interpretation, profiles
+from model.spec.interpretations import Interpretation, all_profiles, profiles
 from model.spec.lifecycles import LIFECYCLES
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import RequestRejected
@@ -362,8 +362,7 @@ def _violations(records: list[Record], prop: type[TraceProperty]) -> list[Violat
     "TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE", "MAXTIME-ASSIGNED", "MAXTIME-PARAM", "MAXTIME-FORMAT",
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
-    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
-    "PLATFORM-CLOSE-DRAINS",
+    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION", "PLATFORM-CLOSE-DRAINS",
 )
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}:{c.__name__.strip('_')}" for n, c in CASES])
 def test_property_fails_on_the_broken_trace_only(name: str, case: Case) -> None:
@@ -508,13 +507,12 @@ def _engine_trace(interpretation: Interpretation, scenario: Callable[[Engine], N
     "TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE", "MAXTIME-ASSIGNED", "MAXTIME-PARAM", "MAXTIME-FORMAT",
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
-    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
-    "PLATFORM-CLOSE-DRAINS",
+    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION", "PLATFORM-CLOSE-DRAINS",
 )
-@pytest.mark.parametrize("profile", list(profiles()))
+@pytest.mark.parametrize("profile", list(all_profiles()))
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__.strip("_") for s in SCENARIOS])
 def test_engine_traces_satisfy_every_property(profile: str, scenario: Callable[[Engine], None]) -> None:
-    trace = _engine_trace(profiles()[profile], scenario)
+    trace = _engine_trace(all_profiles()[profile], scenario)
     assert check_trace(trace) == []
     # The same judgement from the JSON Lines form, as an outside checker reads it.
     assert check_trace([r for r in loads_all(trace.jsonl().splitlines()) if not isinstance(r, End)]) == []
