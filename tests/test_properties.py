@@ -362,7 +362,8 @@ def _violations(records: list[Record], prop: type[TraceProperty]) -> list[Violat
     "TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE", "MAXTIME-ASSIGNED", "MAXTIME-PARAM", "MAXTIME-FORMAT",
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
-    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION", "PLATFORM-CLOSE-DRAINS",
+    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
+    "PLATFORM-CLOSE-DRAINS",
 )
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}:{c.__name__.strip('_')}" for n, c in CASES])
 def test_property_fails_on_the_broken_trace_only(name: str, case: Case) -> None:
@@ -507,7 +508,8 @@ def _engine_trace(interpretation: Interpretation, scenario: Callable[[Engine], N
     "TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE", "MAXTIME-ASSIGNED", "MAXTIME-PARAM", "MAXTIME-FORMAT",
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
-    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION", "PLATFORM-CLOSE-DRAINS",
+    "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
+    "PLATFORM-CLOSE-DRAINS",
 )
 @pytest.mark.parametrize("profile", list(all_profiles()))
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__.strip("_") for s in SCENARIOS])
