@@ -461,6 +461,69 @@ class FirstJobCancel(LiveProperty):
         return found
 
 
+class CloseDrains(LiveProperty):
+    name = "close-drains"
+    rules = ("PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING")
+    description = (
+        "Under the platform profile a closing (pending_closed) session accepts no job, none of its jobs fails "
+        "because of the close, and it is closed (trigger drained) within the instant its last job ends, never "
+        "before; under the seeds it says nothing."
+    )
+    judges = (
+        Requests("submit", accepted=True), Changes("job", dst="failed", session=True),
+        Changes("session", src="pending_closed"),
+    )
+    applies = (Changes("job", src=_QUEUED_OR_RUNNING, session=True), Changes("session", dst="pending_closed"))
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.on = self.interpretation.is_platform
+        self.closing: set[str] = set()
+        """pending_closed sessions whose last job may have ended in this instant."""
+
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
+        if not self.on:
+            return None
+        if isinstance(record, Request):
+            view = self.ledger.sessions.get(record.session or "")
+            if view is not None and view.state == "pending_closed":
+                message = f"a job is accepted by session {record.session}, which is closing"
+                return self.violation(index, record.t, message)
+            return None
+        if record.entity == "job":
+            view = self.ledger.sessions.get(record.session or "")
+            if view is not None and view.state == "pending_closed" and record.reason == "session_closed":
+                return self.violation(index, record.t, f"job {record.id} of closing session {record.session} fails "
+                                      "because of the close; it should run to completion")
+            return None
+        view = self.ledger.sessions.get(record.id)
+        if record.trigger == "drained" and view is not None and (view.queued or view.running is not None):
+            return self.violation(index, record.t, f"session {record.id} is closed as drained with jobs left")
+        self.closing.discard(record.id)
+        return None
+
+    def applied(self, index: int, record: Change) -> Violation | None:
+        if not self.on:
+            return None
+        sid = record.id if record.entity == "session" else record.session
+        view = self.ledger.sessions.get(sid or "")
+        if view is not None and view.state == "pending_closed" and not view.queued and view.running is None:
+            self.closing.add(view.id)
+            self.wake()
+        return None
+
+    def instant_ended(self, index: int, next_t: float) -> Violation | None:
+        found = None
+        for sid in sorted(self.closing):
+            view = self.ledger.sessions.get(sid)
+            if view is not None and view.state == "pending_closed" and not view.queued and view.running is None:
+                found = found or self.violation(
+                    index, self.ctx.now, f"session {sid} stays pending_closed though none of its jobs is left"
+                )
+        self.closing.clear()
+        return found
+
+
 class _TakesEffect(LiveProperty):
     """An accepted request for a live entity takes effect at once: the entity's next line is the
     effect, before the next request and within the instant; the refusal meant for an ended entity
