@@ -240,6 +240,18 @@ def test_the_status_strings_of_each_server_state() -> None:
     assert CLIENT_STATUSES == ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 
 
+@pytest.mark.rule("PLATFORM-MAXTIME-DEFAULT")
+def test_a_job_limit_above_the_sessions_max_time_is_accepted_and_max_time_defaults_to_the_system() -> None:
+    """qiskit-ibm-runtime#1428: today's platform no longer rejects such a job (the seeds did, MAXTIME-BOUNDS)."""
+    service = platform()
+    backend = service.backend(PLATFORM_BACKEND)
+    session = Session(backend, max_time=60)
+    job = EstimatorV2(mode=session, options={"max_execution_time": 600}).run([("c", "ZZ")])
+    assert job.result()[0].data.evs is not None
+    assert Session(backend).details()["max_time"] == backend.max_time == 8 * 3600
+    conforms(service)
+
+
 @pytest.mark.rule("PLATFORM-STATES", "PLATFORM-MAXTIME-DEFAULT")
 def test_details_have_the_clients_keys_and_the_server_its_fields() -> None:
     service = platform()
