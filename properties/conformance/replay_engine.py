@@ -26,7 +26,7 @@ from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
-from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
+from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation, PlatformFirstJobCancel
 from model.spec.lifecycles import JOB_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
@@ -193,7 +193,10 @@ class Observed:
         self.limits = limits
         policy = interpretation.policy
         self.window_on_queue_empty = policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
-        self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
+        if interpretation.is_platform:
+            self.doom_on_first_cancel = policy.platform_first_job_cancel is PlatformFirstJobCancel.FAIL_SUBSEQUENT
+        else:
+            self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
         self.sessions: dict[str, ObservedSession] = {}
         self.jobs: dict[str, ObservedJob] = {}
         self.active: dict[str, str] = {}
@@ -263,6 +266,8 @@ class Observed:
             if change.src == "pending":
                 session.started_at = change.t
                 session.max_time = change.max_time
+        elif change.dst == "pending_closed" and change.src == "active":
+            pass  # a session closed while active keeps its backend while it drains (platform)
         elif self.active.get(change.backend) == session.id:
             del self.active[change.backend]
         session.state = change.dst
@@ -274,7 +279,7 @@ class Observed:
     def _refresh_window(self, backend: str, t: float) -> None:
         active = self.active.get(backend)
         session = self.sessions.get(active) if active is not None else None
-        if session is None:
+        if session is None or session.state != "active":  # a draining holder has no window
             return
         idle = session.n_queued == 0 and (self.window_on_queue_empty or session.running is None)
         if not idle:
