@@ -53,8 +53,6 @@ NOT_ACCEPTING_STATUS = "In progress, not accepting new jobs"
 CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 """Every string today's ``Session.status()`` returns for a session the service knows."""
 
-
-
 BATCH_SCHEDULED_AS_SESSION = True
 """The engine has no batch mode: a Batch is scheduled as a Session is, only labelled ``batch`` (the
 demo and docs/runtime-platform.md say so while this holds)."""
