@@ -298,6 +298,8 @@ class Session:
         self.close()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_record"):  # its construction was refused
+            return f"<{type(self).__name__} (not opened)>"
         return f"<{type(self).__name__}({self.session_id!r}, backend={self.backend()!r}, status={self.status()!r})>"
 
 
