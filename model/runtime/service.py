@@ -100,7 +100,9 @@ class QiskitRuntimeService:
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
         """Events one call that lets virtual time pass may process before SimulationLimitError."""
-        configs = list(backends) if backends is not None else [simulator()]
+        configs = list(backends) if backends is not None else [
+            simulator(interpretation=interpretation if interpretation is not None else DEFAULT)
+        ]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
             raise IBMInputValueError(
                 f"backends must be a non-empty sequence of BackendConfig, got {shown(backends)}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from model.sim.core import Core
-from model.sim.entities import SessionRecord
+from model.sim.entities import JobRecord, SessionRecord
 from model.spec.interpretations import FirstJobCancel
+from model.spec.lifecycles import SESSION_FINAL
 
 
 class Closing(Core):
@@ -32,9 +33,25 @@ class Closing(Core):
 
     def first_job_cancelled(self, session: SessionRecord) -> None:
         """Extension point: the session's first job was cancelled (INT-FIRST-JOB-CANCEL)."""
+        self._doom(session, "first_job_cancelled")
+
+    def first_job_failed(self, session: SessionRecord) -> None:
+        """Extension point: the session's first job failed, under INT-FIRST-JOB-FAILURE=as_cancel: what a
+        cancel does (INT-FIRST-JOB-CANCEL), under the trigger and reason ``first_job_failed``."""
+        self._doom(session, "first_job_failed")
+
+    def _doom(self, session: SessionRecord, trigger: str) -> None:
         if self.policy.first_job_cancel is FirstJobCancel.CLOSE_SESSION:
-            self.fire(self.session_fsm, session, "first_job_cancelled")
+            self.fire(self.session_fsm, session, trigger)
         else:
-            session.doomed = True
-            self.fail_queued(session, "first_job_cancelled")
+            session.doomed = trigger
+            self.fail_queued(session, trigger)
         self.dispatch(session.backend)
+
+    def dooms_by_failing(self, job: JobRecord) -> bool:
+        """Whether ``job``, failing now, is its live session's first job under INT-FIRST-JOB-FAILURE=as_cancel."""
+        session = job.session
+        return (
+            self._doom_on_failure and session is not None and session.first_job is job
+            and session.state not in SESSION_FINAL
+        )

@@ -38,6 +38,8 @@ class Core(Clock):
     scheduler_fsm: Dispatcher[BackendRecord]
     _skip_session_jobs: bool
     _window_on_queue_empty: bool
+    _doom_on_failure: bool
+    """INT-FIRST-JOB-FAILURE=as_cancel: a failing first job dooms its session's later jobs."""
     _emit: Sink
     _tracing: bool
     _fire_start: Fire
@@ -79,4 +81,12 @@ class Core(Clock):
 
     def first_job_cancelled(self, session: SessionRecord) -> None:
         """The session's first job was cancelled (closing)."""
+        raise NotImplementedError
+
+    def first_job_failed(self, session: SessionRecord) -> None:
+        """The session's first job failed, under INT-FIRST-JOB-FAILURE=as_cancel (closing)."""
+        raise NotImplementedError
+
+    def dooms_by_failing(self, job: JobRecord) -> bool:
+        """Whether ``job``, failing now, dooms its session's later jobs (closing)."""
         raise NotImplementedError

@@ -31,7 +31,7 @@ from model.sim.requests import RequestHandling
 from model.sim.retention import ForgetFinished, KeepAll, Retention
 from model.sim.scheduling import Scheduling
 from model.sim.timers import Timers
-from model.spec.interpretations import DEFAULT, ExpiryTie, Interpretation
+from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Interpretation
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
 from model.spec.validations import RequestRejected
 from model.trace import Header, Sink, null_sink
@@ -50,7 +50,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
     # timers (model.sim.timers): durations and expiries
     "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time",
     # closing (model.sim.closing)
-    "fail_unfinished", "first_job_cancelled",
+    "fail_unfinished", "first_job_cancelled", "first_job_failed",
     # the public requests themselves
     "open_session", "submit", "cancel", "close",
 )
@@ -104,6 +104,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         self.sessions: dict[str, SessionRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_end_order = JOB_END_FIRST if self.policy.expiry_tie is ExpiryTie.JOB_FIRST else JOB_END_LAST
+        self._doom_on_failure = self.policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.init_requests()
         self.init_scheduling()
         self.init_timers()
@@ -129,7 +130,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
 
         self._emit(
             Header(
-                dict(interpretation),
+                interpretation.recorded(),
                 {name: b.config.limits() for name, b in self.backends.items()},
                 INTERACTIVE_TIMEOUT,
             )

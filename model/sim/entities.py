@@ -67,7 +67,9 @@ class SessionRecord:
         self.n_jobs = 0
         self.running: JobRecord | None = None
         self.first_job: JobRecord | None = None
-        self.doomed = False
+        self.doomed: str | None = None
+        """The job trigger its later jobs fail with once its first job doomed them (first_job_cancelled or,
+        under INT-FIRST-JOB-FAILURE=as_cancel, first_job_failed); None while they are not doomed."""
         self.window_token = 0
         """The open interactive window's identity: the event sequence number it took when it opened."""
         self.window_deadline: float | None = None

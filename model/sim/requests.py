@@ -306,8 +306,8 @@ class RequestHandling(Core):
             # implies an active session.
             if session.window_deadline is not None:
                 session.window_deadline = None
-            if session.doomed:
-                self.fire(self.job_fsm, job, "first_job_cancelled")
+            if session.doomed is not None:
+                self.fire(self.job_fsm, job, session.doomed)
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy

@@ -118,7 +118,7 @@ SESSION = Lifecycle(
         State("pending", "opened; none of its jobs has started yet"),
         State("active", "its queued jobs take priority on its backend"),
         State("inactive", "deactivated by the interactive timeout; its jobs queue normally"),
-        State("closed", "closed by the client, by max_time expiry or by first-job cancel", final=True),
+        State("closed", "closed by the client, by max_time expiry or by first-job cancel (or failure)", final=True),
     ),
     initial="pending",
     transitions=(
@@ -154,6 +154,12 @@ SESSION = Lifecycle(
             cascade="first_job_cancelled", action="release_backend",
             only_if=(("INT-FIRST-JOB-CANCEL", "close_session"),),
             doc="its first job was cancelled",
+        ),
+        Transition(
+            "first_job_failed", _LIVE, "closed", ("FIRST-JOB-CANCEL",),
+            cascade="first_job_failed", action="release_backend",
+            only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"), ("INT-FIRST-JOB-CANCEL", "close_session")),
+            doc="its first job failed",
         ),
     ),
     timers=(
@@ -223,6 +229,11 @@ JOB = Lifecycle(
             "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
             reason="first_job_cancelled", doc="its session's first job was cancelled",
         ),
+        Transition(
+            "first_job_failed", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
+            reason="first_job_failed", only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"),),
+            doc="its session's first job failed",
+        ),
     ),
     timers=(
         Timer(
@@ -277,6 +288,13 @@ JOB_FINAL: frozenset[str] = JOB.final_states
 """The states a job ends in (completed, failed, cancelled), from the declaration."""
 SESSION_FINAL: frozenset[str] = SESSION.final_states
 """The states a session ends in (closed), from the declaration."""
+_CASCADES = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
+JOB_OWN_FAILURES: frozenset[str] = frozenset(
+    t.reason for t in JOB.transitions
+    if t.dest == "failed" and "running" in t.source and t.reason is not None and t.trigger not in _CASCADES
+)
+"""The reasons a running job fails for by itself, not by its session's end (device_error,
+max_execution_time_reached): the failures INT-FIRST-JOB-FAILURE is about."""
 LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
 
 

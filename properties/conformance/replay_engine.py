@@ -26,14 +26,15 @@ from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
-from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL
+from model.spec.interpretations import FirstJobCancel, FirstJobFailure, InteractiveWindow, Interpretation
+from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL, JOB_OWN_FAILURES
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
 
 DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
+
 
 
 class ReplayEngine(Engine):
@@ -178,7 +179,7 @@ class ObservedSession:
     n_jobs: int = 0
     n_queued: int = 0
     running: str | None = None
-    doomed: bool = False
+    doomed: str | None = None
     idle_since: float | None = None
 
 
@@ -194,6 +195,7 @@ class Observed:
         policy = interpretation.policy
         self.window_on_queue_empty = policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
         self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
+        self.doom_on_first_failure = self.doom_on_first_cancel and policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.sessions: dict[str, ObservedSession] = {}
         self.jobs: dict[str, ObservedJob] = {}
         self.active: dict[str, str] = {}
@@ -234,7 +236,7 @@ class Observed:
             job = self.jobs.get(request.job)
             session = self.sessions.get(job.session) if job is not None and job.session else None
             if session is not None and session.first_job == request.job and self.doom_on_first_cancel:
-                session.doomed = True
+                session.doomed = "first_job_cancelled"
 
     def _job(self, change: Change) -> None:
         """The job takes the line's ``to`` state, whatever it was in before (a trace may skip lines)."""
@@ -244,6 +246,11 @@ class Observed:
         session = self.sessions.get(job.session) if job.session else None
         if job.state == "queued" and change.dst != "queued" and session is not None:
             session.n_queued -= 1
+        if (
+            self.doom_on_first_failure and session is not None and session.first_job == job.id
+            and change.dst == "failed" and change.reason in JOB_OWN_FAILURES
+        ):
+            session.doomed = "first_job_failed"
         job.state = change.dst
         if change.dst == "running":
             job.started_at = change.t

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
-from model.spec.interpretations import IdleDevice, Interpretation, OtherSessionJob
-from model.spec.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
+from model.spec.interpretations import FirstJobFailure, IdleDevice, Interpretation, OtherSessionJob
+from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from properties.invariants.base import Violation
@@ -389,8 +389,9 @@ class FirstJobCancel(LiveProperty):
     name = "first-job-cancel"
     rules = ("FIRST-JOB-CANCEL",)
     description = (
-        "Once a session's first job is cancelled, none of its other jobs starts or completes: they fail "
-        "at once (fail_subsequent), or the session closes at once (close_session)."
+        "Once a session's first job is cancelled (or, under INT-FIRST-JOB-FAILURE=as_cancel, fails), none of "
+        "its other jobs starts or completes: they fail at once (fail_subsequent), or the session closes at "
+        "once (close_session)."
     )
     judges = (Changes("job", dst=frozenset(("running", "completed")), session=True),)
     applies = (
@@ -400,11 +401,20 @@ class FirstJobCancel(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.close_session = self.interpretation.policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
+        policy = self.interpretation.policy
+        self.close_session = policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
+        self.on_failure = policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.first: dict[str, str] = {}
         """live session -> its first job."""
         self.doomed: dict[str, float] = {}
-        """live session -> when its first job was cancelled."""
+        self.how: dict[str, str] = {}
+        """live doomed session -> how its first job ended (cancelled or failed)."""
+        """live session -> when its first job was cancelled (or failed)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        if not self.on_failure:
+            return self.judges, self.applies
+        return self.judges, (*self.applies, Changes("job", dst="failed", session=True))
 
     def judge(self, index: int, record: Change) -> Violation | None:
         if record.session not in self.doomed:
@@ -412,13 +422,14 @@ class FirstJobCancel(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-            f"after its first job was cancelled at t={self.doomed[record.session]:g}",
+            f"after its first job was {self.how[record.session]} at t={self.doomed[record.session]:g}",
         )
 
     def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
             self.first.pop(record.id, None)
             self.doomed.pop(record.id, None)
+            self.how.pop(record.id, None)
             return None
         session = record.session
         if session not in self.ledger.sessions:
@@ -426,8 +437,9 @@ class FirstJobCancel(LiveProperty):
         assert session is not None
         if record.src is None:
             self.first.setdefault(session, record.id)
-        elif self.first.get(session) == record.id:
+        elif self.first.get(session) == record.id and (record.dst == "cancelled" or record.reason in JOB_OWN_FAILURES):
             self.doomed[session] = record.t
+            self.how[session] = record.dst
             self.wake()
         return None
 
@@ -441,12 +453,13 @@ class FirstJobCancel(LiveProperty):
             elif self.close_session:
                 del self.doomed[session]
                 found = found or self.violation(
-                    index, now, f"session {session} stays open after its first job was cancelled"
+                    index, now, f"session {session} stays open after its first job was {self.how[session]}"
                 )
             elif view.queued > 0:
                 found = found or self.violation(
                     index, now,
-                    f"{view.queued} job(s) of session {session} stay queued after its first job was cancelled",
+                    f"{view.queued} job(s) of session {session} stay queued after its first job was "
+                    f"{self.how[session]}",
                 )
         if self.doomed:
             self.wake()
