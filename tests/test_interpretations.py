@@ -53,6 +53,7 @@ POINT_RULES = {
     "INT-FIRST-JOB-FAILURE": ("FIRST-JOB-CANCEL",),
     "INT-SIMULATOR-MAXTIME": ("MAXTIME-SYSTEM-LIMIT", "MAXTIME-DEFAULT"),
     "INT-DEADLINE-REQUEST": ("TTL-INTERACTIVE", "MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS"),
+    "INT-MAXTIME-CLOCK": ("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY", "SESSION-START-FIRST-JOB"),
 }
 """The rules whose meaning each interpretation point settles."""
 
@@ -377,6 +378,52 @@ def test_simulator_maxtime(option: str) -> None:
     else:
         with pytest.raises(IBMInputValueError, match="MAXTIME"):
             Session(service=service, backend="ibmq_qasm_simulator", max_time="4h")
+
+
+# ---------------------------------------------------------------- INT-MAXTIME-CLOCK
+
+
+MAXTIME_CLOCK: dict[str, tuple[float, str, str | None]] = {
+    "first_job_start": (250.0, "completed", None),
+    "open": (100.0, "failed", "session_expired"),
+}
+"""When the session (max_time 100, its first job waiting behind a 150 s job) closes, and how its job ends."""
+
+
+@pytest.mark.rule("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY", "SESSION-START-FIRST-JOB")
+@pytest.mark.parametrize("option", options("INT-MAXTIME-CLOCK", MAXTIME_CLOCK))
+def test_maxtime_clock(option: str) -> None:
+    """first_job_start: the clock starts at 150 with the first job; open: it started at 0, and the session,
+    still pending at 100, expires then with its queued job."""
+    sc = Scenario(maxtime_clock=option)
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f", duration=150.0)
+    e.open_session(B0, session_id="s", max_time=100)
+    e.submit("s", job_id="j1")
+    sc.settle()
+    closed_at, state, reason = MAXTIME_CLOCK[option]
+    closed = sc.change("s", "closed")
+    assert (closed.t, closed.trigger) == (closed_at, "max_time_reached")
+    last = sc.changes("j1")[-1]
+    assert (last.dst, last.reason) == (state, reason)
+    assert sc.entered("s", "active") == (option == "first_job_start")
+
+
+@pytest.mark.rule("MAXTIME-ASSIGNED", "MAXTIME-DEFAULT")
+def test_maxtime_clock_open_fixes_max_time_at_the_open() -> None:
+    """Under open the max_time is fixed before any job exists: first_job_limit cannot shrink it, and a
+    session that starts later keeps its deadline from the open."""
+    sc = Scenario(backend(system_max_time=1000.0), maxtime_clock="open", maxtime_default="first_job_limit")
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f", duration=150.0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1", max_execution_time=50)
+    sc.settle()
+    started = sc.change("s", "active")
+    assert (started.t, started.max_time) == (150.0, 1000.0)
+    assert sc.when("s", "inactive") == 460.0
+    closed = sc.change("s", "closed")
+    assert (closed.t, closed.trigger) == (1000.0, "max_time_reached")  # 1000 s from the open, not from 150
 
 
 # ---------------------------------------------------------------- INT-DEADLINE-REQUEST

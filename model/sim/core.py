@@ -39,6 +39,8 @@ class Core(Clock):
     _skip_session_jobs: bool
     _window_on_queue_empty: bool
     _doom_on_failure: bool
+    _clock_at_open: bool
+    """INT-MAXTIME-CLOCK=open: the max_time clock starts when the session opens."""
     """INT-FIRST-JOB-FAILURE=as_cancel: a failing first job dooms its session's later jobs."""
     _emit: Sink
     _tracing: bool
@@ -77,6 +79,10 @@ class Core(Clock):
 
     def update_window(self, session: SessionRecord) -> None:
         """Open or close the session's interactive window (timers)."""
+        raise NotImplementedError
+
+    def arm_max_time_at_open(self, session: SessionRecord) -> None:
+        """Start a just-opened session's max_time clock, under INT-MAXTIME-CLOCK=open (timers)."""
         raise NotImplementedError
 
     def first_job_cancelled(self, session: SessionRecord) -> None:

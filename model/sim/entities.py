@@ -44,7 +44,7 @@ class BackendRecord:
 class SessionRecord:
     __slots__ = (
         "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
-        "max_time_bound", "n_jobs", "n_queued", "queue", "requested_max_time", "running", "session_id",
+        "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running", "session_id",
         "started_at", "state", "window_deadline", "window_timer", "window_token",
     )
 
@@ -59,8 +59,11 @@ class SessionRecord:
         self.max_time: float | None = None
         self.max_time_bound = float(requested_max_time or backend.config.system_max_time)
         self.started_at: float | None = None
+        self.opened_at: float | None = None
+        """When it was opened (the engine sets it): where INT-MAXTIME-CLOCK=open starts the max_time clock."""
         self.deadline = math.inf
-        """started_at + max_time once started: no job of the session starts at or after it."""
+        """started_at + max_time once started (opened_at + max_time from the open under INT-MAXTIME-CLOCK=open):
+        no job of the session starts at or after it."""
         self.closed_at: float | None = None
         self.queue: deque[JobRecord] = deque()
         self.n_queued = 0

@@ -238,9 +238,12 @@ class RequestHandling(Core):
         if session_id is None:
             session_id = _fresh(self._session_ids, "s", self.sessions)
         session = SessionRecord(session_id, record, seconds)
+        session.opened_at = self.now
         self.sessions[session_id] = session
         self._emit(asked._replace(session=session_id))
         self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        if self._clock_at_open:
+            self.arm_max_time_at_open(session)
         return session
 
     def submit(

@@ -253,6 +253,31 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
         in_every_header=False,
     ),
     InterpretationPoint(
+        "INT-MAXTIME-CLOCK",
+        "When does a session's max_time clock start: when its first job starts, or when it is opened?",
+        "Seed 002 says a session is started when its first job starts (not when it is queued) and "
+        "assigns max_time 'when a session is started', yet in the next sentence it expires 'after the "
+        "session has been open the specified amount of time'; seed 000 also starts it at the first job.",
+        (
+            Source(_B, "Context manager", (37, 37)),
+            Source(_B, "Specify the session length", (73, 73)),
+            Source(_A, "How long a session stays active", (29, 29)),
+        ),
+        (
+            Option("first_job_start", "when the session starts: its first job starts on the device"),
+            Option(
+                "open",
+                "when the session is opened; its max_time is fixed then (the requested value, else the "
+                "system limit: INT-MAXTIME-DEFAULT's first_job_limit needs a job and does not apply), and a "
+                "session still pending at its deadline expires (pending -> closed, its queued jobs fail "
+                "session_expired)",
+            ),
+        ),
+        "Three sentences of the two seeds tie max_time to the session's start and define the start as "
+        "the first job's; 'open' in the fourth is read as 'started', not as the moment Session() is called.",
+        in_every_header=False,
+    ),
+    InterpretationPoint(
         "INT-DEADLINE-REQUEST",
         "A request arrives at the very instant a session timer runs out (its interactive window or "
         "max_time): does it come before the timer or after it?",
@@ -354,6 +379,11 @@ class SimulatorMaxtime(StrEnum):
     PHYSICAL_LIMIT = "physical_limit"
 
 
+class MaxtimeClock(StrEnum):
+    FIRST_JOB_START = "first_job_start"
+    OPEN = "open"
+
+
 class DeadlineRequest(StrEnum):
     AFTER_TIMERS = "after_timers"
 
@@ -375,6 +405,7 @@ class Policy:
     interactive_window: InteractiveWindow
     first_job_failure: FirstJobFailure
     simulator_maxtime: SimulatorMaxtime
+    maxtime_clock: MaxtimeClock
     deadline_request: DeadlineRequest
 
     @classmethod

@@ -46,6 +46,9 @@ class Transition:
     """The timer whose expiry fires this trigger, if any."""
     only_if: tuple[tuple[str, str], ...] = ()
     """(interpretation ID, option) pairs that must all be chosen; checked against the points when declared."""
+    records_max_time: bool = False
+    """Whether its trace line records the session's max_time (the session's start), beyond the transitions
+    whose action arms the max_time clock, which always do."""
     doc: str = ""
 
     def __post_init__(self) -> None:
@@ -125,8 +128,14 @@ SESSION = Lifecycle(
         Transition(
             "job_started", ("pending",), "active",
             ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
-            action="arm_max_time",
+            action="arm_max_time", only_if=(("INT-MAXTIME-CLOCK", "first_job_start"),),
             doc="its first job starts on the device; the max_time clock starts",
+        ),
+        Transition(
+            "job_started", ("pending",), "active",
+            ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
+            only_if=(("INT-MAXTIME-CLOCK", "open"),), records_max_time=True,
+            doc="its first job starts on the device; the max_time clock runs since it opened",
         ),
         Transition(
             "job_started", ("inactive",), "active", ("SESSION-REACTIVATE",),
@@ -142,6 +151,12 @@ SESSION = Lifecycle(
             "max_time_reached", ("active", "inactive"), "closed", ("MAXTIME-EXPIRY",),
             timer="max_time", cascade="session_expired", action="release_backend",
             doc="max_time has elapsed since the session started",
+        ),
+        Transition(
+            "max_time_reached", ("pending",), "closed", ("MAXTIME-EXPIRY",),
+            timer="max_time", cascade="session_expired", action="release_backend",
+            only_if=(("INT-MAXTIME-CLOCK", "open"),),
+            doc="max_time has elapsed since it opened, before any of its jobs started",
         ),
         Transition(
             "close", _LIVE, "closed",
@@ -171,7 +186,7 @@ SESSION = Lifecycle(
         ),
         Timer(
             "max_time", "max_time_reached", "the session's max_time",
-            armed="the session starts (its first job starts)",
+            armed="the session starts (its first job starts); under INT-MAXTIME-CLOCK=open, it opens",
             disarmed="the session closes; never by deactivation",
             rules=("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"),
         ),

@@ -15,6 +15,7 @@ found at the boundary itself and shrinks towards it (the offset shrinks to 0).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -206,7 +207,7 @@ def _deadlines(engine: Engine) -> list[float]:
     now = engine.now
     found: set[float] = set()
     for session in engine.sessions.values():
-        expiry = session.deadline if session.state in ("active", "inactive") else None
+        expiry = session.deadline if session.state != "closed" and session.deadline != math.inf else None
         for deadline in (session.window_deadline, expiry):
             if deadline is not None and deadline > now:
                 found.add(deadline)
@@ -278,7 +279,7 @@ def resolve(
             record = shadow.sessions.get(target)
             if record is not None:
                 deadline = record.deadline if item.max_time else record.window_deadline
-                if deadline is not None and record.state in ("active", "inactive"):
+                if deadline is not None and deadline != math.inf and record.state != "closed":
                     now = max(now, deadline + item.offset)
             if item.close:
                 ops.append(Close(at=now, session=target))

@@ -26,7 +26,7 @@ from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
-from model.spec.interpretations import FirstJobCancel, FirstJobFailure, InteractiveWindow, Interpretation
+from model.spec.interpretations import FirstJobCancel, FirstJobFailure, InteractiveWindow, Interpretation, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL, JOB_OWN_FAILURES
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
@@ -87,12 +87,14 @@ class ReplayEngine(Engine):
             record = SessionRecord(obs.id, backend, obs.requested)
             record.state = obs.state
             record.started_at = obs.started_at
+            record.opened_at = obs.opened_at
             record.max_time = obs.max_time
             record.n_jobs = obs.n_jobs
             record.doomed = obs.doomed
             self.sessions[obs.id] = record
-            if obs.started_at is not None and obs.max_time is not None:
-                self.schedule(max(now, obs.started_at + obs.max_time), self.on_max_time, record)
+            origin = obs.opened_at if self._clock_at_open else obs.started_at
+            if origin is not None and obs.max_time is not None:
+                self.schedule(max(now, origin + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
         kept = max(running, key=lambda j: j.started_at or 0.0).id if running else None
         for obs_job in seen.jobs.values():
@@ -175,6 +177,7 @@ class ObservedSession:
     requested: int | None
     max_time: float | None = None
     started_at: float | None = None
+    opened_at: float | None = None
     first_job: str | None = None
     n_jobs: int = 0
     n_queued: int = 0
@@ -194,6 +197,7 @@ class Observed:
         self.limits = limits
         policy = interpretation.policy
         self.window_on_queue_empty = policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+        self.clock_at_open = policy.maxtime_clock is MaxtimeClock.OPEN
         self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
         self.doom_on_first_failure = self.doom_on_first_cancel and policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.sessions: dict[str, ObservedSession] = {}
@@ -215,9 +219,12 @@ class Observed:
             return
         args: Mapping[str, Any] = request.args or {}
         if request.op == "open" and request.session and request.backend:
-            self.sessions[request.session] = ObservedSession(
-                request.session, request.backend, "pending", _requested(args.get("max_time"))
+            opened = self.sessions[request.session] = ObservedSession(
+                request.session, request.backend, "pending", _requested(args.get("max_time")), opened_at=request.t,
             )
+            if self.clock_at_open:  # the max_time is fixed, and its clock started, at the open
+                limit = self.limits.get(request.backend, {}).get("system_max_time")
+                opened.max_time = float(opened.requested) if opened.requested is not None else limit
         elif request.op == "submit" and request.job and request.backend:
             met = args.get("max_execution_time")
             limits = self.limits.get(request.backend, {})
@@ -269,7 +276,7 @@ class Observed:
             self.active[change.backend] = session.id
             if change.src == "pending":
                 session.started_at = change.t
-                session.max_time = change.max_time
+                session.max_time = change.max_time if change.max_time is not None else session.max_time
         elif self.active.get(change.backend) == session.id:
             del self.active[change.backend]
         session.state = change.dst
