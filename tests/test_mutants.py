@@ -70,7 +70,7 @@ def test_every_mutant_is_killed_in_process_at_the_default_budget(mutant: Mutant)
 @pytest.mark.parametrize("name", STDIO_MUTANTS)
 def test_mutants_are_killed_through_the_subprocess_protocol_at_the_default_budget(name: str) -> None:
     assert set(NEW_BUG_CLASSES) <= set(STDIO_MUTANTS)
-    factory = StdioFactory(stdio_command(name), timeout=20)
+    factory = StdioFactory(stdio_command(name), timeout=120)
     result = run_campaign(factory, CampaignConfig(), seed=0, shrink=False, key=f"mutant:{name}", time_cap=TIME_CAP)
     assert result.finding is not None and result.finding.kind == "divergence", result.summary()
 

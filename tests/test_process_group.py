@@ -101,7 +101,7 @@ def test_the_group_is_killed_when_the_campaign_ends(tmp_path: Path) -> None:
 
 def test_the_group_is_killed_on_timeout(tmp_path: Path) -> None:
     argv, pidfile = wrapper(tmp_path, "sleep", "1000")
-    factory = StdioFactory(argv, timeout=0.5)
+    factory = StdioFactory(argv, timeout=0.5, startup=0.0)
     try:
         result = run_campaign(factory, examples=1, seed=0)
         assert result.finding is not None and result.finding.kind == "timeout"
