@@ -259,3 +259,20 @@ def test_conform_reports_a_hostile_implementation_as_a_finding_exit_1(fake_iut: 
     )
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_event_limit_counts_the_events_before_the_operations_too(tmp_path: Path) -> None:
+    """A heavy load and a far operation: the run stops at the limit on its way to the operation (it ran
+    unbounded when only the events after the last operation were counted)."""
+    path = tmp_path / "far.json"
+    path.write_text(json.dumps({
+        "version": 1, "backends": [{"name": "b"}],
+        "background": [{"backend": "b", "jobs_per_hour": 3_600_000, "until": 1e12}],
+        "operations": [{"at": 1e9, "op": "fault", "backend": "b"}], "until": 1e9 + 1,
+    }))
+    result = CliRunner().invoke(cli, ["simulate", str(path), "--quiet", "--max-events", "5000"])
+    assert result.exit_code == 2, result.output
+    _one_line_error(result.stderr)
+    assert "after 5000 events, before it was due to reach the operation at t=1e+09" in result.stderr
+    example = ROOT / "examples" / "scenarios" / "busy_backend.json"
+    assert CliRunner().invoke(cli, ["simulate", str(example), "--quiet", "--max-events", "1"]).exit_code == 2

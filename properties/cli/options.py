@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from model.spec.interpretations import InterpretationError, parse_choices
+from model.views.printable import printable
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -34,7 +35,7 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(printable(f"error: {self.format_message()}"), err=True)
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
