@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench diagrams rules-doc clean
+.PHONY: demo test test-clients lint bench diagrams rules-doc clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sessionspec needs Python 3.11+, found " + sys.version.split()[0])'
@@ -24,6 +24,17 @@ lint: $(STAMP)
 test: lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/pytest -n 2 -q
 
+# The real clients against `sessionspec serve` (docs/serve.md): today's client from the dev extra, and the
+# seed-era client in an environment of its own, installed only pinned (about 2-3 min the first time).
+SEED_CLIENT := .venv-seed-client
+$(SEED_CLIENT)/.installed:
+	$(PYTHON) -m venv $(SEED_CLIENT)
+	$(SEED_CLIENT)/bin/python -m pip install --quiet qiskit-ibm-runtime==0.11.3 qiskit==0.44.3 "numpy<2" matplotlib pylatexenc
+	@touch $@
+
+test-clients: $(STAMP) $(SEED_CLIENT)/.installed
+	SESSIONSPEC_SEED_CLIENT_PYTHON=$(SEED_CLIENT)/bin/python $(BIN)/pytest -n 0 -q tests/test_serve_seed_client.py tests/test_serve_client.py
+
 diagrams: $(STAMP)
 	$(BIN)/sessionspec diagrams --all-interpretations
 
@@ -36,6 +47,7 @@ bench: $(STAMP)
 
 rules-doc: $(STAMP)
 	$(BIN)/sessionspec rules --format markdown --tests tests > docs/rules.md
+	$(BIN)/sessionspec rules --profile platform --format markdown --tests tests > docs/rules-platform.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SEED_CLIENT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

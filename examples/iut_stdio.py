@@ -34,7 +34,8 @@ def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
         )
         for name, limits in request["backends"].items()
     )
-    return EngineIUT(IUTConfig(backends, Interpretation(request.get("interpretation", {}))), engine_class)
+    interpretation = Interpretation(request.get("interpretation", {}), request.get("profile", "seeds"))
+    return EngineIUT(IUTConfig(backends, interpretation), engine_class)
 
 
 def handle(iut: EngineIUT, request: dict[str, Any]) -> None:

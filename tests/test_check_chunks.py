@@ -154,7 +154,7 @@ def test_every_profile_conforms_alike(tmp_path: Path, profile: str) -> None:
 @pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.offline], ids=lambda m: m.name)
 def test_each_mutants_trace_is_flagged_alike(tmp_path: Path, mutant: Any) -> None:
     trace = MemoryTrace()
-    run = mutant.engine(list(CampaignConfig().backends), sink=trace)
+    run = mutant.engine(list(CampaignConfig().backends), sink=trace, interpretation=mutant.interpretation)
     for op in mutant.scenario:
         apply_to_engine(run, op)
     run.run(until=mutant.until)

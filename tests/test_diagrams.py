@@ -10,9 +10,9 @@ import pygraphviz as pgv
 import pytest
 from click.testing import CliRunner
 
-from model.spec.interpretations import DEFAULT, Interpretation, profiles
+from model.spec.interpretations import DEFAULT, Interpretation, all_profiles
 from model.spec.lifecycles import LIFECYCLES, Lifecycle
-from model.views.diagrams import FORMATS, TIMER_MARK, Diagram, changes, plan, readme, write_all
+from model.views.diagrams import FORMATS, TIMER_MARK, Diagram, changes, plan, readme, suffix_of, write_all
 from properties.cli.diagrams import diagrams as diagrams_command
 
 COMMITTED = Path(__file__).resolve().parent.parent / "diagrams"
@@ -145,7 +145,7 @@ def test_labels_carry_guards_and_rules(diagram: Diagram) -> None:
 @pytest.mark.parametrize("diagram", PLAN, ids=IDS)
 def test_final_states_are_marked_and_title_names_interpretation(diagram: Diagram) -> None:
     graph = pgv.AGraph(string=diagram.dot_source())
-    for state in diagram.lifecycle.states:
+    for state in diagram.lifecycle.under(diagram.interpretation).states:
         assert (graph.get_node(state.name).attr["peripheries"] == "2") == state.final, state.name
     title = f"{diagram.lifecycle.name} lifecycle — interpretation: {diagram.interpretation.name}"
     assert graph.graph_attr["label"] == title
@@ -154,11 +154,12 @@ def test_final_states_are_marked_and_title_names_interpretation(diagram: Diagram
 def test_alternatives_only_where_they_change_the_machine() -> None:
     stems = {d.stem for d in PLAN}
     expected = {lc.name for lc in LIFECYCLES}
-    for name, interpretation in profiles().items():
+    for interpretation in all_profiles().values():
         for lifecycle in LIFECYCLES:
             if interpretation != DEFAULT and changes(lifecycle, interpretation):
-                expected.add(f"{lifecycle.name}.{name}")
+                expected.add(lifecycle.name + suffix_of(interpretation))
     assert stems == expected
+    assert {"session.platform", "job.platform"} <= stems and "scheduler.platform" not in stems
     assert "session.INT-FIRST-JOB-CANCEL=close_session" in stems
     assert not any(s.startswith("session.INT-IDLE-DEVICE") for s in stems)
 

@@ -25,6 +25,7 @@ from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.spec.interpretations import profiles
 from model.spec.lifecycles import JOB, SESSION
+from model.spec.profiles import PROFILE_NAMES
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, JsonlWriter, MemoryTrace, Record, Request, dumps
 from model.trace.reader import line_record
@@ -54,13 +55,14 @@ rejected = st.builds(Request, times, st.sampled_from(["open", "submit", "cancel"
 headers = st.builds(Header, st.dictionaries(texts, texts, max_size=3),
                     st.dictionaries(texts, st.fixed_dictionaries({"system_max_time": positive,
                                                                   "program_max_execution_time": positive}),
-                                    min_size=1, max_size=2), positive)
+                                    min_size=1, max_size=2), positive, st.sampled_from(PROFILE_NAMES))
 
 
 def _documented(record: Record) -> dict[str, Any]:
     """The line of a record as docs/trace-format.md lists its keys (written out here, not by the writer)."""
     if isinstance(record, Header):
-        return {"type": "header", "format": "sessionspec-trace", "version": 1,
+        profile = {} if record.profile == "seeds" else {"profile": record.profile}  # absent: the default
+        return {"type": "header", "format": "sessionspec-trace", "version": 1, **profile,
                 "interactive_timeout": record.interactive_timeout, "interpretation": dict(record.interpretation),
                 "backends": {k: dict(v) for k, v in record.backends.items()}}
     if isinstance(record, Change):

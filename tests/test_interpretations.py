@@ -21,11 +21,13 @@ from model.spec.interpretations import (
     Interpretation,
     InterpretationError,
     Policy,
+    all_profiles,
     parse_choice,
     policy_attr,
     profiles,
 )
 from model.spec.lifecycles import LIFECYCLES, Transition
+from model.spec.profiles import PROFILES
 from model.spec.validations import RequestRejected
 from tests.scenario_helpers import B0, Scenario, backend
 
@@ -54,6 +56,9 @@ POINT_RULES = {
     "INT-SIMULATOR-MAXTIME": ("MAXTIME-SYSTEM-LIMIT", "MAXTIME-DEFAULT"),
     "INT-DEADLINE-REQUEST": ("TTL-INTERACTIVE", "MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS"),
     "INT-MAXTIME-CLOCK": ("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY", "SESSION-START-FIRST-JOB"),
+    "INT-CANCEL-RUNNING-JOB": ("PLATFORM-CANCEL-SESSION",),
+    "INT-PLATFORM-FIRST-JOB-CANCEL": ("FIRST-JOB-CANCEL",),
+    "INT-EXECUTION-LANES": ("SCHED-ONE-AT-A-TIME",),
 }
 """The rules whose meaning each interpretation point settles."""
 
@@ -68,6 +73,65 @@ def test_every_point_has_a_scenario_for_each_of_its_options(point: str) -> None:
     assert set(EXPECTED[point]) == set(POINTS_BY_ID[point].option_names)
     outcomes = list(EXPECTED[point].values())
     assert all(a != b for i, a in enumerate(outcomes) for b in outcomes[i + 1:]), "options must differ"
+
+
+# ---------------------------------------------------------------- the platform profile's own points
+
+
+CANCEL_RUNNING_JOB = {"finish": ("completed", 10.0), "cancel": ("cancelled", 4.0)}
+"""The running job's end state and time when its session is cancelled at 4 s."""
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION")
+@pytest.mark.parametrize("option", options("INT-CANCEL-RUNNING-JOB", CANCEL_RUNNING_JOB))
+def test_cancel_running_job(option: str) -> None:
+    """cancel_session cancels the queued jobs and closes the session; the running one per the option."""
+    sc = Scenario(profile="platform", cancel_running_job=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2")
+    sc.at(4).cancel_session("s")
+    sc.settle(until=100)
+    assert sc.path("s") == [(0.0, "pending"), (0.0, "active"), (4.0, "closed")]
+    assert sc.path("j2")[-1] == (4.0, "cancelled")
+    state, when = CANCEL_RUNNING_JOB[option]
+    assert sc.path("j1")[-1] == (when, state)
+
+
+PLATFORM_FIRST_JOB_CANCEL = {"no_effect": ("completed", "completed"), "fail_subsequent": ("failed", "failed")}
+"""What becomes of the queued job j2 and the later job j3 after the first job j1 is cancelled."""
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL")
+@pytest.mark.parametrize("option", options("INT-PLATFORM-FIRST-JOB-CANCEL", PLATFORM_FIRST_JOB_CANCEL))
+def test_platform_first_job_cancel(option: str) -> None:
+    sc = Scenario(profile="platform", platform_first_job_cancel=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2")
+    sc.at(2).cancel("j1")
+    sc.at(30).submit("s", job_id="j3")
+    sc.settle(until=500)
+    assert (sc.path("j2")[-1][1], sc.path("j3")[-1][1]) == PLATFORM_FIRST_JOB_CANCEL[option]
+
+
+EXECUTION_LANES = {"one": ["j1", "j2", "j3"]}
+"""One lane: the jobs start one after another, in order."""
+
+
+@pytest.mark.rule("SCHED-ONE-AT-A-TIME")
+@pytest.mark.parametrize("option", options("INT-EXECUTION-LANES", EXECUTION_LANES))
+def test_execution_lanes(option: str) -> None:
+    sc = Scenario(profile="platform", execution_lanes=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    for job in ("j1", "j2", "j3"):
+        e.submit("s", job_id=job)
+    sc.settle(until=500)
+    assert sc.start_order() == EXECUTION_LANES[option]
+    assert [sc.when(job, "running") for job in ("j1", "j2", "j3")] == [0.0, 10.0, 20.0]
 
 
 # ---------------------------------------------------------------- INT-IDLE-DEVICE
@@ -610,7 +674,8 @@ def test_maxtime_job_bound(option: str) -> None:
 
 @pytest.mark.rule(*INTERPRETED_RULES)
 def test_interpretation_fills_defaults() -> None:
-    assert dict(Interpretation()) == {p.id: p.default for p in INTERPRETATION_POINTS}
+    seeds = [p for p in INTERPRETATION_POINTS if p.id in DEFAULT.rules.points]
+    assert dict(Interpretation()) == {p.id: p.default for p in seeds}
     assert Interpretation() == DEFAULT
     assert DEFAULT.name == "default"
     chosen = Interpretation.of(idle_device="work_conserving")
@@ -643,29 +708,50 @@ def test_parse_choice() -> None:
 
 
 @pytest.mark.rule(*INTERPRETED_RULES)
-def test_profiles_cover_every_option_of_every_point() -> None:
-    found = profiles()
-    assert found["default"] == DEFAULT
+@pytest.mark.parametrize("rule_set", list(PROFILES))
+def test_profiles_cover_every_option_of_every_point(rule_set: str) -> None:
+    found = profiles(rule_set)
+    base = Interpretation({}, rule_set)
+    assert found["default" if rule_set == "seeds" else rule_set] == base
+    points = [p for p in INTERPRETATION_POINTS if p.id in base.rules.points]
     covered = {(point, option) for profile in found.values() for point, option in profile.items()}
-    wanted = {(p.id, o) for p in INTERPRETATION_POINTS for o in p.option_names}
+    wanted = {(p.id, o) for p in points for o in p.option_names} | set(base.rules.fixed.items())
     assert covered == wanted
-    assert len(found) == 1 + sum(len(p.options) - 1 for p in INTERPRETATION_POINTS)
+    assert len(found) == 1 + sum(len(p.options) - 1 for p in points)
     for name, profile in found.items():
         assert len(profile.differences()) <= 1, f"{name} changes more than one point"
+        assert profile.profile == rule_set
+
+
+def test_a_profile_fixes_its_points_and_leaves_out_those_that_do_not_arise() -> None:
+    platform = Interpretation({}, "platform")
+    assert platform["INT-EXPIRY-RUNNING-JOB"] == "finish" and "INT-CLOSE-RUNNING-JOB" not in platform
+    assert platform.name == "platform" and Interpretation(platform).profile == "platform"
+    with pytest.raises(InterpretationError, match="fixed to 'finish' under profile platform"):
+        Interpretation({"INT-EXPIRY-RUNNING-JOB": "fail"}, "platform")
+    with pytest.raises(InterpretationError, match="'INT-CLOSE-RUNNING-JOB' under profile platform"):
+        Interpretation({"INT-CLOSE-RUNNING-JOB": "fail"}, "platform")
+    with pytest.raises(InterpretationError, match="'INT-CANCEL-RUNNING-JOB' under profile seeds"):
+        Interpretation({"INT-CANCEL-RUNNING-JOB": "cancel"})
+    with pytest.raises(InterpretationError, match="unknown profile 'cloud'; known: seeds, platform"):
+        Interpretation({}, "cloud")
+    assert Interpretation.of(profile="platform", expiry_tie="expiry_first").name == (
+        "platform:INT-EXPIRY-TIE=expiry_first"
+    )
 
 
 # ---------------------------------------------------------------------- the typed policy
 
 
 @pytest.mark.rule(*INTERPRETED_RULES)
-@pytest.mark.parametrize("name", list(profiles()))
+@pytest.mark.parametrize("name", list(all_profiles()))
 def test_every_point_has_a_policy_attribute_holding_its_option(name: str) -> None:
-    interpretation = profiles()[name]
+    interpretation = all_profiles()[name]
     policy = interpretation.policy
     assert [f.name for f in dataclasses.fields(Policy)] == [policy_attr(p.id) for p in INTERPRETATION_POINTS]
     for point in INTERPRETATION_POINTS:
         value = getattr(policy, policy_attr(point.id))
-        assert value == interpretation[point.id]
+        assert value == interpretation.get(point.id, point.default)
         assert [str(member) for member in type(value)] == list(point.option_names)
 
 

@@ -148,7 +148,7 @@ def test_matplotlib_loads_only_to_draw(code: str) -> None:
     assert result.stdout.endswith("False")
 
 
-LAYERS = ("model.spec", "model.trace", "model.sim", "model.views", "model.runtime",
+LAYERS = ("model.spec", "model.trace", "model.sim", "model.views", "model.runtime", "model.serve",
           "properties.invariants", "properties.conformance", "properties.cli")
 """The packages of the README's architecture picture (the faces ``model`` and ``properties`` stand apart)."""
 

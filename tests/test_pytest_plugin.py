@@ -152,3 +152,27 @@ def test_campaigns_split_by_backend_run_in_parallel_each_on_its_backend(pytester
         section = re.split(r"\n[_=]", output.split(f"test_mutant_on[{backend}] _")[1])[0]
         assert f"open s1 on {backend}" in section and f"on {other}" not in section, section
     assert "sessionspec: backends ['b9']: name one or more of ['b0', 'b1']" in output
+
+
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS")
+def test_the_profile_is_chosen_on_the_command_line_or_per_check(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_platform="""
+        import pytest
+
+
+        @pytest.mark.sessionspec_adapter("properties.conformance.mutants:platform_close_fails")
+        def test_platform_mutant_from_the_option(sessionspec_conformance):
+            sessionspec_conformance.check()
+
+
+        @pytest.mark.sessionspec_adapter("properties.conformance.mutants:platform_close_fails")
+        def test_platform_mutant_passes_under_the_seeds(sessionspec_conformance):
+            assert sessionspec_conformance.check(examples=20, profile="seeds").finding is None
+    """)
+    result = pytester.runpytest_subprocess("--sessionspec-seed", "0", "--sessionspec-profile", "platform")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*test_platform_mutant_from_the_option*", "*does not conform*", "*interpretation platform*", "*close s1*",
+    ])
+    bad = pytester.runpytest_subprocess("--sessionspec-profile", "cloud")
+    bad.stdout.fnmatch_lines(["*sessionspec: unknown profile 'cloud'; known: seeds, platform*"])

@@ -1,5 +1,6 @@
 """The stateful campaign: Hypothesis drives the engine with random client requests, device
-faults and time steps, under every interpretation profile, and after every step holds it to
+faults and time steps, under every interpretation of both profiles (seeds and platform: there also
+cancel_session and the drain of a closed session), and after every step holds it to
 every named property (incrementally over the new trace lines), to direct invariants of its
 own state, and to the ``transitions`` shadow of the declaration.
 """
@@ -27,7 +28,7 @@ from hypothesis.stateful import (
 
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
-from model.spec.interpretations import DEFAULT, Interpretation, profiles
+from model.spec.interpretations import DEFAULT, Interpretation, all_profiles
 from model.spec.validations import RequestRejected
 from model.trace import Header, MemoryTrace, Request
 from properties.conformance.coverage import Coverage
@@ -70,6 +71,8 @@ job_options = st.fixed_dictionaries({
     "SESSION-START-FIRST-JOB", "SESSION-REACTIVATE", "TTL-INTERACTIVE", "MAXTIME-ASSIGNED", "MAXTIME-EXPIRY",
     "MAXTIME-FORMAT", "MAXTIME-BOUNDS", "SESSION-CLOSE", "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE",
     "FIRST-JOB-CANCEL", "JOB-CANCEL", "JOB-TERMINAL", "JOB-MAX-EXECUTION", "DEVICE-FAULT",
+    "PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING", "PLATFORM-CANCEL-SESSION", "PLATFORM-UNUSED-CLOSES",
+    "PLATFORM-ITTL-60S", "PLATFORM-EXPIRY-RUNNING-FINISH",
 )
 class SessionCampaign(RuleBasedStateMachine):
     """Random client sessions against the engine under one interpretation."""
@@ -148,6 +151,8 @@ class SessionCampaign(RuleBasedStateMachine):
             bound_applies = self.interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
             if record.state == "closed":
                 self.rejected("SESSION-CLOSED", self.engine.submit, session, **one)
+            elif record.state == "pending_closed":
+                self.rejected("SESSION-NOT-ACCEPTING", self.engine.submit, session, **one)
             elif bound_applies and explicit is not None and explicit >= self.bound[session]:
                 self.rejected("MAXTIME-BELOW-JOB", self.engine.submit, session, **one)
             else:
@@ -187,7 +192,21 @@ class SessionCampaign(RuleBasedStateMachine):
 
     @rule(session=sessions)
     def close(self, session: str) -> None:
-        assert self.engine.close(session).state == "closed"
+        record = self.engine.sessions[session]
+        busy = record.state != "closed" and (record.n_queued > 0 or record.running is not None)
+        # the seeds close at once; the platform drains: pending_closed while a job is queued or running
+        expected = "pending_closed" if busy and self.interpretation.is_platform else "closed"
+        if record.state == "pending_closed":
+            expected = "pending_closed"
+        assert self.engine.close(session).state == expected
+
+    @precondition(lambda self: self.interpretation.is_platform)
+    @rule(session=sessions)
+    def cancel_session(self, session: str) -> None:
+        """The client cancels the session (platform): its queued jobs are cancelled and it closes."""
+        queued = [job for job in self.engine.sessions[session].queue if job.state == "queued"]
+        assert self.engine.cancel_session(session).state == "closed"
+        assert all(job.state == "cancelled" for job in queued)
 
     @rule(backend=backend_names)
     def inject_fault(self, backend: str) -> None:
@@ -227,7 +246,8 @@ class SessionCampaign(RuleBasedStateMachine):
             assert backend.running is None or backend.running.state == "running", name
             assert (backend.state == "busy") == (backend.running is not None), name
             active = backend.active_session
-            assert active is None or (active.state == "active" and active.backend is backend), name
+            holding = ("active", "pending_closed")  # a session closed while active drains with priority (platform)
+            assert active is None or (active.state in holding and active.backend is backend), name
         for session in engine.sessions.values():
             if session.state == "active":
                 assert session.backend.active_session is session, session.id
@@ -279,7 +299,7 @@ def _campaign(profile: str, interpretation: Interpretation) -> type[unittest.Tes
     return case
 
 
-for _profile, _interpretation in profiles().items():
+for _profile, _interpretation in all_profiles().items():
     globals()[_class_name(_profile)] = _campaign(_profile, _interpretation)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
-from model.sim.requests import CANCEL_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
+from model.sim.requests import CANCEL_CHECKS, CANCEL_SESSION_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
 from model.spec.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import MemoryTrace, loads_all
 from tests.scenario_helpers import B0, B1, Scenario, backend
@@ -22,12 +22,17 @@ Trigger = Callable[[Engine], object]
 
 
 def _set_up(e: Engine) -> None:
-    """A session ``s`` (max_time 600) with a job ``done`` that has completed, and a closed session ``c``."""
+    """A session ``s`` (max_time 600) with a job ``done`` that has completed, and a closed session ``c``;
+    under the platform profile also a session ``d`` that is closing (its job ``dj`` still running)."""
     e.open_session(B0, session_id="s", max_time=600)
     e.submit("s", job_id="done")
     e.run_until(20)
     e.open_session(B0, session_id="c")
     e.close("c")
+    if e.interpretation.is_platform:
+        e.open_session(B1, session_id="d")
+        e.submit("d", job_id="dj", duration=1000.0)
+        e.close("d")
 
 
 TRIGGERS: dict[str, list[tuple[str, Trigger]]] = {
@@ -49,6 +54,7 @@ TRIGGERS: dict[str, list[tuple[str, Trigger]]] = {
         ("infinite", lambda e: e.submit(backend=B0, max_execution_time=float("inf"))),
     ],
     "SESSION-CLOSED": [("closed by client", lambda e: e.submit("c"))],
+    "SESSION-NOT-ACCEPTING": [("closing", lambda e: e.submit("d"))],
     "BACKEND-REQUIRED": [
         ("open without backend", lambda e: e.open_session(None)),
         ("plain job without backend", lambda e: e.submit()),
@@ -70,6 +76,9 @@ TRIGGERS: dict[str, list[tuple[str, Trigger]]] = {
     "JOB-FINISHED": [("completed job", lambda e: e.cancel("done"))],
 }
 
+PROFILE_OF = {"SESSION-NOT-ACCEPTING": "platform"}
+"""The codes only a profile other than the seeds' gives (the others are tried under the seeds)."""
+
 CASES = [
     pytest.param(code, trigger, id=f"{code}:{name}", marks=pytest.mark.rule(*VALIDATIONS_BY_CODE[code].rules))
     for code, items in TRIGGERS.items()
@@ -85,7 +94,7 @@ def test_every_validation_has_a_trigger() -> None:
 
 @pytest.mark.parametrize(("code", "trigger"), CASES)
 def test_the_request_is_rejected_with_its_code_and_rules_on_the_trace(code: str, trigger: Trigger) -> None:
-    sc = Scenario(backend(B0), backend(B1))
+    sc = Scenario(backend(B0), backend(B1), profile=PROFILE_OF.get(code, "seeds"))
     _set_up(sc.engine)
     state = _snapshot(sc.engine)
     changes = len(sc.changes())
@@ -139,6 +148,7 @@ def test_the_engine_checks_each_request_in_the_declared_precedence() -> None:
     codes = {
         "open": [check.code for check in OPEN_CHECKS], "submit": [check.code for check in SUBMIT_CHECKS],
         "cancel": [check.code for check in CANCEL_CHECKS], "close": [check.code for check in CLOSE_CHECKS],
+        "cancel_session": [check.code for check in CANCEL_SESSION_CHECKS],
     }
     assert codes == {op: list(order) for op, order in PRECEDENCE.items()}
     assert {code for codes in PRECEDENCE.values() for code in codes} == set(VALIDATIONS_BY_CODE)

@@ -1,10 +1,13 @@
-"""What a closing session does to its unfinished jobs, and a first job's cancel to its session."""
+"""What a closing session does to its unfinished jobs, and a first job's cancel to its session.
+
+Under the platform profile a closed session drains (PLATFORM-CLOSE-DRAINS): it is ``pending_closed``
+while it has a job queued or running, and ``drained`` closes it when its last job ends."""
 
 from __future__ import annotations
 
 from model.sim.core import Core
 from model.sim.entities import JobRecord, SessionRecord
-from model.spec.interpretations import FirstJobCancel
+from model.spec.interpretations import FirstJobCancel, PlatformFirstJobCancel
 from model.spec.lifecycles import SESSION_FINAL
 
 
@@ -31,8 +34,28 @@ class Closing(Core):
                 self.leave_queue(job)
         session.queue.clear()
 
+    def guard_session_has_unfinished_jobs(self, session: SessionRecord) -> bool:
+        """A job of the session is queued or running: a platform close drains it (PLATFORM-CLOSE-DRAINS)."""
+        return session.n_queued > 0 or session.running is not None
+
+    def job_left_session(self, session: SessionRecord) -> None:
+        """A job of ``session`` ended: its unused timer runs anew; a closing session with none left closes."""
+        if self._unused_timeout is not None and session.state not in SESSION_FINAL:
+            if session.state == "pending_closed":
+                if session.n_queued == 0 and session.running is None:
+                    self.fire(self.session_fsm, session, "drained")
+            else:
+                self.arm_unused(session)
+
     def first_job_cancelled(self, session: SessionRecord) -> None:
-        """Extension point: the session's first job was cancelled (INT-FIRST-JOB-CANCEL)."""
+        """Extension point: the session's first job was cancelled (INT-FIRST-JOB-CANCEL; under the platform,
+        INT-PLATFORM-FIRST-JOB-CANCEL)."""
+        if self.interpretation.is_platform:
+            if self.policy.platform_first_job_cancel is PlatformFirstJobCancel.FAIL_SUBSEQUENT:
+                session.doomed = "first_job_cancelled"
+                self.fail_queued(session, "first_job_cancelled")
+            self.dispatch(session.backend)
+            return
         self._doom(session, "first_job_cancelled")
 
     def first_job_failed(self, session: SessionRecord) -> None:

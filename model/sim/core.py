@@ -39,9 +39,13 @@ class Core(Clock):
     _skip_session_jobs: bool
     _window_on_queue_empty: bool
     _doom_on_failure: bool
+    """INT-FIRST-JOB-FAILURE=as_cancel: a failing first job dooms its session's later jobs."""
     _clock_at_open: bool
     """INT-MAXTIME-CLOCK=open: the max_time clock starts when the session opens."""
-    """INT-FIRST-JOB-FAILURE=as_cancel: a failing first job dooms its session's later jobs."""
+    _window_seconds: float
+    """The interactive window in force: the profile's, or a variant engine's ``interactive_window``."""
+    _unused_timeout: float | None
+    """The profile's unused-session timeout (None: the profile has none)."""
     _emit: Sink
     _tracing: bool
     _fire_start: Fire
@@ -95,4 +99,12 @@ class Core(Clock):
 
     def dooms_by_failing(self, job: JobRecord) -> bool:
         """Whether ``job``, failing now, dooms its session's later jobs (closing)."""
+        raise NotImplementedError
+
+    def arm_unused(self, session: SessionRecord) -> None:
+        """(Re-)arm the platform's unused-session timer from now (timers)."""
+        raise NotImplementedError
+
+    def job_left_session(self, session: SessionRecord) -> None:
+        """A job of ``session`` ended (device): re-arm its unused timer, end its drain (closing)."""
         raise NotImplementedError

@@ -57,6 +57,8 @@ class Device(Core):
         if session is not None:
             session.running = None
             self.update_window(session)
+            if self._unused_timeout is not None:
+                self.job_left_session(session)
         self.retention.job_ended(self.jobs, job)
         if dispatch:
             self.dispatch(backend)
@@ -68,6 +70,8 @@ class Device(Core):
         if session is not None:
             session.n_queued -= 1
             self.update_window(session)
+            if self._unused_timeout is not None:
+                self.job_left_session(session)
         self.retention.job_ended(self.jobs, job)
 
     def end_running(self, job: JobRecord, trigger: str) -> None:

@@ -32,7 +32,8 @@ from model.sim.retention import ForgetFinished, KeepAll, Retention
 from model.sim.scheduling import Scheduling
 from model.sim.timers import Timers
 from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Interpretation
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB, SCHEDULER, SESSION
+from model.spec.lifecycles import JOB, SCHEDULER, SESSION
+from model.spec.profiles import DEFAULT_PROFILE
 from model.spec.validations import RequestRejected
 from model.trace import Header, Sink, null_sink
 
@@ -48,11 +49,12 @@ EXTENSION_POINTS: tuple[str, ...] = (
     # the device (model.sim.device)
     "on_job_end", "leave_device",
     # timers (model.sim.timers): durations and expiries
-    "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time",
+    "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time", "on_unused_timeout",
     # closing (model.sim.closing)
-    "fail_unfinished", "first_job_cancelled", "first_job_failed",
+    "fail_unfinished", "first_job_cancelled", "first_job_failed", "job_left_session",
+    "guard_session_has_unfinished_jobs",
     # the public requests themselves
-    "open_session", "submit", "cancel", "close",
+    "open_session", "submit", "cancel", "close", "cancel_session",
 )
 """What a variant engine (a mutant, the replay engine) may override; everything else is the engine's own."""
 
@@ -132,7 +134,8 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
             Header(
                 interpretation.recorded(),
                 {name: b.config.limits() for name, b in self.backends.items()},
-                INTERACTIVE_TIMEOUT,
+                self._window_seconds,
+                interpretation.profile or DEFAULT_PROFILE,
             )
         )
 

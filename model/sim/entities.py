@@ -45,7 +45,7 @@ class SessionRecord:
     __slots__ = (
         "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
         "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running", "session_id",
-        "started_at", "state", "window_deadline", "window_timer", "window_token",
+        "started_at", "state", "unused_deadline", "window_deadline", "window_timer", "window_token",
     )
 
     def __init__(self, session_id: str, backend: BackendRecord, requested_max_time: int | None) -> None:
@@ -79,6 +79,8 @@ class SessionRecord:
         """When the open interactive window runs out (None: no window open)."""
         self.window_timer: float | None = None
         """When the session's pending interactive-timeout event is due (None: it has none on the heap)."""
+        self.unused_deadline: float | None = None
+        """Platform: when the unused-session timer runs out (PLATFORM-UNUSED-CLOSES); None: not armed."""
 
     def head(self) -> JobRecord | None:
         """The oldest queued job (SCHED-SESSION-FIFO); leavers are dropped lazily."""

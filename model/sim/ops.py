@@ -98,6 +98,15 @@ class Close(_Operation, frozen=True, tag="close"):
         return f"close {self.session}"
 
 
+class CancelSession(_Operation, frozen=True, tag="cancel_session"):
+    """Cancel a session (platform profile only): its queued jobs are cancelled and it closes."""
+
+    session: str
+
+    def describe(self) -> str:
+        return f"cancel session {self.session}"
+
+
 class Fault(_Operation, frozen=True, tag="fault"):
     """The device of ``backend`` fails its running job now."""
 
@@ -116,7 +125,7 @@ class Advance(_Operation, frozen=True, tag="advance"):
         return f"advance {self.seconds:g} s"
 
 
-Operation = Open | Submit | Cancel | Close | Fault
+Operation = Open | Submit | Cancel | Close | CancelSession | Fault
 """An operation of a scenario file (and of a generated sequence): a client request or a device fault."""
 
 Action = Operation | Advance
@@ -159,6 +168,9 @@ def decode_request(obj: object) -> Action:
 
 class Implementation(Protocol):
     """What an operation is applied to: the reference engine or an implementation under test.
+
+    One of the platform profile (:mod:`model.spec.profiles`) also has ``cancel_session(session_id)``,
+    which :func:`apply` looks up when a ``cancel_session`` operation comes (the seeds' has none).
 
     The kit gives every submit a ``duration`` and a ``fault``; None only comes from scenario
     files, which run on the reference engine.
@@ -210,6 +222,10 @@ class EngineImplementation:
         with suppress(RequestRejected):
             self.engine.close(session_id)
 
+    def cancel_session(self, session_id: str) -> None:
+        with suppress(RequestRejected):
+            self.engine.cancel_session(session_id)
+
     def fault(self, backend: str) -> None:
         self.engine.inject_fault(backend)
 
@@ -237,6 +253,11 @@ def apply(target: Implementation, op: Action) -> None:
             target.cancel(op.job)
         case Close():
             target.close(op.session)
+        case CancelSession():
+            cancel_session = getattr(target, "cancel_session", None)  # optional: only the platform profile's
+            if cancel_session is None:
+                raise TypeError(f"{type(target).__name__} has no cancel_session (an operation of profile platform)")
+            cancel_session(op.session)
         case Fault():
             target.fault(op.backend)
         case Advance():

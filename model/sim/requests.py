@@ -22,6 +22,7 @@ from model.spec.validations import PRECEDENCE, RequestRejected, shown
 from model.trace import Change, Request
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
+_new = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,10 @@ SUBMIT_CHECKS: tuple[Check[SubmitCheck], ...] = _ordered("submit", (
     Check("SESSION-CLOSED", lambda e, sid, b, j, met, session, r: (
         f"session {sid} is closed" if session is not None and session.state in SESSION_FINAL else None
     ), "session"),
+    Check("SESSION-NOT-ACCEPTING", lambda e, sid, b, j, met, session, r: (
+        f"session {sid} is closing and accepts no jobs"
+        if session is not None and session.state == "pending_closed" else None
+    ), "session"),
     Check("BACKEND-REQUIRED", lambda e, sid, b, j, met, session, r: (
         "a job outside a session needs a backend" if b is None else None
     ), "plain"),
@@ -189,6 +194,15 @@ CLOSE_CHECKS: tuple[Check[CloseCheck], ...] = _ordered("close", (
     Check("UNKNOWN-SESSION", lambda e, c: f"unknown session {c.session_id!r}" if c.session is None else None),
 ))
 
+CANCEL_SESSION_CHECKS: tuple[Check[CloseCheck], ...] = _ordered("cancel_session", (
+    Check("UNKNOWN-SESSION", lambda e, c: f"unknown session {c.session_id!r}" if c.session is None else None),
+))
+
+
+class NotInProfile(ValueError):
+    """An operation the profile in force does not have (cancel_session under the seeds): a usage error of the
+    caller, never a request the spec rejects (nothing is traced)."""
+
 _SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
 _SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
 _OPEN_RULES = ("SESSION-START-FIRST-JOB",)
@@ -202,6 +216,7 @@ class RequestHandling(Core):
     submit_checks: ClassVar[tuple[Check[SubmitCheck], ...]] = SUBMIT_CHECKS
     cancel_checks: ClassVar[tuple[Check[CancelCheck], ...]] = CANCEL_CHECKS
     close_checks: ClassVar[tuple[Check[CloseCheck], ...]] = CLOSE_CHECKS
+    cancel_session_checks: ClassVar[tuple[Check[CloseCheck], ...]] = CANCEL_SESSION_CHECKS
 
     _session_ids: Iterable[int]
     _job_ids: Iterable[int]
@@ -244,6 +259,8 @@ class RequestHandling(Core):
         self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
         if self._clock_at_open:
             self.arm_max_time_at_open(session)
+        if self._unused_timeout is not None:
+            self.arm_unused(session)
         return session
 
     def submit(
@@ -292,13 +309,16 @@ class RequestHandling(Core):
         job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
         self.jobs[job_id] = job
         if self._tracing:
+            now = self.now
             self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
-            self._emit(Change(
-                self.now, "job", job_id, backend, session_id, None, "queued", "submit",
-                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
-            ))
+            self._emit(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
+                now, "job", job_id, backend, session_id, None, "queued", "submit",
+                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN, None, None,
+            )))
         record.queue.push(job)
         if session is not None:
+            if self._unused_timeout is not None:
+                self.arm_unused(session)
             session.queue.append(job)
             session.n_queued += 1
             session.n_jobs += 1
@@ -322,7 +342,7 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return Request(self.now, "submit", backend, session_id, job_id, args)
+        return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
@@ -362,8 +382,28 @@ class RequestHandling(Core):
             raise self._reject(asked, *refused)
         assert session is not None
         self._emit(asked)
-        if session.state not in SESSION_FINAL:
+        if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
+            self.dispatch(session.backend)
+        return session
+
+    def cancel_session(self, session_id: str) -> SessionRecord:
+        """Cancel a session (platform, PLATFORM-CANCEL-SESSION): its queued jobs are cancelled, its running job
+        per INT-CANCEL-RUNNING-JOB, and it closes; cancelling a closed session changes nothing.
+
+        Raises :class:`NotInProfile` under a profile without the operation (the seeds')."""
+        if "cancel_session" not in self.session_fsm.fire:
+            raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
+        session = self.sessions.get(session_id)
+        backend = session.backend_name if session is not None else None
+        asked = Request(self.now, "cancel_session", backend, session_id, None, None)
+        refused = refusal(self.cancel_session_checks, self, CloseArgs(session_id, session))
+        if refused is not None:
+            raise self._reject(asked, *refused)
+        assert session is not None
+        self._emit(asked)
+        if session.state not in SESSION_FINAL:
+            self.fire(self.session_fsm, session, "cancel_session")
             self.dispatch(session.backend)
         return session
 

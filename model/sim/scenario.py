@@ -1,6 +1,6 @@
 """Scenario files: a workload for the reference engine, as JSON (docs/scenario-format.md).
 
-A scenario names its backends, interpretation, seed, optional background load and
+A scenario names its backends, profile and interpretation, seed, optional background load and
 timed client operations. Loading validates it against
 ``model/schemas/scenario.schema.json`` and reports the first problem as one line
 naming the file and the JSON path (or line and column for malformed JSON).
@@ -24,8 +24,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import EngineImplementation, Operation, apply, decode_operations
+from model.sim.ops import CancelSession, EngineImplementation, Operation, apply, decode_operations
 from model.spec.interpretations import Interpretation, InterpretationError
+from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
 
 EVENT_LIMIT = 1_000_000
@@ -61,14 +62,14 @@ def _where(error: ValidationError) -> str:
     return path.lstrip(".") or "(top level)"
 
 
-def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
-    """Validate a decoded scenario document and build the :class:`Scenario`."""
+def parse_scenario(data: object, source: str = "<scenario>", profile: str | None = None) -> Scenario:
+    """Validate a decoded scenario document and build the :class:`Scenario`; ``profile`` replaces its own."""
     error = best_match(_validator().iter_errors(data))
     if error is not None:
         raise ScenarioError(f"{source}: {_where(error)}: {error.message}")
     assert isinstance(data, dict)
     try:
-        interpretation = Interpretation(data.get("interpretation", {}))
+        interpretation = Interpretation(data.get("interpretation", {}), profile or data.get("profile", DEFAULT_PROFILE))
     except InterpretationError as error:
         raise ScenarioError(f"{source}: interpretation: {error}") from None
     try:
@@ -109,6 +110,12 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     except msgspec.ValidationError as error:  # what the schema lets through and the records do not (5.0 as an int)
         message, _, path = str(error).rpartition(" - at `$")
         raise ScenarioError(f"{source}: operations{path.rstrip('`')}: {message}") from None
+    for index, op in enumerate(operations):
+        if isinstance(op, CancelSession) and not interpretation.is_platform:
+            raise ScenarioError(
+                f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
+                f"not {interpretation.profile} (give \"profile\": \"platform\")"
+            )
     for index in range(1, len(operations)):
         if operations[index].at < operations[index - 1].at:
             raise ScenarioError(
@@ -123,8 +130,9 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; every problem is a one-line :class:`ScenarioError`."""
+def load_scenario(path: str | Path, profile: str | None = None) -> Scenario:
+    """Read and validate a scenario file (``profile`` replacing its own); every problem is a one-line
+    :class:`ScenarioError`."""
     source = str(path)
     try:
         text = Path(path).read_bytes()
@@ -134,7 +142,7 @@ def load_scenario(path: str | Path) -> Scenario:
         data = strict_json.loads(text)
     except strict_json.Unusable as error:
         raise ScenarioError(f"{source}:{error.line}: unusable input: {error.reason}") from None
-    return parse_scenario(data, source)
+    return parse_scenario(data, source, profile)
 
 
 def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int = EVENT_LIMIT) -> Engine:

@@ -75,7 +75,8 @@ class Scheduling(Core):
             session.running = job
         self._fire_start(job, why)
         if session is not None:
-            if session.state != "active" and backend.active_session is None:
+            state = session.state  # a closing session's job runs without activating it (PLATFORM-CLOSE-DRAINS)
+            if state != "active" and state != "pending_closed" and backend.active_session is None:
                 if session.state == "pending":
                     session.started_at = self.now
                     if session.max_time is None:  # else fixed at the open (INT-MAXTIME-CLOCK=open)

@@ -1,4 +1,5 @@
-"""The session timers: the interactive window (TTL-INTERACTIVE) and max_time (MAXTIME-EXPIRY).
+"""The session timers: the interactive window (TTL-INTERACTIVE), max_time (MAXTIME-EXPIRY) and, under
+the platform profile, the unused-session timeout (PLATFORM-UNUSED-CLOSES).
 
 Timers are clock events cancelled lazily: max_time's handler ignores a closed session, and
 the interactive window is closed by clearing its deadline (a session keeps at most one
@@ -16,12 +17,15 @@ from model.sim.entities import SessionRecord
 from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
+_UNUSED_SOURCES = frozenset(("pending", "inactive"))
+
 
 class Timers(Core):
-    """Arming and expiry of the interactive window and of max_time."""
+    """Arming and expiry of the interactive window, of max_time and of the unused-session timer."""
 
     interactive_window: ClassVar[float] = INTERACTIVE_TIMEOUT
-    """Extension point: how long an interactive window lasts, in seconds (TTL-INTERACTIVE-VALUE)."""
+    """Extension point: how long an interactive window lasts, in seconds (TTL-INTERACTIVE-VALUE). A variant
+    engine that leaves it alone gets its profile's (60 s under the platform); one that sets it gets its own."""
 
     def update_window(self, session: SessionRecord) -> None:
         """Open or close the interactive window per INT-INTERACTIVE-WINDOW (TTL-INTERACTIVE).
@@ -37,7 +41,7 @@ class Timers(Core):
             return
         if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
             if session.window_deadline is None:
-                deadline = session.window_deadline = self.now + self.interactive_window
+                deadline = session.window_deadline = self.now + self._window_seconds
                 token = session.window_token = next(self._seq)
                 if session.window_timer is None:
                     session.window_timer = deadline
@@ -48,6 +52,30 @@ class Timers(Core):
     def init_timers(self) -> None:
         self._window_on_queue_empty = self.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
         self._clock_at_open = self.policy.maxtime_clock is MaxtimeClock.OPEN
+        rules = self.interpretation.rules
+        overridden = any("interactive_window" in vars(cls) for cls in type(self).__mro__ if cls is not Timers)
+        self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
+        self._unused_timeout = rules.unused_timeout
+
+    def arm_unused(self, session: SessionRecord) -> None:
+        """(Re-)arm the unused-session timer: it runs out ``unused_timeout`` from now (PLATFORM-UNUSED-CLOSES).
+
+        Each arming pushes one event; an event whose deadline is no longer the session's does nothing."""
+        assert self._unused_timeout is not None
+        deadline = session.unused_deadline = self.now + self._unused_timeout
+        self.schedule(deadline, self.on_unused_timeout, session)
+
+    def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
+        """Extension point: an unused-session timer event comes due."""
+        if session.unused_deadline != self.now or session.state not in _UNUSED_SOURCES:
+            return  # re-armed since, or the session is active, closing or closed
+        if self.fire(self.session_fsm, session, "unused_timeout") is not None:
+            session.unused_deadline = None
+            self.dispatch(session.backend)
+
+    def guard_session_unused(self, session: SessionRecord) -> bool:
+        """No job of the session is queued or running (PLATFORM-UNUSED-CLOSES)."""
+        return session.n_queued == 0 and session.running is None
 
     def on_interactive_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: the interactive-timeout event comes due."""

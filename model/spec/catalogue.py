@@ -30,6 +30,11 @@ PARAMETERS: tuple[Encoding, ...] = (
     Encoding("parameter", "model.spec.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.sim.engine.Engine.effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.sim.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),
+    Encoding("parameter", "model.spec.profiles.PROFILES", (
+        "PLATFORM-ITTL-60S", "PLATFORM-UNUSED-CLOSES", "PLATFORM-SESSION-EXCLUSIVE", "PLATFORM-MAXTIME-DEFAULT",
+        "PLATFORM-EXPIRY-RUNNING-FINISH",
+    )),
+    Encoding("parameter", "model.spec.lifecycles.SESSION", ("PLATFORM-STATES",)),
     Encoding("api", "model.sim.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
 )
 
@@ -52,14 +57,17 @@ def _describe(lifecycle: str, t: Transition) -> str:
     return f"{lifecycle}: {'|'.join(t.source)} -> {t.dest} on {t.trigger}{guard}{timer}{only}"
 
 
-def encodings() -> tuple[Encoding, ...]:
-    """Every encoding, in declaration order."""
+def encodings(profile: str | None = None) -> tuple[Encoding, ...]:
+    """Every encoding, in declaration order; with ``profile``, only the transitions and timers declared under it."""
     found: list[Encoding] = []
     for lc in LIFECYCLES:
-        found.extend(Encoding("transition", _describe(lc.name, t), t.rules) for t in lc.transitions)
+        found.extend(
+            Encoding("transition", _describe(lc.name, t), t.rules) for t in lc.transitions
+            if profile is None or profile in t.profiles
+        )
         found.extend(
             Encoding("timer", f"{lc.name} timer {timer.name} ({timer.duration}) fires {timer.trigger}", timer.rules)
-            for timer in lc.timers
+            for timer in lc.timers if profile is None or profile in timer.profiles
         )
     found.extend(Encoding("validation", f"rejects {v.refuses} ({v.code})", v.rules) for v in VALIDATIONS)
     found.extend(PARAMETERS)
@@ -67,9 +75,9 @@ def encodings() -> tuple[Encoding, ...]:
     return tuple(found)
 
 
-def encodings_by_rule() -> dict[str, list[Encoding]]:
+def encodings_by_rule(profile: str | None = None) -> dict[str, list[Encoding]]:
     table: dict[str, list[Encoding]] = defaultdict(list)
-    for encoding in encodings():
+    for encoding in encodings(profile):
         for rule_id in encoding.rules:
             table[rule_id].append(encoding)
     return {rule.id: table.get(rule.id, []) for rule in RULES}

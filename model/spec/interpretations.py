@@ -9,15 +9,17 @@ declarations and the properties all read it; nothing picks an option silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, get_type_hints
 
+from model.spec.profiles import DEFAULT_PROFILE, PROFILES, Profile, ProfileError, profile
+from model.spec.rules import PAGE_FAQ, PAGE_MODES, Page, Source
 from model.spec.rules import SEED_RUN_PRIMITIVE as _B
 from model.spec.rules import SEED_SESSIONS as _A
-from model.spec.rules import Source
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class InterpretationPoint:
     id: str
     question: str
     why: str
-    sources: tuple[Source, ...]
+    sources: tuple[Source | Page, ...]
     options: tuple[Option, ...]
     rationale: str
     in_every_header: bool = True
@@ -303,6 +305,48 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
         "request to be placed between the events of one instant, which no trace could show.",
         in_every_header=False,
     ),
+    # Points of the platform profile (model.spec.profiles): today's documentation leaves these open.
+    InterpretationPoint(
+        "INT-CANCEL-RUNNING-JOB",
+        "When a client cancels a session (cancel_session), what happens to its running job?",
+        "The FAQ says Session.cancel() (DELETE /sessions/{id}/close) cancels all pending session "
+        "jobs; it says nothing of a job already running.",
+        (Page(PAGE_FAQ, "What happens to my jobs if a session is closed?"),),
+        (
+            Option("finish", "the running job runs to its end; only the queued ones are cancelled"),
+            Option("cancel", "the running job is cancelled too"),
+        ),
+        "'Pending' jobs are the ones not yet running; a running job is left alone unless cancelled "
+        "by itself.",
+    ),
+    InterpretationPoint(
+        "INT-PLATFORM-FIRST-JOB-CANCEL",
+        "Under the platform, does cancelling a session's first job still doom its later jobs?",
+        "The seeds said later session jobs fail because the first job's data is cached; today's "
+        "pages no longer say so, nor the opposite.",
+        (Page(PAGE_MODES, "Session mode"),),
+        (
+            Option("no_effect", "nothing follows: the session and its other jobs go on"),
+            Option(
+                "fail_subsequent",
+                "as the seeds said: its queued jobs fail at once and every later job fails as soon as "
+                "it is submitted (reason first_job_cancelled)",
+            ),
+        ),
+        "A rule the documentation dropped is not assumed to hold.",
+    ),
+    InterpretationPoint(
+        "INT-EXECUTION-LANES",
+        "How many jobs run on a backend at once?",
+        "The FAQ says the degree of parallelism is five for most backends today, and that jobs "
+        "submitted together in a session run in parallel; the seeds ran one job at a time.",
+        (Page(PAGE_FAQ, "How many jobs can run in parallel for a specific backend?"),),
+        (
+            Option("one", "one execution lane: the device runs one job at a time (SCHED-ONE-AT-A-TIME)"),
+        ),
+        "Several lanes are not modelled: every property of the kit assumes one running job per "
+        "backend. The point is named so that the choice is visible, and open to a later option.",
+    ),
 )
 
 POINTS_BY_ID: dict[str, InterpretationPoint] = {p.id: p for p in INTERPRETATION_POINTS}
@@ -386,6 +430,18 @@ class MaxtimeClock(StrEnum):
 
 class DeadlineRequest(StrEnum):
     AFTER_TIMERS = "after_timers"
+class CancelRunningJob(StrEnum):
+    FINISH = "finish"
+    CANCEL = "cancel"
+
+
+class PlatformFirstJobCancel(StrEnum):
+    NO_EFFECT = "no_effect"
+    FAIL_SUBSEQUENT = "fail_subsequent"
+
+
+class ExecutionLanes(StrEnum):
+    ONE = "one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,19 +463,24 @@ class Policy:
     simulator_maxtime: SimulatorMaxtime
     maxtime_clock: MaxtimeClock
     deadline_request: DeadlineRequest
+    cancel_running_job: CancelRunningJob
+    platform_first_job_cancel: PlatformFirstJobCancel
+    execution_lanes: ExecutionLanes
 
     @classmethod
     def of(cls, choices: Mapping[str, str]) -> Policy:
-        """The policy of a full set of choices (an :class:`Interpretation`); an unknown option raises."""
+        """The policy of a set of choices (an :class:`Interpretation`'s); an unknown option raises.
+
+        A point the choices leave out (one that does not arise under their profile) takes its default."""
         values: dict[str, Any] = {}
         for point in INTERPRETATION_POINTS:
             kind = _ENUMS[point.id]
             try:
-                values[policy_attr(point.id)] = kind(choices[point.id])
+                values[policy_attr(point.id)] = kind(choices.get(point.id, point.default))
             except ValueError:
                 allowed = ", ".join(point.option_names)
                 raise InterpretationError(
-                    f"{point.id}: unknown option {choices[point.id]!r}; allowed: {allowed}"
+                    f"{point.id}: unknown option {choices.get(point.id)!r}; allowed: {allowed}"
                 ) from None
         return cls(**values)
 
@@ -450,34 +511,62 @@ _ENUMS = _check_policy()
 
 @dataclass(frozen=True)
 class Interpretation(Mapping[str, str]):
-    """The spec configuration: one option chosen per interpretation point.
+    """The spec configuration: a profile, and one option chosen per interpretation point of it.
 
     Build it with :meth:`of`, which fills defaults and rejects unknown IDs and options
-    with a message that lists what is allowed.
+    with a message that lists what is allowed. ``profile`` (:mod:`model.spec.profiles`)
+    defaults to the profile of ``choices`` when they are an Interpretation, else to
+    ``seeds``. As a mapping it holds the points open under the profile and those the
+    profile fixes (what a trace header records), never the points that do not arise in it.
     """
 
     choices: Mapping[str, str] = field(default_factory=dict)
+    profile: str | None = None
     policy: Policy = field(init=False, repr=False, compare=False)
     """The same choices as a typed :class:`Policy`: what code branches on (built once, here)."""
 
     def __post_init__(self) -> None:
-        full = {p.id: p.default for p in INTERPRETATION_POINTS}
+        name = self.profile
+        if name is None:
+            given = getattr(self.choices, "profile", None)  # an Interpretation's, or Choices'
+            name = given if isinstance(given, str) else DEFAULT_PROFILE
+        try:
+            rules = profile(name)
+        except ProfileError as error:
+            raise InterpretationError(str(error)) from None
+        full = {p.id: rules.fixed.get(p.id, p.default) for p in INTERPRETATION_POINTS if rules.arises(p.id)}
         for key, value in self.choices.items():
             point = POINTS_BY_ID.get(key)
-            if point is None:
-                known = ", ".join(POINTS_BY_ID)
-                raise InterpretationError(f"unknown interpretation {key!r}; known: {known}")
+            if point is None or not rules.arises(key):
+                known = ", ".join(p for p in POINTS_BY_ID if p in rules.points)
+                where = "" if point is None else f" under profile {name}"
+                raise InterpretationError(f"unknown interpretation {key!r}{where}; known: {known}")
             if value not in point.option_names:
                 allowed = ", ".join(point.option_names)
                 raise InterpretationError(f"{key}: unknown option {value!r}; allowed: {allowed}")
+            if key in rules.fixed and value != rules.fixed[key]:
+                raise InterpretationError(
+                    f"{key}: fixed to {rules.fixed[key]!r} under profile {name}, not {value!r}"
+                )
             full[key] = value
+        object.__setattr__(self, "profile", name)
         object.__setattr__(self, "choices", MappingProxyType(full))
-        object.__setattr__(self, "policy", Policy.of(self))
+        object.__setattr__(self, "policy", Policy.of(full))
 
     @classmethod
-    def of(cls, **overrides: str) -> Interpretation:
+    def of(cls, profile: str | None = None, **overrides: str) -> Interpretation:
         """Defaults plus overrides given with underscores for dashes, e.g. ``IDLE_DEVICE``."""
-        return cls({_key(name): value for name, value in overrides.items()})
+        return cls({_key(name): value for name, value in overrides.items()}, profile)
+
+    @property
+    def rules(self) -> Profile:
+        """The profile in force (its fixed values: the interactive window, the unused timeout...)."""
+        assert self.profile is not None
+        return PROFILES[self.profile]
+
+    @property
+    def is_platform(self) -> bool:
+        return self.profile == "platform"
 
     def __getitem__(self, key: str) -> str:
         return self.choices[key]
@@ -496,18 +585,20 @@ class Interpretation(Mapping[str, str]):
         }
 
     def differences(self) -> dict[str, str]:
-        """Only the choices that differ from the defaults (for names and titles)."""
-        return {k: v for k, v in self.choices.items() if v != POINTS_BY_ID[k].default}
+        """Only the choices that differ from the profile's defaults (for names and titles)."""
+        return {k: v for k, v in self.choices.items() if v != POINTS_BY_ID[k].default and k not in self.rules.fixed}
 
     @property
     def name(self) -> str:
         diff = self.differences()
+        base = "default" if self.profile == DEFAULT_PROFILE else f"{self.profile}"
         if not diff:
-            return "default"
-        return ",".join(f"{k}={v}" for k, v in diff.items())
+            return base
+        chosen = ",".join(f"{k}={v}" for k, v in diff.items())
+        return chosen if self.profile == DEFAULT_PROFILE else f"{base}:{chosen}"
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.choices.items())))
+        return hash((self.profile, tuple(sorted(self.choices.items()))))
 
 
 def _key(name: str) -> str:
@@ -518,6 +609,17 @@ def _key(name: str) -> str:
 DEFAULT = Interpretation()
 
 
+@functools.lru_cache(maxsize=64)
+def _interpretation(choices: frozenset[tuple[str, str]], profile: str | None) -> Interpretation:
+    return Interpretation(dict(choices), profile)
+
+
+def interpretation_of(choices: Mapping[str, str], profile: str | None = None) -> Interpretation:
+    """The interpretation of ``choices`` under ``profile`` (a trace header's, say), built once per
+    distinct pair: an Interpretation is immutable, and checking one is costly next to a short trace."""
+    return _interpretation(frozenset(choices.items()), profile)
+
+
 def parse_choice(text: str) -> tuple[str, str]:
     """Parse ``ID=option`` from the command line; the INT- prefix may be left out."""
     if "=" not in text:
@@ -526,19 +628,52 @@ def parse_choice(text: str) -> tuple[str, str]:
     return _key(key.strip()), value.strip()
 
 
-def parse_choices(values: Iterable[str]) -> dict[str, str]:
-    """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out).
+class Choices(dict[str, str]):
+    """Interpretation choices as a user gave them, with the profile they were given under:
+    ``Interpretation(choices)`` takes both."""
 
-    Raises :class:`InterpretationError` naming the bad choice."""
+    def __init__(self, choices: Mapping[str, str] = {}, profile: str = DEFAULT_PROFILE) -> None:
+        super().__init__(choices)
+        self.profile = profile
+
+
+def parse_choices(values: Iterable[str], profile: str | None = None) -> Choices:
+    """``ID=option`` texts as a validated mapping of choices (the INT- prefix may be left out), carrying the
+    profile they are for (default: the seeds').
+
+    Raises :class:`InterpretationError` naming the bad choice (or an unknown profile)."""
     chosen = dict(parse_choice(value) for value in values)
-    Interpretation(chosen)
-    return chosen
+    interpretation = Interpretation(chosen, profile)
+    assert interpretation.profile is not None
+    return Choices(chosen, interpretation.profile)
 
 
-def profiles() -> dict[str, Interpretation]:
-    """The default plus one profile per non-default option: what the test campaigns cover."""
-    result = {"default": DEFAULT}
+def profiles(profile: str | None = None) -> dict[str, Interpretation]:
+    """A profile's default interpretation plus one per non-default option of its open points: what the
+    test campaigns cover. Without ``profile``, the seeds' (keys as they always were)."""
+    if profile is None or profile == DEFAULT_PROFILE:
+        result = {"default": DEFAULT}
+        prefix = ""
+        base = DEFAULT
+    else:
+        base = Interpretation({}, profile)
+        prefix = f"{profile}:"
+        result = {profile: base}
     for point in INTERPRETATION_POINTS:
+        if point.id not in base.rules.points:
+            continue
         for option in point.options[1:]:
-            result[f"{point.id}={option.name}"] = Interpretation({point.id: option.name})
+            result[f"{prefix}{point.id}={option.name}"] = Interpretation({point.id: option.name}, base.profile)
     return result
+
+
+def all_profiles() -> dict[str, Interpretation]:
+    """:func:`profiles` of every profile, the seeds' first."""
+    result: dict[str, Interpretation] = {}
+    for name in PROFILES:
+        result.update(profiles(name))
+    return result
+
+
+PLATFORM_DEFAULT = Interpretation({}, "platform")
+"""The platform profile's default interpretation."""

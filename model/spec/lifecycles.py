@@ -7,7 +7,10 @@ fast dispatcher, and the diagrams and the rule catalogue read it.
 
 Guard and action names are the callback names of the ``transitions`` model; the
 engine implements each as a method ``guard_<name>`` / ``action_<name>``.
-A transition may apply only under some interpretation options (``only_if``).
+A transition may apply only under some interpretation options (``only_if``). States,
+transitions and timers also name the profiles they belong to (``profiles``,
+:mod:`model.spec.profiles`): the seeds' and the platform's lifecycles are this one
+declaration, each selected by :meth:`Lifecycle.under`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from model.spec.interpretations import DEFAULT, POINTS_BY_ID, Interpretation, InterpretationError
+from model.spec.profiles import PLATFORM, PROFILES, SEEDS
 
-INTERACTIVE_TIMEOUT = 300.0
-"""The interactive window in seconds (TTL-INTERACTIVE-VALUE): fixed, not client-configurable."""
+INTERACTIVE_TIMEOUT = PROFILES[SEEDS].interactive_timeout
+"""The seeds' interactive window in seconds (TTL-INTERACTIVE-VALUE): fixed, not client-configurable.
+Each profile has its own (:attr:`model.spec.profiles.Profile.interactive_timeout`)."""
+
+BOTH: tuple[str, ...] = (SEEDS, PLATFORM)
+"""Every profile: the default of a declared element's ``profiles``."""
+ONLY_SEEDS: tuple[str, ...] = (SEEDS,)
+ONLY_PLATFORM: tuple[str, ...] = (PLATFORM,)
+
+
+def _check_profiles(what: str, profiles: tuple[str, ...]) -> None:
+    unknown = [name for name in profiles if name not in PROFILES]
+    if unknown or not profiles:
+        raise InterpretationError(f"{what}: unknown profiles {unknown}; known: {', '.join(PROFILES)}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +41,10 @@ class State:
     name: str
     doc: str
     final: bool = False
+    profiles: tuple[str, ...] = BOTH
+
+    def __post_init__(self) -> None:
+        _check_profiles(f"state {self.name}", self.profiles)
 
 
 @dataclass(frozen=True)
@@ -50,8 +70,11 @@ class Transition:
     """Whether its trace line records the session's max_time (the session's start), beyond the transitions
     whose action arms the max_time clock, which always do."""
     doc: str = ""
+    profiles: tuple[str, ...] = BOTH
+    """The profiles under which it is declared."""
 
     def __post_init__(self) -> None:
+        _check_profiles(f"transition {self.trigger}", self.profiles)
         for key, option in self.only_if:
             point = POINTS_BY_ID.get(key)
             if point is None:
@@ -63,7 +86,12 @@ class Transition:
                 )
 
     def applies(self, interpretation: Interpretation) -> bool:
-        return all(interpretation[key] == option for key, option in self.only_if)
+        """Declared under the interpretation's profile, and every ``only_if`` option chosen (a point that
+        does not arise under the profile counts as its default)."""
+        if interpretation.profile not in self.profiles:
+            return False
+        choices = interpretation.choices
+        return all(choices.get(key, POINTS_BY_ID[key].default) == option for key, option in self.only_if)
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,14 @@ class Timer:
     armed: str
     disarmed: str
     rules: tuple[str, ...]
+    profiles: tuple[str, ...] = BOTH
+
+    def __post_init__(self) -> None:
+        _check_profiles(f"timer {self.name}", self.profiles)
+
+
+_UNDER: dict[tuple[int, Interpretation], tuple[Lifecycle, Lifecycle]] = {}
+"""Lifecycle.under's answers: (the lifecycle, by identity, and the interpretation) -> (it, its narrowing)."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +127,22 @@ class Lifecycle:
     """Whether its transitions are trace lines (the scheduler's show on the job lines instead)."""
 
     def under(self, interpretation: Interpretation) -> Lifecycle:
-        """The lifecycle as it stands under one interpretation: inapplicable transitions removed."""
-        kept = tuple(t for t in self.transitions if t.applies(interpretation))
-        return replace(self, transitions=kept)
+        """The lifecycle as it stands under one interpretation: the states, transitions and timers of
+        other profiles, and the transitions of options not chosen, removed (worked out once per
+        lifecycle and interpretation: every engine built asks)."""
+        known = _UNDER.get((id(self), interpretation))
+        if known is not None and known[0] is self:
+            return known[1]
+        profile = interpretation.profile
+        narrowed = replace(
+            self,
+            states=tuple(state for state in self.states if profile in state.profiles),
+            transitions=tuple(t for t in self.transitions if t.applies(interpretation)),
+            timers=tuple(timer for timer in self.timers if profile in timer.profiles),
+        )
+        if len(_UNDER) < 1024:
+            _UNDER[(id(self), interpretation)] = (self, narrowed)
+        return narrowed
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -118,10 +167,15 @@ SESSION = Lifecycle(
     entity="session",
     doc="A session on one backend, from open to closed (closed is absorbing).",
     states=(
-        State("pending", "opened; none of its jobs has started yet"),
+        State("pending", "opened; none of its jobs has started yet (the platform's open)"),
         State("active", "its queued jobs take priority on its backend"),
         State("inactive", "deactivated by the interactive timeout; its jobs queue normally"),
-        State("closed", "closed by the client, by max_time expiry or by first-job cancel (or failure)", final=True),
+        State(
+            "pending_closed",
+            "closing: accepts no job (accepting_jobs false); its queued and running jobs run to completion",
+            profiles=ONLY_PLATFORM,
+        ),
+        State("closed", "closed by the client, by max_time expiry or by first-job cancel", final=True),
     ),
     initial="pending",
     transitions=(
@@ -130,12 +184,21 @@ SESSION = Lifecycle(
             ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
             action="arm_max_time", only_if=(("INT-MAXTIME-CLOCK", "first_job_start"),),
             doc="its first job starts on the device; the max_time clock starts",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "job_started", ("pending",), "active",
+            ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
+            action="arm_max_time",
+            doc="its first job starts on the device; the max_time clock starts",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "job_started", ("pending",), "active",
             ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
             only_if=(("INT-MAXTIME-CLOCK", "open"),), records_max_time=True,
             doc="its first job starts on the device; the max_time clock runs since it opened",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "job_started", ("inactive",), "active", ("SESSION-REACTIVATE",),
@@ -146,35 +209,85 @@ SESSION = Lifecycle(
             ("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
             timer="interactive", action="release_backend",
             doc="no session job queued for the interactive window",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "interactive_timeout", ("active",), "inactive",
+            ("TTL-INTERACTIVE", "PLATFORM-ITTL-60S"),
+            timer="interactive", action="release_backend",
+            doc="no session job queued or running for the 60 s window after its last job",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "max_time_reached", ("active", "inactive"), "closed", ("MAXTIME-EXPIRY",),
             timer="max_time", cascade="session_expired", action="release_backend",
             doc="max_time has elapsed since the session started",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "max_time_reached", ("active", "inactive", "pending_closed"), "closed",
+            ("MAXTIME-EXPIRY", "PLATFORM-EXPIRY-RUNNING-FINISH"),
+            timer="max_time", cascade="session_expired", action="release_backend",
+            doc="max_time has elapsed since the session started: queued jobs fail, a running one finishes",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "max_time_reached", ("pending",), "closed", ("MAXTIME-EXPIRY",),
             timer="max_time", cascade="session_expired", action="release_backend",
             only_if=(("INT-MAXTIME-CLOCK", "open"),),
             doc="max_time has elapsed since it opened, before any of its jobs started",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "close", _LIVE, "closed",
             ("SESSION-CLOSE", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE"),
             cascade="session_closed", action="release_backend",
             doc="the client closes it (or leaves its context manager)",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "close", _LIVE, "pending_closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE"),
+            conditions=("session_has_unfinished_jobs",),
+            doc="the client closes it with jobs queued or running: it stops accepting jobs and drains them",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "close", _LIVE, "closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE"),
+            action="release_backend",
+            doc="the client closes it with no job queued or running: closed at once",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "drained", ("pending_closed",), "closed", ("PLATFORM-CLOSE-DRAINS",),
+            action="release_backend",
+            doc="the last job of a closing session ended",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "cancel_session", (*_LIVE, "pending_closed"), "closed", ("PLATFORM-CANCEL-SESSION",),
+            cascade="session_cancelled", action="release_backend",
+            doc="the client cancels it: its queued jobs are cancelled",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "unused_timeout", ("pending", "inactive"), "closed", ("PLATFORM-UNUSED-CLOSES",),
+            conditions=("session_unused",), timer="unused", action="release_backend",
+            doc="no job submitted, queued or running for 30 minutes",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "first_job_cancelled", _LIVE, "closed", ("FIRST-JOB-CANCEL",),
             cascade="first_job_cancelled", action="release_backend",
             only_if=(("INT-FIRST-JOB-CANCEL", "close_session"),),
             doc="its first job was cancelled",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "first_job_failed", _LIVE, "closed", ("FIRST-JOB-CANCEL",),
             cascade="first_job_failed", action="release_backend",
             only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"), ("INT-FIRST-JOB-CANCEL", "close_session")),
             doc="its first job failed",
+            profiles=ONLY_SEEDS,
         ),
     ),
     timers=(
@@ -183,12 +296,27 @@ SESSION = Lifecycle(
             armed="the interactive window opens (INT-INTERACTIVE-WINDOW) while active",
             disarmed="a job of the session is queued, or it leaves active",
             rules=("TTL-INTERACTIVE", "TTL-INTERACTIVE-VALUE"),
+            profiles=ONLY_SEEDS,
+        ),
+        Timer(
+            "interactive", "interactive_timeout", "60 s (fixed)",
+            armed="a job of the active session ends and none is left queued or running",
+            disarmed="a job of the session is queued, or it leaves active",
+            rules=("TTL-INTERACTIVE", "PLATFORM-ITTL-60S"),
+            profiles=ONLY_PLATFORM,
         ),
         Timer(
             "max_time", "max_time_reached", "the session's max_time",
             armed="the session starts (its first job starts); under INT-MAXTIME-CLOCK=open, it opens",
             disarmed="the session closes; never by deactivation",
             rules=("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"),
+        ),
+        Timer(
+            "unused", "unused_timeout", "1800 s (fixed)",
+            armed="the session opens, a job is submitted to it, or one of its jobs ends",
+            disarmed="the session closes or starts closing",
+            rules=("PLATFORM-UNUSED-CLOSES",),
+            profiles=ONLY_PLATFORM,
         ),
     ),
 )
@@ -225,29 +353,57 @@ JOB = Lifecycle(
         Transition(
             "session_closed", ("queued",), "failed", ("CLOSE-FAILS-INCOMPLETE",),
             reason="session_closed", doc="its session was closed before it started",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "session_closed", ("running",), "failed", ("CLOSE-FAILS-INCOMPLETE",),
             reason="session_closed", only_if=(("INT-CLOSE-RUNNING-JOB", "fail"),),
             doc="its session was closed while it ran",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "session_cancelled", ("queued",), "cancelled", ("PLATFORM-CANCEL-SESSION",),
+            doc="its session was cancelled before it started",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "session_cancelled", ("running",), "cancelled", ("PLATFORM-CANCEL-SESSION",),
+            only_if=(("INT-CANCEL-RUNNING-JOB", "cancel"),),
+            doc="its session was cancelled while it ran",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "session_expired", ("queued",), "failed", ("MAXTIME-EXPIRY",),
             reason="session_expired", doc="its session reached max_time before it started",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "session_expired", ("queued",), "failed", ("MAXTIME-EXPIRY", "PLATFORM-EXPIRY-RUNNING-FINISH"),
+            reason="session_expired", doc="its session reached max_time before it started",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "session_expired", ("running",), "failed", ("MAXTIME-EXPIRY",),
             reason="session_expired", only_if=(("INT-EXPIRY-RUNNING-JOB", "fail"),),
             doc="its session reached max_time while it ran",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
             reason="first_job_cancelled", doc="its session's first job was cancelled",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "first_job_cancelled", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
+            reason="first_job_cancelled", doc="its session's first job was cancelled",
+            only_if=(("INT-PLATFORM-FIRST-JOB-CANCEL", "fail_subsequent"),),
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "first_job_failed", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
             reason="first_job_failed", only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"),),
             doc="its session's first job failed",
+            profiles=ONLY_SEEDS,
         ),
     ),
     timers=(
@@ -311,6 +467,11 @@ JOB_OWN_FAILURES: frozenset[str] = frozenset(
 """The reasons a running job fails for by itself, not by its session's end (device_error,
 max_execution_time_reached): the failures INT-FIRST-JOB-FAILURE is about."""
 LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
+
+
+def lifecycle_of(name: str, interpretation: Interpretation = DEFAULT) -> Lifecycle:
+    """One lifecycle as it stands under ``interpretation`` (its profile's states, transitions and timers)."""
+    return LIFECYCLES_BY_NAME[name].under(interpretation)
 
 
 def declared(interpretation: Interpretation = DEFAULT) -> tuple[Lifecycle, ...]:

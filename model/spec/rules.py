@@ -35,6 +35,32 @@ class Source:
         return f"{self.seed} §{self.section} l.{span}"
 
 
+DOCS = "https://docs.quantum.ibm.com/guides/"
+PAGE_MODES = DOCS + "execution-modes"
+PAGE_FAQ = DOCS + "execution-modes-faq"
+PAGE_RUN_SESSION = DOCS + "run-jobs-session"
+PAGE_MAX_TIME = DOCS + "max-execution-time"
+PAGE_TITLES = {
+    PAGE_MODES: "Introduction to execution modes",
+    PAGE_FAQ: "Qiskit Runtime execution modes FAQs",
+    PAGE_RUN_SESSION: "Run jobs in a session",
+    PAGE_MAX_TIME: "Maximum execution time for Qiskit Runtime workloads",
+}
+"""The platform profile's sources: pages of IBM's documentation (the Qiskit/documentation repository's
+``docs/guides/<name>``), cited by URL and section."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A section of a documentation page, for the platform profile's rules."""
+
+    url: str
+    section: str
+
+    def cite(self) -> str:
+        return f"{self.url} §{self.section}"
+
+
 @dataclass(frozen=True)
 class Rule:
     """One normative statement: ID, short title, paraphrase and where it comes from.
@@ -46,9 +72,11 @@ class Rule:
     id: str
     title: str
     statement: str
-    sources: tuple[Source, ...]
+    sources: tuple[Source | Page, ...]
     origin: Origin = "seed"
     interpretation: str | None = None
+    profiles: tuple[str, ...] = ("seeds", "platform")
+    """The profiles under which the rule is in force (model.spec.profiles)."""
 
 
 def _s(seed: str, section: str, first: int, last: int | None = None) -> Source:
@@ -147,6 +175,7 @@ RULES: tuple[Rule, ...] = (
         "The interactive window is 5 minutes, fixed",
         "The interactive window lasts 300 seconds and cannot be configured by the client.",
         (_s(_B, "Specify the session length", 84),),
+        profiles=("seeds",),
     ),
     Rule(
         "MAXTIME-ASSIGNED",
@@ -206,6 +235,7 @@ RULES: tuple[Rule, ...] = (
         "A client may close a session at any time; the scheduler then stops giving it priority "
         "without waiting for any timeout.",
         (_s(_B, "Close a session", 91),),
+        profiles=("seeds",),
     ),
     Rule(
         "SESSION-CLOSED-REJECTS",
@@ -219,6 +249,7 @@ RULES: tuple[Rule, ...] = (
         "Jobs of a session that have not completed when it is closed fail.",
         (_s(_B, "Close a session", 94),),
         interpretation="INT-CLOSE-RUNNING-JOB",
+        profiles=("seeds",),
     ),
     Rule(
         "CONTEXT-CLOSE",
@@ -292,6 +323,89 @@ RULES: tuple[Rule, ...] = (
         "accepted job reaches exactly one of them or is still queued or running.",
         (_s(_B, "Close a session", 94), _s(_B, "Open a session", 23)),
         origin="assumption",
+    ),
+    # The platform profile's rules (model.spec.profiles): today's documentation, cited by page.
+    Rule(
+        "PLATFORM-CLOSE-DRAINS",
+        "Closing stops accepting jobs, then drains them",
+        "Closing a session (the client's close(), or PATCH /sessions/{id} with accepting_jobs false) "
+        "makes it stop accepting jobs; its queued and running jobs run to completion, and the session "
+        "is closed as soon as none is left, without waiting for the interactive timeout. Leaving the "
+        "context manager closes it so.",
+        (Page(PAGE_FAQ, "What happens to my jobs if a session is closed?"), Page(PAGE_RUN_SESSION, "Close a session")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-NOT-ACCEPTING",
+        "A session that does not accept jobs rejects them",
+        "A job submitted to a session that is closing (accepting_jobs false) or closed is rejected.",
+        (Page(PAGE_FAQ, "What happens to my jobs if a session is closed?"), Page(PAGE_RUN_SESSION, "Close a session")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-CANCEL-SESSION",
+        "Cancelling a session cancels its pending jobs and ends it",
+        "A client may cancel a session (Session.cancel(), DELETE /sessions/{id}/close): its queued jobs "
+        "are cancelled and the session is closed at once.",
+        (Page(PAGE_FAQ, "What happens to my jobs if a session is closed?"), Page(PAGE_RUN_SESSION, "Cancel a session")),
+        interpretation="INT-CANCEL-RUNNING-JOB",
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-ITTL-60S",
+        "The interactive window is 60 seconds, after each job",
+        "The interactive timeout is 60 seconds and cannot be changed by the client; the window starts "
+        "when a job of the session completes and none is left queued or running. A deactivated session "
+        "is reactivated by a later job through the normal queue.",
+        (Page(PAGE_MODES, "Session mode"), Page(PAGE_FAQ, "Is there an interactive timeout (ITTL) with session mode?")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-UNUSED-CLOSES",
+        "An unused session closes by itself after 30 minutes",
+        "A session to which no job has been submitted for 30 minutes, and which has no job queued or "
+        "running, closes by itself. The 30 minutes run from its opening or its last submission, and "
+        "anew from the end of its last job.",
+        (Page(PAGE_RUN_SESSION, "Session length"),),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-EXPIRY-RUNNING-FINISH",
+        "At max_time running jobs finish and queued jobs fail",
+        "When a session reaches its max_time it ends: the jobs it still has queued fail, and a job "
+        "already running runs to its end.",
+        (Page(PAGE_MAX_TIME, "Session maximum execution time"), Page(PAGE_RUN_SESSION, "Session length")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-SESSION-EXCLUSIVE",
+        "An active session has the device to itself",
+        "In session mode the session has exclusive use of the device while it is active: no other "
+        "job runs on it, not even a calibration, until the session is deactivated or closed.",
+        (
+            Page(PAGE_MODES, "Session mode"),
+            Page(PAGE_FAQ, "Can sessions be interrupted by QPU upgrades or calibrations?"),
+        ),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-MAXTIME-DEFAULT",
+        "max_time defaults to the system limit and may equal it",
+        "Without max_time a session's maximum time is the system's (8 hours on paid plans; instances "
+        "may differ); an explicit max_time may be at most that, and a job's max_execution_time is not "
+        "checked against it.",
+        (Page(PAGE_MAX_TIME, "Session maximum execution time"), Page(PAGE_RUN_SESSION, "Specify the session length")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-STATES",
+        "Server states and accepting_jobs",
+        "The server reports a session as open, active, inactive, pending_inactive, pending_closed or "
+        "closed, with an accepting_jobs flag; a closing session accepts no jobs and is in progress until "
+        "its jobs are done. The trace maps these onto its states (docs/trace-format.md).",
+        (Page(PAGE_RUN_SESSION, "Session status"), Page(PAGE_FAQ, "What happens to my jobs if a session is closed?")),
+        origin="assumption",
+        profiles=("platform",),
     ),
 )
 

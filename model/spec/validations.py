@@ -29,6 +29,8 @@ VALIDATIONS: tuple[Validation, ...] = (
                "a max_execution_time that is not a positive number of seconds"),
     Validation("SESSION-CLOSED", ("SESSION-CLOSED-REJECTS",),
                "a job submitted to a closed or expired session"),
+    Validation("SESSION-NOT-ACCEPTING", ("PLATFORM-NOT-ACCEPTING",),
+               "a job submitted to a session that is closing (platform: accepting_jobs false)"),
     Validation("BACKEND-REQUIRED", ("BACKEND-REQUIRED",),
                "a session opened without a backend on the ibm_quantum channel"),
     Validation("BACKEND-FIXED", ("BACKEND-FIXED",),
@@ -46,15 +48,18 @@ VALIDATIONS_BY_CODE: dict[str, Validation] = {v.code: v for v in VALIDATIONS}
 PRECEDENCE: dict[str, tuple[str, ...]] = {
     "open": ("BACKEND-REQUIRED", "BACKEND-UNKNOWN", "DUPLICATE-ID", "MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"),
     "submit": (
-        "UNKNOWN-SESSION", "BACKEND-FIXED", "SESSION-CLOSED", "BACKEND-REQUIRED", "BACKEND-UNKNOWN",
+        "UNKNOWN-SESSION", "BACKEND-FIXED", "SESSION-CLOSED", "SESSION-NOT-ACCEPTING", "BACKEND-REQUIRED",
+        "BACKEND-UNKNOWN",
         "DUPLICATE-ID", "MAX-EXECUTION-TIME-FORMAT", "MAXTIME-BELOW-JOB",
     ),
     "cancel": ("UNKNOWN-JOB", "JOB-FINISHED"),
     "close": ("UNKNOWN-SESSION",),
+    "cancel_session": ("UNKNOWN-SESSION",),
 }
 """Which code a rejected request gets when several apply: per operation, the checks in the
 order the engine makes them; the first that refuses wins. The session checks apply to a
-submit that names a session, the backend checks to one that does not."""
+submit that names a session, the backend checks to one that does not. ``cancel_session`` is an
+operation of the platform profile only."""
 
 
 def _check_precedence() -> None:

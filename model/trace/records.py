@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from model.spec.lifecycles import JOB, SESSION
+from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
 
 FORMAT: Final = "sessionspec-trace"
 VERSION: Final = 1
@@ -30,11 +31,13 @@ FLOAT_MAX = sys.float_info.max
 
 
 class Header(NamedTuple):
-    """First line: format, version, the interpretation in force and the backends' limits."""
+    """First line: format, version, the profile and interpretation in force and the backends' limits."""
 
     interpretation: Mapping[str, str]
     backends: Mapping[str, Mapping[str, float]]
     interactive_timeout: float
+    profile: str = "seeds"
+    """The profile (model.spec.profiles); the line leaves the key out for the default, ``seeds``."""
 
 
 class Request(NamedTuple):
@@ -126,7 +129,7 @@ class BackendLimits(Struct, forbid_unknown_fields=True, gc=False):
 
 
 class _Line(Struct, tag_field="type", omit_defaults=True, forbid_unknown_fields=True, gc=False):
-    """A trace line; ``CONDITIONS``: JSON Schema for what ``__post_init__`` checks beyond the fields."""
+    """A trace line; ``CONDITIONS``: JSON Schema for what ``record()`` checks beyond the fields."""
 
     CONDITIONS: ClassVar[dict[str, Any]] = {}
 
@@ -134,6 +137,7 @@ class _Line(Struct, tag_field="type", omit_defaults=True, forbid_unknown_fields=
 class HeaderLine(_Line, tag="header", kw_only=True):
     format: Literal["sessionspec-trace"]
     version: Literal[1]
+    profile: Literal[PROFILE_NAMES] = ABSENT  # type: ignore[valid-type]
     interactive_timeout: Limit
     interpretation: dict[str, str]
     backends: Annotated[dict[str, BackendLimits], Meta(min_length=1)]
@@ -142,7 +146,7 @@ class HeaderLine(_Line, tag="header", kw_only=True):
         backends = {name: {"system_max_time": b.system_max_time,
                            "program_max_execution_time": b.program_max_execution_time}
                     for name, b in self.backends.items()}
-        return Header(self.interpretation, backends, self.interactive_timeout)
+        return Header(self.interpretation, backends, self.interactive_timeout, self.profile or DEFAULT_PROFILE)
 
 
 class Args(Struct, forbid_unknown_fields=True, gc=False):
@@ -155,13 +159,12 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     group: str | UnsetType = UNSET
     program: str | UnsetType = UNSET
 
-    def __post_init__(self) -> None:
+    def as_dict(self) -> dict[str, Any]:
+        """The arguments given, in field order (written out: a loop over the fields costs twice as much);
+        ValueError for an integer no float can hold (the request's record is then refused)."""
         for value in (self.max_time, self.max_execution_time):
             if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
                 raise ValueError("an integer beyond a 64-bit float")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The arguments given, in field order (written out: a loop over the fields costs twice as much)."""
         given: dict[str, Any] = {}
         if self.max_time is not UNSET:
             given["max_time"] = self.max_time
@@ -180,7 +183,7 @@ def _needs(kind: str, keys: list[str]) -> str:
 
 class RequestLine(_Line, tag="request", kw_only=True):
     t: Time
-    op: Literal["open", "submit", "cancel", "close"]
+    op: Literal["open", "submit", "cancel", "close", "cancel_session"]
     backend: Name = ABSENT
     session: Name = ABSENT
     job: Name = ABSENT
@@ -206,10 +209,11 @@ class RequestLine(_Line, tag="request", kw_only=True):
         {"if": {"properties": {"op": {"const": "close"}}}, "then": {"required": ["session"]}},
     ]}
 
-    def __post_init__(self) -> None:
-        if self.rules is not None:
-            self.rules = _checked(self.rules)
-        op = self.op
+    def record(self) -> Request:
+        """The record, once the conditions across keys hold (ValueError naming the first that does not)."""
+        rules, args, op = self.rules, self.args, self.op
+        if rules is not None:
+            rules = _checked(rules)
         if self.outcome == "rejected":
             missing = [k for k, v in (("error", self.error), ("rules", self.rules), ("message", self.message))
                        if v is None]
@@ -218,7 +222,6 @@ class RequestLine(_Line, tag="request", kw_only=True):
         else:
             if self.error is not None or self.message is not None:
                 raise ValueError("an accepted request has no 'error' or 'message'")
-            args = self.args
             if args is not None:
                 max_time = args.max_time
                 if max_time.__class__ is bool or (max_time.__class__ is float and not max_time.is_integer()):
@@ -238,10 +241,6 @@ class RequestLine(_Line, tag="request", kw_only=True):
             raise ValueError(_needs("a cancel", ["job"]))
         if op == "close" and self.session is None:
             raise ValueError(_needs("a close", ["session"]))
-
-    def record(self) -> Request:
-        args = self.args
-        rules = self.rules
         return _new(Request, (
             self.t, self.op, self.backend, self.session, self.job, None if args is None else args.as_dict(),
             self.error, () if rules is None else rules, self.message,
@@ -258,13 +257,10 @@ class SessionLine(_Line, tag="session", kw_only=True):
     rules: Rules
     max_time: Seconds = ABSENT
 
-    def __post_init__(self) -> None:
-        self.rules = _checked(self.rules)
-
     def record(self) -> Change:
         return _new(Change, (
-            self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, self.rules, None,
-            self.max_time,
+            self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, _checked(self.rules),
+            None, self.max_time,
         ))
 
 
@@ -282,15 +278,13 @@ class JobLine(_Line, tag="job", kw_only=True):
     CONDITIONS: ClassVar[dict[str, Any]] = {"if": {"properties": {"to": {"const": "failed"}}},
                                             "then": {"required": ["reason"]}}
 
-    def __post_init__(self) -> None:
-        self.rules = _checked(self.rules)
-        if self.reason is None and self.dst == "failed":
-            raise ValueError(_needs("a line into failed", ["reason"]))
-
     def record(self) -> Change:
+        reason = self.reason
+        if reason is None and self.dst == "failed":
+            raise ValueError(_needs("a line into failed", ["reason"]))
         return _new(Change, (
             self.t, "job", self.id, self.backend, self.session, self.src, self.dst, self.trigger,
-            self.rules, self.reason, None,
+            _checked(self.rules), reason, None,
         ))
 
 
@@ -307,8 +301,9 @@ KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line 
 
 
 def line_of(record: Entry) -> Line:
-    """The line of a record. Field values are not validated (the writer writes what it is given);
-    building a line checks the conditions across keys (``__post_init__``)."""
+    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
+    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
+    in the order of :class:`Args`' fields."""
     kind = record.__class__
     fields: Any = record  # the lines' optional keys are typed as present (None means absent)
     if kind is Change:
@@ -324,13 +319,14 @@ def line_of(record: Entry) -> Line:
         t, op, backend, session, job, args, error, rules, message = fields
         if error:
             return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=Args(**args) if args else ABSENT, outcome="rejected", error=error,
+                               args=args or ABSENT, outcome="rejected", error=error,
                                rules=rules, message=message)
         return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=Args(**args) if args else ABSENT, outcome="accepted")
+                           args=args or ABSENT, outcome="accepted")
     assert isinstance(record, Header)
     return HeaderLine(
         format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
+        profile=record.profile if record.profile != DEFAULT_PROFILE else ABSENT,
         interpretation=dict(record.interpretation),
         backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
     )

@@ -24,9 +24,10 @@ from transitions.extensions import GraphMachine
 from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
 from transitions.extensions.diagrams_pygraphviz import Graph as DotGraph
 
-from model.spec.interpretations import DEFAULT, Interpretation, profiles
+from model.spec.interpretations import DEFAULT, Interpretation, all_profiles
 from model.spec.lifecycles import LIFECYCLES, Lifecycle, Timer, Transition, guard_attr
 from model.spec.machines import machine_config
+from model.spec.profiles import DEFAULT_PROFILE, PROFILES
 from model.views.output import write_whole
 
 FORMATS = ("dot", "mmd", "svg", "png")
@@ -238,16 +239,26 @@ def title_of(lifecycle: Lifecycle, interpretation: Interpretation) -> str:
 
 
 def suffix_of(interpretation: Interpretation) -> str:
-    """A filesystem-safe file-name suffix: '' for the default, else the non-default choices."""
-    if not interpretation.differences():
+    """A filesystem-safe file-name suffix: '' for the default, else the profile (other than the seeds) and
+    the non-default choices."""
+    parts = [] if interpretation.profile == DEFAULT_PROFILE else [str(interpretation.profile)]
+    if interpretation.differences():
+        parts.append("+".join(f"{k}={v}" for k, v in interpretation.differences().items()))
+    if not parts:
         return ""
-    text = "+".join(f"{k}={v}" for k, v in interpretation.differences().items())
-    return "." + re.sub(r"[^A-Za-z0-9_=+.-]", "_", text)
+    return "." + re.sub(r"[^A-Za-z0-9_=+.-]", "_", ".".join(parts))
+
+
+def _base(interpretation: Interpretation) -> Interpretation:
+    """What an interpretation is drawn against: its profile's default, or for a profile's default the seeds'."""
+    base = Interpretation({}, interpretation.profile)
+    return DEFAULT if interpretation == base else base
 
 
 def changes(lifecycle: Lifecycle, interpretation: Interpretation) -> bool:
-    """Whether the interpretation changes this machine (its transitions) from the default's."""
-    return lifecycle.under(interpretation).transitions != lifecycle.under(DEFAULT).transitions
+    """Whether the interpretation changes this machine from the one it is drawn against (its profile's
+    default; a profile's default, the seeds' default)."""
+    return lifecycle.under(interpretation) != lifecycle.under(_base(interpretation))
 
 
 @dataclass(frozen=True)
@@ -294,10 +305,11 @@ class Diagram:
 
 
 def plan(interpretations: Iterable[Interpretation] = (), all_interpretations: bool = False) -> list[Diagram]:
-    """Every machine under the default, plus each alternative that changes that machine."""
-    chosen: list[Interpretation] = [DEFAULT, *interpretations]
+    """Every machine under the default and under each profile's default, plus each alternative that changes
+    that machine."""
+    chosen: list[Interpretation] = [DEFAULT, *(Interpretation({}, name) for name in PROFILES), *interpretations]
     if all_interpretations:
-        chosen.extend(profiles().values())
+        chosen.extend(all_profiles().values())
     unique = list(dict.fromkeys(chosen))
     diagrams: list[Diagram] = []
     for lifecycle in LIFECYCLES:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "explore": "properties.cli.explore:explore",
     "mutants": "properties.cli.conformance:mutants",
     "rules": "properties.cli.rules:rules",
+    "serve": "properties.cli.serve:serve",
     "simulate": "properties.cli.simulate:simulate",
     "timeline": "properties.cli.timeline:timeline",
 }

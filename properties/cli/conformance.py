@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import FiniteFloat, InputError, interpretation_option
+from properties.cli.options import FiniteFloat, InputError, interpretation_option, profile_given, profile_option
 
 
 @click.command("check")
@@ -36,6 +36,7 @@ def check(
 
     report = check_file(
         trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
+        profile=profile_given(),
     )
     if show_coverage and report.status != 2 and Path(trace).is_file():
         click.echo(_trace_coverage(Path(trace)))
@@ -52,7 +53,8 @@ def _trace_coverage(path: Path) -> str:
         for _, record in read_trace(lines):
             if coverage is None:
                 coverage = (
-                    Coverage(Interpretation(dict(record.interpretation))) if isinstance(record, Header) else Coverage()
+                    Coverage(Interpretation(dict(record.interpretation), record.profile))
+                    if isinstance(record, Header) else Coverage()
                 )
             coverage.observe(record)
     return (coverage or Coverage()).report(verbose=True)
@@ -62,8 +64,9 @@ def _trace_coverage(path: Path) -> str:
 @click.option("--adapter", metavar="MODULE:FACTORY", help="An in-process IUT: a factory, as module:attribute.")
 @click.option("--cmd", metavar="COMMAND", help="An out-of-process IUT speaking the JSON-lines protocol.")
 @click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
-              help="Operation sequences to try. Default: until every reachable situation of the coverage "
-                   "model has been exercised 3 times, within a 25 s wall-clock cap.")
+              help="Random operation sequences to try, and no exhaustive prelude. Default: every sequence "
+                   "up to 3 steps, then random ones until every situation of the coverage model has been "
+                   "exercised 10 times, within 25 s of CPU (kit and IUT).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @interpretation_option()
 @click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
@@ -81,7 +84,8 @@ def conform(
     Exit status 0: no finding; 1: a finding (shown shrunk, written to --out); 2: usage error.
     """
     from properties.conformance.adapter import AdapterError, factory_for
-    from properties.conformance.campaign import CampaignConfig, run_campaign
+    from properties.conformance.campaign import CampaignConfig
+    from properties.conformance.prelude import run_conformance
 
     if (adapter is None) == (cmd is None):
         raise InputError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
@@ -90,7 +94,7 @@ def conform(
         factory = factory_for(adapter=adapter, cmd=cmd, timeout=timeout)
     except AdapterError as error:
         raise InputError(str(error)) from None
-    result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
+    result = run_conformance(factory, config, examples=examples, seed=seed, progress=True)
     click.echo(result.summary())
     if show_coverage and result.coverage is not None:
         click.echo(result.coverage.report(verbose=True))
@@ -117,8 +121,10 @@ def conform(
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
 @click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")
-def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool) -> None:
-    """Run the conformance campaign against every mutant engine and print the kill table.
+@profile_option()
+def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bool, profile: str) -> None:
+    """Run the conformance campaign against every mutant engine of the profile's rules, under that profile,
+    and print the kill table.
 
     Exit status 0: every mutant killed; 1: a mutant survived.
     """
@@ -127,6 +133,6 @@ def mutants(examples: int | None, seed: int, only: tuple[str, ...], no_stdio: bo
     unknown = [name for name in only if name not in MUTANTS_BY_NAME]
     if unknown:
         raise InputError(f"--only: unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS_BY_NAME)}")
-    rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True)
+    rows = run_mutants(examples=examples, seed=seed, only=only, stdio=not no_stdio, progress=True, profile=profile)
     click.echo(mutation_table(rows))
     sys.exit(0 if all(row.killed for row in rows) else 1)

@@ -1,4 +1,5 @@
-"""What the commands share: the ``--interpretation`` option and the one way to report bad input."""
+"""What the commands share: the ``--profile`` and ``--interpretation`` options and the one way to report
+bad input."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from typing import Any, TypeVar
 import click
 
 from model.spec.interpretations import InterpretationError, parse_choices
+from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
 from model.views.printable import printable
 
 F = TypeVar("F", bound=Callable[..., object])
 
 INTERPRETATION_HELP = "Interpretation choice ID=option (repeatable); the INT- prefix may be left out."
+PROFILE_HELP = "The rule set: seeds (the 2023 documents, default) or platform (today's documentation)."
+_PROFILE_KEY = "sessionspec.profile"
+_GIVEN_KEY = "sessionspec.profile_given"
 
 
 class FiniteFloat(click.FloatRange):
@@ -40,15 +45,44 @@ class InputError(click.ClickException):
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
     try:
-        return parse_choices(values)
+        return parse_choices(values, ctx.meta.get(_PROFILE_KEY, DEFAULT_PROFILE))
     except InterpretationError as error:
         raise InputError(f"--interpretation: {error}") from None
+
+
+def _profile(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    ctx.meta[_PROFILE_KEY] = value
+    ctx.meta[_GIVEN_KEY] = ctx.get_parameter_source("profile") is not click.core.ParameterSource.DEFAULT
+    return value
+
+
+def profile_given() -> str | None:
+    """The ``--profile`` the current command was given explicitly, or None (a command that reads a trace takes
+    its header's profile then)."""
+    ctx = click.get_current_context()
+    given: str | None = ctx.meta.get(_PROFILE_KEY) if ctx.meta.get(_GIVEN_KEY) else None
+    return given
+
+
+def profile_option(*, expose: bool = True) -> Callable[[F], F]:
+    """``--profile NAME`` (the one shared option): given to the command as ``profile`` when ``expose``; it is
+    read before ``--interpretation``, whose choices it validates and carries."""
+    return click.option(
+        "--profile", "profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE, show_default=True,
+        is_eager=True, expose_value=expose, callback=_profile, help=PROFILE_HELP,
+    )
 
 
 def interpretation_option(help: str = INTERPRETATION_HELP, *, short: bool = True, metavar: str = "ID=OPTION") -> (
     Callable[[F], F]
 ):
-    """``--interpretation ID=OPTION`` (repeatable; ``-i`` too unless ``short`` is false), given to the
-    command as ``interpretation``: the validated choices, a ``dict``."""
+    """``--interpretation ID=OPTION`` (repeatable; ``-i`` too unless ``short`` is false) and ``--profile NAME``,
+    given to the command as ``interpretation``: the validated choices, a ``dict`` carrying the profile
+    (:class:`model.spec.interpretations.Choices`; ``Interpretation(interpretation)`` takes both)."""
     flags = ("--interpretation", "-i") if short else ("--interpretation",)
-    return click.option(*flags, "interpretation", multiple=True, metavar=metavar, help=help, callback=_choices)
+    choices = click.option(*flags, "interpretation", multiple=True, metavar=metavar, help=help, callback=_choices)
+
+    def decorate(command: F) -> F:
+        return profile_option(expose=False)(choices(command))
+
+    return decorate

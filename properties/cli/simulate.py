@@ -10,7 +10,7 @@ from model.sim.scenario import EVENT_LIMIT, ScenarioError, load_scenario, run_sc
 from model.trace import JsonlWriter, MemoryTrace, Tee
 from model.views.output import replacing
 from model.views.timeline import render_text
-from properties.cli.options import InputError
+from properties.cli.options import InputError, profile_given, profile_option
 
 
 @click.command("simulate")
@@ -20,10 +20,11 @@ from properties.cli.options import InputError
 @click.option("--quiet", is_flag=True, help="Print only the summary, not every event.")
 @click.option("--max-events", type=click.IntRange(min=1), default=EVENT_LIMIT, show_default=True,
               help="Stop a run that needs more events than this (a heavy load with a far until).")
+@profile_option(expose=False)
 def simulate(scenario: Path, trace_path: Path | None, quiet: bool, max_events: int) -> None:
-    """Run SCENARIO (a scenario JSON file) and print its timeline."""
+    """Run SCENARIO (a scenario JSON file) and print its timeline. --profile replaces the scenario's own."""
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, profile_given())
     except ScenarioError as error:
         raise InputError(str(error)) from None
     memory = MemoryTrace()

@@ -72,13 +72,13 @@ def check_lines(
 def _check(
     chunks: Iterator[list[tuple[int, Record]]], ends: list[End], path: str, *,
     classes: Sequence[type[TraceProperty]] | None, overrides: Mapping[str, str], tolerance: float,
-    keep_going: bool, until: float | None,
+    keep_going: bool, until: float | None, profile: str | None = None,
 ) -> CheckReport:
     """The check itself (``ends`` gets the trace's end-of-run line once the chunks are read)."""
     report = CheckReport()
     try:
         first = next(chunks)
-        header, interpretation = header_of(first, overrides)
+        header, interpretation = header_of(first, overrides, profile)
         judge = Judge(header, interpretation, properties=classes, tolerance=tolerance, keep_going=keep_going)
         _report(report, path, judge.start())
         if not judge.stopped:
@@ -135,16 +135,18 @@ def check_file(
     properties: Sequence[type[TraceProperty]] | None = None,
     until: float | None = None,
     echo: Callable[[str], None] | None = None,
+    profile: str | None = None,
 ) -> CheckReport:
     """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports).
 
-    ``echo`` gets each line of the report, escaped (:func:`~.render.printable`)."""
+    ``echo`` gets each line of the report, escaped (:func:`~.render.printable`). ``profile``: the profile the
+    trace must declare (its header's is used; None: whatever it declares)."""
     ends: list[End] = []
     try:
         with open_lines(path) as lines:
             report = _check(
                 read_chunks(lines, on_end=ends.append), ends, path, classes=properties, overrides=overrides or {},
-                tolerance=tolerance, keep_going=keep_going, until=until,
+                tolerance=tolerance, keep_going=keep_going, until=until, profile=profile,
             )
     except Unusable as error:
         report = CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])

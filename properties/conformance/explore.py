@@ -31,7 +31,19 @@ from typing import Any
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
-from model.sim.ops import Action, Advance, Cancel, Close, EngineImplementation, Fault, Open, Operation, Submit, apply
+from model.sim.ops import (
+    Action,
+    Advance,
+    Cancel,
+    CancelSession,
+    Close,
+    EngineImplementation,
+    Fault,
+    Open,
+    Operation,
+    Submit,
+    apply,
+)
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
@@ -241,6 +253,8 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
         steps.append(Submit(at=now, backend=first, job=f"j{submitted}", duration=JOBS[0][0], fault=JOBS[0][1]))
     steps.extend(Cancel(at=now, job=j.id) for j in engine.jobs.values() if j.state in ("queued", "running"))
     steps.extend(Close(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
+    if engine.interpretation.is_platform:  # the platform profile's own request
+        steps.extend(CancelSession(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
     steps.extend(Fault(at=now, backend=b.name) for b in engine.backends.values() if b.running is not None)
     return steps
 

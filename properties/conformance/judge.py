@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model.spec.interpretations import Interpretation
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT
 from model.trace import Change, Header, Request
 from properties.conformance.replay import Divergence, Replayer
 from properties.invariants import catalogue as invariants
@@ -90,6 +89,7 @@ class Judge:
         properties: Sequence[type[TraceProperty]] | None = None, tolerance: float = 0.0, keep_going: bool = False,
     ) -> None:
         self.header = header
+        self.interpretation = interpretation
         self.keep_going = keep_going
         self.classes = catalogue() if properties is None else properties
         self.replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
@@ -103,10 +103,12 @@ class Judge:
 
     def start(self) -> list[Found]:
         """What the header alone shows."""
-        if abs(self.header.interactive_timeout - INTERACTIVE_TIMEOUT) > 1e-9:
+        fixed = self.interpretation.rules.interactive_timeout
+        if abs(self.header.interactive_timeout - fixed) > 1e-9:
+            rule = "PLATFORM-ITTL-60S" if self.interpretation.is_platform else "TTL-INTERACTIVE-VALUE"
             found = [Found(1, Divergence(
-                1, ("TTL-INTERACTIVE-VALUE",), f"interactive_timeout {self.header.interactive_timeout:g} in the header",
-                f"{INTERACTIVE_TIMEOUT:g} seconds",
+                1, (rule,), f"interactive_timeout {self.header.interactive_timeout:g} in the header",
+                f"{fixed:g} seconds",
             ))]
             self.stopped = not self.keep_going
             return found

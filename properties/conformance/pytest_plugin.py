@@ -23,7 +23,8 @@ searches afresh (load a profile with a database to keep them).
 
 Options: ``--sessionspec-adapter MODULE:FACTORY`` / ``--sessionspec-cmd COMMAND`` (for
 tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S``,
-``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-timeout SECONDS``,
+``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-profile NAME`` (seeds or
+platform; ``check(profile=...)`` too), ``--sessionspec-timeout SECONDS``,
 ``--sessionspec-out DIR`` (write each counterexample's scenario and traces there).
 """
 
@@ -53,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Hypothesis seed (default: random, as for other Hypothesis tests)")
     group.addoption("--sessionspec-interpretation", action="append", default=[], metavar="ID=OPTION",
                     help="interpretation choice (repeatable)")
+    group.addoption("--sessionspec-profile", default=None, metavar="NAME",
+                    help="the rule set: seeds (default) or platform")
     group.addoption("--sessionspec-timeout", type=float, default=10.0, metavar="SECONDS",
                     help="wall-clock seconds per operation for an out-of-process IUT")
     group.addoption("--sessionspec-out", metavar="DIR", help="write counterexamples (scenario, traces) here")
@@ -77,7 +80,7 @@ class Conformance:
 
     def check(
         self, *, examples: int | None = None, seed: int | None = None, interpretation: Mapping[str, str] | None = None,
-        backends: Sequence[str] | None = None,
+        backends: Sequence[str] | None = None, profile: str | None = None,
     ) -> CampaignResult:
         """Run one campaign. ``backends``: the names of the campaign's backends to keep (default: all of
         them); per-backend schedulers are independent, so campaigns split by backend can run in parallel
@@ -85,10 +88,12 @@ class Conformance:
         from hypothesis import settings
 
         from model.spec.interpretations import Interpretation, InterpretationError, parse_choices
-        from properties.conformance.campaign import CampaignConfig, run_campaign
+        from properties.conformance.campaign import CampaignConfig
+        from properties.conformance.prelude import run_conformance
 
         try:
-            choices = parse_choices(self._options.getoption("--sessionspec-interpretation"))
+            rules = profile or self._options.getoption("--sessionspec-profile")
+            choices = parse_choices(self._options.getoption("--sessionspec-interpretation"), rules)
             choices.update(interpretation or {})
             config = CampaignConfig(interpretation=Interpretation(choices))
         except InterpretationError as error:
@@ -99,7 +104,7 @@ class Conformance:
             if unknown or not backends:
                 pytest.fail(f"sessionspec: backends {list(backends)!r}: name one or more of {known}", pytrace=False)
             config = replace(config, backends=tuple(b for b in config.backends if b.name in backends))
-        result = run_campaign(
+        result = run_conformance(
             self.factory, config,
             examples=examples or self._options.getoption("--sessionspec-examples"),
             seed=seed if seed is not None else self._options.getoption("--sessionspec-seed"),

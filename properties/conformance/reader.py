@@ -22,16 +22,21 @@ __all__ = [
 ]
 
 
-def header_of(first: list[tuple[int, Record]], overrides: Mapping[str, str]) -> tuple[Header, Interpretation]:
+def header_of(
+    first: list[tuple[int, Record]], overrides: Mapping[str, str], profile: str | None = None,
+) -> tuple[Header, Interpretation]:
     """The trace's header (the first record of :func:`read_chunks`' first chunk) with the interpretation
-    overrides applied; an interpretation the catalogue does not know is :class:`Unusable`."""
+    overrides applied; an interpretation the catalogue does not know is :class:`Unusable`, and so is a
+    header whose profile is not ``profile`` (when one is required)."""
     header = first[0][1]
     assert isinstance(header, Header)  # read_chunks yields the header first, or raises
+    if profile is not None and header.profile != profile:
+        raise Unusable(1, f"header profile {header.profile!r}, but --profile {profile} was given")
     try:
-        interpretation = Interpretation({**header.interpretation, **overrides})
+        interpretation = Interpretation({**header.interpretation, **overrides}, header.profile)
     except InterpretationError as error:
         raise Unusable(1, f"header interpretation: {error}") from None
-    return Header(dict(interpretation), header.backends, header.interactive_timeout), interpretation
+    return Header(dict(interpretation), header.backends, header.interactive_timeout, header.profile), interpretation
 
 
 def bodies(

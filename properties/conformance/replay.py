@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
+from model.sim.requests import NotInProfile
 from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
@@ -226,10 +227,14 @@ class Replayer:
                 engine.submit_recorded(request)
             elif request.op == "cancel":
                 engine.cancel(request.job or "")
+            elif request.op == "cancel_session":
+                engine.cancel_session(request.session or "")
             else:
                 engine.close(request.session or "")
         except RequestRejected:
             pass
+        except NotInProfile as error:  # a cancel_session line in a trace of the seeds' profile
+            return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(request), str(error))
         echo = self._take_echo()
         assert isinstance(echo, Request), "the engine records every request"
         if same(echo, request, self.tolerance):
@@ -312,7 +317,7 @@ class Replayer:
     def _route(self, request: Request) -> str | None:
         """The backend a request concerns, as the spec sees it."""
         engine = self.engine
-        if request.op in ("submit", "close") and request.session in engine.sessions:
+        if request.op in ("submit", "close", "cancel_session") and request.session in engine.sessions:
             return engine.sessions[request.session].backend_name
         if request.op == "cancel":
             job = engine.jobs.get(request.job or "")
@@ -372,7 +377,7 @@ def _observed_rules(got: Request | Change, engine: Engine) -> list[str]:
             found.append("SESSION-SINGLE-ACTIVE")
     lifecycle = LIFECYCLES_BY_NAME.get(got.entity)
     if lifecycle is not None:
-        for transition in lifecycle.transitions:
+        for transition in lifecycle.under(engine.interpretation).transitions:
             if transition.trigger == got.trigger and (got.src is None or got.src in transition.source):
                 found += transition.rules
     found += [r for r in got.rules if r in RULES_BY_ID]

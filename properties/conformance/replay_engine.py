@@ -27,7 +27,7 @@ from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
 from model.spec.interpretations import FirstJobCancel, FirstJobFailure, InteractiveWindow, Interpretation, MaxtimeClock
-from model.spec.lifecycles import INTERACTIVE_TIMEOUT, JOB_FINAL, JOB_OWN_FAILURES
+from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
@@ -132,7 +132,7 @@ class ReplayEngine(Engine):
             backend.active_session = record
             idle_since = seen.sessions[active].idle_since
             if idle_since is not None:
-                record.window_deadline = record.window_timer = max(now, idle_since + INTERACTIVE_TIMEOUT)
+                record.window_deadline = record.window_timer = max(now, idle_since + self._window_seconds)
                 record.window_token += 1
                 self.schedule(record.window_deadline, self.on_interactive_timeout, record, record.window_token, TIMER)
 

@@ -38,7 +38,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from model.sim.ops import Action, Advance, Cancel, Close, Fault, Open, Submit, request_json
+from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, Open, Submit, request_json
+from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import End, Record, strict_json
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
@@ -48,6 +49,7 @@ MAX_LINE = 16 * 1024 * 1024
 STARTUP = 30.0
 """Wall-clock seconds a freshly started child gets for its first answer on top of the per-operation timeout:
 starting an interpreter and importing a model is no operation, and on a loaded machine it can take seconds."""
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _STDERR_TAIL = 400
 
 
@@ -69,15 +71,33 @@ class StdioFactory:
         if self._process is None or self._process.exited():
             self._spawn()
         iut = StdioIUT(self)
-        iut.request(
-            {"op": "init", "backends": config.limits(), "interpretation": dict(config.interpretation)},
-            what="init",
-        )
+        init: dict[str, Any] = {
+            "op": "init", "backends": config.limits(), "interpretation": dict(config.interpretation),
+        }
+        if config.interpretation.profile != DEFAULT_PROFILE:
+            init["profile"] = config.interpretation.profile  # absent: the seeds'
+        iut.request(init, what="init")
         return iut
 
     @property
     def command(self) -> str:
         return shlex.join(self.argv)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the running child (and the children it has waited for), read from
+        ``/proc`` (0 where there is none). A child that has ended is counted by the kit's own
+        ``RUSAGE_CHILDREN`` once reaped, so a campaign can budget the CPU of the kit and the IUT together."""
+        process = self._process
+        if process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{process.popen.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        # after the command's name: state is field 3, utime..cstime are fields 14..17 (1-based)
+        ticks = sum(int(value) for value in fields[11:15])
+        return ticks / _CLOCK_TICKS
 
     # ------------------------------------------------------------------ the child
 
@@ -244,6 +264,9 @@ class StdioIUT:
 
     def close(self, session_id: str) -> None:
         self.send(Close(session=session_id))
+
+    def cancel_session(self, session_id: str) -> None:
+        self.send(CancelSession(session=session_id))
 
     def fault(self, backend: str) -> None:
         self.send(Fault(backend=backend))

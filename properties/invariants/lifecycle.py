@@ -4,17 +4,20 @@ is lost, and closing, cancelling and first-job cancel have their consequences at
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
 from model.spec.interpretations import FirstJobFailure, IdleDevice, Interpretation, OtherSessionJob
+from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJobCancel
 from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from properties.invariants.base import Violation
-from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, same_time
+from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView, same_time
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
+NO_EFFECT = _PlatformFirstJobCancel.NO_EFFECT
 JOB_STATES = frozenset(JOB.state_names)
 _RULES_CACHE_LIMIT = 4096
 
@@ -404,12 +407,14 @@ class FirstJobCancel(LiveProperty):
         policy = self.interpretation.policy
         self.close_session = policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
         self.on_failure = policy.first_job_failure is FirstJobFailure.AS_CANCEL
+        self.off = self.interpretation.is_platform and policy.platform_first_job_cancel is NO_EFFECT
+        """Under the platform profile the rule holds only by INT-PLATFORM-FIRST-JOB-CANCEL=fail_subsequent."""
         self.first: dict[str, str] = {}
         """live session -> its first job."""
         self.doomed: dict[str, float] = {}
+        """live session -> when its first job was cancelled (or failed)."""
         self.how: dict[str, str] = {}
         """live doomed session -> how its first job ended (cancelled or failed)."""
-        """live session -> when its first job was cancelled (or failed)."""
 
     def interest(self) -> tuple[Interest, Interest]:
         if not self.on_failure:
@@ -430,6 +435,8 @@ class FirstJobCancel(LiveProperty):
             self.first.pop(record.id, None)
             self.doomed.pop(record.id, None)
             self.how.pop(record.id, None)
+            return None
+        if self.off:
             return None
         session = record.session
         if session not in self.ledger.sessions:
@@ -481,6 +488,10 @@ class _TakesEffect(LiveProperty):
     """The entity the request targets: its ID is the request's field of that name."""
     effect: ClassVar[tuple[str, str | None]]
     """(to, trigger) of the line that answers the request (trigger None: any)."""
+    effects: tuple[tuple[str, str | None], ...] = ()
+    """Per instance: every (to, trigger) that answers the request (set from ``effect``, or by a profile)."""
+    inert: frozenset[str] = frozenset()
+    """States of the entity in which an accepted request changes nothing (no line answers it)."""
     refusal: ClassVar[str]
     """The validation code that says the entity has ended."""
     accepted_ended: ClassVar[str | None]
@@ -493,6 +504,8 @@ class _TakesEffect(LiveProperty):
         self.pending: dict[str, float] = {}
         """entity -> when the accepted request for it was made, until its next line."""
         self.watching = False
+        self.effects = self.effects or (self.effect,)
+        self.wrong = self.says["wrong"]
 
     def interest(self) -> tuple[Interest, Interest]:
         return (Requests(self.op),), self.applies
@@ -501,9 +514,11 @@ class _TakesEffect(LiveProperty):
         target: str | None = getattr(record, self.entity)
         if target is None:
             return None
-        live = target in (self.ledger.jobs if self.entity == "job" else self.ledger.sessions)
+        views: Mapping[str, JobView | SessionView] = self.ledger.jobs if self.entity == "job" else self.ledger.sessions
+        view = views.get(target)
+        live = view is not None
         if record.error is None:
-            if live:
+            if view is not None and view.state not in self.inert:
                 self.pending[target] = record.t
                 self.wake()
                 self._watch()
@@ -524,9 +539,10 @@ class _TakesEffect(LiveProperty):
         found = None
         if isinstance(record, Change):
             asked = self.pending.pop(record.id, None) if record.entity == self.entity else None
-            dst, trigger = self.effect
-            if asked is not None and (record.dst != dst or (trigger is not None and record.trigger != trigger)):
-                found = self.violation(index, record.t, self.says["wrong"].format(record=record))
+            if asked is not None and not any(
+                record.dst == dst and (trigger is None or record.trigger == trigger) for dst, trigger in self.effects
+            ):
+                found = self.violation(index, record.t, self.wrong.format(record=record))
         else:
             found = self._unanswered(index, record.t)
         if self.pending:
@@ -565,10 +581,11 @@ class CancelTakesEffect(_TakesEffect):
 
 class CloseTakesEffect(_TakesEffect):
     name = "close-takes-effect"
-    rules = ("SESSION-CLOSE", "CONTEXT-CLOSE")
+    rules = ("SESSION-CLOSE", "CONTEXT-CLOSE", "PLATFORM-CLOSE-DRAINS")
     description = (
-        "An accepted close of an open session closes it at once (trigger close); "
-        "closing a closed one changes nothing."
+        "An accepted close of an open session closes it at once (trigger close); under the platform "
+        "profile it closes it or makes it pending_closed at once (trigger close), and closing a "
+        "pending_closed session changes nothing; closing a closed one changes nothing."
     )
     op = "close"
     entity = "session"
@@ -580,6 +597,15 @@ class CloseTakesEffect(_TakesEffect):
         "unanswered": "the close of session {target} at t={at:g} was accepted but it stayed open",
         "refused": "close of open session {target} is refused",
     }
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        if self.interpretation.is_platform:
+            self.effects = (("closed", "close"), ("pending_closed", "close"))
+            self.inert = frozenset(("pending_closed",))
+            self.wrong = (
+                "session {record.id} goes {record.trigger} to {record.dst}, not close to closed or pending_closed"
+            )
 
 
 class JobStaysInSession(LiveProperty):

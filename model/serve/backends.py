@@ -1,0 +1,128 @@
+"""The backends ``sessionspec serve`` offers: configuration, properties and status as the client reads them.
+
+The client builds ``backend.target`` (and transpiles) from a backend's configuration and
+properties, so they must be those of a plausible device. The client package ships such data
+for its fake backends (``qiskit_ibm_runtime/fake_provider/backends/<name>/conf_<name>.json``
+and ``props_<name>.json``): when that package is importable here, the served backend takes the
+data of one of them (``manila``, 5 qubits, by default) under the served name. Otherwise a small
+generated device (a line of 5 qubits) stands in. Either way the configuration says
+``simulator: false``: the current client gives a simulator no server session, and a
+session-faithful server needs real sessions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_FAKE = "manila"
+DEFAULT_BACKEND = "ibmq_qasm_simulator"
+"""Seed 002's backend name: its Full example must run verbatim."""
+
+_DATE = "2026-01-01T00:00:00+00:00"
+_BASIS = ("cx", "id", "rz", "sx", "x")
+
+
+@dataclass(frozen=True)
+class ServedBackend:
+    """One backend as the REST API shows it; the engine's own limits are in its BackendConfig."""
+
+    name: str
+    configuration: dict[str, Any]
+    properties: dict[str, Any]
+    source: str
+    """Where the data came from: ``fake:<name>`` or ``generated``."""
+
+    def status(self, pending_jobs: int) -> dict[str, Any]:
+        """The status both client generations read (``state``/``status``/``length_queue``)."""
+        return {
+            "name": self.name, "backend_name": self.name, "backend_version": self.configuration["backend_version"],
+            "state": True, "status": "active", "message": "", "length_queue": pending_jobs,
+            "operational": True, "pending_jobs": pending_jobs, "status_msg": "active",
+        }
+
+    def listing(self) -> dict[str, Any]:
+        """This backend's entry in the current client's ``GET /backends``."""
+        return {
+            "name": self.name, "status": {"name": "online", "reason": "available"},
+            "qubits": self.configuration["n_qubits"], "processor_type": self.configuration.get("processor_type"),
+            "queue_length": 0,
+        }
+
+
+def fake_data_folder() -> Path | None:
+    """The client package's folder of fake backend data, if that package is installed (not imported)."""
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")
+    if spec is None or spec.submodule_search_locations is None:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "fake_provider" / "backends"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def served_backend(name: str, fake: str | None = DEFAULT_FAKE) -> ServedBackend:
+    """The backend ``name``, with the data of the client's fake backend ``fake`` when available."""
+    folder = fake_data_folder() if fake is not None else None
+    if folder is not None and fake is not None:
+        conf_file, props_file = folder / fake / f"conf_{fake}.json", folder / fake / f"props_{fake}.json"
+        if not conf_file.is_file():
+            raise ValueError(f"the client package ships no fake backend {fake!r} (looked for {conf_file})")
+        configuration = json.loads(conf_file.read_text(encoding="utf-8"))
+        properties = json.loads(props_file.read_text(encoding="utf-8")) if props_file.is_file() else generated(name)[1]
+        source = f"fake:{fake}"
+    else:
+        configuration, properties = generated(name)
+        source = "generated"
+    configuration.update(backend_name=name, simulator=False, local=False)
+    configuration.setdefault("online_date", _DATE)
+    properties["backend_name"] = name
+    return ServedBackend(name, configuration, properties, source)
+
+
+def generated(name: str, n_qubits: int = 5) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A small device: ``n_qubits`` on a line, basis cx/id/rz/sx/x, uniform calibration data."""
+    coupling = [[q, q + 1] for q in range(n_qubits - 1)] + [[q + 1, q] for q in range(n_qubits - 1)]
+    singles = [[q] for q in range(n_qubits)]
+    gates = [
+        {"name": gate, "parameters": ["theta"] if gate == "rz" else [], "qasm_def": f"gate {gate}",
+         "coupling_map": coupling if gate == "cx" else singles}
+        for gate in _BASIS
+    ]
+    configuration: dict[str, Any] = {
+        "backend_name": name, "backend_version": "1.0.0", "n_qubits": n_qubits, "basis_gates": list(_BASIS),
+        "gates": gates, "local": False, "simulator": False, "conditional": False, "open_pulse": False,
+        "memory": True, "max_shots": 100000, "max_experiments": 300, "coupling_map": coupling,
+        "supported_instructions": [*_BASIS, "measure", "delay", "reset"], "online_date": _DATE,
+        "description": "a device generated by sessionspec serve", "dt": 2.2222222222222221e-10,
+        "processor_type": {"family": "sessionspec", "revision": 1}, "rep_delay_range": [0.0, 500.0],
+        "default_rep_delay": 250.0, "dynamic_reprate_enabled": True, "n_registers": 1,
+        "credits_required": True, "meas_levels": [1, 2], "multi_meas_enabled": True,
+    }
+
+    def value(name: str, unit: str, number: float) -> dict[str, Any]:
+        return {"date": _DATE, "name": name, "unit": unit, "value": number}
+
+    qubits = [
+        [value("T1", "us", 100.0), value("T2", "us", 80.0), value("frequency", "GHz", 5.0),
+         value("readout_error", "", 0.02), value("prob_meas0_prep1", "", 0.02),
+         value("prob_meas1_prep0", "", 0.02), value("readout_length", "ns", 5000.0)]
+        for _ in range(n_qubits)
+    ]
+    gate_props = []
+    for gate in _BASIS:
+        for qs in (coupling if gate == "cx" else singles):
+            error, length = (0.01, 300.0) if gate == "cx" else (0.0 if gate in ("rz", "id") else 0.0003, 35.5)
+            gate_props.append({
+                "qubits": qs, "gate": gate, "name": f"{gate}{'_'.join(map(str, qs))}",
+                "parameters": [value("gate_error", "", error), value("gate_length", "ns", length)],
+            })
+    properties: dict[str, Any] = {
+        "backend_name": name, "backend_version": "1.0.0", "last_update_date": _DATE,
+        "qubits": qubits, "gates": gate_props, "general": [],
+    }
+    return configuration, properties

@@ -1,0 +1,179 @@
+"""What a job computes: the primitives' results, real with qiskit, deterministic mock values without.
+
+The server owes the client a result its own decoder accepts; which one depends on the program
+and on the client generation, told by the job's parameters:
+
+- **V1** (the seed-era client's ``Estimator``/``Sampler``: ``params.circuits``): plain JSON,
+  ``{"values", "metadata"}`` or ``{"quasi_dists", "metadata"}``.
+- **V2** (today's ``EstimatorV2``/``SamplerV2``: ``params.pubs``): a ``PrimitiveResult`` in the
+  client's ``RuntimeEncoder`` form (``__type__``/``__value__`` objects, arrays as compressed
+  ``np.save`` bytes).
+
+With the ``serve-qiskit`` extra installed, the parameters are decoded by the client package's own
+``RuntimeDecoder`` (QPY circuits, observables, parameter values) and evaluated exactly, without
+noise, by qiskit's reference primitives (``StatevectorEstimator``, ``StatevectorSampler`` seeded
+from the job ID), then encoded by its ``RuntimeEncoder``. Without it, nothing is decoded: every
+expectation value is a deterministic number in [-1, 1] drawn from the job ID, and a sampler
+returns all-zero shots of one bit; the metadata says ``"mock": true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import random
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+MOCK_SHOTS = 1024
+
+_QISKIT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessionspec-qiskit")
+"""The one thread that runs qiskit, for the life of the process: qiskit's native code crashes the
+process when a thread that used it ends and another thread uses it next (seen with qiskit 2.6 when
+a server thread stops and a new one starts, as in the tests)."""
+
+
+def qiskit_available() -> bool:
+    """Whether real evaluation is possible (qiskit and the client package's codec are installed)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("qiskit", "qiskit_ibm_runtime"))
+
+
+def kind(params: dict[str, Any]) -> str:
+    """``v1``, ``v2`` or ``executor``: which result form the client expects."""
+    if "pubs" in params:
+        return "v2"
+    if "quantum_program" in params:
+        return "executor"
+    return "v1"
+
+
+class Evaluator:
+    """Computes a job's result text from its program ID and raw (still encoded) parameters."""
+
+    def __init__(self, real: bool | None = None) -> None:
+        self.real = qiskit_available() if real is None else real
+
+    @property
+    def name(self) -> str:
+        return "qiskit reference primitives" if self.real else "deterministic mock values"
+
+    def result(self, program_id: str, params: dict[str, Any], job_id: str) -> str:
+        """The body of ``GET /jobs/{id}/results``; ValueError if the parameters cannot be evaluated."""
+        form = kind(params)
+        if form == "executor":
+            raise ValueError("the executor program's results are not modelled by sessionspec serve")
+        if self.real:
+            return _QISKIT.submit(_real, program_id, params, job_id, form).result()
+        return _mock(program_id, params, job_id, form)
+
+
+# ---------------------------------------------------------------------- mock values
+
+
+def _draw(job_id: str) -> random.Random:
+    return random.Random(hashlib.sha256(job_id.encode()).hexdigest())
+
+
+def encoded_array(array: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """An array as the client's decoder reads it: ``np.save`` bytes, zlib-compressed, base64."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return {"__type__": "ndarray", "__value__": base64.standard_b64encode(zlib.compress(buffer.getvalue())).decode()}
+
+
+def _typed(name: str, value: object) -> dict[str, Any]:
+    return {"__type__": name, "__value__": value}
+
+
+def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> str:
+    rng = _draw(job_id)
+    if form == "v1":
+        n = len(params.get("circuit_indices") or params.get("circuits") or [None])
+        if program_id == "sampler":
+            meta = [{"shots": MOCK_SHOTS, "mock": True}] * n
+            return json.dumps({"quasi_dists": [{"0x0": 1.0}] * n, "metadata": meta})
+        values = [round(rng.uniform(-1.0, 1.0), 12) for _ in range(n)]
+        return json.dumps({"values": values, "metadata": [{"variance": 0.0, "shots": MOCK_SHOTS, "mock": True}] * n})
+    pubs = params.get("pubs") or []
+    results = []
+    for _ in pubs:
+        if program_id == "sampler":
+            zeros = encoded_array(np.zeros((MOCK_SHOTS, 1), dtype=np.uint8))
+            bits = _typed("BitArray", {"array": zeros, "num_bits": 1})
+            data = _typed("DataBin", {"field_names": ["meas"], "shape": [], "fields": {"meas": bits}})
+            results.append(_typed("SamplerPubResult", {"data": data, "metadata": {"mock": True}}))
+        else:
+            evs = encoded_array(np.array(round(rng.uniform(-1.0, 1.0), 12)))
+            stds = encoded_array(np.array(0.0))
+            fields = {"evs": evs, "stds": stds}
+            data = _typed("DataBin", {"field_names": ["evs", "stds"], "shape": [], "fields": fields})
+            results.append(_typed("PubResult", {"data": data, "metadata": {"mock": True}}))
+    return json.dumps(_typed("PrimitiveResult", {"pub_results": results, "metadata": {"mock": True}}))
+
+
+# ---------------------------------------------------------------------- real values
+
+
+def _real(program_id: str, params: dict[str, Any], job_id: str, form: str) -> str:
+    from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
+
+    decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
+    seed = _draw(job_id).randrange(2**31)
+    if form == "v1":
+        body = _v1_sampler(decoded) if program_id == "sampler" else _v1_estimator(decoded)
+        return json.dumps(body, cls=RuntimeEncoder)
+    from qiskit.primitives import StatevectorEstimator, StatevectorSampler
+
+    pubs = [tuple(pub) for pub in decoded["pubs"]]
+    if program_id == "sampler":
+        shots = decoded.get("shots") or (decoded.get("options") or {}).get("default_shots") or MOCK_SHOTS
+        result = StatevectorSampler(default_shots=int(shots), seed=seed).run(pubs).result()
+    else:
+        estimator_pubs = [pub[:3] for pub in pubs]  # precision: the reference is exact
+        result = StatevectorEstimator(seed=seed).run(estimator_pubs).result()
+    return json.dumps(result, cls=RuntimeEncoder)
+
+
+def _bound(decoded: dict[str, Any], index: int, circuit: Any) -> Any:
+    values = (decoded.get("parameter_values") or [])
+    row = values[index] if index < len(values) else []
+    return circuit.assign_parameters(list(row)) if len(row) else circuit
+
+
+def _v1_estimator(decoded: dict[str, Any]) -> dict[str, Any]:
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    circuits, observables = decoded["circuits"], decoded["observables"]
+    shots = (decoded.get("run_options") or {}).get("shots")
+    values, metadata = [], []
+    for i, (ci, oi) in enumerate(zip(decoded["circuit_indices"], decoded["observable_indices"], strict=True)):
+        state = Statevector(_bound(decoded, i, circuits[ci]).remove_final_measurements(inplace=False))
+        observable = observables[oi]
+        if not isinstance(observable, SparsePauliOp):
+            observable = SparsePauliOp(observable)
+        value = float(np.real(state.expectation_value(observable)))
+        values.append(value)
+        metadata.append({"variance": max(0.0, 1.0 - value * value), "shots": shots})
+    return {"values": values, "metadata": metadata}
+
+
+def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
+    from qiskit.quantum_info import Statevector
+
+    circuits = decoded["circuits"]
+    shots = (decoded.get("run_options") or {}).get("shots")
+    quasi_dists, metadata = [], []
+    for i, ci in enumerate(decoded["circuit_indices"]):
+        circuit = _bound(decoded, i, circuits[ci])
+        measured = [circuit.find_bit(bit).index for bit in circuit.qubits]
+        state = Statevector(circuit.remove_final_measurements(inplace=False))
+        probabilities = state.probabilities_dict(qargs=measured) if measured else {"0": 1.0}
+        quasi_dists.append({hex(int(key, 2)): round(float(p), 12) for key, p in probabilities.items() if p > 1e-12})
+        metadata.append({"shots": shots})
+    return {"quasi_dists": quasi_dists, "metadata": metadata}

@@ -1,0 +1,83 @@
+"""The ``sessionspec serve`` command: it starts, says how to connect, saves the accounts, writes a trace
+that ``check`` accepts and ``timeline`` draws once it is stopped (Ctrl-C), and refuses bad options in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from properties.cli import cli
+from properties.conformance.checker import CONFORMS, check_file
+
+pytest.importorskip("uvicorn")
+requests = pytest.importorskip("requests")
+
+API = "http://quantum.sessionspec.example/api/v1"
+
+
+def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[str]]:
+    entry = "from properties.cli import main; main()"
+    command = [sys.executable, "-c", entry, "serve", "--port", "0", "--speed", "0", "--mock", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "HOME": str(tmp_path)})
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("trace: "):  # the announcement's last line
+            serving = next(text for text in lines if text.startswith("sessionspec serve: http://"))
+            return process, int(serving.split()[2].rsplit(":", 1)[1]), lines
+    process.kill()
+    raise AssertionError(f"serve did not start: {lines} {process.stderr.read() if process.stderr else ''}")
+
+
+def test_serve_runs_a_session_and_leaves_a_conforming_trace(tmp_path: Path) -> None:
+    trace = tmp_path / "serve.jsonl"
+    accounts = tmp_path / "accounts.json"
+    process, port, lines = start(tmp_path, "--trace", str(trace), "--save-account", "--account-file", str(accounts))
+    try:
+        text = "".join(lines)
+        assert "export IAM_URL=http://iam.sessionspec.example" in text and f"http_proxy=http://127.0.0.1:{port}" in text
+        saved = json.loads(accounts.read_text())
+        assert saved["default-ibm-cloud"]["proxies"]["urls"]["http"] == f"http://127.0.0.1:{port}"
+        assert saved["default-ibm-quantum-platform"]["channel"] == "ibm_quantum_platform"
+        with requests.Session() as client:
+            client.proxies = {"http": f"http://127.0.0.1:{port}"}
+            session = {"mode": "dedicated", "backend": "ibmq_qasm_simulator"}
+            sid = client.post(f"{API}/sessions", json=session).json()["id"]
+            sampler = {"program_id": "sampler", "session_id": sid, "params": {"pubs": [[]]}}
+            job = client.post(f"{API}/jobs", json=sampler)
+            assert client.get(f"{API}/jobs/{job.json()['id']}").json()["state"]["status"] == "Completed"
+            assert client.patch(f"{API}/sessions/{sid}", json={"accepting_jobs": False}).status_code == 204
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert trace.read_text().splitlines()[-1] == '{"type":"end","t":5.0}'
+    assert check_file(str(trace)).status == CONFORMS
+    drawn = CliRunner().invoke(cli, ["timeline", str(trace), "-o", str(tmp_path / "run.svg")])
+    assert drawn.exit_code == 0, drawn.output
+    assert (tmp_path / "run.svg").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--backend", "b=no_such_fake"], "--backend: the client package ships no fake backend 'no_such_fake'"),
+    (["--trace", "/nonexistent/folder/t.jsonl"], "cannot write"),
+    (["--speed", "nan"], "not a finite number"),
+    (["--profile", "nowhere"], "Invalid value for '--profile'"),
+])
+def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["serve", *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
