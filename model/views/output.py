@@ -52,6 +52,15 @@ def _is_stream(path: Path) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
+def open_streaming(path: Path) -> IO[str]:
+    """A text file to write as a run goes (``serve --trace``): it cannot be written whole, but a link at
+    ``path`` is still replaced, not followed (a stream, as above, is written into)."""
+    if not _is_stream(path) and os.path.islink(path):
+        os.unlink(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (0 if _is_stream(path) else os.O_NOFOLLOW)
+    return os.fdopen(os.open(path, flags, 0o644), "w", encoding="utf-8")
+
+
 def write_whole(path: Path, data: str | bytes) -> Path:
     """``path`` holding ``data``, written whole; a link at ``path`` is replaced, not followed."""
     if isinstance(data, bytes):
