@@ -148,8 +148,8 @@ def conform(
             try:
                 written = finding.write(out)
             except OSError as error:
-                click.echo(f"error: --out {out}: cannot write: {error.strerror or error}", err=True)
-                sys.exit(1)
+                # the finding was printed above; the unwritable output is the exit status (2), as for any output
+                raise InputError(f"--out {out}: cannot write: {error.strerror or error}") from None
             for path in written:
                 click.echo(f"wrote {path}")
             click.echo(

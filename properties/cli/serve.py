@@ -14,6 +14,7 @@ from typing import IO
 import click
 
 from model.spec.interpretations import Interpretation, InterpretationError
+from model.views.output import open_streaming
 from properties.cli.options import FiniteFloat, InputError, interpretation_option
 
 
@@ -79,7 +80,7 @@ def serve(
     writer = None
     if trace_path is not None:
         try:
-            stream = trace_path.open("w", encoding="utf-8")
+            stream = open_streaming(trace_path)
         except OSError as error:
             raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
         writer = JsonlWriter(stream)
