@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from qiskit.circuit.random import random_circuit  # noqa: E402
 from qiskit.quantum_info import SparsePauliOp, Statevector  # noqa: E402
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager  # noqa: E402
 
-from model.serve.account import URL  # noqa: E402
+from model.serve.account import URL, environment, save_account  # noqa: E402
 from model.serve.app import ServerThread  # noqa: E402
 from model.serve.backends import DEFAULT_BACKEND, served_backend  # noqa: E402
 from model.serve.state import RuntimeServer, Settings  # noqa: E402
@@ -170,3 +171,26 @@ def test_unknown_job_and_a_finished_job_cancelled(served: ServerThread, service:
     job.result()
     with pytest.raises(runtime.exceptions.RuntimeInvalidStateError):
         job.cancel()
+
+
+def test_the_saved_account_and_the_environment_connect_with_no_arguments(
+    served: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = served.server
+    account_file = tmp_path / ".qiskit" / "qiskit-ibm.json"
+    save_account(server.settings.instance, served.host, served.port, account_file)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("IAM_URL", "http://iam.sessionspec.example")
+    for name in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_URL", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        saved = runtime.QiskitRuntimeService(filename=str(account_file))
+    assert [b.name for b in saved.backends()] == [DEFAULT_BACKEND]
+    account_file.unlink()
+    for name, value in environment(server.settings.instance, served.host, served.port).items():
+        monkeypatch.setenv(name, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_environment = runtime.QiskitRuntimeService()
+    assert from_environment.backend(DEFAULT_BACKEND).name == DEFAULT_BACKEND
