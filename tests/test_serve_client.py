@@ -194,3 +194,13 @@ def test_the_saved_account_and_the_environment_connect_with_no_arguments(
         warnings.simplefilter("ignore")
         from_environment = runtime.QiskitRuntimeService()
     assert from_environment.backend(DEFAULT_BACKEND).name == DEFAULT_BACKEND
+
+
+def test_a_job_past_its_max_execution_time(served: ServerThread, service: Any) -> None:
+    backend = service.backend(DEFAULT_BACKEND)
+    sampler = runtime.SamplerV2(mode=backend)
+    sampler.options.max_execution_time = 2  # the device takes job_seconds (5 s): JOB-MAX-EXECUTION stops it
+    job = sampler.run([isa(backend, bell())], shots=10)
+    with pytest.raises(runtime.exceptions.RuntimeJobMaxTimeoutError, match="max_execution_time_reached"):
+        job.result()
+    conforms(served)

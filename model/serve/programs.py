@@ -102,9 +102,12 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
         return json.dumps({"values": values, "metadata": [{"variance": 0.0, "shots": MOCK_SHOTS, "mock": True}] * n})
     pubs = params.get("pubs") or []
     results = []
-    for _ in pubs:
+    default_shots = params.get("shots") or (params.get("options") or {}).get("default_shots") or MOCK_SHOTS
+    for pub in pubs:
         if program_id == "sampler":
-            zeros = encoded_array(np.zeros((MOCK_SHOTS, 1), dtype=np.uint8))
+            given = pub[2] if isinstance(pub, list) and len(pub) > 2 else None
+            shots = given if isinstance(given, int) and not isinstance(given, bool) and given > 0 else default_shots
+            zeros = encoded_array(np.zeros((int(shots), 1), dtype=np.uint8))
             bits = _typed("BitArray", {"array": zeros, "num_bits": 1})
             data = _typed("DataBin", {"field_names": ["meas"], "shape": [], "fields": {"meas": bits}})
             results.append(_typed("SamplerPubResult", {"data": data, "metadata": {"mock": True}}))
@@ -164,6 +167,7 @@ def _v1_estimator(decoded: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
+    """Exact quasi-distributions over the classical bits, keyed by the clbits' integer value (hex)."""
     from qiskit.quantum_info import Statevector
 
     circuits = decoded["circuits"]
@@ -171,9 +175,21 @@ def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
     quasi_dists, metadata = [], []
     for i, ci in enumerate(decoded["circuit_indices"]):
         circuit = _bound(decoded, i, circuits[ci])
-        measured = [circuit.find_bit(bit).index for bit in circuit.qubits]
+        written: dict[int, int] = {}  # clbit -> the qubit last measured into it
+        for instruction in circuit.data:
+            if instruction.operation.name == "measure":
+                written[circuit.find_bit(instruction.clbits[0]).index] = circuit.find_bit(instruction.qubits[0]).index
+        clbits = sorted(written)
         state = Statevector(circuit.remove_final_measurements(inplace=False))
-        probabilities = state.probabilities_dict(qargs=measured) if measured else {"0": 1.0}
-        quasi_dists.append({hex(int(key, 2)): round(float(p), 12) for key, p in probabilities.items() if p > 1e-12})
+        distribution: dict[str, float] = {}
+        if clbits:
+            for outcome, p in state.probabilities_dict(qargs=[written[c] for c in clbits]).items():
+                value = sum(1 << clbit for j, clbit in enumerate(clbits) if outcome[-1 - j] == "1")
+                if p > 1e-12:
+                    key = hex(value)
+                    distribution[key] = round(distribution.get(key, 0.0) + float(p), 12)
+        else:
+            distribution = {"0x0": 1.0}
+        quasi_dists.append(distribution)
         metadata.append({"shots": shots})
     return {"quasi_dists": quasi_dists, "metadata": metadata}
