@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from model.sim.ops import Action, Advance
 from model.sim.scenario import load_scenario
+from model.spec.interpretations import Interpretation
 from properties.cli import cli
 from properties.conformance.adapter import reference
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations
@@ -25,6 +26,12 @@ def test_the_spec_has_no_counterexample_within_the_default_bound() -> None:
     assert 0 < result.distinct < result.explored  # states reached twice are expanded once
 
 
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "PLATFORM-CANCEL-SESSION", "PLATFORM-UNUSED-CLOSES")
+def test_the_platform_spec_has_no_counterexample_at_depth_3() -> None:
+    result = explore(ExploreConfig(Bounds(depth=3), Interpretation({}, "platform")))
+    assert result.finding is None and not result.stopped and result.depth == 3
+
+
 def test_the_enumeration_is_deterministic() -> None:
     config = ExploreConfig(Bounds(depth=3))
     first, second = explore(config), explore(config)
@@ -33,7 +40,7 @@ def test_the_enumeration_is_deterministic() -> None:
 
 @pytest.mark.parametrize("mutant", list(MUTANTS_BY_NAME.values()), ids=lambda m: m.name)
 def test_every_mutant_is_killed_within_the_default_bound(mutant: Mutant) -> None:
-    result = explore(ExploreConfig(), mutant.factory())
+    result = explore(ExploreConfig(interpretation=mutant.interpretation), mutant.factory())
     assert result.finding is not None, f"{mutant.name} survived the default bound ({result.explored} states)"
     assert result.finding.kind != "spec"
     assert len(result.finding.ops) <= Bounds().depth

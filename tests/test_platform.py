@@ -6,14 +6,22 @@ platform and fails them under the seeds.
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from model.sim.requests import NotInProfile
 from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.profiles import PROFILES
 from model.spec.validations import RequestRejected
+from properties.cli import cli
 from tests.scenario_helpers import B0, Scenario, backend
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
 
 
 def _closed_with_two_queued(profile: str) -> Scenario:
@@ -181,3 +189,85 @@ def test_the_platform_states_are_declared_for_the_platform_only() -> None:
     assert {"drained", "cancel_session", "unused_timeout"} <= set(platform.triggers)
     assert not {"drained", "cancel_session", "unused_timeout", "pending_closed"} & set(seeds.triggers)
     assert [t.name for t in platform.timers] == ["interactive", "max_time", "unused"]
+
+
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "SCHED-FAIRSHARE")
+def test_a_session_closed_before_it_started_drains_through_the_fair_share_queue() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f1")  # the device is busy: the session's jobs wait
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit(backend=B0, job_id="f2")
+    e.submit("s", job_id="j2")
+    sc.at(1).close("s")
+    sc.settle()
+    assert sc.start_order() == ["f1", "j1", "f2", "j2"]  # fair-share order: the closing session is never active
+    assert sc.path("s") == [(0.0, "pending"), (1.0, "pending_closed"), (40.0, "closed")]
+    assert sc.change("s", "closed").trigger == "drained"
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION")
+def test_cancel_session_lines_come_in_order() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    for job in ("j1", "j2", "j3"):
+        e.submit("s", job_id=job)
+    sc.at(5).cancel_session("s")
+    sc.at(6).cancel_session("s")  # a closed session: accepted, nothing changes
+    lines = [(c.id, c.dst, c.trigger) for c in sc.changes() if c.t == 5.0]
+    assert lines == [("s", "closed", "cancel_session"), ("j2", "cancelled", "session_cancelled"),
+                     ("j3", "cancelled", "session_cancelled")]
+    assert [r.op for r in sc.requests() if r.t == 6.0] == ["cancel_session"] and not sc.rejections()
+
+
+@pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "CLOSE-FAILS-INCOMPLETE")
+def test_check_accepts_each_trace_under_its_profile_and_not_under_the_other(tmp_path: Path) -> None:
+    """The done-when pair: the example scenario simulated under each profile, checked with the CLI."""
+    runner = CliRunner()
+    traces = {}
+    for profile in ("seeds", "platform"):
+        scenario = EXAMPLES / f"close_with_queued_{profile}.json"
+        traces[profile] = tmp_path / f"{profile}.jsonl"
+        simulated = runner.invoke(cli, ["simulate", str(scenario), "--trace", str(traces[profile]), "--quiet"])
+        assert simulated.exit_code == 0, simulated.output
+        checked = runner.invoke(cli, ["check", str(traces[profile])])
+        assert checked.exit_code == 0 and "conforms" in checked.output, checked.output
+    assert "3 completed, 0 failed" in runner.invoke(
+        cli, ["simulate", str(EXAMPLES / "close_with_queued_platform.json"), "--quiet"]).output
+    assert "0 completed, 3 failed" in runner.invoke(
+        cli, ["simulate", str(EXAMPLES / "close_with_queued_seeds.json"), "--quiet"]).output
+    # the platform's drain, judged by the seeds' rules, diverges at the close
+    relabelled = tmp_path / "relabelled.jsonl"
+    lines = traces["platform"].read_text().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    del header["profile"]
+    header["interactive_timeout"] = 300.0
+    header["interpretation"] = dict(Interpretation())
+    relabelled.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    judged = runner.invoke(cli, ["check", str(relabelled)])
+    assert judged.exit_code == 1 and "divergence" in judged.output and "t=5" in judged.output, judged.output
+    mismatch = runner.invoke(cli, ["check", "--profile", "seeds", str(traces["platform"])])
+    assert mismatch.exit_code == 2 and "header profile 'platform'" in mismatch.output
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-CLOSE-DRAINS")
+def test_conform_runs_the_example_iut_under_the_platform_profile() -> None:
+    result = CliRunner().invoke(cli, [
+        "conform", "--profile", "platform", "--cmd", f"{sys.executable} {EXAMPLES.parent / 'iut_stdio.py'}",
+        "--examples", "40", "-i", "CANCEL-RUNNING-JOB=cancel",
+    ])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("conforms: 40 examples, no finding")
+
+
+def test_a_cancel_session_in_a_seeds_scenario_is_refused(tmp_path: Path) -> None:
+    scenario = json.loads((EXAMPLES / "close_with_queued_seeds.json").read_text())
+    scenario["operations"].append({"at": 6, "op": "cancel_session", "session": "s1"})
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2
+    assert "operations[5].op: cancel_session is an operation of profile platform" in result.output
+    assert CliRunner().invoke(cli, ["simulate", "--profile", "platform", str(path), "--quiet"]).exit_code == 0

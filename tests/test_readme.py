@@ -16,13 +16,15 @@ ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_inline_mermaid_is_the_generated_session_diagram() -> None:
-    block = re.search(r"<!-- BEGIN session\.mmd.*?-->\n```mermaid\n(.*?)```\n<!-- END session\.mmd -->", README, re.S)
-    assert block is not None, "README lost its session diagram block"
-    assert block.group(1) == (ROOT / "diagrams" / "session.mmd").read_text(encoding="utf-8")
+@pytest.mark.parametrize("stem", ["session", "session.platform"])
+def test_inline_mermaid_is_the_generated_session_diagram(stem: str) -> None:
+    """The README shows both profiles' session lifecycles, each the generated diagram."""
+    name = re.escape(f"{stem}.mmd")
+    block = re.search(rf"<!-- BEGIN {name}.*?-->\n```mermaid\n(.*?)```\n<!-- END {name} -->", README, re.S)
+    assert block is not None, f"README has no generated {stem}.mmd block"
+    assert block.group(1) == (ROOT / "diagrams" / f"{stem}.mmd").read_text(encoding="utf-8")
 
 
-@pytest.mark.rule("CONTEXT-CLOSE", "CONTEXT-PRIMITIVES", "SESSION-START-FIRST-JOB")
 def test_the_example_runs_and_prints_what_its_comments_say() -> None:
     section = README.split("## An example", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S)

@@ -69,6 +69,10 @@ class RuntimeJobTimeoutError(JobTimeoutError):
     """Waiting for a job ended before the job did (virtual time, or no event left)."""
 
 
+class RuntimeJobMaxTimeoutError(IBMRuntimeError):
+    """The job ran past its max_execution_time (the client raises it from ``result()``)."""
+
+
 class QiskitBackendNotFoundError(QiskitError):
     """The service has no backend of that name."""
 
@@ -100,3 +104,9 @@ def from_rejection(error: RequestRejected) -> QiskitError:
 def refusal(code: str, message: str) -> QiskitError:
     """A client-side refusal under a validation code (checks made before any engine request)."""
     return from_rejection(RequestRejected(code, message))
+
+
+def stated(cls: type[QiskitError], message: str, rules: tuple[str, ...]) -> QiskitError:
+    """A client-side refusal that no validation code covers: ``message`` followed by its rules."""
+    suffix = f" [{', '.join(rules)}]" if rules else ""
+    return cls(f"{message}{suffix}", rules=rules)

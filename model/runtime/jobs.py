@@ -7,6 +7,11 @@ loop forever: they give up with ``RuntimeJobTimeoutError`` when the engine has n
 left that could end the job, or after ``timeout`` (default: the service's wait
 horizon) virtual seconds, and with ``SimulationLimitError`` past the service's
 ``max_events``; both bound waits under endless background load.
+
+``RuntimeJobV2`` is today's job (platform profile): ``status()`` returns the client's plain
+strings ("QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED"), ``result()`` a
+:class:`~model.runtime.results.PrimitiveResultV2`, and a job that ran past its
+max_execution_time raises ``RuntimeJobMaxTimeoutError`` as the client does.
 """
 
 from __future__ import annotations
@@ -18,11 +23,19 @@ import model.runtime.arguments as arguments
 from model.runtime.exceptions import (
     RuntimeInvalidStateError,
     RuntimeJobFailureError,
+    RuntimeJobMaxTimeoutError,
     RuntimeJobTimeoutError,
     from_rejection,
 )
-from model.runtime.options import Options
-from model.runtime.results import PrimitiveResult, estimator_result, sampler_result
+from model.runtime.options import EstimatorOptions, Options, SamplerOptions
+from model.runtime.results import (
+    PrimitiveResult,
+    PrimitiveResultV2,
+    estimator_result,
+    estimator_result_v2,
+    sampler_result,
+    sampler_result_v2,
+)
 from model.sim.entities import JobRecord
 from model.spec.lifecycles import JOB
 from model.spec.validations import RequestRejected
@@ -187,3 +200,72 @@ class RuntimeJob:
 
     def __repr__(self) -> str:
         return f"<RuntimeJob({self.job_id()!r}, {self._primitive_id}, {self.status().value})>"
+
+
+class RuntimeJobV2(RuntimeJob):
+    """Today's primitive job (platform profile); its state is the engine's job record."""
+
+    def __init__(
+        self,
+        service: QiskitRuntimeService,
+        record: JobRecord,
+        primitive_id: str,
+        pubs: tuple[object, ...],
+        options: SamplerOptions | EstimatorOptions,
+    ) -> None:
+        super().__init__(service, record, primitive_id, pubs, Options())
+        self._options_v2 = options
+        self._result_v2: PrimitiveResultV2 | None = None
+
+    def status(self) -> str:  # type: ignore[override]  # the client's V2 jobs return plain strings
+        """"QUEUED", "RUNNING", "DONE", "ERROR" or "CANCELLED"."""
+        return STATUS_BY_STATE[self._record.state].value
+
+    def cancelled(self) -> bool:
+        return self._record.state == "cancelled"
+
+    def errored(self) -> bool:
+        return self._record.state == "failed"
+
+    def running(self) -> bool:
+        return self._record.state == "running"
+
+    def usage(self) -> float:
+        """Device seconds the job used so far (0 before it starts)."""
+        record = self._record
+        if record.started_at is None:
+            return 0.0
+        end = record.ended_at if record.ended_at is not None else self._service.now
+        return end - record.started_at
+
+    def result(self, timeout: float | None = None) -> PrimitiveResultV2:  # type: ignore[override]
+        """Block (in virtual time) until the job is final; its result if it completed.
+
+        RuntimeJobMaxTimeoutError if it ran past its max_execution_time, RuntimeJobFailureError
+        for any other failure, RuntimeInvalidStateError if it was cancelled; each names its rules."""
+        self.wait_for_final_state(timeout)
+        record = self._record
+        if record.state == "cancelled":
+            raise RuntimeInvalidStateError(
+                f"Unable to retrieve result for job {record.id}. Job was cancelled. [JOB-CANCEL]",
+                rules=("JOB-CANCEL",),
+            )
+        if record.state == "failed":
+            message = self.error_message()
+            rules = REASON_RULES.get(record.reason or "", ())
+            if record.reason == "max_execution_time_reached":
+                raise RuntimeJobMaxTimeoutError(f"Unable to retrieve job result. {message}", rules=rules)
+            raise RuntimeJobFailureError(
+                f"Unable to retrieve job result. {message}", reason=record.reason, rules=rules
+            )
+        if self._result_v2 is None:
+            seed = self._service.engine.seed
+            options = self._options_v2
+            if isinstance(options, EstimatorOptions):
+                self._result_v2 = estimator_result_v2(seed, record.id, self._circuits, options.default_precision)
+            else:
+                self._result_v2 = sampler_result_v2(seed, record.id, self._circuits, options.default_shots)
+        return self._result_v2
+
+    def __repr__(self) -> str:
+        return f"<RuntimeJobV2({self.job_id()!r}, {self._primitive_id}, {self.status()})>"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from model.runtime.exceptions import IBMInputValueError, from_rejection, refusal
+from model.runtime.exceptions import IBMInputValueError, IBMRuntimeError, from_rejection, refusal
 from model.runtime.jobs import RuntimeJob
 from model.runtime.options import Options
 from model.runtime.results import experiments
@@ -54,6 +54,11 @@ class BasePrimitive:
             raise refusal(
                 "BACKEND-REQUIRED",
                 f"{type(self).__name__} needs a session (argument or enclosing `with Session(...)`) or a backend",
+            )
+        if self._service.profile != "seeds":
+            raise IBMRuntimeError(
+                f"{type(self).__name__}(session=...) is the seeds' (2023) primitive; under the platform "
+                f"profile use {type(self).__name__}V2(mode=...)"
             )
         self.options = Options.coerce(options)
 

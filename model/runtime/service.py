@@ -11,12 +11,19 @@ instant at a time and at most ``max_events`` events per call (:mod:`model.runtim
 Backend choice on the ``ibm_cloud`` channel (BACKEND-REQUIRED): when a session is opened
 without a backend, the service takes :meth:`QiskitRuntimeService.least_busy`, the
 backend with the fewest unfinished (queued or running) jobs, the first configured on ties.
+
+A service runs one rule set, its ``profile``: ``seeds`` (the 2023 documents, the default) or
+``platform`` (today's documented platform). The profile fixes which channels exist (the 2023
+client's ``ibm_quantum``; today's ``ibm_quantum_platform``; ``ibm_cloud`` in both) and which
+classes of the API apply (:mod:`model.runtime.session` and :mod:`model.runtime.primitives_v2`
+refuse the other era's calls with a message naming the profile).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 import model.runtime.arguments as arguments
@@ -25,15 +32,24 @@ from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, ref
 from model.sim.devices import BackendConfig, BackgroundLoad, simulator
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, FifoQueue
-from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.interpretations import Interpretation
+from model.spec.profiles import DEFAULT_PROFILE, PLATFORM, PROFILE_NAMES, SEEDS
 from model.spec.validations import shown
 from model.trace import MemoryTrace
 
 if TYPE_CHECKING:
     from model.runtime.jobs import RuntimeJob
 
-Channel = Literal["ibm_quantum", "ibm_cloud"]
-CHANNELS: tuple[str, ...] = ("ibm_quantum", "ibm_cloud")
+Channel = Literal["ibm_quantum", "ibm_cloud", "ibm_quantum_platform"]
+CHANNELS_BY_PROFILE: dict[str, tuple[str, ...]] = {
+    SEEDS: ("ibm_quantum", "ibm_cloud"),
+    PLATFORM: ("ibm_quantum_platform", "ibm_cloud"),
+}
+"""The channels each profile's client knows, its default first (client 0.11 and 0.51)."""
+assert tuple(CHANNELS_BY_PROFILE) == PROFILE_NAMES, "every profile needs its client's channels"
+CHANNELS: tuple[str, ...] = CHANNELS_BY_PROFILE[SEEDS]
+PLATFORM_BACKEND = "ibm_sessionspec"
+"""The default backend of a platform service: a physical device (a simulator gets no server session)."""
 
 DEFAULT_WAIT_HORIZON = 7 * 24 * 3600.0
 """How much virtual time ``result()`` waits at most before giving up: a guard against a
@@ -44,6 +60,15 @@ DEFAULT_MAX_EVENTS = 1_000_000
 guard against a request like ``advance(1e12)`` under background load running for hours."""
 
 _UNFINISHED = ("queued", "running")
+
+
+class _ProfileDefault(Enum):
+    """An argument left to the profile's default (``jobs(limit=...)``: None is a value there)."""
+
+    TOKEN = "the profile's default"
+
+
+PROFILE_DEFAULT = _ProfileDefault.TOKEN
 
 
 class IBMBackend:
@@ -79,7 +104,7 @@ class QiskitRuntimeService:
 
     def __init__(
         self,
-        channel: str = "ibm_quantum",
+        channel: str | None = None,
         backends: Sequence[BackendConfig] | None = None,
         seed: int = 0,
         interpretation: Interpretation | None = None,
@@ -89,18 +114,36 @@ class QiskitRuntimeService:
         *,
         wait_horizon: float = DEFAULT_WAIT_HORIZON,
         max_events: int = DEFAULT_MAX_EVENTS,
+        profile: str | None = None,
         **ignored_credentials: object,
     ) -> None:
-        if channel not in CHANNELS:
-            raise IBMInputValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
-        arguments.seed(seed)
         if interpretation is not None and not isinstance(interpretation, Interpretation):
             raise IBMInputValueError(f"interpretation must be an Interpretation, got {shown(interpretation)}")
+        if profile is None:
+            profile = interpretation.profile if interpretation is not None else DEFAULT_PROFILE
+        if profile not in CHANNELS_BY_PROFILE:
+            raise IBMInputValueError(f"profile must be one of {', '.join(CHANNELS_BY_PROFILE)}, got {shown(profile)}")
+        if interpretation is not None and interpretation.profile != profile:
+            raise IBMInputValueError(
+                f"the interpretation is for profile {interpretation.profile!r}, the service for {profile!r}"
+            )
+        channels = CHANNELS_BY_PROFILE[profile]
+        if channel is None:
+            channel = channels[0]
+        if channel not in channels:
+            other = [name for name, known in CHANNELS_BY_PROFILE.items() if channel in known]
+            hint = f" (channel {channel!r} belongs to profile {other[0]!r})" if other else ""
+            raise IBMInputValueError(
+                f"channel must be one of {', '.join(channels)} under profile {profile!r}, got {shown(channel)}{hint}"
+            )
+        self.profile = profile
+        """The rule set this service runs (:mod:`model.spec.profiles`): ``seeds`` or ``platform``."""
+        arguments.seed(seed)
         self.channel = channel
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
         """Events one call that lets virtual time pass may process before SimulationLimitError."""
-        configs = list(backends) if backends is not None else [simulator()]
+        configs = list(backends) if backends is not None else [_default_backend(profile)]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
             raise IBMInputValueError(
                 f"backends must be a non-empty sequence of BackendConfig, got {shown(backends)}"
@@ -110,13 +153,15 @@ class QiskitRuntimeService:
         self.trace = MemoryTrace()
         self.engine = Engine(
             configs,
-            interpretation=interpretation if interpretation is not None else DEFAULT,
+            interpretation=interpretation if interpretation is not None else Interpretation({}, profile),
             seed=seed,
             sink=self.trace,
             fair_share=_policy(fair_share),
         )
         self._backends = {config.name: IBMBackend(self, config) for config in configs}
         self._jobs: dict[str, RuntimeJob] = {}
+        self.session_modes: dict[str, str] = {}
+        """The execution mode (``dedicated``, ``batch``) of each session opened through the platform API."""
         if isinstance(background_load, BackgroundLoad):
             background_load = (background_load,)
         for load in background_load or ():
@@ -142,8 +187,11 @@ class QiskitRuntimeService:
         """Older spelling of :meth:`backend` (seed 002 uses it)."""
         return self.backend(name)
 
-    def least_busy(self) -> IBMBackend:
-        """The backend with the fewest unfinished jobs; the first configured on ties."""
+    def least_busy(self, *args: object, **filters: object) -> IBMBackend:
+        """The backend with the fewest unfinished jobs; the first configured on ties.
+
+        Today's client filters (``operational=True, simulator=False, min_num_qubits=...``) are
+        accepted and ignored: every mock backend is operational and holds sessions."""
         load = dict.fromkeys(self._backends, 0)
         for job in self.engine.jobs.values():
             if job.state in _UNFINISHED:
@@ -194,15 +242,61 @@ class QiskitRuntimeService:
             raise RuntimeJobNotFound(f"no job {job_id!r} was submitted through this service")
         return found
 
-    def jobs(self) -> list[RuntimeJob]:
-        """The jobs submitted through this service's primitives, oldest first."""
-        return list(self._jobs.values())
+    def jobs(
+        self,
+        limit: int | _ProfileDefault | None = PROFILE_DEFAULT,
+        skip: int = 0,
+        backend_name: str | None = None,
+        pending: bool | None = None,
+        session_id: str | None = None,
+        descending: bool | _ProfileDefault = PROFILE_DEFAULT,
+    ) -> list[RuntimeJob]:
+        """The jobs submitted through this service's primitives.
+
+        The filters are today's client's: ``pending`` (True: queued or running; False: ended),
+        ``backend_name``, ``session_id`` (an unknown ID gives ``[]``, as the platform does);
+        ``descending`` orders newest first; ``skip`` and then ``limit`` (None: no limit) cut the
+        list. The defaults follow the profile: every job oldest first under ``seeds``, the
+        client's newest 10 under ``platform``."""
+        platform = self.profile == "platform"
+        if isinstance(descending, _ProfileDefault):
+            descending = platform
+        if isinstance(limit, _ProfileDefault):
+            limit = 10 if platform else None
+        found = [
+            job for job in self._jobs.values()
+            if (backend_name is None or job.record.backend_name == backend_name)
+            and (session_id is None or job.session_id == session_id)
+            and (pending is None or (job.record.state in _UNFINISHED) == pending)
+        ]
+        if descending:
+            found.reverse()
+        found = found[arguments.count("skip", skip, minimum=0):]
+        return found if limit is None else found[:arguments.count("limit", limit, minimum=0)]
+
+    def session_details(self, session_id: str) -> dict[str, object]:
+        """``GET /sessions/{id}`` (platform profile): the server's fields for a session of this service.
+
+        IBMInputValueError for an unknown ID, as the client's ``Session.from_id`` raises."""
+        from model.runtime.platform import not_found, server_details  # it names this class for its types
+
+        if self.profile != "platform":
+            raise IBMInputValueError("session_details is the platform's GET /sessions/{id}; this service runs seeds")
+        record = self.engine.sessions.get(session_id) if isinstance(session_id, str) else None
+        if record is None:
+            raise not_found(session_id)
+        return server_details(self, record)
 
     def _register(self, job: RuntimeJob) -> None:
         self._jobs[job.job_id()] = job
 
     def __repr__(self) -> str:
         return f"<QiskitRuntimeService(channel={self.channel!r}, backends={list(self._backends)})>"
+
+
+def _default_backend(profile: str) -> BackendConfig:
+    """The seeds' examples use the 2023 simulator; a platform session needs a physical device."""
+    return simulator() if profile == SEEDS else BackendConfig(PLATFORM_BACKEND)
 
 
 def _policy(fair_share: str | Callable[[], FairShare] | None) -> Callable[[], FairShare]:

@@ -6,6 +6,10 @@ seconds of classical time and updates its parameter: the pattern sessions exist 
 with fair-share jobs (Poisson arrivals, exponential durations). Both runs build a
 fresh service from the same seed, so they see exactly the same background arrivals;
 the device takes a fixed time per loop job, so the loop itself draws nothing random.
+
+Under the platform profile (:func:`compare_modes`) two workloads run in each of today's three
+execution modes, job, session and batch, on the same busy backend: the same iterative loop, and
+a set of independent jobs submitted at once and then collected, the pattern batch mode is for.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from model.runtime import Estimator, QiskitRuntimeService, Session
+import model.runtime.platform as platform
+from model.runtime import Batch, Estimator, EstimatorV2, QiskitRuntimeService, RuntimeJobV2, Session
 from model.runtime.results import EstimatorResult
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
-from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.interpretations import DEFAULT, PLATFORM_DEFAULT, Interpretation
 from model.trace import Change, Record
 
 
@@ -76,7 +81,7 @@ class LoopReport:
 
 
 def busy_service(config: WorkloadConfig, interpretation: Interpretation = DEFAULT) -> QiskitRuntimeService:
-    """A service with one physical backend that other users keep ``load`` busy."""
+    """A service with one physical backend that other users keep ``load`` busy (the profile: the interpretation's)."""
     backend = BackendConfig(config.backend, duration=Duration.fixed(config.job_seconds))
     load = BackgroundLoad(
         config.backend, config.background_jobs_per_hour, Duration.exponential(config.background_mean_seconds)
@@ -124,8 +129,11 @@ def run_loop(config: WorkloadConfig, in_session: bool, interpretation: Interpret
     )
 
 
-def _idle_while_active(service: QiskitRuntimeService, session_id: str, backend: str) -> float:
-    """How long the device ran no job at all while the session was active (read from the trace).
+def _idle_while_active(
+    service: QiskitRuntimeService, session_id: str, backend: str, held: list[tuple[float, float]] | None = None
+) -> float:
+    """How long the device ran no job at all while the session was active (read from the trace), or
+    during the ``held`` periods when given.
 
     Under INT-IDLE-DEVICE=hold this is the session's think time that other users paid for."""
     active: list[tuple[float, float]] = []
@@ -136,6 +144,8 @@ def _idle_while_active(service: QiskitRuntimeService, session_id: str, backend: 
         if not isinstance(record, Change) or record.backend != backend:
             continue
         if record.entity == "session" and record.id == session_id:
+            if held is not None:
+                continue
             if record.dst == "active":
                 since = record.t
             elif record.src == "active" and since is not None:
@@ -148,6 +158,8 @@ def _idle_while_active(service: QiskitRuntimeService, session_id: str, backend: 
                 running.append((starts.pop(record.id), record.t))
     if since is not None:
         active.append((since, service.now))
+    if held is not None:
+        active = held
     running.extend((t, service.now) for t in starts.values())
     busy = sum(max(0.0, min(b, d) - max(a, c)) for a, b in active for c, d in running if c < b and d > a)
     return sum(b - a for a, b in active) - busy
@@ -156,3 +168,105 @@ def _idle_while_active(service: QiskitRuntimeService, session_id: str, backend: 
 def compare(config: WorkloadConfig, interpretation: Interpretation = DEFAULT) -> tuple[LoopReport, LoopReport]:
     """The loop without a session, then inside one, on identical background load."""
     return run_loop(config, False, interpretation), run_loop(config, True, interpretation)
+
+
+# ---------------------------------------------------------------------- platform: three execution modes
+
+MODES: tuple[str, ...] = ("job", "session", "batch")
+"""Today's execution modes, in the order the platform demo shows them."""
+SHAPES: tuple[str, ...] = ("iterative", "independent")
+"""The two workloads: the variational loop, and independent jobs submitted at once then collected."""
+
+
+@dataclass(frozen=True)
+class ModeReport:
+    """What one workload cost in one execution mode, in virtual seconds."""
+
+    shape: str
+    mode: str
+    wall_time: float
+    waits: tuple[float, ...]
+    device_time: float
+    held_idle: float
+    """Time the device ran nothing while the session held it (0 in job and batch mode)."""
+    usage: float
+    """What the platform counts as used: a session's time holding the device, a batch's or a job's device time."""
+    failed: int
+    """Jobs that did not complete (failed or cancelled)."""
+    session_id: str | None
+    start: float = 0.0
+    end: float = 0.0
+    records: Sequence[Record] = field(default=(), repr=False, compare=False)
+
+    @property
+    def mean_wait(self) -> float:
+        return statistics.fmean(self.waits)
+
+    @property
+    def max_wait(self) -> float:
+        return max(self.waits)
+
+
+def _loop_v2(service: QiskitRuntimeService, estimator: EstimatorV2, config: WorkloadConfig) -> list[RuntimeJobV2]:
+    theta = 0.5
+    jobs: list[RuntimeJobV2] = []
+    for _ in range(config.iterations):
+        job = estimator.run([("ansatz", "ZZ", [theta])])
+        jobs.append(job)
+        value = job.result()[0].data.evs
+        service.advance(config.think_seconds)
+        theta -= 0.1 * float(value)
+    return jobs
+
+
+def _independent_v2(estimator: EstimatorV2, config: WorkloadConfig) -> list[RuntimeJobV2]:
+    jobs = [estimator.run([("ansatz", "ZZ", [0.1 * n])]) for n in range(config.iterations)]
+    for job in jobs:
+        job.wait_for_final_state()
+    return jobs
+
+
+def run_mode(
+    config: WorkloadConfig, mode: str, shape: str = "iterative", interpretation: Interpretation = PLATFORM_DEFAULT
+) -> ModeReport:
+    """One workload in one of today's execution modes, on a fresh busy platform service."""
+    if mode not in MODES or shape not in SHAPES:
+        raise ValueError(f"mode must be one of {MODES} and shape one of {SHAPES}, got {mode!r}, {shape!r}")
+    if not interpretation.is_platform:
+        raise ValueError(f"execution modes are the platform's; the interpretation is for {interpretation.profile}")
+    service = busy_service(config, interpretation)
+    service.advance(config.warmup_seconds)
+    backend = service.backend(config.backend)
+    start = service.now
+    work = _loop_v2 if shape == "iterative" else (lambda s, e, c: _independent_v2(e, c))
+    handle: Session | None = None
+    if mode == "job":
+        jobs = work(service, EstimatorV2(mode=backend), config)
+    else:
+        with (Session(backend) if mode == "session" else Batch(backend)) as handle:
+            jobs = work(service, EstimatorV2(mode=handle), config)
+        service.run_until(service.now + config.think_seconds, what="the demo's close",
+                          stop=lambda: handle is not None and handle.status() == "Closed")
+    end = max(job.record.ended_at or service.now for job in jobs)
+    waits = tuple(
+        (job.record.started_at if job.record.started_at is not None else end) - job.record.submitted_at
+        for job in jobs
+    )
+    device = sum(job.usage() for job in jobs)
+    held = 0.0
+    usage = device
+    if handle is not None:
+        usage = handle.usage()
+        if mode == "session" or platform.BATCH_SCHEDULED_AS_SESSION:
+            periods = platform.held_periods(service, handle.record)
+            held = _idle_while_active(service, handle.session_id, config.backend, periods)
+    failed = sum(1 for job in jobs if job.status() != "DONE")
+    return ModeReport(
+        shape, mode, end - start, waits, device, held, usage, failed,
+        handle.session_id if handle is not None else None, start, end, service.trace,
+    )
+
+
+def compare_modes(config: WorkloadConfig, interpretation: Interpretation = PLATFORM_DEFAULT) -> list[ModeReport]:
+    """Each workload in each execution mode, on identical background load."""
+    return [run_mode(config, mode, shape, interpretation) for shape in SHAPES for mode in MODES]

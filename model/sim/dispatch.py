@@ -23,6 +23,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Change, Sink
 
+_new = tuple.__new__
+
 ARM_MAX_TIME = "arm_max_time"
 """The action that starts a session's max_time clock: its trace line records the max_time."""
 
@@ -66,16 +68,20 @@ Observer = Callable[[str, Any, str, Step], None]
 
 
 def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | None:
-    """Whether a step's guards let it be taken, as one callable (conditions in order, then unless, short-circuiting
-    as ``transitions`` evaluates them); None when it has no guards."""
+    """Whether a step's guards let it be taken, as one callable; None when it has no guards.
+
+    Guards are pure questions, so the order they are asked in cannot change the answer: the ``unless``
+    guards go first, short-circuiting, because a veto is typically a glance at a field while a condition
+    may search a queue (the scheduler's ``held_for_active_session`` before ``fair_share_job_waiting``).
+    """
     if not conditions and not unless:
         return None
     if len(conditions) == 1 and not unless:
         return conditions[0]
     if len(conditions) == 1 and len(unless) == 1:
         cond, veto = conditions[0], unless[0]
-        return lambda entity: cond(entity) and not veto(entity)
-    return lambda entity: all(g(entity) for g in conditions) and not any(g(entity) for g in unless)
+        return lambda entity: not veto(entity) and cond(entity)
+    return lambda entity: not any(g(entity) for g in unless) and all(g(entity) for g in conditions)
 
 
 class Clock(Protocol):
@@ -213,10 +219,10 @@ def _trigger(
             entity.reason = reason
         if record is not None:
             assert clock is not None
-            record(Change(
+            record(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
                 clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
-            ))
+            )))
         if dest in final:
             on_final = dispatcher.on_final
             if on_final is not None:

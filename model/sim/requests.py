@@ -22,6 +22,7 @@ from model.spec.validations import PRECEDENCE, RequestRejected, shown
 from model.trace import Change, Request
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
+_new = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +306,12 @@ class RequestHandling(Core):
         job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
         self.jobs[job_id] = job
         if self._tracing:
+            now = self.now
             self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
-            self._emit(Change(
-                self.now, "job", job_id, backend, session_id, None, "queued", "submit",
-                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN,
-            ))
+            self._emit(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
+                now, "job", job_id, backend, session_id, None, "queued", "submit",
+                _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN, None, None,
+            )))
         record.queue.push(job)
         if session is not None:
             if self._unused_timeout is not None:
@@ -337,7 +339,7 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return Request(self.now, "submit", backend, session_id, job_id, args)
+        return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""

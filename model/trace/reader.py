@@ -134,7 +134,10 @@ def from_json(obj: Any, line_no: int = 1) -> Entry:
         _explain(line_no, obj, str(error))
     except RecursionError:
         raise Unusable(line_no, "nested too deeply") from None
-    record: Entry = line.record()
+    try:
+        record: Entry = line.record()
+    except ValueError as error:  # a condition across keys (the line's ``CONDITIONS``)
+        _explain(line_no, obj, str(error))
     return record
 
 

@@ -129,7 +129,7 @@ class BackendLimits(Struct, forbid_unknown_fields=True, gc=False):
 
 
 class _Line(Struct, tag_field="type", omit_defaults=True, forbid_unknown_fields=True, gc=False):
-    """A trace line; ``CONDITIONS``: JSON Schema for what ``__post_init__`` checks beyond the fields."""
+    """A trace line; ``CONDITIONS``: JSON Schema for what ``record()`` checks beyond the fields."""
 
     CONDITIONS: ClassVar[dict[str, Any]] = {}
 
@@ -159,13 +159,12 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     group: str | UnsetType = UNSET
     program: str | UnsetType = UNSET
 
-    def __post_init__(self) -> None:
+    def as_dict(self) -> dict[str, Any]:
+        """The arguments given, in field order (written out: a loop over the fields costs twice as much);
+        ValueError for an integer no float can hold (the request's record is then refused)."""
         for value in (self.max_time, self.max_execution_time):
             if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
                 raise ValueError("an integer beyond a 64-bit float")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The arguments given, in field order (written out: a loop over the fields costs twice as much)."""
         given: dict[str, Any] = {}
         if self.max_time is not UNSET:
             given["max_time"] = self.max_time
@@ -210,10 +209,11 @@ class RequestLine(_Line, tag="request", kw_only=True):
         {"if": {"properties": {"op": {"const": "close"}}}, "then": {"required": ["session"]}},
     ]}
 
-    def __post_init__(self) -> None:
-        if self.rules is not None:
-            self.rules = _checked(self.rules)
-        op = self.op
+    def record(self) -> Request:
+        """The record, once the conditions across keys hold (ValueError naming the first that does not)."""
+        rules, args, op = self.rules, self.args, self.op
+        if rules is not None:
+            rules = _checked(rules)
         if self.outcome == "rejected":
             missing = [k for k, v in (("error", self.error), ("rules", self.rules), ("message", self.message))
                        if v is None]
@@ -222,7 +222,6 @@ class RequestLine(_Line, tag="request", kw_only=True):
         else:
             if self.error is not None or self.message is not None:
                 raise ValueError("an accepted request has no 'error' or 'message'")
-            args = self.args
             if args is not None:
                 max_time = args.max_time
                 if max_time.__class__ is bool or (max_time.__class__ is float and not max_time.is_integer()):
@@ -242,10 +241,6 @@ class RequestLine(_Line, tag="request", kw_only=True):
             raise ValueError(_needs("a cancel", ["job"]))
         if op == "close" and self.session is None:
             raise ValueError(_needs("a close", ["session"]))
-
-    def record(self) -> Request:
-        args = self.args
-        rules = self.rules
         return _new(Request, (
             self.t, self.op, self.backend, self.session, self.job, None if args is None else args.as_dict(),
             self.error, () if rules is None else rules, self.message,
@@ -262,13 +257,10 @@ class SessionLine(_Line, tag="session", kw_only=True):
     rules: Rules
     max_time: Seconds = ABSENT
 
-    def __post_init__(self) -> None:
-        self.rules = _checked(self.rules)
-
     def record(self) -> Change:
         return _new(Change, (
-            self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, self.rules, None,
-            self.max_time,
+            self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, _checked(self.rules),
+            None, self.max_time,
         ))
 
 
@@ -286,15 +278,13 @@ class JobLine(_Line, tag="job", kw_only=True):
     CONDITIONS: ClassVar[dict[str, Any]] = {"if": {"properties": {"to": {"const": "failed"}}},
                                             "then": {"required": ["reason"]}}
 
-    def __post_init__(self) -> None:
-        self.rules = _checked(self.rules)
-        if self.reason is None and self.dst == "failed":
-            raise ValueError(_needs("a line into failed", ["reason"]))
-
     def record(self) -> Change:
+        reason = self.reason
+        if reason is None and self.dst == "failed":
+            raise ValueError(_needs("a line into failed", ["reason"]))
         return _new(Change, (
             self.t, "job", self.id, self.backend, self.session, self.src, self.dst, self.trigger,
-            self.rules, self.reason, None,
+            _checked(self.rules), reason, None,
         ))
 
 
@@ -311,8 +301,9 @@ KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line 
 
 
 def line_of(record: Entry) -> Line:
-    """The line of a record. Field values are not validated (the writer writes what it is given);
-    building a line checks the conditions across keys (``__post_init__``)."""
+    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
+    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
+    in the order of :class:`Args`' fields."""
     kind = record.__class__
     fields: Any = record  # the lines' optional keys are typed as present (None means absent)
     if kind is Change:
@@ -328,10 +319,10 @@ def line_of(record: Entry) -> Line:
         t, op, backend, session, job, args, error, rules, message = fields
         if error:
             return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=Args(**args) if args else ABSENT, outcome="rejected", error=error,
+                               args=args or ABSENT, outcome="rejected", error=error,
                                rules=rules, message=message)
         return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=Args(**args) if args else ABSENT, outcome="accepted")
+                           args=args or ABSENT, outcome="accepted")
     assert isinstance(record, Header)
     return HeaderLine(
         format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,

@@ -45,8 +45,11 @@ class JsonlWriter:
 
     stream: IO[str]
 
+    def __post_init__(self) -> None:
+        self._write = self.stream.write
+
     def __call__(self, record: Record) -> None:
-        self.stream.write(_encode(line_of(record)).decode() + "\n")
+        self._write(_encode(line_of(record)).decode() + "\n")
 
     def end(self, t: float) -> None:
         """Write the end-of-run line: the run went on to virtual time ``t`` and stops there."""

@@ -34,6 +34,9 @@ TOP_SESSIONS = 12
 """Sessions drawn on their own band; the rest share one "other sessions" row."""
 
 STATE_COLOURS = {"pending": "#fee391", "active": "#74c476", "inactive": "#c6dbef", "closed": "#e6e6e6"}
+PROFILE_STATE_COLOURS = {"pending_closed": "#fdae6b"}
+"""States of a profile other than the seeds' (platform: a closing session draining its jobs): drawn and listed
+only when a run has them."""
 FAIR_SHARE = "#b0b0b0"
 OTHERS = "#c5b0d5"
 _PALETTE = ("#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#393b79", "#bcbd22", "#7b4173", "#e6550d",
@@ -219,7 +222,7 @@ def _draw(run: _Run, lo: float, hi: float, top: int) -> Any:
 
     # Session bands: one broken bar per state; grouped sessions show only when one of them is active.
     for session, y in y_session.items():
-        for state, fill in STATE_COLOURS.items():
+        for state, fill in (STATE_COLOURS | PROFILE_STATE_COLOURS).items():
             spans = _spans(run.states[session], state, lo, hi)
             if spans:
                 ax.broken_barh(spans, (y - _BAR / 2, _BAR), facecolors=fill, linewidth=0)
@@ -303,6 +306,8 @@ def _draw_events(
 
 def _legend(run: _Run, lo: float, hi: float, grouped: list[str]) -> list[Any]:
     handles: list[Any] = [Patch(facecolor=c, label=f"session {s}") for s, c in STATE_COLOURS.items()]
+    seen = {state for intervals in run.states.values() for _, _, state in intervals}
+    handles.extend(Patch(facecolor=c, label=f"session {s}") for s, c in PROFILE_STATE_COLOURS.items() if s in seen)
     handles.append(Patch(facecolor=FAIR_SHARE, label="fair-share job (no session)"))
     if grouped:
         handles.append(Patch(facecolor=OTHERS, label="job of another session"))

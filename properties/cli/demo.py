@@ -1,8 +1,10 @@
 """``sessionspec demo``: what a session buys an iterative workload on a busy backend.
 
 Runs :mod:`model.runtime.workload` twice on identical background load, without and with a
-Session, and prints one table. Virtual time only, fixed seeds: the output is the
-same on every run and machine.
+Session, and prints one table. With ``--profile platform`` it runs today's three execution
+modes (job, session, batch) on two workloads (an iterative loop, independent jobs) and prints
+one table per workload. Virtual time only, fixed seeds: the output is the same on every run
+and machine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from model.runtime.workload import LoopReport, WorkloadConfig, compare
+from model.runtime.platform import BATCH_SCHEDULED_AS_SESSION
+from model.runtime.workload import MODES, SHAPES, LoopReport, ModeReport, WorkloadConfig, compare, compare_modes
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.max_time import format_seconds
 from model.views.timeline_plot import TimelineError, render_timeline
@@ -56,6 +59,53 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
     return "\n".join(lines)
 
 
+_SHAPE_TITLES = {
+    "iterative": "iterative loop: submit -> result() -> think, {n} times",
+    "independent": "independent jobs: {n} submitted at once, then collected",
+}
+
+
+def render_modes(config: WorkloadConfig, interpretation: Interpretation, reports: list[ModeReport]) -> str:
+    """The platform demo's report as text: one table per workload, one column per execution mode."""
+    shown = dict.fromkeys(interpretation.differences())
+    choices = ", ".join(f"{key}={interpretation[key]}" for key in shown if key in POINTS_BY_ID) or "defaults"
+    lines = [
+        "sessionspec demo --profile platform: job, session and batch mode on one busy backend",
+        f"  backend {config.backend}: {config.job_seconds:g} s per job; other users keep it "
+        f"{config.load:.0%} busy ({config.background_jobs_per_hour:.1f} jobs/h, mean "
+        f"{config.background_mean_seconds:g} s), same arrivals in every run (seed {config.seed})",
+        f"  after {format_seconds(config.warmup_seconds)} of background warm-up; {config.think_seconds:g} s think "
+        f"time in the loop; virtual time throughout; interpretation: {choices}",
+    ]
+    by_key = {(r.shape, r.mode): r for r in reports}
+    rows: tuple[tuple[str, str], ...] = (
+        ("wall time (s)", "wall_time"),
+        ("queue wait per job, mean (s)", "mean_wait"),
+        ("queue wait per job, max (s)", "max_wait"),
+        ("device time used (s)", "device_time"),
+        ("device idle while held (s)", "held_idle"),
+        ("usage counted by the platform (s)", "usage"),
+        ("jobs not completed", "failed"),
+    )
+    width = max(len(label) for label, _ in rows)
+    for shape in SHAPES:
+        lines += ["", f"  {_SHAPE_TITLES[shape].format(n=config.iterations)}",
+                  f"  {'':<{width}}" + "".join(f"  {mode + ' mode':>12}" for mode in MODES)]
+        for label, attr in rows:
+            cells = "".join(
+                f"  {value:>12d}" if isinstance(value := getattr(by_key[shape, mode], attr), int)
+                else f"  {value:>12.1f}" for mode in MODES
+            )
+            lines.append(f"  {label:<{width}}{cells}")
+    if BATCH_SCHEDULED_AS_SESSION:
+        lines += [
+            "",
+            "  batch mode is scheduled here as session mode is (the engine has no batch mode yet): only its usage",
+            "  is counted the batch way, device time only; see docs/runtime-platform.md",
+        ]
+    return "\n".join(lines)
+
+
 @click.command("demo")
 @click.option("--iterations", type=click.IntRange(1, 200), default=50, show_default=True,
               help="Iterations of the variational loop (at most 200, so that the session's loop ends within "
@@ -71,19 +121,34 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
 def demo(
     iterations: int, seed: int, load: float, interpretation: dict[str, str], timelines: Path, no_timelines: bool
 ) -> None:
-    """Compare an iterative workload with and without a session on a busy backend."""
+    """Compare an iterative workload with and without a session on a busy backend (--profile platform: the
+    loop and independent jobs in job, session and batch mode)."""
     chosen = Interpretation(interpretation)
     config = WorkloadConfig(iterations=iterations, seed=seed, load=load)
+    if chosen.is_platform:
+        reports = compare_modes(config, chosen)
+        click.echo(render_modes(config, chosen, reports))
+        if not no_timelines:
+            _draw(timelines, [(f"{r.shape}-{r.mode}", r) for r in reports])
+        return
     plain, session = compare(config, chosen)
     click.echo(render(config, chosen, plain, session))
     if no_timelines:
         return
+    drawn = _draw(timelines, [("no-session", plain), ("session", session)], echo=False)
+    click.echo(f"\n  timelines of the two loops: {drawn[0]}, {drawn[1]}")
+
+
+def _draw(folder: Path, runs: list[tuple[str, LoopReport | ModeReport]], *, echo: bool = True) -> list[Path]:
+    """Each run's timeline as ``folder/NAME.png``; a folder that cannot be written is a one-line error."""
     try:
-        timelines.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         drawn = [
-            render_timeline(report.records, timelines / f"{name}.png", start=report.start, end=report.end)
-            for name, report in (("no-session", plain), ("session", session))
+            render_timeline(report.records, folder / f"{name}.png", start=report.start, end=report.end)
+            for name, report in runs
         ]
     except (OSError, TimelineError) as error:
-        raise click.ClickException(f"cannot draw the timelines in {timelines}: {error}") from None
-    click.echo(f"\n  timelines of the two loops: {drawn[0]}, {drawn[1]}")
+        raise click.ClickException(f"cannot draw the timelines in {folder}: {error}") from None
+    if echo:
+        click.echo(f"\n  timelines in {folder}: {', '.join(path.name for path in drawn)}")
+    return drawn

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
-from model.trace import Record, Unusable
+from model.trace import Header, Record, Unusable
 from model.trace import read_trace as read_lines
 from model.views.printable import printable
 from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
-from properties.cli.options import FiniteFloat
+from properties.cli.options import FiniteFloat, profile_given, profile_option
 
 
 class TraceFileError(ValueError):
@@ -42,10 +42,16 @@ def read_trace(path: Path) -> list[Record]:
 @click.option("--to", "end", type=FiniteFloat(), default=None, help="End of the window (virtual seconds).")
 @click.option("--top", type=click.IntRange(min=0), default=TOP_SESSIONS, show_default=True,
               help="Sessions drawn on a band of their own (the busiest in the window); the rest share one row.")
+@profile_option(expose=False)
 def timeline(trace: Path, output: Path, start: float | None, end: float | None, top: int) -> None:
-    """Draw TRACE (a JSON Lines trace) as a timeline: device lanes, session states, timers, failures."""
+    """Draw TRACE (a JSON Lines trace) as a timeline: device lanes, session states, timers, failures.
+    The profile is the trace header's (a --profile given must match it)."""
     try:
         records = read_trace(trace)
+        given = profile_given()
+        header = records[0] if records else None
+        if given is not None and isinstance(header, Header) and header.profile != given:
+            raise TraceFileError(f"{trace}:1: header profile {header.profile!r}, but --profile {given} was given")
         render_timeline(records, output, start=start, end=end, top=top)
     except (TraceFileError, TimelineError) as error:
         click.echo(printable(f"error: {error}"), err=True)
