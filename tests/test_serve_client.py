@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
@@ -203,4 +204,21 @@ def test_a_job_past_its_max_execution_time(served: ServerThread, service: Any) -
     job = sampler.run([isa(backend, bell())], shots=10)
     with pytest.raises(runtime.exceptions.RuntimeJobMaxTimeoutError, match="max_execution_time_reached"):
         job.result()
+    conforms(served)
+
+
+def test_the_client_side_sampler_of_the_executor_program(served: ServerThread, service: Any) -> None:
+    from qiskit.circuit import Parameter
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    backend = service.backend(DEFAULT_BACKEND)
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2)
+    circuit.ry(theta, 0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    with runtime.Session(backend=backend) as session:
+        job = Sampler(mode=session).run([(isa(backend, circuit), [[0.0], [np.pi]])], shots=20)
+        bits = job.result()[0].data.meas
+    assert bits.shape == (2,) and bits.get_counts(0) == {"00": 20} and bits.get_counts(1) == {"11": 20}
     conforms(served)

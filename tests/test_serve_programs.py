@@ -27,6 +27,8 @@ def test_the_form_is_told_by_the_parameters() -> None:
     assert kind({"pubs": []}) == "v2" and kind({"circuits": []}) == "v1" and kind({"quantum_program": {}}) == "executor"
     with pytest.raises(ValueError, match="executor"):
         Evaluator(real=False).result("executor", {"quantum_program": {}}, "j1")
+    with pytest.raises(ValueError, match="schema 'v9'"):
+        Evaluator(real=True).result("executor", {"schema_version": "v9", "quantum_program": {}}, "j1")
 
 
 def test_v1_sampler_keys_outcomes_by_classical_bits() -> None:

@@ -66,8 +66,8 @@ class Evaluator:
     def result(self, program_id: str, params: dict[str, Any], job_id: str) -> str:
         """The body of ``GET /jobs/{id}/results``; ValueError if the parameters cannot be evaluated."""
         form = kind(params)
-        if form == "executor":
-            raise ValueError("the executor program's results are not modelled by sessionspec serve")
+        if form == "executor" and not self.real:
+            raise ValueError("the executor program's results need qiskit (the serve-qiskit extra)")
         if self.real:
             return _QISKIT.submit(_real, program_id, params, job_id, form).result()
         return _mock(program_id, params, job_id, form)
@@ -126,8 +126,10 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
 def _real(program_id: str, params: dict[str, Any], job_id: str, form: str) -> str:
     from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 
-    decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     seed = _draw(job_id).randrange(2**31)
+    if form == "executor":
+        return _executor(params, seed)
+    decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     if form == "v1":
         body = _v1_sampler(decoded) if program_id == "sampler" else _v1_estimator(decoded)
         return json.dumps(body, cls=RuntimeEncoder)
@@ -193,3 +195,52 @@ def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
         quasi_dists.append(distribution)
         metadata.append({"shots": shots})
     return {"quasi_dists": quasi_dists, "metadata": metadata}
+
+
+def _executor(params: dict[str, Any], seed: int) -> str:
+    """The executor program (today's client-side ``Sampler``): each circuit item sampled exactly, shot by shot.
+
+    Items of the quantum program (schema v2.0) are circuits with a tensor of parameter values; each
+    element of an item's shape is bound and sampled ``shots`` times by ``StatevectorSampler``, and each
+    classical register comes back as booleans of shape ``(*shape, shots, size)``, bit 0 first.
+    Samplex items (twirling, and today's client-side ``Estimator``) are not modelled: ValueError."""
+    from ibm_quantum_schemas.common.tensor import CompressedTensorModel
+    from ibm_quantum_schemas.executor.version_2_0.models import (
+        ItemMetadataModel,
+        MetadataModel,
+        ParamsModel,
+        QuantumProgramResultItemModel,
+        QuantumProgramResultModel,
+    )
+    from qiskit.primitives import StatevectorSampler
+
+    version = params.get("schema_version")
+    if version != "v2.0":
+        raise ValueError(f"executor parameters of schema {version!r}: only v2.0 is modelled")
+    program = ParamsModel.model_validate(params).quantum_program
+    if program.meas_level != "classified":
+        raise ValueError(f"meas_level {program.meas_level!r}: only classified bits are modelled")
+    sampler = StatevectorSampler(default_shots=program.shots, seed=seed)
+    results = []
+    for circuit, item in zip(program.circuits.to_python(), program.items, strict=True):
+        if item.item_type != "circuit":
+            raise ValueError("samplex items (twirling, the client-side Estimator) are not modelled")
+        arguments = item.circuit_arguments.to_numpy()
+        shape = np.broadcast_shapes(tuple(item.shape), arguments.shape[:-1])  # the item's shape extends the arguments'
+        arguments = np.broadcast_to(arguments, shape + arguments.shape[-1:])
+        bits = {creg.name: np.zeros((*shape, program.shots, creg.size), dtype=bool) for creg in circuit.cregs}
+        for index in np.ndindex(shape):
+            bound = circuit.assign_parameters(arguments[index]) if circuit.num_parameters else circuit
+            data = sampler.run([bound]).result()[0].data
+            for name, array in bits.items():
+                array[index] = getattr(data, name).to_bool_array(order="little")
+        results.append(QuantumProgramResultItemModel(
+            results={name: CompressedTensorModel.from_numpy(array) for name, array in bits.items()},
+            metadata=ItemMetadataModel(),
+        ))
+    model = QuantumProgramResultModel(
+        data=results, metadata=MetadataModel(chunk_timing=[]), passthrough_data=program.passthrough_data,
+        semantic_role=program.semantic_role,
+    )
+    text: str = model.model_dump_json()
+    return text
