@@ -91,6 +91,11 @@ def serve(
     )
     web = uvicorn.Server(config)
 
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # what a local client dials
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo(f"warning: listening on {host}: anyone who reaches it can use this server (it checks no "
+                   "token)", err=True)
+
     def announce() -> None:
         bound = port
         for listener in web.servers:
@@ -98,7 +103,7 @@ def serve(
                 bound = sock.getsockname()[1]
         if save_account:
             try:
-                written, backup = write_account(settings.instance, host, bound, account_file)
+                written, backup = write_account(settings.instance, reach, bound, account_file)
             except (OSError, ValueError) as error:
                 raise InputError(f"--save-account: {error}") from None
             note = f" (previous entries kept in {backup})" if backup else ""
@@ -107,7 +112,7 @@ def serve(
                    f"{', '.join(b.name + ' (' + b.source + ')' for b in served)}, results: {server.evaluator.name}")
         click.echo("connect: QiskitRuntimeService() with the saved account (--save-account), and for today's "
                    "client")
-        env = environment(settings.instance, host, bound)
+        env = environment(settings.instance, reach, bound)
         click.echo(f"  export IAM_URL={env['IAM_URL']}")
         click.echo("or, with no saved account, in the environment:")
         click.echo("  " + " ".join(f"{k}={v}" for k, v in env.items()))
@@ -126,5 +131,6 @@ def serve(
     finally:
         if writer is not None and stream is not None:
             with server.lock:
+                server.sync()  # the think time up to the stop passes too: timers due by then fire
                 writer.end(server.engine.now)
             stream.close()
