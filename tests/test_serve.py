@@ -151,6 +151,9 @@ def test_errors_carry_the_status_and_body_the_client_parses(client: TestClient) 
     finished = client.post(f"{API}/jobs/{job['id']}/cancel")
     assert finished.status_code == 409 and finished.json()["error"]["code"] == "JOB-FINISHED"
     assert client.post(f"{API}/jobs", content=b"[1]").status_code == 400
+    opening = {"program_id": "estimator", "backend": "nowhere", "start_session": True, "params": {}}
+    unknown_backend = client.post(f"{LEGACY}/jobs", json=opening)  # a 404 would read as "program not found"
+    assert unknown_backend.status_code == 400 and unknown_backend.json()["error"]["code"] == "BACKEND-UNKNOWN"
 
 
 def test_a_session_job_for_another_backend_is_refused() -> None:
