@@ -168,6 +168,18 @@ def test_a_session_job_for_another_backend_is_refused() -> None:
     conforms(server)
 
 
+def test_a_device_fault_fails_the_running_job(client: TestClient, server: RuntimeServer) -> None:
+    job = client.post(f"{API}/jobs", json=estimator_job()).json()["id"]  # it starts at once
+    failed = client.post("/sessionspec/fault", json={"backend": BACKEND}).json()
+    assert failed["failed"] == job and failed["jobs"][job] == "failed"
+    state = client.get(f"{API}/jobs/{job}").json()["state"]
+    assert state["status"] == "Failed" and "DEVICE-FAULT" in state["reason"]
+    assert "DEVICE-FAULT" in client.get(f"{API}/jobs/{job}/results").text  # the error text the client shows
+    assert client.post("/sessionspec/fault", json={"backend": BACKEND}).json()["failed"] is None
+    assert client.post("/sessionspec/fault", json={"backend": "nowhere"}).status_code == 404
+    conforms(server)
+
+
 def test_jobs_are_listed_newest_first_and_by_session(client: TestClient) -> None:
     sid = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
     ids = [client.post(f"{API}/jobs", json=estimator_job(sid)).json()["id"] for _ in range(3)]

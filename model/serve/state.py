@@ -170,6 +170,12 @@ class RuntimeServer:
         self.clock.restart()
         return self.engine.now
 
+    def fault(self, backend: str) -> str | None:
+        """The device of ``backend`` fails its running job now (DEVICE-FAULT); that job's ID, if it ran one."""
+        self.backend(backend)
+        job = self.engine.inject_fault(backend)
+        return job.id if job is not None else None
+
     def _wait_step(self, job: JobRecord) -> None:
         """Lock-step: a poll of an unfinished job runs the engine to the next change of that job's state."""
         if job.state in _FINAL:
