@@ -294,3 +294,35 @@ def test_an_adapter_that_calls_sys_exit_is_a_finding_not_a_pass() -> None:
     result = CliRunner().invoke(cli, ["conform", "--adapter", "tests.test_conform:exits", "-n", "20"])
     assert result.exit_code == 1, result.output
     assert "the IUT raised SystemExit" in result.output, result.output
+
+
+def test_conform_default_runs_the_prelude_then_the_campaign_by_coverage_and_says_so() -> None:
+    result = CliRunner().invoke(cli, ["conform", "--adapter", "properties.conformance.adapter:reference"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("exhaustive prelude: every sequence up to depth 3, ")
+    assert lines[0].split("(")[0].endswith("no finding ")
+    assert lines[1].startswith("conforms: ") and "s CPU)" in lines[1]
+    assert lines[1].endswith("every reachable situation exercised at least 10 times")
+    covered = lines[2].split()
+    assert covered[0] == "coverage:" and covered[1] == covered[3]  # "coverage: N of N situations exercised"
+    assert "never reached" not in result.stdout
+
+
+def test_the_budget_counts_the_cpu_of_a_stdio_child() -> None:
+    from properties.conformance.campaign import Budget
+
+    factory = StdioFactory([PYTHON, str(EXAMPLE)], timeout=20)
+    try:
+        budget = Budget(factory, cpu_cap=1e-9, wall_cap=1e9)
+        assert factory.cpu_seconds() == 0.0  # no child yet
+        result = run_campaign(factory, examples=5, seed=0, budget=budget)
+        assert result.finding is None and result.cpu_seconds is not None
+        assert budget.exhausted() == "the 1e-09 s CPU cap"
+        factory(CampaignConfig().iut_config())  # a fresh child, started and initialised: it has used CPU
+        assert factory.cpu_seconds() > 0.0
+    finally:
+        factory.close()
+    assert factory.cpu_seconds() == 0.0
+    wall = Budget(reference, cpu_cap=1e9, wall_cap=0.0)
+    assert wall.exhausted() == "the 0 s wall-clock backstop"

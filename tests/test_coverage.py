@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from model.sim.engine import Engine
-from model.sim.ops import Close, Open, Submit
+from model.sim.ops import Close, Open, Operation, Submit
 from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.validations import PRECEDENCE
@@ -17,7 +18,7 @@ from properties.conformance.coverage import Coverage, situations, transition_key
 from properties.conformance.ops import apply_to_engine
 
 
-def _trace(ops: list[Open | Submit | Close], until: float = 3000.0) -> list[Record]:
+def _trace(ops: Sequence[Operation], until: float = 3000.0) -> list[Record]:
     config = CampaignConfig()
     sink = MemoryTrace()
     engine = Engine(list(config.backends), interpretation=config.interpretation, sink=sink)
@@ -92,14 +93,14 @@ def test_deadline_relative_draws_land_on_the_deadline_the_reference_knows() -> N
 
 def test_the_default_budget_reports_coverage_and_its_stop() -> None:
     from properties.conformance.adapter import reference
-    from properties.conformance.campaign import run_campaign
+    from properties.conformance.campaign import COVERAGE_TARGET, run_campaign
 
     result = run_campaign(reference, seed=0, time_cap=1.0)
     assert result.finding is None and result.coverage is not None and result.examples >= 1
     summary = result.summary()
     assert "coverage:" in summary
-    assert ("stopped at the" in summary) == result.capped
-    assert result.capped or result.coverage.complete(3)
+    assert ("stopped at the" in summary) == bool(result.capped)
+    assert result.capped or result.coverage.complete(COVERAGE_TARGET)
     counted = run_campaign(reference, examples=20, seed=0)
     assert counted.examples == 20 and "stopped" not in counted.summary()
 
@@ -119,3 +120,52 @@ def test_check_reports_the_coverage_of_a_trace(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check", str(trace), "--coverage"])
     assert result.exit_code == 0, result.output
     assert "coverage: " in result.output and "session pending->active by job_started" in result.output
+
+
+def test_draws_for_contention_ties_and_the_interactive_window_reach_their_situations() -> None:
+    """Each targeted draw, resolved and run on the reference, exercises the situation it is for."""
+    from properties.conformance.ops import Abstract, DrawContention, DrawOpen, DrawTie, DrawWindow, resolve
+
+    config = CampaignConfig()
+    cases: list[tuple[list[Abstract], str]] = [
+        ([DrawOpen(0, None), DrawContention(0, 1)], "session-job-behind-fair-share"),
+        ([DrawTie(0, 400)], "job-end-at-expiry-with-queued"),
+        ([DrawTie(1, 100)], "job-end-at-expiry-with-queued"),
+        ([DrawTie(0, 400, cut=True)], "job-cut-at-expiry"),
+        ([DrawTie(1, 100, cut=True)], "job-cut-at-expiry"),
+        ([DrawWindow(0, 0, close=False)], "request-at-interactive-deadline"),
+        ([DrawWindow(0, 1, close=False)], "request-after-interactive-deadline"),
+        ([DrawWindow(1, 0.5, close=True)], transition_key("session", "inactive", "closed", "close")),
+    ]
+    for drawn, situation in cases:
+        ops, end = resolve(drawn, config.backends)
+        coverage = Coverage()
+        coverage.observe_all(_trace(ops, end + config.flush))
+        assert coverage.counts[situation] >= 1, (situation, ops)
+
+
+def test_backend_required_is_reached_and_nothing_is_left_out_of_the_budget() -> None:
+    from properties.conformance.coverage import UNREACHABLE
+    from properties.conformance.ops import DrawOpen, DrawSubmit, resolve
+
+    assert not UNREACHABLE
+    ops, _ = resolve([DrawOpen(-2, None), DrawSubmit(None, -2, None, 10, False)], CampaignConfig().backends)
+    coverage = Coverage()
+    coverage.observe_all(_trace(ops))
+    assert coverage.counts["open rejected BACKEND-REQUIRED"] == 1
+    assert coverage.counts["submit rejected BACKEND-REQUIRED"] == 1
+
+
+def test_the_default_budget_stops_by_coverage_on_the_reference_whatever_the_load() -> None:
+    """Every situation is reachable by the generator, so the default campaign ends by coverage, well within
+    its CPU cap: the number of examples is the seed's, not the machine's."""
+    from properties.conformance.adapter import reference
+    from properties.conformance.campaign import COVERAGE_TARGET, run_campaign
+
+    first = run_campaign(reference, seed=0, time_cap=600.0)
+    assert first.finding is None and not first.capped and first.coverage is not None
+    assert first.coverage.complete(COVERAGE_TARGET) and not first.coverage.missing()
+    again = run_campaign(reference, seed=0, time_cap=600.0)
+    assert again.examples == first.examples
+    assert first.cpu_seconds is not None and first.cpu_seconds < 25.0
+    assert f"every reachable situation exercised at least {COVERAGE_TARGET} times" in first.summary()

@@ -41,7 +41,10 @@ def test_the_live_finding_on_each_mutants_scenario_reproduces_with_check(mutant:
     _reproduces(finding, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["session-lifo", "second-session-active", "no-session-priority", "closed-accepts"])
+@pytest.mark.parametrize("name", [
+    "session-lifo", "second-session-active", "no-session-priority", "closed-accepts", "fair-share-first",
+    "start-at-deadline",
+])
 def test_a_shrunk_campaign_finding_reproduces_with_check(name: str, tmp_path: Path) -> None:
     mutant = MUTANTS_BY_NAME[name]
     result = run_campaign(mutant.factory(), CampaignConfig(), seed=0, key=f"mutant:{name}", time_cap=600.0)
@@ -52,10 +55,13 @@ def test_a_shrunk_campaign_finding_reproduces_with_check(name: str, tmp_path: Pa
 @pytest.mark.parametrize(("name", "rule"), [
     ("no-session-priority", "SCHED-PRIORITY"),
     ("second-session-active", "SESSION-SINGLE-ACTIVE"),
+    ("fair-share-first", "SCHED-PRIORITY"),
+    ("start-at-deadline", "MAXTIME-EXPIRY"),
 ])
 def test_the_finding_cites_the_broken_rule(name: str, rule: str) -> None:
     """Issue 10: a fair-share job preferred over the active session's, and a second session activated
-    while the first is active, were reported citing only TTL-INTERACTIVE (the expected event's rule)."""
+    while the first is active, were reported citing only TTL-INTERACTIVE (the expected event's rule);
+    a job started at its session's max_time deadline must cite the expiry."""
     mutant = MUTANTS_BY_NAME[name]
     finding = execute(
         list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig(interpretation=mutant.interpretation),

@@ -363,6 +363,7 @@ def _violations(records: list[Record], prop: type[TraceProperty]) -> list[Violat
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
     "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
+    "PLATFORM-CLOSE-DRAINS",
 )
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}:{c.__name__.strip('_')}" for n, c in CASES])
 def test_property_fails_on_the_broken_trace_only(name: str, case: Case) -> None:
@@ -508,6 +509,7 @@ def _engine_trace(interpretation: Interpretation, scenario: Callable[[Engine], N
     "MAXTIME-BOUNDS", "MAXTIME-DEFAULT", "MAXTIME-SYSTEM-LIMIT", "MAXTIME-EXPIRY", "SESSION-CLOSE",
     "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE", "FIRST-JOB-CANCEL", "JOB-CANCEL",
     "JOB-TERMINAL", "SESSION-GROUPS-JOBS", "BACKEND-FIXED", "JOB-MAX-EXECUTION",
+    "PLATFORM-CLOSE-DRAINS",
 )
 @pytest.mark.parametrize("profile", list(profiles()))
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__.strip("_") for s in SCENARIOS])

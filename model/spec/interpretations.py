@@ -9,6 +9,7 @@ declarations and the properties all read it; nothing picks an option silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -484,6 +485,17 @@ def _key(name: str) -> str:
 
 
 DEFAULT = Interpretation()
+
+
+@functools.lru_cache(maxsize=64)
+def _interpretation(choices: frozenset[tuple[str, str]], profile: str | None) -> Interpretation:
+    return Interpretation(dict(choices), profile)
+
+
+def interpretation_of(choices: Mapping[str, str], profile: str | None = None) -> Interpretation:
+    """The interpretation of ``choices`` under ``profile`` (a trace header's, say), built once per
+    distinct pair: an Interpretation is immutable, and checking one is costly next to a short trace."""
+    return _interpretation(frozenset(choices.items()), profile)
 
 
 def parse_choice(text: str) -> tuple[str, str]:

@@ -107,6 +107,10 @@ class Timer:
         _check_profiles(f"timer {self.name}", self.profiles)
 
 
+_UNDER: dict[tuple[int, Interpretation], tuple[Lifecycle, Lifecycle]] = {}
+"""Lifecycle.under's answers: (the lifecycle, by identity, and the interpretation) -> (it, its narrowing)."""
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     name: str
@@ -121,14 +125,21 @@ class Lifecycle:
 
     def under(self, interpretation: Interpretation) -> Lifecycle:
         """The lifecycle as it stands under one interpretation: the states, transitions and timers of
-        other profiles, and the transitions of options not chosen, removed."""
+        other profiles, and the transitions of options not chosen, removed (worked out once per
+        lifecycle and interpretation: every engine built asks)."""
+        known = _UNDER.get((id(self), interpretation))
+        if known is not None and known[0] is self:
+            return known[1]
         profile = interpretation.profile
-        return replace(
+        narrowed = replace(
             self,
             states=tuple(state for state in self.states if profile in state.profiles),
             transitions=tuple(t for t in self.transitions if t.applies(interpretation)),
             timers=tuple(timer for timer in self.timers if profile in timer.profiles),
         )
+        if len(_UNDER) < 1024:
+            _UNDER[(id(self), interpretation)] = (self, narrowed)
+        return narrowed
 
     @property
     def state_names(self) -> tuple[str, ...]:

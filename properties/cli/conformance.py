@@ -64,8 +64,9 @@ def _trace_coverage(path: Path) -> str:
 @click.option("--adapter", metavar="MODULE:FACTORY", help="An in-process IUT: a factory, as module:attribute.")
 @click.option("--cmd", metavar="COMMAND", help="An out-of-process IUT speaking the JSON-lines protocol.")
 @click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
-              help="Operation sequences to try. Default: until every reachable situation of the coverage "
-                   "model has been exercised 3 times, within a 25 s wall-clock cap.")
+              help="Random operation sequences to try, and no exhaustive prelude. Default: every sequence "
+                   "up to 3 steps, then random ones until every situation of the coverage model has been "
+                   "exercised 10 times, within 25 s of CPU (kit and IUT).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @interpretation_option()
 @click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
@@ -83,7 +84,8 @@ def conform(
     Exit status 0: no finding; 1: a finding (shown shrunk, written to --out); 2: usage error.
     """
     from properties.conformance.adapter import AdapterError, factory_for
-    from properties.conformance.campaign import CampaignConfig, run_campaign
+    from properties.conformance.campaign import CampaignConfig
+    from properties.conformance.prelude import run_conformance
 
     if (adapter is None) == (cmd is None):
         raise InputError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
@@ -92,7 +94,7 @@ def conform(
         factory = factory_for(adapter=adapter, cmd=cmd, timeout=timeout)
     except AdapterError as error:
         raise InputError(str(error)) from None
-    result = run_campaign(factory, config, examples=examples, seed=seed, progress=True)
+    result = run_conformance(factory, config, examples=examples, seed=seed, progress=True)
     click.echo(result.summary())
     if show_coverage and result.coverage is not None:
         click.echo(result.coverage.report(verbose=True))

@@ -15,6 +15,7 @@ timeout per run, so it is reported as found, without shrinking.
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -182,12 +183,19 @@ def _drive(iut: IUT, op: Action) -> None:
 
 
 def expected_header(config: CampaignConfig) -> Header:
-    """The header the reference engine writes for this configuration."""
-    trace = MemoryTrace()
-    Engine(list(config.backends), interpretation=config.interpretation, sink=trace)
-    header = trace[0]
-    assert isinstance(header, Header)
+    """The header the reference engine writes for this configuration (built once per configuration)."""
+    key = (config.backends, config.interpretation)
+    header = _HEADERS.get(key)
+    if header is None:
+        trace = MemoryTrace()
+        Engine(list(config.backends), interpretation=config.interpretation, sink=trace)
+        first = trace[0]
+        assert isinstance(first, Header)
+        header = _HEADERS[key] = first
     return header
+
+
+_HEADERS: dict[tuple[tuple[BackendConfig, ...], Interpretation], Header] = {}
 
 
 class _Run:
@@ -357,7 +365,9 @@ def _execute(
 
 def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget: int = 400) -> Finding:
     """Finish Hypothesis' shrinking on the concrete scenario: drop every operation the finding
-    does not need (greedy, one at a time), then renumber IDs in order of first use."""
+    does not need (greedy, one at a time), make each remaining one as plain as the finding allows
+    (a composite draw, such as jobs whose runs add up to a session's max_time, comes whole out of
+    Hypothesis), then renumber IDs in order of first use."""
     if finding.kind == "timeout":
         return finding
     ops = list(finding.ops)
@@ -371,12 +381,38 @@ def minimize(finding: Finding, factory: Factory, config: CampaignConfig, budget:
             if found is not None and found.kind == finding.kind:
                 ops, finding, changed = candidate, found, True
                 break
+        if changed:
+            continue
+        for index, op in enumerate(ops):
+            plain = _plainer(op)
+            if plain is None or budget <= 0:
+                continue
+            budget -= 1
+            candidate = [*ops[:index], plain, *ops[index + 1 :]]
+            found = execute(candidate, finding.until, factory, config)
+            if found is not None and found.kind == finding.kind:
+                ops, finding, changed = candidate, found, True
+                break
     renamed = _renumber(ops)
     if renamed != ops:
         found = execute(renamed, finding.until, factory, config)
         if found is not None and found.kind == finding.kind:
             finding = found
     return finding
+
+
+PLAIN_DURATION = 10.0
+"""The run of a job made plain by :func:`minimize` (the generator's shortest common one)."""
+
+
+def _plainer(op: Op) -> Op | None:
+    """``op`` made plainer (an open with the default max_time; a submit of a short job that ends
+    normally, with no max_execution_time of its own), or None if it is plain already."""
+    if isinstance(op, Open) and op.max_time is not None:
+        return msgspec.structs.replace(op, max_time=None)
+    if isinstance(op, Submit) and (op.duration != PLAIN_DURATION or op.fault or op.max_execution_time is not None):
+        return msgspec.structs.replace(op, duration=PLAIN_DURATION, fault=False, max_execution_time=None)
+    return None
 
 
 def _renumber(ops: Sequence[Op]) -> list[Op]:
@@ -411,10 +447,66 @@ def _renumber(ops: Sequence[Op]) -> list[Op]:
 
 ROUND = 50
 """Examples per Hypothesis run of a coverage-driven campaign; each round has its own seed (seed, seed+1, ...)."""
-COVERAGE_TARGET = 3
+COVERAGE_TARGET = 10
 """How many times a coverage-driven campaign exercises every reachable situation."""
 TIME_CAP = 25.0
-"""Wall-clock seconds after which a coverage-driven campaign stops, covered or not (it says so)."""
+"""CPU seconds (the kit's and the IUT's together) after which a coverage-driven campaign stops, covered
+or not (it says so). CPU, not wall-clock, time: a loaded machine slows a campaign down but does not
+change how far it gets, so the verdict of a seed does not depend on the load."""
+WALL_CAP = 300.0
+"""Wall-clock seconds after which a coverage-driven campaign stops whatever its CPU use: the backstop
+for an IUT that waits rather than computes (it says so)."""
+
+
+class Budget:
+    """The CPU time of the kit and of the IUT's processes since the budget was made, against a cap,
+    with a wall-clock backstop.
+
+    The kit's CPU is its process time plus the children it has reaped (an IUT child that ended); a
+    running IUT child is read from the factory's ``cpu_seconds()`` if it has one (a stdio IUT's child,
+    from ``/proc``). An in-process IUT's CPU is the kit's."""
+
+    def __init__(self, factory: Factory, cpu_cap: float = TIME_CAP, wall_cap: float = WALL_CAP) -> None:
+        self.cpu_cap = cpu_cap
+        self.wall_cap = wall_cap
+        self._live = getattr(factory, "cpu_seconds", None)
+        self._cpu0 = self._cpu()
+        self._wall0 = time.perf_counter()
+
+    def _cpu(self) -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        live = self._live() if callable(self._live) else 0.0
+        return time.process_time() + children.ru_utime + children.ru_stime + float(live)
+
+    def cpu(self) -> float:
+        return self._cpu() - self._cpu0
+
+    def wall(self) -> float:
+        return time.perf_counter() - self._wall0
+
+    def exhausted(self) -> str:
+        """Why the budget is spent ("the 25 s CPU cap", "the 300 s wall-clock backstop"), or empty."""
+        if self.cpu() > self.cpu_cap:
+            return f"the {self.cpu_cap:g} s CPU cap"
+        if self.wall() > self.wall_cap:
+            return f"the {self.wall_cap:g} s wall-clock backstop"
+        return ""
+
+
+@dataclass(frozen=True)
+class PreludeSummary:
+    """What the exhaustive prelude of a default campaign did (:mod:`.prelude`)."""
+
+    depth: int
+    explored: int
+    distinct: int
+    seconds: float
+    found: bool
+
+    def line(self) -> str:
+        outcome = "a finding" if self.found else "no finding"
+        return (f"exhaustive prelude: every sequence up to depth {self.depth}, {self.explored} sequences, "
+                f"{self.distinct} distinct states, {outcome} ({self.seconds:.1f} s)")
 
 
 @dataclass
@@ -428,24 +520,32 @@ class CampaignResult:
     """What the reference side exercised over the examples run."""
     target: int | None = None
     """The coverage target of a coverage-driven campaign (None: a campaign of an explicit count)."""
-    capped: bool = False
-    """Whether a coverage-driven campaign stopped at its wall-clock cap before reaching its target."""
+    capped: str = ""
+    """Why a coverage-driven campaign stopped before reaching its target ("the 25 s CPU cap", ...), or empty."""
+    cpu_seconds: float | None = None
+    """CPU seconds of the kit and the IUT (see :class:`Budget`)."""
+    prelude: PreludeSummary | None = None
 
     def summary(self) -> str:
+        head = [self.prelude.line()] if self.prelude is not None else []
         if self.finding is not None:
-            return (
+            if self.prelude is not None and self.prelude.found:
+                return "\n".join([*head, f"FINDING in the exhaustive prelude after {self.first_failure} sequences "
+                                         f"({self.seconds_to_failure or 0:.2f} s)"])
+            return "\n".join([*head, (
                 f"FINDING after {self.first_failure} examples ({self.seconds_to_failure or 0:.2f} s); "
                 f"shrunk in {self.seconds:.1f} s total"
-            )
-        line = f"conforms: {self.examples} examples, no finding ({self.seconds:.1f} s)"
+            )])
+        cpu = f", {self.cpu_seconds:.1f} s CPU" if self.cpu_seconds is not None else ""
+        line = f"conforms: {self.examples} examples, no finding ({self.seconds:.1f} s{cpu})"
         if self.target is not None:
             line += (
-                f"; stopped at the {TIME_CAP:g} s cap before every situation was exercised {self.target} times"
+                f"; stopped at {self.capped} before every situation was exercised {self.target} times"
                 if self.capped else f"; every reachable situation exercised at least {self.target} times"
             )
         if self.coverage is not None:
             line += "\n" + self.coverage.report()
-        return line
+        return "\n".join([*head, line])
 
 
 class _Found(Exception):
@@ -466,23 +566,26 @@ def run_campaign(
     shrink: bool = True,
     target: int = COVERAGE_TARGET,
     time_cap: float = TIME_CAP,
+    budget: Budget | None = None,
 ) -> CampaignResult:
     """Generate operation sequences; stop at the first finding and shrink it (unless ``shrink`` is
     false: a mutation campaign only needs to know that it kills).
 
     With ``examples`` None (the default) the budget is coverage: rounds of :data:`ROUND` examples
     until every reachable situation of :mod:`properties.conformance.coverage` has been exercised
-    ``target`` times, or ``time_cap`` wall-clock seconds have passed. Otherwise exactly
-    ``examples`` sequences (fewer if a finding comes first).
+    ``target`` times, or the kit and the IUT have used ``time_cap`` CPU seconds (``budget``, if given,
+    counts from earlier: the prelude's share), or :data:`WALL_CAP` wall-clock seconds have passed.
+    Otherwise exactly ``examples`` sequences (fewer if a finding comes first).
     """
     config = config or CampaignConfig()
     coverage = Coverage(config.interpretation)
     started = time.perf_counter()
+    budget = budget or Budget(factory, time_cap)
     calls = 0
     first: tuple[int, float] | None = None
     last: Finding | None = None
     abandoned: Finding | None = None
-    capped = False
+    capped = ""
     bar = (click.progressbar(length=examples, label="conformance", file=sys.stderr)
            if progress and examples is not None else None)
 
@@ -497,7 +600,7 @@ def run_campaign(
         @given(sequences(config.backends, config.max_ops, config.interpretation))
         def conforms(drawn: tuple[list[Op], float]) -> None:
             nonlocal calls, first, last, abandoned
-            if abandoned is not None or (examples is None and first is None and _past(started, time_cap)):
+            if abandoned is not None or (examples is None and first is None and budget.exhausted()):
                 return
             calls += 1
             if bar is not None and calls <= count:
@@ -539,8 +642,8 @@ def run_campaign(
         else:
             round_index = 0
             while finding is None and abandoned is None and not coverage.complete(target):
-                if _past(started, time_cap):
-                    capped = True
+                capped = budget.exhausted()
+                if capped:
                     break
                 finding = one_round(ROUND, None if seed is None else seed + round_index)
                 round_index += 1
@@ -557,8 +660,5 @@ def run_campaign(
     return CampaignResult(
         calls if first is None else first[0], first[0] if first else None, elapsed,
         first[1] if first else None, finding, coverage, target if examples is None else None, capped,
+        budget.cpu(),
     )
-
-
-def _past(started: float, cap: float) -> bool:
-    return time.perf_counter() - started > cap

@@ -31,8 +31,9 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
-from properties.conformance.campaign import CampaignConfig, run_campaign
+from properties.conformance.campaign import CampaignConfig
 from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 
 # ---------------------------------------------------------------------- the broken engines
@@ -302,6 +303,36 @@ class SecondActive(Engine):
             backend.active_session = other
 
 
+class FairShareFirst(Engine):
+    """When the active session's job waits behind an older fair-share job, the fair-share job starts
+    first (plain FIFO over the backend's queue; the device is still held while the session has nothing queued)."""
+
+    def _contended(self, backend: BackendRecord) -> bool:
+        head = backend.queue.first()
+        return head is not None and head.session is None and super().guard_session_job_waiting(backend)
+
+    def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
+        return super().guard_session_job_waiting(backend) and not self._contended(backend)
+
+    def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
+        return super().guard_held_for_active_session(backend) and not self._contended(backend)
+
+    def guard_fair_share_job_waiting(self, backend: BackendRecord) -> bool:
+        if self._contended(backend):
+            backend.candidate = backend.queue.first()
+            return True
+        return super().guard_fair_share_job_waiting(backend)
+
+
+class StartAtDeadline(Engine):
+    """A session's queued job still starts at the very instant its max_time runs out (a job ending
+    there frees the device), and the expiry then fails it: the deadline compared with ``>=``."""
+
+    def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
+        session = backend.active_session
+        return session is not None and session.n_queued > 0 and session.deadline >= self.now
+
+
 class SessionLifo(Engine):
     """The active session's newest queued job starts first."""
 
@@ -435,6 +466,10 @@ MUTANTS: tuple[Mutant, ...] = (
                 {"at": 5, "op": "cancel", "job": "j1"})),
     Mutant("second-session-active", ("SESSION-SINGLE-ACTIVE",), SecondActive,
            _ops(_open(0, "s1"), _open(0, "s2"), _job(0, "j1", "s1"), _job(0, "j2", "s2"))),
+    Mutant("fair-share-first", ("SCHED-PRIORITY",), FairShareFirst,
+           _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(10, "j2"), _job(20, "j3", "s1"))),
+    Mutant("start-at-deadline", ("MAXTIME-EXPIRY",), StartAtDeadline,
+           _ops(_open(0, "s1", 400), _job(0, "j1", "s1", duration=390), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("session-lifo", ("SCHED-SESSION-FIFO",), SessionLifo,
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("lost-on-fault", ("DEVICE-FAULT", "JOB-TERMINAL"), LostOnFault,
@@ -454,7 +489,7 @@ MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
 STDIO_MUTANTS = (
     "session-lifo", "interactive-301", "closed-accepts", "lost-on-fault",
     "close-keeps-queued", "close-drops-queued", "interactive-299", "timer-before-job-end", "lax-max-time",
-    "duplicate-ids-accepted",
+    "duplicate-ids-accepted", "fair-share-first", "start-at-deadline",
 )
 """Also run through the subprocess protocol."""
 
@@ -479,8 +514,11 @@ class Row:
     mode: str
     killed: bool
     examples: int
+    """Sequences run until the kill (or in all): the prelude's, or the random campaign's."""
     seconds: float
     finding: str = ""
+    stage: str = "random"
+    """What killed it: ``prelude`` (the exhaustive prelude of the default run) or ``random`` (the campaign)."""
 
 
 def stdio_command(name: str) -> list[str]:
@@ -512,26 +550,27 @@ def run_mutants(
             if progress:
                 click.echo(f"mutant {mutant.name} ({mode})", err=True)
             started = time.perf_counter()
-            result = run_campaign(
+            result = run_conformance(
                 make(), config, examples=examples, seed=seed, key=f"mutant:{mutant.name}", shrink=False
             )
             killed = result.finding is not None
             seconds = result.seconds_to_failure
             if seconds is None:
                 seconds = time.perf_counter() - started
+            prelude = result.prelude is not None and result.prelude.found
             rows.append(Row(
                 mutant.name, mutant.rules, mode, killed, result.examples, seconds,
-                result.finding.message if result.finding is not None else "",
+                result.finding.message if result.finding is not None else "", "prelude" if prelude else "random",
             ))
     return rows
 
 
 def mutation_table(rows: Sequence[Row]) -> str:
     """The kill table as aligned text, with the mutation score."""
-    header = ("mutant", "rule broken", "mode", "result", "examples", "time to kill")
+    header = ("mutant", "rule broken", "mode", "result", "by", "sequences", "time to kill")
     body = [
-        (r.mutant, ", ".join(r.rules), r.mode, "killed" if r.killed else "SURVIVED", str(r.examples),
-         f"{r.seconds:.2f} s" if r.killed else "-")
+        (r.mutant, ", ".join(r.rules), r.mode, "killed" if r.killed else "SURVIVED", r.stage if r.killed else "-",
+         str(r.examples), f"{r.seconds:.2f} s" if r.killed else "-")
         for r in rows
     ]
     widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]

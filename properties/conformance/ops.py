@@ -15,7 +15,6 @@ found at the boundary itself and shrinks towards it (the offset shrinks to 0).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +34,7 @@ from model.sim.ops import (
     run_operations,
 )
 from model.spec.interpretations import DEFAULT, Interpretation
+from model.trace import Change, MemoryTrace
 
 Op = Operation
 """A timed operation of a generated sequence."""
@@ -126,9 +126,52 @@ class DrawAtSessionDeadline:
     """Close the session there instead (a close of an inactive session, at or around its expiry)."""
 
 
+@dataclass(frozen=True)
+class DrawContention:
+    """At one instant: a job to a session, a job to the fair-share queue of the session's backend, then a
+    second job to the session, which waits behind the fair-share job (SCHED-PRIORITY: it must still start
+    first once the session holds the device)."""
+
+    session: int
+    fair_share: int
+    """How many fair-share jobs come between the session's two jobs."""
+
+
+@dataclass(frozen=True)
+class DrawTie:
+    """A session opened with ``max_time`` and, at once, jobs whose runs add up to it: the last ends at the
+    very instant the session expires, with one more of its jobs queued (the same-instant order of a job's
+    end and the expiry, and no start at the deadline)."""
+
+    backend: int
+    max_time: int
+    cut: bool = False
+    """Instead, a session whose max_time is the backend's program max_execution_time, and one job that
+    runs longer: its cut and the expiry fall at one instant (the job's failure comes first)."""
+
+
+@dataclass(frozen=True)
+class DrawWindow:
+    """A fresh session with one short job, then time moved to its interactive timeout plus ``offset``,
+    and there a submit to it (reactivation) or its close (of an inactive session)."""
+
+    backend: int
+    offset: float
+    close: bool
+    busy: bool = False
+    """First a fair-share job takes the idle device, so the session's job waits (the session stays
+    inactive with work queued), then the submit or close."""
+    cancel: bool = False
+    """Under the platform profile, then cancel the session (cancel_session of a draining session)."""
+
+
+TIE_MAX_TIMES: tuple[int, ...] = (400, 100)
+"""A session's max_time for a tie: b0's program max_execution_time, and a short one."""
+
+
 Abstract = (
     DrawOpen | DrawSubmit | DrawCancel | DrawClose | DrawFault | DrawAdvance | DrawToDeadline | DrawQueueThen
-    | DrawAtSessionDeadline
+    | DrawAtSessionDeadline | DrawContention | DrawTie | DrawWindow
 )
 
 MAX_TIMES: tuple[int | str | None, ...] = (None, 200, None, 450, 1000, None, "20m", 60, "soon", 10**7)
@@ -148,7 +191,7 @@ REFS: tuple[int, ...] = (0, 1, 0, 2, -1, 3, 0, 4)
 
 
 UNKNOWN_BACKEND = "no-such-backend"
-OFFSETS: tuple[float, ...] = (0, -1, 1, 0.5, -0.5)
+OFFSETS: tuple[float, ...] = (0, -1, 1, 0, 0.5, -0.5)
 """Where, relative to a deadline, a deadline-relative draw lands: at it first (what shrinking keeps)."""
 
 
@@ -163,8 +206,8 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
     sequences long enough to reach deep states, while delays and operations shrink
     independently. Branches are weighted by repeating them.
     """
-    backend = st.sampled_from((0, 0, 0, *range(1, n_backends), 0, 0, -1))
-    """-1: a backend the service does not have (BACKEND-UNKNOWN)."""
+    backend = st.sampled_from((0, 0, 0, *range(1, n_backends), 0, 0, -1, 0, 0, 0, 0, -2))
+    """-1: a backend the service does not have (BACKEND-UNKNOWN); -2: none named (BACKEND-REQUIRED)."""
     ref = st.sampled_from(REFS)
 
     reuse = st.sampled_from((None, None, None, None, None, None, None, 0, 1))
@@ -188,6 +231,10 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
         st.builds(DrawQueueThen, ref, st.integers(2, 3), st.booleans()),
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS), st.booleans()),
         st.builds(DrawAtSessionDeadline, ref, st.booleans(), st.sampled_from(OFFSETS)),
+        st.builds(DrawContention, ref, st.integers(1, 2)),
+        st.builds(DrawTie, st.sampled_from((0, *range(n_backends))), st.sampled_from(TIE_MAX_TIMES), st.booleans()),
+        st.builds(DrawWindow, st.sampled_from((0, *range(n_backends))), st.sampled_from(OFFSETS), st.booleans(),
+                  st.booleans(), st.booleans() if platform else st.just(False)),
     )
     if platform:
         one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
@@ -220,22 +267,22 @@ def _flatten(
     return flat[:max_size]
 
 
-def _deadlines(engine: Engine) -> list[float]:
-    """The instants at which the reference engine will next act by itself, from now on."""
-    now = engine.now
-    found: set[float] = set()
-    for session in engine.sessions.values():
-        expiry = session.deadline if session.state in ("active", "inactive", "pending_closed") else None
-        for deadline in (session.window_deadline, expiry, session.unused_deadline):
-            if deadline is not None and now < deadline < math.inf:  # a closing session may never have started
-                found.add(deadline)
-    for backend in engine.backends.values():
-        job = backend.running
-        if job is not None and job.started_at is not None:
-            end = job.started_at + min(job.duration, job.max_execution_time)
-            if end > now:
-                found.add(end)
-    return sorted(found)
+HORIZON = 2000.0
+"""How far ahead a shadow run looks for the reference engine's next deadlines (the campaign's flush)."""
+
+
+def _future(
+    ops: Sequence[Op], now: float, backends: Sequence[BackendConfig], interpretation: Interpretation,
+) -> list[Change]:
+    """What the reference engine does after ``now`` if no further request comes (a shadow run of ``ops``):
+    the instants at which it acts by itself (job ends, the interactive window, max_time, max_execution_time)."""
+    trace = MemoryTrace()
+    engine = Engine(list(backends), interpretation=interpretation, sink=trace)
+    run_operations(engine, ops)
+    engine.run_until(now)
+    mark = len(trace)
+    engine.run(until=now + HORIZON)
+    return [record for record in trace[mark:] if isinstance(record, Change) and record.t > now]
 
 
 def resolve(
@@ -244,19 +291,14 @@ def resolve(
     """Concrete operations with IDs (s1, s2, ... and j1, j2, ...) and absolute times, and the
     time after the last advance."""
     names = [b.name for b in backends]
-    names_or_unknown = [*names, UNKNOWN_BACKEND]
-    """Indexed by a drawn backend: -1 is a name no backend has."""
-    shadow: Engine | None = None
-    """The reference engine, driven with the operations resolved so far: only for deadline-relative times."""
-    if any(isinstance(item, DrawToDeadline | DrawAtSessionDeadline) for item in abstract):
-        shadow = Engine(list(backends), interpretation=interpretation)
+    names_or_unknown: list[str | None] = [*names, None, UNKNOWN_BACKEND]
+    """Indexed by a drawn backend: -1 is a name no backend has, -2 no name at all."""
     sessions: list[str] = []
+    session_backends: dict[str, str] = {}
     jobs: list[str] = []
     first_jobs: dict[str, str] = {}
     now = 0.0
     ops: list[Op] = []
-    given = 0
-    """How many of ``ops`` the shadow engine has been given."""
 
     def pick(ids: list[str], ref: int, prefix: str) -> str:
         """0 is the newest, 1 the one before, ...; -1 an ID that does not exist."""
@@ -275,30 +317,23 @@ def resolve(
         ))
 
     for item in abstract:
-        if shadow is not None:
-            for op in ops[given:]:
-                shadow.run_until(op.at)
-                apply_to_engine(shadow, op)
-            given = len(ops)
         if isinstance(item, DrawAdvance):
             now += item.seconds
         elif isinstance(item, DrawToDeadline):
-            assert shadow is not None
-            shadow.run_until(now)
-            deadlines = _deadlines(shadow)
+            deadlines = sorted({change.t for change in _future(ops, now, backends, interpretation)})
             if deadlines:
                 now = max(now, deadlines[item.which % len(deadlines)] + item.offset)
         elif isinstance(item, DrawAtSessionDeadline):
             if not sessions:
                 continue
-            assert shadow is not None
-            target = pick(sessions, item.session, "s")
-            shadow.run_until(now)
-            record = shadow.sessions.get(target)
-            if record is not None:
-                deadline = record.deadline if item.max_time else record.window_deadline
-                if deadline is not None and record.state in ("active", "inactive"):
-                    now = max(now, deadline + item.offset)
+            trigger = "max_time_reached" if item.max_time else "interactive_timeout"
+            due = [(c.t, c.id) for c in _future(ops, now, backends, interpretation)
+                   if c.entity == "session" and c.trigger == trigger]
+            if due:  # ``session`` picks among the sessions whose timer is due, soonest first
+                fired, target = due[item.session % len(due)]
+                now = max(now, fired + item.offset)
+            else:
+                target = pick(sessions, item.session, "s")
             if item.close:
                 ops.append(Close(at=now, session=target))
             else:
@@ -309,7 +344,10 @@ def resolve(
             else:
                 sessions.append(f"s{len(sessions) + 1}")
                 session_id = sessions[-1]
-            ops.append(Open(at=now, backend=names_or_unknown[item.backend], session=session_id, max_time=item.max_time))
+            backend_name = names_or_unknown[item.backend]
+            if backend_name is not None:
+                session_backends.setdefault(session_id, backend_name)
+            ops.append(Open(at=now, backend=backend_name, session=session_id, max_time=item.max_time))
         elif isinstance(item, DrawSubmit):
             if item.session is not None and sessions:
                 session: str | None = pick(sessions, item.session, "s")
@@ -329,6 +367,45 @@ def resolve(
                 ops.append(Close(at=now, session=session))
             else:
                 ops.append(Cancel(at=now, job=first_jobs[session]))
+        elif isinstance(item, DrawContention):
+            if not sessions:
+                continue
+            session = pick(sessions, item.session, "s")
+            submit(session, None, DrawSubmit(None, 0, None, 100, False), None)
+            for _ in range(item.fair_share):
+                submit(None, session_backends.get(session, names[0]), DrawSubmit(None, 0, None, 10, False), None)
+            submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
+        elif isinstance(item, DrawWindow):
+            sessions.append(f"s{len(sessions) + 1}")
+            session = sessions[-1]
+            session_backends[session] = names[item.backend]
+            ops.append(Open(at=now, backend=names[item.backend], session=session))
+            submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
+            timeout = next((c.t for c in _future(ops, now, backends, interpretation)
+                            if c.id == session and c.trigger == "interactive_timeout"), None)
+            if timeout is not None:
+                now = max(now, timeout + item.offset)
+            if item.busy:
+                submit(None, names[item.backend], DrawSubmit(None, 0, None, 100, False), None)
+                submit(session, None, DrawSubmit(None, 0, None, 50, False), None)
+            if item.close:
+                ops.append(Close(at=now, session=session))
+                if item.cancel and interpretation.is_platform:
+                    ops.append(CancelSession(at=now, session=session))
+            elif not item.busy:
+                submit(session, None, DrawSubmit(None, 0, None, 50, False), None)
+        elif isinstance(item, DrawTie):
+            sessions.append(f"s{len(sessions) + 1}")
+            session = sessions[-1]
+            session_backends[session] = names[item.backend]
+            if item.cut:
+                limit = int(backends[item.backend].default_max_execution_time)
+                ops.append(Open(at=now, backend=names[item.backend], session=session, max_time=limit))
+                submit(session, None, DrawSubmit(None, 0, None, limit + 100, False), None)
+            else:
+                ops.append(Open(at=now, backend=names[item.backend], session=session, max_time=item.max_time))
+                for duration in (item.max_time - 10, 10, 10):
+                    submit(session, None, DrawSubmit(None, 0, None, duration, False), None)
         elif isinstance(item, DrawCancel) and item.first_of_session:
             first = first_jobs.get(pick(sessions, item.job, "s"))
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))

@@ -88,7 +88,8 @@ class Conformance:
         from hypothesis import settings
 
         from model.spec.interpretations import Interpretation, InterpretationError, parse_choices
-        from properties.conformance.campaign import CampaignConfig, run_campaign
+        from properties.conformance.campaign import CampaignConfig
+        from properties.conformance.prelude import run_conformance
 
         try:
             rules = profile or self._options.getoption("--sessionspec-profile")
@@ -103,7 +104,7 @@ class Conformance:
             if unknown or not backends:
                 pytest.fail(f"sessionspec: backends {list(backends)!r}: name one or more of {known}", pytrace=False)
             config = replace(config, backends=tuple(b for b in config.backends if b.name in backends))
-        result = run_campaign(
+        result = run_conformance(
             self.factory, config,
             examples=examples or self._options.getoption("--sessionspec-examples"),
             seed=seed if seed is not None else self._options.getoption("--sessionspec-seed"),

@@ -46,6 +46,7 @@ from properties.conformance.process_group import STDERR_KEEP, ImplementationProc
 from properties.conformance.reader import Unusable, from_json
 
 MAX_LINE = 16 * 1024 * 1024
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _STDERR_TAIL = 400
 
 
@@ -75,6 +76,22 @@ class StdioFactory:
     @property
     def command(self) -> str:
         return shlex.join(self.argv)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the running child (and the children it has waited for), read from
+        ``/proc`` (0 where there is none). A child that has ended is counted by the kit's own
+        ``RUSAGE_CHILDREN`` once reaped, so a campaign can budget the CPU of the kit and the IUT together."""
+        process = self._process
+        if process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{process.popen.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        # after the command's name: state is field 3, utime..cstime are fields 14..17 (1-based)
+        ticks = sum(int(value) for value in fields[11:15])
+        return ticks / _CLOCK_TICKS
 
     # ------------------------------------------------------------------ the child
 

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from model.spec.interpretations import Interpretation
+from model.spec.interpretations import interpretation_of
 from model.trace import Change, Header, Request
 
 
@@ -39,7 +39,7 @@ class TraceProperty(ABC):
 
     def __init__(self, header: Header) -> None:
         self.header = header
-        self.interpretation = Interpretation(dict(header.interpretation), header.profile)
+        self.interpretation = interpretation_of(header.interpretation, header.profile)
 
     def violation(self, index: int, t: float, message: str) -> Violation:
         return Violation(self.name, self.rules, index, t, message)
