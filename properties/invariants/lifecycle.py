@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
-from model.spec.interpretations import IdleDevice, Interpretation, OtherSessionJob
+from model.spec.interpretations import FirstJobFailure, IdleDevice, Interpretation, OtherSessionJob
 from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJobCancel
-from model.spec.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
+from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from properties.invariants.base import Violation
@@ -392,8 +392,9 @@ class FirstJobCancel(LiveProperty):
     name = "first-job-cancel"
     rules = ("FIRST-JOB-CANCEL",)
     description = (
-        "Once a session's first job is cancelled, none of its other jobs starts or completes: they fail "
-        "at once (fail_subsequent), or the session closes at once (close_session)."
+        "Once a session's first job is cancelled (or, under INT-FIRST-JOB-FAILURE=as_cancel, fails), none of "
+        "its other jobs starts or completes: they fail at once (fail_subsequent), or the session closes at "
+        "once (close_session)."
     )
     judges = (Changes("job", dst=frozenset(("running", "completed")), session=True),)
     applies = (
@@ -405,12 +406,20 @@ class FirstJobCancel(LiveProperty):
         super().__init__(header)
         policy = self.interpretation.policy
         self.close_session = policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
+        self.on_failure = policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.off = self.interpretation.is_platform and policy.platform_first_job_cancel is NO_EFFECT
         """Under the platform profile the rule holds only by INT-PLATFORM-FIRST-JOB-CANCEL=fail_subsequent."""
         self.first: dict[str, str] = {}
         """live session -> its first job."""
         self.doomed: dict[str, float] = {}
-        """live session -> when its first job was cancelled."""
+        """live session -> when its first job was cancelled (or failed)."""
+        self.how: dict[str, str] = {}
+        """live doomed session -> how its first job ended (cancelled or failed)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        if not self.on_failure:
+            return self.judges, self.applies
+        return self.judges, (*self.applies, Changes("job", dst="failed", session=True))
 
     def judge(self, index: int, record: Change) -> Violation | None:
         if record.session not in self.doomed:
@@ -418,13 +427,14 @@ class FirstJobCancel(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-            f"after its first job was cancelled at t={self.doomed[record.session]:g}",
+            f"after its first job was {self.how[record.session]} at t={self.doomed[record.session]:g}",
         )
 
     def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
             self.first.pop(record.id, None)
             self.doomed.pop(record.id, None)
+            self.how.pop(record.id, None)
             return None
         if self.off:
             return None
@@ -434,8 +444,9 @@ class FirstJobCancel(LiveProperty):
         assert session is not None
         if record.src is None:
             self.first.setdefault(session, record.id)
-        elif self.first.get(session) == record.id:
+        elif self.first.get(session) == record.id and (record.dst == "cancelled" or record.reason in JOB_OWN_FAILURES):
             self.doomed[session] = record.t
+            self.how[session] = record.dst
             self.wake()
         return None
 
@@ -449,12 +460,13 @@ class FirstJobCancel(LiveProperty):
             elif self.close_session:
                 del self.doomed[session]
                 found = found or self.violation(
-                    index, now, f"session {session} stays open after its first job was cancelled"
+                    index, now, f"session {session} stays open after its first job was {self.how[session]}"
                 )
             elif view.queued > 0:
                 found = found or self.violation(
                     index, now,
-                    f"{view.queued} job(s) of session {session} stay queued after its first job was cancelled",
+                    f"{view.queued} job(s) of session {session} stay queued after its first job was "
+                    f"{self.how[session]}",
                 )
         if self.doomed:
             self.wake()
