@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-clients lint bench diagrams rules-doc clean
+.PHONY: demo test test-clients lint bench bench-scale diagrams rules-doc clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sessionspec needs Python 3.11+, found " + sys.version.split()[0])'
@@ -44,6 +44,11 @@ diagrams: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# 1 vs 2 Dask workers for explore, a sweep of campaigns and the study; identical outputs; a two-host
+# run on loopback (benchmarks/README.md, "Past one machine"). Writes benchmarks/scale.json.
+bench-scale: $(STAMP)
+	$(BIN)/python -W ignore -m benchmarks.scale $(BENCH_ARGS)
 
 rules-doc: $(STAMP)
 	$(BIN)/sessionspec rules --format markdown --tests tests > docs/rules.md

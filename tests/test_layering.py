@@ -149,7 +149,7 @@ def test_matplotlib_loads_only_to_draw(code: str) -> None:
 
 
 LAYERS = ("model.spec", "model.trace", "model.sim", "model.views", "model.runtime", "model.serve",
-          "properties.invariants", "properties.conformance", "properties.cli")
+          "properties.invariants", "properties.scale", "properties.conformance", "properties.cli")
 """The packages of the README's architecture picture (the faces ``model`` and ``properties`` stand apart)."""
 
 

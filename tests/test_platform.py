@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -18,7 +19,7 @@ from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.profiles import PROFILES
 from model.spec.validations import RequestRejected
-from properties.cli import cli
+from properties.cli import COMMANDS, cli
 from tests.scenario_helpers import B0, Scenario, backend
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
@@ -271,3 +272,13 @@ def test_a_cancel_session_in_a_seeds_scenario_is_refused(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "operations[5].op: cancel_session is an operation of profile platform" in result.output
     assert CliRunner().invoke(cli, ["simulate", "--profile", "platform", str(path), "--quiet"]).exit_code == 0
+
+
+def test_every_command_takes_the_one_profile_option() -> None:
+    """--profile is the one shared option of properties/cli/options.py on every command."""
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, name
+        options = [p for p in command.params if "--profile" in getattr(p, "opts", ())]
+        assert len(options) == 1, f"{name} has no --profile"
+        assert isinstance(options[0].type, click.Choice) and list(options[0].type.choices) == ["seeds", "platform"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -176,3 +177,35 @@ def test_the_profile_is_chosen_on_the_command_line_or_per_check(pytester: pytest
     ])
     bad = pytester.runpytest_subprocess("--sessionspec-profile", "cloud")
     bad.stdout.fnmatch_lines(["*sessionspec: unknown profile 'cloud'; known: seeds, platform*"])
+
+
+SWEEP = """
+import pytest
+
+
+@pytest.mark.sessionspec_adapter("iut_ok:make")
+def test_conforms_in_every_campaign(sessionspec_conformance):
+    result = sessionspec_conformance.sweep(seeds=range(2), interpretations=[{}, {"IDLE-DEVICE": "work_conserving"}],
+                                           examples=10)
+    assert len(result.outcomes) == 4 and result.finding is None
+
+
+@pytest.mark.sessionspec_adapter("properties.conformance.mutants:two_at_once")
+def test_mutant_in_many_campaigns(sessionspec_conformance):
+    sessionspec_conformance.sweep(seeds=range(2), interpretations=[{}], split_backends=True, examples=30)
+"""
+
+
+def test_a_sweep_of_campaigns_gives_one_merged_verdict_on_workers(pytester: pytest.Pytester) -> None:
+    if importlib.util.find_spec("distributed") is None:  # not imported here: pytester drops what a test imports
+        pytest.skip("Dask is not installed")
+    pytester.makepyfile(iut_ok=IUT_MODULE, test_sweep=SWEEP)
+    result = pytester.runpytest_subprocess("--sessionspec-workers", "2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*two_at_once does not conform to the session spec",
+        "4 campaigns",
+        "*default / backends b0 / seed 0 * FINDING*",
+        "first finding: default / backends b0 / seed 0",
+        "Minimal failing scenario*",
+    ])

@@ -66,6 +66,8 @@ class LoopReport:
     """The loop's window in virtual time (the warm-up before it is not part of it)."""
     records: Sequence[Record] = field(default=(), repr=False, compare=False)
     """The run's whole trace, for drawing its timeline."""
+    job_ids: tuple[str, ...] = ()
+    """The loop's jobs, in order (every other job in ``records`` is another user's)."""
 
     @property
     def mean_wait(self) -> float:
@@ -125,7 +127,7 @@ def run_loop(config: WorkloadConfig, in_session: bool, interpretation: Interpret
     held = _idle_while_active(service, session_id, config.backend) if session_id is not None else 0.0
     return LoopReport(
         "session" if in_session else "no session", end - start, tuple(waits), device, held, session_id,
-        start, end, service.trace,
+        start, end, service.trace, tuple(job_ids),
     )
 
 
@@ -197,6 +199,8 @@ class ModeReport:
     start: float = 0.0
     end: float = 0.0
     records: Sequence[Record] = field(default=(), repr=False, compare=False)
+    job_ids: tuple[str, ...] = ()
+    """The workload's jobs, in order (every other job in ``records`` is another user's)."""
 
     @property
     def mean_wait(self) -> float:
@@ -264,6 +268,7 @@ def run_mode(
     return ModeReport(
         shape, mode, end - start, waits, device, held, usage, failed,
         handle.session_id if handle is not None else None, start, end, service.trace,
+        tuple(job.job_id() for job in jobs),
     )
 
 

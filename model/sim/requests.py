@@ -253,9 +253,12 @@ class RequestHandling(Core):
         if session_id is None:
             session_id = _fresh(self._session_ids, "s", self.sessions)
         session = SessionRecord(session_id, record, seconds)
+        session.opened_at = self.now
         self.sessions[session_id] = session
         self._emit(asked._replace(session=session_id))
         self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        if self._clock_at_open:
+            self.arm_max_time_at_open(session)
         if self._unused_timeout is not None:
             self.arm_unused(session)
         return session
@@ -326,8 +329,8 @@ class RequestHandling(Core):
             # implies an active session.
             if session.window_deadline is not None:
                 session.window_deadline = None
-            if session.doomed:
-                self.fire(self.job_fsm, job, "first_job_cancelled")
+            if session.doomed is not None:
+                self.fire(self.job_fsm, job, session.doomed)
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy

@@ -14,7 +14,7 @@ from typing import ClassVar
 from model.sim.clock import TIMER
 from model.sim.core import Core
 from model.sim.entities import SessionRecord
-from model.spec.interpretations import InteractiveWindow
+from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
 _UNUSED_SOURCES = frozenset(("pending", "inactive"))
@@ -51,6 +51,7 @@ class Timers(Core):
 
     def init_timers(self) -> None:
         self._window_on_queue_empty = self.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+        self._clock_at_open = self.policy.maxtime_clock is MaxtimeClock.OPEN
         rules = self.interpretation.rules
         overridden = any("interactive_window" in vars(cls) for cls in type(self).__mro__ if cls is not Timers)
         self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
@@ -92,9 +93,19 @@ class Timers(Core):
         self.dispatch(session.backend)
 
     def max_time_deadline(self, session: SessionRecord) -> float:
-        """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED)."""
+        """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED); from its opening
+        under INT-MAXTIME-CLOCK=open."""
+        if self._clock_at_open:
+            assert session.opened_at is not None and session.max_time is not None
+            return session.opened_at + session.max_time
         assert session.started_at is not None and session.max_time is not None
         return session.started_at + session.max_time
+
+    def arm_max_time_at_open(self, session: SessionRecord) -> None:
+        """INT-MAXTIME-CLOCK=open: the clock starts as the session opens, its max_time fixed then (the
+        requested value, else the system limit)."""
+        session.max_time = session.max_time_bound
+        self.action_arm_max_time(session)
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         session.deadline = self.max_time_deadline(session)

@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import FiniteFloat, InputError, interpretation_option, profile_given, profile_option
+from properties.cli.options import (
+    FiniteFloat,
+    InputError,
+    cluster,
+    cluster_options,
+    interpretation_option,
+    profile_given,
+    profile_option,
+)
 
 
 @click.command("check")
@@ -75,42 +83,78 @@ def _trace_coverage(path: Path) -> str:
               help="Print how often each situation of the coverage model was exercised.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the counterexample: scenario.json, expected.jsonl, actual.jsonl.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run this many campaigns, seeds --seed, --seed+1, ...")
+@click.option("--all-interpretations", is_flag=True,
+              help="Run the campaigns under each profile's default and every alternative interpretation option in "
+                   "turn (only --profile's if given).")
+@click.option("--split-backends", is_flag=True, help="One campaign per backend instead of one over all of them.")
+@cluster_options
 def conform(
     adapter: str | None, cmd: str | None, examples: int | None, seed: int, interpretation: dict[str, str],
-    timeout: float, out: Path | None, show_coverage: bool,
+    timeout: float, out: Path | None, show_coverage: bool, seeds: int, all_interpretations: bool,
+    split_backends: bool, workers: int | None, scheduler: str | None,
 ) -> None:
     """Differential test of an implementation (IUT) against the reference engine.
+
+    With --seeds, --all-interpretations or --split-backends it runs many campaigns, spread over
+    --workers or a --scheduler's workers, and prints one merged report (the first finding, in the
+    order of the table, is shown and written to --out).
 
     Exit status 0: no finding; 1: a finding (shown shrunk, written to --out); 2: usage error.
     """
     from properties.conformance.adapter import AdapterError, factory_for
-    from properties.conformance.campaign import CampaignConfig
+    from properties.conformance.campaign import CampaignConfig, Finding
     from properties.conformance.prelude import run_conformance
 
     if (adapter is None) == (cmd is None):
         raise InputError("give exactly one of --adapter MODULE:FACTORY or --cmd COMMAND")
+    if all_interpretations and interpretation:
+        raise InputError("give at most one of --interpretation and --all-interpretations")
     config = CampaignConfig(interpretation=Interpretation(interpretation))
     try:
         factory = factory_for(adapter=adapter, cmd=cmd, timeout=timeout)
     except AdapterError as error:
         raise InputError(str(error)) from None
-    result = run_conformance(factory, config, examples=examples, seed=seed, progress=True)
-    click.echo(result.summary())
-    if show_coverage and result.coverage is not None:
-        click.echo(result.coverage.report(verbose=True))
-    if result.finding is not None:
-        click.echo(result.finding.report())
+    finding: Finding | None
+    if seeds > 1 or all_interpretations or split_backends or workers is not None or scheduler is not None:
+        from properties.conformance.sweep import every_interpretation, run_sweep, tasks
+
+        chosen = every_interpretation(profile_given()) if all_interpretations else [interpretation]
+        campaigns = tasks(range(seed, seed + seeds), chosen, split_backends, examples, key=adapter or cmd or "")
+        with cluster(workers, scheduler) as pool, click.progressbar(
+            length=len(campaigns), label=f"campaigns on {pool.where}", file=sys.stderr,
+        ) as bar:
+            sweep = run_sweep(factory, campaigns, pool, progress=bar.update)
+        click.echo(sweep.report())
+        for line in sweep.timing():
+            click.echo(line, err=True)
+        if show_coverage:
+            for name, coverage in sweep.coverage().items():
+                click.echo(f"[{name}] " + coverage.report(verbose=True))
+        first = sweep.finding
+        finding = None if first is None else first.finding
+        if first is not None:
+            click.echo(f"first finding: {first.task.label}")
+    else:
+        result = run_conformance(factory, config, examples=examples, seed=seed, progress=True)
+        click.echo(result.summary())
+        if show_coverage and result.coverage is not None:
+            click.echo(result.coverage.report(verbose=True))
+        finding = result.finding
+    if finding is not None:
+        click.echo(finding.report())
         if out is not None:
             try:
-                written = result.finding.write(out)
+                written = finding.write(out)
             except OSError as error:
-                click.echo(f"error: --out {out}: cannot write: {error.strerror or error}", err=True)
-                sys.exit(1)
+                # the finding was printed above; the unwritable output is the exit status (2), as for any output
+                raise InputError(f"--out {out}: cannot write: {error.strerror or error}") from None
             for path in written:
                 click.echo(f"wrote {path}")
             click.echo(
                 f"replay: sessionspec simulate {out / 'scenario.json'} --trace expected.jsonl; "
-                f"sessionspec check {out / 'actual.jsonl'} --until {result.finding.until:g}"
+                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g}"
             )
         sys.exit(1)
 

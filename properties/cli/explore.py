@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import InputError, interpretation_option
+from properties.cli.options import FiniteFloat, InputError, cluster, cluster_options, interpretation_option
 from properties.conformance.explore import Bounds, ExploreConfig
 from properties.conformance.explore import explore as run_explore
 
@@ -25,20 +25,22 @@ DEFAULT = Bounds()
               help="Backends (b0, b1, ...).")
 @click.option("--max-states", type=click.IntRange(min=1), default=DEFAULT.max_states, show_default=True,
               help="Stop after this many distinct states.")
-@click.option("--time-limit", type=click.FloatRange(min=0.0, min_open=True), default=None,
+@click.option("--time-limit", type=FiniteFloat(min=0.0, min_open=True), default=None,
               help="Stop after this many wall-clock seconds (the result then depends on the machine).")
 @click.option("--adapter", metavar="MODULE:FACTORY", help="Also run every sequence on this in-process IUT.")
 @click.option("--cmd", metavar="COMMAND",
               help="Also run every sequence on this out-of-process IUT (JSON-lines protocol).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
 @interpretation_option()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the shortest counterexample: scenario.json, expected.jsonl, actual.jsonl.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@cluster_options
 def explore(
     depth: int, sessions: int, backends: int, max_states: int, time_limit: float | None, adapter: str | None,
     cmd: str | None, timeout: float, interpretation: dict[str, str], out: Path | None, as_json: bool,
+    workers: int | None, scheduler: str | None,
 ) -> None:
     """Enumerate every operation sequence within the bounds, breadth first, and check every property
     of the catalogue at every distinct state; with --adapter or --cmd, also compare the implementation
@@ -57,7 +59,8 @@ def explore(
         except AdapterError as error:
             raise InputError(str(error)) from None
     config = ExploreConfig(Bounds(depth, sessions, backends, max_states, time_limit), Interpretation(interpretation))
-    result = run_explore(config, factory)
+    with cluster(workers, scheduler) as pool:
+        result = run_explore(config, factory, pool=pool)
     if as_json:
         click.echo(json.dumps(result.as_json(), sort_keys=True))
     else:
@@ -66,7 +69,8 @@ def explore(
                    + (f", implementation {adapter or cmd}" if factory is not None else ", the spec alone"))
         for line in result.summary():
             click.echo(line)
-        click.echo(f"time: {result.seconds:.1f} s", err=True)
+    for line in result.rate_lines():
+        click.echo(line, err=True)
     finding = result.finding
     if finding is None:
         return
@@ -76,8 +80,8 @@ def explore(
         try:
             written = finding.write(out)
         except OSError as error:
-            click.echo(f"error: --out {out}: cannot write: {error.strerror or error}", err=True)
-            sys.exit(1)
+            # the finding was printed above; the unwritable output is the exit status (2), as for any output
+            raise InputError(f"--out {out}: cannot write: {error.strerror or error}") from None
         if not as_json:
             for path in written:
                 click.echo(f"wrote {path}")

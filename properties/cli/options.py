@@ -4,13 +4,18 @@ bad input."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from model.spec.interpretations import InterpretationError, parse_choices
 from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
+from model.views.printable import printable
+
+if TYPE_CHECKING:
+    from properties.scale.cluster import Pool
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -39,7 +44,7 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(printable(f"error: {self.format_message()}"), err=True)
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -85,3 +90,26 @@ def interpretation_option(help: str = INTERPRETATION_HELP, *, short: bool = True
         return profile_option(expose=False)(choices(command))
 
     return decorate
+
+
+def cluster_options(f: F) -> F:
+    """``--workers N`` and ``--scheduler ADDRESS``, given to the command as ``workers`` and ``scheduler``:
+    neither runs in this process; ``--workers`` alone starts a Dask ``LocalCluster`` of N worker processes;
+    ``--scheduler`` uses that Dask cluster's workers (and waits for N of them if ``--workers`` is given too)."""
+    f = click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="A running Dask scheduler (e.g. tcp://10.0.0.5:8786) whose workers do the work.")(f)
+    return click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Spread the work over a local Dask cluster of N worker processes "
+                             "(with --scheduler: wait for N workers). Default: this process alone.")(f)
+
+
+@contextmanager
+def cluster(workers: int | None, scheduler: str | None) -> Iterator[Pool]:
+    """The pool the cluster options name; a cluster that cannot be had is bad input (one line, exit 2)."""
+    from properties.scale.cluster import ClusterError, pool
+
+    try:
+        with pool(workers, scheduler) as chosen:
+            yield chosen
+    except ClusterError as error:
+        raise InputError(str(error)) from None

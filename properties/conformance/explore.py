@@ -23,9 +23,12 @@ engine (cheap at these depths). The work is plain data: a frontier is a list of
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +53,7 @@ from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Fi
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
 from properties.invariants.suite import check_records
+from properties.scale.cluster import InProcess, Pool, worker_name
 
 TICK = 1.0
 """The smallest time step explored around a boundary: one second, the unit of the spec's limits
@@ -117,6 +121,17 @@ class ExploreResult:
     finding: Finding | None
     stopped: str = ""
     """Why the enumeration stopped before its bound ("max states", "time limit"), or empty."""
+    rates: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per worker: the states it evaluated and the seconds it spent on them."""
+    workers: int = 1
+
+    def rate_lines(self) -> list[str]:
+        """States per second, overall and per worker (machine-dependent: not part of the result proper)."""
+        overall = self.explored / self.seconds if self.seconds > 0 else 0.0
+        lines = [f"time: {self.seconds:.1f} s, {overall:,.0f} states/s on {self.workers} worker(s)"]
+        lines += [f"  worker {name}: {done} states in {spent:.1f} s, {done / spent if spent > 0 else 0.0:,.0f} states/s"
+                  for name, (done, spent) in self.rates.items()]
+        return lines
 
     def summary(self) -> list[str]:
         outcome = "FINDING" if self.finding is not None else "no finding"
@@ -300,28 +315,149 @@ def _spec_finding(path: Path, state: _State, config: ExploreConfig) -> Finding |
                    f"in the spec's own trace at record {first.index} (t={first.t:g})", state.trace, config.campaign())
 
 
-def explore(config: ExploreConfig | None = None, factory: Factory | None = None) -> ExploreResult:
+def explore(config: ExploreConfig | None = None, factory: Factory | None = None, *, pool: Pool | None = None) -> (
+    ExploreResult
+):
     """Breadth-first enumeration within ``config.bounds``; stops at the first finding (a shortest one).
 
     Without ``factory`` the spec itself is checked (every property at every distinct state); with one,
-    every sequence is also run on the implementation and compared with the spec.
+    every sequence is also run on the implementation and compared with the spec. With a ``pool`` of
+    several workers each level is cut into chunks expanded on the workers (the factory is shipped to
+    them, so it must pickle: an adapter's module attribute, or ``--cmd``'s factory); the result is the
+    same as in one process.
     """
     try:
-        return _explore(config or ExploreConfig(), factory)
+        return _explore(config or ExploreConfig(), factory, pool or InProcess())
     finally:
         close = getattr(factory, "close", None)
         if callable(close):
             close()  # an out-of-process IUT's child is stopped, whatever happened
 
 
-def _explore(config: ExploreConfig, factory: Factory | None) -> ExploreResult:
-    bounds = config.bounds
-    campaign = config.campaign()
+# ---------------------------------------------------------------------- one level, as a pure function
+
+
+Digest = bytes
+"""A state's abstraction, hashed: what deduplication compares and what is shipped between workers."""
+
+
+def digest(key: tuple[Any, ...]) -> Digest:
+    """A stable digest of an abstract state (its ``repr`` is made of strings, numbers and None only)."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+
+
+Candidate = tuple[Path, Action]
+"""A state of the frontier and one of its successor steps."""
+
+
+@dataclass
+class Outcome:
+    """A candidate worth the merge's attention: new to its chunk, or one the implementation fails on."""
+
+    index: int
+    """Its place in the level's enumeration order."""
+    digest: Digest
+    steps: list[Action] | None
+    """Its successors, if it was new to its chunk."""
+    spec: Finding | None = None
+    """A property the spec's own trace breaks there (checked only if new to its chunk)."""
+    judged: Finding | None = None
+    """Where the implementation departs from the spec on this sequence."""
+
+
+@dataclass
+class Expansion:
+    """What expanding one chunk of a level gave: plain data, shipped back from a worker."""
+
+    outcomes: list[Outcome]
+    evaluated: int
+    """Candidates evaluated: all of the chunk's, unless it stopped early."""
+    timed_out: bool
+    seconds: float
+    worker: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive candidates of one level, from ``start`` on in the enumeration order."""
+
+    start: int
+    candidates: list[Candidate]
+
+
+def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
+           decisive: bool = False, limit: int | None = None, deadline: float | None = None) -> Expansion:
+    """Evaluate a chunk's candidates in order: a pure function of plain data, run where the pool puts it.
+
+    ``seen`` holds the states of the previous levels; a state new to the chunk is checked against every
+    property and its successors listed. ``decisive``: this chunk is the whole level (the single-process
+    path), so its first finding is the level's and it stops there, or after ``limit`` new states, or
+    past ``deadline`` (a ``time.time()``). Otherwise it stops only at an implementation's finding (later
+    ones cannot matter) or the deadline: a spec finding may be at a state an earlier chunk reached first.
+    """
     started = time.perf_counter()
-    seen: set[tuple[Any, ...]] = set()
+    local: set[Digest] = set()
+    outcomes: list[Outcome] = []
+    campaign = config.campaign()
+    evaluated = 0
+    timed_out = False
+    try:
+        for offset, (path, step) in enumerate(chunk.candidates):
+            candidate = (*path, step)
+            state = evaluate(candidate, config)
+            evaluated += 1
+            key = digest(state.key)
+            new = key not in seen and key not in local
+            outcome = Outcome(chunk.start + offset, key, state.steps if new else None)
+            if new:
+                local.add(key)
+                outcome.spec = _spec_finding(candidate, state, config)
+            if factory is not None and not (decisive and outcome.spec is not None):
+                # Every transition, not only those to new states: an operation the spec ignores
+                # (a rejected submit) may be just the one the implementation gets wrong.
+                ops, _ = operations(candidate)
+                outcome.judged = judge(ops, state.now + FLUSH, factory, campaign)
+            if new or outcome.judged is not None:
+                outcomes.append(outcome)
+            if outcome.judged is not None or (decisive and outcome.spec is not None):
+                break
+            if new and decisive and limit is not None and len(local) >= limit:
+                break
+            if new and deadline is not None and time.time() > deadline:
+                timed_out = True
+                break
+    finally:
+        close = getattr(factory, "close", None)
+        if callable(close) and not decisive:
+            close()  # a factory shipped to a worker is the task's own
+    return Expansion(outcomes, evaluated, timed_out, time.perf_counter() - started, worker_name())
+
+
+def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
+                 deadline: float | None) -> Expansion:
+    """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object)."""
+    own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
+    return expand(chunk, config, seen, own, deadline=deadline)
+
+
+CHUNKS_PER_WORKER = 4
+"""A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up."""
+
+
+def _chunks(candidates: list[Candidate], workers: int) -> list[Chunk]:
+    size = max(1, -(-len(candidates) // (workers * CHUNKS_PER_WORKER)))
+    return [Chunk(start, candidates[start : start + size]) for start in range(0, len(candidates), size)]
+
+
+def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> ExploreResult:
+    bounds = config.bounds
+    started = time.perf_counter()
+    deadline = None if bounds.time_limit is None else time.time() + bounds.time_limit
+    seen: set[Digest] = set()
     explored = 0
+    rates: dict[str, tuple[int, float]] = {}
     root = evaluate((), config)
-    seen.add(root.key)
+    seen.add(digest(root.key))
     finding = _spec_finding((), root, config)
     if finding is not None:
         return ExploreResult(0, 1, 0, time.perf_counter() - started, finding)
@@ -329,32 +465,41 @@ def _explore(config: ExploreConfig, factory: Factory | None) -> ExploreResult:
     depth = 0
 
     def result(finding: Finding | None, stopped: str = "") -> ExploreResult:
-        return ExploreResult(explored, len(seen), depth, time.perf_counter() - started, finding, stopped)
+        return ExploreResult(explored, len(seen), depth, time.perf_counter() - started, finding, stopped,
+                             dict(sorted(rates.items())), pool.workers)
 
     while frontier and depth < bounds.depth:
         depth += 1
+        candidates = [(path, step) for path, steps in frontier for step in steps]
+        if isinstance(pool, InProcess):
+            expansions = [expand(Chunk(0, candidates), config, seen, factory, True, bounds.max_states - len(seen),
+                                 deadline)]
+        else:
+            expansions = pool.map(_expand_task, _chunks(candidates, pool.workers), config, frozenset(seen), factory,
+                                  deadline)
+        for expansion in expansions:
+            done, seconds = rates.get(expansion.worker, (0, 0.0))
+            rates[expansion.worker] = (done + expansion.evaluated, seconds + expansion.seconds)
+        # The merge, in enumeration order: what one process going through the level one by one would do.
         next_frontier: list[tuple[Path, list[Action]]] = []
-        for path, steps in frontier:
-            for step in steps:
-                candidate = (*path, step)
-                state = evaluate(candidate, config)
-                explored += 1
-                new = state.key not in seen
-                seen.add(state.key)
-                finding = _spec_finding(candidate, state, config) if new else None
-                if finding is None and factory is not None:
-                    # Every transition, not only those to new states: an operation the spec ignores
-                    # (a rejected submit) may be just the one the implementation gets wrong.
-                    ops, _ = operations(candidate)
-                    finding = judge(ops, state.now + FLUSH, factory, campaign)
-                if finding is not None:
-                    return result(finding)
+        base = explored
+        for expansion in expansions:
+            for outcome in expansion.outcomes:
+                explored = base + outcome.index + 1
+                new = outcome.steps is not None and outcome.digest not in seen
+                seen.add(outcome.digest)
+                found = (outcome.spec if new else None) or outcome.judged
+                if found is not None:
+                    return result(found)
                 if not new:
                     continue
-                next_frontier.append((candidate, state.steps))
+                assert outcome.steps is not None
+                next_frontier.append(((*candidates[outcome.index][0], candidates[outcome.index][1]), outcome.steps))
                 if len(seen) >= bounds.max_states:
                     return result(None, "max states")
-                if bounds.time_limit is not None and time.perf_counter() - started > bounds.time_limit:
-                    return result(None, "time limit")
+            if expansion.timed_out or (deadline is not None and time.time() > deadline):
+                explored = base + (expansion.outcomes[-1].index + 1 if expansion.outcomes else 0)
+                return result(None, "time limit")
+        explored = base + len(candidates)
         frontier = next_frontier
     return result(None)

@@ -30,7 +30,7 @@ from model.spec.interpretations import Interpretation
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
-from properties.conformance.adapter import EngineIUT, Factory, IUTConfig
+from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig
 from properties.conformance.ops import Op, ops_from_json
 from properties.conformance.prelude import run_conformance
@@ -402,12 +402,8 @@ class Mutant:
         return (self.engine.__doc__ or "").strip()
 
     def factory(self) -> Factory:
-        engine = self.engine
-
-        def build(config: IUTConfig) -> EngineIUT:
-            return EngineIUT(config, engine)
-
-        return build
+        """An adapter factory; plain data (a partial of module-level names), so it travels to a Dask worker."""
+        return functools.partial(EngineIUT, engine_class=self.engine)
 
 
 def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:

@@ -7,10 +7,15 @@ so that every draw is meaningful and shrinking keeps it so. :func:`resolve` turn
 into the typed operations of :mod:`model.sim.ops`, with IDs and absolute times: the
 operations of the scenario format (docs/scenario-format.md) that both engines are driven with.
 
-Times may be drawn relative to the deadlines the reference engine knows (:class:`DrawToDeadline`:
-an interactive window's end, a max_time expiry, a running job's end, at an offset of 0, -1 or
-+1 s): :func:`resolve` runs a shadow reference engine to find them, so that a timing bug is
-found at the boundary itself and shrinks towards it (the offset shrinks to 0).
+Times may be drawn relative to what the reference engine will do next (:class:`DrawToDeadline`,
+:class:`DrawAtSessionDeadline`: a job's end, an interactive window's end, a max_time expiry, a
+max_execution_time cut, at an offset of 0, +-0.5 or +-1 s): :func:`resolve` runs the operations
+drawn so far on a shadow reference engine, on with no further request, to find those instants,
+so that a timing bug is found at the boundary itself and shrinks towards it (the offset shrinks
+to 0). Composite draws build the situations bugs hide in and random draws rarely combine: a
+session's job behind a fair-share job (:class:`DrawContention`), a job ending or cut as its
+session expires (:class:`DrawTie`), requests at an idle session's interactive timeout
+(:class:`DrawWindow`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,14 @@ Options: ``--sessionspec-adapter MODULE:FACTORY`` / ``--sessionspec-cmd COMMAND`
 tests without the marker), ``--sessionspec-examples N``, ``--sessionspec-seed S``,
 ``--sessionspec-interpretation ID=OPTION`` (repeatable), ``--sessionspec-profile NAME`` (seeds or
 platform; ``check(profile=...)`` too), ``--sessionspec-timeout SECONDS``,
-``--sessionspec-out DIR`` (write each counterexample's scenario and traces there).
+``--sessionspec-out DIR`` (write each counterexample's scenario and traces there),
+``--sessionspec-workers N`` / ``--sessionspec-scheduler ADDRESS`` (where :meth:`Conformance.sweep`'s
+campaigns run: a local Dask cluster, or a running one).
+
+Many campaigns at once (seeds x interpretations x backends), one merged verdict::
+
+    def test_conforms_everywhere(sessionspec_conformance):
+        sessionspec_conformance.sweep(seeds=range(4), examples=100)   # every interpretation profile
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import pytest
 if TYPE_CHECKING:
     from properties.conformance.campaign import CampaignResult
     from properties.conformance.iut import Factory
+    from properties.conformance.sweep import SweepResult
 
 MARKER = "sessionspec_adapter"
 
@@ -59,6 +67,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sessionspec-timeout", type=float, default=10.0, metavar="SECONDS",
                     help="wall-clock seconds per operation for an out-of-process IUT")
     group.addoption("--sessionspec-out", metavar="DIR", help="write counterexamples (scenario, traces) here")
+    group.addoption("--sessionspec-workers", type=int, default=None, metavar="N",
+                    help="run sweep()'s campaigns on a local Dask cluster of N worker processes")
+    group.addoption("--sessionspec-scheduler", metavar="ADDRESS", default=None,
+                    help="run sweep()'s campaigns on this Dask scheduler's workers")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,6 +127,42 @@ class Conformance:
             message = f"{self.key} does not conform to the session spec ({result.summary()})\n{finding.report()}"
             if self._out is not None:
                 written = finding.write(self._out)
+                message += "\nwrote " + ", ".join(str(p) for p in written)
+            pytest.fail(message, pytrace=False)
+        return result
+
+    def sweep(
+        self, *, seeds: Sequence[int] = (0,), interpretations: Sequence[Mapping[str, str]] | None = None,
+        split_backends: bool = False, examples: int | None = None, profile: str | None = None,
+    ) -> SweepResult:
+        """Run many campaigns (``seeds`` x ``interpretations`` x backends if ``split_backends``) on the workers
+        of ``--sessionspec-workers``/``--sessionspec-scheduler`` (this process without them) and fail the test
+        with the merged table and the first finding in its order. ``interpretations`` default: the default
+        and every alternative option of ``profile`` (or ``--sessionspec-profile``'s, if given), else of every
+        profile."""
+        from model.spec.interpretations import InterpretationError
+        from properties.conformance.sweep import every_interpretation, run_sweep, tasks
+        from properties.scale.cluster import ClusterError, pool
+
+        rules: str | None = profile or self._options.getoption("--sessionspec-profile")
+        budget = examples or self._options.getoption("--sessionspec-examples")
+        try:
+            chosen = every_interpretation(rules) if interpretations is None else interpretations
+            campaigns = tasks(seeds, chosen, split_backends, budget, self.key, rules)
+        except InterpretationError as error:
+            pytest.fail(f"sessionspec: {error}", pytrace=False)
+        try:
+            with pool(self._options.getoption("--sessionspec-workers"),
+                      self._options.getoption("--sessionspec-scheduler")) as workers:
+                result = run_sweep(self.factory, campaigns, workers)
+        except ClusterError as error:
+            pytest.fail(f"sessionspec: {error}", pytrace=False)
+        first = result.finding
+        if first is not None and first.finding is not None:
+            message = (f"{self.key} does not conform to the session spec\n{result.report()}\n"
+                       f"first finding: {first.task.label}\n{first.finding.report()}")
+            if self._out is not None:
+                written = first.finding.write(self._out)
                 message += "\nwrote " + ", ".join(str(p) for p in written)
             pytest.fail(message, pytrace=False)
         return result

@@ -1,0 +1,170 @@
+"""Past one machine: the speed-up from 1 to 2 Dask workers for explore, a sweep of conformance
+campaigns and the workload study, the results byte for byte, and a "two-host" run.
+
+    python -m benchmarks.scale                # a few minutes; writes benchmarks/scale.json
+    python -m benchmarks.scale --repeat 1     # one measurement each
+
+Each workload runs in this process (the reference output), then on a ``LocalCluster`` of 1 and
+of 2 single-threaded worker processes, alternately, ``--repeat`` times (best wall time kept: the
+machine is shared), and last on a scheduler and two workers started as separate ``dask``
+processes that connect over TCP on 127.0.0.1, as two hosts would. Each cluster is warmed up
+(imports done) before it is timed. Every run's printed result must be identical to the
+reference; the workers' CPU seconds are recorded too, with the load average, so that a poor
+speed-up can be told apart from a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from properties.conformance.adapter import reference
+from properties.conformance.explore import Bounds, ExploreConfig, explore
+from properties.conformance.sweep import run_sweep, tasks
+from properties.scale.cluster import DaskPool, InProcess, Pool, pool
+from properties.scale.study import cells, run_study, variants
+
+HERE = Path(__file__).resolve().parent
+
+Workload = Callable[[Pool], str]
+
+
+def _explore(p: Pool) -> str:
+    return "\n".join(explore(ExploreConfig(Bounds(depth=4)), pool=p).summary())
+
+
+def _campaigns(p: Pool) -> str:
+    return run_sweep(reference, tasks(range(16), [{}], split_backends=True, examples=50), p).report()
+
+
+def _study(p: Pool) -> str:
+    return run_study(cells(variants(["INT-IDLE-DEVICE"], {}), [0.5, 0.7, 0.9], range(48), 100), p).table()
+
+
+WORKLOADS: dict[str, tuple[str, Workload]] = {
+    "explore": ("sessionspec explore (depth 4, 2 sessions, 1 backend: 7,629 states)", _explore),
+    "campaigns": ("conform --adapter reference --seeds 16 --split-backends -n 50 (32 campaigns)", _campaigns),
+    "study": ("study --vary IDLE-DEVICE --load 0.5 0.7 0.9 --seeds 48 --iterations 100 (288 run pairs)", _study),
+}
+
+
+def _warm(p: Pool) -> None:
+    """Import what the tasks need on every worker, so that the timed run pays no import."""
+    if isinstance(p, DaskPool):
+        p.client.run(lambda: __import__("properties.conformance.sweep") and __import__("properties.scale.study"))
+        _explore_small = explore(ExploreConfig(Bounds(depth=2)), pool=p)
+        assert _explore_small.finding is None
+
+
+def _worker_cpu(p: Pool) -> dict[str, float]:
+    """CPU seconds so far of the tasks, per worker (the tasks' own threads: not the workers' upkeep, heartbeats
+    and the like, which grows with the wall time a loaded machine stretches); this process's, without a cluster."""
+    if not isinstance(p, DaskPool):
+        return {"this process": time.process_time()}
+    return dict(p.cpu)
+
+
+def _timed(workload: Workload, p: Pool) -> tuple[str, float, dict[str, float]]:
+    """The workload's output, its wall time, and the CPU seconds each worker spent on it."""
+    before = _worker_cpu(p)
+    started = time.perf_counter()
+    out = workload(p)
+    seconds = time.perf_counter() - started
+    after = _worker_cpu(p)
+    return out, seconds, {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+
+
+@contextmanager
+def _loopback_hosts(workers: int = 2) -> Iterator[str]:
+    """A scheduler and ``workers`` worker processes on 127.0.0.1, as separate hosts would run them."""
+    dask = str(Path(sys.executable).parent / "dask")
+    with tempfile.TemporaryDirectory() as folder:
+        address_file = Path(folder) / "scheduler.json"
+        quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                       "--scheduler-file", str(address_file)], **quiet)]
+        try:
+            while not address_file.exists():
+                time.sleep(0.1)
+            processes += [subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nthreads", "1",
+                                            "--host", "127.0.0.1", "--no-dashboard", "--name", f"host{n}"], **quiet)
+                          for n in range(1, workers + 1)]
+            yield str(json.loads(address_file.read_text())["address"])
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=2, help="alternate 1- and 2-worker runs this many times")
+    parser.add_argument("--only", choices=sorted(WORKLOADS), action="append", help="only these workloads")
+    parser.add_argument("--out", type=Path, default=HERE / "scale.json")
+    args = parser.parse_args(argv)
+    chosen = args.only or list(WORKLOADS)
+    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.scale", *(argv or sys.argv[1:])]),
+                               "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                               "workloads": {}}
+    ok = True
+    for name in chosen:
+        label, workload = WORKLOADS[name]
+        entry: dict[str, Any] = {"what": label, "load_before": os.getloadavg()[0]}
+        reference_out, seconds, cpu = _timed(workload, InProcess())
+        entry["in_process"] = {"seconds": round(seconds, 2), "cpu": sum(cpu.values())}
+        identical = True
+        runs: dict[int, list[tuple[float, dict[str, float]]]] = {1: [], 2: []}
+        with pool(1) as one, pool(2) as two:
+            _warm(one)
+            _warm(two)
+            for _ in range(args.repeat):
+                for count, p in ((1, one), (2, two)):
+                    out, seconds, cpu = _timed(workload, p)
+                    identical &= out == reference_out
+                    runs[count].append((seconds, cpu))
+        with _loopback_hosts() as address, pool(2, address) as hosts:
+            _warm(hosts)
+            out, seconds, cpu = _timed(workload, hosts)
+            identical &= out == reference_out
+            entry["two_hosts_on_loopback"] = {"seconds": round(seconds, 2), "cpu_per_worker": cpu}
+        for count in (1, 2):
+            best = min(runs[count], key=lambda run: run[0])
+            entry[f"workers_{count}"] = {"best_seconds": round(best[0], 2),
+                                         "all_seconds": [round(s, 2) for s, _ in runs[count]],
+                                         "cpu_per_worker": [c for _, c in runs[count]]}
+        entry["speed_up"] = round(entry["workers_1"]["best_seconds"] / entry["workers_2"]["best_seconds"], 2)
+        # The work's division, told apart from the machine's load by the CPU seconds of the tasks (best of the
+        # runs): what two workers' tasks took in all over what one's took (the cost of cutting the work up), and
+        # the speed-up two free cores would give if the work were split evenly (barriers, the driver's merge and
+        # Dask's own overhead aside). Under load the split itself follows the CPU share each worker gets.
+        alone = min(sum(c.values()) for _, c in runs[1])
+        together = min(sum(c.values()) for _, c in runs[2])
+        entry["cpu_overhead"] = round(together / alone - 1, 3)
+        entry["cpu_speed_up"] = round(2 * alone / together, 2)
+        entry["identical"] = identical
+        entry["load_after"] = os.getloadavg()[0]
+        ok &= identical
+        results["workloads"][name] = entry
+        print(f"{name}: {label}\n  in process {entry['in_process']['seconds']} s; 1 worker "
+              f"{entry['workers_1']['best_seconds']} s; 2 workers {entry['workers_2']['best_seconds']} s "
+              f"-> speed-up {entry['speed_up']}x (target >= 1.7), by CPU {entry['cpu_speed_up']}x (CPU overhead "
+              f"{entry['cpu_overhead']:+.0%}); two hosts on "
+              f"loopback {entry['two_hosts_on_loopback']['seconds']} s; identical: {identical}; "
+              f"load average {entry['load_before']:.1f} -> {entry['load_after']:.1f}", flush=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

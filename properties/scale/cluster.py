@@ -1,0 +1,167 @@
+"""Pools of workers: a task is a module-level function and plain data (scenarios, frontiers, seeds),
+never a live engine, so it runs the same in this process, on a ``LocalCluster`` or on a remote worker.
+
+:meth:`Pool.map` returns the results in the order of its inputs, whatever worker ran each and in
+whatever order they finished: callers merge in that order, so their output does not depend on the
+number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+Progress = Callable[[int], None]
+"""Called with the number of tasks just finished (for a progress bar)."""
+
+
+class ClusterError(Exception):
+    """The pool asked for cannot be had (Dask missing, a scheduler unreachable): one line for the user."""
+
+
+class Pool(Protocol):
+    @property
+    def workers(self) -> int:
+        """How many workers the tasks are spread over."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """What the pool is, for a report line."""
+        ...
+
+    @property
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds the tasks have taken so far, per worker (their own thread's, not the worker's upkeep)."""
+        ...
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once."""
+        ...
+
+
+def _measured(fn: Callable[..., R], item: Any, *shared: Any) -> tuple[R, float, str]:
+    """Run one task; its result, the CPU seconds of the thread that ran it, and the worker."""
+    started = time.thread_time()
+    result = fn(item, *shared)
+    return result, time.thread_time() - started, worker_name()
+
+
+class InProcess:
+    """No cluster: the tasks run one after the other in this process (the single-process path)."""
+
+    workers = 1
+    where = "this process"
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        results = []
+        for item in items:
+            result, cpu, worker = _measured(fn, item, *shared)
+            results.append(result)
+            self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
+            if progress is not None:
+                progress(1)
+        return results
+
+
+class DaskPool:
+    """A Dask ``distributed.Client``: of a ``LocalCluster`` it started, or connected to a scheduler."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self.client = client
+        self.where = where
+        self.cpu: dict[str, float] = {}
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    def map(
+        self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+    ) -> list[R]:
+        from distributed import as_completed
+
+        if not items:
+            return []
+        # Each value in a list of its own (a bare collection would be scattered element by element), under a
+        # fresh key: a key hashed from the value could be the one a previous map is releasing.
+        sent = [self.client.scatter([value], broadcast=True, hash=False)[0] for value in shared]
+        futures = self.client.map(_measured, [fn] * len(items), list(items),
+                                  *[[future] * len(items) for future in sent], pure=False)
+        try:
+            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+                if progress is not None:
+                    progress(1)
+            measured: list[tuple[R, float, str]] = self.client.gather(futures)
+        finally:
+            for future in (*futures, *sent):
+                future.release()
+        for _, cpu, worker in measured:
+            self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
+        return [result for result, _, _ in measured]
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError("Dask is not installed: pip install 'sessionspec[dask]'") from None
+    return distributed
+
+
+@contextmanager
+def pool(workers: int | None = None, scheduler: str | None = None, *, processes: bool = True) -> Iterator[Pool]:
+    """The pool for ``--workers``/``--scheduler``: neither gives :class:`InProcess`; ``scheduler`` connects to
+    that Dask scheduler (its workers, however many); ``workers`` alone starts a ``LocalCluster`` of that many
+    single-threaded workers (processes, or threads of this process with ``processes=False``: cheap, for tests)."""
+    if scheduler is None and workers is None:
+        yield InProcess()
+        return
+    distributed = _distributed()
+    import dask
+
+    with dask.config.set({"logging.distributed": "error"}):
+        if scheduler is not None:
+            try:
+                client = distributed.Client(scheduler, timeout="5s")
+            except (OSError, TimeoutError) as error:
+                raise ClusterError(f"--scheduler {scheduler}: cannot connect: {error}") from None
+            with client:
+                if workers is not None:
+                    client.wait_for_workers(workers, timeout=60)
+                yield DaskPool(client, f"the Dask scheduler at {scheduler}")
+            return
+        assert workers is not None
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0",
+            memory_limit=None, silence_logs=40,
+        )
+        with cluster, distributed.Client(cluster) as client:
+            kind = "processes" if processes else "threads"
+            yield DaskPool(client, f"a LocalCluster of {workers} worker {kind}")
+
+
+def worker_name() -> str:
+    """The Dask worker running this task (its address), or this host and process outside Dask."""
+    distributed = sys.modules.get("distributed")  # a Dask worker has imported it; no need to pay for it here
+    if distributed is not None:
+        try:
+            return str(distributed.get_worker().address)
+        except ValueError:
+            pass
+    return f"{socket.gethostname()}/{os.getpid()}"
