@@ -42,7 +42,7 @@ def fuzz(sink: Sink, interpretation: Interpretation, seed: int, fair_share: Call
     engine = Engine(
         [
             BackendConfig("dev", duration=Duration.uniform(5, 40), fault_rate=0.05, program_max_execution_time=60),
-            simulator("sim", duration=Duration.exponential(20)),
+            simulator("sim", interpretation=interpretation, duration=Duration.exponential(20)),
         ],
         interpretation=interpretation, seed=seed, sink=sink, fair_share=fair_share,
         retain_finished=retain_finished,
@@ -148,6 +148,9 @@ def main(argv: list[str]) -> int:
         path = folder / f"{_safe(label)}.jsonl"
         if mode == "record":
             path.write_bytes(data)
+            continue
+        if not path.exists():
+            print(f"NEW {label}: not in {folder} (a profile or case added since it was recorded)")
             continue
         expected = path.read_bytes()
         if expected != data:

@@ -19,6 +19,8 @@ from properties.cli import cli
         ["demo", "--no-timelines", "--load"],
         ["timeline", "t.jsonl", "--from"],
         ["timeline", "t.jsonl", "--to"],
+        ["explore", "--timeout"],
+        ["explore", "--time-limit"],
     ],
     ids=lambda c: " ".join(c) if isinstance(c, list) else c,
 )
@@ -28,3 +30,25 @@ def test_a_non_finite_number_is_a_usage_error(command: list[str], value: str) ->
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: Invalid value for"), result.output
+
+
+def test_every_float_option_of_every_command_is_finite() -> None:
+    """A new float option cannot forget it: click's own float types let NaN through."""
+    import click
+
+    from properties.cli import COMMANDS
+    from properties.cli.options import FiniteFloat
+
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        for param in command.params:
+            if isinstance(param.type, click.types.FloatParamType):
+                assert isinstance(param.type, FiniteFloat), f"{name} {param.opts}: use FiniteFloat"
+
+
+def test_an_error_message_escapes_control_characters(tmp_path: object) -> None:
+    result = CliRunner().invoke(cli, ["simulate", "/nonexistent/\x1b[31mred\n.json"], color=True)
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\\x1b[31mred\\n.json" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

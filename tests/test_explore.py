@@ -47,7 +47,7 @@ def test_every_mutant_is_killed_within_the_default_bound(mutant: Mutant) -> None
 
 
 def test_a_mutant_is_killed_through_the_subprocess_protocol() -> None:
-    result = explore(ExploreConfig(Bounds(depth=2)), StdioFactory(stdio_command("lost-on-fault"), timeout=20))
+    result = explore(ExploreConfig(Bounds(depth=2)), StdioFactory(stdio_command("lost-on-fault"), timeout=120))
     assert result.finding is not None and result.finding.kind == "divergence"
 
 

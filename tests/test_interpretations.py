@@ -52,6 +52,10 @@ POINT_RULES = {
     "INT-CLOSE-RUNNING-JOB": ("CLOSE-FAILS-INCOMPLETE",),
     "INT-FIRST-JOB-CANCEL": ("FIRST-JOB-CANCEL",),
     "INT-INTERACTIVE-WINDOW": ("TTL-INTERACTIVE",),
+    "INT-FIRST-JOB-FAILURE": ("FIRST-JOB-CANCEL",),
+    "INT-SIMULATOR-MAXTIME": ("MAXTIME-SYSTEM-LIMIT", "MAXTIME-DEFAULT"),
+    "INT-DEADLINE-REQUEST": ("TTL-INTERACTIVE", "MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS"),
+    "INT-MAXTIME-CLOCK": ("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY", "SESSION-START-FIRST-JOB"),
     "INT-CANCEL-RUNNING-JOB": ("PLATFORM-CANCEL-SESSION",),
     "INT-PLATFORM-FIRST-JOB-CANCEL": ("FIRST-JOB-CANCEL",),
     "INT-EXECUTION-LANES": ("SCHED-ONE-AT-A-TIME",),
@@ -344,6 +348,184 @@ def test_first_job_cancel(option: str) -> None:
         closed = sc.change("s", "closed")
         assert (closed.t, closed.trigger) == (3.0, "first_job_cancelled")
         assert "FIRST-JOB-CANCEL" in closed.rules
+
+
+# ---------------------------------------------------------------- INT-FIRST-JOB-FAILURE
+
+
+FIRST_JOB_FAILURE: dict[str, tuple[str, str | None]] = {
+    "unaffected": ("completed", None),
+    "as_cancel": ("failed", "first_job_failed"),
+}
+"""How the second job of a session whose first job failed ends, and its failure reason."""
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL", "DEVICE-FAULT", "JOB-MAX-EXECUTION")
+@pytest.mark.parametrize("how", ["device_error", "max_execution_time_reached"])
+@pytest.mark.parametrize("option", options("INT-FIRST-JOB-FAILURE", FIRST_JOB_FAILURE))
+def test_first_job_failure(option: str, how: str) -> None:
+    """unaffected: the later jobs run; as_cancel: they fail at once, as after a cancel (fail_subsequent)."""
+    sc = Scenario(first_job_failure=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    if how == "device_error":
+        e.submit("s", job_id="j1", fault=True)
+    else:
+        e.submit("s", job_id="j1", max_execution_time=5, duration=50.0)
+    e.submit("s", job_id="j2")
+    sc.settle(until=12)
+    assert sc.change("j1", "failed").reason == how
+    state, reason = FIRST_JOB_FAILURE[option]
+    e = sc.at(60)  # j2 (10 s) has ended either way
+    last = sc.changes("j2")[-1]
+    assert (last.dst, last.reason) == (state, reason)
+    if reason is not None:
+        assert last.t == sc.when("j1", "failed")
+        later = e.submit("s", job_id="j3")
+        assert later.state == "failed" and sc.change("j3", "failed").reason == "first_job_failed"
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL", "SESSION-CLOSED-REJECTS")
+def test_first_job_failure_as_cancel_closes_the_session_under_close_session() -> None:
+    sc = Scenario(first_job_failure="as_cancel", first_job_cancel="close_session")
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1", fault=True)
+    e.submit("s", job_id="j2")
+    e = sc.at(11)
+    closed = sc.change("s", "closed")
+    assert (closed.t, closed.trigger) == (10.0, "first_job_failed")
+    assert (sc.when("j2", "failed"), sc.change("j2", "failed").trigger) == (10.0, "first_job_failed")
+    with pytest.raises(RequestRejected) as raised:
+        e.submit("s", job_id="j3")
+    assert raised.value.code == "SESSION-CLOSED"
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL", "DEVICE-FAULT")
+def test_a_later_job_that_fails_dooms_nothing_under_as_cancel() -> None:
+    sc = Scenario(first_job_failure="as_cancel")
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2", fault=True)
+    e.submit("s", job_id="j3")
+    sc.settle()
+    assert [sc.changes(j)[-1].dst for j in ("j1", "j2", "j3")] == ["completed", "failed", "completed"]
+
+
+# ---------------------------------------------------------------- INT-SIMULATOR-MAXTIME
+
+
+SIMULATOR_MAXTIME: dict[str, tuple[float, bool]] = {
+    "three_hours": (10800.0, False),
+    "physical_limit": (28800.0, True),
+}
+"""The default simulator's system max_time, and whether a session of max_time="4h" is accepted on it."""
+
+
+@pytest.mark.rule("MAXTIME-SYSTEM-LIMIT", "MAXTIME-DEFAULT", "MAXTIME-BOUNDS")
+@pytest.mark.parametrize("option", options("INT-SIMULATOR-MAXTIME", SIMULATOR_MAXTIME))
+def test_simulator_maxtime(option: str) -> None:
+    from model.runtime import QiskitRuntimeService, Session
+    from model.runtime.exceptions import IBMInputValueError
+    from model.trace import Header
+
+    limit, four_hours = SIMULATOR_MAXTIME[option]
+    service = QiskitRuntimeService(interpretation=Interpretation.of(simulator_maxtime=option))
+    header = service.trace[0]
+    assert isinstance(header, Header)
+    assert header.backends["ibmq_qasm_simulator"]["system_max_time"] == limit
+    assert ("INT-SIMULATOR-MAXTIME" in header.interpretation) == (option != "three_hours")
+    if four_hours:
+        with Session(service=service, backend="ibmq_qasm_simulator", max_time="4h"):
+            pass
+    else:
+        with pytest.raises(IBMInputValueError, match="MAXTIME"):
+            Session(service=service, backend="ibmq_qasm_simulator", max_time="4h")
+
+
+# ---------------------------------------------------------------- INT-MAXTIME-CLOCK
+
+
+MAXTIME_CLOCK: dict[str, tuple[float, str, str | None]] = {
+    "first_job_start": (250.0, "completed", None),
+    "open": (100.0, "failed", "session_expired"),
+}
+"""When the session (max_time 100, its first job waiting behind a 150 s job) closes, and how its job ends."""
+
+
+@pytest.mark.rule("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY", "SESSION-START-FIRST-JOB")
+@pytest.mark.parametrize("option", options("INT-MAXTIME-CLOCK", MAXTIME_CLOCK))
+def test_maxtime_clock(option: str) -> None:
+    """first_job_start: the clock starts at 150 with the first job; open: it started at 0, and the session,
+    still pending at 100, expires then with its queued job."""
+    sc = Scenario(maxtime_clock=option)
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f", duration=150.0)
+    e.open_session(B0, session_id="s", max_time=100)
+    e.submit("s", job_id="j1")
+    sc.settle()
+    closed_at, state, reason = MAXTIME_CLOCK[option]
+    closed = sc.change("s", "closed")
+    assert (closed.t, closed.trigger) == (closed_at, "max_time_reached")
+    last = sc.changes("j1")[-1]
+    assert (last.dst, last.reason) == (state, reason)
+    assert sc.entered("s", "active") == (option == "first_job_start")
+
+
+@pytest.mark.rule("MAXTIME-ASSIGNED", "MAXTIME-DEFAULT")
+def test_maxtime_clock_open_fixes_max_time_at_the_open() -> None:
+    """Under open the max_time is fixed before any job exists: first_job_limit cannot shrink it, and a
+    session that starts later keeps its deadline from the open."""
+    sc = Scenario(backend(system_max_time=1000.0), maxtime_clock="open", maxtime_default="first_job_limit")
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f", duration=150.0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1", max_execution_time=50)
+    sc.settle()
+    started = sc.change("s", "active")
+    assert (started.t, started.max_time) == (150.0, 1000.0)
+    assert sc.when("s", "inactive") == 460.0
+    closed = sc.change("s", "closed")
+    assert (closed.t, closed.trigger) == (1000.0, "max_time_reached")  # 1000 s from the open, not from 150
+
+
+# ---------------------------------------------------------------- INT-DEADLINE-REQUEST
+
+
+DEADLINE_REQUEST: dict[str, tuple[str, str]] = {
+    "after_timers": ("inactive", "SESSION-CLOSED"),
+}
+"""What a submit at the window's end finds, and the code a submit at max_time is rejected with."""
+
+
+@pytest.mark.rule("TTL-INTERACTIVE", "MAXTIME-EXPIRY", "SESSION-CLOSED-REJECTS")
+@pytest.mark.parametrize("option", options("INT-DEADLINE-REQUEST", DEADLINE_REQUEST))
+def test_deadline_request(option: str) -> None:
+    """A fixed reading: the timer due at an instant comes before a request made at it."""
+    window_state, code = DEADLINE_REQUEST[option]
+    sc = Scenario(deadline_request=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s")
+    e.submit("s", job_id="j1")  # 10 s: the window opens at 10 and ends at 310
+    e = sc.at(310)
+    assert sc.engine.sessions["s"].state == window_state
+    e.submit("s", job_id="j2")
+    assert sc.change("s", window_state).t == 310.0
+    assert sc.trace.index(sc.change("s", window_state)) < sc.trace.index(
+        next(r for r in sc.requests() if r.job == "j2")
+    )
+
+    sc = Scenario(deadline_request=option)
+    e = sc.at(0)
+    e.open_session(B0, session_id="s", max_time=100)
+    e.submit("s", job_id="j1")
+    e.submit("s", job_id="j2", duration=85.0)  # ends at 95, its window would run to 395
+    e = sc.at(100)
+    with pytest.raises(RequestRejected) as raised:
+        e.submit("s", job_id="j3")
+    assert raised.value.code == code
+    assert sc.change("s", "closed").t == 100.0
 
 
 # ---------------------------------------------------------------- INT-INTERACTIVE-WINDOW

@@ -96,7 +96,7 @@ def test_the_exhaustive_prelude_kills_the_boundary_bugs_by_itself(name: str) -> 
 def test_mutants_are_killed_through_the_subprocess_protocol_at_the_default_budget(name: str) -> None:
     """conform's default run (the prelude, then the campaign by coverage), over the JSON-lines protocol."""
     assert set(NEW_BUG_CLASSES) <= set(STDIO_MUTANTS)
-    factory = StdioFactory(stdio_command(name), timeout=20)
+    factory = StdioFactory(stdio_command(name), timeout=120)
     result = run_conformance(factory, CampaignConfig(), seed=0, shrink=False, key=f"mutant:{name}",
                              time_cap=TIME_CAP)
     assert result.finding is not None and result.finding.kind == "divergence", result.summary()

@@ -71,3 +71,21 @@ def test_diagrams_out_does_not_follow_links(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert all(v.read_text() == "precious\n" for v in victims)
     assert (out / "session.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_streamed_output_replaces_a_planted_link_and_writes_into_a_device(tmp_path: Path) -> None:
+    """``serve --trace`` streams its trace: it cannot be written whole, but it never writes through a link."""
+    import os
+
+    from model.views.output import open_streaming
+
+    out = tmp_path / "o"
+    out.mkdir()
+    victim = _plant(out, "t.jsonl")
+    with open_streaming(out / "t.jsonl") as stream:
+        stream.write("new\n")
+    assert victim.read_text() == "precious\n"
+    assert not (out / "t.jsonl").is_symlink() and (out / "t.jsonl").read_text() == "new\n"
+    with open_streaming(Path(os.devnull)) as stream:
+        stream.write("nothing\n")
+    assert Path(os.devnull).is_char_device()

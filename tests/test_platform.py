@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -18,7 +19,7 @@ from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.profiles import PROFILES
 from model.spec.validations import RequestRejected
-from properties.cli import cli
+from properties.cli import COMMANDS, cli
 from tests.scenario_helpers import B0, Scenario, backend
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
@@ -188,7 +189,7 @@ def test_the_platform_states_are_declared_for_the_platform_only() -> None:
     assert "pending_closed" not in seeds.state_names and "pending_closed" in platform.state_names
     assert {"drained", "cancel_session", "unused_timeout"} <= set(platform.triggers)
     assert not {"drained", "cancel_session", "unused_timeout", "pending_closed"} & set(seeds.triggers)
-    assert [t.name for t in platform.timers] == ["interactive", "max_time", "unused"]
+    assert [t.name for t in platform.timers] == ["interactive", "max_time", "batch_end", "unused"]
 
 
 @pytest.mark.rule("PLATFORM-CLOSE-DRAINS", "SCHED-FAIRSHARE")
@@ -271,3 +272,57 @@ def test_a_cancel_session_in_a_seeds_scenario_is_refused(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "operations[5].op: cancel_session is an operation of profile platform" in result.output
     assert CliRunner().invoke(cli, ["simulate", "--profile", "platform", str(path), "--quiet"]).exit_code == 0
+
+
+def test_every_command_takes_the_one_profile_option() -> None:
+    """--profile is the one shared option of properties/cli/options.py on every command."""
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, name
+        options = [p for p in command.params if "--profile" in getattr(p, "opts", ())]
+        assert len(options) == 1, f"{name} has no --profile"
+        assert isinstance(options[0].type, click.Choice) and list(options[0].type.choices) == ["seeds", "platform"]
+
+
+@pytest.mark.rule("PLATFORM-BATCH")
+def test_a_batch_is_not_exclusive_and_ends_by_itself() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.submit(backend=B0, job_id="f1")
+    e.open_session(B0, session_id="b", mode="batch")
+    e.submit("b", job_id="b1")
+    e.submit(backend=B0, job_id="f2")
+    e.submit("b", job_id="b2")
+    sc.settle()
+    assert sc.start_order() == ["f1", "b1", "f2", "b2"]  # other users' jobs run between its jobs
+    assert sc.path("b") == [
+        (0.0, "pending"), (10.0, "active"), (20.0, "inactive"), (30.0, "active"), (40.0, "inactive"),
+        (100.0, "closed"),
+    ]
+    assert sc.change("b", "closed").trigger == "batch_ended"
+    assert [r.args for r in sc.requests() if r.op == "open"] == [{"max_time": None, "mode": "batch"}]
+    session = Scenario(profile="platform")  # the same workload in a session: its jobs go first
+    e = session.at(0)
+    e.submit(backend=B0, job_id="f1")
+    e.open_session(B0, session_id="b")
+    e.submit("b", job_id="b1")
+    e.submit(backend=B0, job_id="f2")
+    e.submit("b", job_id="b2")
+    session.settle()
+    assert session.start_order() == ["f1", "b1", "b2", "f2"]
+
+
+@pytest.mark.rule("PLATFORM-BATCH", "PLATFORM-CLOSE-DRAINS")
+def test_a_closed_batch_drains_without_holding_the_device() -> None:
+    sc = Scenario(profile="platform")
+    e = sc.at(0)
+    e.open_session(B0, session_id="b", mode="batch")
+    e.submit("b", job_id="b1")
+    e.submit("b", job_id="b2")
+    e.submit(backend=B0, job_id="f1")
+    sc.at(5).close("b")
+    sc.settle()
+    assert sc.start_order() == ["b1", "b2", "f1"]  # FIFO: b2 was queued before f1
+    assert sc.path("b") == [(0.0, "pending"), (0.0, "active"), (5.0, "pending_closed"), (20.0, "closed")]
+    with pytest.raises(NotInProfile, match="batch mode is not part of profile seeds"):
+        Scenario().engine.open_session(B0, mode="batch")

@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from model.runtime import (
     current_session,
     set_default_service,
 )
+from model.runtime.jobs import STATUS_BY_STATE
 from model.runtime.platform import ACCEPTING_STATUS, CLIENT_STATUSES, NOT_ACCEPTING_STATUS, status_of
 from model.runtime.service import PLATFORM_BACKEND
 from model.runtime.workload import WorkloadConfig, compare_modes
@@ -46,10 +48,11 @@ JOB_STATUSES = ("QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
 CLIENT_DETAIL_KEYS = {
     "id", "backend_name", "interactive_timeout", "max_time", "active_timeout", "state", "accepting_jobs",
     "last_job_started", "last_job_completed", "started_at", "closed_at", "activated_at", "mode", "usage_time",
+    "timestamps",
 }
 SERVER_DETAIL_KEYS = {
     "id", "backend_name", "state", "accepting_jobs", "interactive_ttl", "max_ttl", "active_ttl", "started_at",
-    "closed_at", "activated_at", "last_job_started", "last_job_completed", "mode", "elapsed_time",
+    "closed_at", "activated_at", "last_job_started", "last_job_completed", "mode", "elapsed_time", "timestamps",
 }
 
 
@@ -235,6 +238,18 @@ def test_the_status_strings_of_each_server_state() -> None:
     assert status_of("pending_closed", False) == NOT_ACCEPTING_STATUS
     assert status_of("closed", False) == "Closed"
     assert CLIENT_STATUSES == ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
+
+
+@pytest.mark.rule("PLATFORM-MAXTIME-DEFAULT")
+def test_a_job_limit_above_the_sessions_max_time_is_accepted_and_max_time_defaults_to_the_system() -> None:
+    """qiskit-ibm-runtime#1428: today's platform no longer rejects such a job (the seeds did, MAXTIME-BOUNDS)."""
+    service = platform()
+    backend = service.backend(PLATFORM_BACKEND)
+    session = Session(backend, max_time=60)
+    job = EstimatorV2(mode=session, options={"max_execution_time": 600}).run([("c", "ZZ")])
+    assert job.result()[0].data.evs is not None
+    assert Session(backend).details()["max_time"] == backend.max_time == 8 * 3600
+    conforms(service)
 
 
 @pytest.mark.rule("PLATFORM-STATES", "PLATFORM-MAXTIME-DEFAULT")
@@ -518,3 +533,58 @@ def test_any_sequence_of_client_calls_keeps_the_clients_vocabulary_and_conforms(
             assert (handle.status() == "Closed") == (details["state"] == "closed")
         assert all(job.status() in JOB_STATUSES for job in jobs)
     conforms(service)
+
+
+def test_the_server_vocabulary_agrees_with_the_http_servers() -> None:
+    """``sessionspec serve`` spells the same server states and accepting_jobs (model/serve/state.py keeps its
+    own table: until it imports model.runtime.platform's, this holds the two equal). The runtime also names an
+    active session with nothing queued or running ``pending_inactive``, as docs/trace-format.md maps it."""
+    from model.runtime import platform as vocabulary
+    from model.serve import state as served
+    from model.spec.lifecycles import SESSION
+
+    for name in SESSION.state_names:
+        assert vocabulary.SERVER_STATE.get(name, name) == served.SESSION_STATE[name]
+        assert (name in vocabulary.NOT_ACCEPTING) == (name in served.NOT_ACCEPTING)
+
+
+# ---------------------------------------------------------------- against the real client's own code
+
+
+def test_the_real_clients_session_reads_our_server_fields_as_our_details_say() -> None:
+    """Today's client (qiskit-ibm-runtime, a dev dependency) fed ``service.session_details`` gives the same
+    ``details()`` and ``status()`` as the model's Session, along a run."""
+    real = pytest.importorskip("qiskit_ibm_runtime")
+    service = platform(seconds=10)
+    session = Session(service.backend(PLATFORM_BACKEND))
+    client = object.__new__(real.QiskitRuntimeService)
+    client._get_api_client = lambda instance=None: SimpleNamespace(
+        session_details=lambda sid: service.session_details(sid)
+    )
+    handle = object.__new__(real.Session)
+    handle._session_id, handle._service, handle._instance = session.session_id, client, None
+
+    def same() -> None:
+        assert real.Session.details(handle) == session.details()
+        assert real.Session.status(handle) == session.status()
+
+    same()
+    sampler = SamplerV2(mode=session)
+    jobs = [sampler.run(["c"]) for _ in range(2)]
+    same()
+    jobs[0].result()
+    same()
+    session.close()
+    same()
+    jobs[1].result()
+    same()
+    assert session.status() == "Closed"
+
+
+def test_the_real_clients_job_status_strings_are_ours() -> None:
+    real_job = pytest.importorskip("qiskit_ibm_runtime.runtime_job_v2")
+    wire = {"queued": "QUEUED", "running": "RUNNING", "completed": "COMPLETED", "failed": "FAILED",
+            "cancelled": "CANCELLED"}
+    assert {state: real_job.API_TO_JOB_STATUS[name] for state, name in wire.items()} == {
+        state: status.value for state, status in STATUS_BY_STATE.items()
+    }

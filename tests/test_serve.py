@@ -151,6 +151,9 @@ def test_errors_carry_the_status_and_body_the_client_parses(client: TestClient) 
     finished = client.post(f"{API}/jobs/{job['id']}/cancel")
     assert finished.status_code == 409 and finished.json()["error"]["code"] == "JOB-FINISHED"
     assert client.post(f"{API}/jobs", content=b"[1]").status_code == 400
+    opening = {"program_id": "estimator", "backend": "nowhere", "start_session": True, "params": {}}
+    unknown_backend = client.post(f"{LEGACY}/jobs", json=opening)  # a 404 would read as "program not found"
+    assert unknown_backend.status_code == 400 and unknown_backend.json()["error"]["code"] == "BACKEND-UNKNOWN"
 
 
 def test_a_session_job_for_another_backend_is_refused() -> None:
@@ -162,6 +165,18 @@ def test_a_session_job_for_another_backend_is_refused() -> None:
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "BACKEND-FIXED"
         listed = client.get(f"{API}/backends").json()["devices"]
         assert [d["name"] for d in listed] == [BACKEND, "other"]
+    conforms(server)
+
+
+def test_a_device_fault_fails_the_running_job(client: TestClient, server: RuntimeServer) -> None:
+    job = client.post(f"{API}/jobs", json=estimator_job()).json()["id"]  # it starts at once
+    failed = client.post("/sessionspec/fault", json={"backend": BACKEND}).json()
+    assert failed["failed"] == job and failed["jobs"][job] == "failed"
+    state = client.get(f"{API}/jobs/{job}").json()["state"]
+    assert state["status"] == "Failed" and "DEVICE-FAULT" in state["reason"]
+    assert "DEVICE-FAULT" in client.get(f"{API}/jobs/{job}/results").text  # the error text the client shows
+    assert client.post("/sessionspec/fault", json={"backend": BACKEND}).json()["failed"] is None
+    assert client.post("/sessionspec/fault", json={"backend": "nowhere"}).status_code == 404
     conforms(server)
 
 
@@ -240,6 +255,19 @@ def test_a_session_left_open_by_an_interrupted_program(profiled: tuple[str, Runt
         state = client.post("/sessionspec/advance", json={"seconds": 8 * 3600}).json()
         assert state["sessions"][sid] == "closed"  # only max_time ends it under the seeds (MAXTIME-EXPIRY)
     assert client.post("/sessionspec/advance", json={"seconds": -1}).status_code == 400
+    conforms(server)
+
+
+def test_a_batch_is_the_engines_batch_under_platform_and_a_session_under_seeds(
+    profiled: tuple[str, RuntimeServer, TestClient],
+) -> None:
+    profile, server, client = profiled
+    bid = client.post(f"{API}/sessions", json={"mode": "batch", "backend": BACKEND}).json()["id"]
+    job = client.post(f"{API}/jobs", json=estimator_job(bid)).json()["id"]
+    assert poll_until_final(client, job) == "Completed"
+    assert client.get(f"{API}/sessions/{bid}").json()["mode"] == "batch"
+    opened = [line for line in server.trace_text().splitlines() if '"op":"open"' in line]
+    assert ('"mode":"batch"' in opened[0]) == (profile == "platform")  # PLATFORM-BATCH
     conforms(server)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -81,3 +82,11 @@ def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> N
     result = CliRunner().invoke(cli, ["serve", *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = CliRunner().invoke(cli, ["serve", "--mock", "--port", str(taken.getsockname()[1])])
+    assert result.exit_code == 2 and "cannot listen" in result.output and "Traceback" not in result.output

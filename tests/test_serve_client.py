@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
@@ -24,7 +26,7 @@ from qiskit.circuit.random import random_circuit  # noqa: E402
 from qiskit.quantum_info import SparsePauliOp, Statevector  # noqa: E402
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager  # noqa: E402
 
-from model.serve.account import URL  # noqa: E402
+from model.serve.account import URL, environment, save_account  # noqa: E402
 from model.serve.app import ServerThread  # noqa: E402
 from model.serve.backends import DEFAULT_BACKEND, served_backend  # noqa: E402
 from model.serve.state import RuntimeServer, Settings  # noqa: E402
@@ -170,3 +172,53 @@ def test_unknown_job_and_a_finished_job_cancelled(served: ServerThread, service:
     job.result()
     with pytest.raises(runtime.exceptions.RuntimeInvalidStateError):
         job.cancel()
+
+
+def test_the_saved_account_and_the_environment_connect_with_no_arguments(
+    served: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = served.server
+    account_file = tmp_path / ".qiskit" / "qiskit-ibm.json"
+    save_account(server.settings.instance, served.host, served.port, account_file)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("IAM_URL", "http://iam.sessionspec.example")
+    for name in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_URL", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        saved = runtime.QiskitRuntimeService(filename=str(account_file))
+    assert [b.name for b in saved.backends()] == [DEFAULT_BACKEND]
+    account_file.unlink()
+    for name, value in environment(server.settings.instance, served.host, served.port).items():
+        monkeypatch.setenv(name, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_environment = runtime.QiskitRuntimeService()
+    assert from_environment.backend(DEFAULT_BACKEND).name == DEFAULT_BACKEND
+
+
+def test_a_job_past_its_max_execution_time(served: ServerThread, service: Any) -> None:
+    backend = service.backend(DEFAULT_BACKEND)
+    sampler = runtime.SamplerV2(mode=backend)
+    sampler.options.max_execution_time = 2  # the device takes job_seconds (5 s): JOB-MAX-EXECUTION stops it
+    job = sampler.run([isa(backend, bell())], shots=10)
+    with pytest.raises(runtime.exceptions.RuntimeJobMaxTimeoutError, match="max_execution_time_reached"):
+        job.result()
+    conforms(served)
+
+
+def test_the_client_side_sampler_of_the_executor_program(served: ServerThread, service: Any) -> None:
+    from qiskit.circuit import Parameter
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    backend = service.backend(DEFAULT_BACKEND)
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2)
+    circuit.ry(theta, 0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    with runtime.Session(backend=backend) as session:
+        job = Sampler(mode=session).run([(isa(backend, circuit), [[0.0], [np.pi]])], shots=20)
+        bits = job.result()[0].data.meas
+    assert bits.shape == (2,) and bits.get_counts(0) == {"00": 20} and bits.get_counts(1) == {"11": 20}
+    conforms(served)

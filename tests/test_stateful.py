@@ -72,7 +72,7 @@ job_options = st.fixed_dictionaries({
     "MAXTIME-FORMAT", "MAXTIME-BOUNDS", "SESSION-CLOSE", "SESSION-CLOSED-REJECTS", "CLOSE-FAILS-INCOMPLETE",
     "FIRST-JOB-CANCEL", "JOB-CANCEL", "JOB-TERMINAL", "JOB-MAX-EXECUTION", "DEVICE-FAULT",
     "PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING", "PLATFORM-CANCEL-SESSION", "PLATFORM-UNUSED-CLOSES",
-    "PLATFORM-ITTL-60S", "PLATFORM-EXPIRY-RUNNING-FINISH",
+    "PLATFORM-ITTL-60S", "PLATFORM-EXPIRY-RUNNING-FINISH", "PLATFORM-BATCH",
 )
 class SessionCampaign(RuleBasedStateMachine):
     """Random client sessions against the engine under one interpretation."""
@@ -199,6 +199,14 @@ class SessionCampaign(RuleBasedStateMachine):
         if record.state == "pending_closed":
             expected = "pending_closed"
         assert self.engine.close(session).state == expected
+
+    @precondition(lambda self: self.interpretation.is_platform)
+    @rule(target=sessions, backend=backend_names)
+    def open_batch(self, backend: str) -> str:
+        """A batch (platform): not exclusive, it ends by itself once idle (PLATFORM-BATCH)."""
+        session = self.engine.open_session(backend, mode="batch")
+        self.bound[session.id] = SYSTEM[backend]
+        return session.id
 
     @precondition(lambda self: self.interpretation.is_platform)
     @rule(session=sessions)

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
-from model.spec.interpretations import Interpretation, profiles
+from model.spec.interpretations import INTERPRETATION_POINTS, Interpretation, profiles
 from model.spec.lifecycles import JOB
 from model.spec.validations import RequestRejected
 from model.trace import FORMAT, VERSION, Change, End, Header, JsonlWriter, MemoryTrace, Request, loads_all, schema
@@ -113,8 +113,20 @@ def test_the_header_comes_first_and_only_once() -> None:
     assert not any(isinstance(r, Header) for r in trace[1:])
     first = json.loads(trace.jsonl().splitlines()[0])
     assert (first["type"], first["format"], first["version"]) == ("header", FORMAT, VERSION)
-    assert first["interpretation"] == dict(PROFILES["default"])
+    assert first["interpretation"] == PROFILES["default"].recorded()
     assert first["backends"]["b1"] == {"system_max_time": 3600.0, "program_max_execution_time": 3600.0}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_header_lists_every_choice_but_the_default_ones_of_later_points(profile: str) -> None:
+    """Points added after the format's first catalogue are listed only when chosen away from their default,
+    so that older traces keep their bytes; a reader takes a point left out at its default."""
+    interpretation = PROFILES[profile]
+    listed = json.loads(varied_run(interpretation).jsonl().splitlines()[0])["interpretation"]
+    for point in (p for p in INTERPRETATION_POINTS if p.id in interpretation):
+        chosen = interpretation[point.id]
+        assert listed.get(point.id) == (chosen if point.in_every_header or chosen != point.default else None)
+    assert Interpretation(listed) == interpretation
 
 
 @pytest.mark.rule("JOB-TERMINAL", "CLOSE-FAILS-INCOMPLETE", "MAXTIME-EXPIRY", "FIRST-JOB-CANCEL")

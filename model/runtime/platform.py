@@ -53,8 +53,6 @@ NOT_ACCEPTING_STATUS = "In progress, not accepting new jobs"
 CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 """Every string today's ``Session.status()`` returns for a session the service knows."""
 
-
-
 BATCH_SCHEDULED_AS_SESSION = True
 """The engine has no batch mode: a Batch is scheduled as a Session is, only labelled ``batch`` (the
 demo and docs/runtime-platform.md say so while this holds)."""
@@ -149,11 +147,13 @@ def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "last_job_completed": max(ended, default=None),
         "mode": session_mode(service, record),
         "elapsed_time": usage(service, record, history),
+        "timestamps": history.timestamps,
     }
 
 
 def client_details(service: QiskitRuntimeService, record: SessionRecord) -> dict[str, Any]:
-    """``Session.details()`` of client 0.51: the server's fields under the client's names."""
+    """``Session.details()`` of client 0.51: the server's fields under the client's names (``timestamps``:
+    the session's state changes, each ``{"status": server state, "timestamp": t}``)."""
     wire = server_details(service, record)
     return {
         "id": wire["id"],
@@ -170,6 +170,7 @@ def client_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "activated_at": wire["activated_at"],
         "mode": wire["mode"],
         "usage_time": wire["elapsed_time"],
+        "timestamps": wire["timestamps"],
     }
 
 
@@ -181,10 +182,12 @@ class _History:
     def __init__(self, service: QiskitRuntimeService, record: SessionRecord) -> None:
         self.activated_at: float | None = None
         self.held: list[tuple[float, float]] = []
+        self.timestamps: list[dict[str, Any]] = []
         since: float | None = None
         for line in service.trace:
             if not isinstance(line, Change) or line.entity != "session" or line.id != record.id:
                 continue
+            self.timestamps.append({"status": SERVER_STATE.get(line.dst, line.dst), "timestamp": line.t})
             if line.dst == "active" and line.src != "active":
                 self.activated_at = line.t
             holding = line.dst == "active" or (line.dst == "pending_closed" and since is not None)

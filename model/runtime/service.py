@@ -32,7 +32,7 @@ from model.runtime.exceptions import IBMInputValueError, RuntimeJobNotFound, ref
 from model.sim.devices import BackendConfig, BackgroundLoad, simulator
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, FifoQueue
-from model.spec.interpretations import Interpretation
+from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.profiles import DEFAULT_PROFILE, PLATFORM, PROFILE_NAMES, SEEDS
 from model.spec.validations import shown
 from model.trace import MemoryTrace
@@ -143,7 +143,7 @@ class QiskitRuntimeService:
         self.wait_horizon = arguments.seconds("wait_horizon", wait_horizon, positive=True)
         self.max_events = arguments.count("max_events", max_events)
         """Events one call that lets virtual time pass may process before SimulationLimitError."""
-        configs = list(backends) if backends is not None else [_default_backend(profile)]
+        configs = list(backends) if backends is not None else [_default_backend(profile, interpretation)]
         if not configs or not all(isinstance(config, BackendConfig) for config in configs):
             raise IBMInputValueError(
                 f"backends must be a non-empty sequence of BackendConfig, got {shown(backends)}"
@@ -294,9 +294,12 @@ class QiskitRuntimeService:
         return f"<QiskitRuntimeService(channel={self.channel!r}, backends={list(self._backends)})>"
 
 
-def _default_backend(profile: str) -> BackendConfig:
-    """The seeds' examples use the 2023 simulator; a platform session needs a physical device."""
-    return simulator() if profile == SEEDS else BackendConfig(PLATFORM_BACKEND)
+def _default_backend(profile: str, interpretation: Interpretation | None) -> BackendConfig:
+    """The seeds' examples use the 2023 simulator (its limit per INT-SIMULATOR-MAXTIME); a platform session
+    needs a physical device."""
+    if profile != SEEDS:
+        return BackendConfig(PLATFORM_BACKEND)
+    return simulator(interpretation=interpretation if interpretation is not None else DEFAULT)
 
 
 def _policy(fair_share: str | Callable[[], FairShare] | None) -> Callable[[], FairShare]:

@@ -31,6 +31,7 @@ import model.runtime.platform as platform
 from model.runtime.exceptions import IBMInputValueError, IBMRuntimeError, from_rejection, refusal, stated
 from model.runtime.service import IBMBackend, QiskitRuntimeService, default_service
 from model.sim.entities import SessionRecord
+from model.spec.interpretations import MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 from model.spec.validations import RequestRejected, shown
 
@@ -227,7 +228,8 @@ class Session:
 
         Seeds: ``max_time`` is the effective limit once the session has started (None before,
         since under INT-MAXTIME-DEFAULT=first_job_limit it depends on the first job);
-        ``remaining_max_time`` counts from the start (MAXTIME-ASSIGNED) and is None while pending.
+        ``remaining_max_time`` counts from the start (MAXTIME-ASSIGNED) and is None while pending (from the
+        open, pending or not, under INT-MAXTIME-CLOCK=open).
         Platform: the client's details dictionary (:func:`model.runtime.platform.client_details`).
         """
         if self._service.profile == "platform":
@@ -237,6 +239,8 @@ class Session:
         remaining: float | None = None
         if record.state == "closed":
             remaining = 0.0
+        elif self._service.engine.policy.maxtime_clock is MaxtimeClock.OPEN:
+            remaining = max(0.0, record.deadline - now)  # counted from the open, pending or not
         elif record.started_at is not None and record.max_time is not None:
             remaining = max(0.0, record.max_time - (now - record.started_at))
         return {
@@ -298,6 +302,8 @@ class Session:
         self.close()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_record"):  # its construction was refused
+            return f"<{type(self).__name__} (not opened)>"
         return f"<{type(self).__name__}({self.session_id!r}, backend={self.backend()!r}, status={self.status()!r})>"
 
 

@@ -143,6 +143,12 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         server.advance(float(seconds))
         return server.state()
 
+    def fault(request: Request, body: Any) -> Any:
+        backend = object_body(body).get("backend")
+        if not isinstance(backend, str):
+            raise ApiError(400, "BAD-REQUEST", f"backend must be a backend's name, got {backend!r}")
+        return {"failed": server.fault(backend), **server.state()}
+
     def trace(request: Request, _: Any) -> Response:
         return PlainTextResponse(server.trace_text(), media_type="application/x-ndjson")
 
@@ -177,6 +183,7 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         # control: what a test (or a curious user) asks of the run itself
         Route("/sessionspec/state", handler(lambda r, b: server.state()), methods=["GET"]),
         Route("/sessionspec/advance", handler(advance), methods=["POST"]),
+        Route("/sessionspec/fault", handler(fault), methods=["POST"]),
         Route("/sessionspec/trace", handler(trace), methods=["GET"]),
     ]
     return HostRouting(Starlette(routes=routes))

@@ -66,8 +66,8 @@ class Evaluator:
     def result(self, program_id: str, params: dict[str, Any], job_id: str) -> str:
         """The body of ``GET /jobs/{id}/results``; ValueError if the parameters cannot be evaluated."""
         form = kind(params)
-        if form == "executor":
-            raise ValueError("the executor program's results are not modelled by sessionspec serve")
+        if form == "executor" and not self.real:
+            raise ValueError("the executor program's results need qiskit (the serve-qiskit extra)")
         if self.real:
             return _QISKIT.submit(_real, program_id, params, job_id, form).result()
         return _mock(program_id, params, job_id, form)
@@ -102,9 +102,12 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
         return json.dumps({"values": values, "metadata": [{"variance": 0.0, "shots": MOCK_SHOTS, "mock": True}] * n})
     pubs = params.get("pubs") or []
     results = []
-    for _ in pubs:
+    default_shots = params.get("shots") or (params.get("options") or {}).get("default_shots") or MOCK_SHOTS
+    for pub in pubs:
         if program_id == "sampler":
-            zeros = encoded_array(np.zeros((MOCK_SHOTS, 1), dtype=np.uint8))
+            given = pub[2] if isinstance(pub, list) and len(pub) > 2 else None
+            shots = given if isinstance(given, int) and not isinstance(given, bool) and given > 0 else default_shots
+            zeros = encoded_array(np.zeros((int(shots), 1), dtype=np.uint8))
             bits = _typed("BitArray", {"array": zeros, "num_bits": 1})
             data = _typed("DataBin", {"field_names": ["meas"], "shape": [], "fields": {"meas": bits}})
             results.append(_typed("SamplerPubResult", {"data": data, "metadata": {"mock": True}}))
@@ -123,8 +126,10 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
 def _real(program_id: str, params: dict[str, Any], job_id: str, form: str) -> str:
     from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 
-    decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     seed = _draw(job_id).randrange(2**31)
+    if form == "executor":
+        return _executor(params, seed)
+    decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     if form == "v1":
         body = _v1_sampler(decoded) if program_id == "sampler" else _v1_estimator(decoded)
         return json.dumps(body, cls=RuntimeEncoder)
@@ -164,6 +169,7 @@ def _v1_estimator(decoded: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
+    """Exact quasi-distributions over the classical bits, keyed by the clbits' integer value (hex)."""
     from qiskit.quantum_info import Statevector
 
     circuits = decoded["circuits"]
@@ -171,9 +177,70 @@ def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
     quasi_dists, metadata = [], []
     for i, ci in enumerate(decoded["circuit_indices"]):
         circuit = _bound(decoded, i, circuits[ci])
-        measured = [circuit.find_bit(bit).index for bit in circuit.qubits]
+        written: dict[int, int] = {}  # clbit -> the qubit last measured into it
+        for instruction in circuit.data:
+            if instruction.operation.name == "measure":
+                written[circuit.find_bit(instruction.clbits[0]).index] = circuit.find_bit(instruction.qubits[0]).index
+        clbits = sorted(written)
         state = Statevector(circuit.remove_final_measurements(inplace=False))
-        probabilities = state.probabilities_dict(qargs=measured) if measured else {"0": 1.0}
-        quasi_dists.append({hex(int(key, 2)): round(float(p), 12) for key, p in probabilities.items() if p > 1e-12})
+        distribution: dict[str, float] = {}
+        if clbits:
+            for outcome, p in state.probabilities_dict(qargs=[written[c] for c in clbits]).items():
+                value = sum(1 << clbit for j, clbit in enumerate(clbits) if outcome[-1 - j] == "1")
+                if p > 1e-12:
+                    key = hex(value)
+                    distribution[key] = round(distribution.get(key, 0.0) + float(p), 12)
+        else:
+            distribution = {"0x0": 1.0}
+        quasi_dists.append(distribution)
         metadata.append({"shots": shots})
     return {"quasi_dists": quasi_dists, "metadata": metadata}
+
+
+def _executor(params: dict[str, Any], seed: int) -> str:
+    """The executor program (today's client-side ``Sampler``): each circuit item sampled exactly, shot by shot.
+
+    Items of the quantum program (schema v2.0) are circuits with a tensor of parameter values; each
+    element of an item's shape is bound and sampled ``shots`` times by ``StatevectorSampler``, and each
+    classical register comes back as booleans of shape ``(*shape, shots, size)``, bit 0 first.
+    Samplex items (twirling, and today's client-side ``Estimator``) are not modelled: ValueError."""
+    from ibm_quantum_schemas.common.tensor import CompressedTensorModel
+    from ibm_quantum_schemas.executor.version_2_0.models import (
+        ItemMetadataModel,
+        MetadataModel,
+        ParamsModel,
+        QuantumProgramResultItemModel,
+        QuantumProgramResultModel,
+    )
+    from qiskit.primitives import StatevectorSampler
+
+    version = params.get("schema_version")
+    if version != "v2.0":
+        raise ValueError(f"executor parameters of schema {version!r}: only v2.0 is modelled")
+    program = ParamsModel.model_validate(params).quantum_program
+    if program.meas_level != "classified":
+        raise ValueError(f"meas_level {program.meas_level!r}: only classified bits are modelled")
+    sampler = StatevectorSampler(default_shots=program.shots, seed=seed)
+    results = []
+    for circuit, item in zip(program.circuits.to_python(), program.items, strict=True):
+        if item.item_type != "circuit":
+            raise ValueError("samplex items (twirling, the client-side Estimator) are not modelled")
+        arguments = item.circuit_arguments.to_numpy()
+        shape = np.broadcast_shapes(tuple(item.shape), arguments.shape[:-1])  # the item's shape extends the arguments'
+        arguments = np.broadcast_to(arguments, shape + arguments.shape[-1:])
+        bits = {creg.name: np.zeros((*shape, program.shots, creg.size), dtype=bool) for creg in circuit.cregs}
+        for index in np.ndindex(shape):
+            bound = circuit.assign_parameters(arguments[index]) if circuit.num_parameters else circuit
+            data = sampler.run([bound]).result()[0].data
+            for name, array in bits.items():
+                array[index] = getattr(data, name).to_bool_array(order="little")
+        results.append(QuantumProgramResultItemModel(
+            results={name: CompressedTensorModel.from_numpy(array) for name, array in bits.items()},
+            metadata=ItemMetadataModel(),
+        ))
+    model = QuantumProgramResultModel(
+        data=results, metadata=MetadataModel(chunk_timing=[]), passthrough_data=program.passthrough_data,
+        semantic_role=program.semantic_role,
+    )
+    text: str = model.model_dump_json()
+    return text

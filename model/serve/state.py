@@ -170,6 +170,12 @@ class RuntimeServer:
         self.clock.restart()
         return self.engine.now
 
+    def fault(self, backend: str) -> str | None:
+        """The device of ``backend`` fails its running job now (DEVICE-FAULT); that job's ID, if it ran one."""
+        self.backend(backend)
+        job = self.engine.inject_fault(backend)
+        return job.id if job is not None else None
+
     def _wait_step(self, job: JobRecord) -> None:
         """Lock-step: a poll of an unfinished job runs the engine to the next change of that job's state."""
         if job.state in _FINAL:
@@ -215,17 +221,21 @@ class RuntimeServer:
         mode = str(body.get("mode") or "dedicated")
         self._session_count += 1
         session_id = f"s{self._session_count}"
-        record = self._open(backend, body.get("max_ttl"), session_id)
+        # PLATFORM-BATCH: the platform profile has a batch of its own; the seeds know sessions only
+        batch = mode == "batch" and self.settings.interpretation.is_platform
+        record = self._open(backend, body.get("max_ttl"), session_id, mode="batch" if batch else None)
         self.sessions[session_id] = ServerSession(record, mode, self.engine.now)
         return self.session_details(session_id)
 
-    def _open(self, backend: object, max_time: object, session_id: str) -> SessionRecord:
+    def _open(
+        self, backend: object, max_time: object, session_id: str, *, submit: bool = False, mode: str | None = None,
+    ) -> SessionRecord:
         if backend is not None and not isinstance(backend, str):
             raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a string, got {backend!r}")
         try:
-            return self.engine.open_session(backend, max_time, session_id)
+            return self.engine.open_session(backend, max_time, session_id, mode=mode)
         except RequestRejected as error:
-            raise ApiError.rejected(error) from None
+            raise ApiError.rejected(error, submit=submit) from None
 
     def _session(self, session_id: str) -> ServerSession:
         found = self.sessions.get(session_id)
@@ -298,7 +308,7 @@ class RuntimeServer:
         job_id = f"j{self._job_count}"
         if body.get("start_session") and session_id is None:
             # The seed-era client: the first job opens the session, whose ID is the job's.
-            record = self._open(backend, body.get("session_time"), job_id)
+            record = self._open(backend, body.get("session_time"), job_id, submit=True)
             self.sessions[job_id] = ServerSession(record, "dedicated", self.engine.now)
             session_id = job_id
         try:

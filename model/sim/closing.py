@@ -6,7 +6,7 @@ while it has a job queued or running, and ``drained`` closes it when its last jo
 from __future__ import annotations
 
 from model.sim.core import Core
-from model.sim.entities import SessionRecord
+from model.sim.entities import JobRecord, SessionRecord
 from model.spec.interpretations import FirstJobCancel, PlatformFirstJobCancel
 from model.spec.lifecycles import SESSION_FINAL
 
@@ -41,6 +41,8 @@ class Closing(Core):
     def job_left_session(self, session: SessionRecord) -> None:
         """A job of ``session`` ended: its unused timer runs anew; a closing session with none left closes."""
         if self._unused_timeout is not None and session.state not in SESSION_FINAL:
+            if session.batch and session.state == "active" and session.running is None:
+                self.fire(self.session_fsm, session, "batch_job_ended")  # not exclusive: the device goes back
             if session.state == "pending_closed":
                 if session.n_queued == 0 and session.running is None:
                     self.fire(self.session_fsm, session, "drained")
@@ -52,11 +54,29 @@ class Closing(Core):
         INT-PLATFORM-FIRST-JOB-CANCEL)."""
         if self.interpretation.is_platform:
             if self.policy.platform_first_job_cancel is PlatformFirstJobCancel.FAIL_SUBSEQUENT:
-                session.doomed = True
+                session.doomed = "first_job_cancelled"
                 self.fail_queued(session, "first_job_cancelled")
-        elif self.policy.first_job_cancel is FirstJobCancel.CLOSE_SESSION:
-            self.fire(self.session_fsm, session, "first_job_cancelled")
+            self.dispatch(session.backend)
+            return
+        self._doom(session, "first_job_cancelled")
+
+    def first_job_failed(self, session: SessionRecord) -> None:
+        """Extension point: the session's first job failed, under INT-FIRST-JOB-FAILURE=as_cancel: what a
+        cancel does (INT-FIRST-JOB-CANCEL), under the trigger and reason ``first_job_failed``."""
+        self._doom(session, "first_job_failed")
+
+    def _doom(self, session: SessionRecord, trigger: str) -> None:
+        if self.policy.first_job_cancel is FirstJobCancel.CLOSE_SESSION:
+            self.fire(self.session_fsm, session, trigger)
         else:
-            session.doomed = True
-            self.fail_queued(session, "first_job_cancelled")
+            session.doomed = trigger
+            self.fail_queued(session, trigger)
         self.dispatch(session.backend)
+
+    def dooms_by_failing(self, job: JobRecord) -> bool:
+        """Whether ``job``, failing now, is its live session's first job under INT-FIRST-JOB-FAILURE=as_cancel."""
+        session = job.session
+        return (
+            self._doom_on_failure and session is not None and session.first_job is job
+            and session.state not in SESSION_FINAL
+        )

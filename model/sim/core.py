@@ -38,6 +38,10 @@ class Core(Clock):
     scheduler_fsm: Dispatcher[BackendRecord]
     _skip_session_jobs: bool
     _window_on_queue_empty: bool
+    _doom_on_failure: bool
+    """INT-FIRST-JOB-FAILURE=as_cancel: a failing first job dooms its session's later jobs."""
+    _clock_at_open: bool
+    """INT-MAXTIME-CLOCK=open: the max_time clock starts when the session opens."""
     _window_seconds: float
     """The interactive window in force: the profile's, or a variant engine's ``interactive_window``."""
     _unused_timeout: float | None
@@ -81,8 +85,20 @@ class Core(Clock):
         """Open or close the session's interactive window (timers)."""
         raise NotImplementedError
 
+    def arm_max_time_at_open(self, session: SessionRecord) -> None:
+        """Start a just-opened session's max_time clock, under INT-MAXTIME-CLOCK=open (timers)."""
+        raise NotImplementedError
+
     def first_job_cancelled(self, session: SessionRecord) -> None:
         """The session's first job was cancelled (closing)."""
+        raise NotImplementedError
+
+    def first_job_failed(self, session: SessionRecord) -> None:
+        """The session's first job failed, under INT-FIRST-JOB-FAILURE=as_cancel (closing)."""
+        raise NotImplementedError
+
+    def dooms_by_failing(self, job: JobRecord) -> bool:
+        """Whether ``job``, failing now, dooms its session's later jobs (closing)."""
         raise NotImplementedError
 
     def arm_unused(self, session: SessionRecord) -> None:

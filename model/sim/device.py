@@ -28,7 +28,20 @@ class Device(Core):
             self._fire_device_error(job)
         else:
             self._fire_complete(job)
-        self.leave_device(job)
+            self.leave_device(job)
+            return
+        self._failed_on_device(job)
+
+    def _failed_on_device(self, job: JobRecord) -> None:
+        """Free the device after a failure; a first job's failure dooms its session's other jobs first
+        (INT-FIRST-JOB-FAILURE=as_cancel), before the device is dispatched again, as a cancel does."""
+        if self.dooms_by_failing(job):
+            session = job.session
+            assert session is not None
+            self.leave_device(job, dispatch=False)
+            self.first_job_failed(session)
+        else:
+            self.leave_device(job)
 
     def leave_device(self, job: JobRecord, dispatch: bool = True) -> None:
         """Extension point: the job stopped running (any outcome): free the device, let the scheduler go on."""
@@ -64,4 +77,7 @@ class Device(Core):
     def end_running(self, job: JobRecord, trigger: str) -> None:
         """The device ends the running ``job`` now with ``trigger`` (``complete`` or ``device_error``)."""
         self.fire(self.job_fsm, job, trigger)
-        self.leave_device(job)
+        if trigger == "complete":
+            self.leave_device(job)
+        else:
+            self._failed_on_device(job)

@@ -61,6 +61,7 @@ class Step:
     reason: str | None = None
     cascade: str | None = None
     arms_max_time: bool = False
+    """Whether its trace line records the session's max_time (it arms the clock, or ``records_max_time``)."""
 
 
 Observer = Callable[[str, Any, str, Step], None]
@@ -144,7 +145,7 @@ class Dispatcher(Generic[E]):
                 rules=transition.rules,
                 reason=transition.reason,
                 cascade=transition.cascade,
-                arms_max_time=transition.action == ARM_MAX_TIME,
+                arms_max_time=transition.action == ARM_MAX_TIME or transition.records_max_time,
             )
             for source in transition.source:
                 row = table[source]

@@ -31,7 +31,7 @@ from model.sim.requests import RequestHandling
 from model.sim.retention import ForgetFinished, KeepAll, Retention
 from model.sim.scheduling import Scheduling
 from model.sim.timers import Timers
-from model.spec.interpretations import DEFAULT, ExpiryTie, Interpretation
+from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Interpretation
 from model.spec.lifecycles import JOB, SCHEDULER, SESSION
 from model.spec.profiles import DEFAULT_PROFILE
 from model.spec.validations import RequestRejected
@@ -51,7 +51,8 @@ EXTENSION_POINTS: tuple[str, ...] = (
     # timers (model.sim.timers): durations and expiries
     "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time", "on_unused_timeout",
     # closing (model.sim.closing)
-    "fail_unfinished", "first_job_cancelled", "job_left_session", "guard_session_has_unfinished_jobs",
+    "fail_unfinished", "first_job_cancelled", "first_job_failed", "job_left_session",
+    "guard_session_has_unfinished_jobs", "guard_session_is_batch",
     # the public requests themselves
     "open_session", "submit", "cancel", "close", "cancel_session",
 )
@@ -105,6 +106,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         self.sessions: dict[str, SessionRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_end_order = JOB_END_FIRST if self.policy.expiry_tie is ExpiryTie.JOB_FIRST else JOB_END_LAST
+        self._doom_on_failure = self.policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.init_requests()
         self.init_scheduling()
         self.init_timers()
@@ -130,7 +132,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
 
         self._emit(
             Header(
-                dict(interpretation),
+                interpretation.recorded(),
                 {name: b.config.limits() for name, b in self.backends.items()},
                 self._window_seconds,
                 interpretation.profile or DEFAULT_PROFILE,

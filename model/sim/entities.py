@@ -43,8 +43,8 @@ class BackendRecord:
 
 class SessionRecord:
     __slots__ = (
-        "backend", "backend_name", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
-        "max_time_bound", "n_jobs", "n_queued", "queue", "requested_max_time", "running", "session_id",
+        "backend", "backend_name", "batch", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
+        "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running", "session_id",
         "started_at", "state", "unused_deadline", "window_deadline", "window_timer", "window_token",
     )
 
@@ -59,21 +59,28 @@ class SessionRecord:
         self.max_time: float | None = None
         self.max_time_bound = float(requested_max_time or backend.config.system_max_time)
         self.started_at: float | None = None
+        self.opened_at: float | None = None
+        """When it was opened (the engine sets it): where INT-MAXTIME-CLOCK=open starts the max_time clock."""
         self.deadline = math.inf
-        """started_at + max_time once started: no job of the session starts at or after it."""
+        """started_at + max_time once started (opened_at + max_time from the open under INT-MAXTIME-CLOCK=open):
+        no job of the session starts at or after it."""
         self.closed_at: float | None = None
         self.queue: deque[JobRecord] = deque()
         self.n_queued = 0
         self.n_jobs = 0
         self.running: JobRecord | None = None
         self.first_job: JobRecord | None = None
-        self.doomed = False
+        self.doomed: str | None = None
+        """The job trigger its later jobs fail with once its first job doomed them (first_job_cancelled or,
+        under INT-FIRST-JOB-FAILURE=as_cancel, first_job_failed); None while they are not doomed."""
         self.window_token = 0
         """The open interactive window's identity: the event sequence number it took when it opened."""
         self.window_deadline: float | None = None
         """When the open interactive window runs out (None: no window open)."""
         self.window_timer: float | None = None
         """When the session's pending interactive-timeout event is due (None: it has none on the heap)."""
+        self.batch = False
+        """Platform: opened in batch mode (PLATFORM-BATCH): never exclusive, ends by itself when idle."""
         self.unused_deadline: float | None = None
         """Platform: when the unused-session timer runs out (PLATFORM-UNUSED-CLOSES); None: not armed."""
 

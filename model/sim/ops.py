@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import suppress
-from typing import Annotated, Any, ClassVar, Protocol, get_args
+from typing import Annotated, Any, ClassVar, Literal, Protocol, get_args
 
 import msgspec
 
@@ -35,6 +35,8 @@ class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     ENGINE_ONLY: ClassVar[tuple[str, ...]] = ()
     """Fields only the reference engine takes: scenario files may set them, the protocol never carries them."""
+    OMITTED_WHEN_NULL: ClassVar[tuple[str, ...]] = ()
+    """Fields the protocol leaves out when null: a profile's additions (the seeds' requests stay as they were)."""
 
     @property
     def name(self) -> str:
@@ -50,10 +52,15 @@ class Open(_Operation, frozen=True, tag="open"):
     session: _Id | None = None
     max_time: int | str | None = None
     """Seconds, or text such as ``"2h 30m"``; absent or null: the interpretation's default."""
+    mode: Literal["session", "batch"] | None = None
+    """Platform profile only: ``"batch"`` opens a batch (PLATFORM-BATCH); absent: a session."""
+
+    OMITTED_WHEN_NULL: ClassVar[tuple[str, ...]] = ("mode",)
 
     def describe(self) -> str:
         limit = f" max_time={self.max_time!r}" if self.max_time is not None else ""
-        return f"open {self.session} on {self.backend}{limit}"
+        kind = "batch" if self.mode == "batch" else "open"
+        return f"{kind} {self.session} on {self.backend}{limit}"
 
 
 class Submit(_Operation, frozen=True, tag="submit"):
@@ -153,7 +160,7 @@ def scenario_json(op: Operation) -> dict[str, Any]:
 
 def request_json(op: Action) -> dict[str, Any]:
     """The protocol form: every protocol field, null included; no ``at`` and no engine-only field."""
-    skip = {"at", *op.ENGINE_ONLY}
+    skip = {"at", *op.ENGINE_ONLY, *(f for f in op.OMITTED_WHEN_NULL if getattr(op, f) is None)}
     return {"op": op.name, **{f: getattr(op, f) for f in op.__struct_fields__ if f not in skip}}
 
 
@@ -199,9 +206,11 @@ class EngineImplementation:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
+    def open_session(
+        self, backend: str | None, max_time: int | str | None, session_id: str | None, mode: str | None = None,
+    ) -> None:
         with suppress(RequestRejected):
-            self.engine.open_session(backend, max_time, session_id)
+            self.engine.open_session(backend, max_time, session_id, mode)
 
     def submit(
         self, session_id: str | None, backend: str | None, job_id: str | None,
@@ -239,8 +248,11 @@ def apply(target: Implementation, op: Action) -> None:
     A submit's engine-only fields, when a scenario sets them, go to the reference engine only.
     """
     match op:
-        case Open():
+        case Open() if op.mode is None:
             target.open_session(op.backend, op.max_time, op.session)
+        case Open():  # a batch (platform): an implementation of the platform takes ``mode``
+            open_mode: Any = target.open_session
+            open_mode(op.backend, op.max_time, op.session, op.mode)
         case Submit() if op.group == DEFAULT_GROUP and op.program == DEFAULT_PROGRAM:
             target.submit(op.session, op.backend, op.job, op.max_execution_time, op.duration, op.fault)
         case Submit():

@@ -240,10 +240,17 @@ class RequestHandling(Core):
         return error
 
     def open_session(
-        self, backend: str | None, max_time: object = None, session_id: str | None = None
+        self, backend: str | None, max_time: object = None, session_id: str | None = None, mode: str | None = None,
     ) -> SessionRecord:
-        """Open a session (pending until its first job starts)."""
-        asked = Request(self.now, "open", backend, session_id, None, {"max_time": max_time})
+        """Open a session (pending until its first job starts); ``mode="batch"`` opens a batch (platform profile,
+        PLATFORM-BATCH; under another profile :class:`NotInProfile`)."""
+        if mode not in (None, "session", "batch"):
+            raise ValueError(f"mode must be 'session' or 'batch', got {mode!r}")
+        batch = mode == "batch"
+        if batch and "batch_ended" not in self.session_fsm.fire:
+            raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
+        args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
+        asked = Request(self.now, "open", backend, session_id, None, args)
         refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
         if refused is not None:
             raise self._reject(asked, *refused)
@@ -253,9 +260,13 @@ class RequestHandling(Core):
         if session_id is None:
             session_id = _fresh(self._session_ids, "s", self.sessions)
         session = SessionRecord(session_id, record, seconds)
+        session.batch = batch
+        session.opened_at = self.now
         self.sessions[session_id] = session
         self._emit(asked._replace(session=session_id))
         self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        if self._clock_at_open:
+            self.arm_max_time_at_open(session)
         if self._unused_timeout is not None:
             self.arm_unused(session)
         return session
@@ -326,8 +337,8 @@ class RequestHandling(Core):
             # implies an active session.
             if session.window_deadline is not None:
                 session.window_deadline = None
-            if session.doomed:
-                self.fire(self.job_fsm, job, "first_job_cancelled")
+            if session.doomed is not None:
+                self.fire(self.job_fsm, job, session.doomed)
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy

@@ -24,7 +24,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import CancelSession, Operation, decode_operations, run_operations
+from model.sim.ops import CancelSession, EngineImplementation, Open, Operation, apply, decode_operations
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
@@ -116,6 +116,11 @@ def parse_scenario(data: object, source: str = "<scenario>", profile: str | None
                 f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
                 f"not {interpretation.profile} (give \"profile\": \"platform\")"
             )
+        if isinstance(op, Open) and op.mode == "batch" and not interpretation.is_platform:
+            raise ScenarioError(
+                f"{source}: operations[{index}].mode: batch is a mode of profile platform, "
+                f"not {interpretation.profile} (give \"profile\": \"platform\")"
+            )
     for index in range(1, len(operations)):
         if operations[index].at < operations[index - 1].at:
             raise ScenarioError(
@@ -158,14 +163,31 @@ def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int =
     )
     for load, load_until in scenario.background:
         engine.add_background_load(load, until=load_until)
-    run_operations(engine, scenario.operations)
     start = engine.events_processed
-    if engine.run(stop=lambda: engine.events_processed - start >= max_events, until=scenario.until):
+
+    def spent() -> bool:
+        return engine.events_processed - start >= max_events
+
+    # The limit counts every event, those run on the way to an operation's time too (a heavy load
+    # and a far operation would otherwise run unbounded).
+    target = EngineImplementation(engine)
+    for op in scenario.operations:
+        if engine.run(stop=spent, until=op.at):
+            due = engine.next_event_time
+            if due is not None and due <= op.at:
+                raise _stopped(engine, max_events, f"to reach the operation at t={op.at:g}")
+        engine.run_until(op.at)
+        apply(target, op)
+    if engine.run(stop=spent, until=scenario.until):
         due = engine.next_event_time
         if due is not None and (scenario.until is None or due <= scenario.until):
             goal = "to settle" if scenario.until is None else f"to reach until={scenario.until:g}"
-            raise ScenarioError(
-                f"the run stopped at t={engine.now:g} after {max_events} events, before it was due {goal}; "
-                "give a nearer until, a lighter background load, or a larger --max-events"
-            )
+            raise _stopped(engine, max_events, goal)
     return engine
+
+
+def _stopped(engine: Engine, max_events: int, goal: str) -> ScenarioError:
+    return ScenarioError(
+        f"the run stopped at t={engine.now:g} after {max_events} events, before it was due {goal}; "
+        "give a nearer until, a lighter background load, or a larger --max-events"
+    )

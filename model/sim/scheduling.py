@@ -79,7 +79,8 @@ class Scheduling(Core):
             if state != "active" and state != "pending_closed" and backend.active_session is None:
                 if session.state == "pending":
                     session.started_at = self.now
-                    session.max_time = self.effective_max_time(session, job)
+                    if session.max_time is None:  # else fixed at the open (INT-MAXTIME-CLOCK=open)
+                        session.max_time = self.effective_max_time(session, job)
                 self._fire_job_started(session)
                 backend.active_session = session
             self.update_window(session)

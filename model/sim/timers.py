@@ -14,7 +14,7 @@ from typing import ClassVar
 from model.sim.clock import TIMER
 from model.sim.core import Core
 from model.sim.entities import SessionRecord
-from model.spec.interpretations import InteractiveWindow
+from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
 _UNUSED_SOURCES = frozenset(("pending", "inactive"))
@@ -37,7 +37,7 @@ class Timers(Core):
         on the clock (at ``window_timer``, never later than a window opened since); when it comes
         due for a window that has closed, it pushes the open window's own event, if any.
         """
-        if session.state != "active":
+        if session.state != "active" or session.batch:  # a batch has no window: it deactivates as its job ends
             return
         if session.n_queued == 0 and (self._window_on_queue_empty or session.running is None):  # idle
             if session.window_deadline is None:
@@ -51,6 +51,7 @@ class Timers(Core):
 
     def init_timers(self) -> None:
         self._window_on_queue_empty = self.policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
+        self._clock_at_open = self.policy.maxtime_clock is MaxtimeClock.OPEN
         rules = self.interpretation.rules
         overridden = any("interactive_window" in vars(cls) for cls in type(self).__mro__ if cls is not Timers)
         self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
@@ -61,16 +62,23 @@ class Timers(Core):
 
         Each arming pushes one event; an event whose deadline is no longer the session's does nothing."""
         assert self._unused_timeout is not None
-        deadline = session.unused_deadline = self.now + self._unused_timeout
+        batch_end = session.batch and session.state == "inactive"  # PLATFORM-BATCH: it ends shortly after its job
+        seconds = self._window_seconds if batch_end else self._unused_timeout
+        deadline = session.unused_deadline = self.now + seconds
         self.schedule(deadline, self.on_unused_timeout, session)
 
     def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: an unused-session timer event comes due."""
         if session.unused_deadline != self.now or session.state not in _UNUSED_SOURCES:
             return  # re-armed since, or the session is active, closing or closed
-        if self.fire(self.session_fsm, session, "unused_timeout") is not None:
+        trigger = "batch_ended" if session.batch and session.state == "inactive" else "unused_timeout"
+        if self.fire(self.session_fsm, session, trigger) is not None:
             session.unused_deadline = None
             self.dispatch(session.backend)
+
+    def guard_session_is_batch(self, session: SessionRecord) -> bool:
+        """The session was opened in batch mode (PLATFORM-BATCH)."""
+        return session.batch
 
     def guard_session_unused(self, session: SessionRecord) -> bool:
         """No job of the session is queued or running (PLATFORM-UNUSED-CLOSES)."""
@@ -92,9 +100,19 @@ class Timers(Core):
         self.dispatch(session.backend)
 
     def max_time_deadline(self, session: SessionRecord) -> float:
-        """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED)."""
+        """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED); from its opening
+        under INT-MAXTIME-CLOCK=open."""
+        if self._clock_at_open:
+            assert session.opened_at is not None and session.max_time is not None
+            return session.opened_at + session.max_time
         assert session.started_at is not None and session.max_time is not None
         return session.started_at + session.max_time
+
+    def arm_max_time_at_open(self, session: SessionRecord) -> None:
+        """INT-MAXTIME-CLOCK=open: the clock starts as the session opens, its max_time fixed then (the
+        requested value, else the system limit)."""
+        session.max_time = session.max_time_bound
+        self.action_arm_max_time(session)
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         session.deadline = self.max_time_deadline(session)

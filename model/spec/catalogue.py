@@ -26,6 +26,7 @@ class Encoding:
 PARAMETERS: tuple[Encoding, ...] = (
     Encoding("parameter", "model.spec.lifecycles.INTERACTIVE_TIMEOUT", ("TTL-INTERACTIVE-VALUE",)),
     Encoding("parameter", "model.sim.devices.PHYSICAL_SYSTEM_MAX_TIME", ("MAXTIME-SYSTEM-LIMIT",)),
+    Encoding("parameter", "model.sim.devices.simulator", ("MAXTIME-SYSTEM-LIMIT",)),
     Encoding("parameter", "model.spec.max_time.parse_max_time", ("MAXTIME-FORMAT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.sim.engine.Engine.effective_max_time", ("MAXTIME-DEFAULT", "MAXTIME-PARAM")),
     Encoding("parameter", "model.sim.entities.SessionRecord.head", ("SCHED-SESSION-FIFO",)),

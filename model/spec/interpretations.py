@@ -38,6 +38,10 @@ class InterpretationPoint:
     sources: tuple[Source | Page, ...]
     options: tuple[Option, ...]
     rationale: str
+    in_every_header: bool = True
+    """False for points added after the trace format's first catalogue: a header lists such a point only
+    when its option is not the default, so that traces written before it keep their bytes and read the
+    same (a reader takes a point a header leaves out at its default)."""
 
     @property
     def default(self) -> str:
@@ -211,6 +215,96 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
         "The window measures the client's think time between iterations, which starts when "
         "the last job's result is available.",
     ),
+    InterpretationPoint(
+        "INT-FIRST-JOB-FAILURE",
+        "A session's first job fails (device error, or its max_execution_time): are its later jobs doomed?",
+        "Seed 002 dooms the later jobs when the first job is cancelled, because they use the data "
+        "cached from it; a first job that fails may have cached nothing either, but the seed names "
+        "only the cancel.",
+        (Source(_B, "Open a session", (22, 23)),),
+        (
+            Option("unaffected", "the later jobs run as usual; only a cancelled first job dooms them"),
+            Option(
+                "as_cancel",
+                "a first job that fails dooms the later jobs as a cancelled one does, per "
+                "INT-FIRST-JOB-CANCEL (reason and trigger first_job_failed)",
+            ),
+        ),
+        "The seed states the consequence of a cancel only; a failure is the client's to see and "
+        "react to (it may close the session), and no seed line says a failed job's data is lost.",
+        in_every_header=False,
+    ),
+    InterpretationPoint(
+        "INT-SIMULATOR-MAXTIME",
+        "What is a simulator backend's system max_time (the default and upper bound of max_time)?",
+        "Seed 000 gives the system limit of physical systems only (8 hours); seed 002's examples run "
+        "on ibmq_qasm_simulator and send the reader to another page for the system limit.",
+        (
+            Source(_A, "How long a session stays active", (32, 35)),
+            Source(_B, "Specify the session length", (75, 75)),
+            Source(_B, "Open a session", (31, 31)),
+        ),
+        (
+            Option("three_hours", "3 h (10800 s)"),
+            Option("physical_limit", "8 h (28800 s), the physical systems' limit of seed 000"),
+        ),
+        "It is the value the model has always used for the mock ibmq_qasm_simulator: the seeds give "
+        "none, and the page seed 002 points to (outside the seeds) set simulators apart from physical "
+        "systems. Only the runtime API's and golden runs' simulator backend reads it; a trace carries "
+        "every backend's limit in its header.",
+        in_every_header=False,
+    ),
+    InterpretationPoint(
+        "INT-MAXTIME-CLOCK",
+        "When does a session's max_time clock start: when its first job starts, or when it is opened?",
+        "Seed 002 says a session is started when its first job starts (not when it is queued) and "
+        "assigns max_time 'when a session is started', yet in the next sentence it expires 'after the "
+        "session has been open the specified amount of time'; seed 000 also starts it at the first job.",
+        (
+            Source(_B, "Context manager", (37, 37)),
+            Source(_B, "Specify the session length", (73, 73)),
+            Source(_A, "How long a session stays active", (29, 29)),
+        ),
+        (
+            Option("first_job_start", "when the session starts: its first job starts on the device"),
+            Option(
+                "open",
+                "when the session is opened; its max_time is fixed then (the requested value, else the "
+                "system limit: INT-MAXTIME-DEFAULT's first_job_limit needs a job and does not apply), and a "
+                "session still pending at its deadline expires (pending -> closed, its queued jobs fail "
+                "session_expired)",
+            ),
+        ),
+        "Three sentences of the two seeds tie max_time to the session's start and define the start as "
+        "the first job's; 'open' in the fourth is read as 'started', not as the moment Session() is called.",
+        in_every_header=False,
+    ),
+    InterpretationPoint(
+        "INT-DEADLINE-REQUEST",
+        "A request arrives at the very instant a session timer runs out (its interactive window or "
+        "max_time): does it come before the timer or after it?",
+        "Both seeds say what happens 'after' max_time is reached and when no job is queued 'within' "
+        "the window, but not which of a request and a deadline at the same instant comes first.",
+        (
+            Source(_A, "How long a session stays active", (37, 39)),
+            Source(_B, "Specify the session length", (73, 73)),
+            Source(_B, "Specify the session length", (84, 84)),
+        ),
+        (
+            Option(
+                "after_timers",
+                "the timer comes first: a submit at the window's end finds the session inactive (its "
+                "job queues normally and may reactivate it); any request at max_time finds the session "
+                "closed (a submit is rejected with SESSION-CLOSED)",
+            ),
+        ),
+        "A fixed reading, not a choice: a window or a max_time is a half-open span [start, "
+        "start + length), so at its end the time is up. Requests made at an instant come after every "
+        "event due at it (the order classes of the contract), so a client reacting at t to a job end "
+        "at t cannot slip in before a timer due at t either; ordering requests first would need a "
+        "request to be placed between the events of one instant, which no trace could show.",
+        in_every_header=False,
+    ),
     # Points of the platform profile (model.spec.profiles): today's documentation leaves these open.
     InterpretationPoint(
         "INT-CANCEL-RUNNING-JOB",
@@ -319,6 +413,23 @@ class InteractiveWindow(StrEnum):
     QUEUE_EMPTY = "queue_empty"
 
 
+class FirstJobFailure(StrEnum):
+    UNAFFECTED = "unaffected"
+    AS_CANCEL = "as_cancel"
+
+
+class SimulatorMaxtime(StrEnum):
+    THREE_HOURS = "three_hours"
+    PHYSICAL_LIMIT = "physical_limit"
+
+
+class MaxtimeClock(StrEnum):
+    FIRST_JOB_START = "first_job_start"
+    OPEN = "open"
+
+
+class DeadlineRequest(StrEnum):
+    AFTER_TIMERS = "after_timers"
 class CancelRunningJob(StrEnum):
     FINISH = "finish"
     CANCEL = "cancel"
@@ -348,6 +459,10 @@ class Policy:
     close_running_job: CloseRunningJob
     first_job_cancel: FirstJobCancel
     interactive_window: InteractiveWindow
+    first_job_failure: FirstJobFailure
+    simulator_maxtime: SimulatorMaxtime
+    maxtime_clock: MaxtimeClock
+    deadline_request: DeadlineRequest
     cancel_running_job: CancelRunningJob
     platform_first_job_cancel: PlatformFirstJobCancel
     execution_lanes: ExecutionLanes
@@ -461,6 +576,13 @@ class Interpretation(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.choices)
+
+    def recorded(self) -> dict[str, str]:
+        """The choices a trace header lists: every choice, less the default ones of points not
+        ``in_every_header``."""
+        return {
+            k: v for k, v in self.choices.items() if POINTS_BY_ID[k].in_every_header or v != POINTS_BY_ID[k].default
+        }
 
     def differences(self) -> dict[str, str]:
         """Only the choices that differ from the profile's defaults (for names and titles)."""

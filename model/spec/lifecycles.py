@@ -66,6 +66,9 @@ class Transition:
     """The timer whose expiry fires this trigger, if any."""
     only_if: tuple[tuple[str, str], ...] = ()
     """(interpretation ID, option) pairs that must all be chosen; checked against the points when declared."""
+    records_max_time: bool = False
+    """Whether its trace line records the session's max_time (the session's start), beyond the transitions
+    whose action arms the max_time clock, which always do."""
     doc: str = ""
     profiles: tuple[str, ...] = BOTH
     """The profiles under which it is declared."""
@@ -179,8 +182,23 @@ SESSION = Lifecycle(
         Transition(
             "job_started", ("pending",), "active",
             ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
+            action="arm_max_time", only_if=(("INT-MAXTIME-CLOCK", "first_job_start"),),
+            doc="its first job starts on the device; the max_time clock starts",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "job_started", ("pending",), "active",
+            ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
             action="arm_max_time",
             doc="its first job starts on the device; the max_time clock starts",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "job_started", ("pending",), "active",
+            ("SESSION-START-FIRST-JOB", "MAXTIME-ASSIGNED", "MAXTIME-DEFAULT"),
+            only_if=(("INT-MAXTIME-CLOCK", "open"),), records_max_time=True,
+            doc="its first job starts on the device; the max_time clock runs since it opened",
+            profiles=ONLY_SEEDS,
         ),
         Transition(
             "job_started", ("inactive",), "active", ("SESSION-REACTIVATE",),
@@ -192,6 +210,18 @@ SESSION = Lifecycle(
             timer="interactive", action="release_backend",
             doc="no session job queued for the interactive window",
             profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "batch_job_ended", ("active",), "inactive", ("PLATFORM-BATCH",),
+            conditions=("session_is_batch",), action="release_backend",
+            doc="a batch's job ended and none of its jobs runs: it gives the device back at once",
+            profiles=ONLY_PLATFORM,
+        ),
+        Transition(
+            "batch_ended", ("inactive",), "closed", ("PLATFORM-BATCH",),
+            conditions=("session_unused",), timer="batch_end", action="release_backend",
+            doc="a batch with nothing queued or running for the 60 s window after its last job",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "interactive_timeout", ("active",), "inactive",
@@ -214,11 +244,24 @@ SESSION = Lifecycle(
             profiles=ONLY_PLATFORM,
         ),
         Transition(
+            "max_time_reached", ("pending",), "closed", ("MAXTIME-EXPIRY",),
+            timer="max_time", cascade="session_expired", action="release_backend",
+            only_if=(("INT-MAXTIME-CLOCK", "open"),),
+            doc="max_time has elapsed since it opened, before any of its jobs started",
+            profiles=ONLY_SEEDS,
+        ),
+        Transition(
             "close", _LIVE, "closed",
             ("SESSION-CLOSE", "CLOSE-FAILS-INCOMPLETE", "CONTEXT-CLOSE"),
             cascade="session_closed", action="release_backend",
             doc="the client closes it (or leaves its context manager)",
             profiles=ONLY_SEEDS,
+        ),
+        Transition(
+            "close", _LIVE, "pending_closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE", "PLATFORM-BATCH"),
+            conditions=("session_is_batch", "session_has_unfinished_jobs"), action="release_backend",
+            doc="the client closes a batch with jobs queued or running: it drains them without holding the device",
+            profiles=ONLY_PLATFORM,
         ),
         Transition(
             "close", _LIVE, "pending_closed", ("PLATFORM-CLOSE-DRAINS", "CONTEXT-CLOSE"),
@@ -257,6 +300,13 @@ SESSION = Lifecycle(
             doc="its first job was cancelled",
             profiles=ONLY_SEEDS,
         ),
+        Transition(
+            "first_job_failed", _LIVE, "closed", ("FIRST-JOB-CANCEL",),
+            cascade="first_job_failed", action="release_backend",
+            only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"), ("INT-FIRST-JOB-CANCEL", "close_session")),
+            doc="its first job failed",
+            profiles=ONLY_SEEDS,
+        ),
     ),
     timers=(
         Timer(
@@ -275,9 +325,16 @@ SESSION = Lifecycle(
         ),
         Timer(
             "max_time", "max_time_reached", "the session's max_time",
-            armed="the session starts (its first job starts)",
+            armed="the session starts (its first job starts); under INT-MAXTIME-CLOCK=open, it opens",
             disarmed="the session closes; never by deactivation",
             rules=("MAXTIME-ASSIGNED", "MAXTIME-EXPIRY"),
+        ),
+        Timer(
+            "batch_end", "batch_ended", "60 s (fixed)",
+            armed="a job of an inactive batch ends",
+            disarmed="a job is submitted to it, or it closes",
+            rules=("PLATFORM-BATCH",),
+            profiles=ONLY_PLATFORM,
         ),
         Timer(
             "unused", "unused_timeout", "1800 s (fixed)",
@@ -367,6 +424,12 @@ JOB = Lifecycle(
             only_if=(("INT-PLATFORM-FIRST-JOB-CANCEL", "fail_subsequent"),),
             profiles=ONLY_PLATFORM,
         ),
+        Transition(
+            "first_job_failed", ("queued",), "failed", ("FIRST-JOB-CANCEL",),
+            reason="first_job_failed", only_if=(("INT-FIRST-JOB-FAILURE", "as_cancel"),),
+            doc="its session's first job failed",
+            profiles=ONLY_SEEDS,
+        ),
     ),
     timers=(
         Timer(
@@ -421,6 +484,13 @@ JOB_FINAL: frozenset[str] = JOB.final_states
 """The states a job ends in (completed, failed, cancelled), from the declaration."""
 SESSION_FINAL: frozenset[str] = SESSION.final_states
 """The states a session ends in (closed), from the declaration."""
+_CASCADES = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
+JOB_OWN_FAILURES: frozenset[str] = frozenset(
+    t.reason for t in JOB.transitions
+    if t.dest == "failed" and "running" in t.source and t.reason is not None and t.trigger not in _CASCADES
+)
+"""The reasons a running job fails for by itself, not by its session's end (device_error,
+max_execution_time_reached): the failures INT-FIRST-JOB-FAILURE is about."""
 LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
 
 

@@ -40,11 +40,13 @@ PAGE_MODES = DOCS + "execution-modes"
 PAGE_FAQ = DOCS + "execution-modes-faq"
 PAGE_RUN_SESSION = DOCS + "run-jobs-session"
 PAGE_MAX_TIME = DOCS + "max-execution-time"
+PAGE_RUN_BATCH = DOCS + "run-jobs-batch"
 PAGE_TITLES = {
     PAGE_MODES: "Introduction to execution modes",
     PAGE_FAQ: "Qiskit Runtime execution modes FAQs",
     PAGE_RUN_SESSION: "Run jobs in a session",
     PAGE_MAX_TIME: "Maximum execution time for Qiskit Runtime workloads",
+    PAGE_RUN_BATCH: "Run jobs in a batch",
 }
 """The platform profile's sources: pages of IBM's documentation (the Qiskit/documentation repository's
 ``docs/guides/<name>``), cited by URL and section."""
@@ -395,6 +397,16 @@ RULES: tuple[Rule, ...] = (
         "may differ); an explicit max_time may be at most that, and a job's max_execution_time is not "
         "checked against it.",
         (Page(PAGE_MAX_TIME, "Session maximum execution time"), Page(PAGE_RUN_SESSION, "Specify the session length")),
+        profiles=("platform",),
+    ),
+    Rule(
+        "PLATFORM-BATCH",
+        "A batch is not exclusive and ends by itself",
+        "A session opened in batch mode gets no exclusive use of the device: it is active only while one "
+        "of its jobs runs, and its queued jobs wait in the fair-share queue beside other users' jobs. A "
+        "batch with nothing queued or running ends by itself shortly after its last job ends (the 60 s "
+        "interactive window, read as 'shortly').",
+        (Page(PAGE_MODES, "Batch mode"), Page(PAGE_RUN_BATCH, "Run jobs in a batch")),
         profiles=("platform",),
     ),
     Rule(

@@ -155,6 +155,8 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     by their repr string where JSON cannot hold them."""
 
     max_time: ArgValue | UnsetType = UNSET
+    mode: Literal["batch"] | UnsetType = UNSET
+    """open, platform profile only: present (``"batch"``) when the session is a batch (PLATFORM-BATCH)."""
     max_execution_time: ArgValue | UnsetType = UNSET
     group: str | UnsetType = UNSET
     program: str | UnsetType = UNSET
@@ -168,6 +170,8 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
         given: dict[str, Any] = {}
         if self.max_time is not UNSET:
             given["max_time"] = self.max_time
+        if self.mode is not UNSET:
+            given["mode"] = self.mode
         if self.max_execution_time is not UNSET:
             given["max_execution_time"] = self.max_execution_time
         if self.group is not UNSET:

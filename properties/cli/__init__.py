@@ -6,8 +6,12 @@ option and report bad input one way (:mod:`.options`)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
-from typing import Any
+import os
+import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -33,6 +37,10 @@ _NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArg
 """What click (8.2 on) raises to print the group's help when no command is given."""
 
 
+class _PipeClosed(Exception):
+    """The reader of stdout went away; not an ``OSError``, so that click lets it through to :func:`main`."""
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported from :data:`COMMANDS` on first use, and whose usage errors
     (an option value out of range, a missing argument) are reported as any bad input: one line, exit 2."""
@@ -52,6 +60,9 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as error:
             raise InputError(error.format_message()) from None
+        except BrokenPipeError:
+            raise _PipeClosed from None  # past click, which would make it exit status 1
+
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -72,5 +83,54 @@ def cli() -> None:
     """Executable specification of Qiskit Runtime sessions, and its conformance kit."""
 
 
-def main() -> None:
-    cli()
+INTERRUPTED = 130
+"""Exit status on SIGINT (Ctrl-C): 128 + 2, what a shell reports for a process the signal killed."""
+BROKEN_PIPE = 141
+"""Exit status when the reader of stdout went away (``| head -1``): 128 + 13, SIGPIPE's, and no message."""
+
+
+def main() -> NoReturn:
+    """Run the command line as click's standalone mode would, with the kit's own exits: Ctrl-C is 130
+    (not click's "Aborted!" and 1, which ``check`` and ``conform`` use for a finding); a closed pipe on
+    stdout is quiet, 141; an output that cannot be written (a full device) is one line, exit 2."""
+    code: int | str | None
+    try:
+        try:
+            code = cli.main(standalone_mode=False)
+        except SystemExit as stop:
+            code = stop.code
+        sys.stdout.flush()
+    except (click.Abort, KeyboardInterrupt):
+        _silence_stdout()
+        _say("error: interrupted")
+        code = INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except (BrokenPipeError, _PipeClosed):
+        _silence_stdout()
+        code = BROKEN_PIPE
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            _silence_stdout()
+            code = BROKEN_PIPE
+        else:
+            _silence_stdout()
+            _say(f"error: cannot write output: {error.strerror or error}")
+            code = InputError.exit_code
+    sys.exit(code if isinstance(code, int) else 0 if code is None else 1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that what is still buffered is not flushed again at exit (which would
+    print Python's "Exception ignored" lines)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, which may itself be unwritable."""
+    with contextlib.suppress(OSError):
+        click.echo(line, err=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
-from properties.cli.options import InputError, cluster, cluster_options, interpretation_option
+from properties.cli.options import FiniteFloat, InputError, cluster, cluster_options, interpretation_option
 from properties.conformance.explore import Bounds, ExploreConfig
 from properties.conformance.explore import explore as run_explore
 
@@ -25,12 +25,12 @@ DEFAULT = Bounds()
               help="Backends (b0, b1, ...).")
 @click.option("--max-states", type=click.IntRange(min=1), default=DEFAULT.max_states, show_default=True,
               help="Stop after this many distinct states.")
-@click.option("--time-limit", type=click.FloatRange(min=0.0, min_open=True), default=None,
+@click.option("--time-limit", type=FiniteFloat(min=0.0, min_open=True), default=None,
               help="Stop after this many wall-clock seconds (the result then depends on the machine).")
 @click.option("--adapter", metavar="MODULE:FACTORY", help="Also run every sequence on this in-process IUT.")
 @click.option("--cmd", metavar="COMMAND",
               help="Also run every sequence on this out-of-process IUT (JSON-lines protocol).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=FiniteFloat(min=0.1), default=10.0, show_default=True,
               help="Wall-clock seconds an out-of-process IUT gets per operation.")
 @interpretation_option()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -80,8 +80,8 @@ def explore(
         try:
             written = finding.write(out)
         except OSError as error:
-            click.echo(f"error: --out {out}: cannot write: {error.strerror or error}", err=True)
-            sys.exit(1)
+            # the finding was printed above; the unwritable output is the exit status (2), as for any output
+            raise InputError(f"--out {out}: cannot write: {error.strerror or error}") from None
         if not as_json:
             for path in written:
                 click.echo(f"wrote {path}")

@@ -12,6 +12,7 @@ import click
 
 from model.spec.interpretations import InterpretationError, parse_choices
 from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
+from model.views.printable import printable
 
 if TYPE_CHECKING:
     from properties.scale.cluster import Pool
@@ -43,7 +44,7 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(printable(f"error: {self.format_message()}"), err=True)
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

@@ -8,12 +8,14 @@ the clients' saved default accounts first. docs/serve.md is the guide.
 from __future__ import annotations
 
 import importlib.util
+import socket
 from pathlib import Path
 from typing import IO
 
 import click
 
 from model.spec.interpretations import Interpretation, InterpretationError
+from model.views.output import open_streaming
 from properties.cli.options import FiniteFloat, InputError, interpretation_option
 
 
@@ -35,7 +37,7 @@ from properties.cli.options import FiniteFloat, InputError, interpretation_optio
               help="Virtual seconds the device takes for each job.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the engine's randomness.")
 @click.option("--save-account", is_flag=True,
-              help="First write the clients' saved default accounts (~/.qiskit/qiskit-ibm.json) for this server.")
+              help="Once listening, write the clients' saved default accounts (~/.qiskit/qiskit-ibm.json) for it.")
 @click.option("--account-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Account file for --save-account (default ~/.qiskit/qiskit-ibm.json).")
 @click.option("--mock/--real", "mock", default=None,
@@ -79,26 +81,37 @@ def serve(
     writer = None
     if trace_path is not None:
         try:
-            stream = trace_path.open("w", encoding="utf-8")
+            stream = open_streaming(trace_path)
         except OSError as error:
             raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
         writer = JsonlWriter(stream)
     server = RuntimeServer(settings, writer, evaluator=Evaluator(real=None if mock is None else not mock))
 
-    config = uvicorn.Config(
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # what a local client dials
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo(f"warning: listening on {host}: anyone who reaches it can use this server (it checks no "
+                   "token)", err=True)
+    # Bound here, not by uvicorn: a port in use is then one line and exit 2, and the port is known (--port 0)
+    # before the announcement; connections made from now on wait in the backlog until uvicorn serves them.
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError as error:
+        listener.close()
+        if stream is not None:
+            stream.close()
+        raise InputError(f"--host {host} --port {port}: cannot listen: {error.strerror or error}") from None
+    bound: int = listener.getsockname()[1]
+    web = uvicorn.Server(uvicorn.Config(
         create_app(server, after_request=stream.flush if stream is not None else None),
-        host=host, port=port, log_level="warning", lifespan="off",
-    )
-    web = uvicorn.Server(config)
-
-    def announce() -> None:
-        bound = port
-        for listener in web.servers:
-            for sock in listener.sockets:
-                bound = sock.getsockname()[1]
+        log_level="warning", lifespan="off",
+    ))
+    try:
         if save_account:
             try:
-                written, backup = write_account(settings.instance, host, bound, account_file)
+                written, backup = write_account(settings.instance, reach, bound, account_file)
             except (OSError, ValueError) as error:
                 raise InputError(f"--save-account: {error}") from None
             note = f" (previous entries kept in {backup})" if backup else ""
@@ -107,24 +120,17 @@ def serve(
                    f"{', '.join(b.name + ' (' + b.source + ')' for b in served)}, results: {server.evaluator.name}")
         click.echo("connect: QiskitRuntimeService() with the saved account (--save-account), and for today's "
                    "client")
-        env = environment(settings.instance, host, bound)
+        env = environment(settings.instance, reach, bound)
         click.echo(f"  export IAM_URL={env['IAM_URL']}")
         click.echo("or, with no saved account, in the environment:")
         click.echo("  " + " ".join(f"{k}={v}" for k, v in env.items()))
         if trace_path is not None:
             click.echo(f"trace: {trace_path} (sessionspec check / timeline it after stopping with Ctrl-C)")
-
-    original_startup = web.startup
-
-    async def startup(sockets: object = None) -> None:
-        await original_startup(sockets=sockets)  # type: ignore[arg-type]
-        announce()
-
-    web.startup = startup  # type: ignore[method-assign]
-    try:
-        web.run()
+        web.run(sockets=[listener])
     finally:
+        listener.close()
         if writer is not None and stream is not None:
             with server.lock:
+                server.sync()  # the think time up to the stop passes too: timers due by then fire
                 writer.end(server.engine.now)
             stream.close()

@@ -256,6 +256,8 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
     if opened < bounds.sessions:
         session = f"s{opened + 1}"
         steps.extend(Open(at=now, backend=b, session=session, max_time=m) for b in engine.backends for m in MAX_TIMES)
+        if engine.interpretation.is_platform:  # a batch (PLATFORM-BATCH)
+            steps.extend(Open(at=now, backend=b, session=session, mode="batch") for b in engine.backends)
     job = f"j{submitted + 1}"
     for session_id in engine.sessions:
         steps.extend(Submit(at=now, session=session_id, job=job, duration=d, fault=f) for d, f in JOBS)

@@ -244,7 +244,7 @@ class LaxMaxTime(Engine):
     )
 
     def open_session(
-        self, backend: str | None, max_time: object = None, session_id: str | None = None,
+        self, backend: str | None, max_time: object = None, session_id: str | None = None, mode: str | None = None,
     ) -> SessionRecord:
         lax = _lax_seconds(max_time)
         try:
@@ -253,7 +253,7 @@ class LaxMaxTime(Engine):
         except RequestRejected:
             if lax is not None and backend in self.backends and session_id is not None:
                 return self._open_lax(backend, max_time, lax, session_id)
-        return super().open_session(backend, max_time, session_id)
+        return super().open_session(backend, max_time, session_id, mode)
 
     def _open_lax(self, backend: str, max_time: object, seconds: int, session_id: str) -> SessionRecord:
         """The engine's open, with the lax reading of ``max_time`` (recorded as the client gave it)."""

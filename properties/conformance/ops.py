@@ -7,16 +7,22 @@ so that every draw is meaningful and shrinking keeps it so. :func:`resolve` turn
 into the typed operations of :mod:`model.sim.ops`, with IDs and absolute times: the
 operations of the scenario format (docs/scenario-format.md) that both engines are driven with.
 
-Times may be drawn relative to the deadlines the reference engine knows (:class:`DrawToDeadline`:
-an interactive window's end, a max_time expiry, a running job's end, at an offset of 0, -1 or
-+1 s): :func:`resolve` runs a shadow reference engine to find them, so that a timing bug is
-found at the boundary itself and shrinks towards it (the offset shrinks to 0).
+Times may be drawn relative to what the reference engine will do next (:class:`DrawToDeadline`,
+:class:`DrawAtSessionDeadline`: a job's end, an interactive window's end, a max_time expiry, a
+max_execution_time cut, at an offset of 0, +-0.5 or +-1 s): :func:`resolve` runs the operations
+drawn so far on a shadow reference engine, on with no further request, to find those instants,
+so that a timing bug is found at the boundary itself and shrinks towards it (the offset shrinks
+to 0). Composite draws build the situations bugs hide in and random draws rarely combine: a
+session's job behind a fair-share job (:class:`DrawContention`), a job ending or cut as its
+session expires (:class:`DrawTie`), requests at an idle session's interactive timeout
+(:class:`DrawWindow`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -54,6 +60,8 @@ class DrawOpen:
     max_time: int | str | None
     reuse: int | None = None
     """Not None: the open reuses the ID of an existing session (DUPLICATE-ID), picked like a reference."""
+    batch: bool = False
+    """Open a batch (drawn under the platform profile only: PLATFORM-BATCH)."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +245,8 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
                   st.booleans(), st.booleans() if platform else st.just(False)),
     )
     if platform:
-        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref))
+        batch = st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES), st.none(), st.just(True))
+        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref), batch)
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
         st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
@@ -347,7 +356,8 @@ def resolve(
             backend_name = names_or_unknown[item.backend]
             if backend_name is not None:
                 session_backends.setdefault(session_id, backend_name)
-            ops.append(Open(at=now, backend=backend_name, session=session_id, max_time=item.max_time))
+            mode: Any = "batch" if item.batch and interpretation.is_platform else None
+            ops.append(Open(at=now, backend=backend_name, session=session_id, max_time=item.max_time, mode=mode))
         elif isinstance(item, DrawSubmit):
             if item.session is not None and sessions:
                 session: str | None = pick(sessions, item.session, "s")

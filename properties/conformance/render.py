@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
 from model.views.printable import printable
 
@@ -18,8 +19,9 @@ __all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
 TIME_EPSILON = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
 
-CASCADE_TRIGGERS = frozenset(("session_closed", "session_expired", "first_job_cancelled"))
-"""Job failures a session's end cascades: simultaneous, so their order among themselves is free."""
+CASCADE_TRIGGERS = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
+"""Job failures a session's end (or its first job's) cascades: simultaneous, so their order among themselves
+is free (from the declaration: session_closed, session_expired, first_job_cancelled, first_job_failed)."""
 
 
 def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:

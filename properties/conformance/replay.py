@@ -222,7 +222,8 @@ class Replayer:
         try:
             if request.op == "open":
                 max_time = request.args.get("max_time") if request.args else None
-                engine.open_session(request.backend, max_time, request.session)
+                mode = request.args.get("mode") if request.args else None
+                engine.open_session(request.backend, max_time, request.session, mode)
             elif request.op == "submit":
                 engine.submit_recorded(request)
             elif request.op == "cancel":

@@ -26,14 +26,22 @@ from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FifoQueue
 from model.sim.retention import RecentWindow
-from model.spec.interpretations import FirstJobCancel, InteractiveWindow, Interpretation
-from model.spec.lifecycles import JOB_FINAL
+from model.spec.interpretations import (
+    FirstJobCancel,
+    FirstJobFailure,
+    InteractiveWindow,
+    Interpretation,
+    MaxtimeClock,
+    PlatformFirstJobCancel,
+)
+from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
 
 DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
+
 
 
 class ReplayEngine(Engine):
@@ -86,12 +94,17 @@ class ReplayEngine(Engine):
             record = SessionRecord(obs.id, backend, obs.requested)
             record.state = obs.state
             record.started_at = obs.started_at
+            record.opened_at = obs.opened_at
             record.max_time = obs.max_time
             record.n_jobs = obs.n_jobs
             record.doomed = obs.doomed
+            record.batch = obs.batch
             self.sessions[obs.id] = record
-            if obs.started_at is not None and obs.max_time is not None:
-                self.schedule(max(now, obs.started_at + obs.max_time), self.on_max_time, record)
+            if self._unused_timeout is not None and record.state in ("pending", "inactive"):
+                self.arm_unused(record)  # from now: when it was last used is not on the trace
+            origin = obs.opened_at if self._clock_at_open else obs.started_at
+            if origin is not None and obs.max_time is not None:
+                self.schedule(max(now, origin + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
         kept = max(running, key=lambda j: j.started_at or 0.0).id if running else None
         for obs_job in seen.jobs.values():
@@ -174,12 +187,14 @@ class ObservedSession:
     requested: int | None
     max_time: float | None = None
     started_at: float | None = None
+    opened_at: float | None = None
     first_job: str | None = None
     n_jobs: int = 0
     n_queued: int = 0
     running: str | None = None
-    doomed: bool = False
+    doomed: str | None = None
     idle_since: float | None = None
+    batch: bool = False
 
 
 class Observed:
@@ -193,7 +208,12 @@ class Observed:
         self.limits = limits
         policy = interpretation.policy
         self.window_on_queue_empty = policy.interactive_window is InteractiveWindow.QUEUE_EMPTY
-        self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
+        self.clock_at_open = policy.maxtime_clock is MaxtimeClock.OPEN
+        if interpretation.is_platform:
+            self.doom_on_first_cancel = policy.platform_first_job_cancel is PlatformFirstJobCancel.FAIL_SUBSEQUENT
+        else:
+            self.doom_on_first_cancel = policy.first_job_cancel is FirstJobCancel.FAIL_SUBSEQUENT
+        self.doom_on_first_failure = self.doom_on_first_cancel and policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.sessions: dict[str, ObservedSession] = {}
         self.jobs: dict[str, ObservedJob] = {}
         self.active: dict[str, str] = {}
@@ -213,9 +233,13 @@ class Observed:
             return
         args: Mapping[str, Any] = request.args or {}
         if request.op == "open" and request.session and request.backend:
-            self.sessions[request.session] = ObservedSession(
-                request.session, request.backend, "pending", _requested(args.get("max_time"))
+            opened = self.sessions[request.session] = ObservedSession(
+                request.session, request.backend, "pending", _requested(args.get("max_time")), opened_at=request.t,
+                batch=args.get("mode") == "batch",
             )
+            if self.clock_at_open:  # the max_time is fixed, and its clock started, at the open
+                limit = self.limits.get(request.backend, {}).get("system_max_time")
+                opened.max_time = float(opened.requested) if opened.requested is not None else limit
         elif request.op == "submit" and request.job and request.backend:
             met = args.get("max_execution_time")
             limits = self.limits.get(request.backend, {})
@@ -234,7 +258,7 @@ class Observed:
             job = self.jobs.get(request.job)
             session = self.sessions.get(job.session) if job is not None and job.session else None
             if session is not None and session.first_job == request.job and self.doom_on_first_cancel:
-                session.doomed = True
+                session.doomed = "first_job_cancelled"
 
     def _job(self, change: Change) -> None:
         """The job takes the line's ``to`` state, whatever it was in before (a trace may skip lines)."""
@@ -244,6 +268,11 @@ class Observed:
         session = self.sessions.get(job.session) if job.session else None
         if job.state == "queued" and change.dst != "queued" and session is not None:
             session.n_queued -= 1
+        if (
+            self.doom_on_first_failure and session is not None and session.first_job == job.id
+            and change.dst == "failed" and change.reason in JOB_OWN_FAILURES
+        ):
+            session.doomed = "first_job_failed"
         job.state = change.dst
         if change.dst == "running":
             job.started_at = change.t
@@ -262,7 +291,9 @@ class Observed:
             self.active[change.backend] = session.id
             if change.src == "pending":
                 session.started_at = change.t
-                session.max_time = change.max_time
+                session.max_time = change.max_time if change.max_time is not None else session.max_time
+        elif change.dst == "pending_closed" and change.src == "active":
+            pass  # a session closed while active keeps its backend while it drains (platform)
         elif self.active.get(change.backend) == session.id:
             del self.active[change.backend]
         session.state = change.dst
@@ -274,7 +305,7 @@ class Observed:
     def _refresh_window(self, backend: str, t: float) -> None:
         active = self.active.get(backend)
         session = self.sessions.get(active) if active is not None else None
-        if session is None:
+        if session is None or session.state != "active":  # a draining holder has no window
             return
         idle = session.n_queued == 0 and (self.window_on_queue_empty or session.running is None)
         if not idle:

@@ -46,6 +46,9 @@ from properties.conformance.process_group import STDERR_KEEP, ImplementationProc
 from properties.conformance.reader import Unusable, from_json
 
 MAX_LINE = 16 * 1024 * 1024
+STARTUP = 30.0
+"""Wall-clock seconds a freshly started child gets for its first answer on top of the per-operation timeout:
+starting an interpreter and importing a model is no operation, and on a loaded machine it can take seconds."""
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _STDERR_TAIL = 400
 
@@ -53,9 +56,12 @@ _STDERR_TAIL = 400
 class StdioFactory:
     """Builds :class:`StdioIUT` handles on one long-lived child process (restarted if it dies)."""
 
-    def __init__(self, cmd: str | Sequence[str], *, timeout: float = 10.0) -> None:
+    def __init__(self, cmd: str | Sequence[str], *, timeout: float = 10.0, startup: float = STARTUP) -> None:
         self.argv = _argv(cmd)
         self.timeout = timeout
+        self.startup = startup
+        self._grace = 0.0
+        """What the next answer gets on top of ``timeout``: ``startup`` right after a spawn, else nothing."""
         self._proc: subprocess.Popen[bytes] | None = None
         self._process: ImplementationProcess | None = None
         self._buffer = b""
@@ -110,6 +116,7 @@ class StdioFactory:
             raise IUTFailure("died", f"cannot start {self.command}: {error.strerror or error}") from None
         self._proc = self._process.popen
         self._buffer = b""
+        self._grace = self.startup
 
     def close(self) -> None:
         """Ask the child to quit and give it a second to close its output; then kill its whole
@@ -197,7 +204,8 @@ class StdioFactory:
     def _readline(self, proc: subprocess.Popen[bytes], what: str) -> bytes:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        deadline = time.monotonic() + self.timeout
+        allowed, self._grace = self.timeout + self._grace, 0.0
+        deadline = time.monotonic() + allowed
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while True:
@@ -209,7 +217,7 @@ class StdioFactory:
                 raise self._fail("garbage", f"answer to {what} is longer than {MAX_LINE} bytes without a newline")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._fail("timeout", f"no answer to {what} within {self.timeout:g} s (killed)")
+                raise self._fail("timeout", f"no answer to {what} within {allowed:g} s (killed)")
             if not poller.poll(remaining * 1000):
                 continue
             chunk = os.read(fd, 65536)
@@ -246,8 +254,11 @@ class StdioIUT:
         """One operation as a protocol request (:func:`model.sim.ops.request_json`)."""
         self.request(request_json(op), op.name)
 
-    def open_session(self, backend: str | None, max_time: int | str | None, session_id: str | None) -> None:
-        self.send(Open(backend=backend, session=session_id, max_time=max_time))
+    def open_session(
+        self, backend: str | None, max_time: int | str | None, session_id: str | None, mode: str | None = None,
+    ) -> None:
+        batch: Any = mode  # "batch" under the platform profile, else None
+        self.send(Open(backend=backend, session=session_id, max_time=max_time, mode=batch))
 
     def submit(
         self, session_id: str | None, backend: str | None, job_id: str | None,

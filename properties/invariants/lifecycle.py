@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
-from model.spec.interpretations import IdleDevice, Interpretation, OtherSessionJob
+from model.spec.interpretations import FirstJobFailure, IdleDevice, Interpretation, OtherSessionJob
 from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJobCancel
-from model.spec.lifecycles import JOB, SESSION, Lifecycle, Transition, declared
+from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from properties.invariants.base import Violation
@@ -392,8 +392,9 @@ class FirstJobCancel(LiveProperty):
     name = "first-job-cancel"
     rules = ("FIRST-JOB-CANCEL",)
     description = (
-        "Once a session's first job is cancelled, none of its other jobs starts or completes: they fail "
-        "at once (fail_subsequent), or the session closes at once (close_session)."
+        "Once a session's first job is cancelled (or, under INT-FIRST-JOB-FAILURE=as_cancel, fails), none of "
+        "its other jobs starts or completes: they fail at once (fail_subsequent), or the session closes at "
+        "once (close_session)."
     )
     judges = (Changes("job", dst=frozenset(("running", "completed")), session=True),)
     applies = (
@@ -405,12 +406,20 @@ class FirstJobCancel(LiveProperty):
         super().__init__(header)
         policy = self.interpretation.policy
         self.close_session = policy.first_job_cancel is FirstJobCancelOption.CLOSE_SESSION
+        self.on_failure = policy.first_job_failure is FirstJobFailure.AS_CANCEL
         self.off = self.interpretation.is_platform and policy.platform_first_job_cancel is NO_EFFECT
         """Under the platform profile the rule holds only by INT-PLATFORM-FIRST-JOB-CANCEL=fail_subsequent."""
         self.first: dict[str, str] = {}
         """live session -> its first job."""
         self.doomed: dict[str, float] = {}
-        """live session -> when its first job was cancelled."""
+        """live session -> when its first job was cancelled (or failed)."""
+        self.how: dict[str, str] = {}
+        """live doomed session -> how its first job ended (cancelled or failed)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        if not self.on_failure:
+            return self.judges, self.applies
+        return self.judges, (*self.applies, Changes("job", dst="failed", session=True))
 
     def judge(self, index: int, record: Change) -> Violation | None:
         if record.session not in self.doomed:
@@ -418,13 +427,14 @@ class FirstJobCancel(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-            f"after its first job was cancelled at t={self.doomed[record.session]:g}",
+            f"after its first job was {self.how[record.session]} at t={self.doomed[record.session]:g}",
         )
 
     def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
             self.first.pop(record.id, None)
             self.doomed.pop(record.id, None)
+            self.how.pop(record.id, None)
             return None
         if self.off:
             return None
@@ -434,8 +444,9 @@ class FirstJobCancel(LiveProperty):
         assert session is not None
         if record.src is None:
             self.first.setdefault(session, record.id)
-        elif self.first.get(session) == record.id:
+        elif self.first.get(session) == record.id and (record.dst == "cancelled" or record.reason in JOB_OWN_FAILURES):
             self.doomed[session] = record.t
+            self.how[session] = record.dst
             self.wake()
         return None
 
@@ -449,15 +460,79 @@ class FirstJobCancel(LiveProperty):
             elif self.close_session:
                 del self.doomed[session]
                 found = found or self.violation(
-                    index, now, f"session {session} stays open after its first job was cancelled"
+                    index, now, f"session {session} stays open after its first job was {self.how[session]}"
                 )
             elif view.queued > 0:
                 found = found or self.violation(
                     index, now,
-                    f"{view.queued} job(s) of session {session} stay queued after its first job was cancelled",
+                    f"{view.queued} job(s) of session {session} stay queued after its first job was "
+                    f"{self.how[session]}",
                 )
         if self.doomed:
             self.wake()
+        return found
+
+
+class CloseDrains(LiveProperty):
+    name = "close-drains"
+    rules = ("PLATFORM-CLOSE-DRAINS", "PLATFORM-NOT-ACCEPTING")
+    description = (
+        "Under the platform profile a closing (pending_closed) session accepts no job, none of its jobs fails "
+        "because of the close, and it is closed (trigger drained) within the instant its last job ends, never "
+        "before; under the seeds it says nothing."
+    )
+    judges = (
+        Requests("submit", accepted=True), Changes("job", dst="failed", session=True),
+        Changes("session", src="pending_closed"),
+    )
+    applies = (Changes("job", src=_QUEUED_OR_RUNNING, session=True), Changes("session", dst="pending_closed"))
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.on = self.interpretation.is_platform
+        self.closing: set[str] = set()
+        """pending_closed sessions whose last job may have ended in this instant."""
+
+    def judge(self, index: int, record: Request | Change) -> Violation | None:
+        if not self.on:
+            return None
+        if isinstance(record, Request):
+            view = self.ledger.sessions.get(record.session or "")
+            if view is not None and view.state == "pending_closed":
+                message = f"a job is accepted by session {record.session}, which is closing"
+                return self.violation(index, record.t, message)
+            return None
+        if record.entity == "job":
+            view = self.ledger.sessions.get(record.session or "")
+            if view is not None and view.state == "pending_closed" and record.reason == "session_closed":
+                return self.violation(index, record.t, f"job {record.id} of closing session {record.session} fails "
+                                      "because of the close; it should run to completion")
+            return None
+        view = self.ledger.sessions.get(record.id)
+        if record.trigger == "drained" and view is not None and (view.queued or view.running is not None):
+            return self.violation(index, record.t, f"session {record.id} is closed as drained with jobs left")
+        self.closing.discard(record.id)
+        return None
+
+    def applied(self, index: int, record: Change) -> Violation | None:
+        if not self.on:
+            return None
+        sid = record.id if record.entity == "session" else record.session
+        view = self.ledger.sessions.get(sid or "")
+        if view is not None and view.state == "pending_closed" and not view.queued and view.running is None:
+            self.closing.add(view.id)
+            self.wake()
+        return None
+
+    def instant_ended(self, index: int, next_t: float) -> Violation | None:
+        found = None
+        for sid in sorted(self.closing):
+            view = self.ledger.sessions.get(sid)
+            if view is not None and view.state == "pending_closed" and not view.queued and view.running is None:
+                found = found or self.violation(
+                    index, self.ctx.now, f"session {sid} stays pending_closed though none of its jobs is left"
+                )
+        self.closing.clear()
         return found
 
 

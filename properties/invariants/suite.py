@@ -189,6 +189,15 @@ class LiveProperty(TraceProperty):
         return [found] if found is not None else []
 
 
+_SIGNATURES: dict[tuple[Any, ...], int] = {}
+"""Each distinct set of live properties (position, class, what its hooks read) a suite was compiled
+with, numbered: the key of :data:`_PLANS`."""
+_PLANS: dict[tuple[int, type, Any], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+"""(signature, kind of record, record key) -> the indexes into the live properties of the judges and
+of the applied hooks that want it."""
+_PLANS_KEPT = 100_000
+
+
 def _overrides(prop: LiveProperty, name: str) -> bool:
     return getattr(type(prop), name) is not getattr(LiveProperty, name)
 
@@ -228,6 +237,13 @@ class Suite:
         self._keeps_ledger = any(p.uses_ledger for _, p in live)
         self._changes: dict[Any, _Hooks] = {}
         self._requests: dict[Any, _Hooks] = {}
+        interests = [(pos, p, p.interest()) for pos, p in live]
+        self._interests = interests
+        signature = tuple(
+            (pos, type(p), _overrides(p, "judge") and tuple(j), _overrides(p, "applied") and tuple(a))
+            for pos, p, (j, a) in interests
+        )
+        self._signature = _SIGNATURES.setdefault(signature, len(_SIGNATURES))
         ctx = self.ctx
         ctx.due = {p: None for p in ctx.due if p in self._positions}
         ctx.armed = [(p, hook) for p, hook in ctx.armed if p in self._positions]
@@ -240,16 +256,28 @@ class Suite:
         return tuple(found)
 
     def _hooks(self, key: Any, kind: type[Changes | Requests]) -> _Hooks:
-        """The judges and the applied hooks that want records of this kind, in catalogue order."""
+        """The judges and the applied hooks that want records of this kind, in catalogue order.
 
-        def wanted(interest: Iterable[Changes | Requests]) -> bool:
-            return any(isinstance(p, kind) and p.matches(key) for p in interest)
+        Which properties want a kind of record depends only on the properties' classes and interests,
+        so the answer is shared by every suite of the same properties (:data:`_PLANS`): a checker
+        judging many short traces (a conformance campaign) works it out once, not once per trace."""
+        plan_key = (self._signature, kind, key)
+        plan = _PLANS.get(plan_key)
+        if plan is None:
 
-        interests = [(pos, p, p.interest()) for pos, p in self._live]
-        judges = self._bound((pos, p.judge) for pos, p, (j, _) in interests if _overrides(p, "judge") and wanted(j))
-        applies = self._bound(
-            (pos, p.applied) for pos, p, (_, a) in interests if _overrides(p, "applied") and wanted(a)
-        )
+            def wanted(interest: Iterable[Changes | Requests]) -> bool:
+                return any(isinstance(p, kind) and p.matches(key) for p in interest)
+
+            interests = self._interests
+            plan = (
+                tuple(i for i, (_, p, (j, _)) in enumerate(interests) if _overrides(p, "judge") and wanted(j)),
+                tuple(i for i, (_, p, (_, a)) in enumerate(interests) if _overrides(p, "applied") and wanted(a)),
+            )
+            if len(_PLANS) < _PLANS_KEPT:
+                _PLANS[plan_key] = plan
+        live = self._live
+        judges = self._bound((live[i][0], live[i][1].judge) for i in plan[0])
+        applies = self._bound((live[i][0], live[i][1].applied) for i in plan[1])
         return judges, applies
 
     # ------------------------------------------------------------------ one record

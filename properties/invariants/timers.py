@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 
-from model.spec.interpretations import InteractiveWindow, MaxTimeDefault
+from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeDefault
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
@@ -63,7 +63,9 @@ class MaxTimeRespected(LiveProperty):
     rules = ("MAXTIME-EXPIRY", "MAXTIME-ASSIGNED")
     description = (
         "A started session carries its max_time, starts no job at or after start + max_time, is never "
-        "active or inactive past it, and is closed exactly then if it is still open."
+        "active or inactive past it, and is closed exactly then if it is still open; under "
+        "INT-MAXTIME-CLOCK=open the clock starts at the open (max_time: the requested value, else the system "
+        "limit), and a session still pending then expires too."
     )
     judges = (Changes("job", dst="running", session=True), Changes("session"))
     uses_ledger = False
@@ -71,6 +73,28 @@ class MaxTimeRespected(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.deadlines = Deadlines()
+        self.at_open = self.interpretation.policy.maxtime_clock is MaxtimeClock.OPEN
+        self.fixed: dict[str, float] = {}
+        """pending session -> the max_time fixed at its open (INT-MAXTIME-CLOCK=open only)."""
+
+    def interest(self) -> tuple[Interest, Interest]:
+        if not self.at_open:
+            return self.judges, self.applies
+        return (*self.judges, Requests("open", accepted=True)), self.applies
+
+    def _opened(self, record: Request) -> None:
+        """INT-MAXTIME-CLOCK=open: the clock starts now, at the max_time the open fixes."""
+        value = (record.args or {}).get("max_time")
+        try:
+            seconds = float(parse_max_time(value)) if value is not None else None
+        except RequestRejected:
+            return
+        if seconds is None:
+            limits = self.header.backends.get(record.backend or "")
+            seconds = float(limits["system_max_time"]) if limits is not None and "system_max_time" in limits else None
+        if record.session is not None and seconds is not None:
+            self.fixed[record.session] = seconds
+            self.deadlines.arm(record.session, record.t + seconds)
 
     def clock(self, index: int, t: float) -> Violation | None:
         found = None
@@ -80,7 +104,10 @@ class MaxTimeRespected(LiveProperty):
             )
         return found
 
-    def judge(self, index: int, record: Change) -> Violation | None:
+    def judge(self, index: int, record: Change | Request) -> Violation | None:
+        if isinstance(record, Request):
+            self._opened(record)
+            return None
         if record.entity == "job":
             due = self.deadlines.due.get(record.session) if record.session is not None else None
             if due is not None and (record.t > due or same_time(record.t, due)):
@@ -94,10 +121,18 @@ class MaxTimeRespected(LiveProperty):
         if record.src == "pending" and record.dst == "active":
             if record.max_time is None or not record.max_time > 0:
                 return self.violation(index, t, f"session {sid} starts without a positive max_time")
-            self.deadlines.arm(sid, t + record.max_time)
+            if not self.at_open:
+                self.deadlines.arm(sid, t + record.max_time)
+                return None
+            fixed = self.fixed.pop(sid, None)
+            if fixed is not None and not same_time(fixed, record.max_time):
+                return self.violation(
+                    index, t, f"session {sid} starts with max_time {record.max_time:g}, fixed at {fixed:g} at its open"
+                )
         elif deadline is not None:
             if record.dst in SESSION_FINAL:
                 del self.deadlines.due[sid]
+                self.fixed.pop(sid, None)
                 if record.trigger == "max_time_reached" and not same_time(t, deadline):
                     return self.violation(
                         index, t, f"session {sid} expires at t={t:g}, but its max_time ends at {deadline:g}"
@@ -126,7 +161,11 @@ class MaxTimeValue(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.first_job_limit = self.interpretation.policy.maxtime_default is MaxTimeDefault.FIRST_JOB_LIMIT
+        policy = self.interpretation.policy
+        self.first_job_limit = (
+            policy.maxtime_default is MaxTimeDefault.FIRST_JOB_LIMIT and policy.maxtime_clock is not MaxtimeClock.OPEN
+        )
+        """Whether the default depends on the first job: not under INT-MAXTIME-CLOCK=open (fixed at the open)."""
         self.requested: dict[str, float | None] = {}
         """opened session -> the max_time it asked for (None: the default)."""
         self.job_limit: dict[str, float] = {}
@@ -237,6 +276,8 @@ class InteractiveTimeout(LiveProperty):
         return found
 
     def judge(self, index: int, record: Change) -> Violation | None:
+        if record.trigger == "batch_job_ended":  # a batch has no window: it deactivates as its job ends
+            return None
         opened_at = self.opened.get(record.id)
         if opened_at is None:
             return self.violation(
