@@ -14,6 +14,7 @@ from model.sim import clock
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
 from model.sim.ops import decode_operations, run_operations
+from model.spec.interpretations import interpretation_of
 from model.spec.max_time import parse_max_time
 from model.spec.validations import PRECEDENCE, VALIDATIONS, RequestRejected
 from model.trace import Change, MemoryTrace, Request
@@ -49,9 +50,11 @@ def test_the_order_classes_table_is_the_engines() -> None:
 B0 = [BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0)]
 
 
-def _changes(ops: list[dict[str, Any]], until: float = 3000.0) -> list[tuple[float, str, str, str]]:
+def _changes(
+    ops: list[dict[str, Any]], until: float = 3000.0, choices: dict[str, str] | None = None,
+) -> list[tuple[float, str, str, str]]:
     trace = MemoryTrace()
-    engine = Engine(B0, sink=trace)
+    engine = Engine(B0, sink=trace, interpretation=interpretation_of(choices or {}))
     run_operations(engine, decode_operations(ops))
     engine.run(until=until)
     return [(r.t, r.id, r.dst, r.trigger) for r in trace if isinstance(r, Change) and r.src is not None]
@@ -70,6 +73,18 @@ def test_max_execution_time_comes_before_the_sessions_max_time() -> None:
     ]
     assert _changes(ops)[-2:] == [
         (100.0, "j2", "failed", "max_execution_time_reached"), (100.0, "s1", "closed", "max_time_reached"),
+    ]
+
+
+def test_under_expiry_first_max_time_comes_before_max_execution_time() -> None:
+    """A job's max_execution_time is its end on the device (not a TIMER event), so INT-EXPIRY-TIE orders it."""
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 10, "op": "submit", "session": "s1", "job": "j2", "duration": 500, "max_execution_time": 90},
+    ]
+    assert _changes(ops, choices={"INT-EXPIRY-TIE": "expiry_first"})[-2:] == [
+        (100.0, "s1", "closed", "max_time_reached"), (100.0, "j2", "failed", "session_expired"),
     ]
 
 
