@@ -155,3 +155,29 @@ def test_every_documented_code_is_a_validation() -> None:
     known = {v.code for v in VALIDATIONS}
     for _, codes in _rows("precedence"):
         assert {code.strip("` ") for code in codes.split(",")} <= known
+
+
+def _documented_whitespace() -> set[int]:
+    """The code points the grammar's `ws` names (U+XXXX and U+XXXX..U+YYYY ranges)."""
+    block = _GRAMMAR.split("ws            =", 1)[1].split(";", 1)[0]
+    found: set[int] = set()
+    for first, last in re.findall(r"U\+([0-9A-F]{4})(?:\.\.U\+([0-9A-F]{4}))?", block):
+        found.update(range(int(first, 16), int(last or first, 16) + 1))
+    return found
+
+
+_GRAMMAR = DOC.split("```ebnf", 1)[1].split("```", 1)[0]
+
+
+def test_max_time_whitespace_is_exactly_the_documented_set() -> None:
+    """Unicode White_Space, not str.isspace() (which adds U+001C..U+001F); no White_Space lies beyond the BMP."""
+    accepted = set()
+    for code in range(0x10000):
+        try:
+            parse_max_time(f"5m{chr(code)}")
+        except RequestRejected:
+            continue
+        accepted.add(code)
+    whitespace = _documented_whitespace()
+    assert len(whitespace) == 25  # PropList.txt's White_Space count
+    assert accepted == whitespace

@@ -4,7 +4,9 @@ Accepted: a positive ``int`` of seconds, or a string of ``<n>h``, ``<n>m`` and `
 parts, each at most once and in that order, separated by optional spaces
 (``"2h 30m 40s"``, ``"25m"``, ``"90s"``). A string of digits alone is read as seconds.
 Digits are ASCII ``0-9`` only: not ``"²"`` (``str.isdigit`` takes it) nor ``"٣"`` (a Unicode
-regular expression's digit class takes it).
+regular expression's digit class takes it). Units are ASCII ``h m s`` in either case only (a
+case-insensitive Unicode pattern would also take ``"ſ"``). Spaces are exactly Unicode's
+White_Space, as docs/contract.md says (``str.isspace()`` also takes U+001C..U+001F).
 Everything else (floats, bools, zero, negatives, unknown units, repeats) is refused.
 """
 
@@ -14,10 +16,12 @@ import re
 
 from model.spec.validations import RequestRejected, shown
 
+_WS = "[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+"""Any run of Unicode White_Space characters (PropList.txt), and nothing else."""
 _PARTS = re.compile(
-    r"^\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?\s*$", re.IGNORECASE
+    f"\\A{_WS}(?:([0-9]+){_WS}[hH])?{_WS}(?:([0-9]+){_WS}[mM])?{_WS}(?:([0-9]+){_WS}[sS])?{_WS}\\Z"
 )
-_SECONDS = re.compile(r"^\s*([0-9]+)\s*$")
+_SECONDS = re.compile(f"\\A{_WS}([0-9]+){_WS}\\Z")
 
 
 def parse_max_time(value: object) -> int:
