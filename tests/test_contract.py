@@ -181,3 +181,39 @@ def test_max_time_whitespace_is_exactly_the_documented_set() -> None:
     whitespace = _documented_whitespace()
     assert len(whitespace) == 25  # PropList.txt's White_Space count
     assert accepted == whitespace
+
+
+_AT_DEADLINE = [
+    {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 100},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100},
+    {"at": 5, "op": "submit", "backend": "b0", "job": "f1", "duration": 10},
+    {"at": 10, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+]
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "SCHED-PRIORITY")
+@pytest.mark.parametrize(("idle_device", "expected"), [
+    ("hold", ["j1 completed", "s1 closed", "j2 failed", "f1 running"]),
+    ("work_conserving", ["j1 completed", "f1 running", "s1 closed", "j2 failed"]),
+])
+def test_a_fair_share_job_at_a_session_deadline(idle_device: str, expected: list[str]) -> None:
+    """INT-EXPIRY-TIE's resolution: the session's job j2 never starts at its max_time; the fair-share job
+    takes the device after the expiry under hold, before it (same instant) under work_conserving."""
+    changes = _changes(_AT_DEADLINE, choices={"INT-IDLE-DEVICE": idle_device})
+    assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 100.0] == expected
+
+
+@pytest.mark.rule("TTL-INTERACTIVE", "FIRST-JOB-CANCEL")
+def test_a_doomed_submit_restarts_the_interactive_window() -> None:
+    """INT-FIRST-JOB-CANCEL=fail_subsequent (default) x INT-INTERACTIVE-WINDOW: the doomed job is queued for an
+    instant, which closes the window; it reopens as the job fails."""
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100},
+        {"at": 10, "op": "cancel", "job": "j1"},
+    ]
+    assert _changes(ops)[-2] == (310.0, "s1", "inactive", "interactive_timeout")
+    doomed = [*ops, {"at": 200, "op": "submit", "session": "s1", "job": "j2", "duration": 10}]
+    assert _changes(doomed)[-3:-1] == [
+        (200.0, "j2", "failed", "first_job_cancelled"), (500.0, "s1", "inactive", "interactive_timeout"),
+    ]

@@ -119,7 +119,11 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
             ),
         ),
         "It is the reading under which seed 002's own sizing advice holds. In both options no job of "
-        "a session starts at or after its max_time.",
+        "a session starts at or after its max_time. A fair-share job may: under INT-IDLE-DEVICE=hold "
+        "the device stays held for the session until its expiry, so one starts only after the "
+        "session's closed line at that instant; under work_conserving, when the session's running "
+        "job ends at its max_time under job_first, the freed device takes the next fair-share job "
+        "at once, before the expiry at the same instant.",
     ),
     InterpretationPoint(
         "INT-IDLE-DEVICE",
@@ -189,7 +193,8 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
             Option(
                 "fail_subsequent",
                 "the session stays open; its queued jobs fail at once and every later job fails "
-                "as soon as it is submitted (reason first_job_cancelled)",
+                "as soon as it is submitted (reason first_job_cancelled); such a doomed submit is "
+                "queued for an instant, so it restarts an active session's interactive window",
             ),
             Option(
                 "close_session",
@@ -213,7 +218,9 @@ INTERPRETATION_POINTS: tuple[InterpretationPoint, ...] = (
             Option("queue_empty", "when the active session has no job queued, even while one runs"),
         ),
         "The window measures the client's think time between iterations, which starts when "
-        "the last job's result is available.",
+        "the last job's result is available. In both options every accepted submit to the session "
+        "closes the window, which opens again as the option says, so it restarts even on a "
+        "submit whose job fails at once (doomed under INT-FIRST-JOB-CANCEL=fail_subsequent).",
     ),
     InterpretationPoint(
         "INT-FIRST-JOB-FAILURE",
