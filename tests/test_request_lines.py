@@ -11,8 +11,9 @@ import pytest
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
+from model.spec.interpretations import Interpretation, profiles
 from model.spec.validations import RequestRejected
-from model.trace import MemoryTrace
+from model.trace import Header, MemoryTrace
 from properties.conformance.checker import CONFORMS, check_lines
 
 BACKENDS = [
@@ -82,3 +83,27 @@ def test_a_request_line_is_a_replay_input(old: str, new: str) -> None:
     assert changed != lines
     report = check_lines(changed, "t.jsonl")
     assert report.divergences, report.lines
+
+
+def test_unnamed_sessions_and_jobs_get_the_documented_ids() -> None:
+    """docs/conformance.md (IDs): sN / jN from a counter per kind, never reused, skipping IDs taken; a
+    rejected request takes none."""
+    engine = Engine(BACKENDS)
+    engine.open_session("b0", None, "s1")
+    with contextlib.suppress(RequestRejected):
+        engine.submit("s1", job_id="j1", max_execution_time=0)  # rejected: j1 stays free
+    named = [engine.open_session("b0", None, name).id if name else engine.open_session("b0").id
+             for name in (None, "s4", None, None)]
+    assert named == ["s2", "s4", "s3", "s5"]  # s1 and s4 taken when their turn came
+    assert [engine.submit("s2").id, engine.submit(None, "b0").id] == ["j1", "j2"]
+
+
+@pytest.mark.parametrize(
+    "interpretation", [*profiles().values(), *profiles("platform").values()], ids=lambda i: i.name,
+)
+def test_init_sends_exactly_the_choices_the_reference_header_records(interpretation: Interpretation) -> None:
+    """docs/conformance.md (the header): echoing init's interpretation gives the reference's header."""
+    trace = MemoryTrace()
+    Engine(BACKENDS, sink=trace, interpretation=interpretation)
+    [header] = [record for record in trace if isinstance(record, Header)]
+    assert dict(header.interpretation) == interpretation.recorded()
