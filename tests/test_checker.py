@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from model.sim.engine import Engine
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
-from model.trace import Change, MemoryTrace, Request, schema
+from model.trace import Change, End, MemoryTrace, Request, schema
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
@@ -23,6 +23,8 @@ from properties.conformance.ops import Op, operations, ops_from_json, resolve
 from properties.conformance.reader import Unusable, from_json
 from properties.conformance.replay import Replayer
 from properties.invariants.base import TraceProperty, Violation
+from properties.invariants.catalogue import PROPERTIES_BY_NAME
+from properties.invariants.suite import check_records
 from tests.scenario_helpers import engine_trace
 
 FLUSH = 2000.0
@@ -86,6 +88,33 @@ def test_engine_traces_conform_under_every_profile(profile: str, abstract: list[
     lines = engine_lines(ops, end + FLUSH, interpretation)
     report = check_lines(lines, "t.jsonl", until=end + FLUSH)
     assert report.status == 0, "\n".join(report.lines)
+
+
+# Found by the campaign: under work_conserving, a session job ends at its session's max_time deadline
+# with another queued; that one can no longer start, so the fair-share job takes the idle device at
+# that instant, and then the session expires.
+TIE_AT_DEADLINE = scenario(
+    {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 400},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 390, "fault": False},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j2", "duration": 10, "fault": False},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j3", "duration": 10, "fault": False},
+    {"at": 0, "op": "submit", "backend": "b0", "job": "j4", "duration": 1, "fault": False},
+)
+
+
+@pytest.mark.rule("SCHED-PRIORITY", "MAXTIME-EXPIRY")
+def test_a_start_beside_a_session_expiring_at_that_instant_is_no_priority_violation() -> None:
+    work_conserving = Interpretation.of(idle_device="work_conserving")
+    lines = engine_lines(TIE_AT_DEADLINE, FLUSH, work_conserving)
+    start = find_line(lines, type="job", id="j4", to="running")
+    assert json.loads(lines[start])["t"] == 400
+    assert check_lines(lines, "t.jsonl", until=FLUSH).status == 0
+    # the same start with no expiry at that instant jumps the session's queue
+    expiry = find_line(lines, type="session", id="s1", to="closed")
+    records = [from_json(json.loads(line)) for i, line in enumerate(lines) if i != expiry]
+    broken = [record for record in records if not isinstance(record, End)]
+    found = check_records(broken, [PROPERTIES_BY_NAME["active-session-jobs-first"]])
+    assert [v.index for v in found] == [start], found
 
 
 def test_check_command_accepts_a_conforming_trace(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, 
 from model.sim.scenario import parse_scenario, run_scenario
 from model.spec.interpretations import Interpretation
 from model.spec.validations import RequestRejected
-from model.trace import MemoryTrace, dumps
+from model.trace import Header, MemoryTrace, dumps
 from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
@@ -32,6 +32,25 @@ PYTHON = sys.executable
 def test_the_reference_conforms_in_process() -> None:
     result = run_campaign(reference, examples=60, seed=3)
     assert result.finding is None and result.examples == 60
+
+
+class _EveryPointInHeader(EngineIUT):
+    """The reference, but its header lists every interpretation point, the defaults too (as an IUT that
+    echoes a full ``init`` does)."""
+
+    def __init__(self, config: IUTConfig) -> None:
+        super().__init__(config)
+        self.full = dict(config.interpretation)
+
+    def events(self) -> list[Any]:
+        return [r._replace(interpretation=self.full) if isinstance(r, Header) else r for r in super().events()]
+
+
+def test_a_header_may_list_points_at_their_default_or_leave_them_out() -> None:
+    config = CampaignConfig()
+    assert len(dict(config.interpretation)) > len(config.interpretation.recorded())  # points the header leaves out
+    result = run_campaign(lambda iut_config: _EveryPointInHeader(iut_config), config, examples=5, seed=1)
+    assert result.finding is None, result.finding and result.finding.report()
 
 
 def test_the_example_stdio_iut_conforms_and_is_stopped_afterwards() -> None:

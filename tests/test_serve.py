@@ -258,6 +258,19 @@ def test_a_session_left_open_by_an_interrupted_program(profiled: tuple[str, Runt
     conforms(server)
 
 
+def test_a_batch_is_the_engines_batch_under_platform_and_a_session_under_seeds(
+    profiled: tuple[str, RuntimeServer, TestClient],
+) -> None:
+    profile, server, client = profiled
+    bid = client.post(f"{API}/sessions", json={"mode": "batch", "backend": BACKEND}).json()["id"]
+    job = client.post(f"{API}/jobs", json=estimator_job(bid)).json()["id"]
+    assert poll_until_final(client, job) == "Completed"
+    assert client.get(f"{API}/sessions/{bid}").json()["mode"] == "batch"
+    opened = [line for line in server.trace_text().splitlines() if '"op":"open"' in line]
+    assert ('"mode":"batch"' in opened[0]) == (profile == "platform")  # PLATFORM-BATCH
+    conforms(server)
+
+
 # ---------------------------------------------------------------------- time
 
 

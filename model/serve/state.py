@@ -221,15 +221,19 @@ class RuntimeServer:
         mode = str(body.get("mode") or "dedicated")
         self._session_count += 1
         session_id = f"s{self._session_count}"
-        record = self._open(backend, body.get("max_ttl"), session_id)
+        # PLATFORM-BATCH: the platform profile has a batch of its own; the seeds know sessions only
+        batch = mode == "batch" and self.settings.interpretation.is_platform
+        record = self._open(backend, body.get("max_ttl"), session_id, mode="batch" if batch else None)
         self.sessions[session_id] = ServerSession(record, mode, self.engine.now)
         return self.session_details(session_id)
 
-    def _open(self, backend: object, max_time: object, session_id: str, *, submit: bool = False) -> SessionRecord:
+    def _open(
+        self, backend: object, max_time: object, session_id: str, *, submit: bool = False, mode: str | None = None,
+    ) -> SessionRecord:
         if backend is not None and not isinstance(backend, str):
             raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a string, got {backend!r}")
         try:
-            return self.engine.open_session(backend, max_time, session_id)
+            return self.engine.open_session(backend, max_time, session_id, mode=mode)
         except RequestRejected as error:
             raise ApiError.rejected(error, submit=submit) from None
 

@@ -161,7 +161,7 @@ def conform(
 
 @click.command("mutants")
 @click.option("--examples", "-n", type=click.IntRange(min=1), default=None,
-              help="Most operation sequences tried per mutant. Default: conform's coverage budget.")
+              help="Random operation sequences tried per mutant (no prelude). Default: conform's default run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these mutants (repeatable).")
 @click.option("--no-stdio", is_flag=True, help="Skip the runs through the subprocess protocol.")

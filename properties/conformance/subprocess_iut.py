@@ -72,7 +72,7 @@ class StdioFactory:
             self._spawn()
         iut = StdioIUT(self)
         init: dict[str, Any] = {
-            "op": "init", "backends": config.limits(), "interpretation": dict(config.interpretation),
+            "op": "init", "backends": config.limits(), "interpretation": config.interpretation.recorded(),
         }
         if config.interpretation.profile != DEFAULT_PROFILE:
             init["profile"] = config.interpretation.profile  # absent: the seeds'

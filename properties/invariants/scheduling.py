@@ -68,21 +68,38 @@ class ActiveSessionJobsFirst(LiveProperty):
     name = "active-session-jobs-first"
     rules = ("SCHED-PRIORITY",)
     description = (
-        "A job that starts while a session is active on its backend with jobs queued is one of that session's."
+        "A job that starts while a session is active on its backend with jobs queued is one of that session's, "
+        "unless that session expires at that very instant (its queued jobs can no longer start)."
     )
-    judges = _STARTS
+    judges = (*_STARTS, Changes("session", dst="closed"))
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        self.suspects: dict[str, Violation] = {}
+        """active session -> the start that jumped its queue this instant, forgiven if it expires now."""
 
     def judge(self, index: int, record: Change) -> Violation | None:
+        if record.entity == "session":
+            if record.trigger == "max_time_reached":
+                self.suspects.pop(record.id, None)
+            return None
         active = self.ledger.active.get(record.backend)
         if active is None or active == record.session:
             return None
         view = self.ledger.sessions.get(active)
-        if view is None or view.queued <= 0:
+        if view is None or view.queued <= 0 or active in self.suspects:
             return None
-        return self.violation(
+        self.suspects[active] = self.violation(
             index, record.t,
             f"job {record.id} starts on {record.backend} while active session {active} has {view.queued} job(s) queued",
         )
+        self.wake()
+        return None
+
+    def instant_ended(self, index: int, next_t: float) -> Violation | None:
+        found = min(self.suspects.values(), key=lambda v: v.index, default=None)
+        self.suspects.clear()
+        return found
 
 
 class HeldBackend(LiveProperty):
