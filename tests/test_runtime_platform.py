@@ -403,6 +403,29 @@ def test_an_unused_session_closes_by_itself_after_30_minutes() -> None:
     conforms(service)
 
 
+@pytest.mark.rule("PLATFORM-BATCH", "PLATFORM-SESSION-EXCLUSIVE")
+@pytest.mark.parametrize("kind", [Session, Batch])
+def test_a_batch_is_not_exclusive_and_ends_by_itself_60_s_after_its_last_job(kind: type[Session]) -> None:
+    service = platform(seconds=10)
+    backend = service.backend(PLATFORM_BACKEND)
+    handle = kind(backend)
+    mine = SamplerV2(mode=handle)
+    first = mine.run(["c"])
+    other = SamplerV2(mode=backend).run(["c"])  # another user's job, submitted before the second
+    second = mine.run(["c"])
+    second.result()
+    other.result()
+    if kind is Batch:  # the other user's job ran between the batch's two
+        assert other.record.started_at == 10 and second.record.started_at == 20
+        assert handle.status() == "Pending" and handle.details()["state"] == "inactive"
+        service.advance(60 - (service.now - 30))
+        assert handle.status() == "Closed" and handle.details()["closed_at"] == 90
+    else:  # the active session's second job went first, and it held the device for its 60 s window
+        assert second.record.started_at == 10 and other.record.started_at == 20 + 60
+        assert first.status() == "DONE" and handle.status() == "Pending"  # inactive since 80
+    conforms(service)
+
+
 @pytest.mark.rule("PLATFORM-SESSION-EXCLUSIVE", "PLATFORM-ITTL-60S")
 def test_batch_usage_is_device_time_and_session_usage_counts_the_idle_window() -> None:
     service = platform(seconds=10)
