@@ -558,19 +558,6 @@ def test_any_sequence_of_client_calls_keeps_the_clients_vocabulary_and_conforms(
     conforms(service)
 
 
-def test_the_server_vocabulary_agrees_with_the_http_servers() -> None:
-    """``sessionspec serve`` spells the same server states and accepting_jobs (model/serve/state.py keeps its
-    own table: until it imports model.runtime.platform's, this holds the two equal). The runtime also names an
-    active session with nothing queued or running ``pending_inactive``, as docs/trace-format.md maps it."""
-    from model.runtime import platform as vocabulary
-    from model.serve import state as served
-    from model.spec.lifecycles import SESSION
-
-    for name in SESSION.state_names:
-        assert vocabulary.SERVER_STATE.get(name, name) == served.SESSION_STATE[name]
-        assert (name in vocabulary.NOT_ACCEPTING) == (name in served.NOT_ACCEPTING)
-
-
 # ---------------------------------------------------------------- against the real client's own code
 
 
