@@ -117,6 +117,19 @@ def test_a_start_beside_a_session_expiring_at_that_instant_is_no_priority_violat
     assert [v.index for v in found] == [start], found
 
 
+@pytest.mark.rule("MAXTIME-BOUNDS")
+def test_a_max_time_no_float_can_hold_is_judged_not_a_kit_error() -> None:
+    huge = "1" + "0" * 400  # seconds: refused as above the system limit, compared exactly
+    lines = engine_lines(scenario({"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": huge}), 10)
+    assert '"MAXTIME-ABOVE-SYSTEM"' in lines[1]
+    assert check_lines(lines, "t.jsonl", until=10).status == 0
+    accepted = json.loads(lines[1])
+    del accepted["error"], accepted["message"]
+    accepted["outcome"] = "accepted"
+    faulty = [lines[0], json.dumps(accepted) + "\n", *lines[2:]]
+    assert check_lines(faulty, "t.jsonl", until=10).status == 1  # a finding, not an error of the kit (3)
+
+
 def test_check_command_accepts_a_conforming_trace(tmp_path: Path) -> None:
     lines = engine_lines(BASIC, 1000)
     path = write(tmp_path, lines)

@@ -109,7 +109,8 @@ def test_a_session_of_todays_client_runs_a_job_and_closes(client: TestClient, se
     result = client.get(f"{API}/jobs/{job['id']}/results").json()
     assert result["__type__"] == "PrimitiveResult"
     details = client.get(f"{API}/sessions/{sid}").json()
-    assert details["state"] == "active" and details["max_ttl"] == 1500 and details["last_job_completed"]
+    # active with nothing queued or running: the server's pending_inactive (docs/trace-format.md)
+    assert details["state"] == "pending_inactive" and details["max_ttl"] == 1500 and details["last_job_completed"]
     metrics = client.get(f"{API}/jobs/{job['id']}/metrics").json()
     assert metrics["usage"]["quantum_seconds"] == server.settings.job_seconds
     assert client.patch(f"{API}/sessions/{sid}", json={"accepting_jobs": False}).status_code == 204

@@ -53,10 +53,6 @@ NOT_ACCEPTING_STATUS = "In progress, not accepting new jobs"
 CLIENT_STATUSES: tuple[str, ...] = ("Pending", ACCEPTING_STATUS, NOT_ACCEPTING_STATUS, "Closed")
 """Every string today's ``Session.status()`` returns for a session the service knows."""
 
-BATCH_SCHEDULED_AS_SESSION = True
-"""The engine has no batch mode: a Batch is scheduled as a Session is, only labelled ``batch`` (the
-demo and docs/runtime-platform.md say so while this holds)."""
-
 UNKNOWN_SESSION_RULES: tuple[str, ...] = VALIDATIONS_BY_CODE["UNKNOWN-SESSION"].rules
 
 
@@ -68,14 +64,10 @@ def not_found(session_id: object) -> QiskitError:
 # ---------------------------------------------------------------------- requests
 
 
-def open_session(service: QiskitRuntimeService, backend: str, max_time: object, mode: str) -> SessionRecord:
-    """``POST /sessions {mode, backend, max_ttl}``.
-
-    The engine has no batch mode (yet): a batch is scheduled as a session is, and only the service
-    remembers its mode, for ``details()``, ``from_id`` and its usage (docs/runtime-platform.md)."""
-    record = service.engine.open_session(backend, max_time)
-    service.session_modes[record.id] = mode
-    return record
+def open_session(engine: Engine, backend: str, max_time: object, mode: str) -> SessionRecord:
+    """``POST /sessions {mode, backend, max_ttl}``: ``dedicated`` opens a session, ``batch`` a batch
+    (PLATFORM-BATCH: never exclusive, ends by itself 60 s after its last job)."""
+    return engine.open_session(backend, max_time, mode="batch" if mode == "batch" else None)
 
 
 def close(engine: Engine, record: SessionRecord) -> None:
@@ -92,9 +84,9 @@ def cancel(engine: Engine, record: SessionRecord) -> None:
 # ---------------------------------------------------------------------- what the server says
 
 
-def session_mode(service: QiskitRuntimeService, record: SessionRecord) -> str:
-    """``dedicated`` or ``batch`` (a session opened other than through this API: ``dedicated``)."""
-    return service.session_modes.get(record.id, "dedicated")
+def session_mode(record: SessionRecord) -> str:
+    """``dedicated`` or ``batch``."""
+    return "batch" if record.batch else "dedicated"
 
 
 def accepting_jobs(record: SessionRecord) -> bool:
@@ -145,7 +137,7 @@ def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "activated_at": history.activated_at,
         "last_job_started": max(started, default=None),
         "last_job_completed": max(ended, default=None),
-        "mode": session_mode(service, record),
+        "mode": session_mode(record),
         "elapsed_time": usage(service, record, history),
         "timestamps": history.timestamps,
     }
@@ -177,7 +169,8 @@ def client_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
 class _History:
     """What the trace tells of one session: when it was last activated, and the periods in which it
     held its backend: while active, and while closing after being active (its jobs drain first);
-    a session closed before it ever started drains through the normal queue and holds nothing."""
+    a session closed before it ever started drains through the normal queue and holds nothing, and
+    a batch holds its backend only while a job of it runs (it never holds it while closing)."""
 
     def __init__(self, service: QiskitRuntimeService, record: SessionRecord) -> None:
         self.activated_at: float | None = None
@@ -190,7 +183,7 @@ class _History:
             self.timestamps.append({"status": SERVER_STATE.get(line.dst, line.dst), "timestamp": line.t})
             if line.dst == "active" and line.src != "active":
                 self.activated_at = line.t
-            holding = line.dst == "active" or (line.dst == "pending_closed" and since is not None)
+            holding = line.dst == "active" or (line.dst == "pending_closed" and since is not None and not record.batch)
             if holding and since is None:
                 since = line.t
             elif not holding and since is not None:
@@ -217,7 +210,7 @@ def usage(service: QiskitRuntimeService, record: SessionRecord, history: _Histor
     """``elapsed_time``: a dedicated session's time holding its backend (from its first job's
     start until it goes inactive or closes, the idle window included, summed over its active
     periods); a batch's device time only (the sum of its jobs' run times)."""
-    if session_mode(service, record) == "batch":
+    if record.batch:
         total = 0.0
         for job in service.jobs(limit=None, session_id=record.id):
             if job.session_id == record.id and job.record.started_at is not None:

@@ -160,8 +160,6 @@ class QiskitRuntimeService:
         )
         self._backends = {config.name: IBMBackend(self, config) for config in configs}
         self._jobs: dict[str, RuntimeJob] = {}
-        self.session_modes: dict[str, str] = {}
-        """The execution mode (``dedicated``, ``batch``) of each session opened through the platform API."""
         if isinstance(background_load, BackgroundLoad):
             background_load = (background_load,)
         for load in background_load or ():

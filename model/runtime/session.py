@@ -153,7 +153,7 @@ class Session:
             )
         _check_int_max_time(max_time, backend.name)
         try:
-            return platform.open_session(self._service, backend.name, max_time, self.mode)
+            return platform.open_session(self._service.engine, backend.name, max_time, self.mode)
         except RequestRejected as error:
             raise from_rejection(error) from None
 
@@ -170,7 +170,7 @@ class Session:
         record = service.engine.sessions.get(session_id) if isinstance(session_id, str) else None
         if record is None:
             raise platform.not_found(session_id)
-        mode = platform.session_mode(service, record)
+        mode = platform.session_mode(record)
         if mode != cls.mode:
             raise stated(
                 IBMInputValueError,
@@ -308,10 +308,12 @@ class Session:
 
 
 class Batch(Session):
-    """Batch mode (platform profile): a group of independent jobs on one backend, not exclusive.
+    """Batch mode (platform profile, PLATFORM-BATCH): independent jobs on one backend, not exclusive.
 
-    Same handle as :class:`Session` (``close``, ``cancel``, ``from_id``, ``status``, ``details``);
-    the platform records it with mode ``batch``. Refused under the seeds profile."""
+    Same handle as :class:`Session` (``close``, ``cancel``, ``from_id``, ``status``, ``details``). The
+    batch is active only while one of its jobs runs (other users' jobs run between its jobs; between
+    them it is ``inactive``, which the client shows as "Pending"), and closes by itself 60 s after its
+    last job. Refused under the seeds profile."""
 
     mode: ClassVar[str] = "batch"
 

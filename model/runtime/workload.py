@@ -261,7 +261,7 @@ def run_mode(
     usage = device
     if handle is not None:
         usage = handle.usage()
-        if mode == "session" or platform.BATCH_SCHEDULED_AS_SESSION:
+        if mode == "session":
             periods = platform.held_periods(service, handle.record)
             held = _idle_while_active(service, handle.session_id, config.backend, periods)
     failed = sum(1 for job in jobs if job.status() != "DONE")

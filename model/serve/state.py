@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from model.runtime.jobs import REASON_RULES
+from model.runtime.platform import accepting_jobs, server_state
 from model.serve.backends import ServedBackend
 from model.serve.clock import DEFAULT_WAIT_HORIZON, WallClock
 from model.serve.programs import Evaluator
@@ -43,14 +44,6 @@ JOB_STATUS: dict[str, str] = {
 }
 """The engine's job states as the REST API spells them."""
 
-SESSION_STATE: dict[str, str] = {
-    "pending": "open", "active": "active", "inactive": "inactive", "pending_closed": "pending_closed",
-    "closed": "closed",
-}
-"""The engine's session states (both profiles) as the REST API spells them; the client shows open and
-inactive as "Pending", active as "In progress, accepting new jobs", pending_closed as "In progress, not
-accepting new jobs". ``accepting_jobs`` is false from the close on (:data:`NOT_ACCEPTING`)."""
-NOT_ACCEPTING = frozenset({"pending_closed", "closed"})
 
 STATUS_BY_CODE: dict[str, int] = {
     "UNKNOWN-JOB": 404, "UNKNOWN-SESSION": 404, "BACKEND-UNKNOWN": 404, "JOB-FINISHED": 409,
@@ -254,8 +247,7 @@ class RuntimeServer:
             elapsed = (record.closed_at if record.closed_at is not None else self.engine.now) - record.started_at
         return {
             "id": record.id, "backend_name": record.backend_name, "mode": session.mode,
-            "state": SESSION_STATE.get(record.state, record.state),
-            "accepting_jobs": record.state not in NOT_ACCEPTING,
+            "state": server_state(record), "accepting_jobs": accepting_jobs(record),  # model.runtime.platform's
             "interactive_ttl": self.settings.interpretation.rules.interactive_timeout,
             "max_ttl": record.max_time if record.max_time is not None else record.max_time_bound, "active_ttl": None,
             "started_at": self.date(record.started_at), "closed_at": self.date(record.closed_at),

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from model.runtime.platform import BATCH_SCHEDULED_AS_SESSION
 from model.runtime.workload import MODES, SHAPES, LoopReport, ModeReport, WorkloadConfig, compare, compare_modes
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.max_time import format_seconds
@@ -97,12 +96,6 @@ def render_modes(config: WorkloadConfig, interpretation: Interpretation, reports
                 else f"  {value:>12.1f}" for mode in MODES
             )
             lines.append(f"  {label:<{width}}{cells}")
-    if BATCH_SCHEDULED_AS_SESSION:
-        lines += [
-            "",
-            "  batch mode is scheduled here as session mode is (the engine has no batch mode yet): only its usage",
-            "  is counted the batch way, device time only; see docs/runtime-platform.md",
-        ]
     return "\n".join(lines)
 
 

@@ -61,10 +61,10 @@ class MaxTimeBounds(LiveProperty):
             return None
         value = args.get("max_time")
         expected: str | None = None
-        seconds = system
+        seconds: float = system
         if value is not None:
             try:
-                seconds = float(parse_max_time(value))
+                seconds = parse_max_time(value)  # an int may exceed any float: compared exactly, not converted
             except RequestRejected:
                 expected = "MAXTIME-FORMAT"
             else:
@@ -74,7 +74,7 @@ class MaxTimeBounds(LiveProperty):
             if expected is not None:
                 return self.violation(index, record.t, f"open with max_time {value!r} is accepted; expected {expected}")
             if record.session is not None:
-                self.bound[record.session] = seconds
+                self.bound[record.session] = float(seconds)  # within the system limit here
         elif record.error in _OPEN_CODES and record.error != expected:
             return self.violation(
                 index, record.t,

@@ -10,6 +10,7 @@ at, unless a trace gives a negative limit: then the next record sweeps whatever 
 from __future__ import annotations
 
 import heapq
+import math
 
 from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeDefault
 from model.spec.max_time import parse_max_time
@@ -26,6 +27,17 @@ def _past(deadline: float, t: float) -> bool:
 
 _NONE_PASSED: list[tuple[str, float]] = []
 """What :meth:`Deadlines.passed` returns when no deadline has passed (shared: never changed)."""
+
+
+
+def _seconds(max_time: object) -> float:
+    """A valid max_time in seconds; one too large for a float (only a faulty IUT accepts it) is infinite, for
+    max-time-bounds to report, never an OverflowError of the kit's."""
+    parsed = parse_max_time(max_time)
+    try:
+        return float(parsed)
+    except OverflowError:
+        return math.inf
 
 
 class Deadlines:
@@ -86,7 +98,7 @@ class MaxTimeRespected(LiveProperty):
         """INT-MAXTIME-CLOCK=open: the clock starts now, at the max_time the open fixes."""
         value = (record.args or {}).get("max_time")
         try:
-            seconds = float(parse_max_time(value)) if value is not None else None
+            seconds = _seconds(value) if value is not None else None
         except RequestRejected:
             return
         if seconds is None:
@@ -221,7 +233,7 @@ class MaxTimeValue(LiveProperty):
                 return
             value = args.get("max_time")
             try:
-                self.requested[record.session] = float(parse_max_time(value)) if value is not None else None
+                self.requested[record.session] = _seconds(value) if value is not None else None
             except RequestRejected:
                 return
         elif record.session is not None and record.job:
