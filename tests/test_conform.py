@@ -51,6 +51,18 @@ def test_a_header_may_list_points_at_their_default_or_leave_them_out() -> None:
     assert len(dict(config.interpretation)) > len(config.interpretation.recorded())  # points the header leaves out
     result = run_campaign(lambda iut_config: _EveryPointInHeader(iut_config), config, examples=5, seed=1)
     assert result.finding is None, result.finding and result.finding.report()
+    result = run_campaign(lambda iut_config: _NoPointInHeader(iut_config), config, examples=5, seed=1)
+    assert result.finding is None, result.finding and result.finding.report()
+    wrong = CampaignConfig(interpretation=Interpretation.of(idle_device="work_conserving"))
+    result = run_campaign(lambda iut_config: _NoPointInHeader(iut_config), wrong, examples=5, seed=1)
+    assert result.finding is not None and "header interpretation" in result.finding.message
+
+
+class _NoPointInHeader(EngineIUT):
+    """The reference, but its header lists no point at all: every one at its default."""
+
+    def events(self) -> list[Any]:
+        return [r._replace(interpretation={}) if isinstance(r, Header) else r for r in super().events()]
 
 
 def test_the_example_stdio_iut_conforms_and_is_stopped_afterwards() -> None:

@@ -43,7 +43,7 @@ from model.sim.ops import (
     run_operations,
     scenario_json,
 )
-from model.spec.interpretations import DEFAULT, Interpretation, recorded
+from model.spec.interpretations import DEFAULT, Interpretation, InterpretationError, interpretation_of
 from model.spec.validations import RequestRejected
 from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.views.output import write_whole
@@ -198,6 +198,15 @@ def expected_header(config: CampaignConfig) -> Header:
 _HEADERS: dict[tuple[tuple[BackendConfig, ...], Interpretation], Header] = {}
 
 
+
+def _filled(header: Header) -> tuple[str, dict[str, str]] | None:
+    """A header's profile and choices with every point it leaves out at its default (None: not valid)."""
+    try:
+        return header.profile, dict(interpretation_of(header.interpretation, header.profile))
+    except InterpretationError:
+        return None
+
+
 class _Run:
     """The IUT driven through a scenario, its trace judged as it comes by the one judge
     (:mod:`.judge`), exactly as ``sessionspec check`` judges the trace file written from it:
@@ -241,8 +250,8 @@ class _Run:
         if not got or not isinstance(got[0], Header):
             raise _Mismatch("the IUT's trace does not start with a header", (), 1)
         header = got[0]
-        # a point at its default may be left out or listed (model.spec.interpretations.recorded)
-        if recorded(header.interpretation) != recorded(expected.interpretation):
+        # a point at its default may be left out or listed: compared with the defaults filled in, as check reads it
+        if _filled(header) != _filled(expected):
             raise _Mismatch(f"header interpretation {dict(header.interpretation)}; the spec expected "
                             f"{dict(expected.interpretation)}", (), 1)
         if {k: dict(v) for k, v in header.backends.items()} != {k: dict(v) for k, v in expected.backends.items()}:
