@@ -51,23 +51,23 @@ class WorkloadConfig:
 
 
 @dataclass(frozen=True)
-class LoopReport:
-    """What one run of the loop cost, in virtual seconds."""
+class RunReport:
+    """What one run of a workload cost, in virtual seconds: the fields the demo and the study read."""
 
     mode: str
     wall_time: float
     waits: tuple[float, ...]
     device_time: float
     held_idle: float
-    """Time the device ran nothing while the session was active (0 without a session)."""
+    """Time the device ran nothing while the session held it (0 without a session, in job and batch mode)."""
     session_id: str | None
     start: float = 0.0
     end: float = 0.0
-    """The loop's window in virtual time (the warm-up before it is not part of it)."""
+    """The run's window in virtual time (the warm-up before it is not part of it)."""
     records: Sequence[Record] = field(default=(), repr=False, compare=False)
     """The run's whole trace, for drawing its timeline."""
     job_ids: tuple[str, ...] = ()
-    """The loop's jobs, in order (every other job in ``records`` is another user's)."""
+    """The workload's jobs, in order (every other job in ``records`` is another user's)."""
 
     @property
     def mean_wait(self) -> float:
@@ -80,6 +80,11 @@ class LoopReport:
     @property
     def max_wait(self) -> float:
         return max(self.waits)
+
+
+@dataclass(frozen=True)
+class LoopReport(RunReport):
+    """What one run of the seeds' loop cost, with or without a session (``mode``)."""
 
 
 def busy_service(config: WorkloadConfig, interpretation: Interpretation = DEFAULT) -> QiskitRuntimeService:
@@ -180,35 +185,15 @@ SHAPES: tuple[str, ...] = ("iterative", "independent")
 """The two workloads: the variational loop, and independent jobs submitted at once then collected."""
 
 
-@dataclass(frozen=True)
-class ModeReport:
-    """What one workload cost in one execution mode, in virtual seconds."""
+@dataclass(frozen=True, kw_only=True)
+class ModeReport(RunReport):
+    """What one workload cost in one execution mode (platform profile)."""
 
     shape: str
-    mode: str
-    wall_time: float
-    waits: tuple[float, ...]
-    device_time: float
-    held_idle: float
-    """Time the device ran nothing while the session held it (0 in job and batch mode)."""
     usage: float
     """What the platform counts as used: a session's time holding the device, a batch's or a job's device time."""
     failed: int
     """Jobs that did not complete (failed or cancelled)."""
-    session_id: str | None
-    start: float = 0.0
-    end: float = 0.0
-    records: Sequence[Record] = field(default=(), repr=False, compare=False)
-    job_ids: tuple[str, ...] = ()
-    """The workload's jobs, in order (every other job in ``records`` is another user's)."""
-
-    @property
-    def mean_wait(self) -> float:
-        return statistics.fmean(self.waits)
-
-    @property
-    def max_wait(self) -> float:
-        return max(self.waits)
 
 
 def _loop_v2(service: QiskitRuntimeService, estimator: EstimatorV2, config: WorkloadConfig) -> list[RuntimeJobV2]:
@@ -266,9 +251,9 @@ def run_mode(
             held = _idle_while_active(service, handle.session_id, config.backend, periods)
     failed = sum(1 for job in jobs if job.status() != "DONE")
     return ModeReport(
-        shape, mode, end - start, waits, device, held, usage, failed,
-        handle.session_id if handle is not None else None, start, end, service.trace,
-        tuple(job.job_id() for job in jobs),
+        mode=mode, wall_time=end - start, waits=waits, device_time=device, held_idle=held,
+        session_id=handle.session_id if handle is not None else None, start=start, end=end, records=service.trace,
+        job_ids=tuple(job.job_id() for job in jobs), shape=shape, usage=usage, failed=failed,
     )
 
 

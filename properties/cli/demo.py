@@ -13,7 +13,16 @@ from pathlib import Path
 
 import click
 
-from model.runtime.workload import MODES, SHAPES, LoopReport, ModeReport, WorkloadConfig, compare, compare_modes
+from model.runtime.workload import (
+    MODES,
+    SHAPES,
+    LoopReport,
+    ModeReport,
+    RunReport,
+    WorkloadConfig,
+    compare,
+    compare_modes,
+)
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.max_time import format_seconds
 from model.views.timeline_plot import TimelineError, render_timeline
@@ -132,7 +141,7 @@ def demo(
     click.echo(f"\n  timelines of the two loops: {drawn[0]}, {drawn[1]}")
 
 
-def _draw(folder: Path, runs: list[tuple[str, LoopReport | ModeReport]], *, echo: bool = True) -> list[Path]:
+def _draw(folder: Path, runs: list[tuple[str, RunReport]], *, echo: bool = True) -> list[Path]:
     """Each run's timeline as ``folder/NAME.png``; a folder that cannot be written is a one-line error."""
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.runtime.workload import LoopReport, ModeReport, WorkloadConfig, compare, run_mode
+from model.runtime.workload import RunReport, WorkloadConfig, compare, run_mode
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Change
@@ -71,7 +71,7 @@ METRICS: tuple[tuple[str, str], ...] = (
 """The table's columns: a :class:`Measures` attribute and its heading (all in seconds)."""
 
 
-Report = LoopReport | ModeReport
+Report = RunReport
 """A run of the iterative client: the seeds' loop, or the platform's in one execution mode."""
 
 
