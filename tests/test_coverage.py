@@ -12,7 +12,7 @@ from model.sim.ops import Close, Open, Operation, Submit
 from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.validations import PRECEDENCE
-from model.trace import MemoryTrace, Record
+from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import CampaignConfig
 from properties.conformance.coverage import Coverage, situations, transition_key
 from properties.conformance.ops import apply_to_engine
@@ -142,6 +142,20 @@ def test_draws_for_contention_ties_and_the_interactive_window_reach_their_situat
         coverage = Coverage()
         coverage.observe_all(_trace(ops, end + config.flush))
         assert coverage.counts[situation] >= 1, (situation, ops)
+
+
+def test_the_doomed_window_draw_restarts_the_window_at_the_doomed_submit() -> None:
+    """An outsider's scheduler did not restart the interactive window for a submit to a session whose
+    first job was cancelled (it fails at once); nothing drew that case. The draw does now."""
+    from properties.conformance.ops import DrawWindow, resolve
+
+    config = CampaignConfig()
+    ops, end = resolve([DrawWindow(0, 1, close=False, doomed=True)], config.backends)
+    records = _trace(ops, end + config.flush)
+    doomed = [r for r in records if isinstance(r, Change) and r.trigger == "first_job_cancelled"]
+    timeouts = [r for r in records if isinstance(r, Change) and r.trigger == "interactive_timeout"]
+    assert doomed and timeouts, ops
+    assert timeouts[0].t == doomed[0].t + 300  # TTL-INTERACTIVE: the window restarted at the doomed submit
 
 
 def test_backend_required_is_reached_and_nothing_is_left_out_of_the_budget() -> None:

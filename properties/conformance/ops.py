@@ -171,6 +171,9 @@ class DrawWindow:
     inactive with work queued), then the submit or close."""
     cancel: bool = False
     """Under the platform profile, then cancel the session (cancel_session of a draining session)."""
+    doomed: bool = False
+    """First the session's first job is cancelled while it runs, and halfway through the window a
+    doomed submit fails at once yet restarts the window (FIRST-JOB-CANCEL, TTL-INTERACTIVE)."""
 
 
 TIE_MAX_TIMES: tuple[int, ...] = (400, 100)
@@ -242,7 +245,7 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
         st.builds(DrawContention, ref, st.integers(1, 2)),
         st.builds(DrawTie, st.sampled_from((0, *range(n_backends))), st.sampled_from(TIE_MAX_TIMES), st.booleans()),
         st.builds(DrawWindow, st.sampled_from((0, *range(n_backends))), st.sampled_from(OFFSETS), st.booleans(),
-                  st.booleans(), st.booleans() if platform else st.just(False)),
+                  st.booleans(), st.booleans() if platform else st.just(False), st.booleans()),
     )
     if platform:
         batch = st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES), st.none(), st.just(True))
@@ -391,6 +394,13 @@ def resolve(
             session_backends[session] = names[item.backend]
             ops.append(Open(at=now, backend=names[item.backend], session=session))
             submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
+            if item.doomed:
+                ops.append(Cancel(at=now, job=jobs[-1]))
+                half = next((c.t for c in _future(ops, now, backends, interpretation)
+                             if c.id == session and c.trigger == "interactive_timeout"), None)
+                if half is not None:
+                    now = max(now, (now + half) / 2)
+                submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
             timeout = next((c.t for c in _future(ops, now, backends, interpretation)
                             if c.id == session and c.trigger == "interactive_timeout"), None)
             if timeout is not None:
