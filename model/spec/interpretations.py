@@ -585,8 +585,12 @@ class Interpretation(Mapping[str, str]):
         return len(self.choices)
 
     def recorded(self) -> dict[str, str]:
-        """The choices a trace header lists (and the stdio ``init`` line sends): :func:`recorded`."""
-        return recorded(self.choices)
+        """The choices a trace header lists (and the stdio ``init`` line sends): every choice, less the
+        default ones of points not ``in_every_header`` (a reader takes a point left out at its default,
+        so headers written before such a point existed keep their bytes)."""
+        return {
+            k: v for k, v in self.choices.items() if POINTS_BY_ID[k].in_every_header or v != POINTS_BY_ID[k].default
+        }
 
     def differences(self) -> dict[str, str]:
         """Only the choices that differ from the profile's defaults (for names and titles)."""
@@ -616,17 +620,6 @@ DEFAULT = Interpretation()
 @functools.lru_cache(maxsize=64)
 def _interpretation(choices: frozenset[tuple[str, str]], profile: str | None) -> Interpretation:
     return Interpretation(dict(choices), profile)
-
-
-
-def recorded(choices: Mapping[str, str]) -> dict[str, str]:
-    """``choices`` as a trace header lists them: every choice, less the default ones of points not
-    ``in_every_header`` (a reader takes a point left out at its default, so headers written before
-    such a point existed keep their bytes). Unknown points are kept, for the reader to refuse."""
-    return {
-        k: v for k, v in choices.items()
-        if (point := POINTS_BY_ID.get(k)) is None or point.in_every_header or v != point.default
-    }
 
 
 def interpretation_of(choices: Mapping[str, str], profile: str | None = None) -> Interpretation:
