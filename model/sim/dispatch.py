@@ -223,13 +223,13 @@ def _trigger(
         observer = dispatcher.observer
         if observer is not None:
             observer(name, entity, trigger, step)
-        dest = entity.state = step.dest
+        entity.state = step.dest
         if step.bare:
             action = step.action
             if action is not None:
                 action(entity)
             return step
-        reason = step.reason
+        dest, reason = step.dest, step.reason
         if traced and reason is not None:
             entity.reason = reason
         if record is not None:

@@ -221,17 +221,21 @@ class RequestHandling(Core):
     _session_ids: Iterable[int]
     _job_ids: Iterable[int]
 
-    _submit_checks_for: dict[tuple[bool, bool], tuple[tuple[str, SubmitCheck], ...]]
+    _submit_checks_for: tuple[tuple[tuple[tuple[str, SubmitCheck], ...], ...], ...]
 
     def init_requests(self) -> None:
-        """The submit checks that concern each kind of submit: (names a session, gives a max_execution_time)."""
-        self._submit_checks_for = {
-            (named, limited): tuple(
-                (check.code, check.refuses) for check in self.submit_checks
-                if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+        """The submit checks that concern each kind of submit, as ``[names a session][gives a max_execution_time]``
+        (a table indexed by the two booleans: no key to build per submit)."""
+        self._submit_checks_for = tuple(
+            tuple(
+                tuple(
+                    (check.code, check.refuses) for check in self.submit_checks
+                    if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+                )
+                for limited in (False, True)
             )
-            for named in (True, False) for limited in (True, False)
-        }
+            for named in (False, True)
+        )
 
     def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
@@ -292,7 +296,7 @@ class RequestHandling(Core):
             record: BackendRecord | None = session.backend
         else:
             record = self.backends.get(backend) if backend is not None else None
-        for code, refuses in self._submit_checks_for[session_id is not None, max_execution_time is not None]:
+        for code, refuses in self._submit_checks_for[session_id is not None][max_execution_time is not None]:
             message = refuses(self, session_id, backend, job_id, max_execution_time, session, record)
             if message is not None:
                 if session is not None and code in _AFTER_BACKEND_FIXED:
