@@ -98,6 +98,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         """False when nobody reads the trace: the hot path then builds no records at all."""
         self._session_ids = itertools.count(1)
         self._job_ids = itertools.count(1)
+        self.reserved_ids: set[str] = set()
         self.backends: dict[str, BackendRecord] = {}
         for config in backends:
             if config.name in self.backends:

@@ -92,8 +92,6 @@ class Replayer:
         self.last_line = 1
         self._updated = False
         self.suspended: set[str] = set()
-        self.requests_seen = 0
-        """Request lines judged so far (an injected fault's place among them: :mod:`.inputs`)."""
 
     def _sink(self, record: Record) -> None:
         if isinstance(record, Change):
@@ -145,9 +143,10 @@ class Replayer:
         request: Request | None
         change: Change | None
         if self.inputs is not None and self.inputs.faults:
-            self._inject(record.t)
+            self._inject(record)
         if isinstance(record, Request):
-            self.requests_seen += 1
+            if self.inputs is not None:
+                self.inputs.saw(record, self.tolerance)
             request, change, device = record, None, False
         else:
             request, change = None, record
@@ -244,7 +243,9 @@ class Replayer:
                 mode = request.args.get("mode") if request.args else None
                 engine.open_session(request.backend, max_time, request.session, mode)
             elif request.op == "submit":
-                engine.submit_recorded(request, self.inputs.take_submit(request.job) if self.inputs else None)
+                engine.submit_recorded(
+                    request, self.inputs.take_submit(request.job, request.t, self.tolerance) if self.inputs else None
+                )
             elif request.op == "cancel":
                 engine.cancel(request.job or "")
             elif request.op == "cancel_session":
@@ -311,14 +312,13 @@ class Replayer:
         expected = self.pending.get(change.backend)
         return not (expected and same(expected[0], change, self.tolerance))
 
-    def _inject(self, t: float | None) -> None:
-        """Apply the injected faults whose place the trace has reached before a record at ``t`` (None: at its
-        end): after every event due at the fault's time, the engine fails the job running then, if any, and
-        that record waits among the decisions the trace must show."""
+    def _inject(self, record: Request | Change | None) -> None:
+        """Apply the injected faults whose place the trace has reached before ``record`` (None: at its end):
+        after every event due at the fault's time, the engine fails the job running then, if any, and that
+        record waits among the decisions the trace must show."""
         assert self.inputs is not None
         engine = self.engine
-        horizon = None if t is None else t + self.tolerance + TIME_EPSILON
-        for at, backend in self.inputs.take_faults(self.requests_seen, horizon):
+        for at, backend in self.inputs.take_faults(record, self.tolerance):
             if backend in engine.backends and backend not in self.suspended:
                 engine.run_until(max(at, engine.now))
                 engine.inject_fault(backend)
