@@ -88,10 +88,10 @@ class DeviceInputs:
         faults = self.faults
         while faults and faults[0][0] <= self.requests_seen:
             _, at, backend = faults[0]
-            if record is not None and not (
-                record.t > at + tolerance + 1e-9
-                or (record.t >= at - tolerance - 1e-9 and (record.__class__ is Request or _device_error_on(record, backend)))
-            ):
+            reached = record is None or record.t > at + tolerance + 1e-9 or (
+                record.t >= at - tolerance - 1e-9 and (record.__class__ is Request or _device_error_on(record, backend))
+            )
+            if not reached:
                 break
             faults.popleft()
             due.append((at, backend))
@@ -103,4 +103,4 @@ class DeviceInputs:
 
 def _device_error_on(record: Request | Change, backend: str) -> bool:
     return record.__class__ is Change and record.entity == "job" and record.trigger == "device_error" \
-        and record.backend == backend  # type: ignore[union-attr]
+        and record.backend == backend
