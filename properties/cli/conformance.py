@@ -166,7 +166,8 @@ def conform(
                 click.echo(f"wrote {path}")
             click.echo(
                 f"replay: sessionspec simulate {out / 'scenario.json'} --trace expected.jsonl; "
-                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g}"
+                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g} "
+                f"--scenario {out / 'scenario.json'}"
             )
         sys.exit(1)
 
