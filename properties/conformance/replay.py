@@ -150,7 +150,9 @@ class Replayer:
             request, change, device = record, None, False
         else:
             request, change = None, record
-            device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and self._is_input(record)
+            device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
+                self.inputs is None or self._is_input(record)
+            )
         if self.observed is not None and self.suspended:
             backend = record.backend if isinstance(record, Change) else self._route(record)
             if backend in self.suspended:
