@@ -78,9 +78,9 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started", "_fire_max_execution_time",
         "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq", "_session_ids",
         "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing", "_unused_timeout",
-        "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed", "interpretation",
-        "job_end_order", "job_fsm", "jobs", "now", "policy", "retention", "scheduler_fsm", "seed", "session_fsm",
-        "sessions",
+        "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
+        "interpretation", "job_end_order", "job_fsm", "jobs", "now", "policy", "reserved_ids", "retention",
+        "scheduler_fsm", "seed", "session_fsm", "sessions",
     )
 
     DEFAULT_CLOSED_WINDOW = 1_000
