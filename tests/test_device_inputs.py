@@ -28,7 +28,8 @@ def _scenario(seed: int, profile: str) -> dict[str, Any]:
     interpretation choices."""
     rng = random.Random(seed)
     ops: list[dict[str, Any]] = []
-    t, sessions, jobs = 0, [], 0
+    t, jobs = 0, 0
+    sessions: list[str] = []
     for _ in range(rng.randint(3, 25)):
         t += rng.choice([0, 0, 1, 5, 10, 50, 290, 300, 310])
         pick = rng.random()

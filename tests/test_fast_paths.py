@@ -5,6 +5,7 @@
 * a run that records no trace (``null_sink``: no records are built) takes the same
   decisions as one that records it, and the in-memory and streamed traces agree;
 * ``Engine.call_at`` callbacks run after the events due at their instant;
+* an engine's state lives in the slots ``Engine.__slots__`` lists, whatever ran on it;
 * with ``retain_finished=False`` the engine forgets finished jobs and, past a window,
   closed sessions, and its trace still conforms while the window holds them.
 """
@@ -144,6 +145,14 @@ def test_tracing_or_not_the_engine_takes_the_same_decisions() -> None:
         _drive(streamed)
         assert _state(quiet) == _state(traced) == _state(streamed), name
         assert stream.getvalue() == memory.jsonl(), name
+
+
+def test_the_engine_state_is_in_its_slots() -> None:
+    """An attribute a part sets outside ``Engine.__slots__`` would cost every access on the engine a lookup."""
+    for name, interpretation in profiles().items():
+        engine = Engine(BACKENDS, interpretation=interpretation, seed=3, sink=MemoryTrace())
+        _drive(engine)
+        assert vars(engine) == {}, (name, sorted(vars(engine)))
 
 
 def test_a_callback_runs_after_the_events_due_at_its_instant() -> None:

@@ -116,12 +116,14 @@ class Clock:
         heap = self._heap
         pop = heapq.heappop
         done = 0
-        while heap and heap[0][0] <= until and done != most:
-            when, _, _, handler, target, token = pop(heap)
-            self.now = when
-            self.events_processed += 1
-            done += 1
-            handler(target, token)
+        try:
+            while heap and heap[0][0] <= until and done != most:
+                when, _, _, handler, target, token = pop(heap)
+                self.now = when
+                done += 1
+                handler(target, token)
+        finally:  # counted once, not per event (a handler that raises has run)
+            self.events_processed += done
         return done
 
 

@@ -62,6 +62,9 @@ class Step:
     cascade: str | None = None
     arms_max_time: bool = False
     """Whether its trace line records the session's max_time (it arms the clock, or ``records_max_time``)."""
+    bare: bool = False
+    """Whether firing it does nothing beyond the state change and the action: no failure reason or trace
+    record to write, no final state to announce, no cascade (set by the dispatcher, which knows the trace)."""
 
 
 Observer = Callable[[str, Any, str, Step], None]
@@ -132,6 +135,7 @@ class Dispatcher(Generic[E]):
         self.entity = lifecycle.entity
         self.traced = lifecycle.traced
         table: dict[str, dict[str, tuple[Step, ...]]] = {s: {} for s in lifecycle.state_names}
+        final = lifecycle.final_states
         for transition in lifecycle.transitions:
             conditions = tuple(bind(guard_attr(n)) for n in transition.conditions)
             unless = tuple(bind(guard_attr(n)) for n in transition.unless)
@@ -146,6 +150,10 @@ class Dispatcher(Generic[E]):
                 reason=transition.reason,
                 cascade=transition.cascade,
                 arms_max_time=transition.action == ARM_MAX_TIME or transition.records_max_time,
+                bare=(
+                    not (self.traced and (emit is not None or transition.reason is not None))
+                    and transition.dest not in final and transition.cascade is None
+                ),
             )
             for source in transition.source:
                 row = table[source]
@@ -196,26 +204,32 @@ def _trigger(
     """
     name, kind, traced = dispatcher.name, dispatcher.entity, dispatcher.traced
     final = dispatcher.lifecycle.final_states
-    rows = {state: row[trigger] for state, row in dispatcher.table.items() if trigger in row}
+    rows = {state: row.get(trigger, ()) for state, row in dispatcher.table.items()}
+    """Every state's candidate steps for the trigger; none where it is not declared."""
     record = emit if traced else None
     select = dispatcher.select
 
     def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
         source = entity.state
-        candidates = rows.get(source)
-        if candidates is None:
-            return None if optional else select(entity, trigger)
+        candidates = rows[source]
         for step in candidates:
             check = step.check
             if check is None or check(entity):
                 break
         else:
+            if not candidates and not optional:
+                select(entity, trigger)  # raises InvalidTrigger
             return None
         observer = dispatcher.observer
         if observer is not None:
             observer(name, entity, trigger, step)
-        dest = entity.state = step.dest
-        reason = step.reason
+        entity.state = step.dest
+        if step.bare:
+            action = step.action
+            if action is not None:
+                action(entity)
+            return step
+        dest, reason = step.dest, step.reason
         if traced and reason is not None:
             entity.reason = reason
         if record is not None:

@@ -31,13 +31,16 @@ class FairShare(Protocol):
 
 
 def _first_in(queue: deque[JobRecord], eligible: Eligible | None) -> JobRecord | None:
-    while queue and queue[0].state != "queued":
+    while queue:
+        head = queue[0]
+        if head.state == "queued":
+            break
         queue.popleft()
-    if not queue:
+    else:
         return None
-    if eligible is None:
-        return queue[0]
-    for job in queue:
+    if head.session is None or eligible is None or eligible(head):
+        return head
+    for job in queue:  # past an ineligible head: the first queued job that may start
         if job.state == "queued" and (job.session is None or eligible(job)):
             return job
     return None

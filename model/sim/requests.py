@@ -224,17 +224,21 @@ class RequestHandling(Core):
     background arrival or an unnamed request never takes an ID a later request asks for."""
     _job_ids: Iterable[int]
 
-    _submit_checks_for: dict[tuple[bool, bool], tuple[tuple[str, SubmitCheck], ...]]
+    _submit_checks_for: tuple[tuple[tuple[tuple[str, SubmitCheck], ...], ...], ...]
 
     def init_requests(self) -> None:
-        """The submit checks that concern each kind of submit: (names a session, gives a max_execution_time)."""
-        self._submit_checks_for = {
-            (named, limited): tuple(
-                (check.code, check.refuses) for check in self.submit_checks
-                if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+        """The submit checks that concern each kind of submit, as ``[names a session][gives a max_execution_time]``
+        (a table indexed by the two booleans: no key to build per submit)."""
+        self._submit_checks_for = tuple(
+            tuple(
+                tuple(
+                    (check.code, check.refuses) for check in self.submit_checks
+                    if check.scope != ("plain" if named else "session") and (limited or not check.on_limit)
+                )
+                for limited in (False, True)
             )
-            for named in (True, False) for limited in (True, False)
-        }
+            for named in (False, True)
+        )
 
     def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
@@ -252,11 +256,9 @@ class RequestHandling(Core):
         batch = mode == "batch"
         if batch and "batch_ended" not in self.session_fsm.fire:
             raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
-        args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
-        asked = Request(self.now, "open", backend, session_id, None, args)
-        refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
+        refused = refusal(self.open_checks, self, _new(OpenArgs, (backend, max_time, session_id)))
         if refused is not None:
-            raise self._reject(asked, *refused)
+            raise self._reject(self._open_request(backend, session_id, max_time, batch), *refused)
         assert backend is not None
         record = self.backends[backend]
         seconds = parse_max_time(max_time) if max_time is not None else None
@@ -266,13 +268,18 @@ class RequestHandling(Core):
         session.batch = batch
         session.opened_at = self.now
         self.sessions[session_id] = session
-        self._emit(asked._replace(session=session_id))
-        self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        if self._tracing:
+            self._emit(self._open_request(backend, session_id, max_time, batch))
+            self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
         if self._clock_at_open:
             self.arm_max_time_at_open(session)
         if self._unused_timeout is not None:
             self.arm_unused(session)
         return session
+
+    def _open_request(self, backend: str | None, session_id: str | None, max_time: object, batch: bool) -> Request:
+        args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
+        return Request(self.now, "open", backend, session_id, None, args)
 
     def submit(
         self,
@@ -292,7 +299,7 @@ class RequestHandling(Core):
             record: BackendRecord | None = session.backend
         else:
             record = self.backends.get(backend) if backend is not None else None
-        for code, refuses in self._submit_checks_for[session_id is not None, max_execution_time is not None]:
+        for code, refuses in self._submit_checks_for[session_id is not None][max_execution_time is not None]:
             message = refuses(self, session_id, backend, job_id, max_execution_time, session, record)
             if message is not None:
                 if session is not None and code in _AFTER_BACKEND_FIXED:
@@ -358,15 +365,12 @@ class RequestHandling(Core):
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
         job = self.jobs.get(job_id)
-        asked = Request(
-            self.now, "cancel", job.backend_name if job is not None else None,
-            job.session_id if job is not None else None, job_id, None,
-        )
-        refused = refusal(self.cancel_checks, self, CancelArgs(job_id, job))
+        refused = refusal(self.cancel_checks, self, _new(CancelArgs, (job_id, job)))
         if refused is not None:
-            raise self._reject(asked, *refused)
+            raise self._reject(self._cancel_request(job_id, job), *refused)
         assert job is not None
-        self._emit(asked)
+        if self._tracing:
+            self._emit(self._cancel_request(job_id, job))
         was_running = job.state == "running"
         self.fire(self.job_fsm, job, "cancel")
         session = job.session
@@ -383,16 +387,20 @@ class RequestHandling(Core):
             self.dispatch(job.backend)
         return job
 
+    def _cancel_request(self, job_id: str, job: JobRecord | None) -> Request:
+        if job is None:
+            return Request(self.now, "cancel", None, None, job_id, None)
+        return Request(self.now, "cancel", job.backend_name, job.session_id, job_id, None)
+
     def close(self, session_id: str) -> SessionRecord:
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
         session = self.sessions.get(session_id)
-        backend = session.backend_name if session is not None else None
-        asked = Request(self.now, "close", backend, session_id, None, None)
-        refused = refusal(self.close_checks, self, CloseArgs(session_id, session))
+        refused = refusal(self.close_checks, self, _new(CloseArgs, (session_id, session)))
         if refused is not None:
-            raise self._reject(asked, *refused)
+            raise self._reject(self._session_request("close", session_id, session), *refused)
         assert session is not None
-        self._emit(asked)
+        if self._tracing:
+            self._emit(self._session_request("close", session_id, session))
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
             self.dispatch(session.backend)
@@ -406,17 +414,20 @@ class RequestHandling(Core):
         if "cancel_session" not in self.session_fsm.fire:
             raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
         session = self.sessions.get(session_id)
-        backend = session.backend_name if session is not None else None
-        asked = Request(self.now, "cancel_session", backend, session_id, None, None)
-        refused = refusal(self.cancel_session_checks, self, CloseArgs(session_id, session))
+        refused = refusal(self.cancel_session_checks, self, _new(CloseArgs, (session_id, session)))
         if refused is not None:
-            raise self._reject(asked, *refused)
+            raise self._reject(self._session_request("cancel_session", session_id, session), *refused)
         assert session is not None
-        self._emit(asked)
+        if self._tracing:
+            self._emit(self._session_request("cancel_session", session_id, session))
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
             self.dispatch(session.backend)
         return session
+
+    def _session_request(self, op: str, session_id: str, session: SessionRecord | None) -> Request:
+        backend = session.backend_name if session is not None else None
+        return Request(self.now, op, backend, session_id, None, None)
 
 
 def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any], reserved: Set[str]) -> str:

@@ -20,6 +20,8 @@ class Scheduling(Core):
             policy.idle_device is IdleDevice.WORK_CONSERVING and policy.other_session_job is OtherSessionJob.HOLD_BACK
         )
         """Fair-share selection passes over session jobs while a session is active."""
+        self._starts_before_deadline = self._before_deadline
+        """The eligibility test handed to the fair-share queue, bound once."""
 
     def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
         session = backend.active_session
@@ -32,7 +34,7 @@ class Scheduling(Core):
         if self._skip_session_jobs and backend.active_session is not None:
             candidate = backend.candidate = backend.queue.first(_sessionless)
         else:
-            candidate = backend.candidate = backend.queue.first(self._before_deadline)
+            candidate = backend.candidate = backend.queue.first(self._starts_before_deadline)
         return candidate is not None
 
     def _before_deadline(self, job: JobRecord) -> bool:
