@@ -250,10 +250,9 @@ class RequestHandling(Core):
         if batch and "batch_ended" not in self.session_fsm.fire:
             raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
         args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
-        asked = Request(self.now, "open", backend, session_id, None, args)
         refused = refusal(self.open_checks, self, OpenArgs(backend, max_time, session_id))
         if refused is not None:
-            raise self._reject(asked, *refused)
+            raise self._reject(self._request("open", backend, session_id, None, args), *refused)
         assert backend is not None
         record = self.backends[backend]
         seconds = parse_max_time(max_time) if max_time is not None else None
@@ -263,8 +262,9 @@ class RequestHandling(Core):
         session.batch = batch
         session.opened_at = self.now
         self.sessions[session_id] = session
-        self._emit(asked._replace(session=session_id))
-        self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+        self._emit(self._request("open", backend, session_id, None, args))
+        self._emit(_new(Change, (self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES,
+                                 None, None)))
         if self._clock_at_open:
             self.arm_max_time_at_open(session)
         if self._unused_timeout is not None:
@@ -350,14 +350,20 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))
+        return self._request("submit", backend, session_id, job_id, args)
+
+    def _request(
+        self, op: str, backend: str | None, session: str | None, job: str | None, args: dict[str, Any] | None = None
+    ) -> Request:
+        """An accepted request's record (``_reject`` fills in a rejected one's error), made now."""
+        # Every field given: the tuple itself, not NamedTuple's Python-level __new__ (as for the Change records).
+        return _new(Request, (self.now, op, backend, session, job, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
         job = self.jobs.get(job_id)
-        asked = Request(
-            self.now, "cancel", job.backend_name if job is not None else None,
-            job.session_id if job is not None else None, job_id, None,
+        asked = self._request(
+            "cancel", job.backend_name if job is not None else None, job.session_id if job is not None else None, job_id
         )
         refused = refusal(self.cancel_checks, self, CancelArgs(job_id, job))
         if refused is not None:
@@ -384,7 +390,7 @@ class RequestHandling(Core):
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
         session = self.sessions.get(session_id)
         backend = session.backend_name if session is not None else None
-        asked = Request(self.now, "close", backend, session_id, None, None)
+        asked = self._request("close", backend, session_id, None)
         refused = refusal(self.close_checks, self, CloseArgs(session_id, session))
         if refused is not None:
             raise self._reject(asked, *refused)
@@ -404,7 +410,7 @@ class RequestHandling(Core):
             raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
         session = self.sessions.get(session_id)
         backend = session.backend_name if session is not None else None
-        asked = Request(self.now, "cancel_session", backend, session_id, None, None)
+        asked = self._request("cancel_session", backend, session_id, None)
         refused = refusal(self.cancel_session_checks, self, CloseArgs(session_id, session))
         if refused is not None:
             raise self._reject(asked, *refused)
