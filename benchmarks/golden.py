@@ -123,7 +123,8 @@ def produce(run: Callable[[Sink], None]) -> bytes:
     run(memory)
     from_memory = "".join(dumps(r) + "\n" for r in memory).encode()
     stream = io.StringIO()
-    run(JsonlWriter(stream))
+    with JsonlWriter(stream) as writer:  # it writes its last lines on leaving the block
+        run(writer)
     streamed = stream.getvalue().encode()
     if streamed != from_memory:
         raise AssertionError("MemoryTrace and JsonlWriter disagree")

@@ -141,8 +141,9 @@ def test_tracing_or_not_the_engine_takes_the_same_decisions() -> None:
         traced = Engine(BACKENDS, interpretation=interpretation, seed=3, sink=memory)
         _drive(traced)
         stream = io.StringIO()
-        streamed = Engine(BACKENDS, interpretation=interpretation, seed=3, sink=JsonlWriter(stream))
-        _drive(streamed)
+        with JsonlWriter(stream) as writer:
+            streamed = Engine(BACKENDS, interpretation=interpretation, seed=3, sink=writer)
+            _drive(streamed)
         assert _state(quiet) == _state(traced) == _state(streamed), name
         assert stream.getvalue() == memory.jsonl(), name
 

@@ -61,6 +61,7 @@ def test_serve_runs_a_session_and_leaves_a_conforming_trace(tmp_path: Path) -> N
             sampler = {"program_id": "sampler", "session_id": sid, "params": {"pubs": [[]]}}
             job = client.post(f"{API}/jobs", json=sampler)
             assert client.get(f"{API}/jobs/{job.json()['id']}").json()["state"]["status"] == "Completed"
+            assert '"op":"submit"' in trace.read_text()  # each answered request's lines are in the file already
             assert client.patch(f"{API}/sessions/{sid}", json={"accepting_jobs": False}).status_code == 204
     finally:
         process.send_signal(signal.SIGINT)

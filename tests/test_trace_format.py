@@ -171,7 +171,47 @@ def test_the_streaming_writer_writes_what_the_memory_trace_holds() -> None:
     writer = JsonlWriter(stream)
     for record in memory:
         writer(record)
+    writer.flush()
     assert stream.getvalue() == memory.jsonl()
+
+
+def test_the_writer_loses_no_line_it_holds() -> None:
+    """Lines wait in the writer a batch at a time: full batches are written as they fill, the rest on
+    flush, end, close and on leaving its block, also by an exception."""
+    records = list(varied_run(PROFILES["default"]))
+    whole = MemoryTrace(records).jsonl()
+
+    class Small(JsonlWriter):
+        BATCH = 7
+
+    stream = io.StringIO()
+    small = Small(stream)
+    for record in records[:10]:
+        small(record)
+    assert stream.getvalue() == MemoryTrace(records[:7]).jsonl()  # one batch written, three lines held
+    for record in records[10:]:
+        small(record)
+    small.end(5000.0)
+    assert stream.getvalue() == MemoryTrace(records).jsonl(end=5000.0)
+
+    stream = io.StringIO()
+    with pytest.raises(KeyboardInterrupt), JsonlWriter(stream) as held:
+        for record in records:
+            held(record)
+        raise KeyboardInterrupt
+    assert stream.getvalue() == whole
+
+    class Closing(io.StringIO):
+        def close(self) -> None:
+            self.closed_with = self.getvalue()
+            super().close()
+
+    closing = Closing()
+    writer = JsonlWriter(closing)
+    for record in records:
+        writer(record)
+    writer.close()
+    assert closing.closed and closing.closed_with == whole
 
 
 def _strict_json(line: str) -> Any:

@@ -35,7 +35,7 @@ from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Inte
 from model.spec.lifecycles import JOB, SCHEDULER, SESSION
 from model.spec.profiles import DEFAULT_PROFILE
 from model.spec.validations import RequestRejected
-from model.trace import Header, Sink, null_sink
+from model.trace import Header, Sink, direct, null_sink
 
 Observer = _Observer
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
@@ -107,7 +107,7 @@ class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
         if retention is None:
             retention = KeepAll() if retain_finished else ForgetFinished(self.DEFAULT_CLOSED_WINDOW)
         self.retention = retention
-        self._emit = sink if sink is not None else null_sink
+        self._emit = direct(sink) if sink is not None else null_sink
         self._tracing = sink is not None and sink is not null_sink
         """False when nobody reads the trace: the hot path then builds no records at all."""
         self._session_ids = itertools.count(1)

@@ -279,7 +279,7 @@ class RequestHandling(Core):
 
     def _open_request(self, backend: str | None, session_id: str | None, max_time: object, batch: bool) -> Request:
         args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
-        return Request(self.now, "open", backend, session_id, None, args)
+        return self._request("open", backend, session_id, None, args)
 
     def submit(
         self,
@@ -360,7 +360,14 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))
+        return self._request("submit", backend, session_id, job_id, args)
+
+    def _request(
+        self, op: str, backend: str | None, session: str | None, job: str | None, args: dict[str, Any] | None = None
+    ) -> Request:
+        """An accepted request's record (``_reject`` fills in a rejected one's error), made now."""
+        # Every field given: the tuple itself, not NamedTuple's Python-level __new__ (as for the Change records).
+        return _new(Request, (self.now, op, backend, session, job, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
@@ -389,8 +396,8 @@ class RequestHandling(Core):
 
     def _cancel_request(self, job_id: str, job: JobRecord | None) -> Request:
         if job is None:
-            return Request(self.now, "cancel", None, None, job_id, None)
-        return Request(self.now, "cancel", job.backend_name, job.session_id, job_id, None)
+            return self._request("cancel", None, None, job_id)
+        return self._request("cancel", job.backend_name, job.session_id, job_id)
 
     def close(self, session_id: str) -> SessionRecord:
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
@@ -427,7 +434,7 @@ class RequestHandling(Core):
 
     def _session_request(self, op: str, session_id: str, session: SessionRecord | None) -> Request:
         backend = session.backend_name if session is not None else None
-        return Request(self.now, op, backend, session_id, None, None)
+        return self._request(op, backend, session_id, None)
 
 
 def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any], reserved: Set[str]) -> str:

@@ -6,14 +6,17 @@ out, no spaces, non-ASCII text as is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from types import FunctionType, MethodType, TracebackType
 from typing import IO, Any
 
 import msgspec
 
-from model.trace.records import End, Entry, Record, Sink, line_of
+from model.trace.records import End, Entry, Line, Record, Sink, line_of
 
-_encode = msgspec.json.Encoder().encode
+_encoder = msgspec.json.Encoder()
+_encode = _encoder.encode
+_encode_lines = _encoder.encode_lines
 
 
 def dumps(record: Entry) -> str:
@@ -35,29 +38,75 @@ class MemoryTrace(list[Record]):
 
     def jsonl(self, end: float | None = None) -> str:
         """The trace's lines; with ``end``, the end-of-run line (the run went on to ``end``) last."""
-        text = "".join(dumps(r) + "\n" for r in self)
-        return text if end is None else text + dumps(End(end)) + "\n"
+        lines: list[Line] = [line_of(r) for r in self]
+        if end is not None:
+            lines.append(line_of(End(end)))
+        return _encode_lines(lines).decode()
 
 
-@dataclass
 class JsonlWriter:
-    """Streams records to a text file as they happen: memory stays flat however long the run."""
+    """Streams records to a text file as they happen: memory stays flat however long the run.
 
-    stream: IO[str]
+    Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
+    last lines wait in the writer until :meth:`flush`, :meth:`end` or :meth:`close`; used as a context
+    manager it flushes on leaving the block, also on an exception. Like the engine it feeds, it is
+    meant for one thread at a time.
+    """
 
-    def __post_init__(self) -> None:
-        self._write = self.stream.write
+    BATCH = 1024
+    """Lines held before they are encoded and written together."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._pending: list[Line] = []
 
     def __call__(self, record: Record) -> None:
-        self._write(_encode(line_of(record)).decode() + "\n")
+        pending = self._pending
+        pending.append(line_of(record))
+        if len(pending) >= self.BATCH:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self.stream.write(_encode_lines(self._pending).decode())
+            self._pending.clear()
+
+    def flush(self) -> None:
+        """Write every line recorded so far and flush the stream (a reader of the file sees them all)."""
+        self._write_pending()
+        self.stream.flush()
 
     def end(self, t: float) -> None:
-        """Write the end-of-run line: the run went on to virtual time ``t`` and stops there."""
-        self.stream.write(dumps(End(t)) + "\n")
+        """Write the end-of-run line (the run went on to virtual time ``t`` and stops there), then flush."""
+        self._pending.append(line_of(End(t)))
+        self.flush()
+
+    def close(self) -> None:
+        """Flush, then close the stream."""
+        try:
+            self.flush()
+        finally:
+            self.stream.close()
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.flush()
 
 
 def null_sink(record: Record) -> None:
     """Discard records (simulations that only want outcomes)."""
+
+
+def direct(sink: Sink) -> Sink:
+    """``sink`` as the callable to call once a record: an object whose class defines ``__call__`` in Python
+    is called through that bound method, which the interpreter calls inline, not through the type's call
+    slot (a lookup and a nested interpreter call each time)."""
+    defined = inspect.getattr_static(sink, "__call__", None)
+    return MethodType(defined, sink) if isinstance(defined, FunctionType) else sink
 
 
 class Tee:
@@ -65,7 +114,8 @@ class Tee:
 
     def __init__(self, *sinks: Sink) -> None:
         self.sinks = sinks
+        self._calls = tuple(direct(sink) for sink in sinks)
 
     def __call__(self, record: Record) -> None:
-        for sink in self.sinks:
+        for sink in self._calls:
             sink(record)

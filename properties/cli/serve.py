@@ -104,8 +104,16 @@ def serve(
             stream.close()
         raise InputError(f"--host {host} --port {port}: cannot listen: {error.strerror or error}") from None
     bound: int = listener.getsockname()[1]
+    after_request = None
+    if writer is not None:
+        trace = writer
+
+        def after_request() -> None:  # each answered request's lines are in the file
+            with server.lock:
+                trace.flush()
+
     web = uvicorn.Server(uvicorn.Config(
-        create_app(server, after_request=stream.flush if stream is not None else None),
+        create_app(server, after_request=after_request),
         log_level="warning", lifespan="off",
     ))
     try:
@@ -129,8 +137,10 @@ def serve(
         web.run(sockets=[listener])
     finally:
         listener.close()
-        if writer is not None and stream is not None:
-            with server.lock:
-                server.sync()  # the think time up to the stop passes too: timers due by then fire
-                writer.end(server.engine.now)
-            stream.close()
+        if writer is not None:
+            try:
+                with server.lock:
+                    server.sync()  # the think time up to the stop passes too: timers due by then fire
+                    writer.end(server.engine.now)
+            finally:
+                writer.close()  # what is buffered is written even if the stop is interrupted
