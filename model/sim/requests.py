@@ -360,7 +360,7 @@ class RequestHandling(Core):
         group: str, program: str,
     ) -> Request:
         args = {"max_execution_time": max_execution_time, "group": group, "program": program}
-        return self._request("submit", backend, session_id, job_id, args)
+        return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))  # as _request
 
     def _request(
         self, op: str, backend: str | None, session: str | None, job: str | None, args: dict[str, Any] | None = None
