@@ -23,10 +23,12 @@ engine (cheap at these depths). The work is plain data: a frontier is a list of
 
 from __future__ import annotations
 
+import bisect
 import copy
 import hashlib
 import math
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -388,14 +390,16 @@ class Chunk:
 
 
 def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
-           decisive: bool = False, limit: int | None = None, deadline: float | None = None) -> Expansion:
+           decisive: bool = False, limit: int | None = None, deadline: float | None = None,
+           keep: dict[int, _State] | None = None) -> Expansion:
     """Evaluate a chunk's candidates in order: a pure function of plain data, run where the pool puts it.
 
-    ``seen`` holds the states of the previous levels; a state new to the chunk is checked against every
-    property and its successors listed. ``decisive``: this chunk is the whole level (the single-process
-    path), so its first finding is the level's and it stops there, or after ``limit`` new states, or
-    past ``deadline`` (a ``time.time()``). Otherwise it stops only at an implementation's finding (later
-    ones cannot matter) or the deadline: a spec finding may be at a state an earlier chunk reached first.
+    ``seen`` holds the states of the previous levels; a state new to the chunk has its successors listed
+    and is checked against every property, or, with ``keep``, put there by its index to be checked later
+    if no other chunk reached it first (a state reached in two chunks is then checked once). ``decisive``:
+    this chunk is the whole level (the single-process path), so its first finding is the level's and it
+    stops there, or after ``limit`` new states, or past ``deadline`` (a ``time.time()``). Otherwise it
+    stops only at an implementation's finding (later ones cannot matter) or the deadline.
     """
     started = time.perf_counter()
     local: set[Digest] = set()
@@ -413,7 +417,10 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
             outcome = Outcome(chunk.start + offset, key, state.steps if new else None)
             if new:
                 local.add(key)
-                outcome.spec = _spec_finding(candidate, state, config)
+                if keep is None:
+                    outcome.spec = _spec_finding(candidate, state, config)
+                else:
+                    keep[outcome.index] = state
             if factory is not None and not (decisive and outcome.spec is not None):
                 # Every transition, not only those to new states: an operation the spec ignores
                 # (a rejected submit) may be just the one the implementation gets wrong.
@@ -435,11 +442,37 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
     return Expansion(outcomes, evaluated, timed_out, time.perf_counter() - started, worker_name())
 
 
+_KEPT: dict[tuple[str, int], dict[int, _State]] = {}
+"""On a worker: the states its chunks found new, by (run, chunk start), until the check that follows on the
+same worker (replaying them would cost as much again). Only a cache: a check that finds nothing here (it ran
+on another worker, or another run cleared it) replays the path, to the same result."""
+
+
 def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
-                 deadline: float | None) -> Expansion:
-    """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object)."""
+                 deadline: float | None, run: str) -> Expansion:
+    """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object);
+    its new states are kept on the worker for :func:`_check_task`."""
+    for stale in [key for key in _KEPT if key[0] != run]:
+        _KEPT.pop(stale, None)  # a run that ended (or was cut off) before its checks; another one's at worst
     own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
-    return expand(chunk, config, seen, own, deadline=deadline)
+    keep = _KEPT.setdefault((run, chunk.start), {})
+    return expand(chunk, config, seen, own, deadline=deadline, keep=keep)
+
+
+Check = tuple[str, int, list[tuple[int, Path]]]
+"""A chunk's states new to the whole level, to check: (run, chunk start, [(index, path)])."""
+
+
+def _check_task(check: Check, config: ExploreConfig) -> tuple[int, Finding] | None:
+    """Check a chunk's new states in order, on the worker that kept them if it can; the first finding."""
+    run, start, states = check
+    kept = _KEPT.pop((run, start), {})
+    for index, path in states:
+        state = kept.get(index) or evaluate(path, config)
+        finding = _spec_finding(path, state, config)
+        if finding is not None:
+            return index, finding
+    return None
 
 
 CHUNKS_PER_WORKER = 4
@@ -451,10 +484,72 @@ def _chunks(candidates: list[Candidate], workers: int) -> list[Chunk]:
     return [Chunk(start, candidates[start : start + size]) for start in range(0, len(candidates), size)]
 
 
+@dataclass
+class _New:
+    """A state new to the search, met in the level's merge."""
+
+    index: int
+    path: Path
+    steps: list[Action]
+    distinct: int
+    """Distinct states once it is counted."""
+    spec: Finding | None
+
+
+@dataclass
+class _Level:
+    """A level's expansions merged in enumeration order, up to where a single process would have stopped
+    but for the spec's own findings (known once its new states are checked)."""
+
+    new: list[_New]
+    stop: tuple[int, int, Finding | None, str] | None
+    """Where the level stops early: (states explored in it, distinct states, an implementation's finding,
+    or why: "max states", "time limit")."""
+
+
+def _merge(candidates: list[Candidate], expansions: list[Expansion], seen: set[Digest], bounds: Bounds,
+           deadline: float | None) -> _Level:
+    """Deduplicate the level's outcomes in enumeration order (adding them to ``seen``), what one process
+    going through the level one by one would do."""
+    new: list[_New] = []
+    for expansion in expansions:
+        for outcome in expansion.outcomes:
+            fresh = outcome.steps is not None and outcome.digest not in seen
+            seen.add(outcome.digest)
+            if fresh:
+                assert outcome.steps is not None
+                path, step = candidates[outcome.index]
+                new.append(_New(outcome.index, (*path, step), outcome.steps, len(seen), outcome.spec))
+                if outcome.spec is not None:  # known already on the single-process path: it stopped there
+                    return _Level(new, None)
+            if outcome.judged is not None:
+                return _Level(new, (outcome.index + 1, len(seen), outcome.judged, ""))
+            if fresh and len(seen) >= bounds.max_states:
+                return _Level(new, (outcome.index + 1, len(seen), None, "max states"))
+        if expansion.timed_out or (deadline is not None and time.time() > deadline):
+            return _Level(new, (expansion.outcomes[-1].index + 1 if expansion.outcomes else 0, len(seen), None,
+                                "time limit"))
+    return _Level(new, None)
+
+
+def _check(level: _Level, chunks: list[Chunk], expansions: list[Expansion], config: ExploreConfig, pool: Pool,
+           run: str) -> None:
+    """Phase two on a pool: check each state new to the level once, on the worker that kept it if it can."""
+    starts = [chunk.start for chunk in chunks]
+    checks: list[Check] = [(run, start, []) for start in starts]
+    for new in level.new:
+        checks[bisect.bisect_right(starts, new.index) - 1][2].append((new.index, new.path))
+    found = [f for f in pool.map(_check_task, checks, config, prefer=[e.worker for e in expansions]) if f is not None]
+    if found:
+        index, finding = found[0]  # the chunks are in enumeration order
+        next(n for n in level.new if n.index == index).spec = finding
+
+
 def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> ExploreResult:
     bounds = config.bounds
     started = time.perf_counter()
     deadline = None if bounds.time_limit is None else time.time() + bounds.time_limit
+    run = uuid.uuid4().hex  # names what this run keeps on the workers
     seen: set[Digest] = set()
     explored = 0
     rates: dict[str, tuple[int, float]] = {}
@@ -466,8 +561,8 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
     frontier: list[tuple[Path, list[Action]]] = [((), root.steps)]
     depth = 0
 
-    def result(finding: Finding | None, stopped: str = "") -> ExploreResult:
-        return ExploreResult(explored, len(seen), depth, time.perf_counter() - started, finding, stopped,
+    def result(distinct: int, finding: Finding | None, stopped: str = "") -> ExploreResult:
+        return ExploreResult(explored, distinct, depth, time.perf_counter() - started, finding, stopped,
                              dict(sorted(rates.items())), pool.workers)
 
     while frontier and depth < bounds.depth:
@@ -476,32 +571,24 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
         if isinstance(pool, InProcess):
             expansions = [expand(Chunk(0, candidates), config, seen, factory, True, bounds.max_states - len(seen),
                                  deadline)]
+            level = _merge(candidates, expansions, seen, bounds, deadline)
         else:
-            expansions = pool.map(_expand_task, _chunks(candidates, pool.workers), config, frozenset(seen), factory,
-                                  deadline)
+            chunks = _chunks(candidates, pool.workers)
+            expansions = pool.map(_expand_task, chunks, config, frozenset(seen), factory, deadline, run)
+            level = _merge(candidates, expansions, seen, bounds, deadline)
+            _check(level, chunks, expansions, config, pool, run)
         for expansion in expansions:
             done, seconds = rates.get(expansion.worker, (0, 0.0))
             rates[expansion.worker] = (done + expansion.evaluated, seconds + expansion.seconds)
-        # The merge, in enumeration order: what one process going through the level one by one would do.
-        next_frontier: list[tuple[Path, list[Action]]] = []
         base = explored
-        for expansion in expansions:
-            for outcome in expansion.outcomes:
-                explored = base + outcome.index + 1
-                new = outcome.steps is not None and outcome.digest not in seen
-                seen.add(outcome.digest)
-                found = (outcome.spec if new else None) or outcome.judged
-                if found is not None:
-                    return result(found)
-                if not new:
-                    continue
-                assert outcome.steps is not None
-                next_frontier.append(((*candidates[outcome.index][0], candidates[outcome.index][1]), outcome.steps))
-                if len(seen) >= bounds.max_states:
-                    return result(None, "max states")
-            if expansion.timed_out or (deadline is not None and time.time() > deadline):
-                explored = base + (expansion.outcomes[-1].index + 1 if expansion.outcomes else 0)
-                return result(None, "time limit")
+        for new in level.new:
+            if new.spec is not None:
+                explored = base + new.index + 1
+                return result(new.distinct, new.spec)
+        if level.stop is not None:
+            count, distinct, judged, stopped = level.stop
+            explored = base + count
+            return result(distinct, judged, stopped)
         explored = base + len(candidates)
-        frontier = next_frontier
-    return result(None)
+        frontier = [(new.path, new.steps) for new in level.new]
+    return result(len(seen), None)

@@ -20,7 +20,7 @@ A = TypeVar("A")
 R = TypeVar("R")
 
 Progress = Callable[[int], None]
-"""Called with the number of tasks just finished (for a progress bar)."""
+"""Called with the number of items just finished (for a progress bar)."""
 
 
 class ClusterError(Exception):
@@ -45,16 +45,30 @@ class Pool(Protocol):
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
-        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once."""
+        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once.
+
+        ``batches``: run the items as about that many tasks per worker instead of one task each (for short
+        items, whose per-task upkeep would otherwise count); task ``k`` of ``n`` takes items ``k, k + n, ...``,
+        so that items whose cost grows along the list spread evenly. ``prefer``: per item, the worker
+        (:func:`worker_name`) it should run on if it can (where an earlier task left something it can reuse);
+        a task whose worker is gone or busy may run elsewhere, so the result must not depend on it."""
         ...
 
 
-def _measured(fn: Callable[..., R], item: Any, *shared: Any) -> tuple[R, float, str]:
-    """Run one task; its result, the CPU seconds of the thread that ran it, and the worker."""
+def _measured(fn: Callable[..., R], items: Sequence[Any], shared: tuple[Any, ...]) -> tuple[list[R], float, str]:
+    """Run one task (one item or a batch of them); the results, the CPU seconds of the thread that ran it, and
+    the worker."""
     started = time.thread_time()
-    result = fn(item, *shared)
-    return result, time.thread_time() - started, worker_name()
+    results = [fn(item, *shared) for item in items]
+    return results, time.thread_time() - started, worker_name()
+
+
+def _strided(count: int, batches: int) -> list[range]:
+    """``batches`` interleaved slices of ``range(count)`` (none empty)."""
+    batches = max(1, min(batches, count))
+    return [range(k, count, batches) for k in range(batches)]
 
 
 class InProcess:
@@ -68,10 +82,11 @@ class InProcess:
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
         results = []
         for item in items:
-            result, cpu, worker = _measured(fn, item, *shared)
+            [result], cpu, worker = _measured(fn, [item], shared)
             results.append(result)
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             if progress is not None:
@@ -93,27 +108,37 @@ class DaskPool:
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
         from distributed import as_completed
 
         if not items:
             return []
-        # Each value in a list of its own (a bare collection would be scattered element by element), under a
-        # fresh key: a key hashed from the value could be the one a previous map is releasing.
-        sent = [self.client.scatter([value], broadcast=True, hash=False)[0] for value in shared]
-        futures = self.client.map(_measured, [fn] * len(items), list(items),
-                                  *[[future] * len(items) for future in sent], pure=False)
+        slices = _strided(len(items), batches * self.workers) if batches else _strided(len(items), len(items))
+        # The shared values in one list of their own (a bare collection would be scattered element by element),
+        # sent once to every worker under a fresh key: a key hashed from the value could be the one a previous
+        # map is releasing.
+        [sent] = self.client.scatter([shared], broadcast=True, hash=False)
+        futures = []
+        for part in slices:
+            wanted = None if prefer is None else prefer[part[0]]
+            where: dict[str, Any] = {} if wanted is None else {"workers": [wanted], "allow_other_workers": True}
+            futures.append(self.client.submit(_measured, fn, [items[k] for k in part], sent, pure=False, **where))
+        sizes = {future.key: len(part) for future, part in zip(futures, slices, strict=True)}
         try:
-            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 if progress is not None:
-                    progress(1)
-            measured: list[tuple[R, float, str]] = self.client.gather(futures)
+                    progress(sizes[future.key])
+            measured: list[tuple[list[Any], float, str]] = self.client.gather(futures)
         finally:
-            for future in (*futures, *sent):
+            for future in (*futures, sent):
                 future.release()
-        for _, cpu, worker in measured:
+        results: list[Any] = [None] * len(items)
+        for part, (result, cpu, worker) in zip(slices, measured, strict=True):
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
-        return [result for result, _, _ in measured]
+            for k, value in zip(part, result, strict=True):
+                results[k] = value
+        return results
 
 
 def _distributed() -> Any:
