@@ -34,6 +34,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
 from model.sim.ops import (
@@ -368,6 +370,14 @@ class Outcome:
     judged: Finding | None = None
     """Where the implementation departs from the spec on this sequence."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Shipped with its steps as MessagePack (see :data:`_WIRE`)."""
+        return {**self.__dict__, "steps": None if self.steps is None else _WIRE.encode(self.steps)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        steps = state["steps"]
+        self.__dict__.update(state, steps=None if steps is None else _STEPS.decode(steps))
+
 
 @dataclass
 class Expansion:
@@ -387,6 +397,30 @@ class Chunk:
 
     start: int
     candidates: list[Candidate]
+
+    def __getstate__(self) -> tuple[int, bytes]:
+        """Shipped as MessagePack, each path once with the steps tried from it (see :data:`_WIRE`)."""
+        groups: list[tuple[Path, list[Action]]] = []
+        for path, step in self.candidates:
+            if groups and groups[-1][0] is path:
+                groups[-1][1].append(step)
+            else:
+                groups.append((path, [step]))
+        return self.start, _WIRE.encode(groups)
+
+    def __setstate__(self, state: tuple[int, bytes]) -> None:
+        start, groups = state
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "candidates", [(path, step) for path, steps in _GROUPS.decode(groups)
+                                                for step in steps])
+
+
+_WIRE = msgspec.msgpack.Encoder()
+"""Steps and paths cross between the driver and the workers as MessagePack: pickling a msgspec record
+costs about a hundred times as much as encoding it, and a level ships tens of thousands of them."""
+_STEPS = msgspec.msgpack.Decoder(list[Action])
+_GROUPS = msgspec.msgpack.Decoder(list[tuple[tuple[Action, ...], list[Action]]])
+_PATHS = msgspec.msgpack.Decoder(list[tuple[int, tuple[Action, ...]]])
 
 
 def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
@@ -442,32 +476,49 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
     return Expansion(outcomes, evaluated, timed_out, time.perf_counter() - started, worker_name())
 
 
-_KEPT: dict[tuple[str, int], dict[int, _State]] = {}
-"""On a worker: the states its chunks found new, by (run, chunk start), until the check that follows on the
-same worker (replaying them would cost as much again). Only a cache: a check that finds nothing here (it ran
-on another worker, or another run cleared it) replays the path, to the same result."""
+_KEPT: dict[tuple[str, int, int], dict[int, _State]] = {}
+"""On a worker: the states its chunks found new, by (run, depth, chunk start), until the check that follows on
+the same worker (replaying them would cost as much again). Only a cache: a check that finds nothing here (it
+ran on another worker, or another run cleared it) replays the path, to the same result."""
 
 
 def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
-                 deadline: float | None, run: str) -> Expansion:
+                 deadline: float | None, run: str, depth: int, last: bool) -> Expansion:
     """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object);
-    its new states are kept on the worker for :func:`_check_task`."""
+    its new states are kept on the worker for :func:`_check_task`. On the ``last`` level their successors
+    are not sent back: nothing will expand them."""
     for stale in [key for key in _KEPT if key[0] != run]:
         _KEPT.pop(stale, None)  # a run that ended (or was cut off) before its checks; another one's at worst
     own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
-    keep = _KEPT.setdefault((run, chunk.start), {})
-    return expand(chunk, config, seen, own, deadline=deadline, keep=keep)
+    keep = _KEPT.setdefault((run, depth, chunk.start), {})
+    expansion = expand(chunk, config, seen, own, deadline=deadline, keep=keep)
+    if last:
+        for outcome in expansion.outcomes:
+            if outcome.steps is not None:
+                outcome.steps = []
+    return expansion
 
 
-Check = tuple[str, int, list[tuple[int, Path]]]
-"""A chunk's states new to the whole level, to check: (run, chunk start, [(index, path)])."""
+@dataclass(frozen=True)
+class Check:
+    """A chunk's states new to the whole level, to check (phase two): by their index and path."""
+
+    kept: tuple[str, int, int]
+    """Where the chunk's states are kept: (run, depth, chunk start)."""
+    states: list[tuple[int, Path]]
+
+    def __getstate__(self) -> tuple[tuple[str, int, int], bytes]:
+        return self.kept, _WIRE.encode(self.states)
+
+    def __setstate__(self, state: tuple[tuple[str, int, int], bytes]) -> None:
+        object.__setattr__(self, "kept", state[0])
+        object.__setattr__(self, "states", _PATHS.decode(state[1]))
 
 
 def _check_task(check: Check, config: ExploreConfig) -> tuple[int, Finding] | None:
     """Check a chunk's new states in order, on the worker that kept them if it can; the first finding."""
-    run, start, states = check
-    kept = _KEPT.pop((run, start), {})
-    for index, path in states:
+    kept = _KEPT.pop(check.kept, {})
+    for index, path in check.states:
         state = kept.get(index) or evaluate(path, config)
         finding = _spec_finding(path, state, config)
         if finding is not None:
@@ -475,7 +526,7 @@ def _check_task(check: Check, config: ExploreConfig) -> tuple[int, Finding] | No
     return None
 
 
-CHUNKS_PER_WORKER = 4
+CHUNKS_PER_WORKER = 8
 """A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up."""
 
 
@@ -533,12 +584,12 @@ def _merge(candidates: list[Candidate], expansions: list[Expansion], seen: set[D
 
 
 def _check(level: _Level, chunks: list[Chunk], expansions: list[Expansion], config: ExploreConfig, pool: Pool,
-           run: str) -> None:
+           run: str, depth: int) -> None:
     """Phase two on a pool: check each state new to the level once, on the worker that kept it if it can."""
     starts = [chunk.start for chunk in chunks]
-    checks: list[Check] = [(run, start, []) for start in starts]
+    checks = [Check((run, depth, start), []) for start in starts]
     for new in level.new:
-        checks[bisect.bisect_right(starts, new.index) - 1][2].append((new.index, new.path))
+        checks[bisect.bisect_right(starts, new.index) - 1].states.append((new.index, new.path))
     found = [f for f in pool.map(_check_task, checks, config, prefer=[e.worker for e in expansions]) if f is not None]
     if found:
         index, finding = found[0]  # the chunks are in enumeration order
@@ -574,9 +625,10 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
             level = _merge(candidates, expansions, seen, bounds, deadline)
         else:
             chunks = _chunks(candidates, pool.workers)
-            expansions = pool.map(_expand_task, chunks, config, frozenset(seen), factory, deadline, run)
+            expansions = pool.map(_expand_task, chunks, config, frozenset(seen), factory, deadline, run, depth,
+                                  depth == bounds.depth)
             level = _merge(candidates, expansions, seen, bounds, deadline)
-            _check(level, chunks, expansions, config, pool, run)
+            _check(level, chunks, expansions, config, pool, run, depth)
         for expansion in expansions:
             done, seconds = rates.get(expansion.worker, (0, 0.0))
             rates[expansion.worker] = (done + expansion.evaluated, seconds + expansion.seconds)

@@ -57,11 +57,21 @@ class Pool(Protocol):
         ...
 
 
-def _measured(fn: Callable[..., R], items: Sequence[Any], shared: tuple[Any, ...]) -> tuple[list[R], float, str]:
+class _Items:
+    """A task's items, opaque to Dask: it would otherwise walk every nested list and tuple of them, looking
+    for futures, in this process, for every task."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+def _measured(fn: Callable[..., R], items: _Items, shared: tuple[Any, ...]) -> tuple[list[R], float, str]:
     """Run one task (one item or a batch of them); the results, the CPU seconds of the thread that ran it, and
     the worker."""
     started = time.thread_time()
-    results = [fn(item, *shared) for item in items]
+    results = [fn(item, *shared) for item in items.items]
     return results, time.thread_time() - started, worker_name()
 
 
@@ -86,7 +96,7 @@ class InProcess:
     ) -> list[R]:
         results = []
         for item in items:
-            [result], cpu, worker = _measured(fn, [item], shared)
+            [result], cpu, worker = _measured(fn, _Items([item]), shared)
             results.append(result)
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             if progress is not None:
@@ -119,11 +129,18 @@ class DaskPool:
         # sent once to every worker under a fresh key: a key hashed from the value could be the one a previous
         # map is releasing.
         [sent] = self.client.scatter([shared], broadcast=True, hash=False)
-        futures = []
-        for part in slices:
-            wanted = None if prefer is None else prefer[part[0]]
+        # One submission per preferred worker (one for all without a preference).
+        groups: dict[str | None, list[int]] = {}
+        for n, part in enumerate(slices):
+            groups.setdefault(None if prefer is None else prefer[part[0]], []).append(n)
+        futures: list[Any] = [None] * len(slices)
+        for wanted, numbers in groups.items():
             where: dict[str, Any] = {} if wanted is None else {"workers": [wanted], "allow_other_workers": True}
-            futures.append(self.client.submit(_measured, fn, [items[k] for k in part], sent, pure=False, **where))
+            submitted = self.client.map(_measured, [fn] * len(numbers),
+                                        [_Items([items[k] for k in slices[n]]) for n in numbers],
+                                        [sent] * len(numbers), pure=False, **where)
+            for n, future in zip(numbers, submitted, strict=True):
+                futures[n] = future
         sizes = {future.key: len(part) for future, part in zip(futures, slices, strict=True)}
         try:
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
@@ -160,7 +177,10 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
     distributed = _distributed()
     import dask
 
-    with dask.config.set({"logging.distributed": "error"}):
+    # A LocalCluster's scheduler sends each worker one task at a time (Dask's default sends 1.1 per thread,
+    # rounded up: two, so that at the end of a map one worker may wait on its second task while the other
+    # idles); a task is long against the round trip that brings the next.
+    with dask.config.set({"logging.distributed": "error", "distributed.scheduler.worker-saturation": 1.0}):
         if scheduler is not None:
             try:
                 client = distributed.Client(scheduler, timeout="5s")
@@ -173,7 +193,7 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
             return
         assert workers is not None
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0",
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
             memory_limit=None, silence_logs=40,
         )
         with cluster, distributed.Client(cluster) as client:
