@@ -194,7 +194,7 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
         assert workers is not None
         cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-            memory_limit=None, silence_logs=40,
+            memory_limit=None, silence_logs=50,  # not even a worker's heartbeat failing as the cluster closes
         )
         with cluster, distributed.Client(cluster) as client:
             kind = "processes" if processes else "threads"
