@@ -111,6 +111,8 @@ class DaskPool:
         self.client = client
         self.where = where
         self.cpu: dict[str, float] = {}
+        self.maps: list[list[float]] = []
+        """Per map, the CPU seconds of each task in the order submitted (what the benchmark models from)."""
 
     @property
     def workers(self) -> int:
@@ -151,6 +153,7 @@ class DaskPool:
             for future in (*futures, sent):
                 future.release()
         results: list[Any] = [None] * len(items)
+        self.maps.append([cpu for _, cpu, _ in measured])
         for part, (result, cpu, worker) in zip(slices, measured, strict=True):
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             for k, value in zip(part, result, strict=True):
