@@ -492,6 +492,8 @@ def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest],
     own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
     keep = _KEPT.setdefault((run, depth, chunk.start), {})
     expansion = expand(chunk, config, seen, own, deadline=deadline, keep=keep)
+    if not keep:
+        _KEPT.pop((run, depth, chunk.start), None)  # no check will come for it
     if last:
         for outcome in expansion.outcomes:
             if outcome.steps is not None:
@@ -527,11 +529,15 @@ def _check_task(check: Check, config: ExploreConfig) -> tuple[int, Finding] | No
 
 
 CHUNKS_PER_WORKER = 8
-"""A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up."""
+"""A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up..."""
+
+CHUNK_AT_LEAST = 32
+"""...each of this many candidates at least (a few milliseconds of work): Dask's upkeep per task, about a
+millisecond of the driver's CPU, is taken from the workers' cores."""
 
 
 def _chunks(candidates: list[Candidate], workers: int) -> list[Chunk]:
-    size = max(1, -(-len(candidates) // (workers * CHUNKS_PER_WORKER)))
+    size = max(CHUNK_AT_LEAST, -(-len(candidates) // (workers * CHUNKS_PER_WORKER)))
     return [Chunk(start, candidates[start : start + size]) for start in range(0, len(candidates), size)]
 
 
@@ -590,7 +596,10 @@ def _check(level: _Level, chunks: list[Chunk], expansions: list[Expansion], conf
     checks = [Check((run, depth, start), []) for start in starts]
     for new in level.new:
         checks[bisect.bisect_right(starts, new.index) - 1].states.append((new.index, new.path))
-    found = [f for f in pool.map(_check_task, checks, config, prefer=[e.worker for e in expansions]) if f is not None]
+    # A chunk that kept nothing (every state it reached was seen before) needs no check.
+    wanted = [n for n, e in enumerate(expansions) if any(o.steps is not None for o in e.outcomes)]
+    found = [f for f in pool.map(_check_task, [checks[n] for n in wanted], config,
+                                 prefer=[expansions[n].worker for n in wanted]) if f is not None]
     if found:
         index, finding = found[0]  # the chunks are in enumeration order
         next(n for n in level.new if n.index == index).spec = finding
