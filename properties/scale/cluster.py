@@ -58,8 +58,8 @@ class Pool(Protocol):
 
 
 class _Items:
-    """A task's items, opaque to Dask: it would otherwise walk every nested list and tuple of them, looking
-    for futures, in this process, for every task."""
+    """A task's items (or shared values), opaque to Dask: it would otherwise walk every nested list and tuple
+    of them, looking for futures, in this process, for every task."""
 
     __slots__ = ("items",)
 
@@ -67,11 +67,11 @@ class _Items:
         self.items = items
 
 
-def _measured(fn: Callable[..., R], items: _Items, shared: tuple[Any, ...]) -> tuple[list[R], float, str]:
-    """Run one task (one item or a batch of them); the results, the CPU seconds of the thread that ran it, and
-    the worker."""
+def _measured(fn: Callable[..., R], items: _Items, shared: _Items) -> tuple[list[R], float, str]:
+    """Run one task (one item or a batch of them) with the values all items share; the results, the CPU
+    seconds of the thread that ran it, and the worker."""
     started = time.thread_time()
-    results = [fn(item, *shared) for item in items.items]
+    results = [fn(item, *shared.items) for item in items.items]
     return results, time.thread_time() - started, worker_name()
 
 
@@ -96,7 +96,7 @@ class InProcess:
     ) -> list[R]:
         results = []
         for item in items:
-            [result], cpu, worker = _measured(fn, _Items([item]), shared)
+            [result], cpu, worker = _measured(fn, _Items([item]), _Items(list(shared)))
             results.append(result)
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             if progress is not None:
@@ -127,10 +127,9 @@ class DaskPool:
         if not items:
             return []
         slices = _strided(len(items), batches * self.workers) if batches else _strided(len(items), len(items))
-        # The shared values in one list of their own (a bare collection would be scattered element by element),
-        # sent once to every worker under a fresh key: a key hashed from the value could be the one a previous
-        # map is releasing.
-        [sent] = self.client.scatter([shared], broadcast=True, hash=False)
+        # The shared values go with each task (they are small: a configuration, a factory, digests), not
+        # scattered first: that is one round trip to the workers less per map.
+        sent = _Items(list(shared))
         # One submission per preferred worker (one for all without a preference).
         groups: dict[str | None, list[int]] = {}
         for n, part in enumerate(slices):
@@ -143,14 +142,15 @@ class DaskPool:
                                         [sent] * len(numbers), pure=False, **where)
             for n, future in zip(numbers, submitted, strict=True):
                 futures[n] = future
-        sizes = {future.key: len(part) for future, part in zip(futures, slices, strict=True)}
+        number = {future.key: n for n, future in enumerate(futures)}
+        measured: list[Any] = [None] * len(slices)
         try:
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            for future, result in as_completed(futures, with_results=True):  # type: ignore[no-untyped-call]
+                measured[number[future.key]] = result
                 if progress is not None:
-                    progress(sizes[future.key])
-            measured: list[tuple[list[Any], float, str]] = self.client.gather(futures)
+                    progress(len(slices[number[future.key]]))
         finally:
-            for future in (*futures, sent):
+            for future in futures:
                 future.release()
         results: list[Any] = [None] * len(items)
         self.maps.append([cpu for _, cpu, _ in measured])
