@@ -610,6 +610,7 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
     started = time.perf_counter()
     deadline = None if bounds.time_limit is None else time.time() + bounds.time_limit
     run = uuid.uuid4().hex  # names what this run keeps on the workers
+    workers = pool.workers  # asked once: on a cluster it is a round trip to the scheduler
     seen: set[Digest] = set()
     explored = 0
     rates: dict[str, tuple[int, float]] = {}
@@ -623,7 +624,7 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
 
     def result(distinct: int, finding: Finding | None, stopped: str = "") -> ExploreResult:
         return ExploreResult(explored, distinct, depth, time.perf_counter() - started, finding, stopped,
-                             dict(sorted(rates.items())), pool.workers)
+                             dict(sorted(rates.items())), workers)
 
     while frontier and depth < bounds.depth:
         depth += 1
@@ -633,7 +634,7 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
                                  deadline)]
             level = _merge(candidates, expansions, seen, bounds, deadline)
         else:
-            chunks = _chunks(candidates, pool.workers)
+            chunks = _chunks(candidates, workers)
             expansions = pool.map(_expand_task, chunks, config, frozenset(seen), factory, deadline, run, depth,
                                   depth == bounds.depth)
             level = _merge(candidates, expansions, seen, bounds, deadline)
