@@ -112,11 +112,7 @@ def test_a_state_reached_in_two_chunks_is_checked_once(threads: Pool, monkeypatc
 def test_a_check_run_where_nothing_was_kept_replays_to_the_same_finding(
     threads: Pool, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Forgetful(dict[Any, Any]):
-        def setdefault(self, key: Any, default: Any = None) -> Any:
-            return {}
-
-    monkeypatch.setattr(explore_module, "_KEPT", Forgetful())
+    monkeypatch.setattr(explore_module, "KEEP_AT_MOST", 0)  # as if each check ran on another worker
     broken = ExploreConfig(Bounds(depth=3), engine=MUTANTS_BY_NAME["two-at-once"].engine)
     assert _same(explore(broken, pool=threads)) == _same(explore(broken))
 

@@ -425,12 +425,13 @@ _PATHS = msgspec.msgpack.Decoder(list[tuple[int, tuple[Action, ...]]])
 
 def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
            decisive: bool = False, limit: int | None = None, deadline: float | None = None,
-           keep: dict[int, _State] | None = None) -> Expansion:
+           keep: dict[int, _State] | None = None, room: int = 0) -> Expansion:
     """Evaluate a chunk's candidates in order: a pure function of plain data, run where the pool puts it.
 
     ``seen`` holds the states of the previous levels; a state new to the chunk has its successors listed
-    and is checked against every property, or, with ``keep``, put there by its index to be checked later
-    if no other chunk reached it first (a state reached in two chunks is then checked once). ``decisive``:
+    and is checked against every property, or, with ``keep``, left unchecked, to be checked later if no
+    other chunk reached it first (a state reached in two chunks is then checked once), and put in ``keep``
+    by its index while ``keep`` holds fewer than ``room`` (the others are replayed then). ``decisive``:
     this chunk is the whole level (the single-process path), so its first finding is the level's and it
     stops there, or after ``limit`` new states, or past ``deadline`` (a ``time.time()``). Otherwise it
     stops only at an implementation's finding (later ones cannot matter) or the deadline.
@@ -453,7 +454,7 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
                 local.add(key)
                 if keep is None:
                     outcome.spec = _spec_finding(candidate, state, config)
-                else:
+                elif room > len(keep):
                     keep[outcome.index] = state
             if factory is not None and not (decisive and outcome.spec is not None):
                 # Every transition, not only those to new states: an operation the spec ignores
@@ -481,6 +482,10 @@ _KEPT: dict[tuple[str, int, int], dict[int, _State]] = {}
 the same worker (replaying them would cost as much again). Only a cache: a check that finds nothing here (it
 ran on another worker, or another run cleared it) replays the path, to the same result."""
 
+KEEP_AT_MOST = 10_000
+"""States kept on one worker at most (some ten kilobytes each, its trace and successors); the others are replayed
+at their check."""
+
 
 def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
                  deadline: float | None, run: str, depth: int, last: bool) -> Expansion:
@@ -490,8 +495,9 @@ def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest],
     for stale in [key for key in _KEPT if key[0] != run]:
         _KEPT.pop(stale, None)  # a run that ended (or was cut off) before its checks; another one's at worst
     own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
+    room = KEEP_AT_MOST - sum(len(states) for states in _KEPT.values())
     keep = _KEPT.setdefault((run, depth, chunk.start), {})
-    expansion = expand(chunk, config, seen, own, deadline=deadline, keep=keep)
+    expansion = expand(chunk, config, seen, own, deadline=deadline, keep=keep, room=room)
     if not keep:
         _KEPT.pop((run, depth, chunk.start), None)  # no check will come for it
     if last:

@@ -196,7 +196,7 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
             return
         assert workers is not None
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0",
             memory_limit=None, silence_logs=50,  # not even a worker's heartbeat failing as the cluster closes
         )
         with cluster, distributed.Client(cluster) as client:
