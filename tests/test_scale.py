@@ -126,6 +126,13 @@ def test_a_map_in_batches_or_with_preferred_workers_keeps_the_order(threads: Poo
     assert threads.map(pow, range(4), 3, prefer=[workers[n % 2] for n in range(4)]) == [0, 1, 8, 27]
 
 
+def test_a_pool_maps_while_another_is_open() -> None:
+    with pool(1) as first, pool(1) as last:  # the client made last is Dask's default one
+        config = ExploreConfig(Bounds(depth=3))
+        assert _same(explore(config, pool=first)) == _same(explore(config))
+        assert last.map(pow, [2], 3) == [8]
+
+
 def test_the_study_on_worker_threads_is_the_single_process_table(threads: Pool) -> None:
     sweep = [*cells(variants(["INT-IDLE-DEVICE"], {}), [0.5, 0.9], range(2), iterations=5),
              *cells([{}], [0.9], range(2), iterations=5, profile="platform")]  # job mode vs session mode

@@ -145,7 +145,10 @@ class DaskPool:
         number = {future.key: n for n, future in enumerate(futures)}
         measured: list[Any] = [None] * len(slices)
         try:
-            for future, result in as_completed(futures, with_results=True):  # type: ignore[no-untyped-call]
+            # On this client's loop: without it, as_completed takes the last client made's, and waiting there
+            # for a result of another client's (two pools open at once) never ends.
+            finished = as_completed(futures, loop=self.client.loop, with_results=True)  # type: ignore[no-untyped-call]
+            for future, result in finished:
                 measured[number[future.key]] = result
                 if progress is not None:
                     progress(len(slices[number[future.key]]))
