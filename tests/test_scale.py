@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from properties.cli import cli
+from properties.conformance import explore as explore_module
 from properties.conformance.explore import Bounds, ExploreConfig, ExploreResult, explore
 from properties.conformance.mutants import MUTANTS_BY_NAME
 from properties.conformance.sweep import run_sweep, tasks
-from properties.scale.cluster import InProcess, Pool, pool
+from properties.scale.cluster import DaskPool, InProcess, Pool, pool
 from properties.scale.study import cells, interval, run_study, variants
 
 pytest.importorskip("distributed")
@@ -88,6 +89,48 @@ def test_the_same_shortest_counterexample_and_the_same_stop_on_any_number_of_wor
     capped = ExploreConfig(Bounds(depth=3, max_states=200))
     assert _same(explore(capped, pool=threads)) == _same(explore(capped))
     assert explore(capped).stopped == "max states"
+
+
+def test_a_state_reached_in_two_chunks_is_checked_once(threads: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    check = explore_module._spec_finding
+
+    def counted(path: Any, *args: Any) -> Any:
+        checked.append(repr(path))
+        return check(path, *args)
+
+    monkeypatch.setattr(explore_module, "_spec_finding", counted)
+    config = ExploreConfig(Bounds(depth=3))
+    alone = explore(config)
+    once = sorted(checked)
+    checked.clear()
+    spread = explore(config, pool=threads)
+    assert _same(spread) == _same(alone) and sorted(checked) == once  # the same states, each once
+    assert not explore_module._KEPT  # every chunk's kept states were taken back by its check
+
+
+def test_a_check_run_where_nothing_was_kept_replays_to_the_same_finding(
+    threads: Pool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(explore_module, "KEEP_AT_MOST", 0)  # as if each check ran on another worker
+    broken = ExploreConfig(Bounds(depth=3), engine=MUTANTS_BY_NAME["two-at-once"].engine)
+    assert _same(explore(broken, pool=threads)) == _same(explore(broken))
+
+
+def test_a_map_in_batches_or_with_preferred_workers_keeps_the_order(threads: Pool) -> None:
+    assert isinstance(threads, DaskPool)
+    done: list[int] = []
+    assert threads.map(pow, range(11), 2, batches=2, progress=done.append) == [n ** 2 for n in range(11)]
+    assert sum(done) == 11 and len(done) == 4  # 2 batches per worker, each reported with its size
+    workers = sorted(threads.client.scheduler_info()["workers"])
+    assert threads.map(pow, range(4), 3, prefer=[workers[n % 2] for n in range(4)]) == [0, 1, 8, 27]
+
+
+def test_a_pool_maps_while_another_is_open() -> None:
+    with pool(1) as first, pool(1) as last:  # the client made last is Dask's default one
+        config = ExploreConfig(Bounds(depth=3))
+        assert _same(explore(config, pool=first)) == _same(explore(config))
+        assert last.map(pow, [2], 3) == [8]
 
 
 def test_the_study_on_worker_threads_is_the_single_process_table(threads: Pool) -> None:

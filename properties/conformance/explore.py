@@ -23,14 +23,18 @@ engine (cheap at these depths). The work is plain data: a frontier is a list of
 
 from __future__ import annotations
 
+import bisect
 import copy
 import hashlib
 import math
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
@@ -366,6 +370,14 @@ class Outcome:
     judged: Finding | None = None
     """Where the implementation departs from the spec on this sequence."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Shipped with its steps as MessagePack (see :data:`_WIRE`)."""
+        return {**self.__dict__, "steps": None if self.steps is None else _WIRE.encode(self.steps)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        steps = state["steps"]
+        self.__dict__.update(state, steps=None if steps is None else _STEPS.decode(steps))
+
 
 @dataclass
 class Expansion:
@@ -386,16 +398,43 @@ class Chunk:
     start: int
     candidates: list[Candidate]
 
+    def __getstate__(self) -> tuple[int, bytes]:
+        """Shipped as MessagePack, each path once with the steps tried from it (see :data:`_WIRE`)."""
+        groups: list[tuple[Path, list[Action]]] = []
+        for path, step in self.candidates:
+            if groups and groups[-1][0] is path:
+                groups[-1][1].append(step)
+            else:
+                groups.append((path, [step]))
+        return self.start, _WIRE.encode(groups)
+
+    def __setstate__(self, state: tuple[int, bytes]) -> None:
+        start, groups = state
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "candidates", [(path, step) for path, steps in _GROUPS.decode(groups)
+                                                for step in steps])
+
+
+_WIRE = msgspec.msgpack.Encoder()
+"""Steps and paths cross between the driver and the workers as MessagePack: pickling a msgspec record
+costs about a hundred times as much as encoding it, and a level ships tens of thousands of them."""
+_STEPS = msgspec.msgpack.Decoder(list[Action])
+_GROUPS = msgspec.msgpack.Decoder(list[tuple[tuple[Action, ...], list[Action]]])
+_PATHS = msgspec.msgpack.Decoder(list[tuple[int, tuple[Action, ...]]])
+
 
 def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
-           decisive: bool = False, limit: int | None = None, deadline: float | None = None) -> Expansion:
+           decisive: bool = False, limit: int | None = None, deadline: float | None = None,
+           keep: dict[int, _State] | None = None, room: int = 0) -> Expansion:
     """Evaluate a chunk's candidates in order: a pure function of plain data, run where the pool puts it.
 
-    ``seen`` holds the states of the previous levels; a state new to the chunk is checked against every
-    property and its successors listed. ``decisive``: this chunk is the whole level (the single-process
-    path), so its first finding is the level's and it stops there, or after ``limit`` new states, or
-    past ``deadline`` (a ``time.time()``). Otherwise it stops only at an implementation's finding (later
-    ones cannot matter) or the deadline: a spec finding may be at a state an earlier chunk reached first.
+    ``seen`` holds the states of the previous levels; a state new to the chunk has its successors listed
+    and is checked against every property, or, with ``keep``, left unchecked, to be checked later if no
+    other chunk reached it first (a state reached in two chunks is then checked once), and put in ``keep``
+    by its index while ``keep`` holds fewer than ``room`` (the others are replayed then). ``decisive``:
+    this chunk is the whole level (the single-process path), so its first finding is the level's and it
+    stops there, or after ``limit`` new states, or past ``deadline`` (a ``time.time()``). Otherwise it
+    stops only at an implementation's finding (later ones cannot matter) or the deadline.
     """
     started = time.perf_counter()
     local: set[Digest] = set()
@@ -413,7 +452,10 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
             outcome = Outcome(chunk.start + offset, key, state.steps if new else None)
             if new:
                 local.add(key)
-                outcome.spec = _spec_finding(candidate, state, config)
+                if keep is None:
+                    outcome.spec = _spec_finding(candidate, state, config)
+                elif room > len(keep):
+                    keep[outcome.index] = state
             if factory is not None and not (decisive and outcome.spec is not None):
                 # Every transition, not only those to new states: an operation the spec ignores
                 # (a rejected submit) may be just the one the implementation gets wrong.
@@ -435,26 +477,146 @@ def expand(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], facto
     return Expansion(outcomes, evaluated, timed_out, time.perf_counter() - started, worker_name())
 
 
+_KEPT: dict[tuple[str, int, int], dict[int, _State]] = {}
+"""On a worker: the states its chunks found new, by (run, depth, chunk start), until the check that follows on
+the same worker (replaying them would cost as much again). Only a cache: a check that finds nothing here (it
+ran on another worker, or another run cleared it) replays the path, to the same result."""
+
+KEEP_AT_MOST = 10_000
+"""States kept on one worker at most (some ten kilobytes each, its trace and successors); the others are replayed
+at their check."""
+
+
 def _expand_task(chunk: Chunk, config: ExploreConfig, seen: AbstractSet[Digest], factory: Factory | None,
-                 deadline: float | None) -> Expansion:
-    """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object)."""
+                 deadline: float | None, run: str, depth: int, last: bool) -> Expansion:
+    """A chunk on a worker, with its own copy of the factory (a pool of threads shares the shipped object);
+    its new states are kept on the worker for :func:`_check_task`. On the ``last`` level their successors
+    are not sent back: nothing will expand them."""
+    for stale in [key for key in _KEPT if key[0] != run]:
+        _KEPT.pop(stale, None)  # a run that ended (or was cut off) before its checks; another one's at worst
     own = copy.deepcopy(factory)  # a --cmd factory's copy starts its own child
-    return expand(chunk, config, seen, own, deadline=deadline)
+    room = KEEP_AT_MOST - sum(len(states) for states in _KEPT.values())
+    keep = _KEPT.setdefault((run, depth, chunk.start), {})
+    expansion = expand(chunk, config, seen, own, deadline=deadline, keep=keep, room=room)
+    if not keep:
+        _KEPT.pop((run, depth, chunk.start), None)  # no check will come for it
+    if last:
+        for outcome in expansion.outcomes:
+            if outcome.steps is not None:
+                outcome.steps = []
+    return expansion
 
 
-CHUNKS_PER_WORKER = 4
-"""A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up."""
+@dataclass(frozen=True)
+class Check:
+    """A chunk's states new to the whole level, to check (phase two): by their index and path."""
+
+    kept: tuple[str, int, int]
+    """Where the chunk's states are kept: (run, depth, chunk start)."""
+    states: list[tuple[int, Path]]
+
+    def __getstate__(self) -> tuple[tuple[str, int, int], bytes]:
+        return self.kept, _WIRE.encode(self.states)
+
+    def __setstate__(self, state: tuple[tuple[str, int, int], bytes]) -> None:
+        object.__setattr__(self, "kept", state[0])
+        object.__setattr__(self, "states", _PATHS.decode(state[1]))
+
+
+def _check_task(check: Check, config: ExploreConfig) -> tuple[int, Finding] | None:
+    """Check a chunk's new states in order, on the worker that kept them if it can; the first finding."""
+    kept = _KEPT.pop(check.kept, {})
+    for index, path in check.states:
+        state = kept.get(index) or evaluate(path, config)
+        finding = _spec_finding(path, state, config)
+        if finding is not None:
+            return index, finding
+    return None
+
+
+CHUNKS_PER_WORKER = 8
+"""A level is cut into this many chunks per worker, so that a slow chunk does not hold the others up..."""
+
+CHUNK_AT_LEAST = 32
+"""...each of this many candidates at least (a few milliseconds of work): Dask's upkeep per task, about a
+millisecond of the driver's CPU, is taken from the workers' cores."""
 
 
 def _chunks(candidates: list[Candidate], workers: int) -> list[Chunk]:
-    size = max(1, -(-len(candidates) // (workers * CHUNKS_PER_WORKER)))
+    size = max(CHUNK_AT_LEAST, -(-len(candidates) // (workers * CHUNKS_PER_WORKER)))
     return [Chunk(start, candidates[start : start + size]) for start in range(0, len(candidates), size)]
+
+
+@dataclass
+class _New:
+    """A state new to the search, met in the level's merge."""
+
+    index: int
+    path: Path
+    steps: list[Action]
+    distinct: int
+    """Distinct states once it is counted."""
+    spec: Finding | None
+
+
+@dataclass
+class _Level:
+    """A level's expansions merged in enumeration order, up to where a single process would have stopped
+    but for the spec's own findings (known once its new states are checked)."""
+
+    new: list[_New]
+    stop: tuple[int, int, Finding | None, str] | None
+    """Where the level stops early: (states explored in it, distinct states, an implementation's finding,
+    or why: "max states", "time limit")."""
+
+
+def _merge(candidates: list[Candidate], expansions: list[Expansion], seen: set[Digest], bounds: Bounds,
+           deadline: float | None) -> _Level:
+    """Deduplicate the level's outcomes in enumeration order (adding them to ``seen``), what one process
+    going through the level one by one would do."""
+    new: list[_New] = []
+    for expansion in expansions:
+        for outcome in expansion.outcomes:
+            fresh = outcome.steps is not None and outcome.digest not in seen
+            seen.add(outcome.digest)
+            if fresh:
+                assert outcome.steps is not None
+                path, step = candidates[outcome.index]
+                new.append(_New(outcome.index, (*path, step), outcome.steps, len(seen), outcome.spec))
+                if outcome.spec is not None:  # known already on the single-process path: it stopped there
+                    return _Level(new, None)
+            if outcome.judged is not None:
+                return _Level(new, (outcome.index + 1, len(seen), outcome.judged, ""))
+            if fresh and len(seen) >= bounds.max_states:
+                return _Level(new, (outcome.index + 1, len(seen), None, "max states"))
+        if expansion.timed_out or (deadline is not None and time.time() > deadline):
+            return _Level(new, (expansion.outcomes[-1].index + 1 if expansion.outcomes else 0, len(seen), None,
+                                "time limit"))
+    return _Level(new, None)
+
+
+def _check(level: _Level, chunks: list[Chunk], expansions: list[Expansion], config: ExploreConfig, pool: Pool,
+           run: str, depth: int) -> None:
+    """Phase two on a pool: check each state new to the level once, on the worker that kept it if it can."""
+    starts = [chunk.start for chunk in chunks]
+    checks = [Check((run, depth, start), []) for start in starts]
+    for new in level.new:
+        checks[bisect.bisect_right(starts, new.index) - 1].states.append((new.index, new.path))
+    # A chunk that kept nothing (every state it reached was seen before) needs no check.
+    wanted = [n for n, e in enumerate(expansions) if any(o.steps is not None for o in e.outcomes)]
+    found = [f for f in pool.map(_check_task, [checks[n] for n in wanted], config,
+                                 prefer=[expansions[n].worker for n in wanted]) if f is not None]
+    if found:
+        index, finding = found[0]  # the chunks are in enumeration order
+        next(n for n in level.new if n.index == index).spec = finding
 
 
 def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> ExploreResult:
     bounds = config.bounds
     started = time.perf_counter()
     deadline = None if bounds.time_limit is None else time.time() + bounds.time_limit
+    run = uuid.uuid4().hex  # names what this run keeps on the workers
+    workers = pool.workers  # asked once: on a cluster it is a round trip to the scheduler
     seen: set[Digest] = set()
     explored = 0
     rates: dict[str, tuple[int, float]] = {}
@@ -466,9 +628,9 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
     frontier: list[tuple[Path, list[Action]]] = [((), root.steps)]
     depth = 0
 
-    def result(finding: Finding | None, stopped: str = "") -> ExploreResult:
-        return ExploreResult(explored, len(seen), depth, time.perf_counter() - started, finding, stopped,
-                             dict(sorted(rates.items())), pool.workers)
+    def result(distinct: int, finding: Finding | None, stopped: str = "") -> ExploreResult:
+        return ExploreResult(explored, distinct, depth, time.perf_counter() - started, finding, stopped,
+                             dict(sorted(rates.items())), workers)
 
     while frontier and depth < bounds.depth:
         depth += 1
@@ -476,32 +638,25 @@ def _explore(config: ExploreConfig, factory: Factory | None, pool: Pool) -> Expl
         if isinstance(pool, InProcess):
             expansions = [expand(Chunk(0, candidates), config, seen, factory, True, bounds.max_states - len(seen),
                                  deadline)]
+            level = _merge(candidates, expansions, seen, bounds, deadline)
         else:
-            expansions = pool.map(_expand_task, _chunks(candidates, pool.workers), config, frozenset(seen), factory,
-                                  deadline)
+            chunks = _chunks(candidates, workers)
+            expansions = pool.map(_expand_task, chunks, config, frozenset(seen), factory, deadline, run, depth,
+                                  depth == bounds.depth)
+            level = _merge(candidates, expansions, seen, bounds, deadline)
+            _check(level, chunks, expansions, config, pool, run, depth)
         for expansion in expansions:
             done, seconds = rates.get(expansion.worker, (0, 0.0))
             rates[expansion.worker] = (done + expansion.evaluated, seconds + expansion.seconds)
-        # The merge, in enumeration order: what one process going through the level one by one would do.
-        next_frontier: list[tuple[Path, list[Action]]] = []
         base = explored
-        for expansion in expansions:
-            for outcome in expansion.outcomes:
-                explored = base + outcome.index + 1
-                new = outcome.steps is not None and outcome.digest not in seen
-                seen.add(outcome.digest)
-                found = (outcome.spec if new else None) or outcome.judged
-                if found is not None:
-                    return result(found)
-                if not new:
-                    continue
-                assert outcome.steps is not None
-                next_frontier.append(((*candidates[outcome.index][0], candidates[outcome.index][1]), outcome.steps))
-                if len(seen) >= bounds.max_states:
-                    return result(None, "max states")
-            if expansion.timed_out or (deadline is not None and time.time() > deadline):
-                explored = base + (expansion.outcomes[-1].index + 1 if expansion.outcomes else 0)
-                return result(None, "time limit")
+        for new in level.new:
+            if new.spec is not None:
+                explored = base + new.index + 1
+                return result(new.distinct, new.spec)
+        if level.stop is not None:
+            count, distinct, judged, stopped = level.stop
+            explored = base + count
+            return result(distinct, judged, stopped)
         explored = base + len(candidates)
-        frontier = next_frontier
-    return result(None)
+        frontier = [(new.path, new.steps) for new in level.new]
+    return result(len(seen), None)

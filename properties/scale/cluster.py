@@ -20,7 +20,7 @@ A = TypeVar("A")
 R = TypeVar("R")
 
 Progress = Callable[[int], None]
-"""Called with the number of tasks just finished (for a progress bar)."""
+"""Called with the number of items just finished (for a progress bar)."""
 
 
 class ClusterError(Exception):
@@ -45,16 +45,40 @@ class Pool(Protocol):
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
-        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once."""
+        """``[fn(item, *shared) for item in items]``, in that order; ``shared`` is sent to each worker once.
+
+        ``batches``: run the items as about that many tasks per worker instead of one task each (for short
+        items, whose per-task upkeep would otherwise count); task ``k`` of ``n`` takes items ``k, k + n, ...``,
+        so that items whose cost grows along the list spread evenly. ``prefer``: per item, the worker
+        (:func:`worker_name`) it should run on if it can (where an earlier task left something it can reuse);
+        a task whose worker is gone or busy may run elsewhere, so the result must not depend on it."""
         ...
 
 
-def _measured(fn: Callable[..., R], item: Any, *shared: Any) -> tuple[R, float, str]:
-    """Run one task; its result, the CPU seconds of the thread that ran it, and the worker."""
+class _Items:
+    """A task's items (or shared values), opaque to Dask: it would otherwise walk every nested list and tuple
+    of them, looking for futures, in this process, for every task."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+def _measured(fn: Callable[..., R], items: _Items, shared: _Items) -> tuple[list[R], float, str]:
+    """Run one task (one item or a batch of them) with the values all items share; the results, the CPU
+    seconds of the thread that ran it, and the worker."""
     started = time.thread_time()
-    result = fn(item, *shared)
-    return result, time.thread_time() - started, worker_name()
+    results = [fn(item, *shared.items) for item in items.items]
+    return results, time.thread_time() - started, worker_name()
+
+
+def _strided(count: int, batches: int) -> list[range]:
+    """``batches`` interleaved slices of ``range(count)`` (none empty)."""
+    batches = max(1, min(batches, count))
+    return [range(k, count, batches) for k in range(batches)]
 
 
 class InProcess:
@@ -68,10 +92,11 @@ class InProcess:
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
         results = []
         for item in items:
-            result, cpu, worker = _measured(fn, item, *shared)
+            [result], cpu, worker = _measured(fn, _Items([item]), _Items(list(shared)))
             results.append(result)
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
             if progress is not None:
@@ -86,6 +111,8 @@ class DaskPool:
         self.client = client
         self.where = where
         self.cpu: dict[str, float] = {}
+        self.maps: list[list[float]] = []
+        """Per map, the CPU seconds of each task in the order submitted (what the benchmark models from)."""
 
     @property
     def workers(self) -> int:
@@ -93,27 +120,48 @@ class DaskPool:
 
     def map(
         self, fn: Callable[..., R], items: Sequence[Any], *shared: Any, progress: Progress | None = None,
+        batches: int | None = None, prefer: Sequence[str | None] | None = None,
     ) -> list[R]:
         from distributed import as_completed
 
         if not items:
             return []
-        # Each value in a list of its own (a bare collection would be scattered element by element), under a
-        # fresh key: a key hashed from the value could be the one a previous map is releasing.
-        sent = [self.client.scatter([value], broadcast=True, hash=False)[0] for value in shared]
-        futures = self.client.map(_measured, [fn] * len(items), list(items),
-                                  *[[future] * len(items) for future in sent], pure=False)
+        slices = _strided(len(items), batches * self.workers) if batches else _strided(len(items), len(items))
+        # The shared values go with each task (they are small: a configuration, a factory, digests), not
+        # scattered first: that is one round trip to the workers less per map.
+        sent = _Items(list(shared))
+        # One submission per preferred worker (one for all without a preference).
+        groups: dict[str | None, list[int]] = {}
+        for n, part in enumerate(slices):
+            groups.setdefault(None if prefer is None else prefer[part[0]], []).append(n)
+        futures: list[Any] = [None] * len(slices)
+        for wanted, numbers in groups.items():
+            where: dict[str, Any] = {} if wanted is None else {"workers": [wanted], "allow_other_workers": True}
+            submitted = self.client.map(_measured, [fn] * len(numbers),
+                                        [_Items([items[k] for k in slices[n]]) for n in numbers],
+                                        [sent] * len(numbers), pure=False, **where)
+            for n, future in zip(numbers, submitted, strict=True):
+                futures[n] = future
+        number = {future.key: n for n, future in enumerate(futures)}
+        measured: list[Any] = [None] * len(slices)
         try:
-            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+            # On this client's loop: without it, as_completed takes the last client made's, and waiting there
+            # for a result of another client's (two pools open at once) never ends.
+            finished = as_completed(futures, loop=self.client.loop, with_results=True)  # type: ignore[no-untyped-call]
+            for future, result in finished:
+                measured[number[future.key]] = result
                 if progress is not None:
-                    progress(1)
-            measured: list[tuple[R, float, str]] = self.client.gather(futures)
+                    progress(len(slices[number[future.key]]))
         finally:
-            for future in (*futures, *sent):
+            for future in futures:
                 future.release()
-        for _, cpu, worker in measured:
+        results: list[Any] = [None] * len(items)
+        self.maps.append([cpu for _, cpu, _ in measured])
+        for part, (result, cpu, worker) in zip(slices, measured, strict=True):
             self.cpu[worker] = self.cpu.get(worker, 0.0) + cpu
-        return [result for result, _, _ in measured]
+            for k, value in zip(part, result, strict=True):
+                results[k] = value
+        return results
 
 
 def _distributed() -> Any:
@@ -135,7 +183,10 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
     distributed = _distributed()
     import dask
 
-    with dask.config.set({"logging.distributed": "error"}):
+    # A LocalCluster's scheduler sends each worker one task at a time (Dask's default sends 1.1 per thread,
+    # rounded up: two, so that at the end of a map one worker may wait on its second task while the other
+    # idles); a task is long against the round trip that brings the next.
+    with dask.config.set({"logging.distributed": "error", "distributed.scheduler.worker-saturation": 1.0}):
         if scheduler is not None:
             try:
                 client = distributed.Client(scheduler, timeout="5s")
@@ -149,7 +200,7 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
         assert workers is not None
         cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0",
-            memory_limit=None, silence_logs=40,
+            memory_limit=None, silence_logs=50,  # not even a worker's heartbeat failing as the cluster closes
         )
         with cluster, distributed.Client(cluster) as client:
             kind = "processes" if processes else "threads"

@@ -240,6 +240,12 @@ class StudyResult:
         return [f"  worker {name}: {count} run pairs" for name, count in sorted(per.items())]
 
 
+BATCHES_PER_WORKER = 16
+"""A cell takes a few tens of milliseconds: run on a cluster, the cells go as this many tasks per worker,
+enough for the workers to finish together, few enough that Dask's upkeep per task does not count."""
+
+
 def run_study(sweep: Sequence[Cell], pool: Pool | None = None, progress: Progress | None = None) -> StudyResult:
     chosen = pool or InProcess()
-    return StudyResult(chosen.map(run_cell, list(sweep), progress=progress), chosen.workers)
+    return StudyResult(chosen.map(run_cell, list(sweep), progress=progress, batches=BATCHES_PER_WORKER),
+                       chosen.workers)
