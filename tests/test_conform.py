@@ -360,3 +360,14 @@ def test_the_budget_counts_the_cpu_of_a_stdio_child() -> None:
     assert factory.cpu_seconds() == 0.0
     wall = Budget(reference, cpu_cap=1e9, wall_cap=0.0)
     assert wall.exhausted() == "the 0 s wall-clock backstop"
+
+
+def test_an_adapter_beside_the_user_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--adapter myimpl:make`` finds ./myimpl.py, as ``python -m`` would (the console script alone does not)."""
+    (tmp_path / "sessionspec_beside_user.py").write_text(
+        "from properties.conformance.adapter import reference as make\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    result = CliRunner().invoke(cli, ["conform", "--adapter", "sessionspec_beside_user:make", "-n", "3"])
+    assert result.exit_code == 0, result.output

@@ -150,3 +150,4 @@ def test_generated_ids_skip_the_ids_a_scenario_names() -> None:
     assert [(line["job"], line["outcome"]) for line in named] == [("j1", "accepted"), ("j3", "accepted")]
     background = {line["job"] for line in lines if line["type"] == "request" and line["t"] < 500}
     assert len(background) > 3 and not background & {"j1", "j3"}
+

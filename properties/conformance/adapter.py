@@ -18,6 +18,8 @@ A rejected request is an event (a rejected request line); the method may also ra
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +54,9 @@ def load_factory(spec: str) -> Factory:
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise AdapterError(f"adapter {spec!r}: expected MODULE:FACTORY, e.g. mypkg.iut:make_iut")
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:  # as python -m and pytest do: a module beside the user is found
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # any import failure is the adapter's, reported in one line
