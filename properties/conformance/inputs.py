@@ -11,10 +11,10 @@ never ended, diverges; and the same-instant order of a job's end and a session's
 (INT-EXPIRY-TIE) is judged too.
 
 Submits are matched to the trace's submit request lines by job ID and time, in order (a reused
-ID takes the next submit of that ID). A submit the scenario gives no ID, no duration or no fault (the
-engine draws them), and a background load's, stays unknown, and so does its device end: an input, as for
-``check`` without a scenario. An injected fault has its place among
-the operations: the replay applies it, as the reference would, once the request lines of the
+ID takes the next submit of that ID). A submit the scenario gives no ID, no duration or no fault
+(the engine draws them), and a background load's, stays unknown, and so does its device end: an
+input, as for ``check`` without a scenario. An injected fault has its place among the
+operations: the replay applies it, as the reference would, once the request lines of the
 operations before it have been judged and the trace has reached its time (after every event due
 then); the ``device_error`` it causes is then a decision the trace must show.
 """
@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 from model.sim.ops import Action, Advance, Cancel, Fault, Submit
 from model.trace import Change, Request
+from properties.conformance.render import TIME_EPSILON
 
 
 class DeviceInputs:
@@ -36,7 +37,6 @@ class DeviceInputs:
         """Per job ID, in order: each submit's time, and its (duration, fault) if both are given."""
         self.faults: deque[tuple[int, float, str]] = deque()
         """Injected faults not yet applied, in order: (requests of the operations before it, time, backend)."""
-        self._requests = 0
         self._awaited: deque[tuple[str, float, str | None]] = deque()
         """The operations' requests not yet seen in the trace, in order: (op, time, the ID it names)."""
         self.requests_seen = 0
@@ -47,13 +47,12 @@ class DeviceInputs:
     def add(self, op: Action) -> None:
         """Note what ``op`` tells the device (nothing, unless a submit or a fault), in the scenario's order."""
         if isinstance(op, Fault):
-            self.faults.append((self._requests, op.at, op.backend))
+            self.faults.append((self.requests_seen + len(self._awaited), op.at, op.backend))
             return
         if isinstance(op, Submit) and op.job is not None:
             known = op.duration is not None and op.fault is not None  # else the engine draws them
             self._submits[op.job].append((op.at, (op.duration, op.fault) if known else None))  # type: ignore[arg-type]
         if not isinstance(op, Advance):  # every other operation is one request line of the trace
-            self._requests += 1
             named = op.job if isinstance(op, Submit | Cancel) else op.session
             self._awaited.append((str(op.__struct_config__.tag), op.at, named))
 
@@ -64,7 +63,7 @@ class DeviceInputs:
         if awaited:
             op, at, named = awaited[0]
             ident = request.job if op in ("submit", "cancel") else request.session
-            if op == request.op and abs(at - request.t) <= tolerance + 1e-9 and named in (None, ident):
+            if op == request.op and abs(at - request.t) <= tolerance + TIME_EPSILON and named in (None, ident):
                 awaited.popleft()
                 self.requests_seen += 1
 
@@ -72,7 +71,7 @@ class DeviceInputs:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:
         a background arrival's, or a submit the trace records at another time)."""
         queue = self._submits.get(job_id) if job_id is not None else None
-        if not queue or abs(queue[0][0] - t) > tolerance + 1e-9:
+        if not queue or abs(queue[0][0] - t) > tolerance + TIME_EPSILON:
             return None
         return queue.popleft()[1]
 
@@ -88,8 +87,9 @@ class DeviceInputs:
         faults = self.faults
         while faults and faults[0][0] <= self.requests_seen:
             _, at, backend = faults[0]
-            reached = record is None or record.t > at + tolerance + 1e-9 or (
-                record.t >= at - tolerance - 1e-9 and (record.__class__ is Request or _device_error_on(record, backend))
+            reached = record is None or record.t > at + tolerance + TIME_EPSILON or (
+                record.t >= at - tolerance - TIME_EPSILON
+                and (record.__class__ is Request or _device_error_on(record, backend))
             )
             if not reached:
                 break
