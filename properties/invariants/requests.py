@@ -61,7 +61,7 @@ class MaxTimeBounds(LiveProperty):
             return None
         value = args.get("max_time")
         expected: str | None = None
-        seconds: float = system
+        seconds: int | float = system
         if value is not None:
             try:
                 seconds = parse_max_time(value)  # an int may exceed any float: compared exactly, not converted
