@@ -11,8 +11,11 @@ Everything else is declared in ``pyproject.toml``.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from setuptools import setup
@@ -43,12 +46,28 @@ def _note(message: str) -> None:
     print(f"sessionspec build: {message}", file=sys.stderr, flush=True)
 
 
-def _extensions() -> list[Any]:
+def _building() -> bool:
+    """Whether this run builds a wheel or an install (not metadata, an sdist or an editable install)."""
+    editable = "editable_wheel" in sys.argv or "develop" in sys.argv
+    return not editable and any(command in sys.argv for command in _BUILDS)
+
+
+def _scratch() -> str | None:
+    """A fresh build directory, removed at exit: a ``build/`` left by an earlier run could slip its
+    extensions into a pure-Python wheel, or old ones into a new wheel."""
+    if not _building():
+        return None
+    scratch = tempfile.mkdtemp(prefix="sessionspec-build-")
+    atexit.register(shutil.rmtree, scratch, True)
+    return scratch
+
+
+def _extensions(scratch: str | None) -> list[Any]:
     """The mypyc extensions for ``COMPILED``, or none (the pure-Python build), with the reason said."""
+    if scratch is None:
+        return []
     if os.environ.get("SESSIONSPEC_PURE") == "1":
         _note("SESSIONSPEC_PURE=1: pure Python")
-        return []
-    if "editable_wheel" in sys.argv or "develop" in sys.argv or not any(c in sys.argv for c in _BUILDS):
         return []
     try:
         from mypyc.build import mypycify
@@ -56,7 +75,8 @@ def _extensions() -> list[Any]:
         _note("mypyc is not installed: pure Python")
         return []
     try:
-        return list(mypycify(list(COMPILED), opt_level="3"))
+        c_dir, cache = os.path.join(scratch, "c"), os.path.join(scratch, "mypy-cache")
+        return list(mypycify([*COMPILED, "--cache-dir", cache], target_dir=c_dir, group_name="model._native"))
     except (Exception, SystemExit) as error:  # mypy's type errors end in SystemExit
         _note(f"mypyc failed ({error!r}): pure Python")
         return []
@@ -75,4 +95,9 @@ class _BuildExt(build_ext):
             _note(f"compiling failed ({error}): pure Python")
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": _BuildExt})
+_SCRATCH = _scratch()
+setup(
+    ext_modules=_extensions(_SCRATCH),
+    cmdclass={"build_ext": _BuildExt},
+    options={"build": {"build_base": _SCRATCH}} if _SCRATCH else {},
+)
