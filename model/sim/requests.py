@@ -113,7 +113,7 @@ def _above_system(engine: Core, o: OpenArgs) -> str | None:
     if o.max_time is None or o.backend is None:
         return None
     seconds = parse_max_time(o.max_time)
-    limit = engine.backends[o.backend].config.system_max_time
+    limit: int | float = engine.backends[o.backend].config.system_max_time  # compared exactly with an int of any size
     strict = engine.policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
     if seconds > limit or (strict and seconds == limit):
         relation = "below" if strict else "at most"

@@ -131,6 +131,7 @@ class Context:
         self.clock_t = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LiveProperty(TraceProperty):
     """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
 
