@@ -76,7 +76,11 @@ def _extensions(scratch: str | None) -> list[Any]:
         return []
     try:
         c_dir, cache = os.path.join(scratch, "c"), os.path.join(scratch, "mypy-cache")
-        return list(mypycify([*COMPILED, "--cache-dir", cache], target_dir=c_dir, group_name="model._native"))
+        # pip builds in an environment of its own, where the package's other dependencies may be missing:
+        # mypy then takes them as Any (msgspec, whose Structs the compiled code reads, is a build requirement)
+        options = ["--ignore-missing-imports", "--follow-imports=silent", "--no-warn-unused-ignores",
+                   "--cache-dir", cache]
+        return list(mypycify([*COMPILED, *options], target_dir=c_dir, group_name="model._native"))
     except (Exception, SystemExit) as error:  # mypy's type errors end in SystemExit
         _note(f"mypyc failed ({error!r}): pure Python")
         return []
