@@ -14,6 +14,7 @@ from properties.cli import cli
 from properties.conformance import mutants as mutants_module
 from properties.conformance.campaign import CampaignConfig, execute, run_campaign
 from properties.conformance.checker import check_lines
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.mutants import (
     MUTANTS,
     MUTANTS_BY_NAME,
@@ -119,9 +120,14 @@ def _trace(engine: type[Engine], mutant: Mutant) -> list[str]:
 def test_the_checker_flags_a_recorded_trace_of_each_mutant(mutant: Mutant) -> None:
     reference = check_lines(_trace(Engine, mutant), "reference.jsonl", until=mutant.until)
     assert reference.status == 0, "\n".join(reference.lines)
-    if not mutant.offline:  # the known blind spot (docs/conformance.md): durations are not in the trace, so
-        # neither check nor conform (one judge) can tell this scenario's trace from the spec's; the default
-        # campaign kills the mutant through other scenarios (test_every_mutant_is_killed_...)
+    inputs = check_lines(_trace(mutant.engine, mutant), "m.jsonl", until=mutant.until,
+                         inputs=DeviceInputs(mutant.scenario))
+    assert inputs.status == 1, f"{mutant.name}: the checker given the scenario's device inputs found nothing"
+    with_inputs = check_lines(_trace(Engine, mutant), "reference.jsonl", until=mutant.until,
+                              inputs=DeviceInputs(mutant.scenario))
+    assert with_inputs.status == 0, "\n".join(with_inputs.lines)
+    if not mutant.offline:  # durations are not in the trace: without the scenario's device inputs
+        # (check --scenario), the trace of this scenario cannot be told from the spec's (docs/conformance.md)
         recorded = check_lines(_trace(mutant.engine, mutant), f"{mutant.name}.jsonl", until=mutant.until)
         assert recorded.status == 0, "\n".join(recorded.lines)
         return

@@ -1,5 +1,6 @@
-"""One verdict: what ``conform`` finds, ``check`` finds on the trace it writes, at the same line, citing
-the same rules (issue 10); and a finding names the rule that was broken, not only the one expected."""
+"""One verdict: what ``conform`` finds, ``check --scenario`` finds on the trace and the scenario it writes,
+at the same line, citing the same rules (issue 10); and a finding names the rule that was broken, not only
+the one expected."""
 
 from __future__ import annotations
 
@@ -7,17 +8,24 @@ from pathlib import Path
 
 import pytest
 
+from model.sim.scenario import load_scenario
 from properties.conformance.campaign import CampaignConfig, Finding, execute, run_campaign
 from properties.conformance.checker import check_file
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.mutants import MUTANTS, MUTANTS_BY_NAME, Mutant
 
 
+def _inputs(out: Path) -> DeviceInputs:
+    """The device inputs of the scenario a finding wrote (what ``check --scenario`` reads)."""
+    return DeviceInputs(load_scenario(out / "scenario.json").operations)
+
+
 def _reproduces(finding: Finding, out: Path) -> None:
-    """``check`` of the written actual.jsonl (with no option: its end line says how long the run went on)
-    finds first what ``conform`` found."""
+    """``check --scenario scenario.json`` of the written actual.jsonl (its end line says how long the run
+    went on) finds first what ``conform`` found."""
     assert finding.kind in ("divergence", "property"), finding.report()
     finding.write(out)
-    report = check_file(str(out / "actual.jsonl"))
+    report = check_file(str(out / "actual.jsonl"), inputs=_inputs(out))
     assert report.status == 1, report.lines
     judged = report.verdict
     assert judged is not None
@@ -25,15 +33,13 @@ def _reproduces(finding: Finding, out: Path) -> None:
         finding.line, finding.kind, finding.rules, finding.message,
     ), (finding.report(), report.lines)
     assert report.lines[0].startswith(f"{out / 'actual.jsonl'}:{finding.line}: ")
-    expected = check_file(str(out / "expected.jsonl"))
+    expected = check_file(str(out / "expected.jsonl"), inputs=_inputs(out))
     assert expected.status == 0, expected.lines
 
 
-@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.offline], ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_the_live_finding_on_each_mutants_scenario_reproduces_with_check(mutant: Mutant, tmp_path: Path) -> None:
-    """Every mutant whose scenario a recorded trace can reveal (``offline``; the others' bug, such as a
-    job's own max_execution_time cut taking its place before its device end, needs durations the trace
-    does not carry)."""
+    """Every mutant, including those whose bug only the device inputs reveal (not ``offline``)."""
     finding = execute(
         list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig(interpretation=mutant.interpretation),
     )

@@ -13,7 +13,7 @@ from model.sim.timers import Timers
 
 @mypyc_attr(allow_interpreted_subclasses=True)
 class Device(Timers):
-    """Jobs on and off the device (SCHED-ONE-AT-A-TIME, JOB-MAX-EXECUTION, DEVICE-FAULT)."""
+    """Jobs on and off the device (SCHED-ONE-AT-A-TIME, JOB-MAX-EXECUTION, DEVICE-FAULT, DEVICE-RUNS-DURATION)."""
 
     def action_arm_max_execution_time(self, job: JobRecord) -> None:
         """Arm the max_execution_time timer and the device's end of the job as one event."""

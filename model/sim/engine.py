@@ -45,7 +45,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
     "next_session_job", "start", "effective_max_time",
     "guard_session_job_waiting", "guard_held_for_active_session", "guard_fair_share_job_waiting",
     # the device (model.sim.device)
-    "on_job_end", "leave_device",
+    "on_job_end", "leave_device", "inject_fault",
     # timers (model.sim.timers): durations and expiries
     "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time", "on_unused_timeout",
     # closing (model.sim.closing)
@@ -97,6 +97,7 @@ class Engine(RequestHandling):
         """False when nobody reads the trace: the hot path then builds no records at all."""
         self._session_ids = itertools.count(1)
         self._job_ids = itertools.count(1)
+        self.reserved_ids: set[str] = set()
         self.backends: dict[str, BackendRecord] = {}
         for config in backends:
             if config.name in self.backends:

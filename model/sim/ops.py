@@ -151,6 +151,17 @@ def decode_operations(items: object) -> tuple[Operation, ...]:
     return msgspec.convert(items, tuple[Operation, ...])
 
 
+def named_ids(ops: Iterable[Operation]) -> set[str]:
+    """The session and job IDs the operations create by name (an open's ``session``, a submit's ``job``)."""
+    named: set[str] = set()
+    for op in ops:
+        if isinstance(op, Open) and op.session is not None:
+            named.add(op.session)
+        elif isinstance(op, Submit) and op.job is not None:
+            named.add(op.job)
+    return named
+
+
 def scenario_json(op: Operation) -> dict[str, Any]:
     """The scenario-file form: ``at`` and ``op`` first, absent (default) fields left out."""
     body = msgspec.to_builtins(op)

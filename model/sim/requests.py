@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
@@ -224,6 +224,9 @@ class RequestHandling(Scheduling):
     cancel_session_checks: ClassVar[tuple[Check[CloseCheck], ...]] = CANCEL_SESSION_CHECKS
 
     _session_ids: Iterable[int]
+    reserved_ids: set[str]
+    """IDs a generated ID skips: those a scenario names in its operations (model.sim.scenario), so that a
+    background arrival or an unnamed request never takes an ID a later request asks for."""
     _job_ids: Iterable[int]
 
     _submit_checks_for: dict[tuple[bool, bool], tuple[tuple[str, SubmitCheck], ...]]
@@ -263,7 +266,7 @@ class RequestHandling(Scheduling):
         record = self.backends[backend]
         seconds = parse_max_time(max_time) if max_time is not None else None
         if session_id is None:
-            session_id = _fresh(self._session_ids, "s", self.sessions)
+            session_id = _fresh(self._session_ids, "s", self.sessions, self.reserved_ids)
         session = SessionRecord(session_id, record, seconds)
         session.batch = batch
         session.opened_at = self.now
@@ -318,7 +321,7 @@ class RequestHandling(Scheduling):
         if fault is None:
             fault = record.rng.random() < record.config.fault_rate
         if job_id is None:
-            job_id = _fresh(self._job_ids, "j", self.jobs)
+            job_id = _fresh(self._job_ids, "j", self.jobs, self.reserved_ids)
         job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
         self.jobs[job_id] = job
         if self._tracing:
@@ -421,10 +424,10 @@ class RequestHandling(Scheduling):
         return session
 
 
-def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any]) -> str:
+def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any], reserved: Set[str]) -> str:
     for n in counter:
         candidate = f"{prefix}{n}"
-        if candidate not in taken:
+        if candidate not in taken and candidate not in reserved:
             return candidate
     raise AssertionError("unreachable")
 

@@ -24,7 +24,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import CancelSession, EngineImplementation, Open, Operation, apply, decode_operations
+from model.sim.ops import CancelSession, EngineImplementation, Open, Operation, apply, decode_operations, named_ids
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
@@ -161,6 +161,7 @@ def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int =
         scenario.backends, interpretation=scenario.interpretation, seed=scenario.seed, sink=sink,
         fair_share=scenario.fair_share,
     )
+    engine.reserved_ids.update(named_ids(scenario.operations))
     for load, load_until in scenario.background:
         engine.add_background_load(load, until=load_until)
     start = engine.events_processed

@@ -36,6 +36,8 @@ PARAMETERS: tuple[Encoding, ...] = (
     )),
     Encoding("parameter", "model.spec.lifecycles.SESSION", ("PLATFORM-STATES",)),
     Encoding("api", "model.sim.engine.Engine.submit", ("SCHED-SUBMIT-WHILE-RUNNING", "SESSION-GROUPS-JOBS")),
+    Encoding("api", "model.sim.device.Device.action_arm_max_execution_time", ("DEVICE-RUNS-DURATION",)),
+    Encoding("api", "model.sim.engine.Engine.inject_fault", ("DEVICE-RUNS-DURATION",)),
 )
 
 API: tuple[Encoding, ...] = (

@@ -319,6 +319,17 @@ RULES: tuple[Rule, ...] = (
         origin="assumption",
     ),
     Rule(
+        "DEVICE-RUNS-DURATION",
+        "The device runs a job for the time it is given",
+        "The mock device ends a running job exactly when its duration (given with the submit) has "
+        "run: it completes, or fails with a device error if the submit says the device fails it; "
+        "an injected device fault fails the running job at once. The seeds give jobs a run time "
+        "without naming who decides it; the conformance kit gives it, so it can judge the device's "
+        "end of each job as a decision.",
+        (_s(_A, "How session jobs fit into the job queue", 24),),
+        origin="assumption",
+    ),
+    Rule(
         "JOB-TERMINAL",
         "Job outcomes are final and explained",
         "completed, failed and cancelled are final states; every failure records why. Every "

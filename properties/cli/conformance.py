@@ -31,9 +31,12 @@ from properties.cli.options import (
               help="Accepted for scripts that pass it: the check runs in one process.")
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="Also print which situations of the coverage model the trace exercises.")
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="The scenario the trace was recorded from (conform's scenario.json): its jobs' durations and "
+                   "faults and its injected faults make the device's end of each job a decision to judge.")
 def check(
     trace: str, interpretation: dict[str, str], tolerance: float, keep_going: bool, until: float | None, jobs: int,
-    show_coverage: bool,
+    show_coverage: bool, scenario_path: str | None,
 ) -> None:
     """Replay TRACE.jsonl against the reference engine and the property catalogue.
 
@@ -42,9 +45,18 @@ def check(
     """
     from properties.conformance.checker import check_file
 
+    inputs = None
+    if scenario_path is not None:
+        from model.sim.scenario import ScenarioError, load_scenario
+        from properties.conformance.inputs import DeviceInputs
+
+        try:
+            inputs = DeviceInputs(load_scenario(scenario_path).operations)
+        except ScenarioError as error:
+            raise InputError(str(error)) from None
     report = check_file(
         trace, overrides=interpretation, tolerance=tolerance, keep_going=keep_going, until=until, echo=click.echo,
-        profile=profile_given(),
+        profile=profile_given(), inputs=inputs,
     )
     if show_coverage and report.status != 2 and Path(trace).is_file():
         click.echo(_trace_coverage(Path(trace)))
@@ -154,7 +166,8 @@ def conform(
                 click.echo(f"wrote {path}")
             click.echo(
                 f"replay: sessionspec simulate {out / 'scenario.json'} --trace expected.jsonl; "
-                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g}"
+                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g} "
+                f"--scenario {out / 'scenario.json'}"
             )
         sys.exit(1)
 

@@ -86,5 +86,6 @@ def explore(
             for path in written:
                 click.echo(f"wrote {path}")
             click.echo(f"replay: sessionspec simulate {out / 'scenario.json'}; "
-                       f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g}")
+                       f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g} "
+                       f"--scenario {out / 'scenario.json'}")
     sys.exit(1)

@@ -48,6 +48,7 @@ from model.spec.validations import RequestRejected
 from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
 from model.views.output import write_whole
 from properties.conformance.coverage import Coverage
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.judge import Found, Judge, Verdict, verdict
 from properties.conformance.ops import Op, sequences
@@ -222,6 +223,8 @@ class _Run:
         self.applied = 0
         self.reached: float | None = None
         """The time the IUT's run was driven to, once driven to its end."""
+        self.inputs = DeviceInputs()
+        """What the kit has told the IUT's device so far: the judge decides the device's job ends from it."""
 
     def _drain(self) -> list[Record]:
         try:
@@ -258,7 +261,7 @@ class _Run:
             raise _Mismatch(f"header backends {dict(header.backends)}; the spec expected "
                             f"{dict(expected.backends)}", (), 1)
         checked, interpretation = header_of([(1, header)], {})
-        self.judge = Judge(checked, interpretation)
+        self.judge = Judge(checked, interpretation, inputs=self.inputs)
         self._verdict(self.judge.start())
         self._judge(got[1:])
 
@@ -267,6 +270,7 @@ class _Run:
             self._advance_iut(op.at)
             self._judge(self._drain())
         self.applied += 1
+        self.inputs.add(op)
         _drive(self.iut, op)
         self._judge(self._drain())
 

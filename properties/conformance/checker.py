@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from model.trace import End, Record
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.judge import Found, Judge, Verdict, catalogue, verdict
 from properties.conformance.reader import Unusable, bodies, header_of, open_lines, read_chunks
 from properties.conformance.render import describe, printable
@@ -56,30 +57,34 @@ def check_lines(
     keep_going: bool = False,
     properties: Sequence[type[TraceProperty]] | None = None,
     until: float | None = None,
+    inputs: DeviceInputs | None = None,
 ) -> CheckReport:
     """Check one trace given as text lines; the report's ``lines`` are what the command prints.
 
     ``until``: the virtual time the recorded run went on to, if later than its last line (the
-    trace's end-of-run line says it too; the later of the two counts).
+    trace's end-of-run line says it too; the later of the two counts). ``inputs``: what the device
+    was told (:mod:`.inputs`), if known.
     """
     ends: list[End] = []
     return _check(
         read_chunks(lines, on_end=ends.append), ends, path, classes=properties, overrides=overrides or {},
-        tolerance=tolerance, keep_going=keep_going, until=until,
+        tolerance=tolerance, keep_going=keep_going, until=until, inputs=inputs,
     )
 
 
 def _check(
     chunks: Iterator[list[tuple[int, Record]]], ends: list[End], path: str, *,
     classes: Sequence[type[TraceProperty]] | None, overrides: Mapping[str, str], tolerance: float,
-    keep_going: bool, until: float | None, profile: str | None = None,
+    keep_going: bool, until: float | None, profile: str | None = None, inputs: DeviceInputs | None = None,
 ) -> CheckReport:
     """The check itself (``ends`` gets the trace's end-of-run line once the chunks are read)."""
     report = CheckReport()
     try:
         first = next(chunks)
         header, interpretation = header_of(first, overrides, profile)
-        judge = Judge(header, interpretation, properties=classes, tolerance=tolerance, keep_going=keep_going)
+        judge = Judge(
+            header, interpretation, properties=classes, tolerance=tolerance, keep_going=keep_going, inputs=inputs
+        )
         _report(report, path, judge.start())
         if not judge.stopped:
             for body in bodies(first, chunks):
@@ -136,17 +141,19 @@ def check_file(
     until: float | None = None,
     echo: Callable[[str], None] | None = None,
     profile: str | None = None,
+    inputs: DeviceInputs | None = None,
 ) -> CheckReport:
     """Check the trace file at ``path`` (``-`` is not supported: a path names lines in reports).
 
     ``echo`` gets each line of the report, escaped (:func:`~.render.printable`). ``profile``: the profile the
-    trace must declare (its header's is used; None: whatever it declares)."""
+    trace must declare (its header's is used; None: whatever it declares). ``inputs``: what the device was
+    told (:mod:`.inputs`: ``check --scenario``), if known."""
     ends: list[End] = []
     try:
         with open_lines(path) as lines:
             report = _check(
                 read_chunks(lines, on_end=ends.append), ends, path, classes=properties, overrides=overrides or {},
-                tolerance=tolerance, keep_going=keep_going, until=until, profile=profile,
+                tolerance=tolerance, keep_going=keep_going, until=until, profile=profile, inputs=inputs,
             )
     except Unusable as error:
         report = CheckReport(UNUSABLE, [f"{path}:{error.line}: unusable input: {error.reason}"])

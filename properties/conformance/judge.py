@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from model.spec.interpretations import Interpretation
 from model.trace import Change, Header, Request
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.replay import Divergence, Replayer
 from properties.invariants import catalogue as invariants
 from properties.invariants.base import TraceProperty, Violation
@@ -87,12 +88,15 @@ class Judge:
     def __init__(
         self, header: Header, interpretation: Interpretation, *,
         properties: Sequence[type[TraceProperty]] | None = None, tolerance: float = 0.0, keep_going: bool = False,
+        inputs: DeviceInputs | None = None,
     ) -> None:
+        """``inputs``: what the kit told the device (the live campaign's, or a scenario's for ``check``), so
+        that the device's end of each job is judged as a decision; None: the trace's device ends are inputs."""
         self.header = header
         self.interpretation = interpretation
         self.keep_going = keep_going
         self.classes = catalogue() if properties is None else properties
-        self.replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going)
+        self.replayer = Replayer(header, interpretation, tolerance=tolerance, keep_going=keep_going, inputs=inputs)
         self.suite = Suite([cls(header) for cls in self.classes], tolerant=True)  # one that raises is dropped, noted
         self.records = 0
         """Records judged so far."""

@@ -349,6 +349,29 @@ class LostOnFault(Engine):
         super().on_job_end(job, token)
 
 
+class DeviceHalfDuration(Engine):
+    """The device runs each job for half the time it was given."""
+
+    def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        job.duration /= 2
+        super().start(job, why)
+
+
+class DeviceIgnoresFault(Engine):
+    """The device completes a job the submit says it fails."""
+
+    def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
+        job.fault = False
+        super().start(job, why)
+
+
+class InjectedFaultIgnored(Engine):
+    """An injected device fault does nothing: the running job runs on."""
+
+    def inject_fault(self, backend_name: str) -> JobRecord | None:
+        return None
+
+
 # ---------------------------------------------------------------------- mutants of the platform profile's rules
 
 
@@ -388,8 +411,9 @@ class Mutant:
     """A fixed scenario on the campaign's backends that exposes the mutant."""
     until: float = 2000.0
     offline: bool = True
-    """Whether a recorded trace reveals it to ``check``: a trace carries no job durations, so a wrong
-    order of a job's end and a timer at one instant shows only live."""
+    """Whether a recorded trace alone reveals it to ``check``: a trace carries no job durations, so a
+    device that ends jobs at the wrong time, or a wrong order of a job's end and a timer at one instant,
+    shows only with the device inputs: live, or to ``check --scenario``."""
     profile: str = "seeds"
     """The profile whose rule it breaks: its campaign and scenario run under that profile."""
 
@@ -470,6 +494,12 @@ MUTANTS: tuple[Mutant, ...] = (
            _ops(_open(0, "s1"), _job(0, "j1", "s1"), _job(0, "j2", "s1"), _job(0, "j3", "s1"))),
     Mutant("lost-on-fault", ("DEVICE-FAULT", "JOB-TERMINAL"), LostOnFault,
            _ops(_job(0, "j1", fault=True), _job(0, "j2"))),
+    Mutant("device-half-duration", ("DEVICE-RUNS-DURATION",), DeviceHalfDuration,
+           _ops(_job(0, "j1")), offline=False),
+    Mutant("device-ignores-fault", ("DEVICE-RUNS-DURATION", "DEVICE-FAULT"), DeviceIgnoresFault,
+           _ops(_job(0, "j1", fault=True)), offline=False),
+    Mutant("injected-fault-ignored", ("DEVICE-RUNS-DURATION", "DEVICE-FAULT"), InjectedFaultIgnored,
+           _ops(_job(0, "j1", duration=100), {"at": 10, "op": "fault", "backend": "b0"}), offline=False),
     # the platform profile's
     Mutant("platform-close-fails", ("PLATFORM-CLOSE-DRAINS",), PlatformCloseFails,
            _ops(_open(0, "s1"), _job(0, "j1", "s1", duration=100), _job(0, "j2", "s1"),

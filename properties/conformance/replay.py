@@ -10,12 +10,16 @@ Timing conventions (those of the engine and of the scenario format):
 
 - A request at time t comes after every event due at t: any decision the spec takes at
   or before t on the request's backend must appear before the request.
-- A device outcome is applied where the trace puts it, after the events before its time.
+- A device outcome is applied where the trace puts it, after the events before its time,
+  unless the device inputs are known (:mod:`.inputs`): the device's end of a job is then a
+  decision, and an injected fault is applied in its place among the requests, after every
+  event due at its time.
 - A decision is late when the trace moves past its time (plus the tolerance) without it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Header, Record, Request
+from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
 from properties.conformance.render import TIME_EPSILON, describe, in_cascade_run, same
 from properties.conformance.replay_engine import DEVICE_TRIGGERS, Observed, ReplayEngine
@@ -46,6 +51,9 @@ class Divergence:
         rules = f" [{', '.join(self.rules)}]" if self.rules else ""  # none: the spec could not follow the trace
         return f"{path}:{self.line}: divergence{rules}: got {self.got}; the spec expected {self.expected}"
 
+
+DEVICE_RULE = "DEVICE-RUNS-DURATION"
+"""Cited, beside the rules of the records, by a divergence in a device end the kit's inputs decide."""
 
 _NONE_LATE: list[tuple[str | None, Change]] = []
 """What ``_late`` returns when nothing is late (shared: never changed)."""
@@ -67,9 +75,11 @@ class Replayer:
 
     def __init__(
         self, header: Header, interpretation: Interpretation, *, tolerance: float = 0.0, keep_going: bool = False,
-        window: int = 10_000,
+        window: int = 10_000, inputs: DeviceInputs | None = None,
     ) -> None:
         self.tolerance = tolerance
+        self.inputs = inputs
+        """What the kit told the device, if known: its jobs' ends are then decisions."""
         self.keep_going = keep_going
         self.pending: dict[str | None, deque[Change]] = defaultdict(deque)
         self._echo: Request | Change | None = None
@@ -132,11 +142,17 @@ class Replayer:
         pending = self.pending
         request: Request | None
         change: Change | None
+        if self.inputs is not None and self.inputs.faults:
+            self._inject(record)
         if isinstance(record, Request):
+            if self.inputs is not None:
+                self.inputs.saw(record, self.tolerance)
             request, change, device = record, None, False
         else:
             request, change = None, record
-            device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS
+            device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
+                self.inputs is None or self._is_input(record)
+            )
         if self.observed is not None and self.suspended:
             backend = record.backend if isinstance(record, Change) else self._route(record)
             if backend in self.suspended:
@@ -157,7 +173,8 @@ class Replayer:
         for queue in pending.values():
             if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
-                    found.append(Divergence(line, rules_for(late, record, engine), describe(record), describe(late)))
+                    rules = self._cite_device(rules_for(late, record, engine), late, record)
+                    found.append(Divergence(line, rules, describe(record), describe(late)))
                     if not self.keep_going:
                         return found
                     self._suspend(backend)
@@ -192,6 +209,8 @@ class Replayer:
         """
         end = max(self.end_time, until if until is not None else 0.0)
         try:
+            if self.inputs is not None:
+                self._inject(None)
             self.engine.run_until(max(end, self.engine.now))
         except KeyboardInterrupt:
             raise
@@ -205,7 +224,8 @@ class Replayer:
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + TIME_EPSILON:
                 got = f"the end of the trace (t={end:g})"
-                found.append(Divergence(self.last_line + 1, queue[0].rules, got, describe(queue[0])))
+                rules = self._cite_device(queue[0].rules, queue[0])
+                found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
                 if not self.keep_going:
                     break
         return found
@@ -225,7 +245,9 @@ class Replayer:
                 mode = request.args.get("mode") if request.args else None
                 engine.open_session(request.backend, max_time, request.session, mode)
             elif request.op == "submit":
-                engine.submit_recorded(request)
+                engine.submit_recorded(
+                    request, self.inputs.take_submit(request.job, request.t, self.tolerance) if self.inputs else None
+                )
             elif request.op == "cancel":
                 engine.cancel(request.job or "")
             elif request.op == "cancel_session":
@@ -267,7 +289,7 @@ class Replayer:
             nxt = self.engine.next_event_time
             later = f" (its next event is due at t={nxt:g})" if nxt is not None else ""
             return Divergence(
-                line, rules_for(None, change, self.engine), describe(change),
+                line, self._cite_device(rules_for(None, change, self.engine), change), describe(change),
                 f"no change on {change.backend} at t={change.t:g}{later}",
             )
         expected = queue[0]
@@ -278,7 +300,42 @@ class Replayer:
                 del queue[index]
                 return None
         queue.popleft()
-        return Divergence(line, rules_for(expected, change, self.engine), describe(change), describe(expected))
+        rules = self._cite_device(rules_for(expected, change, self.engine), expected, change)
+        return Divergence(line, rules, describe(change), describe(expected))
+
+    # ------------------------------------------------------------------ the device inputs
+
+    def _is_input(self, change: Change) -> bool:
+        """Whether this device line is an input (applied as the trace says), not the engine's decision: the
+        job's device inputs are unknown and the line is not the engine's own failure of it by an injected fault."""
+        job = self.engine.jobs.get(change.id)
+        if job is None or not math.isinf(job.duration):
+            return job is None
+        expected = self.pending.get(change.backend)
+        return not (expected and same(expected[0], change, self.tolerance))
+
+    def _inject(self, record: Request | Change | None) -> None:
+        """Apply the injected faults whose place the trace has reached before ``record`` (None: at its end):
+        after every event due at the fault's time, the engine fails the job running then, if any, and that
+        record waits among the decisions the trace must show."""
+        assert self.inputs is not None
+        engine = self.engine
+        for at, backend in self.inputs.take_faults(record, self.tolerance):
+            if backend in engine.backends and backend not in self.suspended:
+                engine.run_until(max(at, engine.now))
+                engine.inject_fault(backend)
+
+    def _cite_device(self, rules: tuple[str, ...], *records: Request | Change | None) -> tuple[str, ...]:
+        """``rules``, with :data:`DEVICE_RULE` if one of ``records`` is a device end the inputs decide."""
+        if self.inputs is None or DEVICE_RULE in rules:
+            return rules
+        for record in records:
+            if (
+                isinstance(record, Change) and record.entity == "job" and record.trigger in DEVICE_TRIGGERS
+                and not math.isinf(getattr(self.engine.jobs.get(record.id), "duration", math.inf))
+            ):
+                return (*rules, DEVICE_RULE)
+        return rules
 
     # ------------------------------------------------------------------ helpers
 

@@ -3,7 +3,9 @@
 Replaying a recorded trace, the engine must not invent device outcomes: jobs are
 submitted with an infinite duration, so the only end the engine schedules itself is the
 ``max_execution_time`` timer (a decision the spec rules on), and the replay ends a
-running job when the trace says the device did (:meth:`ReplayEngine.end_running`).
+running job when the trace says the device did (:meth:`ReplayEngine.end_running`). Where
+the kit knows what it told the device (:mod:`.inputs`), a job is submitted with its real
+duration and fault instead, and its end by the device is the engine's decision.
 
 Memory stays bounded by live sessions and jobs: finished jobs and closed sessions are
 kept only in a window of the most recent ``window`` of each (so that cancelling a
@@ -65,12 +67,14 @@ class ReplayEngine(Engine):
         """
         self.run_before(when)
 
-    def submit_recorded(self, request: Request) -> JobRecord:
-        """Submit as the trace's request did, with the device outcome left to the trace."""
+    def submit_recorded(self, request: Request, device: tuple[float, bool] | None = None) -> JobRecord:
+        """Submit as the trace's request did, with the device outcome left to the trace, or, given
+        ``device`` (the duration and fault the kit gave the job), decided by the engine."""
         args: Mapping[str, Any] = request.args or {}
+        duration, fault = device if device is not None else (math.inf, False)
         return self.submit(
             request.session, request.backend, job_id=request.job,
-            max_execution_time=args.get("max_execution_time"), duration=math.inf, fault=False,
+            max_execution_time=args.get("max_execution_time"), duration=duration, fault=fault,
             group=str(args.get("group", "default")), program=str(args.get("program", "estimator")),
         )
 

@@ -1,0 +1,106 @@
+"""The device inputs of a scenario: what the kit told the implementation's mock device.
+
+A trace records a job's end by the device but not its duration, so a trace alone cannot say
+whether the device ended the job when it should have. The kit, which drives the
+implementation, knows more: every submit's ``duration`` and ``fault`` and every injected device
+fault. Given those (``conform`` and ``explore`` always; ``check --scenario FILE`` from the
+scenario a finding wrote), the replay submits each job with its real duration and fault, so the
+device's end of the job becomes a decision like any other (DEVICE-RUNS-DURATION): a job that
+completes early or late, completes when it should fail, fails when it should complete, or is
+never ended, diverges; and the same-instant order of a job's end and a session's expiry
+(INT-EXPIRY-TIE) is judged too.
+
+Submits are matched to the trace's submit request lines by job ID and time, in order (a reused
+ID takes the next submit of that ID). A submit the scenario gives no ID, no duration or no fault (the
+engine draws them), and a background load's, stays unknown, and so does its device end: an input, as for
+``check`` without a scenario. An injected fault has its place among
+the operations: the replay applies it, as the reference would, once the request lines of the
+operations before it have been judged and the trace has reached its time (after every event due
+then); the ``device_error`` it causes is then a decision the trace must show.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+
+from model.sim.ops import Action, Advance, Cancel, Fault, Submit
+from model.trace import Change, Request
+
+
+class DeviceInputs:
+    """Each submit's (duration, fault) by job ID, and the injected faults in order."""
+
+    def __init__(self, ops: Iterable[Action] = ()) -> None:
+        self._submits: defaultdict[str, deque[tuple[float, tuple[float, bool] | None]]] = defaultdict(deque)
+        """Per job ID, in order: each submit's time, and its (duration, fault) if both are given."""
+        self.faults: deque[tuple[int, float, str]] = deque()
+        """Injected faults not yet applied, in order: (requests of the operations before it, time, backend)."""
+        self._requests = 0
+        self._awaited: deque[tuple[str, float, str | None]] = deque()
+        """The operations' requests not yet seen in the trace, in order: (op, time, the ID it names)."""
+        self.requests_seen = 0
+        """The operations' requests seen in the trace so far (:meth:`saw`)."""
+        for op in ops:
+            self.add(op)
+
+    def add(self, op: Action) -> None:
+        """Note what ``op`` tells the device (nothing, unless a submit or a fault), in the scenario's order."""
+        if isinstance(op, Fault):
+            self.faults.append((self._requests, op.at, op.backend))
+            return
+        if isinstance(op, Submit) and op.job is not None:
+            known = op.duration is not None and op.fault is not None  # else the engine draws them
+            self._submits[op.job].append((op.at, (op.duration, op.fault) if known else None))  # type: ignore[arg-type]
+        if not isinstance(op, Advance):  # every other operation is one request line of the trace
+            self._requests += 1
+            named = op.job if isinstance(op, Submit | Cancel) else op.session
+            self._awaited.append((str(op.__struct_config__.tag), op.at, named))
+
+    def saw(self, request: Request, tolerance: float) -> None:
+        """Note a request line of the trace: the next operation's, if it matches it (op, time and the ID the
+        operation names), else another (a background arrival's)."""
+        awaited = self._awaited
+        if awaited:
+            op, at, named = awaited[0]
+            ident = request.job if op in ("submit", "cancel") else request.session
+            if op == request.op and abs(at - request.t) <= tolerance + 1e-9 and named in (None, ident):
+                awaited.popleft()
+                self.requests_seen += 1
+
+    def take_submit(self, job_id: str | None, t: float, tolerance: float = 0.0) -> tuple[float, bool] | None:
+        """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:
+        a background arrival's, or a submit the trace records at another time)."""
+        queue = self._submits.get(job_id) if job_id is not None else None
+        if not queue or abs(queue[0][0] - t) > tolerance + 1e-9:
+            return None
+        return queue.popleft()[1]
+
+    def take_faults(self, record: Request | Change | None, tolerance: float) -> list[tuple[float, str]]:
+        """The faults to apply before ``record`` (None: the end of the trace, every fault left), taken, in order.
+
+        A fault's place is after the request lines of the operations before it, and after every event due at
+        its time: so it is applied before a later record, a request line (the next operation's), or the
+        ``device_error`` on its backend at its time (its own effect, or a job's own device end just before
+        it, which the engine then takes first); not before another record at its very time, which may be an
+        event the trace shows before it (a device end the inputs do not know)."""
+        due: list[tuple[float, str]] = []
+        faults = self.faults
+        while faults and faults[0][0] <= self.requests_seen:
+            _, at, backend = faults[0]
+            reached = record is None or record.t > at + tolerance + 1e-9 or (
+                record.t >= at - tolerance - 1e-9 and (record.__class__ is Request or _device_error_on(record, backend))
+            )
+            if not reached:
+                break
+            faults.popleft()
+            due.append((at, backend))
+        if record is None:
+            due.extend((at, backend) for _, at, backend in faults)
+            faults.clear()
+        return due
+
+
+def _device_error_on(record: Request | Change, backend: str) -> bool:
+    return record.__class__ is Change and record.entity == "job" and record.trigger == "device_error" \
+        and record.backend == backend

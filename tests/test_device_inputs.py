@@ -1,0 +1,151 @@
+"""The device inputs (properties/conformance/inputs.py): given the durations and faults the kit told the
+device, the judge decides each job's end by the device (DEVICE-RUNS-DURATION); a scheduler whose device
+ignores them no longer passes, and the reference still conforms on any scenario."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from model.sim.scenario import parse_scenario, run_scenario
+from model.spec.interpretations import POINTS_BY_ID, Interpretation, InterpretationError
+from model.trace import MemoryTrace
+from properties.cli import cli
+from properties.conformance.campaign import CampaignConfig, execute
+from properties.conformance.checker import check_lines
+from properties.conformance.inputs import DeviceInputs
+from properties.conformance.mutants import MUTANTS_BY_NAME
+
+
+def _scenario(seed: int, profile: str) -> dict[str, Any]:
+    """A random scenario: sessions with and without max_time, jobs with given and drawn durations and faults,
+    injected faults (often at the instant of a job's end), cancels, closes, a background load, and random
+    interpretation choices."""
+    rng = random.Random(seed)
+    ops: list[dict[str, Any]] = []
+    t, sessions, jobs = 0, [], 0
+    for _ in range(rng.randint(3, 25)):
+        t += rng.choice([0, 0, 1, 5, 10, 50, 290, 300, 310])
+        pick = rng.random()
+        if pick < 0.15:
+            session = f"s{len(sessions)}"
+            sessions.append(session)
+            op: dict[str, Any] = {"at": t, "op": "open", "session": session, "backend": "b0"}
+            if rng.random() < 0.5:
+                op["max_time"] = rng.choice([20, 60, 100, 400])
+            ops.append(op)
+        elif pick < 0.65:
+            jobs += 1
+            op = {"at": t, "op": "submit", "job": f"j{jobs}"}
+            if sessions and rng.random() < 0.7:
+                op["session"] = rng.choice(sessions)
+            else:
+                op["backend"] = "b0"
+            if rng.random() < 0.7:
+                op["duration"] = rng.choice([5, 10, 20, 40, 100])
+            if rng.random() < 0.7:
+                op["fault"] = rng.random() < 0.2
+            if rng.random() < 0.2:
+                op["max_execution_time"] = rng.choice([10, 20, 40])
+            ops.append(op)
+        elif pick < 0.75:
+            ops.append({"at": t, "op": "fault", "backend": "b0"})
+        elif pick < 0.85 and jobs:
+            ops.append({"at": t, "op": "cancel", "job": f"j{rng.randint(1, jobs)}"})
+        elif sessions:
+            ops.append({"at": t, "op": "close", "session": rng.choice(sessions)})
+    choices: dict[str, str] = {}
+    for point, spec in POINTS_BY_ID.items():
+        if rng.random() < 0.5:
+            candidate = {**choices, point: rng.choice(spec.options).name}
+            try:
+                Interpretation(candidate, profile)
+            except InterpretationError:
+                continue
+            choices = candidate
+    scenario: dict[str, Any] = {
+        "version": 1, "seed": seed, "profile": profile, "interpretation": choices,
+        "backends": [{"name": "b0", "duration": {"exponential": 8}, "fault_rate": 0.2}],
+        "operations": ops, "until": t + 3000,
+    }
+    if rng.random() < 0.5:
+        scenario["background"] = [{"backend": "b0", "jobs_per_hour": 200, "duration": {"exponential": 10},
+                                   "until": t + 500}]
+    return scenario
+
+
+@pytest.mark.rule("DEVICE-RUNS-DURATION", "DEVICE-FAULT")
+@pytest.mark.parametrize("profile", ["seeds", "platform"])
+def test_the_reference_conforms_given_its_scenarios_device_inputs(profile: str) -> None:
+    for seed in range(60):
+        scenario = parse_scenario(_scenario(seed, profile), f"random scenario {seed}")
+        trace = MemoryTrace()
+        run_scenario(scenario, sink=trace)
+        lines = trace.jsonl(end=scenario.until).splitlines(keepends=True)
+        report = check_lines(lines, f"seed{seed}.jsonl", inputs=DeviceInputs(scenario.operations))
+        assert report.status == 0, (seed, report.lines[:3])
+
+
+@pytest.mark.rule("DEVICE-RUNS-DURATION")
+@pytest.mark.parametrize("name", ["device-half-duration", "device-ignores-fault", "injected-fault-ignored"])
+def test_a_device_that_ignores_its_inputs_is_found_live(name: str) -> None:
+    mutant = MUTANTS_BY_NAME[name]
+    finding = execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig())
+    assert finding is not None and "DEVICE-RUNS-DURATION" in finding.rules, finding and finding.report()
+
+
+@pytest.mark.rule("DEVICE-RUNS-DURATION", "MAXTIME-EXPIRY")
+def test_check_with_the_scenario_sees_what_the_trace_alone_cannot(tmp_path: Path) -> None:
+    """A job ending exactly at its session's max_time must complete (INT-EXPIRY-TIE=job_first): only its
+    duration says its end was due then."""
+    mutant = MUTANTS_BY_NAME["timer-before-job-end"]
+    finding = execute(list(mutant.scenario), mutant.until, mutant.factory(), CampaignConfig())
+    assert finding is not None
+    finding.write(tmp_path)
+    runner = CliRunner()
+    alone = runner.invoke(cli, ["check", str(tmp_path / "actual.jsonl")])
+    assert alone.exit_code == 0, alone.output
+    given = runner.invoke(cli, ["check", str(tmp_path / "actual.jsonl"), "--scenario", str(tmp_path / "scenario.json")])
+    assert given.exit_code == 1, given.output
+    assert f"actual.jsonl:{finding.line}: divergence" in given.output
+    reference = runner.invoke(
+        cli, ["check", str(tmp_path / "expected.jsonl"), "--scenario", str(tmp_path / "scenario.json")]
+    )
+    assert reference.exit_code == 0, reference.output
+
+
+def test_check_refuses_an_unusable_scenario_in_one_line(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    engine_trace = MemoryTrace()
+    run_scenario(parse_scenario(_scenario(1, "seeds"), "s"), sink=engine_trace)
+    trace.write_text(engine_trace.jsonl())
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "backends": []')
+    runner = CliRunner()
+    for path in (bad, tmp_path / "missing.json"):
+        result = runner.invoke(cli, ["check", str(trace), "--scenario", str(path)])
+        assert result.exit_code == 2, result.output
+        assert str(path) in result.output and "Traceback" not in result.output
+
+
+def test_generated_ids_skip_the_ids_a_scenario_names() -> None:
+    """A background arrival takes a generated ID; it must not take one that a later submit names (that
+    submit was rejected as a duplicate)."""
+    scenario = parse_scenario({
+        "version": 1, "backends": [{"name": "b0"}], "until": 2000,
+        "background": [{"backend": "b0", "jobs_per_hour": 3600, "until": 100}],
+        "operations": [{"at": 500, "op": "submit", "job": "j1", "backend": "b0"},
+                       {"at": 500, "op": "submit", "job": "j3", "backend": "b0"}],
+    }, "named")
+    trace = MemoryTrace()
+    run_scenario(scenario, sink=trace)
+    lines = [json.loads(line) for line in trace.jsonl().splitlines()]
+    named = [line for line in lines if line["type"] == "request" and line["t"] == 500]
+    assert [(line["job"], line["outcome"]) for line in named] == [("j1", "accepted"), ("j3", "accepted")]
+    background = {line["job"] for line in lines if line["type"] == "request" and line["t"] < 500}
+    assert len(background) > 3 and not background & {"j1", "j3"}
