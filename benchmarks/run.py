@@ -622,13 +622,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(verdict_lines(judged)))
     total = time.perf_counter() - started
-    print(f"\n(total {total:.0f} s; python {platform.python_version()}, {os.cpu_count()} CPUs, "
+    from model import build
+
+    print(f"\n(total {total:.0f} s; python {platform.python_version()}, {build()} build, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f})")
     disagree = [name for name, r in results.items() if r.get("same_outcomes") is False]
     failed = [name for name, r in results.items() if "error" in r]
     document = {
         "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+        "python": platform.python_version(), "build": build(), "platform": platform.platform(), "cpus": os.cpu_count(),
         "seed": SEED, "seconds": total, "results": results, "targets": judged,
     }
     Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

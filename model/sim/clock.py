@@ -14,6 +14,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 Handler = Callable[[Any, int], None]
 Event = tuple[float, int, int, Handler, Any, int]
 
@@ -26,6 +28,7 @@ JOB_END_LAST = 2
 ARRIVAL = 3
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Clock:
     """Virtual time and the events due in it; no threads, no sleeps."""
 

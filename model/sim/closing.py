@@ -5,12 +5,15 @@ while it has a job queued or running, and ``drained`` closes it when its last jo
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.core import Core
 from model.sim.entities import JobRecord, SessionRecord
 from model.spec.interpretations import FirstJobCancel, PlatformFirstJobCancel
 from model.spec.lifecycles import SESSION_FINAL
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Closing(Core):
     """CLOSE-FAILS-INCOMPLETE, MAXTIME-EXPIRY (its jobs) and FIRST-JOB-CANCEL."""
 

@@ -1,10 +1,13 @@
 """What the engine's parts share, and the hooks each part provides to the others.
 
-The engine (:class:`model.sim.engine.Engine`) is assembled from parts, each a class over
-this core: :mod:`~model.sim.requests` (client requests and their validation),
-:mod:`~model.sim.scheduling` (who gets the device), :mod:`~model.sim.device` (jobs on and
-off the device), :mod:`~model.sim.timers` (the session timers) and
-:mod:`~model.sim.closing` (what a closing session does to its jobs). The methods below
+The engine (:class:`model.sim.engine.Engine`) is assembled from parts stacked on this core,
+one class each, in a single chain (``Core`` < ``Closing`` < ``Timers`` < ``Device`` <
+``Scheduling`` < ``RequestHandling`` < ``Engine``): :mod:`~model.sim.closing` (what a closing
+session does to its jobs), :mod:`~model.sim.timers` (the session timers),
+:mod:`~model.sim.device` (jobs on and off the device), :mod:`~model.sim.scheduling` (who gets
+the device) and :mod:`~model.sim.requests` (client requests and their validation). A chain,
+not mixins, because the compiled build (``setup.py``) makes them native classes, which allow
+single inheritance only; a part still reaches the others only through the hooks below. The methods below
 are the engine's extension points (see ``EXTENSION_POINTS`` in :mod:`model.sim.engine`):
 a variant engine, such as a mutant, overrides these and nothing private.
 """
@@ -12,6 +15,8 @@ a variant engine, such as a mutant, overrides these and nothing private.
 from __future__ import annotations
 
 from typing import Any
+
+from mypy_extensions import mypyc_attr
 
 from model.sim.clock import Clock
 from model.sim.dispatch import Dispatcher, Fire, Step
@@ -21,6 +26,7 @@ from model.spec.interpretations import Interpretation, Policy
 from model.trace import Sink
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Core(Clock):
     """The records, the policy, the trigger functions and the trace the parts work on."""
 

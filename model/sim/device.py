@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from heapq import heappush
 
-from model.sim.core import Core
+from mypy_extensions import mypyc_attr
+
 from model.sim.entities import JobRecord
+from model.sim.timers import Timers
 
 
-class Device(Core):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Device(Timers):
     """Jobs on and off the device (SCHED-ONE-AT-A-TIME, JOB-MAX-EXECUTION, DEVICE-FAULT, DEVICE-RUNS-DURATION)."""
 
     def action_arm_max_execution_time(self, job: JobRecord) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Change, Sink
 
@@ -38,6 +40,7 @@ Guard = Callable[[Any], bool]
 Action = Callable[[Any], None]
 
 
+@mypyc_attr(native_class=False)
 class InvalidTrigger(RuntimeError):
     """A trigger fired in a state that declares no transition for it: an engine bug."""
 

@@ -19,9 +19,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.clock import ARRIVAL, JOB_END_FIRST, JOB_END_LAST
-from model.sim.closing import Closing
-from model.sim.device import Device
 from model.sim.devices import BackendConfig, BackgroundLoad, backend_rng
 from model.sim.dispatch import Dispatcher
 from model.sim.dispatch import Observer as _Observer
@@ -29,8 +29,6 @@ from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.fair_share import FairShare, FifoQueue
 from model.sim.requests import RequestHandling
 from model.sim.retention import ForgetFinished, KeepAll, Retention
-from model.sim.scheduling import Scheduling
-from model.sim.timers import Timers
 from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Interpretation
 from model.spec.lifecycles import JOB, SCHEDULER, SESSION
 from model.spec.profiles import DEFAULT_PROFILE
@@ -59,7 +57,8 @@ EXTENSION_POINTS: tuple[str, ...] = (
 """What a variant engine (a mutant, the replay engine) may override; everything else is the engine's own."""
 
 
-class Engine(RequestHandling, Scheduling, Device, Timers, Closing):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Engine(RequestHandling):
     """The reference scheduler for one or more backends on one virtual clock.
 
     With ``retain_finished=False`` memory stays bounded by the live sessions and jobs: a

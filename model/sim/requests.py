@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.core import Core
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.scheduling import Scheduling
 from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
@@ -25,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., "str | None"])
 _new = tuple.__new__
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Check(Generic[F]):
     """One validation of a request: ``refuses`` gives the message when it refuses, None when it passes.
@@ -43,7 +47,7 @@ class OpenArgs(NamedTuple):
     """An open as the client asked it."""
 
     backend: str | None
-    max_time: object
+    max_time: Any
     session_id: str | None
 
 
@@ -109,7 +113,7 @@ def _above_system(engine: Core, o: OpenArgs) -> str | None:
     if o.max_time is None or o.backend is None:
         return None
     seconds = parse_max_time(o.max_time)
-    limit = engine.backends[o.backend].config.system_max_time
+    limit: int | float = engine.backends[o.backend].config.system_max_time  # compared exactly with an int of any size
     strict = engine.policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
     if seconds > limit or (strict and seconds == limit):
         relation = "below" if strict else "at most"
@@ -208,7 +212,8 @@ _SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
 _OPEN_RULES = ("SESSION-START-FIRST-JOB",)
 
 
-class RequestHandling(Core):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class RequestHandling(Scheduling):
     """The client's requests; each is traced, accepted or rejected."""
 
     open_checks: ClassVar[tuple[Check[OpenCheck], ...]] = OPEN_CHECKS

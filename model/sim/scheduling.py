@@ -6,12 +6,15 @@ tried first; these say whether each may be taken and which job it starts.
 
 from __future__ import annotations
 
-from model.sim.core import Core
+from mypy_extensions import mypyc_attr
+
+from model.sim.device import Device
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.spec.interpretations import IdleDevice, MaxTimeDefault, OtherSessionJob
 
 
-class Scheduling(Core):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Scheduling(Device):
     """Who gets the device next (SCHED-PRIORITY, SCHED-SESSION-FIFO, SCHED-FAIRSHARE)."""
 
     def init_scheduling(self) -> None:

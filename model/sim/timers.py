@@ -11,8 +11,10 @@ from __future__ import annotations
 from heapq import heappush
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.clock import TIMER
-from model.sim.core import Core
+from model.sim.closing import Closing
 from model.sim.entities import SessionRecord
 from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
@@ -20,7 +22,8 @@ from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 _UNUSED_SOURCES = frozenset(("pending", "inactive"))
 
 
-class Timers(Core):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Timers(Closing):
     """Arming and expiry of the interactive window, of max_time and of the unused-session timer."""
 
     interactive_window: ClassVar[float] = INTERACTIVE_TIMEOUT

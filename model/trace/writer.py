@@ -11,6 +11,7 @@ from types import FunctionType, MethodType, TracebackType
 from typing import IO, Any
 
 import msgspec
+from mypy_extensions import mypyc_attr
 
 from model.trace.records import End, Entry, Line, Record, Sink, line_of
 
@@ -30,6 +31,7 @@ def to_json(record: Entry) -> dict[str, Any]:
     return built
 
 
+@mypyc_attr(native_class=False)
 class MemoryTrace(list[Record]):
     """Records kept in memory; call it (or ``append``) as the engine's sink."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import importlib.metadata
 import os
 import sys
 from typing import Any, NoReturn
@@ -77,8 +78,19 @@ class LazyGroup(click.Group):
         return command
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: click's line, and the build (the compiled one runs the same code faster)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from model import build
+
+    click.echo(f"{ctx.find_root().info_name}, version {importlib.metadata.version('sessionspec')} ({build()})")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sessionspec")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and which build runs (compiled or pure Python), and exit.")
 def cli() -> None:
     """Executable specification of Qiskit Runtime sessions, and its conformance kit."""
 

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.clock import TIMER
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
@@ -46,6 +48,7 @@ DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
 
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ReplayEngine(Engine):
     """The reference engine, driven by a trace's inputs instead of drawn device outcomes."""
 

@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from model.spec.interpretations import interpretation_of
 from model.trace import Change, Header, Request
 
@@ -30,6 +32,7 @@ class Violation:
         return f"record {self.index} (t={self.t:g}): {self.property} [{', '.join(self.rules)}]: {self.message}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class TraceProperty(ABC):
     """Subclasses set ``name``, ``rules`` and ``description`` and implement ``observe``."""
 

@@ -56,12 +56,12 @@ class MaxTimeBounds(LiveProperty):
         return None
 
     def _open(self, index: int, record: Request, args: Mapping[str, Any]) -> Violation | None:
-        system = self._system(record.backend)
+        system: int | float | None = self._system(record.backend)  # compared exactly with an int of any size
         if system is None:
             return None
         value = args.get("max_time")
         expected: str | None = None
-        seconds: float = system
+        seconds: int | float = system
         if value is not None:
             try:
                 seconds = parse_max_time(value)  # an int may exceed any float: compared exactly, not converted

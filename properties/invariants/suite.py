@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
+from mypy_extensions import mypyc_attr
+
 from model.trace import Change, Header, Record, Request
 from properties.invariants.base import TraceProperty, Violation
 from properties.invariants.ledger import EPSILON, Ledger
@@ -44,6 +46,7 @@ ANY: Final[Any] = _Any()
 """A pattern element that matches every value."""
 
 
+@mypyc_attr(native_class=False)
 class Outside(frozenset[Any]):
     """A pattern element that matches the values *not* in the set (``Outside({"queued"})``)."""
 
@@ -128,6 +131,7 @@ class Context:
         self.clock_t = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LiveProperty(TraceProperty):
     """A property judged against the shared :class:`Context`, through hooks that see only what they declare.
 
