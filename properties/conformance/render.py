@@ -44,12 +44,17 @@ def meaning(record: Request | Change) -> tuple[Any, ...]:
 
 
 def same(expected: Request | Change, got: Request | Change, tolerance: float = 0.0) -> bool:
-    if type(expected) is Change and type(got) is Change:  # the meaning of a change: all but t (0) and rules (8)
+    """Whether two records have the same :func:`meaning`, at times within the tolerance."""
+    if abs(expected.t - got.t) > tolerance + TIME_EPSILON:
+        return False
+    if type(expected) is Change and type(got) is Change:  # the meaning of a change, field by field (no tuple built)
         return (
-            expected[1:8] == got[1:8] and expected[9:] == got[9:]
-            and abs(expected.t - got.t) <= tolerance + TIME_EPSILON
+            expected.dst == got.dst and expected.id == got.id and expected.trigger == got.trigger
+            and expected.entity == got.entity and expected.backend == got.backend
+            and expected.session == got.session and expected.src == got.src and expected.reason == got.reason
+            and expected.max_time == got.max_time
         )
-    return meaning(expected) == meaning(got) and abs(expected.t - got.t) <= tolerance + TIME_EPSILON
+    return meaning(expected) == meaning(got)
 
 
 def describe(record: Record) -> str:
