@@ -82,7 +82,6 @@ def read_chunks(
     ended = 0
     end: End | None = None
     chunk: list[tuple[int, Record]] = []
-    append = chunk.append
     try:
         for line_no, raw in enumerate(lines, start=1):
             try:
@@ -105,7 +104,7 @@ def read_chunks(
                 if header is not None:
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
-                append((line_no, record))
+                chunk.append((line_no, record))
                 continue
             if header is None:
                 kind = "request" if record.__class__ is Request else record.entity  # type: ignore[union-attr]
@@ -114,11 +113,10 @@ def read_chunks(
             if t < last_t:
                 raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
             last_t = t
-            append((line_no, record))
+            chunk.append((line_no, record))
             if len(chunk) >= size:
                 yield chunk
                 chunk = []
-                append = chunk.append
     except Unusable:
         if chunk:
             yield chunk

@@ -8,7 +8,7 @@ compared separately, within a tolerance.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
@@ -16,10 +16,10 @@ from model.views.printable import printable
 
 __all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
 
-TIME_EPSILON = 1e-9
+TIME_EPSILON: Final = 1e-9
 """Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
 
-CASCADE_TRIGGERS = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
+CASCADE_TRIGGERS: Final = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
 """Job failures a session's end (or its first job's) cascades: simultaneous, so their order among themselves
 is free (from the declaration: session_closed, session_expired, first_job_cancelled, first_job_failed)."""
 

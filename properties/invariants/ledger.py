@@ -10,12 +10,14 @@ without raising, and the properties report them.
 
 from __future__ import annotations
 
+from typing import Final
+
 from model.spec.lifecycles import JOB, SESSION
 from model.trace import Change
 
-SESSION_FINAL = SESSION.final_states
-JOB_FINAL = JOB.final_states
-EPSILON = 1e-9
+SESSION_FINAL: Final = SESSION.final_states
+JOB_FINAL: Final = JOB.final_states
+EPSILON: Final = 1e-9
 
 
 def same_time(a: float, b: float) -> bool:

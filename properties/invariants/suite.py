@@ -102,7 +102,9 @@ Interest = Sequence[Changes | Requests]
 Hook = Callable[[int, Any], Violation | None]
 _Hooks = tuple[tuple["LiveProperty", ...], tuple["LiveProperty", ...]]
 """The properties whose ``judge``, and those whose ``applied``, want one kind of record."""
-_JUDGE, _APPLIED, _CLOCK = range(3)
+_JUDGE: Final = 0
+_APPLIED: Final = 1
+_CLOCK: Final = 2
 """Which hook :meth:`Suite._run` calls: a method called on the property, not a bound method kept (compiled,
 a direct call)."""
 
@@ -196,13 +198,13 @@ class LiveProperty(TraceProperty):
         return [found] if found is not None else []
 
 
-_SIGNATURES: dict[tuple[Any, ...], int] = {}
+_SIGNATURES: Final[dict[tuple[Any, ...], int]] = {}
 """Each distinct set of live properties (position, class, what its hooks read) a suite was compiled
 with, numbered: the key of :data:`_PLANS`."""
-_PLANS: dict[tuple[int, type, Any], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+_PLANS: Final[dict[tuple[int, type, Any], tuple[tuple[int, ...], tuple[int, ...]]]] = {}
 """(signature, kind of record, record key) -> the indexes into the live properties of the judges and
 of the applied hooks that want it."""
-_PLANS_KEPT = 100_000
+_PLANS_KEPT: Final = 100_000
 
 
 def _overrides(prop: LiveProperty, name: str) -> bool:
