@@ -92,31 +92,32 @@ def read_chunks(
                 refuse(line_no, raw)
             if ended:
                 raise Unusable(line_no, f"a line after the end line (line {ended}): the end line is the last")
-            if isinstance(record, End):
+            kind = record.__class__
+            if kind is _CHANGE or kind is _REQUEST:
+                if header is None:
+                    what = "request" if kind is _REQUEST else record.entity  # type: ignore[union-attr]
+                    raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
+                t = record.t  # type: ignore[union-attr]
+                if t < last_t:
+                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
+                last_t = t
+                chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+            elif isinstance(record, End):
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
                 if record.t < last_t:
                     raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
                 end = record
-                continue
-            if record.__class__ is Header:
+            else:
+                assert isinstance(record, Header)
                 if header is not None:
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
                 chunk.append((line_no, record))
-                continue
-            if header is None:
-                kind = "request" if record.__class__ is Request else record.entity  # type: ignore[union-attr]
-                raise Unusable(line_no, f"missing header: the first line is a {kind} line, not the header")
-            t = record.t  # type: ignore[union-attr]
-            if t < last_t:
-                raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
-            last_t = t
-            chunk.append((line_no, record))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
     except Unusable:
         if chunk:
             yield chunk
@@ -162,7 +163,15 @@ def from_json(obj: Any, line_no: int = 1) -> Entry:
 
 # ---------------------------------------------------------------------- a line's record
 
+# What the loop reads on every line, as Final names: compiled, mypyc keeps one as a C static, where an
+# imported name is a dictionary lookup at each use.
 _new: Final = tuple.__new__
+_CHANGE: Final = Change
+_REQUEST: Final = Request
+_JOB_LINE: Final = JobLine
+_REQUEST_LINE: Final = RequestLine
+_SESSION_LINE: Final = SessionLine
+_UNSET: Final = UNSET
 _RULE: Final = re.compile(RULE_PATTERN).search
 _RULE_LISTS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
 """Each distinct rule list seen valid, kept once: records share it instead of holding a fresh tuple
@@ -174,18 +183,18 @@ def record_of(line: Any) -> Entry:
     """The record of a decoded line, once the conditions across its keys hold (ValueError naming the first
     that does not). ``line`` is typed Any: a key left out is None, whatever its field's type says."""
     kind = line.__class__
-    if kind is JobLine:
+    if kind is _JOB_LINE:
         reason = line.reason
         if reason is None and line.dst == "failed":
             raise ValueError(_needs("a line into failed", ["reason"]))
-        return _new(Change, (
+        return _new(_CHANGE, (
             line.t, "job", line.id, line.backend, line.session, line.src, line.dst, line.trigger,
             _checked(line.rules), reason, None,
         ))
-    if kind is RequestLine:
+    if kind is _REQUEST_LINE:
         return _request(line)
-    if kind is SessionLine:
-        return _new(Change, (
+    if kind is _SESSION_LINE:
+        return _new(_CHANGE, (
             line.t, "session", line.id, line.backend, None, line.src, line.dst, line.trigger, _checked(line.rules),
             None, line.max_time,
         ))
@@ -199,16 +208,16 @@ def record_of(line: Any) -> Entry:
 
 
 def _request(line: Any) -> Request:
-    rules, args, op = line.rules, line.args, line.op
+    t, op, backend, session, job, args = line.t, line.op, line.backend, line.session, line.job, line.args
+    error, rules, message = line.error, line.rules, line.message
     if rules is not None:
         rules = _checked(rules)
     if line.outcome == "rejected":
-        missing = [k for k, v in (("error", line.error), ("rules", line.rules), ("message", line.message))
-                   if v is None]
-        if missing:
+        if error is None or rules is None or message is None:
+            missing = [k for k, v in (("error", error), ("rules", rules), ("message", message)) if v is None]
             raise ValueError(_needs("a rejected request", missing))
     else:
-        if line.error is not None or line.message is not None:
+        if error is not None or message is not None:
             raise ValueError("an accepted request has no 'error' or 'message'")
         if args is not None:
             max_time = args.max_time
@@ -219,37 +228,39 @@ def _request(line: Any) -> Request:
                 raise ValueError("an accepted submit's max_execution_time is a number or null"
                                  " - at `$.args.max_execution_time`")
         if op == "submit" or op == "open":
-            target = "job" if op == "submit" else "session"
-            missing = [k for k, v in ((target, getattr(line, target)), ("backend", line.backend)) if v is None]
-            if missing:
+            target, named = ("job", job) if op == "submit" else ("session", session)
+            if named is None or backend is None:
+                missing = [k for k, v in ((target, named), ("backend", backend)) if v is None]
                 raise ValueError(_needs(f"an accepted {op}", missing))
-    if op == "cancel" and line.job is None:
+    if op == "cancel" and job is None:
         raise ValueError(_needs("a cancel", ["job"]))
-    if op == "close" and line.session is None:
+    if op == "close" and session is None:
         raise ValueError(_needs("a close", ["session"]))
-    return _new(Request, (
-        line.t, op, line.backend, line.session, line.job, None if args is None else _args(args),
-        line.error, () if rules is None else rules, line.message,
+    return _new(_REQUEST, (
+        t, op, backend, session, job, None if args is None else _args(args), error, () if rules is None else rules,
+        message,
     ))
 
 
 def _args(args: Any) -> dict[str, Any]:
     """A request's arguments as given, in the order of :class:`~.records.Args`' fields (written out: a loop
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
-    for value in (args.max_time, args.max_execution_time):
+    max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
+    for value in (max_time, mex):
         if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
             raise ValueError("an integer beyond a 64-bit float")
+    unset = _UNSET
     given: dict[str, Any] = {}
-    if args.max_time is not UNSET:
-        given["max_time"] = args.max_time
-    if args.mode is not UNSET:
-        given["mode"] = args.mode
-    if args.max_execution_time is not UNSET:
-        given["max_execution_time"] = args.max_execution_time
-    if args.group is not UNSET:
-        given["group"] = args.group
-    if args.program is not UNSET:
-        given["program"] = args.program
+    if max_time is not unset:
+        given["max_time"] = max_time
+    if mode is not unset:
+        given["mode"] = mode
+    if mex is not unset:
+        given["max_execution_time"] = mex
+    if group is not unset:
+        given["group"] = group
+    if program is not unset:
+        given["program"] = program
     return given
 
 
