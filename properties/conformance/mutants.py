@@ -5,7 +5,7 @@ one rule, among the engine's declared extension points only (``EXTENSION_POINTS`
 carries a fixed scenario that exposes it, so that the offline checker can be shown a
 recorded trace of it too. ``sessionspec mutants`` runs the live campaign against every
 mutant, in process and, for a few, through the subprocess protocol
-(``examples/iut_stdio.py --mutant NAME``); every one must be killed.
+(``python -m properties.conformance.reference_iut --mutant NAME``); every one must be killed.
 
 Each mutant is also an adapter factory: ``--adapter properties.conformance.mutants:session_lifo``.
 """
@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import click
@@ -519,7 +518,8 @@ STDIO_MUTANTS = (
 )
 """Also run through the subprocess protocol."""
 
-STDIO_IUT = Path(__file__).resolve().parents[2] / "examples" / "iut_stdio.py"
+STDIO_IUT = "properties.conformance.reference_iut"
+"""The module run as ``python -m`` for the stdio mutants: packaged, so that an installed wheel has it too."""
 
 
 def __getattr__(name: str) -> Factory:
@@ -548,7 +548,7 @@ class Row:
 
 
 def stdio_command(name: str) -> list[str]:
-    return [sys.executable, str(STDIO_IUT), "--mutant", name]
+    return [sys.executable, "-m", STDIO_IUT, "--mutant", name]
 
 
 def run_mutants(
@@ -569,7 +569,7 @@ def run_mutants(
         if (only and mutant.name not in only) or mutant.profile != profile:
             continue
         modes: list[tuple[str, Callable[[], Factory]]] = [("in-process", mutant.factory)]
-        if stdio and mutant.name in STDIO_MUTANTS and STDIO_IUT.exists():
+        if stdio and mutant.name in STDIO_MUTANTS:
             command = stdio_command(mutant.name)
             modes.append(("stdio", functools.partial(StdioFactory, command, timeout=timeout)))
         for mode, make in modes:

@@ -5,8 +5,8 @@ JSON-lines protocol on stdin/stdout (see docs/conformance.md).
 It wraps the reference engine, so it conforms; ``--mutant NAME`` wraps one of the
 mutant engines of ``properties.conformance.mutants`` instead, which must be caught:
 
-    sessionspec conform --cmd "python examples/iut_stdio.py"
-    sessionspec conform --cmd "python examples/iut_stdio.py --mutant session-lifo"
+    sessionspec conform --cmd "python -m properties.conformance.reference_iut"
+    sessionspec conform --cmd "python -m properties.conformance.reference_iut --mutant session-lifo"
 
 One request per input line, one answer per output line; flush after each answer.
 """
