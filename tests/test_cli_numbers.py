@@ -52,3 +52,16 @@ def test_an_error_message_escapes_control_characters(tmp_path: object) -> None:
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr and "\\x1b[31mred\\n.json" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_help_text_shows_a_range_with_no_bound() -> None:
+    """An unbounded number option shows no range (click's would read ``[x<=None]``)."""
+    import click
+
+    from properties.cli import COMMANDS
+
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        help_text = CliRunner().invoke(cli, [name, "--help"]).output
+        assert "None]" not in help_text, f"{name} --help: {help_text}"
