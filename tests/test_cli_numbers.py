@@ -65,3 +65,15 @@ def test_no_help_text_shows_a_range_with_no_bound() -> None:
         assert command is not None
         help_text = CliRunner().invoke(cli, [name, "--help"]).output
         assert "None]" not in help_text, f"{name} --help: {help_text}"
+
+
+def test_conform_help_states_the_campaign_defaults() -> None:
+    """``conform --help`` writes the default campaign's bounds out (so that ``check`` need not import the
+    campaign to word them): they must be the campaign's own."""
+    from properties.conformance.campaign import COVERAGE_TARGET, TIME_CAP
+    from properties.conformance.prelude import PRELUDE_DEPTH
+
+    help_text = " ".join(CliRunner().invoke(cli, ["conform", "--help"]).output.split())
+    assert f"up to {PRELUDE_DEPTH} steps" in help_text
+    assert f"exercised {COVERAGE_TARGET} times" in help_text
+    assert f"within {TIME_CAP:g} s of CPU" in help_text
