@@ -8,23 +8,20 @@ from pathlib import Path
 import pytest
 
 from model.sim.engine import Engine
-from model.sim.ops import Close, Open, Operation, Submit
+from model.sim.ops import Close, Open, Operation, Submit, run_operations
 from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import SESSION
 from model.spec.validations import PRECEDENCE
 from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import CampaignConfig
 from properties.conformance.coverage import Coverage, situations, transition_key
-from properties.conformance.ops import apply_to_engine
 
 
 def _trace(ops: Sequence[Operation], until: float = 3000.0) -> list[Record]:
     config = CampaignConfig()
     sink = MemoryTrace()
     engine = Engine(list(config.backends), interpretation=config.interpretation, sink=sink)
-    for op in ops:
-        engine.run_until(op.at)
-        apply_to_engine(engine, op)
+    run_operations(engine, ops)
     engine.run_until(until)
     return list(sink)
 
@@ -113,8 +110,7 @@ def test_check_reports_the_coverage_of_a_trace(tmp_path: Path) -> None:
     trace = tmp_path / "t.jsonl"
     memory = MemoryTrace()
     engine = Engine(list(CampaignConfig().backends), sink=memory)
-    for op in (Open(at=0, backend="b0", session="s1"), Submit(at=0, session="s1", job="j1", duration=10)):
-        apply_to_engine(engine, op)
+    run_operations(engine, (Open(at=0, backend="b0", session="s1"), Submit(at=0, session="s1", job="j1", duration=10)))
     engine.run(until=2000)
     trace.write_text(memory.jsonl())
     result = CliRunner().invoke(cli, ["check", str(trace), "--coverage"])

@@ -25,6 +25,7 @@ import click
 
 from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.ops import decode_operations
 from model.sim.requests import OpenArgs, refusal
 from model.spec.interpretations import Interpretation
 from model.spec.max_time import parse_max_time
@@ -32,7 +33,7 @@ from model.spec.validations import RequestRejected
 from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig
-from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.ops import Op
 from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 
@@ -431,7 +432,7 @@ class Mutant:
 
 
 def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:
-    return tuple(ops_from_json(ops))
+    return decode_operations(ops)
 
 
 def _open(at: float, session: str, max_time: int | None = None, backend: str = "b0") -> dict[str, Any]:
