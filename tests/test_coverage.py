@@ -118,6 +118,30 @@ def test_check_reports_the_coverage_of_a_trace(tmp_path: Path) -> None:
     assert "coverage: " in result.output and "session pending->active by job_started" in result.output
 
 
+def test_check_coverage_of_a_trace_bad_past_its_divergence(tmp_path: Path) -> None:
+    """Found by fuzzing: ``check`` stops at the first divergence, before a later bad line, which the coverage
+    report then met as a traceback. It covers the lines before that one, and says so; the verdict stands."""
+    from click.testing import CliRunner
+
+    from properties.cli import cli
+
+    memory = MemoryTrace()
+    engine = Engine(list(CampaignConfig().backends), sink=memory)
+    run_operations(engine, (Open(at=0, backend="b0", session="s1"), Submit(at=0, session="s1", job="j1", duration=10)))
+    engine.run(until=2000)
+    lines = memory.jsonl().splitlines()
+    complete = next(i for i, line in enumerate(lines) if '"trigger":"complete"' in line)
+    lines[complete] = lines[complete].replace('"trigger":"complete"', '"trigger":"device_error"')  # a divergence
+    lines.insert(complete + 1, '{"type":"request","t":0.5,"op":"close","session":"s1","outcome":"accepted"}')
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(cli, ["check", str(trace), "--coverage"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"{trace}:{complete + 2}: unusable input: time goes back" in result.output
+    assert "(the coverage above stops before it)" in result.output
+
+
 def test_draws_for_contention_ties_and_the_interactive_window_reach_their_situations() -> None:
     """Each targeted draw, resolved and run on the reference, exercises the situation it is for."""
     from properties.conformance.ops import Abstract, DrawContention, DrawOpen, DrawTie, DrawWindow, resolve
