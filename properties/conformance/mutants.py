@@ -28,6 +28,7 @@ from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.ops import decode_operations
 from model.sim.requests import OpenArgs, refusal
 from model.spec.interpretations import Interpretation
+from model.spec.lifecycles import SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
@@ -136,7 +137,7 @@ class _JobsOfClosedSessionsRun(Engine):
 
     def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         session = job.session
-        if session is None or session.state != "closed":
+        if session is None or session.state not in SESSION_FINAL:
             super().start(job, why)
             return
         job.started_at = self.now
