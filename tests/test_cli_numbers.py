@@ -3,6 +3,9 @@ click's ``FloatRange`` lets NaN through, and a NaN tolerance or timeout is a sil
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -77,3 +80,16 @@ def test_conform_help_states_the_campaign_defaults() -> None:
     assert f"up to {PRELUDE_DEPTH} steps" in help_text
     assert f"exercised {COVERAGE_TARGET} times" in help_text
     assert f"within {TIME_CAP:g} s of CPU" in help_text
+
+
+def test_an_error_line_quoting_a_huge_value_is_clipped(tmp_path: Path) -> None:
+    """Found by fuzzing: a scenario's megabyte-long value came back whole in the one-line error."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({"version": 1, "backends": [{"name": "b"}],
+                                    "operations": [{"at": 0, "op": "x" * 1_000_000}]}))
+    for args in (["simulate", str(scenario)], ["check", "t.jsonl", "-i", "IDLE-DEVICE=" + "q" * 100_000]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and len(lines[0]) < 1100 and "characters left out" in lines[0], lines[0][:300]
+        assert lines[0].startswith("error: ")

@@ -42,13 +42,27 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
+ERROR_LIMIT = 1000
+"""Most characters of an error line; the middle of a longer one is left out."""
+
+
+def error_line(message: str) -> str:
+    """``error: message`` as one printable line of at most about :data:`ERROR_LIMIT` characters: a message
+    may quote a value of the input, which may be megabytes long."""
+    line = printable(f"error: {message}")
+    if len(line) <= ERROR_LIMIT:
+        return line
+    half = ERROR_LIMIT // 2
+    return f"{line[:half]}...[{len(line) - 2 * half:,} characters left out]...{line[-half:]}"
+
+
 class InputError(click.ClickException):
     """Bad input (a file, an option value): one line on stderr, ``error: ...``, exit status 2."""
 
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(printable(f"error: {self.format_message()}"), err=True)
+        click.echo(error_line(self.format_message()), err=True)
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
