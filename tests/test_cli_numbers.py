@@ -93,3 +93,11 @@ def test_an_error_line_quoting_a_huge_value_is_clipped(tmp_path: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and len(lines[0]) < 1100 and "characters left out" in lines[0], lines[0][:300]
         assert lines[0].startswith("error: ")
+
+
+def test_serve_help_states_its_default_backend() -> None:
+    """``serve --help`` writes the default backend and fake out (so that it need not import the server)."""
+    from model.serve.backends import DEFAULT_BACKEND, DEFAULT_FAKE
+
+    help_text = " ".join(CliRunner().invoke(cli, ["serve", "--help"]).output.split())
+    assert f"(default {DEFAULT_FAKE})" in help_text and f"Default: {DEFAULT_BACKEND}." in help_text
