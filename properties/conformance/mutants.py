@@ -24,14 +24,16 @@ import click
 
 from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.ops import decode_operations
 from model.sim.requests import OpenArgs, refusal
 from model.spec.interpretations import Interpretation
+from model.spec.lifecycles import SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig
-from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.ops import Op
 from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 
@@ -134,7 +136,7 @@ class _JobsOfClosedSessionsRun(Engine):
 
     def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         session = job.session
-        if session is None or session.state != "closed":
+        if session is None or session.state not in SESSION_FINAL:
             super().start(job, why)
             return
         job.started_at = self.now
@@ -430,7 +432,7 @@ class Mutant:
 
 
 def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:
-    return tuple(ops_from_json(ops))
+    return decode_operations(ops)
 
 
 def _open(at: float, session: str, max_time: int | None = None, backend: str = "b0") -> dict[str, Any]:

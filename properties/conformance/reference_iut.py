@@ -18,12 +18,10 @@ import json
 import sys
 from typing import Any
 
-from model.sim.devices import BackendConfig
-from model.sim.engine import Engine
-from model.sim.ops import apply, decode_request
-from model.spec.interpretations import Interpretation
+from model import BackendConfig, Engine, Interpretation, apply
+from model.sim.ops import decode_request
 from model.trace import to_json
-from properties.conformance.adapter import EngineIUT, IUTConfig
+from properties.conformance import EngineIUT, IUTConfig
 
 
 def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
