@@ -256,7 +256,7 @@ def test_check_accepts_each_trace_under_its_profile_and_not_under_the_other(tmp_
 @pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-CLOSE-DRAINS")
 def test_conform_runs_the_example_iut_under_the_platform_profile() -> None:
     result = CliRunner().invoke(cli, [
-        "conform", "--profile", "platform", "--cmd", f"{sys.executable} {EXAMPLES.parent / 'iut_stdio.py'}",
+        "conform", "--profile", "platform", "--cmd", f"{sys.executable} -m properties.conformance.reference_iut",
         "--examples", "40", "-i", "CANCEL-RUNNING-JOB=cancel",
     ])
     assert result.exit_code == 0, result.output

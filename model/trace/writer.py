@@ -56,16 +56,17 @@ class JsonlWriter:
     """
 
     BATCH = 1024
-    """Lines held before they are encoded and written together."""
+    """Lines held, by default, before they are encoded and written together."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], *, batch: int = BATCH) -> None:
         self.stream = stream
+        self.batch = batch
         self._pending: list[Line] = []
 
     def __call__(self, record: Record) -> None:
         pending = self._pending
         pending.append(line_of(record))
-        if len(pending) >= self.BATCH:
+        if len(pending) >= self.batch:
             self._write_pending()
 
     def _write_pending(self) -> None:

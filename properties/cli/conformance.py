@@ -64,20 +64,26 @@ def check(
 
 
 def _trace_coverage(path: Path) -> str:
-    """The coverage report of a trace file that ``check`` has read without an input error."""
-    from model.trace import Header, read_trace
+    """The coverage report of a trace file that ``check`` has read without an input error. A check that stopped
+    at a divergence may not have read as far as a bad line: the report then covers the lines before it, and
+    says so (the check's verdict and exit status stand)."""
+    from model.trace import Header, Unusable, read_trace
     from properties.conformance.coverage import Coverage
 
     coverage: Coverage | None = None
+    stopped = ""
     with path.open("rb") as lines:
-        for _, record in read_trace(lines):
-            if coverage is None:
-                coverage = (
-                    Coverage(Interpretation(dict(record.interpretation), record.profile))
-                    if isinstance(record, Header) else Coverage()
-                )
-            coverage.observe(record)
-    return (coverage or Coverage()).report(verbose=True)
+        try:
+            for _, record in read_trace(lines):
+                if coverage is None:
+                    coverage = (
+                        Coverage(Interpretation(dict(record.interpretation), record.profile))
+                        if isinstance(record, Header) else Coverage()
+                    )
+                coverage.observe(record)
+        except Unusable as error:
+            stopped = f"\n{path}:{error.line}: unusable input: {error.reason} (the coverage above stops before it)"
+    return (coverage or Coverage()).report(verbose=True) + stopped
 
 
 @click.command("conform")
