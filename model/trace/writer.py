@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from types import FunctionType, MethodType, TracebackType
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import msgspec
 from mypy_extensions import mypyc_attr
@@ -46,17 +46,19 @@ class MemoryTrace(list[Record]):
         return _encode_lines(lines).decode()
 
 
+BATCH: Final = 1024
+"""Lines a :class:`JsonlWriter` holds, by default, before they are encoded and written together. (A module
+constant: compiled, a class attribute named in a default argument is looked up among the module's names.)"""
+
+
 class JsonlWriter:
     """Streams records to a text file as they happen: memory stays flat however long the run.
 
-    Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
+    Lines are encoded a batch at a time (one msgspec call for :data:`BATCH` lines, not one each), so the
     last lines wait in the writer until :meth:`flush`, :meth:`end` or :meth:`close`; used as a context
     manager it flushes on leaving the block, also on an exception. Like the engine it feeds, it is
     meant for one thread at a time.
     """
-
-    BATCH = 1024
-    """Lines held, by default, before they are encoded and written together."""
 
     def __init__(self, stream: IO[str], *, batch: int = BATCH) -> None:
         self.stream = stream
