@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from model.sim.ops import Action, Advance, Cancel, Fault, Submit
 from model.trace import Change, Request
-from properties.conformance.render import TIME_EPSILON
+from model.trace.timing import same_time, slack
 
 
 class DeviceInputs:
@@ -63,7 +63,7 @@ class DeviceInputs:
         if awaited:
             op, at, named = awaited[0]
             ident = request.job if op in ("submit", "cancel") else request.session
-            if op == request.op and abs(at - request.t) <= tolerance + TIME_EPSILON and named in (None, ident):
+            if op == request.op and same_time(at, request.t, tolerance) and named in (None, ident):
                 awaited.popleft()
                 self.requests_seen += 1
 
@@ -71,7 +71,7 @@ class DeviceInputs:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:
         a background arrival's, or a submit the trace records at another time)."""
         queue = self._submits.get(job_id) if job_id is not None else None
-        if not queue or abs(queue[0][0] - t) > tolerance + TIME_EPSILON:
+        if not queue or not same_time(queue[0][0], t, tolerance):
             return None
         return queue.popleft()[1]
 
@@ -87,8 +87,8 @@ class DeviceInputs:
         faults = self.faults
         while faults and faults[0][0] <= self.requests_seen:
             _, at, backend = faults[0]
-            reached = record is None or record.t > at + tolerance + TIME_EPSILON or (
-                record.t >= at - tolerance - TIME_EPSILON
+            reached = record is None or record.t > at + tolerance + slack(at) or (
+                record.t >= at - tolerance - slack(at)
                 and (record.__class__ is Request or _device_error_on(record, backend))
             )
             if not reached:

@@ -32,9 +32,10 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Header, Record, Request
+from model.trace.timing import slack
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
-from properties.conformance.render import TIME_EPSILON, describe, in_cascade_run, same
+from properties.conformance.render import describe, in_cascade_run, same
 from properties.conformance.replay_engine import DEVICE_TRIGGERS, Observed, ReplayEngine
 
 
@@ -169,7 +170,7 @@ class Replayer:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
             self._step_for(change)
-        horizon = record.t - self.tolerance - TIME_EPSILON
+        horizon = record.t - self.tolerance - slack(record.t)
         for queue in pending.values():
             if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
@@ -222,7 +223,7 @@ class Replayer:
             return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
         found = []
         for queue in self.pending.values():
-            if queue and queue[0].t + self.tolerance <= end + TIME_EPSILON:
+            if queue and queue[0].t + self.tolerance <= end + slack(end):
                 got = f"the end of the trace (t={end:g})"
                 rules = self._cite_device(queue[0].rules, queue[0])
                 found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
@@ -235,7 +236,7 @@ class Replayer:
     def _request(self, line: int, request: Request) -> Divergence | None:
         backend = self._route(request)
         queue = self.pending.get(backend)
-        if queue and queue[0].t + self.tolerance <= request.t + TIME_EPSILON:
+        if queue and queue[0].t + self.tolerance <= request.t + slack(request.t):
             return Divergence(line, queue[0].rules, describe(request), f"{describe(queue[0])} first")
         self._echo = None
         engine = self.engine
@@ -343,7 +344,7 @@ class Replayer:
         """Run the engine until it has a decision for this backend or the line's time is past."""
         engine = self.engine
         queue = self.pending[change.backend]
-        horizon = change.t + self.tolerance + TIME_EPSILON
+        horizon = change.t + self.tolerance + slack(change.t)
         while not queue:
             nxt = engine.next_event_time
             if nxt is None or nxt > horizon:
@@ -351,7 +352,7 @@ class Replayer:
             engine.step()
 
     def _late(self, record: Request | Change) -> list[tuple[str | None, Change]]:
-        horizon = record.t - self.tolerance - TIME_EPSILON
+        horizon = record.t - self.tolerance - slack(record.t)
         late: list[tuple[str | None, Change]] = _NONE_LATE
         for backend, queue in self.pending.items():
             if queue and queue[0].t < horizon:
