@@ -146,9 +146,8 @@ class Replayer:
         if self.inputs is not None and self.inputs.faults:
             self._inject(record)
         if isinstance(record, Request):
-            if self.inputs is not None:
-                self.inputs.saw(record, self.tolerance)
             request, change, device = record, None, False
+            sent = request if self.inputs is None else self.inputs.saw(request, self.tolerance)
         else:
             request, change = None, record
             device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
@@ -181,7 +180,7 @@ class Replayer:
                     self._suspend(backend)
                 break
         if request is not None:
-            problem = self._request(line, request)
+            problem = self._request(line, request, sent)
         elif change is None:  # pragma: no cover - a record is a request or a change
             raise AssertionError(record)
         elif device:
@@ -233,11 +232,13 @@ class Replayer:
 
     # ------------------------------------------------------------------ the three kinds of line
 
-    def _request(self, line: int, request: Request) -> Divergence | None:
+    def _request(self, line: int, recorded: Request, request: Request) -> Divergence | None:
+        """Replay ``request`` (the ``recorded`` line's, or as the client sent it where the kit knows that:
+        :meth:`DeviceInputs.saw`) and compare the reference's line with the one recorded."""
         backend = self._route(request)
         queue = self.pending.get(backend)
         if queue and queue[0].t + self.tolerance <= request.t + slack(request.t):
-            return Divergence(line, queue[0].rules, describe(request), f"{describe(queue[0])} first")
+            return Divergence(line, queue[0].rules, describe(recorded), f"{describe(queue[0])} first")
         self._echo = None
         engine = self.engine
         try:
@@ -258,12 +259,12 @@ class Replayer:
         except RequestRejected:
             pass
         except NotInProfile as error:  # a cancel_session line in a trace of the seeds' profile
-            return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(request), str(error))
+            return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(recorded), str(error))
         echo = self._take_echo()
         assert isinstance(echo, Request), "the engine records every request"
-        if same(echo, request, self.tolerance):
+        if same(echo, recorded, self.tolerance):
             return None
-        return Divergence(line, rules_for(echo, request, engine), describe(request), describe(echo))
+        return Divergence(line, rules_for(echo, recorded, engine), describe(recorded), describe(echo))
 
     def _device(self, line: int, change: Change) -> Divergence | None:
         job = self.engine.jobs[change.id]
