@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model.trace import Change, Request
-from properties.conformance.render import TIME_EPSILON, meaning, same
+from model.trace.timing import same_time
+from properties.conformance.render import meaning, same
 
 _few = st.sampled_from(["a", "b"])
 _maybe = st.none() | _few
@@ -24,5 +25,5 @@ requests = st.builds(
 @given(changes | requests, changes | requests, st.sampled_from([0.0, 0.5, 1.0]))
 def test_same_is_the_same_meaning_within_the_tolerance(one: Change | Request, two: Change | Request,
                                                        tolerance: float) -> None:
-    expected = meaning(one) == meaning(two) and abs(one.t - two.t) <= tolerance + TIME_EPSILON
+    expected = meaning(one) == meaning(two) and same_time(one.t, two.t, tolerance)
     assert same(one, two, tolerance) is expected

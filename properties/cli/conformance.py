@@ -51,7 +51,7 @@ def check(
         from properties.conformance.inputs import DeviceInputs
 
         try:
-            inputs = DeviceInputs(load_scenario(scenario_path).operations)
+            inputs = DeviceInputs(load_scenario(scenario_path, profile_given() or _header_profile(trace)).operations)
         except ScenarioError as error:
             raise InputError(str(error)) from None
     report = check_file(
@@ -61,6 +61,23 @@ def check(
     if show_coverage and report.status != 2 and Path(trace).is_file():
         click.echo(_trace_coverage(Path(trace)))
     sys.exit(report.status)
+
+
+def _header_profile(trace: str) -> str | None:
+    """The profile a trace's header line names, which its scenario's operations are read under (a scenario
+    written without its profile is still read as the run was); None if the header is unreadable, which the
+    check itself then reports."""
+    from model.trace import Header, Unusable
+    from model.trace.reader import line_record
+    from model.trace.strict_json import MAX_LINE
+
+    try:
+        with open(trace, "rb") as lines:
+            first = lines.readline(MAX_LINE)
+        header = line_record(1, first)
+    except (OSError, Unusable):
+        return None
+    return header.profile if isinstance(header, Header) else None
 
 
 def _trace_coverage(path: Path) -> str:

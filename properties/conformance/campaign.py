@@ -105,6 +105,7 @@ class Finding:
             "version": 1,
             "description": f"conformance counterexample ({self.kind}): {self.message}",
             "seed": 0,
+            "profile": self.config.interpretation.profile,
             "interpretation": self.config.interpretation.differences(),
             "backends": [
                 {"name": b.name, "system_max_time": b.system_max_time,
