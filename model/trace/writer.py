@@ -1,23 +1,80 @@
 """The one trace writer: a record's line is its Struct (:mod:`.records`) encoded by msgspec.
 
 The same record always gives the same bytes: keys in the Struct's order, absent keys left
-out, no spaces, non-ASCII text as is.
+out, no spaces, non-ASCII text as is. :func:`line_of`, which maps a record to its line, lives
+here rather than beside the Structs because this module is compiled (``setup.py``) and
+``records.py`` cannot be: it runs once for every record a traced run streams.
 """
 
 from __future__ import annotations
 
 import inspect
 from types import FunctionType, MethodType, TracebackType
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 from mypy_extensions import mypyc_attr
 
-from model.trace.records import End, Entry, Line, Record, Sink, line_of
+from model.spec.profiles import DEFAULT_PROFILE
+from model.trace.records import (
+    ABSENT,
+    FORMAT,
+    VERSION,
+    BackendLimits,
+    Change,
+    End,
+    EndLine,
+    Entry,
+    Header,
+    HeaderLine,
+    JobLine,
+    Line,
+    Record,
+    Request,
+    RequestLine,
+    SessionLine,
+    Sink,
+)
 
 _encoder = msgspec.json.Encoder()
 _encode = _encoder.encode
 _encode_lines = _encoder.encode_lines
+
+_ChangeFields = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
+_RequestFields = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any]
+"""A record's fields as the lines take them: the lines' optional keys are typed as present (None means
+absent); a tuple of fixed length, which compiled code unpacks by index."""
+
+
+def line_of(record: Entry) -> Line:
+    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
+    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
+    in the order of :class:`Args`' fields."""
+    kind = type(record)
+    if kind is Change:
+        t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = cast(_ChangeFields, record)
+        if entity == "job":
+            return JobLine(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
+                           rules=rules, reason=reason)
+        return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
+                           max_time=max_time)
+    if kind is Request:
+        t, op, backend, session, job, args, error, rules, message = cast(_RequestFields, record)
+        if error:
+            return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
+                               args=args or ABSENT, outcome="rejected", error=error,
+                               rules=rules, message=message)
+        return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
+                           args=args or ABSENT, outcome="accepted")
+    if kind is End:
+        return EndLine(t=cast(End, record).t)
+    assert isinstance(record, Header)
+    return HeaderLine(
+        format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
+        profile=record.profile if record.profile != DEFAULT_PROFILE else ABSENT,
+        interpretation=dict(record.interpretation),
+        backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
+    )
 
 
 def dumps(record: Entry) -> str:
