@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from types import FunctionType, MethodType, TracebackType
-from typing import IO, Any, cast
+from typing import IO, Any, Final, cast
 
 import msgspec
 from mypy_extensions import mypyc_attr
@@ -40,10 +40,19 @@ _encoder = msgspec.json.Encoder()
 _encode = _encoder.encode
 _encode_lines = _encoder.encode_lines
 
-_ChangeFields = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
+_ChangeFields = tuple[Any, str, Any, Any, Any, Any, Any, Any, Any, Any, Any]
 _RequestFields = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any]
 """A record's fields as the lines take them: the lines' optional keys are typed as present (None means
 absent); a tuple of fixed length, which compiled code unpacks by index."""
+
+# Compiled code looks a global name up in the module's dict at each use, but keeps a Final one in a C
+# static: the names line_of reads for every record, as Final ones.
+_CHANGE: Final = Change
+_REQUEST: Final = Request
+_JOB_LINE: Final = JobLine
+_SESSION_LINE: Final = SessionLine
+_REQUEST_LINE: Final = RequestLine
+_ABSENT: Final = ABSENT
 
 
 def line_of(record: Entry) -> Line:
@@ -51,21 +60,21 @@ def line_of(record: Entry) -> Line:
     ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
     in the order of :class:`Args`' fields."""
     kind = type(record)
-    if kind is Change:
+    if kind is _CHANGE:
         t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = cast(_ChangeFields, record)
         if entity == "job":
-            return JobLine(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
-                           rules=rules, reason=reason)
-        return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
-                           max_time=max_time)
-    if kind is Request:
+            return _JOB_LINE(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
+                             rules=rules, reason=reason)
+        return _SESSION_LINE(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
+                             max_time=max_time)
+    if kind is _REQUEST:
         t, op, backend, session, job, args, error, rules, message = cast(_RequestFields, record)
         if error:
-            return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=args or ABSENT, outcome="rejected", error=error,
-                               rules=rules, message=message)
-        return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=args or ABSENT, outcome="accepted")
+            return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job,
+                                 args=args or _ABSENT, outcome="rejected", error=error,
+                                 rules=rules, message=message)
+        return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job,
+                             args=args or _ABSENT, outcome="accepted")
     if kind is End:
         return EndLine(t=cast(End, record).t)
     assert isinstance(record, Header)
