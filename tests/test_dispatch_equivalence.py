@@ -23,7 +23,7 @@ from model.sim.dispatch import Dispatcher, InvalidTrigger, Step
 from model.spec.interpretations import profiles
 from model.spec.lifecycles import LIFECYCLES, Lifecycle, guard_names
 from model.spec.machines import build_machine
-from model.trace import Change
+from model.trace import Change, emitter
 
 
 class Probe:
@@ -166,7 +166,7 @@ def test_trigger_functions_fire_as_select_does(profile: str, lifecycle: Lifecycl
 
         probe, reference = Probe(lifecycle.initial), Probe(lifecycle.initial)
         dispatcher: Dispatcher[Any] = Dispatcher(
-            lifecycle, bind, clock=_Clock(), emit=fired.append,
+            lifecycle, bind, clock=_Clock(), emit=emitter(fired.append),
             cascade=lambda entity, trigger: fired.append(("cascade", trigger)),
         )
         dispatcher.observer = lambda name, entity, trigger, step: fired.append(("observer", name, trigger, step))

@@ -53,6 +53,7 @@ _JOB_LINE: Final = JobLine
 _SESSION_LINE: Final = SessionLine
 _REQUEST_LINE: Final = RequestLine
 _ABSENT: Final = ABSENT
+_new: Final = tuple.__new__
 
 
 def line_of(record: Entry) -> Line:
@@ -62,19 +63,10 @@ def line_of(record: Entry) -> Line:
     kind = type(record)
     if kind is _CHANGE:
         t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = cast(_ChangeFields, record)
-        if entity == "job":
-            return _JOB_LINE(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
-                             rules=rules, reason=reason)
-        return _SESSION_LINE(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
-                             max_time=max_time)
+        return _change_line(t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time)
     if kind is _REQUEST:
         t, op, backend, session, job, args, error, rules, message = cast(_RequestFields, record)
-        if error:
-            return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job,
-                                 args=args or _ABSENT, outcome="rejected", error=error,
-                                 rules=rules, message=message)
-        return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job,
-                             args=args or _ABSENT, outcome="accepted")
+        return _request_line(t, op, backend, session, job, args, error, rules, message)
     if kind is End:
         return EndLine(t=cast(End, record).t)
     assert isinstance(record, Header)
@@ -84,6 +76,29 @@ def line_of(record: Entry) -> Line:
         interpretation=dict(record.interpretation),
         backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
     )
+
+
+def _change_line(
+    t: Any, entity: str, ident: Any, backend: Any, session: Any, src: Any, dst: Any, trigger: Any, rules: Any,
+    reason: Any, max_time: Any,
+) -> Line:
+    """A change's line from its fields (:class:`Change`'s, in its order)."""
+    if entity == "job":
+        return _JOB_LINE(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
+                         rules=rules, reason=reason)
+    return _SESSION_LINE(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
+                         max_time=max_time)
+
+
+def _request_line(
+    t: Any, op: Any, backend: Any, session: Any, job: Any, args: Any, error: Any, rules: Any, message: Any
+) -> Line:
+    """A request's line from its fields (:class:`Request`'s, in its order)."""
+    if error:
+        return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job, args=args or _ABSENT,
+                             outcome="rejected", error=error, rules=rules, message=message)
+    return _REQUEST_LINE(t=t, op=op, backend=backend, session=session, job=job, args=args or _ABSENT,
+                         outcome="accepted")
 
 
 def dumps(record: Entry) -> str:
@@ -112,7 +127,43 @@ class MemoryTrace(list[Record]):
         return _encode_lines(lines).decode()
 
 
-class JsonlWriter:
+class Emitter:
+    """A sink the engine can also hand a record's fields, on its hot path, without building the record.
+
+    :meth:`change` and :meth:`request` take the fields of a :class:`Change` and of an accepted
+    :class:`Request`, in their order. Here they build the record and call the emitter with it; a writer
+    builds its line from them instead (:class:`JsonlWriter`), skipping a record it would only take apart
+    again. :func:`emitter` gives any sink this face.
+    """
+
+    def __call__(self, record: Record) -> None:
+        raise NotImplementedError
+
+    def change(
+        self, t: Any, entity: str, ident: Any, backend: Any, session: Any, src: Any, dst: Any, trigger: Any,
+        rules: Any, reason: Any, max_time: Any,
+    ) -> None:
+        # Every field given: the tuple itself, not NamedTuple's Python-level __new__.
+        self.__call__(_new(_CHANGE, (t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time)))
+
+    def request(self, t: Any, op: Any, backend: Any, session: Any, job: Any, args: Any) -> None:
+        self.__call__(_new(_REQUEST, (t, op, backend, session, job, args, None, (), None)))
+
+
+class _SinkEmitter(Emitter):
+    def __init__(self, sink: Sink) -> None:
+        self._sink = direct(sink)
+
+    def __call__(self, record: Record) -> None:
+        self._sink(record)
+
+
+def emitter(sink: Sink) -> Emitter:
+    """``sink`` as an :class:`Emitter`: itself if it is one, else one that hands it the records."""
+    return sink if isinstance(sink, Emitter) else _SinkEmitter(sink)
+
+
+class JsonlWriter(Emitter):
     """Streams records to a text file as they happen: memory stays flat however long the run.
 
     Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
@@ -129,8 +180,20 @@ class JsonlWriter:
         self._pending: list[Line] = []
 
     def __call__(self, record: Record) -> None:
+        self._add(line_of(record))
+
+    def change(
+        self, t: Any, entity: str, ident: Any, backend: Any, session: Any, src: Any, dst: Any, trigger: Any,
+        rules: Any, reason: Any, max_time: Any,
+    ) -> None:
+        self._add(_change_line(t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time))
+
+    def request(self, t: Any, op: Any, backend: Any, session: Any, job: Any, args: Any) -> None:
+        self._add(_request_line(t, op, backend, session, job, args, None, (), None))
+
+    def _add(self, line: Line) -> None:
         pending = self._pending
-        pending.append(line_of(record))
+        pending.append(line)
         if len(pending) >= self.BATCH:
             self._write_pending()
 
@@ -177,13 +240,25 @@ def direct(sink: Sink) -> Sink:
     return MethodType(defined, sink) if isinstance(defined, FunctionType) else sink
 
 
-class Tee:
-    """Send each record to several sinks."""
+class Tee(Emitter):
+    """Send each record to several sinks (each as an :class:`Emitter`: a writer among them builds its lines
+    from the fields)."""
 
     def __init__(self, *sinks: Sink) -> None:
         self.sinks = sinks
-        self._calls = tuple(direct(sink) for sink in sinks)
+        self._emitters = tuple(emitter(sink) for sink in sinks)
 
     def __call__(self, record: Record) -> None:
-        for sink in self._calls:
-            sink(record)
+        for each in self._emitters:
+            each(record)
+
+    def change(
+        self, t: Any, entity: str, ident: Any, backend: Any, session: Any, src: Any, dst: Any, trigger: Any,
+        rules: Any, reason: Any, max_time: Any,
+    ) -> None:
+        for each in self._emitters:
+            each.change(t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time)
+
+    def request(self, t: Any, op: Any, backend: Any, session: Any, job: Any, args: Any) -> None:
+        for each in self._emitters:
+            each.request(t, op, backend, session, job, args)
