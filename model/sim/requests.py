@@ -392,7 +392,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._cancel_request(job_id, job), *refused)
         assert job is not None
         if self._tracing:
-            self._emit(self._cancel_request(job_id, job))
+            self._emitter.request(self.now, "cancel", job.backend_name, job.session_id, job_id, None)
         was_running = job.state == "running"
         self.fire(self.job_fsm, job, "cancel")
         session = job.session
@@ -422,7 +422,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._session_request("close", session_id, session), *refused)
         assert session is not None
         if self._tracing:
-            self._emit(self._session_request("close", session_id, session))
+            self._emitter.request(self.now, "close", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
             self.dispatch(session.backend)
@@ -441,7 +441,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._session_request("cancel_session", session_id, session), *refused)
         assert session is not None
         if self._tracing:
-            self._emit(self._session_request("cancel_session", session_id, session))
+            self._emitter.request(self.now, "cancel_session", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
             self.dispatch(session.backend)
