@@ -127,6 +127,7 @@ class MemoryTrace(list[Record]):
         return _encode_lines(lines).decode()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Emitter:
     """A sink the engine can also hand a record's fields, on its hot path, without building the record.
 
@@ -163,6 +164,7 @@ def emitter(sink: Sink) -> Emitter:
     return sink if isinstance(sink, Emitter) else _SinkEmitter(sink)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class JsonlWriter(Emitter):
     """Streams records to a text file as they happen: memory stays flat however long the run.
 
