@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from types import FunctionType, MethodType, TracebackType
-from typing import IO, Any, Final, cast
+from typing import IO, Any, ClassVar, Final, cast
 
 import msgspec
 from mypy_extensions import mypyc_attr
@@ -174,12 +174,14 @@ class JsonlWriter(Emitter):
     meant for one thread at a time.
     """
 
-    BATCH = 1024
-    """Lines held before they are encoded and written together."""
+    BATCH: ClassVar[int] = 1024
+    """Lines held before they are encoded and written together (a subclass may set its own: a ClassVar, which
+    compiled code reads from the class, not as a constant)."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self._pending: list[Line] = []
+        self._batch = self.BATCH
 
     def __call__(self, record: Record) -> None:
         self._add(line_of(record))
@@ -196,7 +198,7 @@ class JsonlWriter(Emitter):
     def _add(self, line: Line) -> None:
         pending = self._pending
         pending.append(line)
-        if len(pending) >= self.BATCH:
+        if len(pending) >= self._batch:
             self._write_pending()
 
     def _write_pending(self) -> None:
