@@ -171,7 +171,9 @@ class JsonlWriter(Emitter):
     Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
     last lines wait in the writer until :meth:`flush`, :meth:`end` or :meth:`close`; used as a context
     manager it flushes on leaving the block, also on an exception. Like the engine it feeds, it is
-    meant for one thread at a time.
+    meant for one thread at a time. The engine hands it most records as fields (:class:`Emitter`), which
+    do not pass through ``__call__``: a subclass that wants to see every record overrides ``change`` and
+    ``request`` too.
     """
 
     BATCH: ClassVar[int] = 1024
