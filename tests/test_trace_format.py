@@ -180,12 +180,13 @@ def test_loads_all_round_trips_dumps() -> None:
 @pytest.mark.rule("JOB-TERMINAL")
 def test_the_streaming_writer_writes_what_the_memory_trace_holds() -> None:
     memory = varied_run(PROFILES["default"])
-    stream = io.StringIO()
-    writer = JsonlWriter(stream)
-    for record in memory:
-        writer(record)
-    writer.flush()
+    stream, binary = io.StringIO(), io.BytesIO()
+    for writer in (JsonlWriter(stream), JsonlWriter(binary)):  # a binary stream gets the UTF-8 bytes
+        for record in memory:
+            writer(record)
+        writer.flush()
     assert stream.getvalue() == memory.jsonl()
+    assert binary.getvalue() == memory.jsonl().encode()
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

@@ -9,6 +9,7 @@ here rather than beside the Structs because this module is compiled (``setup.py`
 from __future__ import annotations
 
 import inspect
+import io
 from types import FunctionType, MethodType, TracebackType
 from typing import IO, Any, ClassVar, Final, cast
 
@@ -166,7 +167,10 @@ def emitter(sink: Sink) -> Emitter:
 
 @mypyc_attr(allow_interpreted_subclasses=True)
 class JsonlWriter(Emitter):
-    """Streams records to a text file as they happen: memory stays flat however long the run.
+    """Streams records to a file as they happen: memory stays flat however long the run.
+
+    The file is a text stream, or a binary one (``open(path, "wb")``, ``io.BytesIO``), which gets
+    the lines' UTF-8 bytes as msgspec encodes them: no decoding to text and encoding back.
 
     Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
     last lines wait in the writer until :meth:`flush`, :meth:`end` or :meth:`close`; used as a context
@@ -180,8 +184,9 @@ class JsonlWriter(Emitter):
     """Lines held before they are encoded and written together (a subclass may set its own: a ClassVar, which
     compiled code reads from the class, not as a constant)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str] | IO[bytes]) -> None:
         self.stream = stream
+        self._binary = isinstance(stream, io.RawIOBase | io.BufferedIOBase)
         self._pending: list[Line] = []
         self._batch = self.BATCH
 
@@ -205,7 +210,11 @@ class JsonlWriter(Emitter):
 
     def _write_pending(self) -> None:
         if self._pending:
-            self.stream.write(_encode_lines(self._pending).decode())
+            lines = _encode_lines(self._pending)
+            if self._binary:
+                cast(IO[bytes], self.stream).write(lines)
+            else:
+                cast(IO[str], self.stream).write(lines.decode())
             self._pending.clear()
 
     def flush(self) -> None:
