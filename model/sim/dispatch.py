@@ -22,6 +22,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from mypy_extensions import mypyc_attr
 
+from model.sim.clock import Clock
+from model.sim.entities import Traced
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Emitter
 
@@ -87,12 +89,6 @@ def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | 
         cond, veto = conditions[0], unless[0]
         return lambda entity: not veto(entity) and cond(entity)
     return lambda entity: not any(g(entity) for g in unless) and all(g(entity) for g in conditions)
-
-
-class Clock(Protocol):
-    """What a traced fire reads the time of its record from (the engine)."""
-
-    now: float
 
 
 class Fire(Protocol):
@@ -235,8 +231,9 @@ def _trigger(
             entity.reason = reason
         if record is not None:
             assert clock is not None
+            named: Traced = entity  # its fields, read natively when compiled
             record.change(
-                clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
+                clock.now, kind, named.id, named.backend_name, named.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
             )
         if dest in final:
