@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.sim.engine import Engine
+from model.sim.ops import run_operations
 from model.spec.interpretations import profiles
 from model.spec.validations import RequestRejected
 from model.trace import Change, End, MemoryTrace, Request
@@ -23,7 +24,6 @@ from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig
 from properties.conformance.checker import CheckReport, _check, catalogue, check_file
 from properties.conformance.mutants import MUTANTS
-from properties.conformance.ops import apply_to_engine
 from properties.conformance.reader import CHUNK, open_lines, read_chunks
 from properties.invariants.base import TraceProperty, Violation
 from tests.test_checker import _NoCancels
@@ -155,8 +155,7 @@ def test_every_profile_conforms_alike(tmp_path: Path, profile: str) -> None:
 def test_each_mutants_trace_is_flagged_alike(tmp_path: Path, mutant: Any) -> None:
     trace = MemoryTrace()
     run = mutant.engine(list(CampaignConfig().backends), sink=trace, interpretation=mutant.interpretation)
-    for op in mutant.scenario:
-        apply_to_engine(run, op)
+    run_operations(run, mutant.scenario)
     run.run(until=mutant.until)
     path = tmp_path / "m.jsonl"
     path.write_text(trace.jsonl())

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from model.sim.engine import Engine
+from model.sim.ops import decode_operations
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
 from model.trace import Change, End, MemoryTrace, Request, schema
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
-from properties.conformance.ops import Op, operations, ops_from_json, resolve
+from properties.conformance.ops import Op, operations, resolve
 from properties.conformance.reader import Unusable, from_json
 from properties.conformance.replay import Replayer
 from properties.invariants.base import TraceProperty, Violation
@@ -37,7 +38,7 @@ def engine_lines(
 
 
 def scenario(*ops: dict[str, Any]) -> list[Op]:
-    return ops_from_json(ops)
+    return list(decode_operations(ops))
 
 
 # A session job, a fair-share job held behind it, a second session job, a cancel and a close,

@@ -25,7 +25,8 @@ from properties.conformance.ops import Op, sequences
 from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "iut_stdio.py"
+EXAMPLE = ["-m", "properties.conformance.reference_iut"]
+"""The reference as an out-of-process IUT: arguments after the interpreter."""
 PYTHON = sys.executable
 
 
@@ -66,7 +67,7 @@ class _NoPointInHeader(EngineIUT):
 
 
 def test_the_example_stdio_iut_conforms_and_is_stopped_afterwards() -> None:
-    factory = StdioFactory([PYTHON, str(EXAMPLE)], timeout=120)
+    factory = StdioFactory([PYTHON, *EXAMPLE], timeout=120)
     result = run_campaign(factory, examples=25, seed=4)
     assert result.finding is None, result.finding and result.finding.report()
     assert factory._proc is None  # the campaign stopped the child
@@ -74,7 +75,7 @@ def test_the_example_stdio_iut_conforms_and_is_stopped_afterwards() -> None:
 
 def test_conform_command_on_the_example_iut_under_another_interpretation() -> None:
     result = CliRunner().invoke(cli, [
-        "conform", "--cmd", f"{PYTHON} {EXAMPLE}", "--examples", "15", "-i", "IDLE-DEVICE=work_conserving",
+        "conform", "--cmd", f"{PYTHON} {' '.join(EXAMPLE)}", "--examples", "15", "-i", "IDLE-DEVICE=work_conserving",
         "--timeout", "120",  # generous: a loaded machine must not turn a slow answer into a finding
     ])
     assert result.exit_code == 0, result.output
@@ -85,7 +86,8 @@ def test_a_mutant_is_found_shrunk_and_written_out_for_simulate_and_check(tmp_pat
     out = tmp_path / "cex"
     runner = CliRunner()
     result = runner.invoke(cli, [
-        "conform", "--cmd", f"{PYTHON} {EXAMPLE} --mutant session-lifo", "--examples", "200", "--out", str(out),
+        "conform", "--cmd", f"{PYTHON} {' '.join(EXAMPLE)} --mutant session-lifo", "--examples", "200",
+        "--out", str(out),
         "--timeout", "120",  # generous: under load a 10 s timeout gave a hang finding instead of the divergence
     ])
     assert result.exit_code == 1, result.output
@@ -121,8 +123,7 @@ def test_the_same_seed_finds_the_same_example() -> None:
 MISBEHAVING = textwrap.dedent(
     """
     import json, sys
-    sys.path.insert(0, {examples!r})
-    import iut_stdio
+    from properties.conformance import reference_iut as iut_stdio
     from model.sim.engine import Engine
 
     mode = sys.argv[1]
@@ -169,7 +170,7 @@ MISBEHAVING = textwrap.dedent(
 )
 def test_a_misbehaving_subprocess_is_a_finding_not_a_crash(tmp_path: Path, mode: str, kind: str, says: str) -> None:
     script = tmp_path / "misbehaving.py"
-    script.write_text(MISBEHAVING.format(examples=str(EXAMPLE.parent)), encoding="utf-8")
+    script.write_text(MISBEHAVING.format(), encoding="utf-8")
     # Generous per-operation bounds (the child's start-up counts against init's): a hang costs 3 s.
     factory = StdioFactory([PYTHON, str(script), mode], timeout=3.0 if mode == "hang" else 120.0)
     result = run_campaign(factory, examples=10, seed=0)
@@ -346,7 +347,7 @@ def test_conform_default_runs_the_prelude_then_the_campaign_by_coverage_and_says
 def test_the_budget_counts_the_cpu_of_a_stdio_child() -> None:
     from properties.conformance.campaign import Budget
 
-    factory = StdioFactory([PYTHON, str(EXAMPLE)], timeout=20)
+    factory = StdioFactory([PYTHON, *EXAMPLE], timeout=20)
     try:
         budget = Budget(factory, cpu_cap=1e-9, wall_cap=1e9)
         assert factory.cpu_seconds() == 0.0  # no child yet

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from model.sim.engine import EXTENSION_POINTS, Engine
+from model.sim.ops import run_operations
 from model.spec.rules import RULES_BY_ID
 from model.trace import MemoryTrace
 from properties.cli import cli
@@ -24,7 +25,6 @@ from properties.conformance.mutants import (
     run_mutants,
     stdio_command,
 )
-from properties.conformance.ops import apply_to_engine
 from properties.conformance.prelude import run_conformance
 from properties.conformance.replay_engine import ReplayEngine
 from properties.conformance.subprocess_iut import StdioFactory
@@ -110,8 +110,7 @@ def test_the_bug_classes_of_issue_10_have_mutants() -> None:
 def _trace(engine: type[Engine], mutant: Mutant) -> list[str]:
     trace = MemoryTrace()
     run = engine(list(CampaignConfig().backends), sink=trace, interpretation=mutant.interpretation)
-    for op in mutant.scenario:
-        apply_to_engine(run, op)
+    run_operations(run, mutant.scenario)
     run.run(until=mutant.until)
     return trace.jsonl().splitlines(keepends=True)
 

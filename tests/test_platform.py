@@ -256,7 +256,7 @@ def test_check_accepts_each_trace_under_its_profile_and_not_under_the_other(tmp_
 @pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-CLOSE-DRAINS")
 def test_conform_runs_the_example_iut_under_the_platform_profile() -> None:
     result = CliRunner().invoke(cli, [
-        "conform", "--profile", "platform", "--cmd", f"{sys.executable} {EXAMPLES.parent / 'iut_stdio.py'}",
+        "conform", "--profile", "platform", "--cmd", f"{sys.executable} -m properties.conformance.reference_iut",
         "--examples", "40", "-i", "CANCEL-RUNNING-JOB=cancel",
     ])
     assert result.exit_code == 0, result.output
@@ -326,3 +326,31 @@ def test_a_closed_batch_drains_without_holding_the_device() -> None:
     assert sc.path("b") == [(0.0, "pending"), (0.0, "active"), (5.0, "pending_closed"), (20.0, "closed")]
     with pytest.raises(NotInProfile, match="batch mode is not part of profile seeds"):
         Scenario().engine.open_session(B0, mode="batch")
+
+
+@pytest.mark.rule("PLATFORM-CANCEL-SESSION", "PLATFORM-BATCH", "DEVICE-RUNS-DURATION")
+def test_a_counterexample_names_its_profile_and_check_reads_its_scenario_under_the_trace_s(tmp_path: Path) -> None:
+    """conform --out writes the profile into scenario.json (simulate of it runs the platform rules); check
+    --scenario reads a scenario that names none under the trace header's profile, so its cancel_session and
+    batch operations are not refused."""
+    runner = CliRunner()
+    found = runner.invoke(cli, [
+        "conform", "--profile", "platform", "--adapter", "properties.conformance.mutants:platform_window_300",
+        "--out", str(tmp_path / "cex"),
+    ])
+    assert found.exit_code == 1, found.output
+    assert json.loads((tmp_path / "cex" / "scenario.json").read_text())["profile"] == "platform"
+
+    scenario = json.loads((EXAMPLES / "close_with_queued_platform.json").read_text())
+    del scenario["profile"]
+    scenario["operations"] += [
+        {"at": 6, "op": "open", "session": "b", "backend": "ibm_lagos", "mode": "batch"},
+        {"at": 6, "op": "submit", "job": "b1", "session": "b"},
+        {"at": 7, "op": "cancel_session", "session": "b"},
+    ]
+    path, trace = tmp_path / "s.json", tmp_path / "t.jsonl"
+    path.write_text(json.dumps(scenario))
+    ran = runner.invoke(cli, ["simulate", "--profile", "platform", str(path), "--trace", str(trace), "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    judged = runner.invoke(cli, ["check", str(trace), "--scenario", str(path)])
+    assert judged.exit_code == 0, judged.output

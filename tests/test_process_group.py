@@ -30,7 +30,8 @@ from properties.conformance.process_group import STDERR_KEEP
 from properties.conformance.subprocess_iut import StdioFactory
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "iut_stdio.py"
+EXAMPLE = ["-m", "properties.conformance.reference_iut"]
+"""The reference as an out-of-process IUT: arguments after the interpreter."""
 PYTHON = sys.executable
 GONE_WITHIN = 120.0
 """Seconds a killed group may take to disappear (orphans are reaped by init, on a busy machine)."""
@@ -92,7 +93,7 @@ def assert_group_gone(pgid: int) -> None:
 
 
 def test_the_group_is_killed_when_the_campaign_ends(tmp_path: Path) -> None:
-    argv, pidfile = wrapper(tmp_path, PYTHON, str(EXAMPLE))
+    argv, pidfile = wrapper(tmp_path, PYTHON, *EXAMPLE)
     factory = StdioFactory(argv, timeout=60)
     result = run_campaign(factory, examples=3, seed=0)
     assert result.finding is None, result.finding and result.finding.report()

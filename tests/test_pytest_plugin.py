@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iut_stdio.py"
+EXAMPLE = "-m properties.conformance.reference_iut"
 
 IUT_MODULE = """
 from properties.conformance.adapter import EngineIUT

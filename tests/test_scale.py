@@ -181,3 +181,12 @@ def test_an_unreachable_scheduler_is_one_line_and_status_2() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --scheduler tcp://127.0.0.1:9: cannot connect")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://host:notaport", "foo://1.2.3.4:1"])
+def test_a_malformed_scheduler_address_is_one_line_and_status_2(address: str) -> None:
+    """Found by fuzzing: Dask's ValueError for an address it cannot parse came out as a traceback."""
+    result = CliRunner().invoke(cli, ["explore", "--depth", "1", "--scheduler", address])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --scheduler {address}: not a scheduler address")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
-from model.spec.interpretations import DEFAULT, Interpretation, all_profiles
+from model.spec.interpretations import DEFAULT, Interpretation, MaxTimeJobBound, MaxTimeUpperBound, all_profiles
 from model.spec.validations import RequestRejected
 from model.trace import Header, MemoryTrace, Request
 from properties.conformance.coverage import Coverage
@@ -130,7 +130,7 @@ class SessionCampaign(RuleBasedStateMachine):
     def open_session(self, backend: str, max_time: tuple[object, int | None] | None) -> Any:
         value, seconds = max_time if max_time is not None else (None, None)
         system = SYSTEM[backend]
-        strict = self.interpretation["INT-MAXTIME-UPPER-BOUND"] == "strict"
+        strict = self.interpretation.policy.maxtime_upper_bound is MaxTimeUpperBound.STRICT
         if value is not None and seconds is None:
             self.rejected("MAXTIME-FORMAT", self.engine.open_session, backend, max_time=value)
             return multiple()
@@ -148,7 +148,7 @@ class SessionCampaign(RuleBasedStateMachine):
         for one in options:
             record = self.engine.sessions[session]
             explicit = one["max_execution_time"]
-            bound_applies = self.interpretation["INT-MAXTIME-JOB-BOUND"] == "reject_explicit"
+            bound_applies = self.interpretation.policy.maxtime_job_bound is MaxTimeJobBound.REJECT_EXPLICIT
             if record.state == "closed":
                 self.rejected("SESSION-CLOSED", self.engine.submit, session, **one)
             elif record.state == "pending_closed":

@@ -124,6 +124,20 @@ def test_bad_window_and_format_are_errors(run: MemoryTrace, tmp_path: Path) -> N
         render_timeline(run, tmp_path / "x.pdf")
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [(1e308, None, "too narrow"), (1e15, None, "too narrow"), (-1e308, 1e308, "wider than a float")],
+)
+def test_a_window_floats_cannot_draw_is_an_error(
+    run: MemoryTrace, tmp_path: Path, start: float, end: float | None, reason: str
+) -> None:
+    """Found by fuzzing ``timeline --from``: a ZeroDivisionError, a petabyte allocation, an OverflowError."""
+    with pytest.raises(TimelineError, match=reason):
+        render_timeline(run, tmp_path / "x.svg", start=start, end=end)
+    assert not (tmp_path / "x.svg").exists()
+    render_timeline(run, tmp_path / "y.svg", start=1e15, end=1e15 + 10)  # coarse, but drawable
+
+
 def _write(path: Path, records: list[Record] | None = None, extra: str = "") -> Path:
     text = MemoryTrace(records or []).jsonl() + extra
     path.write_text(text, encoding="utf-8")

@@ -215,11 +215,8 @@ def test_the_writer_loses_no_line_it_holds() -> None:
     records = list(varied_run(PROFILES["default"]))
     whole = MemoryTrace(records).jsonl()
 
-    class Small(JsonlWriter):
-        BATCH = 7
-
     stream = io.StringIO()
-    small = Small(stream)
+    small = JsonlWriter(stream, batch=7)
     for record in records[:10]:
         small(record)
     assert stream.getvalue() == MemoryTrace(records[:7]).jsonl()  # one batch written, three lines held

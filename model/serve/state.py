@@ -92,7 +92,6 @@ class ServerJob:
     record: JobRecord
     program_id: str
     params: dict[str, Any]
-    created_wall: datetime
     result: str | None = None
     result_error: str | None = None
 
@@ -309,7 +308,7 @@ class RuntimeServer:
             )
         except RequestRejected as error:
             raise ApiError.rejected(error, submit=True) from None
-        self.jobs[job_id] = ServerJob(record_job, program_id, params, datetime.now(UTC))
+        self.jobs[job_id] = ServerJob(record_job, program_id, params)
         if session_id is not None:
             self.sessions[session_id].jobs.append(job_id)
         return {"id": job_id, "backend": record_job.backend_name, "session_id": session_id}

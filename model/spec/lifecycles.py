@@ -494,11 +494,6 @@ max_execution_time_reached): the failures INT-FIRST-JOB-FAILURE is about."""
 LIFECYCLES_BY_NAME: dict[str, Lifecycle] = {lc.name: lc for lc in LIFECYCLES}
 
 
-def lifecycle_of(name: str, interpretation: Interpretation = DEFAULT) -> Lifecycle:
-    """One lifecycle as it stands under ``interpretation`` (its profile's states, transitions and timers)."""
-    return LIFECYCLES_BY_NAME[name].under(interpretation)
-
-
 def declared(interpretation: Interpretation = DEFAULT) -> tuple[Lifecycle, ...]:
     """Every lifecycle as it stands under ``interpretation``."""
     return tuple(lc.under(interpretation) for lc in LIFECYCLES)

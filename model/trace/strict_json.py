@@ -14,6 +14,10 @@ from typing import Any
 
 import msgspec
 
+MAX_LINE = 16 * 1024 * 1024
+"""The longest line, in bytes, of any JSON-lines input (a trace line, a protocol answer): a longer one is
+refused as unusable rather than read into memory whole."""
+
 _FLOAT_MAX = sys.float_info.max
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _PATH = re.compile(r" - at `\$([^`]*)`$")

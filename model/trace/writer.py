@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import io
 from types import FunctionType, MethodType, TracebackType
-from typing import IO, Any, ClassVar, Final, cast
+from typing import IO, Any, Final, cast
 
 import msgspec
 from mypy_extensions import mypyc_attr
@@ -180,15 +180,14 @@ class JsonlWriter(Emitter):
     ``request`` too.
     """
 
-    BATCH: ClassVar[int] = 1024
-    """Lines held before they are encoded and written together (a subclass may set its own: a ClassVar, which
-    compiled code reads from the class, not as a constant)."""
+    BATCH = 1024
+    """Lines held, by default, before they are encoded and written together."""
 
-    def __init__(self, stream: IO[str] | IO[bytes]) -> None:
+    def __init__(self, stream: IO[str] | IO[bytes], *, batch: int = BATCH) -> None:
         self.stream = stream
+        self.batch = batch
         self._binary = isinstance(stream, io.RawIOBase | io.BufferedIOBase)
         self._pending: list[Line] = []
-        self._batch = self.BATCH
 
     def __call__(self, record: Record) -> None:
         self._add(line_of(record))
@@ -205,7 +204,7 @@ class JsonlWriter(Emitter):
     def _add(self, line: Line) -> None:
         pending = self._pending
         pending.append(line)
-        if len(pending) >= self._batch:
+        if len(pending) >= self.batch:
             self._write_pending()
 
     def _write_pending(self) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from model.spec.lifecycles import JOB, JOB_FINAL
 from model.trace import Change, Header, Record, Request
+
+_OUTCOMES = tuple(state.name for state in JOB.states if state.final)
+"""A job's final states, in the declaration's order (that of the summary line)."""
 
 
 def describe(record: Request | Change) -> str:
@@ -50,12 +54,12 @@ def render_text(records: Iterable[Record]) -> Iterator[str]:
         if isinstance(record, Change):
             if record.entity == "session":
                 sessions[record.id] = record.dst
-            elif record.dst in ("completed", "failed", "cancelled"):
+            elif record.dst in JOB_FINAL:
                 jobs[record.dst] += 1
                 jobs["open"] -= 1
             elif record.src is None:
                 jobs["open"] += 1
-    summary = ", ".join(f"{jobs[k]} {k}" for k in ("completed", "failed", "cancelled"))
+    summary = ", ".join(f"{jobs[k]} {k}" for k in _OUTCOMES)
     yield f"jobs: {summary}, {jobs['open']} unfinished"
     states = Counter(sessions.values())
     yield "sessions: " + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none")

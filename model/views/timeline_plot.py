@@ -184,6 +184,11 @@ def render_timeline(
         if start is not None and end is not None:
             raise TimelineError(f"empty window: --from {start:g} is not before --to {end:g}")
         hi = lo + 1.0
+    if not math.isfinite(hi - lo):
+        raise TimelineError(f"window {lo:g} to {hi:g}: wider than a float can hold")
+    if (hi - lo) / 8 < 8 * math.ulp(max(abs(lo), abs(hi))):
+        # its ticks would fall between the floats there (matplotlib then asks for petabytes)
+        raise TimelineError(f"window {lo:.17g} to {hi:.17g}: too narrow to draw at times this large")
     figure = _draw(run, lo, hi, max(0, top))
     metadata: dict[str, Any] = (
         {"Creator": "sessionspec timeline", "Date": None} if fmt == "svg" else {"Software": "sessionspec timeline"}

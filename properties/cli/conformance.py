@@ -51,7 +51,7 @@ def check(
         from properties.conformance.inputs import DeviceInputs
 
         try:
-            inputs = DeviceInputs(load_scenario(scenario_path).operations)
+            inputs = DeviceInputs(load_scenario(scenario_path, profile_given() or _header_profile(trace)).operations)
         except ScenarioError as error:
             raise InputError(str(error)) from None
     report = check_file(
@@ -63,21 +63,44 @@ def check(
     sys.exit(report.status)
 
 
+def _header_profile(trace: str) -> str | None:
+    """The profile a trace's header line names, which its scenario's operations are read under (a scenario
+    written without its profile is still read as the run was); None if the header is unreadable, which the
+    check itself then reports."""
+    from model.trace import Header, Unusable
+    from model.trace.reader import line_record
+    from model.trace.strict_json import MAX_LINE
+
+    try:
+        with open(trace, "rb") as lines:
+            first = lines.readline(MAX_LINE)
+        header = line_record(1, first)
+    except (OSError, Unusable):
+        return None
+    return header.profile if isinstance(header, Header) else None
+
+
 def _trace_coverage(path: Path) -> str:
-    """The coverage report of a trace file that ``check`` has read without an input error."""
-    from model.trace import Header, read_trace
+    """The coverage report of a trace file that ``check`` has read without an input error. A check that stopped
+    at a divergence may not have read as far as a bad line: the report then covers the lines before it, and
+    says so (the check's verdict and exit status stand)."""
+    from model.trace import Header, Unusable, read_trace
     from properties.conformance.coverage import Coverage
 
     coverage: Coverage | None = None
+    stopped = ""
     with path.open("rb") as lines:
-        for _, record in read_trace(lines):
-            if coverage is None:
-                coverage = (
-                    Coverage(Interpretation(dict(record.interpretation), record.profile))
-                    if isinstance(record, Header) else Coverage()
-                )
-            coverage.observe(record)
-    return (coverage or Coverage()).report(verbose=True)
+        try:
+            for _, record in read_trace(lines):
+                if coverage is None:
+                    coverage = (
+                        Coverage(Interpretation(dict(record.interpretation), record.profile))
+                        if isinstance(record, Header) else Coverage()
+                    )
+                coverage.observe(record)
+        except Unusable as error:
+            stopped = f"\n{path}:{error.line}: unusable input: {error.reason} (the coverage above stops before it)"
+    return (coverage or Coverage()).report(verbose=True) + stopped
 
 
 @click.command("conform")

@@ -31,11 +31,29 @@ class FiniteFloat(click.FloatRange):
 
     name = "finite float"
 
+    def _describe_range(self) -> str:
+        """No bounds, no range in the help (click's own would print ``[x<=None]``)."""
+        return "" if self.min is None and self.max is None else super()._describe_range()
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         number: float = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+ERROR_LIMIT = 1000
+"""Most characters of an error line; the middle of a longer one is left out."""
+
+
+def error_line(message: str) -> str:
+    """``error: message`` as one printable line of at most about :data:`ERROR_LIMIT` characters: a message
+    may quote a value of the input, which may be megabytes long."""
+    line = printable(f"error: {message}")
+    if len(line) <= ERROR_LIMIT:
+        return line
+    half = ERROR_LIMIT // 2
+    return f"{line[:half]}...[{len(line) - 2 * half:,} characters left out]...{line[-half:]}"
 
 
 class InputError(click.ClickException):
@@ -44,7 +62,7 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(printable(f"error: {self.format_message()}"), err=True)
+        click.echo(error_line(self.format_message()), err=True)
 
 
 def _choices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

@@ -158,7 +158,9 @@ def text(entries: list[Entry], profile: str = DEFAULT_PROFILE) -> Iterator[str]:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text to read, markdown as in docs/rules.md, or json (a list of the rules, one object each; "
+                   "no interpretations).")
 @click.option("--tests", "tests_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Also list the tests marked with each rule (a tests/ folder of this repository).")
 @profile_option()

@@ -16,7 +16,7 @@ from model.trace import Header, Record, Unusable
 from model.trace import read_trace as read_lines
 from model.views.printable import printable
 from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
-from properties.cli.options import FiniteFloat, profile_given, profile_option
+from properties.cli.options import FiniteFloat, error_line, profile_given, profile_option
 
 
 class TraceFileError(ValueError):
@@ -54,9 +54,9 @@ def timeline(trace: Path, output: Path, start: float | None, end: float | None, 
             raise TraceFileError(f"{trace}:1: header profile {header.profile!r}, but --profile {given} was given")
         render_timeline(records, output, start=start, end=end, top=top)
     except (TraceFileError, TimelineError) as error:
-        click.echo(printable(f"error: {error}"), err=True)
+        click.echo(error_line(str(error)), err=True)
         sys.exit(2)
     except OSError as error:
-        click.echo(printable(f"error: {output}: cannot write: {error.strerror or error}"), err=True)
+        click.echo(error_line(f"{output}: cannot write: {error.strerror or error}"), err=True)
         sys.exit(2)
     click.echo(printable(str(output)))

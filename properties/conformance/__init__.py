@@ -7,4 +7,12 @@
   the reference engine (``sessionspec conform``).
 - :mod:`.mutants` are reference engines with one rule broken each (``sessionspec mutants``);
   :mod:`.pytest_plugin` runs a campaign as a pytest test.
+
+This face is the documented API of an in-process adapter (docs/conformance.md): what a factory
+is given (:class:`IUTConfig`), what it returns (:class:`IUT`), and the reference engine as one.
 """
+
+from properties.conformance.adapter import EngineIUT
+from properties.conformance.iut import IUT, AdapterError, Factory, IUTConfig, IUTFailure
+
+__all__ = ["IUT", "AdapterError", "EngineIUT", "Factory", "IUTConfig", "IUTFailure"]

@@ -81,6 +81,6 @@ def factory_for(
         return load_factory(adapter)
     if cmd is None:
         raise AdapterError("give an adapter (MODULE:FACTORY) or a command")
-    from properties.conformance.subprocess_iut import StdioFactory  # its reader loads jsonschema: only for --cmd
+    from properties.conformance.subprocess_iut import StdioFactory  # the process machinery: only for --cmd
 
     return StdioFactory(cmd, timeout=timeout)

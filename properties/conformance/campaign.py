@@ -45,14 +45,14 @@ from model.sim.ops import (
 )
 from model.spec.interpretations import DEFAULT, Interpretation, InterpretationError, interpretation_of
 from model.spec.validations import RequestRejected
-from model.trace import Change, End, Header, MemoryTrace, Record, Request, dumps, to_json
+from model.trace import Change, End, Header, MemoryTrace, Record, Request, Unusable, dumps, from_json, to_json
 from model.views.output import write_whole
 from properties.conformance.coverage import Coverage
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.judge import Found, Judge, Verdict, verdict
 from properties.conformance.ops import Op, sequences
-from properties.conformance.reader import Unusable, from_json, header_of
+from properties.conformance.reader import header_of
 from properties.conformance.render import describe
 
 DEFAULT_BACKENDS = (
@@ -105,6 +105,7 @@ class Finding:
             "version": 1,
             "description": f"conformance counterexample ({self.kind}): {self.message}",
             "seed": 0,
+            "profile": self.config.interpretation.profile,
             "interpretation": self.config.interpretation.differences(),
             "backends": [
                 {"name": b.name, "system_max_time": b.system_max_time,

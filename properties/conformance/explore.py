@@ -52,6 +52,7 @@ from model.sim.ops import (
     apply,
 )
 from model.spec.interpretations import DEFAULT, Interpretation
+from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
@@ -272,10 +273,12 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
         steps.append(Open(at=now, backend=first, session=f"s{opened}"))
     if submitted:
         steps.append(Submit(at=now, backend=first, job=f"j{submitted}", duration=JOBS[0][0], fault=JOBS[0][1]))
-    steps.extend(Cancel(at=now, job=j.id) for j in engine.jobs.values() if j.state in ("queued", "running"))
-    steps.extend(Close(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
+    steps.extend(Cancel(at=now, job=j.id) for j in engine.jobs.values() if j.state not in JOB_FINAL)
+    steps.extend(Close(at=now, session=s.id) for s in engine.sessions.values() if s.state not in SESSION_FINAL)
     if engine.interpretation.is_platform:  # the platform profile's own request
-        steps.extend(CancelSession(at=now, session=s.id) for s in engine.sessions.values() if s.state != "closed")
+        steps.extend(
+            CancelSession(at=now, session=s.id) for s in engine.sessions.values() if s.state not in SESSION_FINAL
+        )
     steps.extend(Fault(at=now, backend=b.name) for b in engine.backends.values() if b.running is not None)
     return steps
 

@@ -5,7 +5,7 @@ one rule, among the engine's declared extension points only (``EXTENSION_POINTS`
 carries a fixed scenario that exposes it, so that the offline checker can be shown a
 recorded trace of it too. ``sessionspec mutants`` runs the live campaign against every
 mutant, in process and, for a few, through the subprocess protocol
-(``examples/iut_stdio.py --mutant NAME``); every one must be killed.
+(``python -m properties.conformance.reference_iut --mutant NAME``); every one must be killed.
 
 Each mutant is also an adapter factory: ``--adapter properties.conformance.mutants:session_lifo``.
 """
@@ -18,21 +18,22 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import click
 
 from model.sim.engine import Engine
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
+from model.sim.ops import decode_operations
 from model.sim.requests import OpenArgs, refusal
 from model.spec.interpretations import Interpretation
+from model.spec.lifecycles import SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Request
 from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig
-from properties.conformance.ops import Op, ops_from_json
+from properties.conformance.ops import Op
 from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 
@@ -135,7 +136,7 @@ class _JobsOfClosedSessionsRun(Engine):
 
     def start(self, job: JobRecord, why: tuple[str, ...]) -> None:
         session = job.session
-        if session is None or session.state != "closed":
+        if session is None or session.state not in SESSION_FINAL:
             super().start(job, why)
             return
         job.started_at = self.now
@@ -431,7 +432,7 @@ class Mutant:
 
 
 def _ops(*ops: dict[str, Any]) -> tuple[Op, ...]:
-    return tuple(ops_from_json(ops))
+    return decode_operations(ops)
 
 
 def _open(at: float, session: str, max_time: int | None = None, backend: str = "b0") -> dict[str, Any]:
@@ -519,7 +520,8 @@ STDIO_MUTANTS = (
 )
 """Also run through the subprocess protocol."""
 
-STDIO_IUT = Path(__file__).resolve().parents[2] / "examples" / "iut_stdio.py"
+STDIO_IUT = "properties.conformance.reference_iut"
+"""The module run as ``python -m`` for the stdio mutants: packaged, so that an installed wheel has it too."""
 
 
 def __getattr__(name: str) -> Factory:
@@ -548,7 +550,7 @@ class Row:
 
 
 def stdio_command(name: str) -> list[str]:
-    return [sys.executable, str(STDIO_IUT), "--mutant", name]
+    return [sys.executable, "-m", STDIO_IUT, "--mutant", name]
 
 
 def run_mutants(
@@ -569,7 +571,7 @@ def run_mutants(
         if (only and mutant.name not in only) or mutant.profile != profile:
             continue
         modes: list[tuple[str, Callable[[], Factory]]] = [("in-process", mutant.factory)]
-        if stdio and mutant.name in STDIO_MUTANTS and STDIO_IUT.exists():
+        if stdio and mutant.name in STDIO_MUTANTS:
             command = stdio_command(mutant.name)
             modes.append(("stdio", functools.partial(StdioFactory, command, timeout=timeout)))
         for mode, make in modes:

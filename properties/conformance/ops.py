@@ -36,7 +36,6 @@ from model.sim.ops import (
     Open,
     Operation,
     Submit,
-    decode_operations,
     run_operations,
 )
 from model.spec.interpretations import DEFAULT, Interpretation
@@ -44,11 +43,6 @@ from model.trace import Change, MemoryTrace
 
 Op = Operation
 """A timed operation of a generated sequence."""
-
-
-def apply_to_engine(engine: Engine, op: Op) -> None:
-    """Drive the reference engine exactly as ``sessionspec simulate`` does."""
-    run_operations(engine, (op,))
 
 
 # ---------------------------------------------------------------------- abstract operations
@@ -438,8 +432,3 @@ def resolve(
         else:
             ops.append(Fault(at=now, backend=names[max(item.backend, 0)]))
     return ops, now
-
-
-def ops_from_json(operations: Sequence[object]) -> list[Op]:
-    """Concrete operations from scenario-format JSON (for fixed scenarios written by hand)."""
-    return list(decode_operations(operations))

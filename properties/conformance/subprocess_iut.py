@@ -40,12 +40,11 @@ from typing import Any
 
 from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, Open, Submit, request_json
 from model.spec.profiles import DEFAULT_PROFILE
-from model.trace import End, Record, strict_json
+from model.trace import End, Record, Unusable, from_json, strict_json
+from model.trace.strict_json import MAX_LINE
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
-from properties.conformance.reader import Unusable, from_json
 
-MAX_LINE = 16 * 1024 * 1024
 STARTUP = 30.0
 """Wall-clock seconds a freshly started child gets for its first answer on top of the per-operation timeout:
 starting an interpreter and importing a model is no operation, and on a loaded machine it can take seconds."""

@@ -192,6 +192,8 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
                 client = distributed.Client(scheduler, timeout="5s")
             except (OSError, TimeoutError) as error:
                 raise ClusterError(f"--scheduler {scheduler}: cannot connect: {error}") from None
+            except ValueError as error:  # not an address (no port, an unknown scheme)
+                raise ClusterError(f"--scheduler {scheduler}: not a scheduler address: {error}") from None
             with client:
                 if workers is not None:
                     client.wait_for_workers(workers, timeout=60)

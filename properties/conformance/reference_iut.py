@@ -5,8 +5,8 @@ JSON-lines protocol on stdin/stdout (see docs/conformance.md).
 It wraps the reference engine, so it conforms; ``--mutant NAME`` wraps one of the
 mutant engines of ``properties.conformance.mutants`` instead, which must be caught:
 
-    sessionspec conform --cmd "python examples/iut_stdio.py"
-    sessionspec conform --cmd "python examples/iut_stdio.py --mutant session-lifo"
+    sessionspec conform --cmd "python -m properties.conformance.reference_iut"
+    sessionspec conform --cmd "python -m properties.conformance.reference_iut --mutant session-lifo"
 
 One request per input line, one answer per output line; flush after each answer.
 """
@@ -18,12 +18,10 @@ import json
 import sys
 from typing import Any
 
-from model.sim.devices import BackendConfig
-from model.sim.engine import Engine
-from model.sim.ops import apply, decode_request
-from model.spec.interpretations import Interpretation
+from model import BackendConfig, Engine, Interpretation, apply
+from model.sim.ops import decode_request
 from model.trace import to_json
-from properties.conformance.adapter import EngineIUT, IUTConfig
+from properties.conformance import EngineIUT, IUTConfig
 
 
 def build(request: dict[str, Any], engine_class: type[Engine]) -> EngineIUT:
