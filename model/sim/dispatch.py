@@ -109,8 +109,8 @@ class Dispatcher(Generic[E]):
     (its state, reason and trace record set, the step's action and cascade still to come):
     how a client learns that its job ended without observing every transition.
     ``fire`` maps each trigger to its function (:func:`_trigger`), which records on ``emit``
-    (:meth:`Emitter.change`) with the time of ``clock`` (no record at all when ``emit`` is None) and hands a step's
-    ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
+    (:meth:`Emitter.change`, with the time of ``clock``; no record at all when ``emit`` is None) and
+    hands a step's ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
     that does not declare them, where the others raise InvalidTrigger: the engine attempts a
     dispatch whenever the device may have come free, and the declaration says where it applies.
     """
@@ -203,7 +203,7 @@ def _trigger(
     final = dispatcher.lifecycle.final_states
     rows = {state: row.get(trigger, ()) for state, row in dispatcher.table.items()}
     """Every state's candidate steps for the trigger; none where it is not declared."""
-    record = emit if traced else None
+    recorder = emit if traced else None
     select = dispatcher.select
 
     def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
@@ -229,10 +229,10 @@ def _trigger(
         dest, reason = step.dest, step.reason
         if traced and reason is not None:
             entity.reason = reason
-        if record is not None:
+        if recorder is not None:
             assert clock is not None
             named: Traced = entity  # its fields, read natively when compiled
-            record.change(
+            recorder.change(
                 clock.now, kind, named.id, named.backend_name, named.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
             )
