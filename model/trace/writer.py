@@ -55,6 +55,9 @@ _SESSION_LINE: Final = SessionLine
 _REQUEST_LINE: Final = RequestLine
 _ABSENT: Final = ABSENT
 _new: Final = tuple.__new__
+BATCH: Final = 1024
+"""The lines a :class:`JsonlWriter` holds, by default, before it encodes and writes them together (a module
+constant: compiled, a method's default cannot name a class attribute)."""
 
 
 def line_of(record: Entry) -> Line:
@@ -172,16 +175,13 @@ class JsonlWriter(Emitter):
     The file is a text stream, or a binary one (``open(path, "wb")``, ``io.BytesIO``), which gets
     the lines' UTF-8 bytes as msgspec encodes them: no decoding to text and encoding back.
 
-    Lines are encoded a batch at a time (one msgspec call for ``BATCH`` lines, not one each), so the
+    Lines are encoded a batch at a time (one msgspec call for ``batch`` lines, not one each), so the
     last lines wait in the writer until :meth:`flush`, :meth:`end` or :meth:`close`; used as a context
     manager it flushes on leaving the block, also on an exception. Like the engine it feeds, it is
     meant for one thread at a time. The engine hands it most records as fields (:class:`Emitter`), which
     do not pass through ``__call__``: a subclass that wants to see every record overrides ``change`` and
     ``request`` too.
     """
-
-    BATCH = 1024
-    """Lines held, by default, before they are encoded and written together."""
 
     def __init__(self, stream: IO[str] | IO[bytes], *, batch: int = BATCH) -> None:
         self.stream = stream
