@@ -27,7 +27,7 @@ COMPILED = (
     "model/sim/device.py", "model/sim/scheduling.py", "model/sim/requests.py", "model/sim/engine.py",
     "model/sim/dispatch.py", "model/sim/entities.py", "model/sim/fair_share.py", "model/sim/retention.py",
     # the trace: writing and reading lines (model/trace/records.py's msgspec structs stay interpreted)
-    "model/trace/reader.py", "model/trace/writer.py",
+    "model/trace/reader.py", "model/trace/writer.py", "model/trace/timing.py",
     # the checker: replay, judge and the invariants it runs on every record
     "properties/conformance/judge.py", "properties/conformance/replay.py",
     "properties/conformance/replay_engine.py",

@@ -151,3 +151,62 @@ def test_generated_ids_skip_the_ids_a_scenario_names() -> None:
     background = {line["job"] for line in lines if line["type"] == "request" and line["t"] < 500}
     assert len(background) > 3 and not background & {"j1", "j3"}
 
+
+
+MISRECORDED = {
+    "version": 1,
+    "backends": [{"name": "b0", "duration": {"fixed": 10}}, {"name": "b1", "duration": {"fixed": 10}}],
+    "operations": [
+        {"at": 0, "op": "open", "session": "s1", "backend": "b0", "max_time": 1000},
+        {"at": 1, "op": "close", "session": "s1"},
+        {"at": 2, "op": "submit", "job": "j1", "session": "s1", "backend": "b1", "duration": 5, "fault": False},
+    ],
+}
+
+
+@pytest.mark.rule("BACKEND-FIXED", "SESSION-CLOSED-REJECTS")
+def test_a_request_line_that_misrecords_what_the_client_sent_diverges_given_the_scenario(tmp_path: Path) -> None:
+    """A submit to closed s1 (on b0) naming b1 is refused BACKEND-FIXED and records b1. A trace that refuses it
+    SESSION-CLOSED and records b0 is consistent with itself: only what the client sent (the scenario) shows
+    the line is not the request's."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(MISRECORDED))
+    trace = tmp_path / "t.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    lines = trace.read_text().splitlines()
+    submit = json.loads(lines[-2])
+    assert submit["error"] == "BACKEND-FIXED"
+    submit.update(backend="b0", error="SESSION-CLOSED", rules=["SESSION-CLOSED-REJECTS"], message="s1 is closed")
+    lines[-2] = json.dumps(submit)
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join(lines) + "\n")
+    assert runner.invoke(cli, ["check", str(forged)]).exit_code == 0  # alone, the line is believed
+    judged = runner.invoke(cli, ["check", str(forged), "--scenario", str(scenario)])
+    assert judged.exit_code == 1, judged.output
+    assert "BACKEND-FIXED" in judged.output and ":6: divergence" in judged.output, judged.output
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY")
+def test_an_open_line_that_misrecords_max_time_diverges_given_the_scenario(tmp_path: Path) -> None:
+    """The client sent max_time 1000; an implementation that took it as 100, recorded 100 and expired the
+    session at 100 wrote a trace consistent with itself."""
+    def scenario(max_time: int) -> Path:
+        path = tmp_path / f"s{max_time}.json"
+        path.write_text(json.dumps({
+            "version": 1, "backends": [{"name": "b0", "duration": {"fixed": 10}}],
+            "operations": [
+                {"at": 0, "op": "open", "session": "s1", "backend": "b0", "max_time": max_time},
+                {"at": 0, "op": "submit", "job": "j1", "session": "s1", "duration": 5, "fault": False},
+                {"at": 99, "op": "submit", "job": "j2", "session": "s1", "duration": 5, "fault": False},
+            ],
+            "until": 200,
+        }))
+        return path
+
+    trace = tmp_path / "t.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["simulate", str(scenario(100)), "--trace", str(trace), "--quiet"]).exit_code == 0
+    assert runner.invoke(cli, ["check", str(trace)]).exit_code == 0
+    judged = runner.invoke(cli, ["check", str(trace), "--scenario", str(scenario(1000))])
+    assert judged.exit_code == 1 and "max_time=1000" in judged.output, judged.output

@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
-from model.sim.ops import Action, Advance, Cancel, Fault, Submit
+from model.sim.ops import Action, Advance, Cancel, Fault, Open, Submit
 from model.trace import Change, Request
-from properties.conformance.render import TIME_EPSILON
+from model.trace.timing import same_time, slack
 
 
 class DeviceInputs:
@@ -37,8 +37,8 @@ class DeviceInputs:
         """Per job ID, in order: each submit's time, and its (duration, fault) if both are given."""
         self.faults: deque[tuple[int, float, str]] = deque()
         """Injected faults not yet applied, in order: (requests of the operations before it, time, backend)."""
-        self._awaited: deque[tuple[str, float, str | None]] = deque()
-        """The operations' requests not yet seen in the trace, in order: (op, time, the ID it names)."""
+        self._awaited: deque[tuple[str, float, str | None, Action]] = deque()
+        """The operations' requests not yet seen in the trace, in order: (op, time, the ID it names, the op)."""
         self.requests_seen = 0
         """The operations' requests seen in the trace so far (:meth:`saw`)."""
         for op in ops:
@@ -54,24 +54,29 @@ class DeviceInputs:
             self._submits[op.job].append((op.at, (op.duration, op.fault) if known else None))  # type: ignore[arg-type]
         if not isinstance(op, Advance):  # every other operation is one request line of the trace
             named = op.job if isinstance(op, Submit | Cancel) else op.session
-            self._awaited.append((str(op.__struct_config__.tag), op.at, named))
+            self._awaited.append((str(op.__struct_config__.tag), op.at, named, op))
 
-    def saw(self, request: Request, tolerance: float) -> None:
+    def saw(self, request: Request, tolerance: float) -> Request:
         """Note a request line of the trace: the next operation's, if it matches it (op, time and the ID the
-        operation names), else another (a background arrival's)."""
+        operation names), else another (a background arrival's). Returns the request to replay: the line's,
+        with what the client sent in place of what the line records of it (an open's or a submit's backend
+        when the client named one, the ``max_time``, ``mode`` or ``max_execution_time`` it gave), so that a
+        line misrecording the request diverges instead of being replayed as written (contract.md)."""
         awaited = self._awaited
         if awaited:
-            op, at, named = awaited[0]
+            op, at, named, sent = awaited[0]
             ident = request.job if op in ("submit", "cancel") else request.session
-            if op == request.op and abs(at - request.t) <= tolerance + TIME_EPSILON and named in (None, ident):
+            if op == request.op and same_time(at, request.t, tolerance) and named in (None, ident):
                 awaited.popleft()
                 self.requests_seen += 1
+                return _as_sent(request, sent)
+        return request
 
     def take_submit(self, job_id: str | None, t: float, tolerance: float = 0.0) -> tuple[float, bool] | None:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:
         a background arrival's, or a submit the trace records at another time)."""
         queue = self._submits.get(job_id) if job_id is not None else None
-        if not queue or abs(queue[0][0] - t) > tolerance + TIME_EPSILON:
+        if not queue or not same_time(queue[0][0], t, tolerance):
             return None
         return queue.popleft()[1]
 
@@ -87,8 +92,8 @@ class DeviceInputs:
         faults = self.faults
         while faults and faults[0][0] <= self.requests_seen:
             _, at, backend = faults[0]
-            reached = record is None or record.t > at + tolerance + TIME_EPSILON or (
-                record.t >= at - tolerance - TIME_EPSILON
+            reached = record is None or record.t > at + tolerance + slack(at) or (
+                record.t >= at - tolerance - slack(at)
                 and (record.__class__ is Request or _device_error_on(record, backend))
             )
             if not reached:
@@ -99,6 +104,19 @@ class DeviceInputs:
             due.extend((at, backend) for _, at, backend in faults)
             faults.clear()
         return due
+
+
+def _as_sent(request: Request, sent: Action) -> Request:
+    if isinstance(sent, Open):
+        args = {key: value for key, value in (request.args or {}).items() if key != "mode"}
+        args["max_time"] = sent.max_time
+        if sent.mode == "batch":
+            args["mode"] = "batch"
+        return request._replace(backend=sent.backend, args=args)
+    if isinstance(sent, Submit):
+        args = {**(request.args or {}), "max_execution_time": sent.max_execution_time}
+        return request._replace(backend=sent.backend, args=args)
+    return request
 
 
 def _device_error_on(record: Request | Change, backend: str) -> bool:

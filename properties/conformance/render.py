@@ -12,12 +12,11 @@ from typing import Any
 
 from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
+from model.trace.timing import same_time
 from model.views.printable import printable
 
 __all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
 
-TIME_EPSILON = 1e-9
-"""Float noise allowed on top of any tolerance (times pass through JSON and other languages)."""
 
 CASCADE_TRIGGERS = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
 """Job failures a session's end (or its first job's) cascades: simultaneous, so their order among themselves
@@ -29,7 +28,7 @@ def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:
     return (
         isinstance(first, Change) and isinstance(other, Change) and first.entity == other.entity == "job"
         and first.trigger == other.trigger and first.trigger in CASCADE_TRIGGERS
-        and abs(first.t - other.t) <= TIME_EPSILON
+        and same_time(first.t, other.t)
     )
 
 
@@ -47,9 +46,9 @@ def same(expected: Request | Change, got: Request | Change, tolerance: float = 0
     if type(expected) is Change and type(got) is Change:  # the meaning of a change: all but t (0) and rules (8)
         return (
             expected[1:8] == got[1:8] and expected[9:] == got[9:]
-            and abs(expected.t - got.t) <= tolerance + TIME_EPSILON
+            and same_time(expected.t, got.t, tolerance)
         )
-    return meaning(expected) == meaning(got) and abs(expected.t - got.t) <= tolerance + TIME_EPSILON
+    return meaning(expected) == meaning(got) and same_time(expected.t, got.t, tolerance)
 
 
 def describe(record: Record) -> str:

@@ -32,9 +32,10 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Header, Record, Request
+from model.trace.timing import slack
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
-from properties.conformance.render import TIME_EPSILON, describe, in_cascade_run, same
+from properties.conformance.render import describe, in_cascade_run, same
 from properties.conformance.replay_engine import DEVICE_TRIGGERS, Observed, ReplayEngine
 
 
@@ -145,9 +146,8 @@ class Replayer:
         if self.inputs is not None and self.inputs.faults:
             self._inject(record)
         if isinstance(record, Request):
-            if self.inputs is not None:
-                self.inputs.saw(record, self.tolerance)
             request, change, device = record, None, False
+            sent = request if self.inputs is None else self.inputs.saw(request, self.tolerance)
         else:
             request, change = None, record
             device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
@@ -169,7 +169,7 @@ class Replayer:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
             self._step_for(change)
-        horizon = record.t - self.tolerance - TIME_EPSILON
+        horizon = record.t - self.tolerance - slack(record.t)
         for queue in pending.values():
             if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
@@ -180,7 +180,7 @@ class Replayer:
                     self._suspend(backend)
                 break
         if request is not None:
-            problem = self._request(line, request)
+            problem = self._request(line, request, sent)
         elif change is None:  # pragma: no cover - a record is a request or a change
             raise AssertionError(record)
         elif device:
@@ -222,7 +222,7 @@ class Replayer:
             return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
         found = []
         for queue in self.pending.values():
-            if queue and queue[0].t + self.tolerance <= end + TIME_EPSILON:
+            if queue and queue[0].t + self.tolerance <= end + slack(end):
                 got = f"the end of the trace (t={end:g})"
                 rules = self._cite_device(queue[0].rules, queue[0])
                 found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
@@ -232,11 +232,13 @@ class Replayer:
 
     # ------------------------------------------------------------------ the three kinds of line
 
-    def _request(self, line: int, request: Request) -> Divergence | None:
+    def _request(self, line: int, recorded: Request, request: Request) -> Divergence | None:
+        """Replay ``request`` (the ``recorded`` line's, or as the client sent it where the kit knows that:
+        :meth:`DeviceInputs.saw`) and compare the reference's line with the one recorded."""
         backend = self._route(request)
         queue = self.pending.get(backend)
-        if queue and queue[0].t + self.tolerance <= request.t + TIME_EPSILON:
-            return Divergence(line, queue[0].rules, describe(request), f"{describe(queue[0])} first")
+        if queue and queue[0].t + self.tolerance <= request.t + slack(request.t):
+            return Divergence(line, queue[0].rules, describe(recorded), f"{describe(queue[0])} first")
         self._echo = None
         engine = self.engine
         try:
@@ -257,12 +259,12 @@ class Replayer:
         except RequestRejected:
             pass
         except NotInProfile as error:  # a cancel_session line in a trace of the seeds' profile
-            return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(request), str(error))
+            return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(recorded), str(error))
         echo = self._take_echo()
         assert isinstance(echo, Request), "the engine records every request"
-        if same(echo, request, self.tolerance):
+        if same(echo, recorded, self.tolerance):
             return None
-        return Divergence(line, rules_for(echo, request, engine), describe(request), describe(echo))
+        return Divergence(line, rules_for(echo, recorded, engine), describe(recorded), describe(echo))
 
     def _device(self, line: int, change: Change) -> Divergence | None:
         job = self.engine.jobs[change.id]
@@ -343,7 +345,7 @@ class Replayer:
         """Run the engine until it has a decision for this backend or the line's time is past."""
         engine = self.engine
         queue = self.pending[change.backend]
-        horizon = change.t + self.tolerance + TIME_EPSILON
+        horizon = change.t + self.tolerance + slack(change.t)
         while not queue:
             nxt = engine.next_event_time
             if nxt is None or nxt > horizon:
@@ -351,7 +353,7 @@ class Replayer:
             engine.step()
 
     def _late(self, record: Request | Change) -> list[tuple[str | None, Change]]:
-        horizon = record.t - self.tolerance - TIME_EPSILON
+        horizon = record.t - self.tolerance - slack(record.t)
         late: list[tuple[str | None, Change]] = _NONE_LATE
         for backend, queue in self.pending.items():
             if queue and queue[0].t < horizon:

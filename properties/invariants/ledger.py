@@ -15,12 +15,6 @@ from model.trace import Change
 
 SESSION_FINAL = SESSION.final_states
 JOB_FINAL = JOB.final_states
-EPSILON = 1e-9
-
-
-def same_time(a: float, b: float) -> bool:
-    """Float times equal up to rounding (traces may come from other implementations)."""
-    return abs(a - b) <= EPSILON * max(1.0, abs(a), abs(b))
 
 
 class SessionView:

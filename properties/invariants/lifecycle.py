@@ -13,8 +13,9 @@ from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJ
 from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
+from model.trace.timing import same_time
 from properties.invariants.base import Violation
-from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView, same_time
+from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 NO_EFFECT = _PlatformFirstJobCancel.NO_EFFECT

@@ -33,8 +33,9 @@ from typing import Any, ClassVar, Final
 from mypy_extensions import mypyc_attr
 
 from model.trace import Change, Header, Record, Request
+from model.trace.timing import same_time
 from properties.invariants.base import TraceProperty, Violation
-from properties.invariants.ledger import EPSILON, Ledger
+from properties.invariants.ledger import Ledger
 
 
 class _Any:
@@ -294,7 +295,7 @@ class Suite:
         moved = t != ctx.clock_t  # (an instant can only end where time moves)
         if moved:
             now = ctx.now
-            if t > now and t - now > EPSILON * max(1.0, abs(t), abs(now)):  # the instant ``now`` is over
+            if t > now and not same_time(t, now):  # the instant ``now`` is over
                 if ctx.due:
                     found = self._instant_ended(index, t)
                 ctx.now = t

@@ -16,8 +16,9 @@ from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeD
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
+from model.trace.timing import same_time
 from properties.invariants.base import Violation
-from properties.invariants.ledger import SESSION_FINAL, same_time
+from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
 

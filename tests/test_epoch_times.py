@@ -1,0 +1,72 @@
+"""Traces at Unix-epoch times (about 1.7e9 s) are judged as at small ones: two times are one instant within a
+fixed slack plus float noise, never a slack that grows with the time (it reached seconds there)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from model.trace.timing import same_time
+from properties.cli import cli
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.json"))
+EPOCH = 1.7e9
+
+
+def test_one_instant_is_a_fixed_slack_wide_at_any_time() -> None:
+    assert same_time(0.1 + 0.2, 0.3) and same_time(EPOCH + 0.1 + 0.2, EPOCH + 0.3)
+    assert not same_time(EPOCH, EPOCH + 1.0) and not same_time(EPOCH, EPOCH + 1e-3)
+    assert not same_time(100.0, 100.0 + 1e-6) and same_time(100.0, 100.0 + 1e-6, tolerance=1e-6)
+
+
+def _shifted(trace: Path, by: float, out: Path) -> Path:
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    for line in lines:
+        if "t" in line:
+            line["t"] += by
+    out.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return out
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "TTL-INTERACTIVE")
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_a_conforming_trace_moved_to_epoch_times_still_conforms(scenario: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    trace = tmp_path / "t.jsonl"
+    ran = runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    moved = _shifted(trace, EPOCH, tmp_path / "moved.jsonl")
+    judged = runner.invoke(cli, ["check", str(moved)])
+    assert judged.exit_code == 0, judged.output
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY")
+def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> None:
+    """The session's max_time ends at EPOCH+100: a start there is refused (the replay expected the expiry)."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({
+        "version": 1, "backends": [{"name": "b0", "duration": {"fixed": 10}}],
+        "operations": [
+            {"at": 0, "op": "open", "session": "s1", "backend": "b0", "max_time": 100},
+            {"at": 0, "op": "submit", "job": "j1", "session": "s1"},
+            {"at": 99, "op": "submit", "job": "j2", "session": "s1"},
+        ],
+    }))
+    runner = CliRunner()
+    trace = tmp_path / "t.jsonl"
+    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    on_time = runner.invoke(cli, ["check", str(_shifted(trace, EPOCH, tmp_path / "moved.jsonl"))])
+    assert on_time.exit_code == 0, on_time.output  # a second before the deadline is not "at or past" it
+    lines = [json.loads(line) for line in (tmp_path / "moved.jsonl").read_text().splitlines()]
+    # j2 starts at 99 s, one second before the deadline; move its start (and what follows) past the deadline
+    start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
+    late = lines[start]["t"] + 2.0
+    for line in lines[start:]:
+        line["t"] = max(line["t"], late)
+    moved = tmp_path / "late.jsonl"
+    moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    judged = runner.invoke(cli, ["check", str(moved)])
+    assert judged.exit_code == 1, judged.output
