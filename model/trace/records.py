@@ -199,34 +199,3 @@ Line = HeaderLine | RequestLine | SessionLine | JobLine | EndLine
 LINES: tuple[type[_Line], ...] = (HeaderLine, RequestLine, SessionLine, JobLine, EndLine)
 KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line in LINES}
 
-
-def line_of(record: Entry) -> Line:
-    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
-    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
-    in the order of :class:`Args`' fields."""
-    kind = record.__class__
-    fields: Any = record  # the lines' optional keys are typed as present (None means absent)
-    if kind is Change:
-        t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = fields
-        if entity == "job":
-            return JobLine(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
-                           rules=rules, reason=reason)
-        return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
-                           max_time=max_time)
-    if kind is End:
-        return EndLine(t=record.t)  # type: ignore[union-attr]
-    if kind is Request:
-        t, op, backend, session, job, args, error, rules, message = fields
-        if error:
-            return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=args or ABSENT, outcome="rejected", error=error,
-                               rules=rules, message=message)
-        return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=args or ABSENT, outcome="accepted")
-    assert isinstance(record, Header)
-    return HeaderLine(
-        format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
-        profile=record.profile if record.profile != DEFAULT_PROFILE else ABSENT,
-        interpretation=dict(record.interpretation),
-        backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
-    )
