@@ -210,3 +210,24 @@ def test_an_open_line_that_misrecords_max_time_diverges_given_the_scenario(tmp_p
     assert runner.invoke(cli, ["check", str(trace)]).exit_code == 0
     judged = runner.invoke(cli, ["check", str(trace), "--scenario", str(scenario(1000))])
     assert judged.exit_code == 1 and "max_time=1000" in judged.output, judged.output
+
+
+@pytest.mark.rule("DEVICE-FAULT", "DEVICE-RUNS-DURATION")
+def test_a_fault_on_an_idle_backend_does_not_hold_back_the_next_fault(tmp_path: Path) -> None:
+    """Two faults at one instant, the first on a backend with nothing running (no effect, no line): the
+    second's device_error is not taken for a divergence (the reference itself was found not to conform)."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({
+        "version": 1,
+        "backends": [{"name": "b0", "duration": {"fixed": 10}}, {"name": "b1", "duration": {"fixed": 10}}],
+        "operations": [
+            {"at": 0, "op": "submit", "job": "j1", "backend": "b0", "duration": 10, "fault": False},
+            {"at": 0, "op": "fault", "backend": "b1"},
+            {"at": 0, "op": "fault", "backend": "b0"},
+        ],
+    }))
+    trace = tmp_path / "t.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    judged = runner.invoke(cli, ["check", str(trace), "--scenario", str(scenario)])
+    assert judged.exit_code == 0, judged.output

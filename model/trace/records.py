@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from model.spec.lifecycles import JOB, SESSION
-from model.spec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
+from model.spec.profiles import PROFILE_NAMES
 
 FORMAT: Final = "sessionspec-trace"
 VERSION: Final = 1

@@ -94,7 +94,7 @@ class DeviceInputs:
             _, at, backend = faults[0]
             reached = record is None or record.t > at + tolerance + slack(at) or (
                 record.t >= at - tolerance - slack(at)
-                and (record.__class__ is Request or _device_error_on(record, backend))
+                and (record.__class__ is Request or self._ends_by_fault(record, tolerance))
             )
             if not reached:
                 break
@@ -104,6 +104,16 @@ class DeviceInputs:
             due.extend((at, backend) for _, at, backend in faults)
             faults.clear()
         return due
+
+    def _ends_by_fault(self, record: Request | Change, tolerance: float) -> bool:
+        """Whether ``record`` is a ``device_error`` that a due fault at its time causes: on that fault's backend,
+        the first fault's or a later one's (the faults before it, on idle backends too, then apply first)."""
+        for before, at, backend in self.faults:
+            if before > self.requests_seen or not same_time(at, record.t, tolerance):
+                return False
+            if _device_error_on(record, backend):
+                return True
+        return False
 
 
 def _as_sent(request: Request, sent: Action) -> Request:
