@@ -316,3 +316,18 @@ def test_an_expiring_inactive_sessions_job_at_the_fair_share_head_is_passed_over
     ]
     changes = _changes(ops, choices={"INT-EXPIRY-TIE": tie}, profile="platform")
     assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 300.0] == expected
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL")
+def test_under_close_session_the_closed_line_precedes_the_doomed_jobs_failures() -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+        {"at": 0, "op": "submit", "backend": "b0", "job": "f1", "duration": 10},
+        {"at": 5, "op": "cancel", "job": "j1"},
+    ]
+    changes = _changes(ops, choices={"INT-FIRST-JOB-CANCEL": "close_session"}, backends=LONG)
+    assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 5.0] == [
+        "j1 cancelled", "s1 closed", "j2 failed", "f1 running",
+    ]
