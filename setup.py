@@ -29,7 +29,7 @@ COMPILED = (
     # the trace: writing and reading lines (model/trace/records.py's msgspec structs stay interpreted)
     "model/trace/reader.py", "model/trace/writer.py", "model/trace/timing.py",
     # the checker: replay, judge and the invariants it runs on every record
-    "properties/conformance/judge.py", "properties/conformance/replay.py",
+    "properties/conformance/judge.py", "properties/conformance/render.py", "properties/conformance/replay.py",
     "properties/conformance/replay_engine.py",
     "properties/invariants/base.py", "properties/invariants/ledger.py", "properties/invariants/lifecycle.py",
     "properties/invariants/requests.py", "properties/invariants/rule_checks.py",

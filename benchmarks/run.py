@@ -120,7 +120,8 @@ def measure_trace(shape: str, jobs: int, repeats: int, trace_path: str) -> dict[
         return outcome
 
     def stream() -> Any:
-        with open(trace_path, "w", encoding="utf-8", buffering=1 << 20) as out, JsonlWriter(out) as writer:
+        # binary, as `sessionspec simulate --trace` opens it: the writer hands msgspec's bytes straight to the file
+        with open(trace_path, "wb", buffering=1 << 20) as out, JsonlWriter(out) as writer:
             return run_engine(wl, sink=writer)[1]
 
     runs: dict[str, Callable[[], Any]] = {"untraced": lambda: run_engine(wl)[1], "memory": memory, "stream": stream}

@@ -19,14 +19,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transitions import MachineError
 
+from model.sim.clock import Clock
 from model.sim.dispatch import Dispatcher, InvalidTrigger, Step
+from model.sim.entities import Traced
 from model.spec.interpretations import profiles
 from model.spec.lifecycles import LIFECYCLES, Lifecycle, guard_names
 from model.spec.machines import build_machine
-from model.trace import Change
+from model.trace import Change, emitter
 
 
-class Probe:
+class Probe(Traced):
     """A model whose guards answer from an oracle and whose actions only record."""
 
     def __init__(self, state: str) -> None:
@@ -112,8 +114,13 @@ def test_fast_paths_match_transitions(
     run()
 
 
-class _Clock:
-    now = 12.5
+NOW = 12.5
+
+
+def _clock() -> Clock:
+    clock = Clock()
+    clock.now = NOW
+    return clock
 
 
 def _reference_fire(
@@ -130,7 +137,7 @@ def _reference_fire(
         if step.reason is not None:
             probe.reason = step.reason
         log.append(Change(
-            _Clock.now, dispatcher.entity, probe.id, probe.backend_name, probe.session_id, src, step.dest,
+            NOW, dispatcher.entity, probe.id, probe.backend_name, probe.session_id, src, step.dest,
             trigger, extra + step.rules, step.reason, probe.max_time if step.arms_max_time else None,
         ))
     if step.dest in dispatcher.lifecycle.final_states:
@@ -166,7 +173,7 @@ def test_trigger_functions_fire_as_select_does(profile: str, lifecycle: Lifecycl
 
         probe, reference = Probe(lifecycle.initial), Probe(lifecycle.initial)
         dispatcher: Dispatcher[Any] = Dispatcher(
-            lifecycle, bind, clock=_Clock(), emit=fired.append,
+            lifecycle, bind, clock=_clock(), emit=emitter(fired.append),
             cascade=lambda entity, trigger: fired.append(("cascade", trigger)),
         )
         dispatcher.observer = lambda name, entity, trigger, step: fired.append(("observer", name, trigger, step))

@@ -23,7 +23,20 @@ from model.spec.interpretations import INTERPRETATION_POINTS, Interpretation, pr
 from model.spec.lifecycles import JOB, SESSION
 from model.spec.profiles import PROFILES as PROFILE_NAMES
 from model.spec.validations import RequestRejected
-from model.trace import FORMAT, VERSION, Change, End, Header, JsonlWriter, MemoryTrace, Request, loads_all, schema
+from model.trace import (
+    FORMAT,
+    VERSION,
+    Change,
+    End,
+    Header,
+    JsonlWriter,
+    MemoryTrace,
+    Request,
+    Tee,
+    emitter,
+    loads_all,
+    schema,
+)
 from model.trace.schema import PATH, render
 
 PROFILES = profiles()
@@ -168,12 +181,33 @@ def test_loads_all_round_trips_dumps() -> None:
 @pytest.mark.rule("JOB-TERMINAL")
 def test_the_streaming_writer_writes_what_the_memory_trace_holds() -> None:
     memory = varied_run(PROFILES["default"])
-    stream = io.StringIO()
+    stream, binary = io.StringIO(), io.BytesIO()
+    for writer in (JsonlWriter(stream), JsonlWriter(binary)):  # a binary stream gets the UTF-8 bytes
+        for record in memory:
+            writer(record)
+        writer.flush()
+    assert stream.getvalue() == memory.jsonl()
+    assert binary.getvalue() == memory.jsonl().encode()
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_an_emitter_given_the_fields_writes_and_delivers_what_the_record_gives(profile: str) -> None:
+    """The engine's hot path hands a sink a change's or an accepted request's fields (``Emitter.change``,
+    ``Emitter.request``): a writer builds the line from them, any other sink gets the very record."""
+    memory = varied_run(PROFILES[profile])
+    stream, kept = io.StringIO(), MemoryTrace()
     writer = JsonlWriter(stream)
-    for record in memory:
-        writer(record)
+    for each in (writer, emitter(kept), Tee(JsonlWriter(io.StringIO()), kept)):
+        for record in memory:
+            if isinstance(record, Change):
+                each.change(*record)
+            elif isinstance(record, Request) and record.error is None:
+                each.request(*record[:6])
+            else:
+                each(record)
     writer.flush()
     assert stream.getvalue() == memory.jsonl()
+    assert kept == list(memory) * 2 and [type(r) for r in kept] == [type(r) for r in memory] * 2
 
 
 def test_the_writer_loses_no_line_it_holds() -> None:

@@ -23,7 +23,7 @@ from model.sim.dispatch import Dispatcher, Fire, Step
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.retention import Retention
 from model.spec.interpretations import Interpretation, Policy
-from model.trace import Sink
+from model.trace import Emitter, Sink
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -53,6 +53,7 @@ class Core(Clock):
     _unused_timeout: float | None
     """The profile's unused-session timeout (None: the profile has none)."""
     _emit: Sink
+    _emitter: Emitter
     _tracing: bool
     _fire_start: Fire
     _fire_complete: Fire

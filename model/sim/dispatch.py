@@ -22,10 +22,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from mypy_extensions import mypyc_attr
 
+from model.sim.clock import Clock
+from model.sim.entities import Traced
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
-from model.trace import Change, Sink
-
-_new = tuple.__new__
+from model.trace import Emitter
 
 ARM_MAX_TIME = "arm_max_time"
 """The action that starts a session's max_time clock: its trace line records the max_time."""
@@ -91,12 +91,6 @@ def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | 
     return lambda entity: not any(g(entity) for g in unless) and all(g(entity) for g in conditions)
 
 
-class Clock(Protocol):
-    """What a traced fire reads the time of its record from (the engine)."""
-
-    now: float
-
-
 class Fire(Protocol):
     """A trigger function: fires it on ``entity``; the step taken, or None if every guard refuses.
 
@@ -115,8 +109,8 @@ class Dispatcher(Generic[E]):
     (its state, reason and trace record set, the step's action and cascade still to come):
     how a client learns that its job ended without observing every transition.
     ``fire`` maps each trigger to its function (:func:`_trigger`), which records on ``emit``
-    with the time of ``clock`` (no record at all when ``emit`` is None) and hands a step's
-    ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
+    (:meth:`Emitter.change`, with the time of ``clock``; no record at all when ``emit`` is None) and
+    hands a step's ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
     that does not declare them, where the others raise InvalidTrigger: the engine attempts a
     dispatch whenever the device may have come free, and the declaration says where it applies.
     """
@@ -129,7 +123,7 @@ class Dispatcher(Generic[E]):
         bind: Callable[[str], Callable[[Any], Any]],
         *,
         clock: Clock | None = None,
-        emit: Sink | None = None,
+        emit: Emitter | None = None,
         cascade: Callable[[Any, str], None] | None = None,
         optional: Iterable[str] = (),
     ) -> None:
@@ -193,7 +187,7 @@ def _trigger(
     trigger: str,
     *,
     clock: Clock | None,
-    emit: Sink | None,
+    emit: Emitter | None,
     cascade: Callable[[Any, str], None] | None,
     optional: bool,
 ) -> Fire:
@@ -209,7 +203,7 @@ def _trigger(
     final = dispatcher.lifecycle.final_states
     rows = {state: row.get(trigger, ()) for state, row in dispatcher.table.items()}
     """Every state's candidate steps for the trigger; none where it is not declared."""
-    record = emit if traced else None
+    recorder = emit if traced else None
     select = dispatcher.select
 
     def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
@@ -235,12 +229,13 @@ def _trigger(
         dest, reason = step.dest, step.reason
         if traced and reason is not None:
             entity.reason = reason
-        if record is not None:
+        if recorder is not None:
             assert clock is not None
-            record(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
-                clock.now, kind, entity.id, entity.backend_name, entity.session_id, source, dest, trigger,
+            named: Traced = entity  # its fields, read natively when compiled
+            recorder.change(
+                clock.now, kind, named.id, named.backend_name, named.session_id, source, dest, trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
-            )))
+            )
         if dest in final:
             on_final = dispatcher.on_final
             if on_final is not None:

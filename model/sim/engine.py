@@ -33,7 +33,7 @@ from model.spec.interpretations import DEFAULT, ExpiryTie, FirstJobFailure, Inte
 from model.spec.lifecycles import JOB, SCHEDULER, SESSION
 from model.spec.profiles import DEFAULT_PROFILE
 from model.spec.validations import RequestRejected
-from model.trace import Header, Sink, direct, null_sink
+from model.trace import Header, Sink, direct, emitter, null_sink
 
 Observer = _Observer
 """Called as (lifecycle name, entity, trigger, chosen step) just before a state change."""
@@ -73,7 +73,7 @@ class Engine(RequestHandling):
     # which every attribute access on the engine is a hashed lookup. A variant engine keeps a __dict__
     # for its own attributes.
     __slots__ = (
-        "_clock_at_open", "_doom_on_failure", "_emit", "_fire_complete", "_fire_device_error",
+        "_clock_at_open", "_doom_on_failure", "_emit", "_emitter", "_fire_complete", "_fire_device_error",
         "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started", "_fire_max_execution_time",
         "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq", "_session_ids",
         "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing", "_unused_timeout",
@@ -109,6 +109,8 @@ class Engine(RequestHandling):
         self._emit = direct(sink) if sink is not None else null_sink
         self._tracing = sink is not None and sink is not null_sink
         """False when nobody reads the trace: the hot path then builds no records at all."""
+        self._emitter = emitter(sink if sink is not None else null_sink)
+        """The sink as the hot path calls it: with a record's fields (a trace writer builds no record)."""
         self._session_ids = itertools.count(1)
         self._job_ids = itertools.count(1)
         self.reserved_ids: set[str] = set()
@@ -126,7 +128,7 @@ class Engine(RequestHandling):
         self.init_timers()
 
         # The trigger functions record nothing when nobody reads the trace.
-        bind, emit, cascade = self._bind, self._emit if self._tracing else None, self.fail_unfinished
+        bind, emit, cascade = self._bind, self._emitter if self._tracing else None, self.fail_unfinished
         self.session_fsm = Dispatcher(SESSION.under(interpretation), bind, clock=self, emit=emit, cascade=cascade)
         self.job_fsm = Dispatcher(JOB.under(interpretation), bind, clock=self, emit=emit, cascade=cascade)
         self.scheduler_fsm = Dispatcher(

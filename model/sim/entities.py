@@ -11,6 +11,8 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from model.sim.devices import BackendConfig
 
 if TYPE_CHECKING:
@@ -41,10 +43,22 @@ class BackendRecord:
         return self.name
 
 
-class SessionRecord:
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Traced:
+    """What a trace line names of a session or a job: its ID, its backend's and its session's (a session's own
+    is None). One base, so that the compiled trigger functions read them as fields, not by name."""
+
+    __slots__ = ("backend_name", "id", "session_id")
+
+    id: str
+    backend_name: str
+    session_id: str | None
+
+
+class SessionRecord(Traced):
     __slots__ = (
-        "backend", "backend_name", "batch", "closed_at", "deadline", "doomed", "first_job", "id", "max_time",
-        "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running", "session_id",
+        "backend", "batch", "closed_at", "deadline", "doomed", "first_job", "max_time",
+        "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running",
         "started_at", "state", "unused_deadline", "window_deadline", "window_timer", "window_token",
     )
 
@@ -52,7 +66,7 @@ class SessionRecord:
         self.id = session_id
         self.backend = backend
         self.backend_name = backend.name
-        self.session_id: None = None
+        self.session_id = None
         """A session belongs to no session (the trace's ``session`` field of a session line)."""
         self.state = "pending"
         self.requested_max_time = requested_max_time
@@ -95,10 +109,10 @@ class SessionRecord:
         return None
 
 
-class JobRecord:
+class JobRecord(Traced):
     __slots__ = (
-        "backend", "backend_name", "duration", "ended_at", "explicit_max_execution_time", "fault", "group", "id",
-        "max_execution_time", "program", "reason", "session", "session_id", "started_at", "state",
+        "backend", "duration", "ended_at", "explicit_max_execution_time", "fault", "group",
+        "max_execution_time", "program", "reason", "session", "started_at", "state",
         "submitted_at", "token",
     )
 

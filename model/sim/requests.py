@@ -22,10 +22,20 @@ from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import PRECEDENCE, RequestRejected, shown
-from model.trace import Change, Request
+from model.trace import Request
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
 _new = tuple.__new__
+
+
+def _open_args(max_time: object, batch: bool) -> dict[str, object]:
+    """An open's arguments, as its request records them."""
+    return {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
+
+
+def _submit_args(max_execution_time: object, group: str, program: str) -> dict[str, object]:
+    """A submit's arguments, as its request records them."""
+    return {"max_execution_time": max_execution_time, "group": group, "program": program}
 
 
 @mypyc_attr(native_class=False)
@@ -274,8 +284,9 @@ class RequestHandling(Scheduling):
         session.opened_at = self.now
         self.sessions[session_id] = session
         if self._tracing:
-            self._emit(self._open_request(backend, session_id, max_time, batch))
-            self._emit(Change(self.now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES))
+            now, emit = self.now, self._emitter
+            emit.request(now, "open", backend, session_id, None, _open_args(max_time, batch))
+            emit.change(now, "session", session_id, backend, None, None, "pending", "open", _OPEN_RULES, None, None)
         if self._clock_at_open:
             self.arm_max_time_at_open(session)
         if self._unused_timeout is not None:
@@ -283,8 +294,7 @@ class RequestHandling(Scheduling):
         return session
 
     def _open_request(self, backend: str | None, session_id: str | None, max_time: object, batch: bool) -> Request:
-        args: dict[str, object] = {"max_time": max_time, "mode": "batch"} if batch else {"max_time": max_time}
-        return self._request("open", backend, session_id, None, args)
+        return self._request("open", backend, session_id, None, _open_args(max_time, batch))
 
     def submit(
         self,
@@ -332,12 +342,12 @@ class RequestHandling(Scheduling):
         job = JobRecord(job_id, record, session, met, explicit, duration, fault, group, program, self.now)
         self.jobs[job_id] = job
         if self._tracing:
-            now = self.now
-            self._emit(self._submit_request(backend, session_id, job_id, max_execution_time, group, program))
-            self._emit(_new(Change, (  # every field given: the tuple itself, not NamedTuple's Python-level __new__
+            now, emit = self.now, self._emitter
+            emit.request(now, "submit", backend, session_id, job_id, _submit_args(max_execution_time, group, program))
+            emit.change(
                 now, "job", job_id, backend, session_id, None, "queued", "submit",
                 _SUBMIT_RULES_SESSION if session is not None else _SUBMIT_RULES_PLAIN, None, None,
-            )))
+            )
         record.queue.push(job)
         if session is not None:
             if self._unused_timeout is not None:
@@ -364,14 +374,14 @@ class RequestHandling(Scheduling):
         self, backend: str | None, session_id: str | None, job_id: str | None, max_execution_time: object,
         group: str, program: str,
     ) -> Request:
-        args = {"max_execution_time": max_execution_time, "group": group, "program": program}
+        args = _submit_args(max_execution_time, group, program)
         return _new(Request, (self.now, "submit", backend, session_id, job_id, args, None, (), None))  # as _request
 
     def _request(
         self, op: str, backend: str | None, session: str | None, job: str | None, args: dict[str, Any] | None = None
     ) -> Request:
         """An accepted request's record (``_reject`` fills in a rejected one's error), made now."""
-        # Every field given: the tuple itself, not NamedTuple's Python-level __new__ (as for the Change records).
+        # Every field given: the tuple itself, not NamedTuple's Python-level __new__ (as Emitter.change does).
         return _new(Request, (self.now, op, backend, session, job, args, None, (), None))
 
     def cancel(self, job_id: str) -> JobRecord:
@@ -382,7 +392,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._cancel_request(job_id, job), *refused)
         assert job is not None
         if self._tracing:
-            self._emit(self._cancel_request(job_id, job))
+            self._emitter.request(self.now, "cancel", job.backend_name, job.session_id, job_id, None)
         was_running = job.state == "running"
         self.fire(self.job_fsm, job, "cancel")
         session = job.session
@@ -412,7 +422,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._session_request("close", session_id, session), *refused)
         assert session is not None
         if self._tracing:
-            self._emit(self._session_request("close", session_id, session))
+            self._emitter.request(self.now, "close", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
             self.dispatch(session.backend)
@@ -431,7 +441,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._session_request("cancel_session", session_id, session), *refused)
         assert session is not None
         if self._tracing:
-            self._emit(self._session_request("cancel_session", session_id, session))
+            self._emitter.request(self.now, "cancel_session", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
             self.dispatch(session.backend)

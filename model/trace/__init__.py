@@ -11,10 +11,10 @@ from model.trace.reader import from_json, loads_all, read_chunks, read_trace
 from model.trace.records import FORMAT, VERSION, Change, End, Entry, Header, Record, Request, Sink
 from model.trace.schema import schema
 from model.trace.strict_json import Unusable
-from model.trace.writer import JsonlWriter, MemoryTrace, Tee, direct, dumps, null_sink, to_json
+from model.trace.writer import Emitter, JsonlWriter, MemoryTrace, Tee, direct, dumps, emitter, null_sink, to_json
 
 __all__ = [
-    "FORMAT", "VERSION", "Change", "End", "Entry", "Header", "JsonlWriter", "MemoryTrace", "Record", "Request", "Sink",
-    "Tee", "Unusable", "direct", "dumps", "from_json", "loads_all", "null_sink", "read_chunks", "read_trace", "schema",
-    "to_json",
+    "FORMAT", "VERSION", "Change", "Emitter", "End", "Entry", "Header", "JsonlWriter", "MemoryTrace", "Record",
+    "Request", "Sink", "Tee", "Unusable", "direct", "dumps", "emitter", "from_json", "loads_all", "null_sink",
+    "read_chunks", "read_trace", "schema", "to_json",
 ]

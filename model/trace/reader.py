@@ -1,5 +1,7 @@
 """The one trace reader: each line decoded and validated straight into its line's Struct
-(:mod:`.records`), then the order checks: the header first and once, time never going back.
+(:mod:`.records`), the conditions across its keys checked as it becomes its record (the Structs'
+``CONDITIONS`` say the same to the schema), then the order checks: the header first and once,
+time never going back.
 
 A line that is refused is read again by the strict loader (:mod:`.strict_json`) only to word
 the reason: not UTF-8, not JSON, not an object, an unknown ``type``, the keys it lacks, or the
@@ -8,17 +10,38 @@ key whose value breaks the line's definition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import msgspec
+from msgspec import UNSET
 
-from model.trace.records import KINDS, End, Entry, Header, Line, Record, Request
+from model.spec.profiles import DEFAULT_PROFILE
+from model.trace.records import (
+    FLOAT_MAX,
+    KINDS,
+    RULE_PATTERN,
+    Change,
+    End,
+    EndLine,
+    Entry,
+    Header,
+    HeaderLine,
+    JobLine,
+    Line,
+    Record,
+    Request,
+    RequestLine,
+    SessionLine,
+)
 from model.trace.strict_json import Unusable, check, loads, path_of
 
-CHUNK = 1024
-"""Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm."""
+CHUNK = 128
+"""Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
+more: the records of a chunk live until it is judged, and a larger chunk's outlive a sweep of the garbage
+collector's youngest generation into the older ones, whose sweeps then cost more and come more often."""
 
 
 
@@ -61,43 +84,42 @@ def read_chunks(
     ended = 0
     end: End | None = None
     chunk: list[tuple[int, Record]] = []
-    append = chunk.append
     try:
         for line_no, raw in enumerate(lines, start=1):
             try:
-                record = decode(raw).record()
+                record = record_of(decode(raw))
             except _REFUSED:
                 if _blank(raw):
                     continue
                 refuse(line_no, raw)
             if ended:
                 raise Unusable(line_no, f"a line after the end line (line {ended}): the end line is the last")
-            if isinstance(record, End):
+            kind = record.__class__
+            if kind is _CHANGE or kind is _REQUEST:
+                if header is None:
+                    what = "request" if kind is _REQUEST else record.entity  # type: ignore[union-attr]
+                    raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
+                t = record.t  # type: ignore[union-attr]
+                if t < last_t:
+                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
+                last_t = t
+                chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+            elif isinstance(record, End):
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
                 if record.t < last_t:
                     raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
                 end = record
-                continue
-            if record.__class__ is Header:
+            else:
+                assert isinstance(record, Header)
                 if header is not None:
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
-                append((line_no, record))
-                continue
-            if header is None:
-                kind = "request" if record.__class__ is Request else record.entity  # type: ignore[union-attr]
-                raise Unusable(line_no, f"missing header: the first line is a {kind} line, not the header")
-            t = record.t  # type: ignore[union-attr]
-            if t < last_t:
-                raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
-            last_t = t
-            append((line_no, record))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-                append = chunk.append
+                chunk.append((line_no, record))
     except Unusable:
         if chunk:
             yield chunk
@@ -120,7 +142,7 @@ def loads_all(lines: Iterable[str | bytes]) -> Iterator[Entry]:
 def line_record(line_no: int, raw: str | bytes) -> Entry:
     """The record of one line, or :class:`Unusable`."""
     try:
-        return _decoder()(raw).record()
+        return record_of(_decoder()(raw))
     except _REFUSED:
         refuse(line_no, raw)
 
@@ -135,10 +157,133 @@ def from_json(obj: Any, line_no: int = 1) -> Entry:
     except RecursionError:
         raise Unusable(line_no, "nested too deeply") from None
     try:
-        record: Entry = line.record()
+        record = record_of(line)
     except ValueError as error:  # a condition across keys (the line's ``CONDITIONS``)
         _explain(line_no, obj, str(error))
     return record
+
+
+# ---------------------------------------------------------------------- a line's record
+
+# What the loop reads on every line, as Final names: compiled, mypyc keeps one as a C static, where an
+# imported name is a dictionary lookup at each use.
+_new: Final = tuple.__new__
+_CHANGE: Final = Change
+_REQUEST: Final = Request
+_JOB_LINE: Final = JobLine
+_REQUEST_LINE: Final = RequestLine
+_SESSION_LINE: Final = SessionLine
+_UNSET: Final = UNSET
+_RULE: Final = re.compile(RULE_PATTERN).search
+_RULE_LISTS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
+"""Each distinct rule list seen valid, kept once: records share it instead of holding a fresh tuple
+each (far fewer objects for the garbage collector to track over a long trace)."""
+_RULE_LISTS_LIMIT: Final = 4096
+
+
+def record_of(line: Any) -> Entry:
+    """The record of a decoded line, once the conditions across its keys hold (ValueError naming the first
+    that does not). ``line`` is typed Any: a key left out is None, whatever its field's type says."""
+    kind = line.__class__
+    if kind is _JOB_LINE:
+        reason = line.reason
+        if reason is None and line.dst == "failed":
+            raise ValueError(_needs("a line into failed", ["reason"]))
+        return _new(_CHANGE, (
+            line.t, "job", line.id, line.backend, line.session, line.src, line.dst, line.trigger,
+            _checked(line.rules), reason, None,
+        ))
+    if kind is _REQUEST_LINE:
+        return _request(line)
+    if kind is _SESSION_LINE:
+        return _new(_CHANGE, (
+            line.t, "session", line.id, line.backend, None, line.src, line.dst, line.trigger, _checked(line.rules),
+            None, line.max_time,
+        ))
+    if kind is HeaderLine:
+        backends = {name: {"system_max_time": b.system_max_time,
+                           "program_max_execution_time": b.program_max_execution_time}
+                    for name, b in line.backends.items()}
+        return Header(line.interpretation, backends, line.interactive_timeout, line.profile or DEFAULT_PROFILE)
+    assert kind is EndLine
+    return End(line.t)
+
+
+def _request(line: Any) -> Request:
+    t, op, backend, session, job, args = line.t, line.op, line.backend, line.session, line.job, line.args
+    error, rules, message = line.error, line.rules, line.message
+    if rules is not None:
+        rules = _checked(rules)
+    if line.outcome == "rejected":
+        if error is None or rules is None or message is None:
+            missing = [k for k, v in (("error", error), ("rules", rules), ("message", message)) if v is None]
+            raise ValueError(_needs("a rejected request", missing))
+    else:
+        if error is not None or message is not None:
+            raise ValueError("an accepted request has no 'error' or 'message'")
+        if args is not None:
+            max_time = args.max_time
+            if max_time.__class__ is bool or (max_time.__class__ is float and not max_time.is_integer()):
+                raise ValueError("an accepted open's max_time is an integer, a string or null - at `$.args.max_time`")
+            mex = args.max_execution_time
+            if mex.__class__ is bool or mex.__class__ is str:
+                raise ValueError("an accepted submit's max_execution_time is a number or null"
+                                 " - at `$.args.max_execution_time`")
+        if op == "submit" or op == "open":
+            target, named = ("job", job) if op == "submit" else ("session", session)
+            if named is None or backend is None:
+                missing = [k for k, v in ((target, named), ("backend", backend)) if v is None]
+                raise ValueError(_needs(f"an accepted {op}", missing))
+    if op == "cancel" and job is None:
+        raise ValueError(_needs("a cancel", ["job"]))
+    if op == "close" and session is None:
+        raise ValueError(_needs("a close", ["session"]))
+    return _new(_REQUEST, (
+        t, op, backend, session, job, None if args is None else _args(args), error, () if rules is None else rules,
+        message,
+    ))
+
+
+def _args(args: Any) -> dict[str, Any]:
+    """A request's arguments as given, in the order of :class:`~.records.Args`' fields (written out: a loop
+    over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
+    max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
+    for value in (max_time, mex):
+        if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
+            raise ValueError("an integer beyond a 64-bit float")
+    unset = _UNSET
+    given: dict[str, Any] = {}
+    if max_time is not unset:
+        given["max_time"] = max_time
+    if mode is not unset:
+        given["mode"] = mode
+    if mex is not unset:
+        given["max_execution_time"] = mex
+    if group is not unset:
+        given["group"] = group
+    if program is not unset:
+        given["program"] = program
+    return given
+
+
+def _checked(rules: tuple[str, ...]) -> tuple[str, ...]:
+    """``rules`` if every rule ID matches the pattern (as the one equal list seen before), else ValueError."""
+    known = _RULE_LISTS.get(rules)
+    if known is None:
+        for index, rule in enumerate(rules):
+            if not _RULE(rule):
+                raise ValueError(f"Expected `str` matching regex {RULE_PATTERN!r} - at `$.rules[{index}]`")
+        if len(_RULE_LISTS) >= _RULE_LISTS_LIMIT:
+            _RULE_LISTS.clear()
+        known = _RULE_LISTS[rules] = rules
+    return known
+
+
+def _needs(kind: str, keys: list[str]) -> str:
+    return f"{kind} needs {', '.join(repr(key) for key in keys)}"
+
+
+# ---------------------------------------------------------------------- bad lines
 
 
 def _blank(raw: str | bytes) -> bool:

@@ -14,7 +14,6 @@ generated from them (:mod:`model.trace.schema`).
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Final, Literal, NamedTuple
@@ -97,30 +96,11 @@ Seconds = Annotated[float, Meta(gt=0)]
 Limit = Annotated[int, Meta(gt=0, le=2**63 - 1)] | Seconds
 """A backend's limit in seconds: an integer is kept as one (a header reads back as it was written)."""
 Rules = tuple[Annotated[str, Meta(extra_json_schema={"pattern": RULE_PATTERN})], ...]
-"""Rule IDs. Their pattern is checked after decoding, once per distinct list (:func:`_checked`): msgspec
-would run it on every string of every line, which costs more than decoding the line."""
+"""Rule IDs. Their pattern is checked after decoding, once per distinct list (the reader's ``_checked``):
+msgspec would run it on every string of every line, which costs more than decoding the line."""
 ArgValue = int | float | str | bool | None
 SessionState: Any = Literal[SESSION.state_names]
 JobState: Any = Literal[JOB.state_names]
-_new = tuple.__new__
-_RULE = re.compile(RULE_PATTERN).search
-_RULE_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
-"""Each distinct rule list seen valid, kept once: records share it instead of holding a fresh tuple
-each (far fewer objects for the garbage collector to track over a long trace)."""
-_RULE_LISTS_LIMIT = 4096
-
-
-def _checked(rules: tuple[str, ...]) -> tuple[str, ...]:
-    """``rules`` if every rule ID matches the pattern (as the one equal list seen before), else ValueError."""
-    known = _RULE_LISTS.get(rules)
-    if known is None:
-        for index, rule in enumerate(rules):
-            if not _RULE(rule):
-                raise ValueError(f"Expected `str` matching regex {RULE_PATTERN!r} - at `$.rules[{index}]`")
-        if len(_RULE_LISTS) >= _RULE_LISTS_LIMIT:
-            _RULE_LISTS.clear()
-        known = _RULE_LISTS[rules] = rules
-    return known
 
 
 class BackendLimits(Struct, forbid_unknown_fields=True, gc=False):
@@ -129,7 +109,7 @@ class BackendLimits(Struct, forbid_unknown_fields=True, gc=False):
 
 
 class _Line(Struct, tag_field="type", omit_defaults=True, forbid_unknown_fields=True, gc=False):
-    """A trace line; ``CONDITIONS``: JSON Schema for what ``record()`` checks beyond the fields."""
+    """A trace line; ``CONDITIONS``: JSON Schema for what the reader checks beyond the fields."""
 
     CONDITIONS: ClassVar[dict[str, Any]] = {}
 
@@ -141,12 +121,6 @@ class HeaderLine(_Line, tag="header", kw_only=True):
     interactive_timeout: Limit
     interpretation: dict[str, str]
     backends: Annotated[dict[str, BackendLimits], Meta(min_length=1)]
-
-    def record(self) -> Header:
-        backends = {name: {"system_max_time": b.system_max_time,
-                           "program_max_execution_time": b.program_max_execution_time}
-                    for name, b in self.backends.items()}
-        return Header(self.interpretation, backends, self.interactive_timeout, self.profile or DEFAULT_PROFILE)
 
 
 class Args(Struct, forbid_unknown_fields=True, gc=False):
@@ -160,29 +134,6 @@ class Args(Struct, forbid_unknown_fields=True, gc=False):
     max_execution_time: ArgValue | UnsetType = UNSET
     group: str | UnsetType = UNSET
     program: str | UnsetType = UNSET
-
-    def as_dict(self) -> dict[str, Any]:
-        """The arguments given, in field order (written out: a loop over the fields costs twice as much);
-        ValueError for an integer no float can hold (the request's record is then refused)."""
-        for value in (self.max_time, self.max_execution_time):
-            if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
-                raise ValueError("an integer beyond a 64-bit float")
-        given: dict[str, Any] = {}
-        if self.max_time is not UNSET:
-            given["max_time"] = self.max_time
-        if self.mode is not UNSET:
-            given["mode"] = self.mode
-        if self.max_execution_time is not UNSET:
-            given["max_execution_time"] = self.max_execution_time
-        if self.group is not UNSET:
-            given["group"] = self.group
-        if self.program is not UNSET:
-            given["program"] = self.program
-        return given
-
-
-def _needs(kind: str, keys: list[str]) -> str:
-    return f"{kind} needs {', '.join(repr(key) for key in keys)}"
 
 
 class RequestLine(_Line, tag="request", kw_only=True):
@@ -213,43 +164,6 @@ class RequestLine(_Line, tag="request", kw_only=True):
         {"if": {"properties": {"op": {"const": "close"}}}, "then": {"required": ["session"]}},
     ]}
 
-    def record(self) -> Request:
-        """The record, once the conditions across keys hold (ValueError naming the first that does not)."""
-        rules, args, op = self.rules, self.args, self.op
-        if rules is not None:
-            rules = _checked(rules)
-        if self.outcome == "rejected":
-            missing = [k for k, v in (("error", self.error), ("rules", self.rules), ("message", self.message))
-                       if v is None]
-            if missing:
-                raise ValueError(_needs("a rejected request", missing))
-        else:
-            if self.error is not None or self.message is not None:
-                raise ValueError("an accepted request has no 'error' or 'message'")
-            if args is not None:
-                max_time = args.max_time
-                if max_time.__class__ is bool or (max_time.__class__ is float and not max_time.is_integer()):
-                    raise ValueError(
-                        "an accepted open's max_time is an integer, a string or null - at `$.args.max_time`"
-                    )
-                mex = args.max_execution_time
-                if mex.__class__ is bool or mex.__class__ is str:
-                    raise ValueError("an accepted submit's max_execution_time is a number or null"
-                                     " - at `$.args.max_execution_time`")
-            if op == "submit" or op == "open":
-                target = "job" if op == "submit" else "session"
-                missing = [k for k, v in ((target, getattr(self, target)), ("backend", self.backend)) if v is None]
-                if missing:
-                    raise ValueError(_needs(f"an accepted {op}", missing))
-        if op == "cancel" and self.job is None:
-            raise ValueError(_needs("a cancel", ["job"]))
-        if op == "close" and self.session is None:
-            raise ValueError(_needs("a close", ["session"]))
-        return _new(Request, (
-            self.t, self.op, self.backend, self.session, self.job, None if args is None else args.as_dict(),
-            self.error, () if rules is None else rules, self.message,
-        ))
-
 
 class SessionLine(_Line, tag="session", kw_only=True):
     t: Time
@@ -260,12 +174,6 @@ class SessionLine(_Line, tag="session", kw_only=True):
     trigger: str
     rules: Rules
     max_time: Seconds = ABSENT
-
-    def record(self) -> Change:
-        return _new(Change, (
-            self.t, "session", self.id, self.backend, None, self.src, self.dst, self.trigger, _checked(self.rules),
-            None, self.max_time,
-        ))
 
 
 class JobLine(_Line, tag="job", kw_only=True):
@@ -282,55 +190,12 @@ class JobLine(_Line, tag="job", kw_only=True):
     CONDITIONS: ClassVar[dict[str, Any]] = {"if": {"properties": {"to": {"const": "failed"}}},
                                             "then": {"required": ["reason"]}}
 
-    def record(self) -> Change:
-        reason = self.reason
-        if reason is None and self.dst == "failed":
-            raise ValueError(_needs("a line into failed", ["reason"]))
-        return _new(Change, (
-            self.t, "job", self.id, self.backend, self.session, self.src, self.dst, self.trigger,
-            _checked(self.rules), reason, None,
-        ))
-
 
 class EndLine(_Line, tag="end", kw_only=True):
     t: Time
-
-    def record(self) -> End:
-        return End(self.t)
 
 
 Line = HeaderLine | RequestLine | SessionLine | JobLine | EndLine
 LINES: tuple[type[_Line], ...] = (HeaderLine, RequestLine, SessionLine, JobLine, EndLine)
 KINDS: dict[str, type[_Line]] = {str(line.__struct_config__.tag): line for line in LINES}
 
-
-def line_of(record: Entry) -> Line:
-    """The line of a record, unchecked: the writer writes what it is given (the reader checks). A request's
-    ``args`` go out as the mapping they are, so in its order: the engine and :meth:`Args.as_dict` give them
-    in the order of :class:`Args`' fields."""
-    kind = record.__class__
-    fields: Any = record  # the lines' optional keys are typed as present (None means absent)
-    if kind is Change:
-        t, entity, ident, backend, session, src, dst, trigger, rules, reason, max_time = fields
-        if entity == "job":
-            return JobLine(t=t, id=ident, backend=backend, session=session, src=src, dst=dst, trigger=trigger,
-                           rules=rules, reason=reason)
-        return SessionLine(t=t, id=ident, backend=backend, src=src, dst=dst, trigger=trigger, rules=rules,
-                           max_time=max_time)
-    if kind is End:
-        return EndLine(t=record.t)  # type: ignore[union-attr]
-    if kind is Request:
-        t, op, backend, session, job, args, error, rules, message = fields
-        if error:
-            return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                               args=args or ABSENT, outcome="rejected", error=error,
-                               rules=rules, message=message)
-        return RequestLine(t=t, op=op, backend=backend, session=session, job=job,
-                           args=args or ABSENT, outcome="accepted")
-    assert isinstance(record, Header)
-    return HeaderLine(
-        format=FORMAT, version=VERSION, interactive_timeout=record.interactive_timeout,
-        profile=record.profile if record.profile != DEFAULT_PROFILE else ABSENT,
-        interpretation=dict(record.interpretation),
-        backends={name: BackendLimits(**limits) for name, limits in record.backends.items()},
-    )

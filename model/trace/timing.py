@@ -9,11 +9,12 @@ Unix-epoch times and pass a job that starts a second past its deadline.
 from __future__ import annotations
 
 from math import ulp
+from typing import Final
 
-TIME_EPSILON = 1e-9
+TIME_EPSILON: Final = 1e-9
 """Seconds of float noise allowed between two times of one instant (on top of any tolerance)."""
 
-ULPS = 4
+ULPS: Final = 4
 """Units in the last place allowed on top of ``TIME_EPSILON``: what a few float operations may round."""
 
 

@@ -30,7 +30,7 @@ def simulate(scenario: Path, trace_path: Path | None, quiet: bool, max_events: i
     memory = MemoryTrace()
     try:
         if trace_path is not None:
-            with replacing(trace_path) as stream, JsonlWriter(stream) as writer:  # flushed also if the run fails
+            with replacing(trace_path, "wb") as stream, JsonlWriter(stream) as writer:  # flushed also if the run fails
                 writer.end(run_scenario(loaded, Tee(memory, writer), max_events).now)  # the run stops here
         else:
             run_scenario(loaded, memory, max_events)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from model.spec.interpretations import Interpretation
 from model.trace import Change, Header, Request
@@ -23,7 +24,7 @@ from properties.invariants import catalogue as invariants
 from properties.invariants.base import TraceProperty, Violation
 from properties.invariants.suite import Suite
 
-WINDOW = 5
+WINDOW: Final = 5
 """How many records before a divergence its report quotes."""
 Body = list[tuple[int, Request | Change]]
 """Records after the header with their line numbers, in order."""
@@ -126,20 +127,19 @@ class Judge:
         if self.stopped or not body:
             return []
         self.last_line = body[-1][0]
-        feed = self.replayer.feed
+        replayer, suite = self.replayer, self.suite  # (methods called on them, not kept: compiled, a direct call)
         diverged: list[tuple[int, list[Divergence]]] = []
         end = len(body)
         for pos, (line, record) in enumerate(body):
-            divergences = feed(line, record)
+            divergences = replayer.feed(line, record)
             if divergences:
                 diverged.append((pos, divergences))
                 if not self.keep_going:
                     end = pos + 1
                     break
-        observe = self.suite.observe
         violated: list[tuple[int, list[Violation]]] = []
         for pos, (_, record) in enumerate(body if end == len(body) else body[:end]):
-            violations = observe(self.records + pos + 1, record)
+            violations = suite.observe(self.records + pos + 1, record)
             if violations is not None:
                 violated.append((pos, violations))
         found: list[Found] = []

@@ -8,7 +8,7 @@ compared separately, within a tolerance.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
@@ -18,7 +18,7 @@ from model.views.printable import printable
 __all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
 
 
-CASCADE_TRIGGERS = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
+CASCADE_TRIGGERS: Final = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)
 """Job failures a session's end (or its first job's) cascades: simultaneous, so their order among themselves
 is free (from the declaration: session_closed, session_expired, first_job_cancelled, first_job_failed)."""
 
@@ -43,12 +43,17 @@ def meaning(record: Request | Change) -> tuple[Any, ...]:
 
 
 def same(expected: Request | Change, got: Request | Change, tolerance: float = 0.0) -> bool:
-    if type(expected) is Change and type(got) is Change:  # the meaning of a change: all but t (0) and rules (8)
+    """Whether two records have the same :func:`meaning`, at times within the tolerance."""
+    if not same_time(expected.t, got.t, tolerance):
+        return False
+    if type(expected) is Change and type(got) is Change:  # the meaning of a change, field by field (no tuple built)
         return (
-            expected[1:8] == got[1:8] and expected[9:] == got[9:]
-            and same_time(expected.t, got.t, tolerance)
+            expected.dst == got.dst and expected.id == got.id and expected.trigger == got.trigger
+            and expected.entity == got.entity and expected.backend == got.backend
+            and expected.session == got.session and expected.src == got.src and expected.reason == got.reason
+            and expected.max_time == got.max_time
         )
-    return meaning(expected) == meaning(got) and same_time(expected.t, got.t, tolerance)
+    return meaning(expected) == meaning(got)
 
 
 def describe(record: Record) -> str:

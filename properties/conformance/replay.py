@@ -23,6 +23,7 @@ import math
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from model.sim.devices import BackendConfig
 from model.sim.engine import Engine
@@ -53,10 +54,10 @@ class Divergence:
         return f"{path}:{self.line}: divergence{rules}: got {self.got}; the spec expected {self.expected}"
 
 
-DEVICE_RULE = "DEVICE-RUNS-DURATION"
+DEVICE_RULE: Final = "DEVICE-RUNS-DURATION"
 """Cited, beside the rules of the records, by a divergence in a device end the kit's inputs decide."""
 
-_NONE_LATE: list[tuple[str | None, Change]] = []
+_NONE_LATE: Final[list[tuple[str | None, Change]]] = []
 """What ``_late`` returns when nothing is late (shared: never changed)."""
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -43,7 +43,7 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
 
-DEVICE_TRIGGERS = frozenset(("complete", "device_error"))
+DEVICE_TRIGGERS: Final = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
 
 

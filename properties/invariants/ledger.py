@@ -10,11 +10,13 @@ without raising, and the properties report them.
 
 from __future__ import annotations
 
+from typing import Final
+
 from model.spec.lifecycles import JOB, SESSION
 from model.trace import Change
 
-SESSION_FINAL = SESSION.final_states
-JOB_FINAL = JOB.final_states
+SESSION_FINAL: Final = SESSION.final_states
+JOB_FINAL: Final = JOB.final_states
 
 
 class SessionView:

@@ -5,7 +5,7 @@ is lost, and closing, cancelling and first-job cancel have their consequences at
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from model.spec.interpretations import FirstJobCancel as FirstJobCancelOption
 from model.spec.interpretations import FirstJobFailure, IdleDevice, Interpretation, OtherSessionJob
@@ -18,9 +18,9 @@ from properties.invariants.base import Violation
 from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
-NO_EFFECT = _PlatformFirstJobCancel.NO_EFFECT
-JOB_STATES = frozenset(JOB.state_names)
-_RULES_CACHE_LIMIT = 4096
+NO_EFFECT: Final = _PlatformFirstJobCancel.NO_EFFECT
+JOB_STATES: Final = frozenset(JOB.state_names)
+_RULES_CACHE_LIMIT: Final = 4096
 
 
 class DeclaredTransitions(LiveProperty):
@@ -310,7 +310,7 @@ def running_job_fails(interpretation: Interpretation, session_trigger: str) -> b
     return any(lifecycles["job"].targets("running", cascade) for cascade in cascades)
 
 
-_QUEUED_OR_RUNNING = frozenset(("queued", "running"))
+_QUEUED_OR_RUNNING: Final = frozenset(("queued", "running"))
 
 
 class NoStartAfterClose(LiveProperty):

@@ -7,7 +7,7 @@ breaks MAXTIME-FORMAT or MAXTIME-BOUNDS, and compare with the outcome the trace 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.max_time import parse_max_time
@@ -17,8 +17,8 @@ from properties.invariants.base import Violation
 from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, LiveProperty, Requests
 
-_OPEN_CODES = frozenset(("MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"))
-_JOB_CODE = "MAXTIME-BELOW-JOB"
+_OPEN_CODES: Final = frozenset(("MAXTIME-FORMAT", "MAXTIME-ABOVE-SYSTEM"))
+_JOB_CODE: Final = "MAXTIME-BELOW-JOB"
 
 
 class MaxTimeBounds(LiveProperty):

@@ -7,13 +7,14 @@ built: the job running on each backend, the session active there and what it has
 from __future__ import annotations
 
 from collections import deque
+from typing import Final
 
 from model.spec.interpretations import IdleDevice, OtherSessionJob
 from model.trace import Change, Header
 from properties.invariants.base import Violation
 from properties.invariants.suite import Changes, Interest, LiveProperty
 
-_STARTS = (Changes("job", dst="running"),)
+_STARTS: Final = (Changes("job", dst="running"),)
 
 
 class OneRunningJobPerBackend(LiveProperty):

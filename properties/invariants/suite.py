@@ -101,8 +101,13 @@ class Requests:
 
 Interest = Sequence[Changes | Requests]
 Hook = Callable[[int, Any], Violation | None]
-_Hooks = tuple[tuple[Hook, ...], tuple[Hook, ...]]
-"""The judges and the applied hooks of one kind of record."""
+_Hooks = tuple[tuple["LiveProperty", ...], tuple["LiveProperty", ...]]
+"""The properties whose ``judge``, and those whose ``applied``, want one kind of record."""
+_JUDGE: Final = 0
+_APPLIED: Final = 1
+_CLOCK: Final = 2
+"""Which hook :meth:`Suite._run` calls: a method called on the property, not a bound method kept (compiled,
+a direct call)."""
 
 
 class Context:
@@ -194,13 +199,13 @@ class LiveProperty(TraceProperty):
         return [found] if found is not None else []
 
 
-_SIGNATURES: dict[tuple[Any, ...], int] = {}
+_SIGNATURES: Final[dict[tuple[Any, ...], int]] = {}
 """Each distinct set of live properties (position, class, what its hooks read) a suite was compiled
 with, numbered: the key of :data:`_PLANS`."""
-_PLANS: dict[tuple[int, type, Any], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+_PLANS: Final[dict[tuple[int, type, Any], tuple[tuple[int, ...], tuple[int, ...]]]] = {}
 """(signature, kind of record, record key) -> the indexes into the live properties of the judges and
 of the applied hooks that want it."""
-_PLANS_KEPT = 100_000
+_PLANS_KEPT: Final = 100_000
 
 
 def _overrides(prop: LiveProperty, name: str) -> bool:
@@ -226,8 +231,6 @@ class Suite:
         self.broken: list[str] = []
         self._dropped: set[int] = set()
         self._epoch = 0
-        self._owner: dict[Hook, int] = {}
-        """hook -> the catalogue position of its property (looked up only for a violation or a crash)."""
         self._compile()
 
     def _compile(self) -> None:
@@ -236,9 +239,10 @@ class Suite:
         running = [(pos, p) for pos, p in enumerate(self.properties) if pos not in self._dropped]
         live = [(pos, p) for pos, p in running if isinstance(p, LiveProperty)]
         self._live = live
-        self._positions = {p: pos for pos, p in live}
-        self._clock = self._bound((pos, p.clock) for pos, p in live if _overrides(p, "clock"))
-        self._generic = self._bound((pos, p.observe) for pos, p in running if not isinstance(p, LiveProperty))
+        self._positions: dict[TraceProperty, int] = {p: pos for pos, p in running}
+        """property -> its catalogue position (looked up only for a violation or a crash)."""
+        self._clock = tuple(p for _, p in live if _overrides(p, "clock"))
+        self._generic = tuple(p for _, p in running if not isinstance(p, LiveProperty))
         self._keeps_ledger = any(p.uses_ledger for _, p in live)
         self._changes: dict[Any, _Hooks] = {}
         self._requests: dict[Any, _Hooks] = {}
@@ -252,13 +256,6 @@ class Suite:
         ctx = self.ctx
         ctx.due = {p: None for p in ctx.due if p in self._positions}
         ctx.armed = [(p, hook) for p, hook in ctx.armed if p in self._positions]
-
-    def _bound(self, hooks: Iterable[tuple[int, Hook]]) -> tuple[Hook, ...]:
-        found = []
-        for pos, hook in hooks:
-            self._owner[hook] = pos
-            found.append(hook)
-        return tuple(found)
 
     def _hooks(self, key: Any, kind: type[Changes | Requests]) -> _Hooks:
         """The judges and the applied hooks that want records of this kind, in catalogue order.
@@ -281,9 +278,7 @@ class Suite:
             if len(_PLANS) < _PLANS_KEPT:
                 _PLANS[plan_key] = plan
         live = self._live
-        judges = self._bound((live[i][0], live[i][1].judge) for i in plan[0])
-        applies = self._bound((live[i][0], live[i][1].applied) for i in plan[1])
-        return judges, applies
+        return tuple(live[i][1] for i in plan[0]), tuple(live[i][1] for i in plan[1])
 
     # ------------------------------------------------------------------ one record
 
@@ -304,7 +299,7 @@ class Suite:
         if moved:
             ctx.clock_t = t
             if self._clock:
-                found = self._run(self._clock, index, t, found)
+                found = self._run(self._clock, _CLOCK, index, t, found)
         epoch = self._epoch
         change = record if isinstance(record, Change) else None
         key: ChangeKey | RequestKey
@@ -321,7 +316,7 @@ class Suite:
             hooks = table[key] = self._hooks(key, kind)
         judges, applies = hooks
         if judges:  # (most kinds of record reach few hooks: no call for none)
-            found = self._run(judges, index, record, found)
+            found = self._run(judges, _JUDGE, index, record, found)
         if change is not None and self._keeps_ledger:
             try:
                 ctx.ledger.apply(change)
@@ -332,9 +327,15 @@ class Suite:
         if self._epoch != epoch:  # a property was dropped: its later hooks must not run
             applies = self._hooks(key, kind)[1]
         if applies:
-            found = self._run(applies, index, record, found)
-        if self._generic:
-            found = self._run(self._generic, index, record, found)
+            found = self._run(applies, _APPLIED, index, record, found)
+        for generic in self._generic:  # a property that is not a LiveProperty sees every record
+            try:
+                v = generic.observe(index, record)
+            except Exception as error:
+                self._drop(self._positions[generic], error)
+                continue
+            if v is not None:
+                found = _note(found, self._positions[generic], v)
         ctx.prev = record
         if found is None:
             return None
@@ -343,7 +344,19 @@ class Suite:
     def _instant_ended(self, index: int, t: float) -> dict[int, Violation] | None:
         ctx = self.ctx
         due, ctx.due = ctx.due, {}
-        return self._run_registered(((prop, prop.instant_ended) for prop in due), index, t, None)
+        found: dict[int, Violation] | None = None
+        for prop in due:  # (the method called, not a bound method made: compiled, a direct call)
+            pos = self._positions.get(prop)
+            if pos is None:  # dropped since
+                continue
+            try:
+                v = prop.instant_ended(index, t)
+            except Exception as error:
+                self._drop(pos, error)
+                continue
+            if v is not None:
+                found = _note(found, pos, v)
+        return found
 
     def _next_record(
         self, index: int, record: Request | Change, found: dict[int, Violation] | None
@@ -370,22 +383,24 @@ class Suite:
         return found
 
     def _run(
-        self, hooks: Iterable[Hook], index: int, arg: Any, found: dict[int, Violation] | None
+        self, props: tuple[LiveProperty, ...], hook: int, index: int, arg: Any, found: dict[int, Violation] | None
     ) -> dict[int, Violation] | None:
-        """Call each hook with (index, arg); keep each property's first violation; a hook that
-        raises drops its property (or re-raises when not tolerant)."""
-        for hook in hooks:
+        """Call each property's ``hook`` (``_JUDGE``, ...) with (index, arg); keep each property's first
+        violation; a hook that raises drops its property (or re-raises when not tolerant)."""
+        for prop in props:
             try:
-                v = hook(index, arg)
+                if hook == _JUDGE:
+                    v = prop.judge(index, arg)
+                elif hook == _APPLIED:
+                    v = prop.applied(index, arg)
+                else:
+                    v = prop.clock(index, arg)
             except Exception as error:
-                self._failed(hook, error)
+                self._drop(self._positions[prop], error)
                 continue
             if v is not None:
-                found = self._note(found, hook, v)
+                found = _note(found, self._positions[prop], v)
         return found
-
-    def _note(self, found: dict[int, Violation] | None, hook: Hook, violation: Violation) -> dict[int, Violation]:
-        return _note(found, self._owner[hook], violation)
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
         """What every property can only judge at the end, in catalogue order."""
@@ -398,9 +413,6 @@ class Suite:
             except Exception as error:
                 self._drop(pos, error)
         return found
-
-    def _failed(self, hook: Hook, error: Exception) -> None:
-        self._drop(self._owner[hook], error)
 
     def _drop(self, pos: int, error: Exception) -> None:
         if not self.tolerant:

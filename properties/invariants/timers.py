@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import Final
 
 from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeDefault
 from model.spec.max_time import parse_max_time
@@ -26,7 +27,7 @@ def _past(deadline: float, t: float) -> bool:
     return t > deadline and not same_time(t, deadline)
 
 
-_NONE_PASSED: list[tuple[str, float]] = []
+_NONE_PASSED: Final[list[tuple[str, float]]] = []
 """What :meth:`Deadlines.passed` returns when no deadline has passed (shared: never changed)."""
 
 
