@@ -52,9 +52,10 @@ B0 = [BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400
 
 def _changes(
     ops: list[dict[str, Any]], until: float = 3000.0, choices: dict[str, str] | None = None,
+    profile: str | None = None, backends: list[BackendConfig] = B0,
 ) -> list[tuple[float, str, str, str]]:
     trace = MemoryTrace()
-    engine = Engine(B0, sink=trace, interpretation=interpretation_of(choices or {}))
+    engine = Engine(backends, sink=trace, interpretation=interpretation_of(choices or {}, profile))
     run_operations(engine, decode_operations(ops))
     engine.run(until=until)
     return [(r.t, r.id, r.dst, r.trigger) for r in trace if isinstance(r, Change) and r.src is not None]
@@ -216,4 +217,117 @@ def test_a_doomed_submit_restarts_the_interactive_window() -> None:
     doomed = [*ops, {"at": 200, "op": "submit", "session": "s1", "job": "j2", "duration": 10}]
     assert _changes(doomed)[-3:-1] == [
         (200.0, "j2", "failed", "first_job_cancelled"), (500.0, "s1", "inactive", "interactive_timeout"),
+    ]
+
+
+# The platform's timers and same-instant order (docs/contract.md, "Under the platform profile").
+
+LONG = [BackendConfig("b0", system_max_time=28800.0)]
+"""A backend whose program limit lets a job run 1740 s."""
+
+
+@pytest.mark.rule("PLATFORM-UNUSED-CLOSES", "MAXTIME-EXPIRY")
+def test_a_rearm_keeping_the_deadline_keeps_the_first_armings_place() -> None:
+    """open, submit, cancel at 0 arm the unused timer three times for 1800; max_time is armed at the start,
+    between the submit's arming and the cancel's: the open's arming fires first."""
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 1800},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 0, "op": "cancel", "job": "j1"},
+    ]
+    assert _changes(ops, profile="platform")[-1] == (1800.0, "s1", "closed", "unused_timeout")
+
+
+@pytest.mark.rule("PLATFORM-BATCH", "MAXTIME-EXPIRY")
+@pytest.mark.parametrize(("duration", "trigger"), [(1740, "batch_ended"), (1741, "max_time_reached")])
+def test_a_batch_end_arming_takes_the_place_of_an_earlier_arming_at_the_same_deadline(
+    duration: int, trigger: str,
+) -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 1800, "mode": "batch"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": duration},
+    ]
+    assert _changes(ops, profile="platform", backends=LONG)[-1] == (1800.0, "s1", "closed", trigger)
+
+
+@pytest.mark.rule("PLATFORM-UNUSED-CLOSES")
+def test_a_queued_jobs_cancel_rearms_the_unused_timer() -> None:
+    ops = [
+        {"at": 0, "op": "submit", "backend": "b0", "job": "f1", "duration": 3000},
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 100, "op": "cancel", "job": "j1"},
+    ]
+    assert (1900.0, "s1", "closed", "unused_timeout") in _changes(ops, until=4000, profile="platform", backends=LONG)
+
+
+@pytest.mark.rule("PLATFORM-BATCH")
+def test_a_queued_jobs_cancel_rearms_a_batchs_end() -> None:
+    """j1 ends at 10 (the end would be at 70); j2 waits behind f1 and is cancelled at 40: the batch ends at 100."""
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "mode": "batch"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 10, "op": "submit", "backend": "b0", "job": "f1", "duration": 200},
+        {"at": 30, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+        {"at": 40, "op": "cancel", "job": "j2"},
+    ]
+    sessions = [change for change in _changes(ops, profile="platform", backends=LONG) if change[1] == "s1"]
+    assert sessions[-1] == (100.0, "s1", "closed", "batch_ended")
+
+
+@pytest.mark.rule("PLATFORM-BATCH", "FIRST-JOB-CANCEL")
+@pytest.mark.parametrize(("mode", "closed_at", "expected"), [
+    ("batch", None, ["j1 cancelled", "s1 inactive", "j2 failed", "j3 failed", "f1 running"]),
+    ("session", None, ["j1 cancelled", "j2 failed", "j3 failed"]),
+    ("batch", 2, ["j1 cancelled", "j2 failed", "j3 failed", "s1 closed", "f1 running"]),
+])
+def test_a_job_ends_then_its_session_reacts_then_the_doomed_fail_then_the_device_is_dispatched(
+    mode: str, closed_at: int | None, expected: list[str],
+) -> None:
+    ops: list[dict[str, Any]] = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "mode": mode},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j3", "duration": 10},
+        {"at": 0, "op": "submit", "backend": "b0", "job": "f1", "duration": 10},
+        {"at": 5, "op": "cancel", "job": "j1"},
+    ]
+    if closed_at is not None:
+        ops.insert(5, {"at": closed_at, "op": "close", "session": "s1"})
+    choices = {"INT-PLATFORM-FIRST-JOB-CANCEL": "fail_subsequent"}
+    changes = _changes(ops, choices=choices, profile="platform", backends=LONG)
+    assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 5.0] == expected
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY", "SCHED-FAIRSHARE")
+@pytest.mark.parametrize(("tie", "expected"), [
+    ("job_first", ["f1 completed", "f2 running", "s1 closed", "j2 failed"]),
+    ("expiry_first", ["s1 closed", "j2 failed", "f1 completed", "f2 running"]),
+])
+def test_an_expiring_inactive_sessions_job_at_the_fair_share_head_is_passed_over(
+    tie: str, expected: list[str],
+) -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 300},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 10},
+        {"at": 80, "op": "submit", "backend": "b0", "job": "f1", "duration": 220},
+        {"at": 90, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+        {"at": 95, "op": "submit", "backend": "b0", "job": "f2", "duration": 10},
+    ]
+    changes = _changes(ops, choices={"INT-EXPIRY-TIE": tie}, profile="platform")
+    assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 300.0] == expected
+
+
+@pytest.mark.rule("FIRST-JOB-CANCEL")
+def test_under_close_session_the_closed_line_precedes_the_doomed_jobs_failures() -> None:
+    ops = [
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j2", "duration": 10},
+        {"at": 0, "op": "submit", "backend": "b0", "job": "f1", "duration": 10},
+        {"at": 5, "op": "cancel", "job": "j1"},
+    ]
+    changes = _changes(ops, choices={"INT-FIRST-JOB-CANCEL": "close_session"}, backends=LONG)
+    assert [f"{id_} {dst}" for t, id_, dst, _ in changes if t == 5.0] == [
+        "j1 cancelled", "s1 closed", "j2 failed", "f1 running",
     ]

@@ -20,7 +20,8 @@ from jsonschema import Draft202012Validator
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.spec.interpretations import INTERPRETATION_POINTS, Interpretation, profiles
-from model.spec.lifecycles import JOB
+from model.spec.lifecycles import JOB, SESSION
+from model.spec.profiles import PROFILES as PROFILE_NAMES
 from model.spec.validations import RequestRejected
 from model.trace import (
     FORMAT,
@@ -294,3 +295,33 @@ def test_the_documented_example_lines_are_read_as_lines() -> None:
     records = list(loads_all(examples))
     cancel = next(r for r in records if isinstance(r, Request) and r.op == "cancel")
     assert cancel.session == "vqe" and cancel.backend == "ibm_lagos"  # an accepted cancel names them
+
+
+def _documented_triggers() -> list[list[str]]:
+    """The body rows of docs/trace-format.md's triggers table."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "trace-format.md").read_text(encoding="utf-8")
+    section = doc.split("<!-- triggers -->\n", 1)[1].split("<!-- /triggers -->", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_the_documented_triggers_are_the_declared_ones() -> None:
+    """Every trigger a line may carry, its line, its profiles and its timer: the declaration's, plus the
+    creation lines' open and submit."""
+    declared: dict[tuple[str, str], tuple[str, str | None]] = {
+        ("open", "session"): ("seeds, platform", None), ("submit", "job"): ("seeds, platform", None),
+    }
+    for lifecycle in (SESSION, JOB):
+        for trigger in lifecycle.triggers:
+            transitions = [t for t in lifecycle.transitions if t.trigger == trigger]
+            names = {name for t in transitions for name in t.profiles}
+            timers = {t.timer for t in transitions if t.timer is not None}
+            assert len(timers) <= 1
+            declared[trigger, lifecycle.entity] = (
+                ", ".join(name for name in PROFILE_NAMES if name in names), next(iter(timers), None),
+            )
+    documented: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for trigger, line, listed, fired_by, _ in _documented_triggers():
+        timer = fired_by.removeprefix("timer `").rstrip("`") if fired_by.startswith("timer `") else None
+        documented[trigger.strip("`"), line] = (listed, timer)
+    assert documented == declared
