@@ -204,3 +204,25 @@ def test_a_property_that_raises_is_an_error_of_the_kit_never_conforms(
     monkeypatch.setattr(invariants, "ALL_PROPERTIES", (*invariants.ALL_PROPERTIES, _Breaks))
     result = CliRunner().invoke(cli, ["check", str(path)])
     assert result.exit_code == 3 and "error of the kit" in result.output, result.output
+
+
+def test_a_line_longer_than_the_limit_is_unusable_before_it_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trace line over MAX_LINE bytes (or a file with no newline at all) is refused, naming its line."""
+    from properties.conformance import reader
+
+    monkeypatch.setattr(reader, "MAX_LINE", 4096)
+    trace = tmp_path / "t.jsonl"
+    header = '{"type":"header","format":"sessionspec-trace","version":1,"interactive_timeout":300.0,' \
+        '"interpretation":{},"backends":{"b0":{"system_max_time":28800.0,"program_max_execution_time":28800.0}}}'
+    trace.write_bytes((header + "\n" + "x" * 10_000 + "\n").encode())
+    with pytest.raises(reader.Unusable) as refused:
+        list(reader.FileLines(trace.open("rb"), size=1000))
+    assert refused.value.line == 2 and "longer than 4096 bytes" in refused.value.reason
+    trace.write_bytes(b"y" * 10_000)  # no newline
+    with pytest.raises(reader.Unusable) as refused:
+        list(reader.FileLines(trace.open("rb"), size=1000))
+    assert refused.value.line == 1
+    trace.write_bytes((header + "\n").encode() + b"\n\r\n")  # blank lines, a last line without a newline
+    assert [len(line) for line in reader.FileLines(trace.open("rb"), size=7)] == [len(header), 0, 1]

@@ -1,12 +1,9 @@
-"""Reading a trace file for a check: its lines as bytes (with a running CRC-32 if asked), the header
+"""Reading a trace file for a check: its lines as bytes (none longer than ``MAX_LINE``), the header
 with the interpretation overrides, and the body in chunks. Each line is read by the one trace
 reader (:mod:`model.trace.reader`)."""
 
 from __future__ import annotations
 
-import os
-import stat
-import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from itertools import chain
@@ -15,7 +12,7 @@ from typing import IO, cast
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record, Request
 from model.trace.reader import CHUNK, from_json, read_chunks, read_trace
-from model.trace.strict_json import Unusable
+from model.trace.strict_json import MAX_LINE, Unusable
 
 __all__ = [
     "CHUNK", "FileLines", "Unusable", "bodies", "from_json", "header_of", "open_lines", "read_chunks", "read_trace",
@@ -49,24 +46,13 @@ def bodies(
 
 
 class FileLines:
-    """The lines of a file, as bytes (the reader decodes each line, so that a bad byte is reported
-    on its own line), read a quarter MiB at a time, with a running CRC-32 of the bytes read so far
-    if asked for: two readers of one file compare it to know that they read the same bytes."""
+    """The lines of a file, as bytes (the reader decodes each line, so that a bad byte is reported on its own
+    line), read a quarter MiB at a time. A line longer than ``MAX_LINE`` bytes is :class:`Unusable` as soon as
+    that much of it is read: a file with no newline (``/dev/zero``) is never held whole."""
 
     def __init__(self, stream: IO[bytes], size: int = 1 << 18) -> None:
         self._stream = stream
         self._size = size
-        self.checksum = False
-        """Whether to keep ``crc`` (set it before reading)."""
-        self.crc = 0
-        """The CRC-32 of the bytes read so far."""
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    def is_regular_file(self) -> bool:
-        """Whether this is a regular file, which a second reader can read again (a pipe cannot)."""
-        return stat.S_ISREG(os.fstat(self._stream.fileno()).st_mode)
 
     def __iter__(self) -> Iterator[bytes]:
         return chain.from_iterable(self._blocks())
@@ -74,15 +60,31 @@ class FileLines:
     def _blocks(self) -> Iterator[list[bytes]]:
         """A read error names the line it stopped at."""
         line = 0
+        partial: list[bytes] = []  # the pieces of a line not ended yet
+        held = 0
         while True:
             try:
-                block = self._stream.readlines(self._size)
+                data = self._stream.read(self._size)
             except OSError as error:
                 raise Unusable(line + 1, f"cannot read the file: {error.strerror or error}") from None
-            if not block:
+            if not data:
+                if partial:
+                    yield [b"".join(partial)]
                 return
-            if self.checksum:
-                self.crc = zlib.crc32(b"".join(block), self.crc)
+            ends = data.rfind(b"\n")
+            if ends < 0:
+                partial.append(data)
+                held += len(data)
+                if held > MAX_LINE:
+                    raise Unusable(line + 1, f"a line longer than {MAX_LINE} bytes")
+                continue
+            block = (b"".join(partial) + data[:ends + 1] if partial else data[:ends + 1]).split(b"\n")
+            block.pop()  # the empty text after the last newline
+            if any(len(one) > MAX_LINE for one in block):
+                first = next(n for n, one in enumerate(block) if len(one) > MAX_LINE)
+                raise Unusable(line + first + 1, f"a line longer than {MAX_LINE} bytes")
+            rest = data[ends + 1:]
+            partial, held = ([rest], len(rest)) if rest else ([], 0)
             line += len(block)
             yield block
 
