@@ -203,6 +203,39 @@ def test_an_expiry_that_ends_the_running_job_itself_is_no_tie() -> None:
     assert coverage.counts["expiry-with-queued"] == 1 and coverage.counts["job-end-at-expiry-with-queued"] == 0
 
 
+@pytest.mark.rule("PLATFORM-UNUSED-CLOSES", "PLATFORM-BATCH")
+def test_a_queued_cancel_in_an_idle_session_then_its_timer_is_drawn_and_counted() -> None:
+    """An outsider's scheduler did not re-arm the unused and batch_end timers at a queued job's cancel; 3,700
+    random examples never built the case. The draw builds it and the coverage keeps the campaign at it."""
+    from properties.conformance.ops import DrawQueuedCancel, resolve
+
+    platform = Interpretation({}, "platform")
+    keys = {s.key for s in situations(platform)}
+    wanted = {False: "unused_timeout after a queued job's cancel", True: "batch_ended after a queued job's cancel"}
+    assert set(wanted.values()) <= keys and not set(wanted.values()) & {s.key for s in situations(Interpretation({}))}
+    config = CampaignConfig(interpretation=platform)
+    for batch, situation in wanted.items():
+        ops, end = resolve([DrawQueuedCancel(0, batch, 50)], config.backends, platform)
+        sink = MemoryTrace()
+        engine = Engine(list(config.backends), interpretation=platform, sink=sink)
+        run_operations(engine, ops)
+        engine.run_until(end + config.flush)
+        coverage = Coverage(platform)
+        coverage.observe_all(list(sink))
+        assert coverage.counts[situation] == 1, (situation, ops)
+        fired = [r.t for r in sink if isinstance(r, Change) and r.entity == "session" and r.dst == "closed"]
+        assert fired == [50 + (60 if batch else 1800)]  # re-armed at the cancel
+    # A cancel at the instant of the last arming moves no deadline: not the situation.
+    ops, end = resolve([DrawQueuedCancel(0, False, 0)], config.backends, platform)
+    sink = MemoryTrace()
+    engine = Engine(list(config.backends), interpretation=platform, sink=sink)
+    run_operations(engine, ops)
+    engine.run_until(end + config.flush)
+    coverage = Coverage(platform)
+    coverage.observe_all(list(sink))
+    assert coverage.counts[wanted[False]] == 0
+
+
 def test_what_an_interpretation_rules_out_is_derived_from_the_witnesses() -> None:
     from properties.conformance.coverage import WITNESSES, unreachable
 

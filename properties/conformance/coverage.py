@@ -20,7 +20,7 @@ from functools import cache
 from model.sim.engine import Engine
 from model.sim.ops import run_operations
 from model.spec.interpretations import DEFAULT, Interpretation
-from model.spec.lifecycles import LIFECYCLES
+from model.spec.lifecycles import JOB_FINAL, LIFECYCLES
 from model.spec.validations import PRECEDENCE
 from model.trace import MemoryTrace
 from model.trace.records import Change, Header, Record, Request
@@ -38,6 +38,7 @@ _SESSION_TIMERS = ("interactive_timeout", "max_time_reached")
 _TIMER_OF: dict[str, str] = {t.trigger: t.timer for lc in LIFECYCLES for t in lc.transitions if t.timer is not None}
 """Which timer's firing each timed trigger records, from the declaration."""
 _CLOSE_KIND = {"close": "close", "max_time_reached": "expiry"}
+_TIMER_TRIGGERS: dict[str, str] = {t.name: t.trigger for lc in LIFECYCLES for t in lc.timers}
 _BY_EXPIRY: frozenset[str] = frozenset(
     t.trigger for lc in LIFECYCLES if lc.entity == "job" for t in lc.transitions
     if "running" in t.source and "MAXTIME-EXPIRY" in t.rules
@@ -92,6 +93,12 @@ def situations(interpretation: Interpretation = DEFAULT) -> tuple[Situation, ...
             if (op, code) in _PLATFORM_ONLY and not interpretation.is_platform:
                 continue
             found.append(Situation(f"{op} rejected {code}", (code,), f"a {op} request refused with {code}"))
+    for lifecycle in LIFECYCLES:
+        for timer in lifecycle.under(interpretation).timers if lifecycle.entity == "session" else ():
+            if timer.name in REARMED_BY_A_CANCEL:
+                found.append(Situation(_after_cancel(timer.trigger), timer.rules,
+                                       f"a session's queued job cancelled, nothing else of it queued or running, "
+                                       f"later than anything else that arms {timer.name}; then {timer.name} fires"))
     if interpretation.is_platform:  # a close drains there: the same situations, under the platform's rule
         found.extend(_replace(s, rules=_PLATFORM_RULES.get(s.key, s.rules)) for s in NAMED)
     else:
@@ -109,6 +116,18 @@ _PLATFORM_RULES = {
     "expiry-with-running": ("MAXTIME-EXPIRY", "PLATFORM-EXPIRY-RUNNING-FINISH"),
     "request-at-interactive-deadline": ("TTL-INTERACTIVE", "PLATFORM-ITTL-60S"),
 }
+
+
+REARMED_BY_A_CANCEL = ("unused", "batch_end")
+"""Session timers a job's end arms, and so a queued job's cancel (an end too) re-arms: the cancel is where an
+implementation forgets it. The situations exist under the interpretations whose lifecycle has the timer."""
+
+
+def _after_cancel(trigger: str) -> str:
+    return f"{trigger} after a queued job's cancel"
+
+
+_REARMED_KEYS = frozenset(_after_cancel(_TIMER_TRIGGERS[name]) for name in REARMED_BY_A_CANCEL)
 
 
 def transition_key(entity: str, source: str, dest: str, trigger: str) -> str:
@@ -185,6 +204,10 @@ class Coverage:
         """(session, time) of each max_execution_time cut of one of the session's jobs."""
         self._expired_with_queued: set[tuple[str, float]] = set()
         """(session, time) of each expiry of a session with one of its jobs queued."""
+        self._armed_at: dict[str, float] = {}
+        """Session: when it last opened, got a job or saw one of its jobs end other than by a queued cancel."""
+        self._cancelled_idle: set[str] = set()
+        """Sessions whose last job event is a queued job's cancel, after their last other arming, leaving them idle."""
         self._seen_ids: set[tuple[str, str]] = set()
 
     def reset_run(self) -> None:
@@ -197,6 +220,8 @@ class Coverage:
         self._session_ends.clear()
         self._cuts.clear()
         self._expired_with_queued.clear()
+        self._armed_at.clear()
+        self._cancelled_idle.clear()
         self._seen_ids.clear()
 
     def observe_all(self, records: Iterable[Record]) -> None:
@@ -255,6 +280,16 @@ class Coverage:
                 ):
                     hit["session-job-behind-fair-share"] += 1
             self._jobs[c.id] = (c.session, c.dst, c.backend)
+            if c.session is not None and (c.src is None or c.dst in JOB_FINAL):
+                self._cancelled_idle.discard(c.session)
+                if c.src == "queued" and c.trigger == "cancel":
+                    if c.t > self._armed_at.get(c.session, c.t) and not any(
+                        session == c.session and state in ("queued", "running")
+                        for session, state, _ in self._jobs.values()
+                    ):
+                        self._cancelled_idle.add(c.session)
+                else:
+                    self._armed_at[c.session] = c.t
             if c.src == "running":
                 self._ends_at.add(c.t)
                 if c.session is not None:
@@ -271,6 +306,10 @@ class Coverage:
                     if (c.session, c.t) in self._expired_with_queued:
                         hit["job-end-at-expiry-with-queued"] += 1
             return
+        if c.src is None:
+            self._armed_at[c.id] = c.t
+        elif c.id in self._cancelled_idle and _after_cancel(c.trigger) in _REARMED_KEYS:
+            hit[_after_cancel(c.trigger)] += 1
         if c.trigger in _SESSION_TIMERS:
             self._fired[(c.id, c.trigger)] = c.t
             if c.trigger == "max_time_reached" and any(
