@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
@@ -53,6 +55,9 @@ class Scenario:
 
 @cache
 def _validator() -> Draft202012Validator:
+    """The scenario schema's validator, built on first use: jsonschema is loaded only by who reads a file."""
+    from jsonschema import Draft202012Validator
+
     text = resources.files("model").joinpath("schemas/scenario.schema.json").read_text(encoding="utf-8")
     return Draft202012Validator(json.loads(text))
 
@@ -64,6 +69,8 @@ def _where(error: ValidationError) -> str:
 
 def parse_scenario(data: object, source: str = "<scenario>", profile: str | None = None) -> Scenario:
     """Validate a decoded scenario document and build the :class:`Scenario`; ``profile`` replaces its own."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(data))
     if error is not None:
         raise ScenarioError(f"{source}: {_where(error)}: {error.message}")
