@@ -180,6 +180,8 @@ class DrawQueuedCancel:
     backend: int
     batch: bool
     delay: float
+    then_cancel_session: bool = False
+    """Then cancel the session at once instead (cancel_session of a pending session, or of an inactive batch)."""
 
 
 QUEUED_CANCEL_DELAYS: tuple[float, ...] = (50, 1, 30)
@@ -260,7 +262,7 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
     if platform:
         batch = st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES), st.none(), st.just(True))
         queued_cancel = st.builds(DrawQueuedCancel, st.sampled_from((0, *range(n_backends))), st.booleans(),
-                                  st.sampled_from(QUEUED_CANCEL_DELAYS))
+                                  st.sampled_from(QUEUED_CANCEL_DELAYS), st.sampled_from((False, False, True)))
         one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref), batch, queued_cancel)
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
@@ -450,6 +452,8 @@ def resolve(
             submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
             now += item.delay
             ops.append(Cancel(at=now, job=jobs[-1]))
+            if item.then_cancel_session:
+                ops.append(CancelSession(at=now, session=session))
         elif isinstance(item, DrawCancel) and item.first_of_session:
             first = first_jobs.get(pick(sessions, item.job, "s"))
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))
