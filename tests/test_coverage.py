@@ -250,6 +250,10 @@ def test_what_an_interpretation_rules_out_is_derived_from_the_witnesses() -> Non
     assert not ties & {s.key for s in coverage.situations} and coverage.ruled_out == ties
     assert "the interpretation rules out: job-cut-at-expiry; job-end-at-expiry-with-queued" in coverage.report()
     assert set(WITNESSES) <= {s.key for s in situations(Interpretation({}))}
+    from properties.conformance.campaign import DEFAULT_BACKENDS
+    from properties.conformance.coverage import WITNESS_BACKENDS
+
+    assert DEFAULT_BACKENDS[:1] == WITNESS_BACKENDS
 
 
 def test_the_doomed_window_draw_restarts_the_window_at_the_doomed_submit() -> None:
