@@ -164,6 +164,98 @@ def test_draws_for_contention_ties_and_the_interactive_window_reach_their_situat
         assert coverage.counts[situation] >= 1, (situation, ops)
 
 
+@pytest.mark.parametrize("profile", ["seeds", "platform"])
+@pytest.mark.parametrize("tie", ["job_first", "expiry_first"])
+def test_the_ties_are_reached_in_either_order_of_the_job_end_and_the_expiry(profile: str, tie: str) -> None:
+    """Under INT-EXPIRY-TIE=expiry_first the expiry is recorded before the job end at its instant: the tie
+    is the same, and must be counted (it was not: every such campaign ran to its CPU cap). Under the seeds the
+    running job must outlive the expiry for its end to fall there (INT-EXPIRY-RUNNING-JOB=finish)."""
+    from properties.conformance.ops import DrawTie, resolve
+
+    choices = {"INT-EXPIRY-TIE": tie}
+    if profile == "seeds":
+        choices["INT-EXPIRY-RUNNING-JOB"] = "finish"
+    interpretation = Interpretation(choices, profile)
+    config = CampaignConfig(interpretation=interpretation)
+    for drawn, situation in ((DrawTie(0, 400), "job-end-at-expiry-with-queued"),
+                             (DrawTie(0, 400, cut=True), "job-cut-at-expiry")):
+        ops, end = resolve([drawn], config.backends, interpretation)
+        sink = MemoryTrace()
+        engine = Engine(list(config.backends), interpretation=interpretation, sink=sink)
+        run_operations(engine, ops)
+        engine.run_until(end + config.flush)
+        coverage = Coverage(interpretation)
+        coverage.observe_all(list(sink))
+        assert coverage.counts[situation] == 1, (situation, ops)
+
+
+def test_an_expiry_that_ends_the_running_job_itself_is_no_tie() -> None:
+    """INT-EXPIRY-RUNNING-JOB=fail: the expiry fails the running job at its instant; no job ended there."""
+    interpretation = Interpretation({"INT-EXPIRY-TIE": "expiry_first", "INT-EXPIRY-RUNNING-JOB": "fail"})
+    sink = MemoryTrace()
+    engine = Engine(list(CampaignConfig().backends), interpretation=interpretation, sink=sink)
+    run_operations(engine, [Open(at=0, backend="b0", session="s1", max_time=200),
+                            Submit(at=0, session="s1", job="j1", duration=300),
+                            Submit(at=0, session="s1", job="j2", duration=10)])
+    engine.run_until(3000)
+    coverage = Coverage(interpretation)
+    coverage.observe_all(list(sink))
+    assert coverage.counts["expiry-with-queued"] == 1 and coverage.counts["job-end-at-expiry-with-queued"] == 0
+
+
+@pytest.mark.rule("PLATFORM-UNUSED-CLOSES", "PLATFORM-BATCH")
+def test_a_queued_cancel_in_an_idle_session_then_its_timer_is_drawn_and_counted() -> None:
+    """An outsider's scheduler did not re-arm the unused and batch_end timers at a queued job's cancel; 3,700
+    random examples never built the case. The draw builds it and the coverage keeps the campaign at it."""
+    from properties.conformance.ops import DrawQueuedCancel, resolve
+
+    platform = Interpretation({}, "platform")
+    keys = {s.key for s in situations(platform)}
+    wanted = {False: "unused_timeout after a queued job's cancel", True: "batch_ended after a queued job's cancel"}
+    assert set(wanted.values()) <= keys and not set(wanted.values()) & {s.key for s in situations(Interpretation({}))}
+    config = CampaignConfig(interpretation=platform)
+    for batch, situation in wanted.items():
+        ops, end = resolve([DrawQueuedCancel(0, batch, 50)], config.backends, platform)
+        sink = MemoryTrace()
+        engine = Engine(list(config.backends), interpretation=platform, sink=sink)
+        run_operations(engine, ops)
+        engine.run_until(end + config.flush)
+        coverage = Coverage(platform)
+        coverage.observe_all(list(sink))
+        assert coverage.counts[situation] == 1, (situation, ops)
+        fired = [r.t for r in sink if isinstance(r, Change) and r.entity == "session" and r.dst == "closed"]
+        assert fired == [50 + (60 if batch else 1800)]  # re-armed at the cancel
+    # A cancel at the instant of the last arming moves no deadline: not the situation.
+    ops, end = resolve([DrawQueuedCancel(0, False, 0)], config.backends, platform)
+    sink = MemoryTrace()
+    engine = Engine(list(config.backends), interpretation=platform, sink=sink)
+    run_operations(engine, ops)
+    engine.run_until(end + config.flush)
+    coverage = Coverage(platform)
+    coverage.observe_all(list(sink))
+    assert coverage.counts[wanted[False]] == 0
+
+
+def test_what_an_interpretation_rules_out_is_derived_from_the_witnesses() -> None:
+    from properties.conformance.coverage import WITNESSES, unreachable
+
+    ties = {"job-end-at-expiry-with-queued", "job-cut-at-expiry"}
+    assert unreachable(Interpretation({})) == frozenset()  # every witness reaches its situation under the seeds
+    assert unreachable(Interpretation({"INT-EXPIRY-TIE": "expiry_first"})) == ties  # the expiry fails the job
+    assert unreachable(Interpretation({"INT-EXPIRY-TIE": "expiry_first", "INT-EXPIRY-RUNNING-JOB": "finish"})) == set()
+    below = {"submit rejected MAXTIME-BELOW-JOB"}
+    assert unreachable(Interpretation({"INT-MAXTIME-JOB-BOUND": "allow"})) == below
+    assert unreachable(Interpretation({"INT-EXPIRY-TIE": "expiry_first"}, "platform")) == below  # it finishes there
+    coverage = Coverage(Interpretation({"INT-EXPIRY-TIE": "expiry_first"}))
+    assert not ties & {s.key for s in coverage.situations} and coverage.ruled_out == ties
+    assert "the interpretation rules out: job-cut-at-expiry; job-end-at-expiry-with-queued" in coverage.report()
+    assert set(WITNESSES) <= {s.key for s in situations(Interpretation({}))}
+    from properties.conformance.campaign import DEFAULT_BACKENDS
+    from properties.conformance.coverage import WITNESS_BACKENDS
+
+    assert DEFAULT_BACKENDS[:1] == WITNESS_BACKENDS
+
+
 def test_the_doomed_window_draw_restarts_the_window_at_the_doomed_submit() -> None:
     """An outsider's scheduler did not restart the interactive window for a submit to a session whose
     first job was cancelled (it fails at once); nothing drew that case. The draw does now."""
@@ -190,19 +282,26 @@ def test_backend_required_is_reached_and_nothing_is_left_out_of_the_budget() -> 
     assert coverage.counts["submit rejected BACKEND-REQUIRED"] == 1
 
 
-@pytest.mark.parametrize("profile", ["seeds", "platform"])
-def test_the_default_budget_stops_by_coverage_on_the_reference_whatever_the_load(profile: str) -> None:
-    """Every situation is reachable by the generator, so the default campaign ends by coverage, well within
-    its CPU cap: the number of examples is the seed's, not the machine's."""
+@pytest.mark.parametrize(("profile", "choices"), [
+    ("seeds", {}), ("platform", {}),
+    ("seeds", {"INT-EXPIRY-TIE": "expiry_first"}), ("platform", {"INT-EXPIRY-TIE": "expiry_first"}),
+])
+def test_the_default_budget_stops_by_coverage_on_the_reference_whatever_the_load(
+    profile: str, choices: dict[str, str],
+) -> None:
+    """Every situation the interpretation does not rule out is reachable by the generator, so the default
+    campaign ends by coverage, well within its CPU cap: the number of examples is the seed's, not the machine's
+    (under INT-EXPIRY-TIE=expiry_first every campaign ran to its cap: two ties were counted in one order only,
+    and under the seeds the expiry fails the job that would end at its instant)."""
     from properties.conformance.adapter import reference
     from properties.conformance.campaign import COVERAGE_TARGET, run_campaign
 
-    config = CampaignConfig(interpretation=Interpretation({}, profile))
+    config = CampaignConfig(interpretation=Interpretation(choices, profile))
     first = run_campaign(reference, config, seed=0, time_cap=600.0)
     assert first.finding is None and not first.capped and first.coverage is not None
     assert first.coverage.complete(COVERAGE_TARGET) and not first.coverage.missing()
     assert first.cpu_seconds is not None and first.cpu_seconds < 25.0
     assert f"every reachable situation exercised at least {COVERAGE_TARGET} times" in first.summary()
-    if profile == "seeds":
+    if profile == "seeds" and not choices:
         again = run_campaign(reference, config, seed=0, time_cap=600.0)
         assert again.examples == first.examples

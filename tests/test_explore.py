@@ -9,13 +9,15 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from model.sim.ops import Action, Advance
+from model.sim.ops import Action, Advance, Open, Submit
 from model.sim.scenario import load_scenario
 from model.spec.interpretations import Interpretation
+from model.trace import Request
 from properties.cli import cli
 from properties.conformance.adapter import reference
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations
 from properties.conformance.mutants import MUTANTS_BY_NAME, Mutant, stdio_command
+from properties.conformance.ops import UNKNOWN_BACKEND
 from properties.conformance.subprocess_iut import StdioFactory
 
 
@@ -85,6 +87,33 @@ def test_states_are_deduplicated_up_to_time_and_finished_jobs() -> None:
     done = evaluate((submit, waits[-1]), config)
     assert len({queued.key, nearly.key, done.key}) == 3
     assert done.key == evaluate((), config).key  # a finished job leaves nothing that matters, whatever the time
+
+
+@pytest.mark.rule("PLATFORM-BATCH")
+def test_a_batch_is_a_state_of_its_own() -> None:
+    """A batch open and a plain one look alike until a job runs (pending, the same timers): the abstraction
+    tells them apart, or the batch was deduplicated away and never extended (an outsider's batch bugs
+    survived the default bound)."""
+    config = ExploreConfig(interpretation=Interpretation({}, "platform"))
+    opens = [step for step in evaluate((), config).steps if isinstance(step, Open) and step.max_time is None]
+    assert [step.mode for step in opens] == [None, "batch"]
+    assert evaluate((opens[0],), config).key != evaluate((opens[1],), config).key
+
+
+@pytest.mark.rule("BACKEND-FIXED")
+def test_a_submit_to_a_session_names_another_backend_too() -> None:
+    """With one backend in scope, a name the service does not have: BACKEND-FIXED is checked first."""
+    config = ExploreConfig()
+    opened = evaluate((), config).steps[0]
+    assert isinstance(opened, Open)
+    fixed = [step for step in evaluate((opened,), config).steps
+             if isinstance(step, Submit) and step.session is not None and step.backend is not None]
+    assert [step.backend for step in fixed] == [UNKNOWN_BACKEND]
+    state = evaluate((opened, fixed[0]), config)
+    assert [r.error for r in state.trace if isinstance(r, Request) and r.op == "submit"] == ["BACKEND-FIXED"]
+    two = ExploreConfig(Bounds(backends=2))
+    assert {step.backend for step in evaluate((opened,), two).steps
+            if isinstance(step, Submit) and step.session is not None and step.backend is not None} == {"b1"}
 
 
 def test_the_frontier_is_plain_data() -> None:

@@ -15,11 +15,17 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
+from functools import cache
 
+from model.sim.devices import BackendConfig
+from model.sim.engine import Engine
+from model.sim.ops import run_operations
 from model.spec.interpretations import DEFAULT, Interpretation
-from model.spec.lifecycles import LIFECYCLES
+from model.spec.lifecycles import JOB_FINAL, LIFECYCLES
 from model.spec.validations import PRECEDENCE
+from model.trace import MemoryTrace
 from model.trace.records import Change, Header, Record, Request
+from properties.conformance.ops import HORIZON, Abstract, DrawOpen, DrawSubmit, DrawTie, resolve
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,12 @@ _SESSION_TIMERS = ("interactive_timeout", "max_time_reached")
 _TIMER_OF: dict[str, str] = {t.trigger: t.timer for lc in LIFECYCLES for t in lc.transitions if t.timer is not None}
 """Which timer's firing each timed trigger records, from the declaration."""
 _CLOSE_KIND = {"close": "close", "max_time_reached": "expiry"}
+_TIMER_TRIGGERS: dict[str, str] = {t.name: t.trigger for lc in LIFECYCLES for t in lc.timers}
+_BY_EXPIRY: frozenset[str] = frozenset(
+    t.trigger for lc in LIFECYCLES if lc.entity == "job" for t in lc.transitions
+    if "running" in t.source and "MAXTIME-EXPIRY" in t.rules
+)
+"""How the expiry itself ends a running job (not a job end that falls at its instant), from the declaration."""
 
 NAMED: tuple[Situation, ...] = (
     Situation("close-with-queued", ("CLOSE-FAILS-INCOMPLETE",), "a session closed while one of its jobs is queued"),
@@ -81,20 +93,23 @@ def situations(interpretation: Interpretation = DEFAULT) -> tuple[Situation, ...
         for code in codes:
             if (op, code) in _PLATFORM_ONLY and not interpretation.is_platform:
                 continue
-            if code in _NOT_UNDER_PLATFORM and interpretation.is_platform:
-                continue
             found.append(Situation(f"{op} rejected {code}", (code,), f"a {op} request refused with {code}"))
+    for lifecycle in LIFECYCLES:
+        for timer in lifecycle.under(interpretation).timers if lifecycle.entity == "session" else ():
+            if timer.name in REARMED_BY_A_CANCEL:
+                found.append(Situation(_after_cancel(timer.trigger), timer.rules,
+                                       f"a session's queued job cancelled, nothing else of it queued or running, "
+                                       f"later than anything else that arms {timer.name}; then {timer.name} fires"))
     if interpretation.is_platform:  # a close drains there: the same situations, under the platform's rule
         found.extend(_replace(s, rules=_PLATFORM_RULES.get(s.key, s.rules)) for s in NAMED)
     else:
         found.extend(NAMED)
-    return tuple({s.key: s for s in found}.values())
+    ruled_out = unreachable(interpretation)
+    return tuple({s.key: s for s in found if s.key not in ruled_out}.values())
 
 
 _PLATFORM_ONLY = frozenset({("submit", "SESSION-NOT-ACCEPTING"), ("cancel_session", "UNKNOWN-SESSION")})
 """Rejections only the platform profile has."""
-_NOT_UNDER_PLATFORM = frozenset({"MAXTIME-BELOW-JOB"})
-"""Rejections the platform profile never gives (it fixes INT-MAXTIME-JOB-BOUND=allow)."""
 _PLATFORM_RULES = {
     "close-with-queued": ("PLATFORM-CLOSE-DRAINS",),
     "close-with-running": ("PLATFORM-CLOSE-DRAINS",),
@@ -104,8 +119,63 @@ _PLATFORM_RULES = {
 }
 
 
+REARMED_BY_A_CANCEL = ("unused", "batch_end")
+"""Session timers a job's end arms, and so a queued job's cancel (an end too) re-arms: the cancel is where an
+implementation forgets it. The situations exist under the interpretations whose lifecycle has the timer."""
+
+
+def _after_cancel(trigger: str) -> str:
+    return f"{trigger} after a queued job's cancel"
+
+
+_REARMED_KEYS = frozenset(_after_cancel(_TIMER_TRIGGERS[name]) for name in REARMED_BY_A_CANCEL)
+
+
 def transition_key(entity: str, source: str, dest: str, trigger: str) -> str:
     return f"{entity} {source}->{dest} by {trigger}"
+
+
+WITNESSES: dict[str, tuple[tuple[Abstract, ...], ...]] = {
+    "job-end-at-expiry-with-queued": ((DrawTie(0, 400),), (DrawTie(0, 100),)),
+    "job-cut-at-expiry": ((DrawTie(0, 400, cut=True),),),
+    "submit rejected MAXTIME-BELOW-JOB": ((DrawOpen(0, 200), DrawSubmit(0, 0, 300, 10, False)),),
+}
+"""Situations some interpretations rule out, each with the generator's own draws for it (its witnesses).
+Under an interpretation a situation is reachable if one of its witnesses, run on the reference engine under
+it, reaches it: an expiry that fails the running job (INT-EXPIRY-TIE=expiry_first with
+INT-EXPIRY-RUNNING-JOB=fail) leaves no job to end or be cut at its instant; INT-MAXTIME-JOB-BOUND=allow (fixed
+by the platform) refuses no job for its max_execution_time. Derived, not listed per interpretation: a new
+point that rules one of these out needs no edit here (``tests/test_coverage.py``: every witness reaches its
+situation under each profile's defaults)."""
+
+
+WITNESS_BACKENDS = (BackendConfig("b0", system_max_time=1800.0, program_max_execution_time=400.0),)
+"""The campaign's first backend (a test holds them equal; the campaign imports this module, not the reverse)."""
+
+
+def unreachable(interpretation: Interpretation = DEFAULT) -> frozenset[str]:
+    """The :data:`WITNESSES` situations that none of their witnesses reaches under ``interpretation``."""
+    return _unreachable(interpretation.profile, tuple(sorted(interpretation.items())))
+
+
+@cache
+def _unreachable(profile: str | None, choices: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    interpretation = Interpretation(dict(choices), profile)
+    out: set[str] = set()
+    for key, witnesses in WITNESSES.items():
+        reached = False
+        for drawn in witnesses:
+            ops, end = resolve(drawn, WITNESS_BACKENDS, interpretation)
+            trace = MemoryTrace()
+            engine = Engine(list(WITNESS_BACKENDS), interpretation=interpretation, sink=trace)
+            run_operations(engine, ops)
+            engine.run_until(end + HORIZON)
+            coverage = Coverage(None)
+            coverage.observe_all(trace)
+            reached = reached or coverage.counts[key] > 0
+        if not reached:
+            out.add(key)
+    return frozenset(out)
 
 
 UNREACHABLE: frozenset[str] = frozenset()
@@ -116,8 +186,11 @@ naming no backend, for BACKEND-REQUIRED). Listed here, they are left out of the 
 class Coverage:
     """Counts, per situation, how often the observed trace records exercised it."""
 
-    def __init__(self, interpretation: Interpretation = DEFAULT) -> None:
-        self.situations = situations(interpretation)
+    def __init__(self, interpretation: Interpretation | None = DEFAULT) -> None:
+        """``None``: counts only, against no situations (what deriving :func:`unreachable` needs)."""
+        self.situations = () if interpretation is None else situations(interpretation)
+        self.ruled_out = frozenset() if interpretation is None else unreachable(interpretation)
+        """Situations the interpretation rules out (:data:`WITNESSES`): not counted, said in the report."""
         self.counts: Counter[str] = Counter()
         self._jobs: dict[str, tuple[str | None, str, str]] = {}
         """Job ID: (its session, its state, its backend)."""
@@ -131,6 +204,12 @@ class Coverage:
         """(session, time) of each end of one of the session's jobs."""
         self._cuts: set[tuple[str, float]] = set()
         """(session, time) of each max_execution_time cut of one of the session's jobs."""
+        self._expired_with_queued: set[tuple[str, float]] = set()
+        """(session, time) of each expiry of a session with one of its jobs queued."""
+        self._armed_at: dict[str, float] = {}
+        """Session: when it last opened, got a job or saw one of its jobs end other than by a queued cancel."""
+        self._cancelled_idle: set[str] = set()
+        """Sessions whose last job event is a queued job's cancel, after their last other arming, leaving them idle."""
         self._seen_ids: set[tuple[str, str]] = set()
 
     def reset_run(self) -> None:
@@ -142,6 +221,9 @@ class Coverage:
         self._ends_at.clear()
         self._session_ends.clear()
         self._cuts.clear()
+        self._expired_with_queued.clear()
+        self._armed_at.clear()
+        self._cancelled_idle.clear()
         self._seen_ids.clear()
 
     def observe_all(self, records: Iterable[Record]) -> None:
@@ -200,6 +282,16 @@ class Coverage:
                 ):
                     hit["session-job-behind-fair-share"] += 1
             self._jobs[c.id] = (c.session, c.dst, c.backend)
+            if c.session is not None and (c.src is None or c.dst in JOB_FINAL):
+                self._cancelled_idle.discard(c.session)
+                if c.src == "queued" and c.trigger == "cancel":
+                    if c.t > self._armed_at.get(c.session, c.t) and not any(
+                        session == c.session and state in ("queued", "running")
+                        for session, state, _ in self._jobs.values()
+                    ):
+                        self._cancelled_idle.add(c.session)
+                else:
+                    self._armed_at[c.session] = c.t
             if c.src == "running":
                 self._ends_at.add(c.t)
                 if c.session is not None:
@@ -208,9 +300,24 @@ class Coverage:
                         self._cuts.add((c.session, c.t))
                 if any(t == c.t for (_, trig), t in self._fired.items() if trig in _SESSION_TIMERS):
                     hit["job-end-at-timer"] += 1
+                # The expiry recorded first (INT-EXPIRY-TIE=expiry_first): the same tie, the other order.
+                if (c.session is not None and c.trigger not in _BY_EXPIRY
+                        and self._fired.get((c.session, "max_time_reached")) == c.t):
+                    if c.trigger == "max_execution_time_reached":
+                        hit["job-cut-at-expiry"] += 1
+                    if (c.session, c.t) in self._expired_with_queued:
+                        hit["job-end-at-expiry-with-queued"] += 1
             return
+        if c.src is None:
+            self._armed_at[c.id] = c.t
+        elif c.id in self._cancelled_idle and _after_cancel(c.trigger) in _REARMED_KEYS:
+            hit[_after_cancel(c.trigger)] += 1
         if c.trigger in _SESSION_TIMERS:
             self._fired[(c.id, c.trigger)] = c.t
+            if c.trigger == "max_time_reached" and any(
+                session == c.id and state == "queued" for session, state, _ in self._jobs.values()
+            ):
+                self._expired_with_queued.add((c.id, c.t))
             if (c.id, c.t) in self._requests_at:
                 hit["request-at-interactive-deadline" if c.trigger == "interactive_timeout"
                     else "request-at-max-time-deadline"] += 1
@@ -218,9 +325,7 @@ class Coverage:
                 hit["job-end-at-timer"] += 1
                 if c.trigger == "max_time_reached" and (c.id, c.t) in self._cuts:
                     hit["job-cut-at-expiry"] += 1
-                if c.trigger == "max_time_reached" and (c.id, c.t) in self._session_ends and any(
-                    session == c.id and state == "queued" for session, state, _ in self._jobs.values()
-                ):
+                if (c.id, c.t) in self._expired_with_queued and (c.id, c.t) in self._session_ends:
                     hit["job-end-at-expiry-with-queued"] += 1
             if c.trigger == "max_time_reached" and any(
                 s == c.id and c.t - 1 <= t < c.t for s, t in self._requests_at
@@ -255,6 +360,8 @@ class Coverage:
         reachable = [s for s in self.situations if s.key not in UNREACHABLE]
         hit = [s for s in reachable if self.counts[s.key]]
         lines = [f"coverage: {len(hit)} of {len(reachable)} situations exercised"]
+        if self.ruled_out:
+            lines[0] += f" (the interpretation rules out: {'; '.join(sorted(self.ruled_out))})"
         if verbose:
             lines += [f"  {self.counts[s.key]:6d}  {s.key}  [{', '.join(s.rules)}]" for s in reachable]
         never = self.missing()

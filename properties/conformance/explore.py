@@ -57,6 +57,7 @@ from model.trace import Change, MemoryTrace, Record
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
+from properties.conformance.ops import UNKNOWN_BACKEND
 from properties.invariants.suite import check_records
 from properties.scale.cluster import InProcess, Pool, worker_name
 
@@ -227,7 +228,7 @@ def _entities(engine: Engine) -> tuple[tuple[Any, ...], dict[str, str]]:
         for b in engine.backends.values()
     )
     sessions = tuple(
-        (s.backend_name, s.state, s.requested_max_time, s.max_time, _rel(s.deadline, now),
+        (s.backend_name, s.state, s.batch, s.requested_max_time, s.max_time, _rel(s.deadline, now),
          _rel(s.window_deadline, now), s.n_queued, s.doomed,
          None if s.first_job is None else (name(s.first_job), s.first_job.state), name(s.running),
          tuple(names[j.id] for j in s.queue if j.state == "queued"))
@@ -264,8 +265,12 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
         if engine.interpretation.is_platform:  # a batch (PLATFORM-BATCH)
             steps.extend(Open(at=now, backend=b, session=session, mode="batch") for b in engine.backends)
     job = f"j{submitted + 1}"
-    for session_id in engine.sessions:
+    for session_id, record in engine.sessions.items():
         steps.extend(Submit(at=now, session=session_id, job=job, duration=d, fault=f) for d, f in JOBS)
+        # One more naming another backend than the session's (BACKEND-FIXED, and its precedence over the
+        # session checks): another backend of the scope, or, with one, a name the service does not have.
+        steps.append(Submit(at=now, session=session_id, backend=_other_backend(engine, record.backend_name),
+                            job=job, duration=JOBS[0][0], fault=JOBS[0][1]))
     for backend in engine.backends:
         steps.extend(Submit(at=now, backend=backend, job=job, duration=d, fault=f) for d, f in JOBS)
     first = next(iter(engine.backends))
@@ -281,6 +286,12 @@ def _requests(engine: Engine, path: Path, bounds: Bounds) -> list[Action]:
         )
     steps.extend(Fault(at=now, backend=b.name) for b in engine.backends.values() if b.running is not None)
     return steps
+
+
+def _other_backend(engine: Engine, mine: str) -> str:
+    """Another backend of the scope than ``mine``, or, with one only, the campaign's name for a backend the
+    service does not have (BACKEND-FIXED still refuses it before BACKEND-UNKNOWN)."""
+    return next((name for name in engine.backends if name != mine), UNKNOWN_BACKEND)
 
 
 def _waits(now: float, instants: Sequence[float]) -> list[Action]:

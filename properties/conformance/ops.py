@@ -15,7 +15,7 @@ so that a timing bug is found at the boundary itself and shrinks towards it (the
 to 0). Composite draws build the situations bugs hide in and random draws rarely combine: a
 session's job behind a fair-share job (:class:`DrawContention`), a job ending or cut as its
 session expires (:class:`DrawTie`), requests at an idle session's interactive timeout
-(:class:`DrawWindow`).
+(:class:`DrawWindow`), a queued job's cancel in an otherwise idle session (:class:`DrawQueuedCancel`).
 """
 
 from __future__ import annotations
@@ -170,13 +170,31 @@ class DrawWindow:
     doomed submit fails at once yet restarts the window (FIRST-JOB-CANCEL, TTL-INTERACTIVE)."""
 
 
+@dataclass(frozen=True)
+class DrawQueuedCancel:
+    """Under the platform profile: a fresh session (or a batch, whose first job runs at once) whose job waits
+    behind a fair-share job, cancelled ``delay`` seconds later while the session has nothing else queued or
+    running. The cancel is a job's end: it re-arms the unused and the batch_end timers, which then fire (an
+    outsider's scheduler did not re-arm them; random draws almost never built this)."""
+
+    backend: int
+    batch: bool
+    delay: float
+    then_cancel_session: bool = False
+    """Then cancel the session at once instead (cancel_session of a pending session, or of an inactive batch)."""
+
+
+QUEUED_CANCEL_DELAYS: tuple[float, ...] = (50, 1, 30)
+"""How long the cancelled job waits: within the fair-share job's run (100 s), past the batch's first job (10 s)."""
+
+
 TIE_MAX_TIMES: tuple[int, ...] = (400, 100)
 """A session's max_time for a tie: b0's program max_execution_time, and a short one."""
 
 
 Abstract = (
     DrawOpen | DrawSubmit | DrawCancel | DrawClose | DrawFault | DrawAdvance | DrawToDeadline | DrawQueueThen
-    | DrawAtSessionDeadline | DrawContention | DrawTie | DrawWindow
+    | DrawAtSessionDeadline | DrawContention | DrawTie | DrawWindow | DrawQueuedCancel
 )
 
 MAX_TIMES: tuple[int | str | None, ...] = (None, 200, None, 450, 1000, None, "20m", 60, "soon", 10**7)
@@ -243,7 +261,9 @@ def operations(n_backends: int, max_size: int = 25, platform: bool = False) -> s
     )
     if platform:
         batch = st.builds(DrawOpen, backend, st.sampled_from(MAX_TIMES), st.none(), st.just(True))
-        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref), batch)
+        queued_cancel = st.builds(DrawQueuedCancel, st.sampled_from((0, *range(n_backends))), st.booleans(),
+                                  st.sampled_from(QUEUED_CANCEL_DELAYS), st.sampled_from((False, False, True)))
+        one = st.one_of(one, st.builds(DrawClose, ref, st.just(True)), st.builds(DrawClose, ref), batch, queued_cancel)
     delay: st.SearchStrategy[DrawAdvance | DrawToDeadline] = st.one_of(
         st.sampled_from(DELAYS).map(DrawAdvance),
         st.builds(DrawToDeadline, st.integers(0, 3), st.sampled_from(OFFSETS)),
@@ -420,6 +440,20 @@ def resolve(
                 ops.append(Open(at=now, backend=names[item.backend], session=session, max_time=item.max_time))
                 for duration in (item.max_time - 10, 10, 10):
                     submit(session, None, DrawSubmit(None, 0, None, duration, False), None)
+        elif isinstance(item, DrawQueuedCancel):
+            sessions.append(f"s{len(sessions) + 1}")
+            session = sessions[-1]
+            session_backends[session] = names[item.backend]
+            mode = "batch" if item.batch and interpretation.is_platform else None
+            ops.append(Open(at=now, backend=names[item.backend], session=session, mode=mode))
+            if mode is not None:
+                submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
+            submit(None, names[item.backend], DrawSubmit(None, 0, None, 100, False), None)
+            submit(session, None, DrawSubmit(None, 0, None, 10, False), None)
+            now += item.delay
+            ops.append(Cancel(at=now, job=jobs[-1]))
+            if item.then_cancel_session:
+                ops.append(CancelSession(at=now, session=session))
         elif isinstance(item, DrawCancel) and item.first_of_session:
             first = first_jobs.get(pick(sessions, item.job, "s"))
             ops.append(Cancel(at=now, job=first if first is not None else "j0"))
