@@ -17,13 +17,21 @@ from properties.conformance.campaign import CampaignConfig
 from properties.conformance.coverage import Coverage, situations, transition_key
 
 
-def _trace(ops: Sequence[Operation], until: float = 3000.0) -> list[Record]:
-    config = CampaignConfig()
+def _trace(
+    ops: Sequence[Operation], until: float = 3000.0, interpretation: Interpretation | None = None,
+) -> list[Record]:
+    config = CampaignConfig() if interpretation is None else CampaignConfig(interpretation=interpretation)
     sink = MemoryTrace()
     engine = Engine(list(config.backends), interpretation=config.interpretation, sink=sink)
     run_operations(engine, ops)
     engine.run_until(until)
     return list(sink)
+
+
+def _covered(records: list[Record], interpretation: Interpretation) -> Coverage:
+    coverage = Coverage(interpretation)
+    coverage.observe_all(records)
+    return coverage
 
 
 @pytest.mark.parametrize("profile", ["seeds", "platform"])
@@ -180,12 +188,7 @@ def test_the_ties_are_reached_in_either_order_of_the_job_end_and_the_expiry(prof
     for drawn, situation in ((DrawTie(0, 400), "job-end-at-expiry-with-queued"),
                              (DrawTie(0, 400, cut=True), "job-cut-at-expiry")):
         ops, end = resolve([drawn], config.backends, interpretation)
-        sink = MemoryTrace()
-        engine = Engine(list(config.backends), interpretation=interpretation, sink=sink)
-        run_operations(engine, ops)
-        engine.run_until(end + config.flush)
-        coverage = Coverage(interpretation)
-        coverage.observe_all(list(sink))
+        coverage = _covered(_trace(ops, end + config.flush, interpretation), interpretation)
         assert coverage.counts[situation] == 1, (situation, ops)
 
 
@@ -216,24 +219,13 @@ def test_a_queued_cancel_in_an_idle_session_then_its_timer_is_drawn_and_counted(
     config = CampaignConfig(interpretation=platform)
     for batch, situation in wanted.items():
         ops, end = resolve([DrawQueuedCancel(0, batch, 50)], config.backends, platform)
-        sink = MemoryTrace()
-        engine = Engine(list(config.backends), interpretation=platform, sink=sink)
-        run_operations(engine, ops)
-        engine.run_until(end + config.flush)
-        coverage = Coverage(platform)
-        coverage.observe_all(list(sink))
-        assert coverage.counts[situation] == 1, (situation, ops)
-        fired = [r.t for r in sink if isinstance(r, Change) and r.entity == "session" and r.dst == "closed"]
+        records = _trace(ops, end + config.flush, platform)
+        assert _covered(records, platform).counts[situation] == 1, (situation, ops)
+        fired = [r.t for r in records if isinstance(r, Change) and r.entity == "session" and r.dst == "closed"]
         assert fired == [50 + (60 if batch else 1800)]  # re-armed at the cancel
     # A cancel at the instant of the last arming moves no deadline: not the situation.
     ops, end = resolve([DrawQueuedCancel(0, False, 0)], config.backends, platform)
-    sink = MemoryTrace()
-    engine = Engine(list(config.backends), interpretation=platform, sink=sink)
-    run_operations(engine, ops)
-    engine.run_until(end + config.flush)
-    coverage = Coverage(platform)
-    coverage.observe_all(list(sink))
-    assert coverage.counts[wanted[False]] == 0
+    assert _covered(_trace(ops, end + config.flush, platform), platform).counts[wanted[False]] == 0
 
 
 def test_what_an_interpretation_rules_out_is_derived_from_the_witnesses() -> None:
