@@ -80,7 +80,9 @@ class Submit(_Operation, frozen=True, tag="submit"):
     ENGINE_ONLY: ClassVar[tuple[str, ...]] = ("group", "program")
 
     def describe(self) -> str:
-        where = f"to {self.session}" if self.session is not None else f"to the fair-share queue of {self.backend}"
+        where = f"to the fair-share queue of {self.backend}" if self.session is None else (
+            f"to {self.session}" if self.backend is None else f"to {self.session}, naming backend {self.backend}"
+        )
         extra = f", max_execution_time {self.max_execution_time:g}" if self.max_execution_time is not None else ""
         fault = ", the device fails it" if self.fault else ""
         runs = f"runs {self.duration:g} s" if self.duration is not None else "runs as drawn"
