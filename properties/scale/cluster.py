@@ -188,11 +188,15 @@ def pool(workers: int | None = None, scheduler: str | None = None, *, processes:
     # idles); a task is long against the round trip that brings the next.
     with dask.config.set({"logging.distributed": "error", "distributed.scheduler.worker-saturation": 1.0}):
         if scheduler is not None:
+            try:  # parsed before a Client exists: one that fails to parse it is left half made, its close timing out
+                distributed.comm.get_address_host_port(scheduler)
+            except ValueError as error:  # not an address (no port, an unknown scheme)
+                raise ClusterError(f"--scheduler {scheduler}: not a scheduler address: {error}") from None
             try:
                 client = distributed.Client(scheduler, timeout="5s")
             except (OSError, TimeoutError) as error:
                 raise ClusterError(f"--scheduler {scheduler}: cannot connect: {error}") from None
-            except ValueError as error:  # not an address (no port, an unknown scheme)
+            except ValueError as error:  # an address the comm layer refuses later on
                 raise ClusterError(f"--scheduler {scheduler}: not a scheduler address: {error}") from None
             with client:
                 if workers is not None:
