@@ -276,7 +276,7 @@ class RequestHandling(Scheduling):
             raise self._reject(self._open_request(backend, session_id, max_time, batch), *refused)
         assert backend is not None
         record = self.backends[backend]
-        seconds = parse_max_time(max_time) if max_time is not None else None
+        seconds = self.read_max_time(max_time) if max_time is not None else None
         if session_id is None:
             session_id = _fresh(self._session_ids, "s", self.sessions, self.reserved_ids)
         session = SessionRecord(session_id, record, seconds)
@@ -292,6 +292,11 @@ class RequestHandling(Scheduling):
         if self._unused_timeout is not None:
             self.arm_unused(session)
         return session
+
+    def read_max_time(self, max_time: object) -> int:
+        """Extension point: the seconds of an open's ``max_time``, once the open's checks have passed it
+        (MAXTIME-FORMAT). A variant that reads it otherwise declares ``open_checks`` to match."""
+        return parse_max_time(max_time)
 
     def _open_request(self, backend: str | None, session_id: str | None, max_time: object, batch: bool) -> Request:
         return self._request("open", backend, session_id, None, _open_args(max_time, batch))
