@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -25,18 +26,42 @@ ENGINE_NAMES = ("self", "engine", "e")
 """Names under which a variant's code holds an engine (``e`` and ``engine``: the request checks' argument)."""
 
 
+def _source(module_name: str) -> str:
+    """A module's source, read beside it: under the compiled build the module is an extension, its ``.py``
+    installed next to it (``inspect.getsource`` cannot read an extension)."""
+    module = importlib.import_module(module_name)
+    assert module.__file__ is not None
+    return (Path(module.__file__).parent / (module_name.rpartition(".")[2] + ".py")).read_text(encoding="utf-8")
+
+
+def _defined_in(cls: ast.ClassDef) -> set[str]:
+    """What a class's source defines: methods, class attributes and annotations, slots, ``self.x = ...``."""
+    names: set[str] = set()
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+            if any(isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets):
+                slots = ast.walk(node.value)
+                names |= {e.value for e in slots if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return names | _assigned_on_self(cls, frozenset())
+
+
 def _engine_attributes() -> set[str]:
-    """Every attribute the engine's parts define: methods, class attributes, annotated and slotted fields."""
-    names: set[str] = set(getattr(Engine, "__slots__", ()))
+    """Every attribute the engine's parts define, read from their source (a compiled class keeps no
+    ``__slots__`` or annotations to look at) and from the classes themselves."""
+    names: set[str] = set()
     for cls in Engine.__mro__:
         if cls is object:
             continue
-        names |= set(vars(cls)) | set(getattr(cls, "__annotations__", {}))
-        names |= set(getattr(cls, "__slots__", ()))
+        names |= set(vars(cls))
+        tree = ast.parse(_source(cls.__module__))
+        names |= {name for node in tree.body if isinstance(node, ast.ClassDef) and node.name == cls.__name__
+                  for name in _defined_in(node)}
     return {name for name in names if not (name.startswith("__") and name.endswith("__"))}
-
-
-ENGINE_ATTRIBUTES = _engine_attributes()
 
 
 def _variant_classes(module: ModuleType, tree: ast.Module) -> dict[str, set[str]]:
@@ -48,17 +73,20 @@ def _variant_classes(module: ModuleType, tree: ast.Module) -> dict[str, set[str]
             if inspect.isclass(cls) and issubclass(cls, Engine):
                 own = (c for c in cls.__mro__ if issubclass(c, Engine) and c is not Engine)
                 found[node.name] = {name for c in own for name in vars(c)} - ENGINE_ATTRIBUTES
-                found[node.name] |= _assigned_on_self(node)
+                found[node.name] |= _assigned_on_self(node, ENGINE_ATTRIBUTES)
     return found
 
 
-def _assigned_on_self(cls: ast.ClassDef) -> set[str]:
-    """``self.x = ...`` in the class's own methods: instance attributes of the variant itself."""
+def _assigned_on_self(cls: ast.ClassDef, exclude: Set[str]) -> set[str]:
+    """``self.x = ...`` in the class's methods: instance attributes it sets (those ``exclude`` names aside)."""
     return {
         target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign | ast.AnnAssign)
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
-    } - ENGINE_ATTRIBUTES
+    } - exclude
+
+
+ENGINE_ATTRIBUTES = _engine_attributes()
 
 
 def _names_engine(cls: ast.ClassDef) -> bool:
@@ -73,7 +101,7 @@ def uses(source: str, module: ModuleType | None = None) -> Iterator[tuple[int, s
     in_variant: dict[int, set[str]] = {}
     for top in tree.body:
         if isinstance(top, ast.ClassDef) and (top.name in variants or (module is None and _names_engine(top))):
-            own = variants.get(top.name, _assigned_on_self(top))
+            own = variants.get(top.name, _assigned_on_self(top, ENGINE_ATTRIBUTES))
             for inner in ast.walk(top):
                 in_variant[id(inner)] = own
     for node in ast.walk(tree):
@@ -98,8 +126,7 @@ def uses(source: str, module: ModuleType | None = None) -> Iterator[tuple[int, s
 
 
 def _module_uses(name: str) -> list[tuple[int, str, str]]:
-    module = importlib.import_module(name)
-    return list(uses(inspect.getsource(module), module))
+    return list(uses(_source(name), importlib.import_module(name)))
 
 
 @pytest.mark.parametrize("name", VARIANT_MODULES)
