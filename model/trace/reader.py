@@ -37,6 +37,7 @@ from model.trace.records import (
     SessionLine,
 )
 from model.trace.strict_json import Unusable, check, loads, path_of
+from model.trace.timing import time_text
 
 CHUNK = 128
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
@@ -101,7 +102,7 @@ def read_chunks(
                     raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
                 t = record.t  # type: ignore[union-attr]
                 if t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(t)}")
                 last_t = t
                 chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
                 if len(chunk) >= size:
@@ -112,7 +113,7 @@ def read_chunks(
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
                 if record.t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(record.t)}")
                 end = record
             else:
                 assert isinstance(record, Header)
