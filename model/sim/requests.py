@@ -128,6 +128,7 @@ def _above_system(engine: Core, o: OpenArgs) -> str | None:
     if seconds > limit or (strict and seconds == limit):
         relation = "below" if strict else "at most"
         given = f"{seconds} s" if seconds.bit_length() <= 64 else f"({shown(seconds)})"
+        # :g, not model.trace.timing.time_text: the trace records this message (golden traces, byte for byte)
         return f"max_time {given} must be {relation} the system max_time of {o.backend} ({limit:g} s)"
     return None
 
@@ -156,7 +157,7 @@ def _below_job(
     assert isinstance(met, int | float)
     if met < session.max_time_bound:
         return None
-    return (
+    return (  # :g, not time_text: the trace records this message, the golden traces "1e+06" among them
         f"max_execution_time {met:g} s is not below the max_time {session.max_time_bound:g} s of session {session.id}"
     )
 

@@ -231,6 +231,7 @@ def _lax_above_system(engine: Any, o: OpenArgs) -> str | None:
     if seconds is None:
         return OPEN_ABOVE_SYSTEM(engine, o)
     limit = engine.backends[o.backend].config.system_max_time if o.backend in engine.backends else seconds
+    # worded as the engine's own refusal, which the trace records with :g (model/sim/requests.py)
     return f"max_time {seconds} s is above the system max_time ({limit:g} s)" if seconds > limit else None
 
 
