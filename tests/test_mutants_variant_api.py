@@ -26,12 +26,13 @@ ENGINE_NAMES = ("self", "engine", "e")
 """Names under which a variant's code holds an engine (``e`` and ``engine``: the request checks' argument)."""
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def _source(module_name: str) -> str:
-    """A module's source, read beside it: under the compiled build the module is an extension, its ``.py``
-    installed next to it (``inspect.getsource`` cannot read an extension)."""
-    module = importlib.import_module(module_name)
-    assert module.__file__ is not None
-    return (Path(module.__file__).parent / (module_name.rpartition(".")[2] + ".py")).read_text(encoding="utf-8")
+    """A module's source, read from the tree: under the compiled build the module is an extension
+    (``inspect.getsource`` cannot read it), its ``.py`` installed beside it."""
+    return (ROOT / (module_name.replace(".", "/") + ".py")).read_text(encoding="utf-8")
 
 
 def _defined_in(cls: ast.ClassDef) -> set[str]:
