@@ -618,7 +618,7 @@ class _TakesEffect(LiveProperty):
             return None
         target, at = next(iter(self.pending.items()))
         self.pending.clear()
-        return self.violation(index, t, self.says["unanswered"].format(target=target, at=at))
+        return self.violation(index, t, self.says["unanswered"].format(target=target, at=time_text(at)))
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
         return self._unanswered(index, self.ctx.now)
@@ -638,7 +638,7 @@ class CancelTakesEffect(_TakesEffect):
     accepted_ended = "cancel of job {target}, not live, is accepted"
     says: ClassVar[dict[str, str]] = {
         "wrong": "job {record.id} goes to {record.dst}, not cancelled",
-        "unanswered": "the cancel of job {target} at t={time_text(at)} was accepted but it was not cancelled",
+        "unanswered": "the cancel of job {target} at t={at} was accepted but it was not cancelled",
         "refused": "cancel of job {target} is refused as finished, but it is still live",
     }
 
@@ -658,7 +658,7 @@ class CloseTakesEffect(_TakesEffect):
     accepted_ended = None
     says: ClassVar[dict[str, str]] = {
         "wrong": "session {record.id} goes {record.trigger} to {record.dst}, not close to closed",
-        "unanswered": "the close of session {target} at t={time_text(at)} was accepted but it stayed open",
+        "unanswered": "the close of session {target} at t={at} was accepted but it stayed open",
         "refused": "close of open session {target} is refused",
     }
 
