@@ -4,12 +4,13 @@ fixed slack plus float noise, never a slack that grows with the time (it reached
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from model.trace.timing import same_time
+from model.trace.timing import earlier, same_time, slack
 from properties.cli import cli
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.json"))
@@ -70,3 +71,12 @@ def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> 
     moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
     judged = runner.invoke(cli, ["check", str(moved)])
     assert judged.exit_code == 1, judged.output
+
+
+@pytest.mark.parametrize("base", [0.0, 973.416, 1.7e9])
+def test_earlier_is_before_by_more_than_float_noise(base: float) -> None:
+    assert not earlier(base, base)
+    assert not earlier(math.nextafter(base, -math.inf), base)  # one unit before: the same instant
+    assert earlier(base - 2 * slack(base), base)
+    assert not earlier(base + 1, base)
+    assert earlier(base, math.inf)

@@ -169,7 +169,7 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_until(max(record.t, engine.now))
+            engine.run_through(record.t)
         elif device:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
