@@ -9,6 +9,7 @@ import contextlib
 import copy
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,18 @@ def test_a_time_that_is_not_finite_is_unusable_when_given_as_an_object() -> None
         with pytest.raises(Unusable) as raised:
             from_json({**BASES[0], "t": t}, 2)  # an implementation's records given as objects
         assert "finite" in raised.value.reason or "beyond a 64-bit float" in raised.value.reason
+
+
+def test_an_argument_beyond_a_float_is_unusable_in_both_builds() -> None:
+    """A request's args hold any JSON number; an integer no float holds is refused in one reason. Compiled,
+    comparing it with the largest float raised OverflowError (a traceback from ``check``)."""
+    for base in (line for line in BASES if line["type"] == "request" and "args" in line):
+        for key in ("max_time", "max_execution_time"):
+            for big in ("9" * 400, "-" + "9" * 400, str(2**1024)):
+                text = json.dumps({**base, "args": {**base["args"], key: 0}}).replace(f'"{key}": 0', f'"{key}": {big}')
+                assert _reason(text) == "an integer beyond a 64-bit float", (base["op"], key, big)
+            edge = json.dumps({**base, "args": {**base["args"], key: int(sys.float_info.max)}})
+            assert not isinstance(_read(edge), str), (base["op"], key)
 
 
 def test_error_reasons_name_the_key() -> None:

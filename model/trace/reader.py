@@ -244,12 +244,17 @@ def _request(line: Any) -> Request:
     ))
 
 
+_INT_MAX: Final = int(FLOAT_MAX)
+"""The largest integer a 64-bit float holds, as an int: compiled, a comparison with the float itself converts
+the integer to a float first, which raises OverflowError for one beyond it instead of answering False."""
+
+
 def _args(args: Any) -> dict[str, Any]:
     """A request's arguments as given, in the order of :class:`~.records.Args`' fields (written out: a loop
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
     max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
     for value in (max_time, mex):
-        if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
+        if value.__class__ is int and not -_INT_MAX <= value <= _INT_MAX:
             raise ValueError("an integer beyond a 64-bit float")
     unset = _UNSET
     given: dict[str, Any] = {}
