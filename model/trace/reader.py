@@ -84,6 +84,7 @@ def read_chunks(
     ended = 0
     end: End | None = None
     chunk: list[tuple[int, Record]] = []
+    failure: Unusable | None = None
     try:
         for line_no, raw in enumerate(lines, start=1):
             try:
@@ -120,10 +121,14 @@ def read_chunks(
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
                 chunk.append((line_no, record))
-    except Unusable:
+    except Unusable as error:
+        failure = error
+    if failure is not None:
+        # yielded outside the except block: compiled, a yield inside it kept a reference to the error (and so its
+        # traceback's frames, the checker's whole state) when a Python generator iterated this one
         if chunk:
             yield chunk
-        raise
+        raise failure
     if chunk:
         yield chunk
     if header is None:
