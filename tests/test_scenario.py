@@ -116,6 +116,21 @@ def test_simulate_missing_file_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
 
 
+def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``simulate /dev/zero`` (and ``check --scenario /dev/zero``) read until memory ran out: a MemoryError
+    traceback under a memory limit. A file past MAX_DOCUMENT bytes is one line, exit 2."""
+    from model.trace import strict_json
+
+    monkeypatch.setattr(strict_json, "MAX_DOCUMENT", 4096)
+    big = tmp_path / "big.json"
+    big.write_bytes(b"\0" * 100_000)
+    result = CliRunner().invoke(cli, ["simulate", str(big)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {big}:1: unusable input: a file larger than 4096 bytes"
+
+
 # ---------------------------------------------------------------------- the operation vocabulary
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "model" / "schemas" / "scenario.schema.json").read_text())

@@ -18,6 +18,10 @@ MAX_LINE = 16 * 1024 * 1024
 """The longest line, in bytes, of any JSON-lines input (a trace line, a protocol answer): a longer one is
 refused as unusable rather than read into memory whole."""
 
+MAX_DOCUMENT = 64 * 1024 * 1024
+"""The largest JSON document, in bytes, read whole (a scenario file): a larger one (``/dev/zero``) is refused as
+unusable after reading one byte more, not read until memory runs out."""
+
 _FLOAT_MAX = sys.float_info.max
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _PATH = re.compile(r" - at `\$([^`]*)`$")
