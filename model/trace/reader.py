@@ -20,7 +20,7 @@ from msgspec import UNSET
 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace.records import (
-    FLOAT_MAX,
+    FLOAT_MAX_INT,
     KINDS,
     RULE_PATTERN,
     Change,
@@ -249,17 +249,12 @@ def _request(line: Any) -> Request:
     ))
 
 
-_INT_MAX: Final = int(FLOAT_MAX)
-"""The largest integer a 64-bit float holds, as an int: compiled, a comparison with the float itself converts
-the integer to a float first, which raises OverflowError for one beyond it instead of answering False."""
-
-
 def _args(args: Any) -> dict[str, Any]:
     """A request's arguments as given, in the order of :class:`~.records.Args`' fields (written out: a loop
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
     max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
     for value in (max_time, mex):
-        if value.__class__ is int and not -_INT_MAX <= value <= _INT_MAX:
+        if value.__class__ is int and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
             raise ValueError("an integer beyond a 64-bit float")
     unset = _UNSET
     given: dict[str, Any] = {}
