@@ -116,6 +116,16 @@ def test_simulate_missing_file_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
 
 
+def test_a_fault_on_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
+    """A device fault names no request the trace could record as refused: on an unknown backend it escaped
+    ``simulate`` as a RequestRejected traceback; it is a scenario error, like a background load's."""
+    path = _write(tmp_path, json.dumps({"version": 1, "backends": [{"name": "b0"}],
+                                        "operations": [{"at": 2, "op": "fault", "backend": "bx"}]}))
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {path}: operations[0].backend: unknown backend 'bx'"
+
+
 def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
