@@ -126,6 +126,20 @@ def test_a_fault_on_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
     assert result.output.strip() == f"error: {path}: operations[0].backend: unknown backend 'bx'"
 
 
+@pytest.mark.parametrize("op", [
+    {"op": "open", "session": "s1", "backend": ""}, {"op": "submit", "job": "j1", "backend": ""},
+    {"op": "submit", "job": "j1", "session": "", "backend": "b0"}, {"op": "cancel", "job": ""},
+    {"op": "close", "session": ""}, {"op": "fault", "backend": ""},
+])
+def test_an_empty_name_is_refused_in_one_line(tmp_path: Path, op: dict[str, str]) -> None:
+    """An empty backend, session or job name reached the trace (a refused request records the names given),
+    whose lines cannot carry one: check refused simulate's own trace as unusable."""
+    path = _write(tmp_path, {"version": 1, "backends": [{"name": "b0"}], "operations": [{"at": 0, **op}]})
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "should be non-empty" in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

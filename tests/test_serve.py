@@ -177,6 +177,15 @@ def test_a_body_that_is_no_usable_json_is_a_400_and_the_server_goes_on(
     conforms(server)
 
 
+def test_an_empty_name_is_a_400_and_the_trace_stays_readable(client: TestClient, server: RuntimeServer) -> None:
+    """An empty backend or session name reached the trace, whose lines cannot carry one: check refused the
+    server's own trace as unusable."""
+    assert client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": ""}).status_code == 400
+    assert client.post(f"{API}/jobs", json={**estimator_job(), "backend": ""}).status_code == 400
+    assert client.post(f"{API}/jobs", json=estimator_job("")).status_code == 400
+    conforms(server)
+
+
 def test_a_session_job_for_another_backend_is_refused() -> None:
     backends = (served_backend(BACKEND, None), served_backend("other", None))
     server = RuntimeServer(Settings(backends, speed=0.0), evaluator=Evaluator(real=False))
