@@ -158,12 +158,12 @@ def load_scenario(path: str | Path, profile: str | None = None) -> Scenario:
     :class:`ScenarioError`."""
     source = str(path)
     try:
-        with Path(path).open("rb") as stream:
+        with open(path, "rb") as stream:
             text = stream.read(strict_json.MAX_DOCUMENT + 1)
     except OSError as error:
         raise ScenarioError(f"{source}: cannot read: {error.strerror or error}") from None
     if len(text) > strict_json.MAX_DOCUMENT:
-        raise ScenarioError(f"{source}:1: unusable input: a file larger than {strict_json.MAX_DOCUMENT} bytes")
+        raise ScenarioError(f"{source}: unusable input: larger than {strict_json.MAX_DOCUMENT:,} bytes")
     try:
         data = strict_json.loads(text)
     except strict_json.Unusable as error:
