@@ -303,3 +303,19 @@ def test_a_record_the_header_rules_out_is_a_finding_not_a_crash(field: str) -> N
     finding = execute(ops, 100.0, lambda config: iut(config), CampaignConfig())
     assert finding is not None and finding.line is not None, finding
     assert "b9" in finding.message and "Traceback" not in finding.message, finding.message
+
+
+def test_a_program_that_exits_at_once_is_one_finding_whatever_the_timing() -> None:
+    """Whether ``false`` had ended before init was written, while it was, or while its answer was awaited is a
+    race; the finding read "is not running ... before init" or "exited ... without answering init" by it."""
+    messages = set()
+    for _ in range(6):
+        factory = StdioFactory(["false"], timeout=IUT_TIMEOUT)
+        try:
+            with pytest.raises(IUTFailure) as died:
+                factory(IUTConfig(DEFAULT_BACKENDS, DEFAULT))
+        finally:
+            factory.close()
+        assert died.value.kind == "died"
+        messages.add(died.value.message.splitlines()[0])
+    assert messages == {"false exited (status 1) without answering init"}, messages
