@@ -20,7 +20,7 @@ from msgspec import UNSET
 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace.records import (
-    FLOAT_MAX,
+    FLOAT_MAX_INT,
     KINDS,
     RULE_PATTERN,
     Change,
@@ -85,6 +85,7 @@ def read_chunks(
     ended = 0
     end: End | None = None
     chunk: list[tuple[int, Record]] = []
+    failure: Unusable | None = None
     try:
         for line_no, raw in enumerate(lines, start=1):
             try:
@@ -122,10 +123,14 @@ def read_chunks(
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
                 chunk.append((line_no, record))
-    except Unusable:
+    except Unusable as error:
+        failure = error
+    if failure is not None:
+        # yielded outside the except block: compiled, a yield inside it kept a reference to the error (and so its
+        # traceback's frames, the checker's whole state) when a Python generator iterated this one
         if chunk:
             yield chunk
-        raise
+        raise failure
     if chunk:
         yield chunk
     if header is None:
@@ -251,7 +256,7 @@ def _args(args: Any) -> dict[str, Any]:
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
     max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
     for value in (max_time, mex):
-        if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
+        if value.__class__ is int and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
             raise ValueError("an integer beyond a 64-bit float")
     unset = _UNSET
     given: dict[str, Any] = {}
