@@ -9,7 +9,7 @@ window event on the clock; see :meth:`Timers.update_window`).
 from __future__ import annotations
 
 from heapq import heappush
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
@@ -20,6 +20,20 @@ from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
 _UNUSED_SOURCES = frozenset(("pending", "inactive"))
+
+
+class TimerSettings(NamedTuple):
+    """The timer settings an engine runs with, as one read-only value (:attr:`Timers.timer_settings`): what a
+    variant engine (the replay engine re-arming timers it adopts from a trace) needs to know of them."""
+
+    window_seconds: float
+    """How long the interactive window lasts (TTL-INTERACTIVE-VALUE): the profile's, or a variant's own."""
+    unused_timeout: float | None
+    """The unused-session timeout (PLATFORM-UNUSED-CLOSES); None where the profile has none."""
+    max_time_from_open: bool
+    """INT-MAXTIME-CLOCK=open: the max_time clock starts as the session opens, not as its first job starts."""
+    window_on_queue_empty: bool
+    """INT-INTERACTIVE-WINDOW=queue_empty: the window opens when the queue empties, even with a job running."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -59,6 +73,13 @@ class Timers(Closing):
         overridden = any("interactive_window" in vars(cls) for cls in type(self).__mro__ if cls is not Timers)
         self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
         self._unused_timeout = rules.unused_timeout
+
+    @property
+    def timer_settings(self) -> TimerSettings:
+        """The timer settings in force (for variant engines: the engine's own fields stay private)."""
+        return TimerSettings(
+            self._window_seconds, self._unused_timeout, self._clock_at_open, self._window_on_queue_empty
+        )
 
     def arm_unused(self, session: SessionRecord) -> None:
         """(Re-)arm the unused-session timer: it runs out ``unused_timeout`` from now (PLATFORM-UNUSED-CLOSES).

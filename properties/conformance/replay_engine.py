@@ -109,6 +109,7 @@ class ReplayEngine(Engine):
                 session.n_queued = 0
                 session.running = None
         now = self.now
+        timers = self.timer_settings
         live = [s for s in seen.sessions.values() if s.backend == name]
         for obs in live:
             record = SessionRecord(obs.id, backend, obs.requested)
@@ -120,9 +121,9 @@ class ReplayEngine(Engine):
             record.doomed = obs.doomed
             record.batch = obs.batch
             self.sessions[obs.id] = record
-            if self._unused_timeout is not None and record.state in ("pending", "inactive"):
+            if timers.unused_timeout is not None and record.state in ("pending", "inactive"):
                 self.arm_unused(record)  # from now: when it was last used is not on the trace
-            origin = obs.opened_at if self._clock_at_open else obs.started_at
+            origin = obs.opened_at if timers.max_time_from_open else obs.started_at
             if origin is not None and obs.max_time is not None:
                 self.schedule(max(now, origin + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
@@ -162,7 +163,7 @@ class ReplayEngine(Engine):
             backend.active_session = record
             idle_since = seen.sessions[active].idle_since
             if idle_since is not None:
-                record.window_deadline = record.window_timer = max(now, idle_since + self._window_seconds)
+                record.window_deadline = record.window_timer = max(now, idle_since + timers.window_seconds)
                 record.window_token += 1
                 self.schedule(record.window_deadline, self.on_interactive_timeout, record, record.window_token, TIMER)
 
