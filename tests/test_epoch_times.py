@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.trace.timing import same_time, time_text
+from model.trace.timing import earlier, same_time, slack, time_text
 from properties.cli import cli
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.json"))
@@ -71,6 +71,15 @@ def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> 
     moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
     judged = runner.invoke(cli, ["check", str(moved)])
     assert judged.exit_code == 1, judged.output
+
+
+@pytest.mark.parametrize("base", [0.0, 973.416, 1.7e9])
+def test_earlier_is_before_by_more_than_float_noise(base: float) -> None:
+    assert not earlier(base, base)
+    assert not earlier(math.nextafter(base, -math.inf), base)  # one unit before: the same instant
+    assert earlier(base - 2 * slack(base), base)
+    assert not earlier(base + 1, base)
+    assert earlier(base, math.inf)
 
 
 def test_time_text_is_exact_and_reads_as_g_did_for_short_values() -> None:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from model.sim.ops import OPERATIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, scenario_json
 from model.sim.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
-from model.trace import Change, MemoryTrace, Request
+from model.trace import Change, MemoryTrace, Request, strict_json
 from properties.cli import cli
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "scenarios" / "busy_backend.json"
@@ -42,6 +42,19 @@ def test_example_scenario_runs_the_seed_story() -> None:
 def test_malformed_json_names_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path, '{\n  "version": 1,\n  "backends": [}\n')
     with pytest.raises(ScenarioError, match=r"scenario\.json:3: unusable input: not JSON"):
+        load_scenario(path)
+
+
+def test_an_endless_scenario_file_is_refused_once_the_cap_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by an outsider: ``check --scenario /dev/zero`` read without end (gigabytes in seconds)."""
+    monkeypatch.setattr(strict_json, "MAX_DOCUMENT", 64)
+    path = _write(tmp_path, '{"version": 1, "backends": [], "operations": []}' + " " * 40)
+    with pytest.raises(ScenarioError, match=r"scenario\.json: unusable input: larger than 64 bytes"):
+        load_scenario(path)
+    monkeypatch.setattr(strict_json, "MAX_DOCUMENT", 128)
+    with pytest.raises(ScenarioError, match="backends"):  # under the cap: read, then judged on its content
         load_scenario(path)
 
 
@@ -114,6 +127,30 @@ def test_simulate_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_simulate_missing_file_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["simulate", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
+
+
+def test_a_fault_on_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
+    """A device fault names no request the trace could record as refused: on an unknown backend it escaped
+    ``simulate`` as a RequestRejected traceback; it is a scenario error, like a background load's."""
+    path = _write(tmp_path, json.dumps({"version": 1, "backends": [{"name": "b0"}],
+                                        "operations": [{"at": 2, "op": "fault", "backend": "bx"}]}))
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {path}: operations[0].backend: unknown backend 'bx'"
+
+
+@pytest.mark.parametrize("op", [
+    {"op": "open", "session": "s1", "backend": ""}, {"op": "submit", "job": "j1", "backend": ""},
+    {"op": "submit", "job": "j1", "session": "", "backend": "b0"}, {"op": "cancel", "job": ""},
+    {"op": "close", "session": ""}, {"op": "fault", "backend": ""},
+])
+def test_an_empty_name_is_refused_in_one_line(tmp_path: Path, op: dict[str, str]) -> None:
+    """An empty backend, session or job name reached the trace (a refused request records the names given),
+    whose lines cannot carry one: check refused simulate's own trace as unusable."""
+    path = _write(tmp_path, {"version": 1, "backends": [{"name": "b0"}], "operations": [{"at": 0, **op}]})
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "should be non-empty" in result.output and len(result.output.strip().splitlines()) == 1
 
 
 # ---------------------------------------------------------------------- the operation vocabulary

@@ -27,6 +27,7 @@ DEFAULT_GROUP = "default"
 DEFAULT_PROGRAM = "estimator"
 
 _Id = Annotated[str, msgspec.Meta(min_length=1)]
+"""A session, job or backend name: never empty (a trace line cannot carry an empty one)."""
 
 
 class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True,
@@ -49,7 +50,7 @@ class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 class Open(_Operation, frozen=True, tag="open"):
     """Open a session on ``backend``; ``session`` is its ID (the implementation picks one if absent)."""
 
-    backend: str | None
+    backend: _Id | None
     session: _Id | None = None
     max_time: int | str | None = None
     """Seconds, or text such as ``"2h 30m"``; absent or null: the interpretation's default."""
@@ -67,8 +68,8 @@ class Open(_Operation, frozen=True, tag="open"):
 class Submit(_Operation, frozen=True, tag="submit"):
     """Submit a job to ``session``, or to ``backend``'s fair-share queue when no session is named."""
 
-    session: str | None = None
-    backend: str | None = None
+    session: _Id | None = None
+    backend: _Id | None = None
     job: _Id | None = None
     max_execution_time: int | float | None = None
     duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
@@ -94,7 +95,7 @@ class Submit(_Operation, frozen=True, tag="submit"):
 class Cancel(_Operation, frozen=True, tag="cancel"):
     """Cancel a queued or running job."""
 
-    job: str
+    job: _Id
 
     def describe(self) -> str:
         return f"cancel {self.job}"
@@ -103,7 +104,7 @@ class Cancel(_Operation, frozen=True, tag="cancel"):
 class Close(_Operation, frozen=True, tag="close"):
     """Close a session."""
 
-    session: str
+    session: _Id
 
     def describe(self) -> str:
         return f"close {self.session}"
@@ -112,7 +113,7 @@ class Close(_Operation, frozen=True, tag="close"):
 class CancelSession(_Operation, frozen=True, tag="cancel_session"):
     """Cancel a session (platform profile only): its queued jobs are cancelled and it closes."""
 
-    session: str
+    session: _Id
 
     def describe(self) -> str:
         return f"cancel session {self.session}"
@@ -121,7 +122,7 @@ class CancelSession(_Operation, frozen=True, tag="cancel_session"):
 class Fault(_Operation, frozen=True, tag="fault"):
     """The device of ``backend`` fails its running job now."""
 
-    backend: str
+    backend: _Id
 
     def describe(self) -> str:
         return f"device fault on {self.backend}"

@@ -23,6 +23,7 @@ from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import PRECEDENCE, RequestRejected, shown
 from model.trace import Request
+from model.trace.records import FLOAT_MAX_INT
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
 _new = tuple.__new__
@@ -468,9 +469,11 @@ def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any], reserv
 
 def _recordable(value: object) -> object:
     """A rejected argument as the trace can hold it: JSON scalars as given, anything else
-    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return shown(value)  # its digits could be thousands, beyond what a trace line may hold
+    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON. An int is
+    replayed from its line, so it stays an int as far as a reader takes one (a 64-bit float's range:
+    ``10**30`` recorded by its size replayed as a malformed text, not as a max_time above the limit)."""
+    if isinstance(value, int) and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
+        return shown(value)  # beyond any float: its digits could be thousands, beyond what a reader takes
     if value is None or isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return repr(value)

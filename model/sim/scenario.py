@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import CancelSession, EngineImplementation, Open, Operation, apply, decode_operations, named_ids
+from model.sim.ops import (
+    CancelSession,
+    EngineImplementation,
+    Fault,
+    Open,
+    Operation,
+    apply,
+    decode_operations,
+    named_ids,
+)
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
@@ -124,6 +133,8 @@ def parse_scenario(data: object, source: str = "<scenario>", profile: str | None
                 f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
                 f"not {interpretation.profile} (give \"profile\": \"platform\")"
             )
+        if isinstance(op, Fault) and op.backend not in names:  # a device input, not a request the trace records
+            raise ScenarioError(f"{source}: operations[{index}].backend: unknown backend {op.backend!r}")
         if isinstance(op, Open) and op.mode == "batch" and not interpretation.is_platform:
             raise ScenarioError(
                 f"{source}: operations[{index}].mode: batch is a mode of profile platform, "
@@ -148,9 +159,12 @@ def load_scenario(path: str | Path, profile: str | None = None) -> Scenario:
     :class:`ScenarioError`."""
     source = str(path)
     try:
-        text = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            text = stream.read(strict_json.MAX_DOCUMENT + 1)
     except OSError as error:
         raise ScenarioError(f"{source}: cannot read: {error.strerror or error}") from None
+    if len(text) > strict_json.MAX_DOCUMENT:
+        raise ScenarioError(f"{source}: unusable input: larger than {strict_json.MAX_DOCUMENT:,} bytes")
     try:
         data = strict_json.loads(text)
     except strict_json.Unusable as error:

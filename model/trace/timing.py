@@ -9,7 +9,7 @@ Unix-epoch times and pass a job that starts a second past its deadline.
 
 from __future__ import annotations
 
-from math import isfinite, ulp
+from math import inf, isfinite, ulp
 from typing import Final
 
 TIME_EPSILON: Final = 1e-9
@@ -27,6 +27,21 @@ def slack(t: float) -> float:
 def same_time(a: float, b: float, tolerance: float = 0.0) -> bool:
     """Whether ``a`` and ``b`` are one instant, up to ``tolerance`` seconds and float noise."""
     return abs(a - b) <= tolerance + slack(max(abs(a), abs(b)))
+
+
+_NOISE_UNDER_A_SECOND: Final = 2.0**50
+"""Below this magnitude the slack is under a second, so a gap of more than a second is never float noise."""
+
+
+def earlier(a: float, b: float) -> bool:
+    """Whether ``a`` is an earlier instant than ``b``: before it by more than float noise (a job may start
+    only at an instant earlier than its session's deadline, not at one within noise of it)."""
+    gap = b - a
+    if gap <= 0.0:
+        return False
+    if gap > 1.0 and a > -_NOISE_UNDER_A_SECOND and b < _NOISE_UNDER_A_SECOND:
+        return True
+    return gap == inf or gap > slack(max(abs(a), abs(b)))
 
 
 _WHOLE: Final = 1e16

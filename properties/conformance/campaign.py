@@ -282,7 +282,11 @@ class _Run:
             self._judge(self._drain())
         self.reached = until
         assert self.judge is not None
-        self._verdict(self.judge.finish(until))
+        try:
+            found = self.judge.finish(until)
+        except Unusable as error:  # the reference cannot replay the IUT's records to the end
+            raise _Mismatch(error.reason, (), error.line) from None
+        self._verdict(found)
 
     def _advance_iut(self, to: float) -> None:
         seconds, self.iut_now = to - self.iut_now, to
@@ -317,7 +321,11 @@ class _Run:
             self.last_t = record.t
             body.append((line, record))
         assert self.judge is not None
-        self._verdict(self.judge.feed(body))
+        try:
+            found = self.judge.feed(body)
+        except Unusable as error:  # a record the header rules out (an undeclared backend, an unknown id)
+            raise _Mismatch(error.reason, (), error.line) from None
+        self._verdict(found)
 
     @staticmethod
     def _verdict(found: list[Found]) -> None:

@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
@@ -107,10 +107,10 @@ class ExploreConfig:
     """The spec explored: the reference engine, or a variant of it (a mutant, to see the search find it)."""
 
     def backend_configs(self) -> tuple[BackendConfig, ...]:
-        """The campaign's backends, more of the same pattern if more are asked for."""
+        """The campaign's backends, more like its first if more are asked for."""
         configs = list(DEFAULT_BACKENDS[: self.bounds.backends])
         for index in range(len(configs), self.bounds.backends):
-            configs.append(BackendConfig(f"b{index}", system_max_time=1800.0, program_max_execution_time=400.0))
+            configs.append(replace(DEFAULT_BACKENDS[0], name=f"b{index}"))
         return tuple(configs)
 
     def campaign(self) -> CampaignConfig:

@@ -149,6 +149,10 @@ class Replayer:
         if isinstance(record, Request):
             request, change, device = record, None, False
             sent = request if self.inputs is None else self.inputs.saw(request, self.tolerance)
+            if self.inputs is not None and self.inputs.stray is not None:
+                found.append(Divergence(line, (), describe(request), self.inputs.stray))
+                if not self.keep_going:
+                    return found
         else:
             request, change = None, record
             device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
@@ -165,7 +169,7 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_until(max(record.t, engine.now))
+            engine.run_through(record.t)
         elif device:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
@@ -222,6 +226,11 @@ class Replayer:
                     from None
             return [Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", cannot)]
         found = []
+        unseen = self.inputs.unseen() if self.inputs is not None else None
+        if unseen is not None:
+            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", unseen))
+            if not self.keep_going:
+                return found
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + slack(end):
                 got = f"the end of the trace (t={time_text(end)})"

@@ -42,6 +42,7 @@ from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
+from model.trace.timing import slack
 
 DEVICE_TRIGGERS: Final = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
@@ -60,12 +61,24 @@ class ReplayEngine(Engine):
     # ------------------------------------------------------------------ the trace as device
 
     def advance_before(self, when: float) -> None:
-        """Process every event due strictly before ``when``, then set the clock to ``when``.
+        """Process every event due at an instant before ``when``, then set the clock to ``when``.
 
         A device outcome recorded at ``when`` is an input at its place in the trace: events
-        due at the same instant that the trace shows after it happen after it.
+        due at the same instant that the trace shows after it happen after it, including one
+        computed a little earlier (float noise apart: trace-format.md).
         """
-        self.run_before(when)
+        self.run_before(when - slack(when))
+        if when > self.now:
+            self.now = when
+
+    def run_through(self, when: float) -> None:
+        """Process every event due at or before the instant ``when``, including one computed a little later
+        (float noise apart), then set the clock to ``when``: a request made then comes after them all."""
+        edge = when + slack(when)
+        while (due := self.next_event_time) is not None and due <= edge:
+            self.step()
+        if when > self.now:
+            self.now = when
 
     def submit_recorded(self, request: Request, device: tuple[float, bool] | None = None) -> JobRecord:
         """Submit as the trace's request did, with the device outcome left to the trace, or, given
