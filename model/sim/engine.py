@@ -61,7 +61,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
 
 FOR_VARIANTS: tuple[str, ...] = (
     # the clock (model.sim.clock)
-    "now", "schedule", "discard", "run_before",
+    "now", "schedule", "discard", "run_before", "step", "next_event_time",
     # the records
     "backends", "sessions", "jobs",
     # state changes: through the declaration's dispatchers (model.sim.core), and the parts' own steps
