@@ -77,3 +77,4 @@ class RecentWindow:
             old, _ = closed.popitem(last=False)
             if (stale := sessions.get(old)) is not None and stale.state in SESSION_FINAL:
                 del sessions[old]
+                stale.first_job = None  # break the session <-> first job cycle: freed at once
