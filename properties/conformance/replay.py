@@ -33,7 +33,7 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Header, Record, Request
-from model.trace.timing import slack
+from model.trace.timing import TIME_EPSILON, slack
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
 from properties.conformance.render import describe, in_cascade_run, same
@@ -117,13 +117,13 @@ class Replayer:
         """The divergences this line shows (at most one unless ``keep_going``)."""
         self.last_line = line
         self.end_time = record.t
-        if isinstance(record, Change):
-            engine = self.engine
-            if (
-                self.observed is not None or record.backend not in engine.backends
-                or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
-            ):
-                self._check_known(line, record)
+        engine = self.engine
+        engine.drop_dead_events()
+        if isinstance(record, Change) and (
+            self.observed is not None or record.backend not in engine.backends
+            or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
+        ):
+            self._check_known(line, record)
         self._updated = False
         try:
             return self._feed(line, record)
@@ -170,9 +170,10 @@ class Replayer:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
             self._step_for(change)
-        horizon = record.t - self.tolerance - slack(record.t)
+        bound = record.t - self.tolerance - TIME_EPSILON  # (the slack is never smaller: a cheap first test)
         for queue in pending.values():
-            if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
+            if queue and queue[0].t < bound and queue[0].t < record.t - self.tolerance - slack(record.t):
+                # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
                     rules = self._cite_device(rules_for(late, record, engine), late, record)
                     found.append(Divergence(line, rules, describe(record), describe(late)))
