@@ -32,7 +32,7 @@ from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
-from model.trace import Change, Header, Record, Request
+from model.trace import Change, Emitter, Header, Record, Request
 from model.trace.timing import TIME_EPSILON, slack
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
@@ -87,7 +87,7 @@ class Replayer:
         self._echo: Request | Change | None = None
         self._capture_job: str | None = None
         self.engine = ReplayEngine(
-            backend_configs(header), interpretation=interpretation, sink=self._sink, window=window
+            backend_configs(header), interpretation=interpretation, sink=_Sink(self), window=window
         )
         self.observed = Observed(header.backends, interpretation) if keep_going else None
         self.end_time = 0.0
@@ -401,6 +401,17 @@ class Replayer:
         assert self.observed is not None
         job = self.observed.jobs.get(record.id) if record.entity == "job" else None
         return record.trigger in DEVICE_TRIGGERS and job is not None and job.state == "running"
+
+
+class _Sink(Emitter):
+    """The replay engine's sink: hands each record it emits to the replayer (compiled, a direct call; a bound
+    method as the sink was called through Python's calling convention, once a record)."""
+
+    def __init__(self, replayer: Replayer) -> None:
+        self.replayer = replayer
+
+    def __call__(self, record: Record) -> None:
+        self.replayer._sink(record)
 
 
 def rules_for(expected: Request | Change | None, got: Request | Change, engine: Engine) -> tuple[str, ...]:
