@@ -88,7 +88,7 @@ def test_the_reference_conforms_given_its_scenarios_device_inputs(profile: str) 
         trace = MemoryTrace()
         run_scenario(scenario, sink=trace)
         lines = trace.jsonl(end=scenario.until).splitlines(keepends=True)
-        report = check_lines(lines, f"seed{seed}.jsonl", inputs=DeviceInputs(scenario.operations))
+        report = check_lines(lines, f"seed{seed}.jsonl", inputs=DeviceInputs.of(scenario))
         assert report.status == 0, (seed, report.lines[:3])
 
 
@@ -231,3 +231,54 @@ def test_a_fault_on_an_idle_backend_does_not_hold_back_the_next_fault(tmp_path: 
     assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
     judged = runner.invoke(cli, ["check", str(trace), "--scenario", str(scenario)])
     assert judged.exit_code == 0, judged.output
+
+
+_TWO_SUBMITS = {
+    "version": 1, "backends": [{"name": "b0"}],
+    "operations": [
+        {"at": 0, "op": "open", "session": "s1", "backend": "b0"},
+        {"at": 1, "op": "submit", "job": "j1", "session": "s1", "duration": 5, "fault": False},
+        {"at": 2, "op": "cancel", "job": "nope"},
+        {"at": 3, "op": "submit", "job": "j2", "session": "s1", "duration": 5, "fault": False},
+        {"at": 20, "op": "close", "session": "s1"},
+    ],
+}
+
+
+def _recorded(scenario: dict[str, Any]) -> list[str]:
+    trace = MemoryTrace()
+    run = parse_scenario(scenario, "s.json")
+    run_scenario(run, sink=trace)
+    return trace.jsonl(end=run.until).splitlines(keepends=True)
+
+
+def test_a_scenario_of_another_run_diverges_at_the_first_request_it_does_not_make() -> None:
+    """Found by an outsider: another run's scenario gave "conforms", its unmatched request lines skipped."""
+    other = {**_TWO_SUBMITS, "operations": [{"at": 0, "op": "open", "session": "x", "backend": "b0"}]}
+    report = check_lines(_recorded(_TWO_SUBMITS), "t.jsonl", inputs=DeviceInputs.of(parse_scenario(other, "o.json")))
+    assert report.status == 1
+    assert report.lines[0] == (
+        "t.jsonl:2: divergence: got t=0 request open session s1 backend b0: accepted; "
+        "the spec expected the request of the next operation, at t=0: open x on b0"
+    )
+
+
+def test_a_request_line_left_out_diverges_where_its_operation_was_due() -> None:
+    """Found by an outsider: a trace that leaves out a rejected request's line (no state changes with it)
+    conformed, or diverged far later at a fault that waited for it."""
+    lines = _recorded(_TWO_SUBMITS)
+    dropped = [line for line in lines if '"job":"nope"' not in line.replace(" ", "")]
+    assert len(dropped) == len(lines) - 1
+    scenario = DeviceInputs.of(parse_scenario(_TWO_SUBMITS, "s.json"))
+    report = check_lines(dropped, "t.jsonl", inputs=scenario)
+    assert report.status == 1
+    assert "the spec expected first the request of the operation at t=2, cancel nope" in report.lines[0]
+    assert check_lines(lines, "t.jsonl", inputs=DeviceInputs.of(parse_scenario(_TWO_SUBMITS, "s.json"))).status == 0
+
+
+def test_a_trace_that_stops_before_the_operations_end_diverges_at_its_end() -> None:
+    lines = _recorded(_TWO_SUBMITS)
+    cut = [line for line in lines if '"close"' not in line.replace(" ", "")]
+    report = check_lines(cut, "t.jsonl", inputs=DeviceInputs.of(parse_scenario(_TWO_SUBMITS, "s.json")))
+    assert report.status == 1
+    assert "the spec expected the request of the operation at t=20, close s1 (1 not shown)" in report.lines[0]

@@ -17,7 +17,7 @@ from properties.conformance.mutants import MUTANTS, MUTANTS_BY_NAME, Mutant
 
 def _inputs(out: Path) -> DeviceInputs:
     """The device inputs of the scenario a finding wrote (what ``check --scenario`` reads)."""
-    return DeviceInputs(load_scenario(out / "scenario.json").operations)
+    return DeviceInputs.of(load_scenario(out / "scenario.json"))
 
 
 def _reproduces(finding: Finding, out: Path) -> None:

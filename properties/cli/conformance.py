@@ -51,7 +51,7 @@ def check(
         from properties.conformance.inputs import DeviceInputs
 
         try:
-            inputs = DeviceInputs(load_scenario(scenario_path, profile_given() or _header_profile(trace)).operations)
+            inputs = DeviceInputs.of(load_scenario(scenario_path, profile_given() or _header_profile(trace)))
         except ScenarioError as error:
             raise InputError(str(error)) from None
     report = check_file(

@@ -23,16 +23,20 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from model.sim.ops import Action, Advance, Cancel, Fault, Open, Submit
 from model.trace import Change, Request
 from model.trace.timing import same_time, slack
 
+if TYPE_CHECKING:
+    from model.sim.scenario import Scenario
+
 
 class DeviceInputs:
     """Each submit's (duration, fault) by job ID, and the injected faults in order."""
 
-    def __init__(self, ops: Iterable[Action] = ()) -> None:
+    def __init__(self, ops: Iterable[Action] = (), *, background: bool = False) -> None:
         self._submits: defaultdict[str, deque[tuple[float, tuple[float, bool] | None]]] = defaultdict(deque)
         """Per job ID, in order: each submit's time, and its (duration, fault) if both are given."""
         self.faults: deque[tuple[int, float, str]] = deque()
@@ -41,8 +45,18 @@ class DeviceInputs:
         """The operations' requests not yet seen in the trace, in order: (op, time, the ID it names, the op)."""
         self.requests_seen = 0
         """The operations' requests seen in the trace so far (:meth:`saw`)."""
+        self.background = background
+        """Whether a background load submits jobs of its own: a submit line matching no operation is one of them."""
+        self.stray: str | None = None
+        """What the operations led to instead of the request line :meth:`saw` was last given (None: they
+        led to it): the trace was not recorded from these operations."""
         for op in ops:
             self.add(op)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> DeviceInputs:
+        """What a scenario told the device: its operations, and whether its background loads submit jobs."""
+        return cls(scenario.operations, background=bool(scenario.background))
 
     def add(self, op: Action) -> None:
         """Note what ``op`` tells the device (nothing, unless a submit or a fault), in the scenario's order."""
@@ -63,6 +77,7 @@ class DeviceInputs:
         when the client named one, the ``max_time``, ``mode`` or ``max_execution_time`` it gave), so that a
         line misrecording the request diverges instead of being replayed as written (contract.md)."""
         awaited = self._awaited
+        self.stray = None
         if awaited:
             op, at, named, sent = awaited[0]
             ident = request.job if op in ("submit", "cancel") else request.session
@@ -70,7 +85,21 @@ class DeviceInputs:
                 awaited.popleft()
                 self.requests_seen += 1
                 return _as_sent(request, sent)
+            if at < request.t - tolerance - slack(at):
+                self.stray = f"first the request of the operation at t={at:g}, {sent.describe()}"
+        if self.stray is None and not (self.background and request.op == "submit"):
+            self.stray = "no such request: the operations make none here" if not awaited else \
+                f"the request of the next operation, at t={awaited[0][1]:g}: {awaited[0][3].describe()}"
+        if self.stray is not None:
+            awaited.clear()  # these operations do not describe the trace: said once, then no more matched
         return request
+
+    def unseen(self) -> str | None:
+        """The first operation whose request line the trace never showed (None: it showed every one)."""
+        if not self._awaited:
+            return None
+        _, at, _, sent = self._awaited[0]
+        return f"the request of the operation at t={at:g}, {sent.describe()} ({len(self._awaited)} not shown)"
 
     def take_submit(self, job_id: str | None, t: float, tolerance: float = 0.0) -> tuple[float, bool] | None:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:

@@ -149,6 +149,10 @@ class Replayer:
         if isinstance(record, Request):
             request, change, device = record, None, False
             sent = request if self.inputs is None else self.inputs.saw(request, self.tolerance)
+            if self.inputs is not None and self.inputs.stray is not None:
+                found.append(Divergence(line, (), describe(request), self.inputs.stray))
+                if not self.keep_going:
+                    return found
         else:
             request, change = None, record
             device = record.entity == "job" and record.trigger in DEVICE_TRIGGERS and (
@@ -223,6 +227,11 @@ class Replayer:
                     from None
             return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
         found = []
+        unseen = self.inputs.unseen() if self.inputs is not None else None
+        if unseen is not None:
+            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", unseen))
+            if not self.keep_going:
+                return found
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + slack(end):
                 got = f"the end of the trace (t={end:g})"
