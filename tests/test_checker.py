@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -427,6 +428,30 @@ def test_requests_about_entities_past_the_window_are_judged_exactly() -> None:
         assert replayer.feed(line, record) == [], (line, record)  # type: ignore[arg-type]
     window = replayer.engine.retention
     assert isinstance(window, RecentWindow) and window.ghosts() > 0
+
+
+def test_replay_frees_what_it_forgets_at_once() -> None:
+    """A session the replay's window drops is freed by reference counting, not left as cyclic garbage
+    (a session and its first job refer to each other): garbage left for the collector's rare full
+    sweeps grows the heap along the trace, and the per-record cost with it."""
+    trace = MemoryTrace()
+    engine = Engine(list(DEFAULT_BACKENDS), sink=trace, retain_finished=False)
+    for _ in range(500):
+        session = engine.open_session("b0")
+        engine.submit(session.id, duration=1, fault=False)
+        engine.advance(5)
+        engine.close(session.id)
+    header, *records = trace
+    replayer = Replayer(header, Interpretation(), window=40)  # type: ignore[arg-type]
+    gc.collect()
+    gc.disable()
+    try:
+        for line, record in enumerate(records, start=2):
+            assert replayer.feed(line, record) == []  # type: ignore[arg-type]
+        garbage = gc.collect()  # what reference counting left: cyclic garbage only
+    finally:
+        gc.enable()
+    assert garbage == 0
 
 
 # ---------------------------------------------------------------------- unusable input
