@@ -68,7 +68,7 @@ class Timers(Closing):
         batch_end = session.batch and session.state == "inactive"  # PLATFORM-BATCH: it ends shortly after its job
         seconds = self._window_seconds if batch_end else self._unused_timeout
         deadline = session.unused_deadline = self.now + seconds
-        self.schedule(deadline, self.on_unused_timeout, session)
+        self.schedule_deadline(deadline, self.on_unused_timeout, session)
 
     def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: an unused-session timer event comes due."""
@@ -119,7 +119,7 @@ class Timers(Closing):
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         session.deadline = self.max_time_deadline(session)
-        self.schedule(session.deadline, self.on_max_time, session)
+        self.schedule_deadline(session.deadline, self.on_max_time, session)
 
     def on_max_time(self, session: SessionRecord, token: int) -> None:
         """Extension point: the session's max_time runs out."""
