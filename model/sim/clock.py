@@ -81,7 +81,7 @@ class Clock:
     def _first(self) -> list[Event] | None:
         """The heap whose head is the next event; None when no event is pending."""
         heap, deadlines = self._heap, self._deadlines
-        if deadlines and (not heap or deadlines[0] < heap[0]):
+        if deadlines and (not heap or _earlier(deadlines[0], heap[0])):
             return deadlines
         return heap if heap else None
 
@@ -144,7 +144,7 @@ class Clock:
         done = 0
         try:
             while done != most:
-                heap = deadlines if deadlines and (not soon or deadlines[0] < soon[0]) else soon
+                heap = deadlines if deadlines and (not soon or _earlier(deadlines[0], soon[0])) else soon
                 if not heap or heap[0][0] > until:
                     break
                 when, _, _, handler, target, token = pop(heap)
@@ -154,6 +154,12 @@ class Clock:
         finally:  # counted once, not per event (a handler that raises has run)
             self.events_processed += done
         return done
+
+
+def _earlier(event: Event, other: Event) -> bool:
+    """Whether ``event`` comes before ``other``: by their times, by the rest of their keys only on a tie
+    (compiled, two floats compare natively where two tuples would be rebuilt as objects to compare)."""
+    return event[0] < other[0] or (event[0] == other[0] and event < other)
 
 
 def _call(callback: Callable[[], None], _token: int) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mypy_extensions import mypyc_attr
 
 from model.sim.clock import Clock
-from model.sim.entities import Traced
+from model.sim.entities import Stateful, Traced
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Emitter
 
@@ -103,6 +103,8 @@ class Fire(Protocol):
 class Dispatcher(Generic[E]):
     """State x trigger -> ordered candidate steps, with callbacks resolved once by ``bind``.
 
+    The entities fired on are :class:`~model.sim.entities.Stateful` (the trigger functions read and set
+    their ``state`` as a field; traced ones, :class:`~model.sim.entities.Traced`).
     ``name``, ``entity`` and ``traced`` copy the lifecycle's fields for the engine's hot
     path; ``observer`` is the engine's observer for this lifecycle (None: nobody watches).
     ``on_final`` (None: nobody) is called with an entity that has just entered a final state
@@ -207,7 +209,8 @@ def _trigger(
     select = dispatcher.select
 
     def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
-        source = entity.state
+        stateful: Stateful = entity  # its state, read and set natively when compiled
+        source = stateful.state
         candidates = rows[source]
         for step in candidates:
             check = step.check
@@ -220,7 +223,7 @@ def _trigger(
         observer = dispatcher.observer
         if observer is not None:
             observer(name, entity, trigger, step)
-        entity.state = step.dest
+        stateful.state = step.dest
         if step.bare:
             action = step.action
             if action is not None:
