@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from model.sim.ops import OPERATIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, scenario_json
 from model.sim.scenario import ScenarioError, load_scenario, parse_scenario, run_scenario
-from model.trace import Change, MemoryTrace, Request
+from model.trace import Change, MemoryTrace, Request, strict_json
 from properties.cli import cli
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "scenarios" / "busy_backend.json"
@@ -42,6 +42,19 @@ def test_example_scenario_runs_the_seed_story() -> None:
 def test_malformed_json_names_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path, '{\n  "version": 1,\n  "backends": [}\n')
     with pytest.raises(ScenarioError, match=r"scenario\.json:3: unusable input: not JSON"):
+        load_scenario(path)
+
+
+def test_an_endless_scenario_file_is_refused_once_the_cap_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by an outsider: ``check --scenario /dev/zero`` read without end (gigabytes in seconds)."""
+    monkeypatch.setattr(strict_json, "MAX_DOCUMENT", 64)
+    path = _write(tmp_path, '{"version": 1, "backends": [], "operations": []}' + " " * 40)
+    with pytest.raises(ScenarioError, match=r"scenario\.json: unusable input: larger than 64 bytes"):
+        load_scenario(path)
+    monkeypatch.setattr(strict_json, "MAX_DOCUMENT", 128)
+    with pytest.raises(ScenarioError, match="backends"):  # under the cap: read, then judged on its content
         load_scenario(path)
 
 

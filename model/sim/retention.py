@@ -55,12 +55,18 @@ class ForgetFinished:
 
 
 class RecentWindow:
-    """The ``window`` most recently finished jobs and closed sessions are kept (what a replay needs)."""
+    """The ``window`` most recently finished jobs and closed sessions are kept whole (what a replay needs of
+    them); an older one is replaced in its table by a *ghost*, one record shared by every forgotten entity with
+    the same backend, session and final state. A later request naming it is judged by exactly these (its ID is
+    taken, it has ended, on which backend, in which session), so that reusing an ID or cancelling a job that
+    ended long ago is judged exactly however long the trace; memory grows by a table entry per entity."""
 
     def __init__(self, window: int) -> None:
         self.window = window
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._closed: OrderedDict[str, None] = OrderedDict()
+        self._job_ghosts: dict[tuple[str, str | None, str], JobRecord] = {}
+        self._session_ghosts: dict[tuple[str, str], SessionRecord] = {}
 
     def job_ended(self, jobs: dict[str, JobRecord], job: JobRecord) -> None:
         finished = self._finished
@@ -68,7 +74,7 @@ class RecentWindow:
         if len(finished) > self.window:
             old, _ = finished.popitem(last=False)
             if (stale := jobs.get(old)) is not None and stale.state in JOB_FINAL:
-                del jobs[old]
+                jobs[old] = self._job_ghost(stale)
 
     def session_closed(self, sessions: dict[str, SessionRecord], session: SessionRecord) -> None:
         closed = self._closed
@@ -76,4 +82,31 @@ class RecentWindow:
         if len(closed) > self.window:
             old, _ = closed.popitem(last=False)
             if (stale := sessions.get(old)) is not None and stale.state in SESSION_FINAL:
-                del sessions[old]
+                sessions[old] = self._session_ghost(stale)
+                stale.first_job = None  # break the session <-> first job cycle: freed at once
+
+    def ghosts(self) -> int:
+        """How many distinct ghost records stand for the forgotten entities."""
+        return len(self._job_ghosts) + len(self._session_ghosts)
+
+    def _job_ghost(self, job: JobRecord) -> JobRecord:
+        key = (job.backend_name, job.session_id, job.state)
+        ghost = self._job_ghosts.get(key)
+        if ghost is None:
+            ghost = JobRecord(job.id, job.backend, None, job.max_execution_time, job.explicit_max_execution_time,
+                              0.0, False, job.group, job.program, job.submitted_at)
+            ghost.session_id = job.session_id
+            ghost.state = job.state
+            ghost.ended_at = job.ended_at
+            self._job_ghosts[key] = ghost
+        return ghost
+
+    def _session_ghost(self, session: SessionRecord) -> SessionRecord:
+        key = (session.backend_name, session.state)
+        ghost = self._session_ghosts.get(key)
+        if ghost is None:
+            ghost = SessionRecord(session.id, session.backend, session.requested_max_time)
+            ghost.state = session.state
+            ghost.closed_at = session.closed_at
+            self._session_ghosts[key] = ghost
+        return ghost

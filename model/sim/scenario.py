@@ -147,9 +147,12 @@ def load_scenario(path: str | Path, profile: str | None = None) -> Scenario:
     :class:`ScenarioError`."""
     source = str(path)
     try:
-        text = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            text = stream.read(strict_json.MAX_DOCUMENT + 1)
     except OSError as error:
         raise ScenarioError(f"{source}: cannot read: {error.strerror or error}") from None
+    if len(text) > strict_json.MAX_DOCUMENT:
+        raise ScenarioError(f"{source}: unusable input: larger than {strict_json.MAX_DOCUMENT:,} bytes")
     try:
         data = strict_json.loads(text)
     except strict_json.Unusable as error:

@@ -18,6 +18,10 @@ MAX_LINE = 16 * 1024 * 1024
 """The longest line, in bytes, of any JSON-lines input (a trace line, a protocol answer): a longer one is
 refused as unusable rather than read into memory whole."""
 
+MAX_DOCUMENT = 256 * 1024 * 1024
+"""The largest whole-file JSON input, in bytes (a scenario): a larger one is refused once that much is read,
+so that a device or a runaway file is not read into memory without end."""
+
 _FLOAT_MAX = sys.float_info.max
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _PATH = re.compile(r" - at `\$([^`]*)`$")
