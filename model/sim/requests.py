@@ -384,7 +384,7 @@ class RequestHandling(Scheduling):
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy
-            self.dispatch(record)
+            self.dispatch.on(record)
         return job
 
     def _submit_request(
@@ -423,7 +423,7 @@ class RequestHandling(Scheduling):
             assert session is not None
             self.first_job_cancelled(session)
         elif not was_running:
-            self.dispatch(job.backend)
+            self.dispatch.on(job.backend)
         return job
 
     def _cancel_request(self, job_id: str, job: JobRecord | None) -> Request:
@@ -442,7 +442,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "close", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def cancel_session(self, session_id: str) -> SessionRecord:
@@ -461,7 +461,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "cancel_session", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def _session_request(self, op: str, session_id: str, session: SessionRecord | None) -> Request:

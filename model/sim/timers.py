@@ -77,7 +77,7 @@ class Timers(Closing):
         trigger = "batch_ended" if session.batch and session.state == "inactive" else "unused_timeout"
         if self.fire(self.session_fsm, session, trigger) is not None:
             session.unused_deadline = None
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
 
     def guard_session_is_batch(self, session: SessionRecord) -> bool:
         """The session was opened in batch mode (PLATFORM-BATCH)."""
@@ -99,8 +99,8 @@ class Timers(Closing):
             session.window_timer = deadline
             heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
             return
-        self._fire_interactive_timeout(session)
-        self.dispatch(session.backend)
+        self._fire_interactive_timeout.on(session)
+        self.dispatch.on(session.backend)
 
     def max_time_deadline(self, session: SessionRecord) -> float:
         """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED); from its opening
@@ -125,8 +125,8 @@ class Timers(Closing):
         """Extension point: the session's max_time runs out."""
         if session.state in SESSION_FINAL:
             return
-        self._fire_max_time(session)
-        self.dispatch(session.backend)
+        self._fire_max_time.on(session)
+        self.dispatch.on(session.backend)
 
     def action_release_backend(self, session: SessionRecord) -> None:
         """The session stops holding its backend: deactivated or closed."""
