@@ -90,6 +90,11 @@ class Clock:
         first = self._first()
         return first[0][0] if first is not None else None
 
+    @property
+    def pending_events(self) -> int:
+        """How many events are pending (spent ones included until they come due or are discarded)."""
+        return len(self._heap) + len(self._deadlines)
+
     def step(self) -> bool:
         """Process the next event; False when none is left."""
         return self._process(math.inf, 1) == 1

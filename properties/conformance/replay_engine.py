@@ -64,9 +64,9 @@ class ReplayEngine(Engine):
         """Drop the pending events of finished jobs and closed sessions, once the heap has doubled since it was
         last tidied: their handlers would do nothing. A job's max_execution_time timer outlives its run by
         hours, so left in place they would be most of the heap, and keep the job's record alive."""
-        if len(self._heap) > self._tidy_at:
+        if self.pending_events > self._tidy_at:
             self.discard(_dead)
-            self._tidy_at = 2 * len(self._heap) + _SPARE_EVENTS
+            self._tidy_at = 2 * self.pending_events + _SPARE_EVENTS
 
     # ------------------------------------------------------------------ the trace as device
 
