@@ -126,6 +126,26 @@ def test_float_noise_in_the_times_of_a_conforming_trace_keeps_it_conforming(
     assert report.status == 0, "\n".join(report.lines)
 
 
+@pytest.mark.xfail(strict=True, reason="known gap (docs/conformance.md): the replay runs b1's expiry while "
+                   "reaching b0's, before b1's device end at that instant, which the trace shows later")
+def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:
+    """Found while fixing float noise: lines of different backends may interleave at one instant."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "open", "backend": "b0", "session": "s2", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100, "fault": False},
+        {"at": 0, "op": "submit", "session": "s2", "job": "j2", "duration": 50, "fault": False},
+    )
+    lines = engine_lines(ops, 500)
+    assert check_lines(lines, "t.jsonl", until=500).status == 0
+    end = find_line(lines, id="j1", to="completed")
+    expiry = find_line(lines, id="s2", trigger="max_time_reached")
+    assert end < expiry
+    lines.insert(end, lines.pop(expiry))  # b0's expiry first: another backend's line, at the same instant
+    report = check_lines(lines, "t.jsonl", until=500)
+    assert report.status == 0, "\n".join(report.lines)
+
+
 # Found by the campaign: under work_conserving, a session job ends at its session's max_time deadline
 # with another queued; that one can no longer start, so the fair-share job takes the idle device at
 # that instant, and then the session expires.
