@@ -126,6 +126,22 @@ def test_float_noise_in_the_times_of_a_conforming_trace_keeps_it_conforming(
     assert report.status == 0, "\n".join(report.lines)
 
 
+def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows_none() -> None:
+    """An outsider read "got ibm_alpha complete; expected ibm_beta failure" as blaming the wrong line."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 300, "fault": False},
+        {"at": 0, "op": "submit", "backend": "b0", "job": "j2", "duration": 150, "fault": False},
+    )
+    lines = engine_lines(ops, 500)
+    lines = [line for line in lines if '"t":100.0' not in line]  # every line of b1 at t=100
+    report = check_lines(lines, "t.jsonl", until=500)
+    assert report.status == 1
+    divergence = next(line for line in report.lines if "divergence" in line)
+    assert "got no line of b1 at t=100 (the trace goes on with t=150 job j2 (b0) running -> completed" in \
+        divergence, report.lines
+
+
 @pytest.mark.xfail(strict=True, reason="known gap (docs/conformance.md): the replay runs b1's expiry while "
                    "reaching b0's, before b1's device end at that instant, which the trace shows later")
 def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:

@@ -180,7 +180,10 @@ class Replayer:
                 # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
                     rules = self._cite_device(rules_for(late, record, engine), late, record)
-                    found.append(Divergence(line, rules, describe(record), describe(late)))
+                    got = describe(record)
+                    if record.backend != late.backend:  # another backend's line: say that this one shows none
+                        got = f"no line of {late.backend} at t={time_text(late.t)} (the trace goes on with {got})"
+                    found.append(Divergence(line, rules, got, describe(late)))
                     if not self.keep_going:
                         return found
                     self._suspend(backend)
