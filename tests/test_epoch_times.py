@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
-from model.trace.timing import earlier, same_time, slack, time_text
+from model.trace.timing import TIME_EPSILON, earlier, same_time, slack, time_text
 from properties.cli import cli
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.json"))
@@ -21,6 +23,21 @@ def test_one_instant_is_a_fixed_slack_wide_at_any_time() -> None:
     assert same_time(0.1 + 0.2, 0.3) and same_time(EPOCH + 0.1 + 0.2, EPOCH + 0.3)
     assert not same_time(EPOCH, EPOCH + 1.0) and not same_time(EPOCH, EPOCH + 1e-3)
     assert not same_time(100.0, 100.0 + 1e-6) and same_time(100.0, 100.0 + 1e-6, tolerance=1e-6)
+
+
+_TIMES = st.one_of(st.floats(allow_nan=True), st.floats(0.0, 1e10), st.just(EPOCH), st.just(100.0))
+_NEAR = st.sampled_from([0.0, TIME_EPSILON, 2 * TIME_EPSILON, 1e-12, 1e-7, 1.0, -TIME_EPSILON, 5e-16])
+
+
+@given(_TIMES, _NEAR, st.sampled_from([0.0, 1e-6, 0.5]), st.booleans())
+def test_one_instant_is_the_gap_within_the_tolerance_plus_the_slack(
+    a: float, near: float, tolerance: float, nudge: bool
+) -> None:
+    """``same_time``'s first test (a gap within TIME_EPSILON) never changes its answer."""
+    b = a + near
+    if nudge:
+        b = b + slack(b) - TIME_EPSILON
+    assert same_time(a, b, tolerance) == (abs(a - b) <= tolerance + slack(max(abs(a), abs(b))))
 
 
 def _shifted(trace: Path, by: float, out: Path) -> Path:

@@ -61,7 +61,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
 
 FOR_VARIANTS: tuple[str, ...] = (
     # the clock (model.sim.clock)
-    "now", "schedule", "discard", "run_before", "step", "next_event_time",
+    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step",
     # the records
     "backends", "sessions", "jobs",
     # state changes: through the declaration's dispatchers (model.sim.core), and the parts' own steps
@@ -89,11 +89,11 @@ class Engine(RequestHandling):
     # which every attribute access on the engine is a hashed lookup. A variant engine keeps a __dict__
     # for its own attributes.
     __slots__ = (
-        "_clock_at_open", "_doom_on_failure", "_emit", "_emitter", "_fire_complete", "_fire_device_error",
-        "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started", "_fire_max_execution_time",
-        "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq", "_session_ids",
-        "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing", "_unused_timeout",
-        "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
+        "_checks_of", "_clock_at_open", "_deadlines", "_doom_on_failure", "_emit", "_emitter", "_fire_complete",
+        "_fire_device_error", "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started",
+        "_fire_max_execution_time", "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq",
+        "_session_ids", "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing",
+        "_unused_timeout", "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
         "interpretation", "job_end_order", "job_fsm", "jobs", "now", "policy", "reserved_ids", "retention",
         "scheduler_fsm", "seed", "session_fsm", "sessions",
     )

@@ -242,10 +242,19 @@ class RequestHandling(Scheduling):
     _job_ids: Iterable[int]
 
     _submit_checks_for: tuple[tuple[tuple[tuple[str, SubmitCheck], ...], ...], ...]
+    _checks_of: dict[str, tuple[tuple[str, Callable[[Core, Any], str | None]], ...]]
 
     def init_requests(self) -> None:
-        """The submit checks that concern each kind of submit, as ``[names a session][gives a max_execution_time]``
-        (a table indexed by the two booleans: no key to build per submit)."""
+        """Each operation's checks as (code, refuses) pairs, read once, not per request; the submit checks that
+        concern each kind of submit, as ``[names a session][gives a max_execution_time]`` (a table indexed by
+        the two booleans: no key to build per submit)."""
+        self._checks_of = {
+            op: tuple((check.code, check.refuses) for check in checks)
+            for op, checks in (
+                ("open", self.open_checks), ("cancel", self.cancel_checks), ("close", self.close_checks),
+                ("cancel_session", self.cancel_session_checks),
+            )
+        }
         self._submit_checks_for = tuple(
             tuple(
                 tuple(
@@ -256,6 +265,14 @@ class RequestHandling(Scheduling):
             )
             for named in (False, True)
         )
+
+    def _refusal(self, op: str, asked: object) -> tuple[str, str] | None:
+        """:func:`refusal` by the operation's checks, as ``init_requests`` read them."""
+        for code, refuses in self._checks_of[op]:
+            message = refuses(self, asked)
+            if message is not None:
+                return code, message
+        return None
 
     def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
@@ -273,7 +290,7 @@ class RequestHandling(Scheduling):
         batch = mode == "batch"
         if batch and "batch_ended" not in self.session_fsm.fire:
             raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
-        refused = refusal(self.open_checks, self, _new(OpenArgs, (backend, max_time, session_id)))
+        refused = self._refusal("open", _new(OpenArgs, (backend, max_time, session_id)))
         if refused is not None:
             raise self._reject(self._open_request(backend, session_id, max_time, batch), *refused)
         assert backend is not None
@@ -374,7 +391,7 @@ class RequestHandling(Scheduling):
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy
-            self.dispatch(record)
+            self.dispatch.on(record)
         return job
 
     def _submit_request(
@@ -394,7 +411,7 @@ class RequestHandling(Scheduling):
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
         job = self.jobs.get(job_id)
-        refused = refusal(self.cancel_checks, self, _new(CancelArgs, (job_id, job)))
+        refused = self._refusal("cancel", _new(CancelArgs, (job_id, job)))
         if refused is not None:
             raise self._reject(self._cancel_request(job_id, job), *refused)
         assert job is not None
@@ -413,7 +430,7 @@ class RequestHandling(Scheduling):
             assert session is not None
             self.first_job_cancelled(session)
         elif not was_running:
-            self.dispatch(job.backend)
+            self.dispatch.on(job.backend)
         return job
 
     def _cancel_request(self, job_id: str, job: JobRecord | None) -> Request:
@@ -424,7 +441,7 @@ class RequestHandling(Scheduling):
     def close(self, session_id: str) -> SessionRecord:
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
         session = self.sessions.get(session_id)
-        refused = refusal(self.close_checks, self, _new(CloseArgs, (session_id, session)))
+        refused = self._refusal("close", _new(CloseArgs, (session_id, session)))
         if refused is not None:
             raise self._reject(self._session_request("close", session_id, session), *refused)
         assert session is not None
@@ -432,7 +449,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "close", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def cancel_session(self, session_id: str) -> SessionRecord:
@@ -443,7 +460,7 @@ class RequestHandling(Scheduling):
         if "cancel_session" not in self.session_fsm.fire:
             raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
         session = self.sessions.get(session_id)
-        refused = refusal(self.cancel_session_checks, self, _new(CloseArgs, (session_id, session)))
+        refused = self._refusal("cancel_session", _new(CloseArgs, (session_id, session)))
         if refused is not None:
             raise self._reject(self._session_request("cancel_session", session_id, session), *refused)
         assert session is not None
@@ -451,7 +468,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "cancel_session", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def _session_request(self, op: str, session_id: str, session: SessionRecord | None) -> Request:

@@ -80,7 +80,7 @@ class Scheduling(Device):
         if session is not None:
             session.n_queued -= 1
             session.running = job
-        self._fire_start(job, why)
+        self._fire_start.on(job, why)
         if session is not None:
             state = session.state  # a closing session's job runs without activating it (PLATFORM-CLOSE-DRAINS)
             if state != "active" and state != "pending_closed" and backend.active_session is None:
@@ -88,7 +88,7 @@ class Scheduling(Device):
                     session.started_at = self.now
                     if session.max_time is None:  # else fixed at the open (INT-MAXTIME-CLOCK=open)
                         session.max_time = self.effective_max_time(session, job)
-                self._fire_job_started(session)
+                self._fire_job_started.on(session)
                 backend.active_session = session
             self.update_window(session)
 

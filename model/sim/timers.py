@@ -89,7 +89,7 @@ class Timers(Closing):
         batch_end = session.batch and session.state == "inactive"  # PLATFORM-BATCH: it ends shortly after its job
         seconds = self._window_seconds if batch_end else self._unused_timeout
         deadline = session.unused_deadline = self.now + seconds
-        self.schedule(deadline, self.on_unused_timeout, session)
+        self.schedule_deadline(deadline, self.on_unused_timeout, session)
 
     def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: an unused-session timer event comes due."""
@@ -98,7 +98,7 @@ class Timers(Closing):
         trigger = "batch_ended" if session.batch and session.state == "inactive" else "unused_timeout"
         if self.fire(self.session_fsm, session, trigger) is not None:
             session.unused_deadline = None
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
 
     def guard_session_is_batch(self, session: SessionRecord) -> bool:
         """The session was opened in batch mode (PLATFORM-BATCH)."""
@@ -120,8 +120,8 @@ class Timers(Closing):
             session.window_timer = deadline
             heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
             return
-        self._fire_interactive_timeout(session)
-        self.dispatch(session.backend)
+        self._fire_interactive_timeout.on(session)
+        self.dispatch.on(session.backend)
 
     def max_time_deadline(self, session: SessionRecord) -> float:
         """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED); from its opening
@@ -140,14 +140,14 @@ class Timers(Closing):
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         session.deadline = self.max_time_deadline(session)
-        self.schedule(session.deadline, self.on_max_time, session)
+        self.schedule_deadline(session.deadline, self.on_max_time, session)
 
     def on_max_time(self, session: SessionRecord, token: int) -> None:
         """Extension point: the session's max_time runs out."""
         if session.state in SESSION_FINAL:
             return
-        self._fire_max_time(session)
-        self.dispatch(session.backend)
+        self._fire_max_time.on(session)
+        self.dispatch.on(session.backend)
 
     def action_release_backend(self, session: SessionRecord) -> None:
         """The session stops holding its backend: deactivated or closed."""

@@ -38,7 +38,7 @@ from model.spec.interpretations import (
     MaxtimeClock,
     PlatformFirstJobCancel,
 )
-from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES
+from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
@@ -57,6 +57,16 @@ class ReplayEngine(Engine):
         self, backends: Sequence[BackendConfig], *, interpretation: Interpretation, sink: Sink, window: int = 10_000
     ) -> None:
         super().__init__(backends, interpretation=interpretation, sink=sink, retention=RecentWindow(window))
+        self._tidy_at = _SPARE_EVENTS
+        """The number of pending events past which :meth:`drop_dead_events` looks for dead ones."""
+
+    def drop_dead_events(self) -> None:
+        """Drop the pending events of finished jobs and closed sessions, once the heap has doubled since it was
+        last tidied: their handlers would do nothing. A job's max_execution_time timer outlives its run by
+        hours, so left in place they would be most of the heap, and keep the job's record alive."""
+        if self.pending_events > self._tidy_at:
+            self.discard(_dead)
+            self._tidy_at = 2 * self.pending_events + _SPARE_EVENTS
 
     # ------------------------------------------------------------------ the trace as device
 
@@ -166,6 +176,16 @@ class ReplayEngine(Engine):
                 record.window_deadline = record.window_timer = max(now, idle_since + timers.window_seconds)
                 record.window_token += 1
                 self.schedule(record.window_deadline, self.on_interactive_timeout, record, record.window_token, TIMER)
+
+
+_SPARE_EVENTS: Final = 1024
+
+
+def _dead(target: Any) -> bool:
+    """Whether an event's target is a finished job or a closed session (its timers and device end are spent)."""
+    if isinstance(target, JobRecord):
+        return target.state in JOB_FINAL
+    return isinstance(target, SessionRecord) and target.state in SESSION_FINAL
 
 
 def _backend_of(target: Any) -> str | None:

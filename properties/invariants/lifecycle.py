@@ -23,6 +23,27 @@ JOB_STATES: Final = frozenset(JOB.state_names)
 _RULES_CACHE_LIMIT: Final = 4096
 
 
+_UNDECLARED: Final = object()
+"""No transition is declared for a (from, trigger, to)."""
+
+
+class _Entity:
+    """One lifecycle as :class:`DeclaredTransitions` reads it on every change line: its initial, final and
+    known states, the declared failure reason of each (from, trigger, to) it declares (None: any), and the
+    current state of each of its live entities."""
+
+    def __init__(self, lifecycle: Lifecycle, table: Mapping[tuple[str, str, str, str], Transition]) -> None:
+        self.lifecycle = lifecycle
+        self.initial = lifecycle.initial
+        self.final = lifecycle.final_states
+        self.names = frozenset(lifecycle.state_names)
+        self.reasons: dict[tuple[str, str, str], object] = {
+            (src, trigger, dst): t.reason for (entity, src, trigger, dst), t in table.items()
+            if entity == lifecycle.entity
+        }
+        self.state: dict[str, str] = {}
+
+
 class DeclaredTransitions(LiveProperty):
     name = "declared-transitions"
     rules = (
@@ -39,8 +60,6 @@ class DeclaredTransitions(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.lifecycles: dict[str, Lifecycle] = {lc.entity: lc for lc in declared(self.interpretation) if lc.traced}
-        self.final = {entity: lc.final_states for entity, lc in self.lifecycles.items()}
-        self.names = {entity: frozenset(lc.state_names) for entity, lc in self.lifecycles.items()}
         self.table: dict[tuple[str, str, str, str], Transition] = {}
         """(entity, from, trigger, to) -> the first declared transition that matches."""
         self.cited: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -50,32 +69,34 @@ class DeclaredTransitions(LiveProperty):
                     self.table.setdefault((lc.entity, source, t.trigger, t.dest), t)
                 rules = self.cited.get((lc.entity, t.trigger), ())
                 self.cited[(lc.entity, t.trigger)] = tuple(dict.fromkeys((*rules, *t.rules)))
-        self.state: dict[tuple[str, str], str] = {}
+        self.entities = {entity: _Entity(lc, self.table) for entity, lc in self.lifecycles.items()}
+        """What the hot path reads of each entity's lifecycle, and the live entities' states."""
         self.known_rules: set[tuple[str, ...]] = set()
         """Rule lists already found to cite only catalogue rules."""
 
     def judge(self, index: int, record: Change) -> Violation | None:
-        entity = record.entity
-        lc = self.lifecycles.get(entity)
-        if lc is None:
-            return self.violation(index, record.t, f"unknown entity type {entity!r}")
-        key = (entity, record.id)
-        current = self.state.get(key)
-        src = record.src
+        entity = self.entities.get(record.entity)
+        if entity is None:
+            return self.violation(index, record.t, f"unknown entity type {record.entity!r}")
+        state, ident, src, dst = entity.state, record.id, record.src, record.dst
+        current = state.get(ident)
         if src is None:
-            ok = current is None and record.dst == lc.initial
+            ok = current is None and dst == entity.initial
+        elif current == src:
+            reason = entity.reasons.get((src, record.trigger, dst), _UNDECLARED)
+            ok = reason is not _UNDECLARED and (reason is None or record.reason == reason)
         else:
-            match = self.table.get((entity, src, record.trigger, record.dst)) if current == src else None
-            ok = match is not None and (match.reason is None or record.reason == match.reason)
-        found = None if ok else self._judge(index, record, lc, current)
-        if record.dst in self.final[entity]:
-            self.state.pop(key, None)
-        elif record.dst in self.names[entity]:
-            self.state[key] = record.dst
+            ok = False
+        found = None if ok else self._judge(index, record, entity.lifecycle, current)
+        if dst in entity.final:
+            if current is not None:
+                del state[ident]
+        elif dst in entity.names:
+            state[ident] = dst
         if found is None and record.rules not in self.known_rules:
             unknown = [r for r in record.rules if r not in RULES_BY_ID]
             if unknown:
-                what = f"{entity} {record.id}"
+                what = f"{record.entity} {record.id}"
                 found = self.violation(index, record.t, f"{what} cites unknown rule(s) {', '.join(unknown)}")
             else:
                 if len(self.known_rules) >= _RULES_CACHE_LIMIT:

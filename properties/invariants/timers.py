@@ -42,9 +42,15 @@ def _seconds(max_time: object) -> float:
         return math.inf
 
 
+_SPARE: Final = 64
+"""Entries of disarmed deadlines a heap may hold beyond twice its live ones before it is rebuilt."""
+
+
 class Deadlines:
     """Live deadlines by key, with a heap so that finding the passed ones costs O(log n);
-    heap entries of keys disarmed or re-armed since are skipped when they surface."""
+    heap entries of keys disarmed or re-armed since are skipped when they surface, or dropped
+    when they outnumber the live ones (a job's limit outlives its run by hours: left in the heap,
+    they would grow the checker's memory, and its cost per record, along the trace)."""
 
     __slots__ = ("_heap", "due")
 
@@ -53,8 +59,14 @@ class Deadlines:
         self._heap: list[tuple[float, str]] = []
 
     def arm(self, key: str, deadline: float) -> None:
-        self.due[key] = deadline
-        heapq.heappush(self._heap, (deadline, key))
+        due = self.due
+        due[key] = deadline
+        heap = self._heap
+        if len(heap) > 2 * len(due) + _SPARE:  # mostly entries disarmed since: keep the live ones only
+            heap[:] = [(when, name) for name, when in due.items()]
+            heapq.heapify(heap)
+        else:
+            heapq.heappush(heap, (deadline, key))
 
     def passed(self, t: float) -> list[tuple[str, float]]:
         """Disarm the live deadlines that time ``t`` is past; them, in deadline order.
