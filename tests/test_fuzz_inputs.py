@@ -276,7 +276,7 @@ def test_the_event_limit_counts_the_events_before_the_operations_too(tmp_path: P
     result = CliRunner().invoke(cli, ["simulate", str(path), "--quiet", "--max-events", "5000"])
     assert result.exit_code == 2, result.output
     _one_line_error(result.stderr)
-    assert "after 5000 events, before it was due to reach the operation at t=1e+09" in result.stderr
+    assert "after 5000 events, before it was due to reach the operation at t=1000000000" in result.stderr
     example = ROOT / "examples" / "scenarios" / "busy_backend.json"
     assert CliRunner().invoke(cli, ["simulate", str(example), "--quiet", "--max-events", "1"]).exit_code == 2
 

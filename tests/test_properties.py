@@ -603,3 +603,13 @@ def test_engine_restarts_the_window_for_a_job_of_a_doomed_session() -> None:
     deactivated = [r.t for r in trace if isinstance(r, Change) and r.trigger == "interactive_timeout"]
     assert deactivated == [410.0]
     assert check_trace(trace) == []
+
+
+@pytest.mark.rule("JOB-TERMINAL")
+def test_a_change_citing_an_unknown_rule_is_named() -> None:
+    records = Trace().submit(0, "f1").start(0, "f1").records
+    start = records[-1]
+    assert isinstance(start, Change)
+    records[-1] = start._replace(rules=(*start.rules, "NO-SUCH-RULE"))
+    found = _violations(records, PROPERTIES_BY_NAME["declared-transitions"])
+    assert [v.message for v in found] == ["job f1 cites unknown rule(s) NO-SUCH-RULE"]

@@ -21,6 +21,7 @@ import msgspec
 
 from model.sim.engine import Engine
 from model.spec.validations import RequestRejected
+from model.trace.timing import time_text
 
 DEFAULT_GROUP = "default"
 DEFAULT_PROGRAM = "estimator"
@@ -84,9 +85,10 @@ class Submit(_Operation, frozen=True, tag="submit"):
         where = f"to the fair-share queue of {self.backend}" if self.session is None else (
             f"to {self.session}" if self.backend is None else f"to {self.session}, naming backend {self.backend}"
         )
-        extra = f", max_execution_time {self.max_execution_time:g}" if self.max_execution_time is not None else ""
+        met = self.max_execution_time
+        extra = f", max_execution_time {time_text(met)}" if met is not None else ""
         fault = ", the device fails it" if self.fault else ""
-        runs = f"runs {self.duration:g} s" if self.duration is not None else "runs as drawn"
+        runs = f"runs {time_text(self.duration)} s" if self.duration is not None else "runs as drawn"
         return f"submit {self.job} {where} ({runs}{extra}{fault})"
 
 
@@ -132,7 +134,7 @@ class Advance(_Operation, frozen=True, tag="advance"):
     seconds: Annotated[float, msgspec.Meta(ge=0)]
 
     def describe(self) -> str:
-        return f"advance {self.seconds:g} s"
+        return f"advance {time_text(self.seconds)} s"
 
 
 Operation = Open | Submit | Cancel | Close | CancelSession | Fault

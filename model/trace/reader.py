@@ -37,6 +37,7 @@ from model.trace.records import (
     SessionLine,
 )
 from model.trace.strict_json import Unusable, check, loads, path_of
+from model.trace.timing import same_time, time_text
 
 CHUNK = 128
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
@@ -101,9 +102,10 @@ def read_chunks(
                     what = "request" if kind is _REQUEST else record.entity  # type: ignore[union-attr]
                     raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
                 t = record.t  # type: ignore[union-attr]
-                if t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
-                last_t = t
+                if t >= last_t:
+                    last_t = t
+                elif not same_time(t, last_t):  # float noise back is one instant (trace-format.md)
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(t)}")
                 chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
                 if len(chunk) >= size:
                     yield chunk
@@ -112,8 +114,8 @@ def read_chunks(
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
-                if record.t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
+                if record.t < last_t and not same_time(record.t, last_t):
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(record.t)}")
                 end = record
             else:
                 assert isinstance(record, Header)

@@ -54,6 +54,7 @@ from model.sim.ops import (
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.trace import Change, MemoryTrace, Record
+from model.trace.timing import time_text
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
@@ -332,7 +333,8 @@ def _spec_finding(path: Path, state: _State, config: ExploreConfig) -> Finding |
     first = violations[0]
     ops, _ = operations(path)
     return Finding("spec", f"{first.property}: {first.message}", first.rules, tuple(ops), state.now + FLUSH,
-                   f"in the spec's own trace at record {first.index} (t={first.t:g})", state.trace, config.campaign())
+                   f"in the spec's own trace at record {first.index} (t={time_text(first.t)})", state.trace,
+                   config.campaign())
 
 
 def explore(config: ExploreConfig | None = None, factory: Factory | None = None, *, pool: Pool | None = None) -> (

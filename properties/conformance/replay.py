@@ -32,8 +32,8 @@ from model.spec.interpretations import Interpretation
 from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
-from model.trace import Change, Header, Record, Request
-from model.trace.timing import slack
+from model.trace import Change, Emitter, Header, Record, Request
+from model.trace.timing import TIME_EPSILON, slack, time_text
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
 from properties.conformance.render import describe, in_cascade_run, same
@@ -87,7 +87,7 @@ class Replayer:
         self._echo: Request | Change | None = None
         self._capture_job: str | None = None
         self.engine = ReplayEngine(
-            backend_configs(header), interpretation=interpretation, sink=self._sink, window=window
+            backend_configs(header), interpretation=interpretation, sink=_Sink(self), window=window
         )
         self.observed = Observed(header.backends, interpretation) if keep_going else None
         self.end_time = 0.0
@@ -117,13 +117,13 @@ class Replayer:
         """The divergences this line shows (at most one unless ``keep_going``)."""
         self.last_line = line
         self.end_time = record.t
-        if isinstance(record, Change):
-            engine = self.engine
-            if (
-                self.observed is not None or record.backend not in engine.backends
-                or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
-            ):
-                self._check_known(line, record)
+        engine = self.engine
+        engine.drop_dead_events()
+        if isinstance(record, Change) and (
+            self.observed is not None or record.backend not in engine.backends
+            or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
+        ):
+            self._check_known(line, record)
         self._updated = False
         try:
             return self._feed(line, record)
@@ -169,17 +169,21 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_until(max(record.t, engine.now))
+            engine.run_through(record.t)
         elif device:
             engine.advance_before(record.t)
         elif not pending[change.backend]:
             self._step_for(change)
-        horizon = record.t - self.tolerance - slack(record.t)
+        bound = record.t - self.tolerance - TIME_EPSILON  # (the slack is never smaller: a cheap first test)
         for queue in pending.values():
-            if queue and queue[0].t < horizon:  # a decision due earlier is missing: say which
+            if queue and queue[0].t < bound and queue[0].t < record.t - self.tolerance - slack(record.t):
+                # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
                     rules = self._cite_device(rules_for(late, record, engine), late, record)
-                    found.append(Divergence(line, rules, describe(record), describe(late)))
+                    got = describe(record)
+                    if record.backend != late.backend:  # another backend's line: say that this one shows none
+                        got = f"no line of {late.backend} at t={time_text(late.t)} (the trace goes on with {got})"
+                    found.append(Divergence(line, rules, got, describe(late)))
                     if not self.keep_going:
                         return found
                     self._suspend(backend)
@@ -224,16 +228,16 @@ class Replayer:
             if not self.keep_going:
                 raise Unusable(self.last_line, f"the reference engine cannot replay this trace to its end: {cannot}") \
                     from None
-            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
+            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", cannot)]
         found = []
         unseen = self.inputs.unseen() if self.inputs is not None else None
         if unseen is not None:
-            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", unseen))
+            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", unseen))
             if not self.keep_going:
                 return found
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + slack(end):
-                got = f"the end of the trace (t={end:g})"
+                got = f"the end of the trace (t={time_text(end)})"
                 rules = self._cite_device(queue[0].rules, queue[0])
                 found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
                 if not self.keep_going:
@@ -281,7 +285,7 @@ class Replayer:
         if job.state != "running":
             return Divergence(
                 line, rules_for(None, change, self.engine), describe(change),
-                f"job {job.id} to be {job.state} at t={change.t:g}, so the device cannot end it",
+                f"job {job.id} to be {job.state} at t={time_text(change.t)}, so the device cannot end it",
             )
         self._echo = None
         self._capture_job = job.id
@@ -299,10 +303,10 @@ class Replayer:
         queue = self.pending.get(change.backend)
         if not queue:
             nxt = self.engine.next_event_time
-            later = f" (its next event is due at t={nxt:g})" if nxt is not None else ""
+            later = f" (its next event is due at t={time_text(nxt)})" if nxt is not None else ""
             return Divergence(
                 line, self._cite_device(rules_for(None, change, self.engine), change), describe(change),
-                f"no change on {change.backend} at t={change.t:g}{later}",
+                f"no change on {change.backend} at t={time_text(change.t)}{later}",
             )
         expected = queue[0]
         for index, candidate in enumerate(queue):
@@ -409,6 +413,17 @@ class Replayer:
         assert self.observed is not None
         job = self.observed.jobs.get(record.id) if record.entity == "job" else None
         return record.trigger in DEVICE_TRIGGERS and job is not None and job.state == "running"
+
+
+class _Sink(Emitter):
+    """The replay engine's sink: hands each record it emits to the replayer (compiled, a direct call; a bound
+    method as the sink was called through Python's calling convention, once a record)."""
+
+    def __init__(self, replayer: Replayer) -> None:
+        self.replayer = replayer
+
+    def __call__(self, record: Record) -> None:
+        self.replayer._sink(record)
 
 
 def rules_for(expected: Request | Change | None, got: Request | Change, engine: Engine) -> tuple[str, ...]:

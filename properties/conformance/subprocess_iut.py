@@ -42,6 +42,7 @@ from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import End, Record, Unusable, from_json, strict_json
 from model.trace.strict_json import MAX_LINE
+from model.trace.timing import time_text
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
 
@@ -223,7 +224,7 @@ class StdioFactory:
                 raise self._fail("garbage", f"answer to {what} is longer than {MAX_LINE} bytes without a newline")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._fail("timeout", f"no answer to {what} within {allowed:g} s (killed)")
+                raise self._fail("timeout", f"no answer to {what} within {time_text(allowed)} s (killed)")
             if not poller.poll(remaining * 1000):
                 continue
             chunk = os.read(fd, 65536)

@@ -13,7 +13,7 @@ from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJ
 from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
-from model.trace.timing import same_time
+from model.trace.timing import same_time, time_text
 from properties.invariants.base import Violation
 from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
@@ -21,6 +21,27 @@ from properties.invariants.suite import Changes, Interest, LiveProperty, Outside
 NO_EFFECT: Final = _PlatformFirstJobCancel.NO_EFFECT
 JOB_STATES: Final = frozenset(JOB.state_names)
 _RULES_CACHE_LIMIT: Final = 4096
+
+
+_UNDECLARED: Final = object()
+"""No transition is declared for a (from, trigger, to)."""
+
+
+class _Entity:
+    """One lifecycle as :class:`DeclaredTransitions` reads it on every change line: its initial, final and
+    known states, the declared failure reason of each (from, trigger, to) it declares (None: any), and the
+    current state of each of its live entities."""
+
+    def __init__(self, lifecycle: Lifecycle, table: Mapping[tuple[str, str, str, str], Transition]) -> None:
+        self.lifecycle = lifecycle
+        self.initial = lifecycle.initial
+        self.final = lifecycle.final_states
+        self.names = frozenset(lifecycle.state_names)
+        self.reasons: dict[tuple[str, str, str], object] = {
+            (src, trigger, dst): t.reason for (entity, src, trigger, dst), t in table.items()
+            if entity == lifecycle.entity
+        }
+        self.state: dict[str, str] = {}
 
 
 class DeclaredTransitions(LiveProperty):
@@ -39,8 +60,6 @@ class DeclaredTransitions(LiveProperty):
     def __init__(self, header: Header) -> None:
         super().__init__(header)
         self.lifecycles: dict[str, Lifecycle] = {lc.entity: lc for lc in declared(self.interpretation) if lc.traced}
-        self.final = {entity: lc.final_states for entity, lc in self.lifecycles.items()}
-        self.names = {entity: frozenset(lc.state_names) for entity, lc in self.lifecycles.items()}
         self.table: dict[tuple[str, str, str, str], Transition] = {}
         """(entity, from, trigger, to) -> the first declared transition that matches."""
         self.cited: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -50,32 +69,34 @@ class DeclaredTransitions(LiveProperty):
                     self.table.setdefault((lc.entity, source, t.trigger, t.dest), t)
                 rules = self.cited.get((lc.entity, t.trigger), ())
                 self.cited[(lc.entity, t.trigger)] = tuple(dict.fromkeys((*rules, *t.rules)))
-        self.state: dict[tuple[str, str], str] = {}
+        self.entities = {entity: _Entity(lc, self.table) for entity, lc in self.lifecycles.items()}
+        """What the hot path reads of each entity's lifecycle, and the live entities' states."""
         self.known_rules: set[tuple[str, ...]] = set()
         """Rule lists already found to cite only catalogue rules."""
 
     def judge(self, index: int, record: Change) -> Violation | None:
-        entity = record.entity
-        lc = self.lifecycles.get(entity)
-        if lc is None:
-            return self.violation(index, record.t, f"unknown entity type {entity!r}")
-        key = (entity, record.id)
-        current = self.state.get(key)
-        src = record.src
+        entity = self.entities.get(record.entity)
+        if entity is None:
+            return self.violation(index, record.t, f"unknown entity type {record.entity!r}")
+        state, ident, src, dst = entity.state, record.id, record.src, record.dst
+        current = state.get(ident)
         if src is None:
-            ok = current is None and record.dst == lc.initial
+            ok = current is None and dst == entity.initial
+        elif current == src:
+            reason = entity.reasons.get((src, record.trigger, dst), _UNDECLARED)
+            ok = reason is not _UNDECLARED and (reason is None or record.reason == reason)
         else:
-            match = self.table.get((entity, src, record.trigger, record.dst)) if current == src else None
-            ok = match is not None and (match.reason is None or record.reason == match.reason)
-        found = None if ok else self._judge(index, record, lc, current)
-        if record.dst in self.final[entity]:
-            self.state.pop(key, None)
-        elif record.dst in self.names[entity]:
-            self.state[key] = record.dst
+            ok = False
+        found = None if ok else self._judge(index, record, entity.lifecycle, current)
+        if dst in entity.final:
+            if current is not None:
+                del state[ident]
+        elif dst in entity.names:
+            state[ident] = dst
         if found is None and record.rules not in self.known_rules:
             unknown = [r for r in record.rules if r not in RULES_BY_ID]
             if unknown:
-                what = f"{entity} {record.id}"
+                what = f"{record.entity} {record.id}"
                 found = self.violation(index, record.t, f"{what} cites unknown rule(s) {', '.join(unknown)}")
             else:
                 if len(self.known_rules) >= _RULES_CACHE_LIMIT:
@@ -211,7 +232,7 @@ class NothingLost(LiveProperty):
             return None
         job, (_, _, at) = next(iter(self.expected.items()))
         self.expected.clear()
-        return self.violation(index, t, f"the submit of job {job} at t={at:g} was accepted but created no job")
+        return self.violation(index, t, f"the submit of job {job} at t={time_text(at)} was accepted but created no job")
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
         found = self._missing(index, end_time)
@@ -259,7 +280,7 @@ class ActivationAtFirstStart(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {awaiting.id} of {self.state.get(awaiting.session or '', 'closed')} session "
-            f"{awaiting.session} started at t={awaiting.t:g} without activating it",
+            f"{awaiting.session} started at t={time_text(awaiting.t)} without activating it",
         )
 
     def judge(self, index: int, record: Change) -> Violation | None:
@@ -428,7 +449,7 @@ class FirstJobCancel(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-            f"after its first job was {self.how[record.session]} at t={self.doomed[record.session]:g}",
+            f"after its first job was {self.how[record.session]} at t={time_text(self.doomed[record.session])}",
         )
 
     def applied(self, index: int, record: Change) -> Violation | None:
@@ -638,7 +659,7 @@ class CancelTakesEffect(_TakesEffect):
     accepted_ended = "cancel of job {target}, not live, is accepted"
     says: ClassVar[dict[str, str]] = {
         "wrong": "job {record.id} goes to {record.dst}, not cancelled",
-        "unanswered": "the cancel of job {target} at t={at:g} was accepted but it was not cancelled",
+        "unanswered": "the cancel of job {target} at t={time_text(at)} was accepted but it was not cancelled",
         "refused": "cancel of job {target} is refused as finished, but it is still live",
     }
 
@@ -658,7 +679,7 @@ class CloseTakesEffect(_TakesEffect):
     accepted_ended = None
     says: ClassVar[dict[str, str]] = {
         "wrong": "session {record.id} goes {record.trigger} to {record.dst}, not close to closed",
-        "unanswered": "the close of session {target} at t={at:g} was accepted but it stayed open",
+        "unanswered": "the close of session {target} at t={time_text(at)} was accepted but it stayed open",
         "refused": "close of open session {target} is refused",
     }
 
