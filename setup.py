@@ -26,6 +26,7 @@ COMPILED = (
     "model/sim/clock.py", "model/sim/core.py", "model/sim/closing.py", "model/sim/timers.py",
     "model/sim/device.py", "model/sim/scheduling.py", "model/sim/requests.py", "model/sim/engine.py",
     "model/sim/dispatch.py", "model/sim/entities.py", "model/sim/fair_share.py", "model/sim/retention.py",
+    "model/spec/max_time.py",  # the max_time grammar, parsed on every open that gives one
     # the trace: writing and reading lines (model/trace/records.py's msgspec structs stay interpreted)
     "model/trace/reader.py", "model/trace/writer.py", "model/trace/timing.py",
     # the checker: replay, judge and the invariants it runs on every record

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import math
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -91,6 +93,72 @@ def test_engine_traces_conform_under_every_profile(profile: str, abstract: list[
     ops, end = resolve(abstract, DEFAULT_BACKENDS)
     lines = engine_lines(ops, end + FLUSH, interpretation)
     report = check_lines(lines, "t.jsonl", until=end + FLUSH)
+    assert report.status == 0, "\n".join(report.lines)
+
+
+def _jittered(lines: Sequence[str], rng: random.Random, ulps: int) -> list[str]:
+    """The lines with every time moved by up to ``ulps`` units in the last place, either way: another
+    computation of the same instants (a deadline as start + max_time, an end as start + duration)."""
+    out = [lines[0]]
+    for line in lines[1:]:
+        obj = json.loads(line)
+        t = obj["t"]
+        for _ in range(rng.randint(0, ulps)):
+            t = math.nextafter(t, math.inf if rng.random() < 0.5 else -math.inf)
+        obj["t"] = max(t, 0.0)
+        out.append(json.dumps(obj, separators=(",", ":")) + "\n")
+    return out
+
+
+@pytest.mark.parametrize("profile", sorted(profiles()))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(abstract=operations(1), seed=st.integers(0, 2**32))
+def test_float_noise_in_the_times_of_a_conforming_trace_keeps_it_conforming(
+    profile: str, abstract: list[Any], seed: int,
+) -> None:
+    """Found by an outsider: a job's end written 1 ulp after its session's deadline (973.416 against
+    373.416 + 600) diverged, and a line 1e-12 s before the previous one was unusable input; both are one
+    instant (trace-format.md)."""
+    interpretation = profiles()[profile]
+    ops, end = resolve(abstract, DEFAULT_BACKENDS[:1])
+    lines = _jittered(engine_lines(ops, end + FLUSH, interpretation), random.Random(seed), 2)
+    report = check_lines(lines, "t.jsonl", until=end + FLUSH)
+    assert report.status == 0, "\n".join(report.lines)
+
+
+def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows_none() -> None:
+    """An outsider read "got ibm_alpha complete; expected ibm_beta failure" as blaming the wrong line."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 300, "fault": False},
+        {"at": 0, "op": "submit", "backend": "b0", "job": "j2", "duration": 150, "fault": False},
+    )
+    lines = engine_lines(ops, 500)
+    lines = [line for line in lines if '"t":100.0' not in line]  # every line of b1 at t=100
+    report = check_lines(lines, "t.jsonl", until=500)
+    assert report.status == 1
+    divergence = next(line for line in report.lines if "divergence" in line)
+    assert "got no line of b1 at t=100 (the trace goes on with t=150 job j2 (b0) running -> completed" in \
+        divergence, report.lines
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (docs/conformance.md): the replay runs b1's expiry while "
+                   "reaching b0's, before b1's device end at that instant, which the trace shows later")
+def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:
+    """Found while fixing float noise: lines of different backends may interleave at one instant."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
+        {"at": 0, "op": "open", "backend": "b0", "session": "s2", "max_time": 100},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100, "fault": False},
+        {"at": 0, "op": "submit", "session": "s2", "job": "j2", "duration": 50, "fault": False},
+    )
+    lines = engine_lines(ops, 500)
+    assert check_lines(lines, "t.jsonl", until=500).status == 0
+    end = find_line(lines, id="j1", to="completed")
+    expiry = find_line(lines, id="s2", trigger="max_time_reached")
+    assert end < expiry
+    lines.insert(end, lines.pop(expiry))  # b0's expiry first: another backend's line, at the same instant
+    report = check_lines(lines, "t.jsonl", until=500)
     assert report.status == 0, "\n".join(report.lines)
 
 
@@ -520,7 +588,7 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(
     base=st.integers(1, 1000), key=st.sampled_from(["t", "id", "to", "from", "rules", "reason", "max_time", "session",
                                                     "op", "outcome", "args", "error", "trigger", "backend"]),

@@ -4,6 +4,7 @@ fixed slack plus float noise, never a slack that grows with the time (it reached
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.trace.timing import TIME_EPSILON, same_time, slack
+from model.trace.timing import TIME_EPSILON, earlier, same_time, slack, time_text
 from properties.cli import cli
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.json"))
@@ -87,3 +88,53 @@ def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> 
     moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
     judged = runner.invoke(cli, ["check", str(moved)])
     assert judged.exit_code == 1, judged.output
+
+
+@pytest.mark.parametrize("base", [0.0, 973.416, 1.7e9])
+def test_earlier_is_before_by_more_than_float_noise(base: float) -> None:
+    assert not earlier(base, base)
+    assert not earlier(math.nextafter(base, -math.inf), base)  # one unit before: the same instant
+    assert earlier(base - 2 * slack(base), base)
+    assert not earlier(base + 1, base)
+    assert earlier(base, math.inf)
+
+
+def test_time_text_is_exact_and_reads_as_g_did_for_short_values() -> None:
+    """Messages name times exactly: two instants a quarter second apart at epoch times read differently
+    (``:g`` wrote both ``1.7e+09``), and a value ``:g`` wrote exactly reads as it did."""
+    assert time_text(EPOCH) == "1700000000" and time_text(EPOCH + 0.25) == "1700000000.25"
+    assert time_text(305.0) == time_text(305) == "305" and time_text(0.1 + 0.2) == "0.30000000000000004"
+    for value in (0.0, 0.5, 10.0, 299.5, 0.0001, 1e-05, 123.456, 999999.0, 28800, 1e20, math.inf):
+        assert time_text(value) == f"{value:g}", value
+    assert float(time_text(EPOCH + 1 / 3)) == EPOCH + 1 / 3
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY")
+def test_a_finding_at_epoch_times_names_the_exact_times(tmp_path: Path) -> None:
+    """A job started 1.5 s past its session's deadline, both at epoch times with a fraction of a second:
+    the check names the start and the deadline to the fraction, not as ``1.7e+09``."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({
+        "version": 1, "backends": [{"name": "b0", "duration": {"fixed": 10}}],
+        "operations": [
+            {"at": 0, "op": "open", "session": "s1", "backend": "b0", "max_time": 100},
+            {"at": 0, "op": "submit", "job": "j1", "session": "s1"},
+            {"at": 99, "op": "submit", "job": "j2", "session": "s1"},
+        ],
+    }))
+    runner = CliRunner()
+    trace = tmp_path / "t.jsonl"
+    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    lines = [json.loads(line) for line in _shifted(trace, EPOCH + 0.25, tmp_path / "moved.jsonl").read_text()
+             .splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
+    late = EPOCH + 0.25 + 101.5
+    for line in lines[start:]:
+        line["t"] = max(line["t"], late)
+    moved = tmp_path / "late.jsonl"
+    moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    judged = runner.invoke(cli, ["check", str(moved)])
+    assert judged.exit_code == 1, judged.output
+    assert "t=1700000101.75" in judged.output, judged.output
+    assert "1700000100.25" in judged.output, judged.output
+    assert "e+09" not in judged.output

@@ -5,6 +5,8 @@
 * a run that records no trace (``null_sink``: no records are built) takes the same
   decisions as one that records it, and the in-memory and streamed traces agree;
 * ``Engine.call_at`` callbacks run after the events due at their instant;
+* a deadline (``Clock.schedule_deadline``, a heap apart) runs exactly where ``schedule`` would have run it,
+  counted alike, whichever way the clock is driven;
 * an engine's state lives in the slots ``Engine.__slots__`` lists, whatever ran on it;
 * with ``retain_finished=False`` the engine forgets finished jobs and, past a window,
   closed sessions, and its trace still conforms while the window holds them.
@@ -23,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model import build
+from model.sim.clock import ARRIVAL, JOB_END_FIRST, TIMER, Clock
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.spec.interpretations import profiles
@@ -167,6 +170,43 @@ def test_a_callback_runs_after_the_events_due_at_its_instant() -> None:
     engine.call_at(5.0, lambda: seen.append((engine.now, job.state)))
     engine.run()
     assert seen == [(5.0, "running"), (10.0, "completed")]
+
+
+events = st.lists(
+    st.tuples(st.sampled_from([0.0, 1.0, 2.5, 7.0, 1e4]), st.sampled_from([JOB_END_FIRST, TIMER, ARRIVAL]),
+              st.booleans()),
+    max_size=30,
+)
+"""(time, order class, whether a timer goes on as a deadline): times repeat, so that ties are common."""
+
+
+def _run_clock(planned: list[tuple[float, int, bool]], apart: bool, drive: str) -> tuple[object, ...]:
+    clock = Clock()
+    ran: list[tuple[float, int]] = []
+    seen: list[float | None] = []
+    for k, (when, order, deadline) in enumerate(planned):
+        if apart and deadline and order == TIMER:
+            clock.schedule_deadline(when, lambda target, token: ran.append((clock.now, target)), k)
+        else:
+            clock.schedule(when, lambda target, token: ran.append((clock.now, target)), k, order=order)
+    if drive == "step":
+        while clock.step():
+            seen.append(clock.next_event_time)
+    elif drive == "run_before":
+        for when in (1.0, 2.5, 1e5):
+            clock.run_before(when)
+            seen.append(clock.next_event_time)
+    else:
+        clock.run(stop=lambda: len(ran) >= 5, until=2.5)
+        seen.append(clock.next_event_time)
+        clock.run()
+    return ran, seen, [clock.events_processed, clock.now]
+
+
+@given(events)
+def test_a_deadline_runs_where_a_scheduled_timer_would(planned: list[tuple[float, int, bool]]) -> None:
+    for drive in ("step", "run_before", "run"):
+        assert _run_clock(planned, True, drive) == _run_clock(planned, False, drive), drive
 
 
 def test_forgetting_engines_keep_a_window_of_closed_sessions() -> None:

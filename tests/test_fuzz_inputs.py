@@ -21,10 +21,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from model.sim.ops import Open, Submit
 from model.spec.interpretations import DEFAULT
+from model.trace import Change, Record
 from properties.cli import cli
 from properties.conformance import subprocess_iut
-from properties.conformance.campaign import DEFAULT_BACKENDS
+from properties.conformance.adapter import EngineIUT
+from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, execute
 from properties.conformance.iut import IUTConfig, IUTFailure
 from properties.conformance.subprocess_iut import StdioFactory
 
@@ -273,6 +276,46 @@ def test_the_event_limit_counts_the_events_before_the_operations_too(tmp_path: P
     result = CliRunner().invoke(cli, ["simulate", str(path), "--quiet", "--max-events", "5000"])
     assert result.exit_code == 2, result.output
     _one_line_error(result.stderr)
-    assert "after 5000 events, before it was due to reach the operation at t=1e+09" in result.stderr
+    assert "after 5000 events, before it was due to reach the operation at t=1000000000" in result.stderr
     example = ROOT / "examples" / "scenarios" / "busy_backend.json"
     assert CliRunner().invoke(cli, ["simulate", str(example), "--quiet", "--max-events", "1"]).exit_code == 2
+
+
+class _Renamed(EngineIUT):
+    """The reference, but the lines of ``entity`` name a backend, or an id, the header and requests never gave."""
+
+    entity = "job"
+    field = "backend"
+
+    def events(self) -> list[Record]:
+        def renamed(r: Change) -> Change:
+            return r._replace(backend="b9") if self.field == "backend" else r._replace(id="b9")
+
+        return [renamed(r) if isinstance(r, Change) and r.entity == self.entity else r for r in super().events()]
+
+
+@pytest.mark.parametrize("field", ["backend", "id"])
+def test_a_record_the_header_rules_out_is_a_finding_not_a_crash(field: str) -> None:
+    """A job line on an undeclared backend (or an unknown job) is refused by the replay as unusable: in a live
+    campaign or explore that escaped as a traceback; it is a divergence at that line, as ``check`` reads it."""
+    iut = type("Renamed", (_Renamed,), {"field": field})
+    ops = (Open(at=0.0, backend="b0", session="s1"), Submit(at=0.0, session="s1", job="j1", duration=5.0, fault=False))
+    finding = execute(ops, 100.0, lambda config: iut(config), CampaignConfig())
+    assert finding is not None and finding.line is not None, finding
+    assert "b9" in finding.message and "Traceback" not in finding.message, finding.message
+
+
+def test_a_program_that_exits_at_once_is_one_finding_whatever_the_timing() -> None:
+    """Whether ``false`` had ended before init was written, while it was, or while its answer was awaited is a
+    race; the finding read "is not running ... before init" or "exited ... without answering init" by it."""
+    messages = set()
+    for _ in range(6):
+        factory = StdioFactory(["false"], timeout=IUT_TIMEOUT)
+        try:
+            with pytest.raises(IUTFailure) as died:
+                factory(IUTConfig(DEFAULT_BACKENDS, DEFAULT))
+        finally:
+            factory.close()
+        assert died.value.kind == "died"
+        messages.add(died.value.message.splitlines()[0])
+    assert messages == {"false exited (status 1) without answering init"}, messages

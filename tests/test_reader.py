@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,8 @@ from model.trace import (
 from model.trace.reader import line_record
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
+from properties.conformance.checker import UNUSABLE, check_file
+from properties.conformance.judge import Judge
 from properties.conformance.ops import operations, resolve
 from properties.conformance.reader import Unusable
 from tests.scenario_helpers import engine_trace
@@ -307,6 +311,38 @@ def test_a_time_that_is_not_finite_is_unusable_when_given_as_an_object() -> None
         with pytest.raises(Unusable) as raised:
             from_json({**BASES[0], "t": t}, 2)  # an implementation's records given as objects
         assert "finite" in raised.value.reason or "beyond a 64-bit float" in raised.value.reason
+
+
+def test_an_argument_beyond_a_float_is_unusable_in_both_builds() -> None:
+    """A request's args hold any JSON number; an integer no float holds is refused in one reason. Compiled,
+    comparing it with the largest float raised OverflowError (a traceback from ``check``)."""
+    for base in (line for line in BASES if line["type"] == "request" and "args" in line):
+        for key in ("max_time", "max_execution_time"):
+            for big in ("9" * 400, "-" + "9" * 400, str(2**1024)):
+                text = json.dumps({**base, "args": {**base["args"], key: 0}}).replace(f'"{key}": 0', f'"{key}": {big}')
+                assert _reason(text) == "an integer beyond a 64-bit float", (base["op"], key, big)
+            edge = json.dumps({**base, "args": {**base["args"], key: int(sys.float_info.max)}})
+            assert not isinstance(_read(edge), str), (base["op"], key)
+
+
+def test_a_check_stopped_by_an_unusable_line_keeps_nothing_alive(tmp_path: Path) -> None:
+    """Compiled, the reader's error, raised after it yielded the records before the bad line from inside its
+    ``except`` block, stayed referenced when a Python generator iterated it: each such check leaked its
+    traceback and with it the judge, the replay engine and the ledger (tens of kB a run)."""
+    lines = [json.dumps(line) for line in [to_json(_RUN[0]), *BASES[:6]]]
+    lines[4] = lines[4].replace('"t":', '"t":"x","y":', 1)
+    trace = tmp_path / "bad.jsonl"
+    trace.write_text("\n".join(lines) + "\n")
+
+    def judges() -> int:
+        gc.collect()
+        return sum(1 for thing in gc.get_objects() if isinstance(thing, Judge))
+
+    assert check_file(str(trace)).status == UNUSABLE
+    before = judges()
+    for _ in range(5):
+        assert check_file(str(trace)).status == UNUSABLE
+    assert judges() == before
 
 
 def test_error_reasons_name_the_key() -> None:

@@ -341,7 +341,7 @@ def test_wait_horizon_bounds_waits_under_endless_background_load() -> None:
 def test_result_with_no_event_left_raises_instead_of_looping() -> None:
     service = QiskitRuntimeService()
     job = Estimator(backend=service.backend(SIM)).run("c")
-    service.engine._heap.clear()  # no reachable state does this; it stands for an engine that stalls
+    service.engine.discard(lambda target: True)  # no reachable state does this; it stands for an engine that stalls
     with pytest.raises(RuntimeJobTimeoutError, match="no event left"):
         job.result()
 

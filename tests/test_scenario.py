@@ -129,6 +129,30 @@ def test_simulate_missing_file_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
 
 
+def test_a_fault_on_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
+    """A device fault names no request the trace could record as refused: on an unknown backend it escaped
+    ``simulate`` as a RequestRejected traceback; it is a scenario error, like a background load's."""
+    path = _write(tmp_path, json.dumps({"version": 1, "backends": [{"name": "b0"}],
+                                        "operations": [{"at": 2, "op": "fault", "backend": "bx"}]}))
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {path}: operations[0].backend: unknown backend 'bx'"
+
+
+@pytest.mark.parametrize("op", [
+    {"op": "open", "session": "s1", "backend": ""}, {"op": "submit", "job": "j1", "backend": ""},
+    {"op": "submit", "job": "j1", "session": "", "backend": "b0"}, {"op": "cancel", "job": ""},
+    {"op": "close", "session": ""}, {"op": "fault", "backend": ""},
+])
+def test_an_empty_name_is_refused_in_one_line(tmp_path: Path, op: dict[str, str]) -> None:
+    """An empty backend, session or job name reached the trace (a refused request records the names given),
+    whose lines cannot carry one: check refused simulate's own trace as unusable."""
+    path = _write(tmp_path, {"version": 1, "backends": [{"name": "b0"}], "operations": [{"at": 0, **op}]})
+    result = CliRunner().invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "should be non-empty" in result.output and len(result.output.strip().splitlines()) == 1
+
+
 # ---------------------------------------------------------------------- the operation vocabulary
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "model" / "schemas" / "scenario.schema.json").read_text())

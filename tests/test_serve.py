@@ -157,6 +157,35 @@ def test_errors_carry_the_status_and_body_the_client_parses(client: TestClient) 
     assert unknown_backend.status_code == 400 and unknown_backend.json()["error"]["code"] == "BACKEND-UNKNOWN"
 
 
+@pytest.mark.parametrize("body", [
+    b'{"mode": "dedicated", "backend": "ibmq_qasm_simulator", "max_ttl": "\\ud800"}',  # a lone surrogate
+    b'{"mode": "dedicated", "backend": "ibmq_qasm_simulator", "max_ttl": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+    b'{"mode": "dedicated", "backend": "ibmq_qasm_simulator", "max_ttl": NaN}',
+    b'{"mode": "dedicated", "backend": "ibmq_qasm_simulator", "max_ttl": 1' + b"0" * 400 + b"}",
+    b"\xff\xfe{}",
+])
+def test_a_body_that_is_no_usable_json_is_a_400_and_the_server_goes_on(
+    client: TestClient, server: RuntimeServer, body: bytes,
+) -> None:
+    """A lone surrogate reached the trace, which the writer cannot encode: every later request failed with
+    500 (the record stayed pending); deep nesting was a 500 too. The body is decoded by the one strict loader."""
+    refused = client.post(f"{API}/sessions", content=body)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["message"].startswith("the request body is not usable JSON: ")
+    opened = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND, "max_ttl": 600})
+    assert opened.status_code == 200
+    conforms(server)
+
+
+def test_an_empty_name_is_a_400_and_the_trace_stays_readable(client: TestClient, server: RuntimeServer) -> None:
+    """An empty backend or session name reached the trace, whose lines cannot carry one: check refused the
+    server's own trace as unusable."""
+    assert client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": ""}).status_code == 400
+    assert client.post(f"{API}/jobs", json={**estimator_job(), "backend": ""}).status_code == 400
+    assert client.post(f"{API}/jobs", json=estimator_job("")).status_code == 400
+    conforms(server)
+
+
 def test_a_session_job_for_another_backend_is_refused() -> None:
     backends = (served_backend(BACKEND, None), served_backend("other", None))
     server = RuntimeServer(Settings(backends, speed=0.0), evaluator=Evaluator(real=False))

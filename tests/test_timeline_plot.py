@@ -190,3 +190,18 @@ def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(timeline, [str(tmp_path / "absent.jsonl"), "-o", str(tmp_path / "x.svg")])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:") and "\n" not in result.output.strip()
+
+
+def test_a_line_over_the_limit_is_refused_before_it_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """timeline reads a file as check does: ``timeline /dev/zero`` grew without end (a MemoryError traceback
+    under a memory limit); now a line over MAX_LINE bytes is one line naming it, exit 2."""
+    from properties.conformance import reader
+
+    monkeypatch.setattr(reader, "MAX_LINE", 4096)
+    trace = tmp_path / "zero.jsonl"
+    trace.write_bytes(b"\0" * 1_000_000)  # no newline
+    result = CliRunner().invoke(timeline, [str(trace), "-o", str(tmp_path / "x.svg")])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {trace}:1: unusable input: a line longer than 4096 bytes"

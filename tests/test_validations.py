@@ -7,6 +7,8 @@ with that code; ``test_every_validation_has_a_trigger`` keeps it in step with
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +18,7 @@ from model.sim.engine import Engine
 from model.sim.requests import CANCEL_CHECKS, CANCEL_SESSION_CHECKS, CLOSE_CHECKS, OPEN_CHECKS, SUBMIT_CHECKS
 from model.spec.validations import PRECEDENCE, VALIDATIONS, VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import MemoryTrace, loads_all
+from properties.conformance.checker import CONFORMS, check_lines
 from tests.scenario_helpers import B0, B1, Scenario, backend
 
 Trigger = Callable[[Engine], object]
@@ -192,6 +195,27 @@ def test_a_submit_refused_after_its_backend_was_accepted_names_its_sessions_back
     assert [(r.error, r.backend) for r in sc.rejections()] == [
         ("UNKNOWN-SESSION", None), ("BACKEND-FIXED", B1), ("SESSION-CLOSED", B0),
     ]
+
+
+@pytest.mark.rule("MAXTIME-BOUNDS", "MAXTIME-SYSTEM-LIMIT")
+def test_a_refused_int_a_float_can_hold_is_recorded_as_itself_and_the_trace_conforms() -> None:
+    """A max_time of 10**30 (over 64 bits) is above the system limit. It was recorded by its size ("an int of
+    100 bits"), which check replayed as a malformed text (MAXTIME-FORMAT): the reference's own trace diverged.
+    An int a trace line can hold is recorded as given."""
+    trace = MemoryTrace()
+    engine = Engine([BackendConfig("b")], sink=trace)
+    for value, code in ((10**30, "MAXTIME-ABOVE-SYSTEM"), (-(10**30), "MAXTIME-FORMAT"),
+                        (int(sys.float_info.max), "MAXTIME-ABOVE-SYSTEM")):
+        with pytest.raises(RequestRejected) as refused:
+            engine.open_session("b", max_time=value)
+        assert refused.value.code == code
+    with pytest.raises(RequestRejected):
+        engine.submit(backend="b", max_execution_time=-(10**30))
+    recorded = [json.loads(line)["args"] for line in trace.jsonl().splitlines()[1:]]
+    assert recorded[:3] == [{"max_time": 10**30}, {"max_time": -(10**30)}, {"max_time": int(sys.float_info.max)}]
+    assert recorded[3]["max_execution_time"] == -(10**30)
+    report = check_lines(trace.jsonl().splitlines(), "t.jsonl")
+    assert report.status == CONFORMS, report.lines
 
 
 @pytest.mark.rule("JOB-MAX-EXECUTION", "MAXTIME-FORMAT")

@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 from model.runtime.exceptions import IBMInputValueError
 from model.spec.validations import shown
+from model.trace.timing import time_text
 
 
 def _suffix(rules: tuple[str, ...]) -> str:
@@ -30,7 +31,7 @@ def seconds(
             number = float(value)
         except OverflowError:
             number = None
-    bound = f"above {minimum:g}" if positive else f"at least {minimum:g}"
+    bound = f"above {time_text(minimum)}" if positive else f"at least {time_text(minimum)}"
     if number is None or not math.isfinite(number) or number < minimum or (positive and number == minimum):
         raise IBMInputValueError(
             f"{what} must be a finite number of seconds {bound}, got {shown(value)}{_suffix(rules)}", rules=rules

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from model.runtime.exceptions import SimulationLimitError
 from model.sim.engine import Engine
+from model.trace.timing import time_text
 
 
 def run_engine(
@@ -50,7 +51,7 @@ def run_engine(
             break
         if when > engine.now and done >= max_events:
             raise SimulationLimitError(
-                f"{what} stopped at t={engine.now:g} after {done} events: the service's limit of "
+                f"{what} stopped at t={time_text(engine.now)} after {done} events: the service's limit of "
                 f"max_events={max_events} per call (raise it with QiskitRuntimeService(max_events=...))"
             )
         engine.step()

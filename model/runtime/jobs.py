@@ -39,6 +39,7 @@ from model.runtime.results import (
 from model.sim.entities import JobRecord
 from model.spec.lifecycles import JOB
 from model.spec.validations import RequestRejected
+from model.trace.timing import time_text
 
 if TYPE_CHECKING:
     from model.runtime.service import IBMBackend, QiskitRuntimeService
@@ -158,12 +159,12 @@ class RuntimeJob:
             return
         if engine.next_event_time is None:
             raise RuntimeJobTimeoutError(
-                f"job {record.id} is {record.state} at t={engine.now:g} and the simulation has no event "
+                f"job {record.id} is {record.state} at t={time_text(engine.now)} and the simulation has no event "
                 "left that could end it"
             )
         raise RuntimeJobTimeoutError(
-            f"job {record.id} is still {record.state} after waiting {budget:g} s of virtual time "
-            f"(t={engine.now:g})"
+            f"job {record.id} is still {record.state} after waiting {time_text(budget)} s of virtual time "
+            f"(t={time_text(engine.now)})"
         )
 
     def result(self, timeout: float | None = None) -> PrimitiveResult:

@@ -36,6 +36,7 @@ from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.profiles import DEFAULT_PROFILE, PLATFORM, PROFILE_NAMES, SEEDS
 from model.spec.validations import shown
 from model.trace import MemoryTrace
+from model.trace.timing import time_text
 
 if TYPE_CHECKING:
     from model.runtime.jobs import RuntimeJob
@@ -225,7 +226,9 @@ class QiskitRuntimeService:
         duration = arguments.seconds("advance: seconds", seconds)
         until = self.engine.now + duration
         if math.isinf(until):
-            raise IBMInputValueError(f"advance: t={self.engine.now:g} + {seconds!r} s is beyond the virtual clock")
+            raise IBMInputValueError(
+                f"advance: t={time_text(self.engine.now)} + {seconds!r} s is beyond the virtual clock"
+            )
         self.run_until(until, what=f"advance({seconds!r})")
 
     def run_until(self, until: float, *, what: str, stop: Callable[[], bool] | None = None) -> bool:

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from model.serve.state import ApiError, RuntimeServer
+from model.trace import strict_json
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -79,9 +80,9 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
                 raw = await request.body()
                 if raw:
                     try:
-                        body = json.loads(raw)
-                    except ValueError:
-                        body = raw.decode("utf-8", "replace")
+                        body = strict_json.loads(raw)
+                    except strict_json.Unusable as error:
+                        body = error  # refused by the endpoints that read a body (object_body)
             try:
                 with server.lock:
                     if sync:
@@ -108,6 +109,8 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         return str(request.scope.get("state", {}).get("generation", "current"))
 
     def object_body(body: Any) -> dict[str, Any]:
+        if isinstance(body, strict_json.Unusable):
+            raise ApiError(400, "BAD-REQUEST", f"the request body is not usable JSON: {body.reason}")
         if not isinstance(body, dict):
             raise ApiError(400, "BAD-REQUEST", "the request body must be a JSON object")
         return body

@@ -222,8 +222,8 @@ class RuntimeServer:
     def _open(
         self, backend: object, max_time: object, session_id: str, *, submit: bool = False, mode: str | None = None,
     ) -> SessionRecord:
-        if backend is not None and not isinstance(backend, str):
-            raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a string, got {backend!r}")
+        if backend is not None and (not isinstance(backend, str) or not backend):
+            raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a non-empty string, got {backend!r}")
         try:
             return self.engine.open_session(backend, max_time, session_id, mode=mode)
         except RequestRejected as error:
@@ -291,10 +291,11 @@ class RuntimeServer:
         if not isinstance(params, dict):
             raise ApiError(400, "BAD-REQUEST", "a job's params must be a JSON object")
         backend, session_id = body.get("backend"), body.get("session_id")
-        if backend is not None and not isinstance(backend, str):
-            raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a string, got {backend!r}")
-        if session_id is not None and not isinstance(session_id, str):
-            raise ApiError(400, "UNKNOWN-SESSION", f"a session is named by a string, got {session_id!r}")
+        # an empty name is refused here: the engine would record it, and a trace line cannot carry one
+        if backend is not None and (not isinstance(backend, str) or not backend):
+            raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a non-empty string, got {backend!r}")
+        if session_id is not None and (not isinstance(session_id, str) or not session_id):
+            raise ApiError(400, "UNKNOWN-SESSION", f"a session is named by a non-empty string, got {session_id!r}")
         self._job_count += 1
         job_id = f"j{self._job_count}"
         if body.get("start_session") and session_id is None:

@@ -4,6 +4,11 @@ An event is ``(time, order, sequence, handler, target, token)``: events due at t
 instant run by their order class, then in the order they were scheduled (``sequence``);
 running one calls ``handler(target, token)``. A handler that may have been superseded
 compares ``token`` with its target's (timers are cancelled lazily, by bumping it).
+
+Deadlines that are mostly moot by the time they come (a session's max_time, hours ahead, when
+most sessions close within minutes) wait in a heap of their own (:meth:`Clock.schedule_deadline`),
+so that the events of the next seconds sift through a small heap rather than one swollen with
+them. The clock takes the earlier of the two heads: one order over all events, as with one heap.
 """
 
 from __future__ import annotations
@@ -37,12 +42,23 @@ class Clock:
         self.events_processed = 0
         self._heap: list[Event] = []
         """Pending events; the engine's parts push their own timers on it (keyed with ``_seq``)."""
+        self._deadlines: list[Event] = []
+        """Pending events scheduled by :meth:`schedule_deadline`: a heap apart, run in the same order."""
         self._seq = itertools.count()
         """Sequence numbers: what orders events due at the same instant and in the same order class."""
 
     def schedule(self, when: float, handler: Handler, target: Any, token: int = 0, order: int = TIMER) -> None:
         """Call ``handler(target, token)`` at ``when``, after what is already scheduled for then in ``order``."""
         heapq.heappush(self._heap, (when, order, next(self._seq), handler, target, token))
+
+    def schedule_deadline(self, when: float, handler: Handler, target: Any, token: int = 0) -> None:
+        """:meth:`schedule` (order ``TIMER``) for a deadline that will mostly be moot when it comes.
+
+        It runs exactly where :meth:`schedule` would have run it; a moot one still comes due (its
+        handler ignores it) and counts in ``events_processed``, but it stays out of the heap the
+        clock pushes and pops every event of the next seconds on.
+        """
+        heapq.heappush(self._deadlines, (when, TIMER, next(self._seq), handler, target, token))
 
     def call_at(self, when: float, callback: Callable[[], None]) -> None:
         """Run ``callback()`` at virtual time ``when``: a client acting from inside the run.
@@ -58,13 +74,26 @@ class Clock:
 
     def discard(self, doomed: Callable[[Any], bool]) -> None:
         """Drop every pending event whose target ``doomed`` selects."""
-        heap = self._heap
-        heap[:] = [event for event in heap if not doomed(event[4])]
-        heapq.heapify(heap)
+        for heap in (self._heap, self._deadlines):
+            heap[:] = [event for event in heap if not doomed(event[4])]
+            heapq.heapify(heap)
+
+    def _first(self) -> list[Event] | None:
+        """The heap whose head is the next event; None when no event is pending."""
+        heap, deadlines = self._heap, self._deadlines
+        if deadlines and (not heap or _earlier(deadlines[0], heap[0])):
+            return deadlines
+        return heap if heap else None
 
     @property
     def next_event_time(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        first = self._first()
+        return first[0][0] if first is not None else None
+
+    @property
+    def pending_events(self) -> int:
+        """How many events are pending (spent ones included until they come due or are discarded)."""
+        return len(self._heap) + len(self._deadlines)
 
     def step(self) -> bool:
         """Process the next event; False when none is left."""
@@ -79,8 +108,7 @@ class Clock:
 
     def run_before(self, when: float) -> None:
         """Process every event due strictly before ``when``, then set the clock to ``when`` (if later)."""
-        heap = self._heap
-        while heap and heap[0][0] < when:
+        while (due := self.next_event_time) is not None and due < when:
             self.step()
         self.now = max(self.now, float(when))
 
@@ -94,7 +122,6 @@ class Clock:
 
         Returns whether ``stop`` was satisfied (always False without one).
         """
-        heap = self._heap
         if stop is None:
             self._drain(until)
             if until is not None and until > self.now:
@@ -103,7 +130,8 @@ class Clock:
         while True:
             if stop():
                 return True
-            if not heap or (until is not None and heap[0][0] > until):
+            due = self.next_event_time
+            if due is None or (until is not None and due > until):
                 if until is not None and until > self.now:
                     self.now = float(until)
                 return False
@@ -116,11 +144,14 @@ class Clock:
     def _process(self, until: float, most: int) -> int:
         """Process the events due at or before ``until`` in order, at most ``most`` of them (negative: no
         bound); how many. The one loop that runs events (a call per event to ``step`` would cost more)."""
-        heap = self._heap
+        soon, deadlines = self._heap, self._deadlines
         pop = heapq.heappop
         done = 0
         try:
-            while heap and heap[0][0] <= until and done != most:
+            while done != most:
+                heap = deadlines if deadlines and (not soon or _earlier(deadlines[0], soon[0])) else soon
+                if not heap or heap[0][0] > until:
+                    break
                 when, _, _, handler, target, token = pop(heap)
                 self.now = when
                 done += 1
@@ -128,6 +159,12 @@ class Clock:
         finally:  # counted once, not per event (a handler that raises has run)
             self.events_processed += done
         return done
+
+
+def _earlier(event: Event, other: Event) -> bool:
+    """Whether ``event`` comes before ``other``: by their times, by the rest of their keys only on a tie
+    (compiled, two floats compare natively where two tuples would be rebuilt as objects to compare)."""
+    return event[0] < other[0] or (event[0] == other[0] and event < other)
 
 
 def _call(callback: Callable[[], None], _token: int) -> None:

@@ -59,7 +59,7 @@ class Closing(Core):
             if self.policy.platform_first_job_cancel is PlatformFirstJobCancel.FAIL_SUBSEQUENT:
                 session.doomed = "first_job_cancelled"
                 self.fail_queued(session, "first_job_cancelled")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
             return
         self._doom(session, "first_job_cancelled")
 
@@ -74,7 +74,7 @@ class Closing(Core):
         else:
             session.doomed = trigger
             self.fail_queued(session, trigger)
-        self.dispatch(session.backend)
+        self.dispatch.on(session.backend)
 
     def dooms_by_failing(self, job: JobRecord) -> bool:
         """Whether ``job``, failing now, is its live session's first job under INT-FIRST-JOB-FAILURE=as_cancel."""

@@ -19,7 +19,7 @@ from typing import Any
 from mypy_extensions import mypyc_attr
 
 from model.sim.clock import Clock
-from model.sim.dispatch import Dispatcher, Fire, Step
+from model.sim.dispatch import Dispatcher, Step, Trigger
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.retention import Retention
 from model.spec.interpretations import Interpretation, Policy
@@ -55,23 +55,23 @@ class Core(Clock):
     _emit: Sink
     _emitter: Emitter
     _tracing: bool
-    _fire_start: Fire
-    _fire_complete: Fire
-    _fire_device_error: Fire
-    _fire_max_execution_time: Fire
-    _fire_job_started: Fire
-    _fire_interactive_timeout: Fire
-    _fire_max_time: Fire
-    _fire_job_ended: Fire
+    _fire_start: Trigger
+    _fire_complete: Trigger
+    _fire_device_error: Trigger
+    _fire_max_execution_time: Trigger
+    _fire_job_started: Trigger
+    _fire_interactive_timeout: Trigger
+    _fire_max_time: Trigger
+    _fire_job_ended: Trigger
 
     def fire(self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()) -> Step | None:
         """Fire ``trigger`` on ``entity`` through its lifecycle's dispatcher (raises if it is not declared)."""
         fire = fsm.fire.get(trigger)
         if fire is None:
             return fsm.select(entity, trigger)  # not declared at all: raises InvalidTrigger
-        return fire(entity, extra_rules)
+        return fire.on(entity, extra_rules)
 
-    dispatch: Fire
+    dispatch: Trigger
     """The scheduler's ``dispatch`` trigger: pick the next job if the device is free (a no-op when busy)."""
 
     # Provided by the parts (the engine's class puts them before this one).

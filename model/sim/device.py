@@ -26,11 +26,11 @@ class Device(Timers):
         if job.token != token or job.state != "running":
             return
         if job.duration > job.max_execution_time:
-            self._fire_max_execution_time(job)
+            self._fire_max_execution_time.on(job)
         elif job.fault:
-            self._fire_device_error(job)
+            self._fire_device_error.on(job)
         else:
-            self._fire_complete(job)
+            self._fire_complete.on(job)
             self.leave_device(job)
             return
         self._failed_on_device(job)
@@ -55,7 +55,7 @@ class Device(Timers):
         if backend.charges:  # FIFO keeps no account of usage
             assert job.started_at is not None
             backend.queue.charge(job, self.now - job.started_at)
-        self._fire_job_ended(backend)
+        self._fire_job_ended.on(backend)
         session = job.session
         if session is not None:
             session.running = None
@@ -64,7 +64,7 @@ class Device(Timers):
                 self.job_left_session(session)
         self.retention.job_ended(self.jobs, job)
         if dispatch:
-            self.dispatch(backend)
+            self.dispatch.on(backend)
 
     def leave_queue(self, job: JobRecord) -> None:
         """The job left ``queued`` without starting (cancelled or failed)."""

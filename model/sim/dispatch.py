@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mypy_extensions import mypyc_attr
 
 from model.sim.clock import Clock
-from model.sim.entities import Traced
+from model.sim.entities import Stateful, Traced
 from model.spec.lifecycles import Lifecycle, Transition, action_attr, guard_attr
 from model.trace import Emitter
 
@@ -91,24 +91,17 @@ def _check(conditions: tuple[Guard, ...], unless: tuple[Guard, ...]) -> Guard | 
     return lambda entity: not any(g(entity) for g in unless) and all(g(entity) for g in conditions)
 
 
-class Fire(Protocol):
-    """A trigger function: fires it on ``entity``; the step taken, or None if every guard refuses.
-
-    ``extra`` are rule IDs that precede the step's own on the trace line (why the scheduler chose it).
-    """
-
-    def __call__(self, entity: Any, extra: tuple[str, ...] = (), /) -> Step | None: ...
-
-
 class Dispatcher(Generic[E]):
     """State x trigger -> ordered candidate steps, with callbacks resolved once by ``bind``.
 
+    The entities fired on are :class:`~model.sim.entities.Stateful` (the trigger functions read and set
+    their ``state`` as a field; traced ones, :class:`~model.sim.entities.Traced`).
     ``name``, ``entity`` and ``traced`` copy the lifecycle's fields for the engine's hot
     path; ``observer`` is the engine's observer for this lifecycle (None: nobody watches).
     ``on_final`` (None: nobody) is called with an entity that has just entered a final state
     (its state, reason and trace record set, the step's action and cascade still to come):
     how a client learns that its job ended without observing every transition.
-    ``fire`` maps each trigger to its function (:func:`_trigger`), which records on ``emit``
+    ``fire`` maps each trigger to its function (:class:`Trigger`), which records on ``emit``
     (:meth:`Emitter.change`, with the time of ``clock``; no record at all when ``emit`` is None) and
     hands a step's ``cascade`` to ``cascade``. The functions of ``optional`` triggers return None in a state
     that does not declare them, where the others raise InvalidTrigger: the engine attempts a
@@ -159,8 +152,8 @@ class Dispatcher(Generic[E]):
         self.observer: Observer | None = None
         self.on_final: Callable[[Any], None] | None = None
         skippable = frozenset(optional)
-        self.fire: dict[str, Fire] = {
-            trigger: _trigger(self, trigger, clock=clock, emit=emit, cascade=cascade, optional=trigger in skippable)
+        self.fire: dict[str, Trigger] = {
+            trigger: Trigger(self, trigger, clock=clock, emit=emit, cascade=cascade, optional=trigger in skippable)
             for trigger in lifecycle.triggers
         }
 
@@ -182,69 +175,91 @@ class Dispatcher(Generic[E]):
         return None
 
 
-def _trigger(
-    dispatcher: Dispatcher[Any],
-    trigger: str,
-    *,
-    clock: Clock | None,
-    emit: Emitter | None,
-    cascade: Callable[[Any, str], None] | None,
-    optional: bool,
-) -> Fire:
-    """The function that fires ``trigger``: :meth:`Dispatcher.select` on the trigger's rows, then the step.
+class Trigger:
+    """The function that fires one trigger on an entity: :meth:`Dispatcher.select` on the trigger's rows, then
+    the step; it returns the step taken, or None if every guard refuses.
 
     Firing a step calls the observer, changes the state, sets the failure reason and records
     the change (traced lifecycles; no record at all when ``emit`` is None), calls ``on_final``
     (into a final state), the action and the cascade, in that order. The hooks are read at fire
     time (they may be set later). In a state that does not declare the trigger it raises
     InvalidTrigger, or returns None for an ``optional`` trigger.
-    """
-    name, kind, traced = dispatcher.name, dispatcher.entity, dispatcher.traced
-    final = dispatcher.lifecycle.final_states
-    rows = {state: row.get(trigger, ()) for state, row in dispatcher.table.items()}
-    """Every state's candidate steps for the trigger; none where it is not declared."""
-    recorder = emit if traced else None
-    select = dispatcher.select
 
-    def fire(entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
-        source = entity.state
-        candidates = rows[source]
+    Call it, or call :meth:`on`: the same, a direct call from compiled code, where calling the object goes
+    through Python's call protocol (the engine's parts fire several triggers a job).
+    """
+
+    __slots__ = (
+        "cascade", "clock", "dispatcher", "final", "kind", "name", "optional", "recorder", "rows", "traced", "trigger",
+    )
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher[Any],
+        trigger: str,
+        *,
+        clock: Clock | None,
+        emit: Emitter | None,
+        cascade: Callable[[Any, str], None] | None,
+        optional: bool,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.trigger = trigger
+        self.name, self.kind, self.traced = dispatcher.name, dispatcher.entity, dispatcher.traced
+        self.final = dispatcher.lifecycle.final_states
+        self.rows = {state: row.get(trigger, ()) for state, row in dispatcher.table.items()}
+        """Every state's candidate steps for the trigger; none where it is not declared."""
+        self.recorder = emit if self.traced else None
+        self.clock = clock
+        self.cascade = cascade
+        self.optional = optional
+
+    def __call__(self, entity: Any, extra: tuple[str, ...] = (), /) -> Step | None:
+        return self.on(entity, extra)
+
+    def on(self, entity: Any, extra: tuple[str, ...] = ()) -> Step | None:
+        """Fire the trigger on ``entity``; ``extra`` rule IDs precede the step's own on its trace line."""
+        stateful: Stateful = entity  # its state, read and set natively when compiled
+        source = stateful.state
+        candidates = self.rows[source]
         for step in candidates:
             check = step.check
             if check is None or check(entity):
                 break
         else:
-            if not candidates and not optional:
-                select(entity, trigger)  # raises InvalidTrigger
+            if not candidates and not self.optional:
+                self.dispatcher.select(entity, self.trigger)  # raises InvalidTrigger
             return None
+        dispatcher = self.dispatcher
         observer = dispatcher.observer
         if observer is not None:
-            observer(name, entity, trigger, step)
-        entity.state = step.dest
+            observer(self.name, entity, self.trigger, step)
+        stateful.state = step.dest
         if step.bare:
             action = step.action
             if action is not None:
                 action(entity)
             return step
         dest, reason = step.dest, step.reason
-        if traced and reason is not None:
+        if self.traced and reason is not None:
             entity.reason = reason
+        recorder = self.recorder
         if recorder is not None:
+            clock = self.clock
             assert clock is not None
             named: Traced = entity  # its fields, read natively when compiled
             recorder.change(
-                clock.now, kind, named.id, named.backend_name, named.session_id, source, dest, trigger,
+                clock.now, self.kind, named.id, named.backend_name, named.session_id, source, dest, self.trigger,
                 extra + step.rules, reason, entity.max_time if step.arms_max_time else None,
             )
-        if dest in final:
+        if dest in self.final:
             on_final = dispatcher.on_final
             if on_final is not None:
                 on_final(entity)
         action = step.action
         if action is not None:
             action(entity)
+        cascade = self.cascade
         if step.cascade is not None and cascade is not None:
             cascade(entity, step.cascade)
         return step
-
-    return fire

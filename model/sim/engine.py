@@ -10,7 +10,8 @@ Every state change goes through a trigger function of the dispatcher built from 
 declaration (:class:`model.sim.dispatch.Dispatcher`): it selects the declared transition,
 records it on the trace and runs its action, so the engine cannot take a transition the
 declaration does not have. The engine is assembled from parts (:mod:`model.sim`); a
-variant engine overrides only the :data:`EXTENSION_POINTS`.
+variant engine overrides only the :data:`EXTENSION_POINTS` and otherwise uses only those and
+:data:`FOR_VARIANTS` (``tests/test_mutants.py`` holds the mutants and the replay engine to it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ EXTENSION_POINTS: tuple[str, ...] = (
     "on_job_end", "leave_device", "inject_fault",
     # timers (model.sim.timers): durations and expiries
     "interactive_window", "on_interactive_timeout", "max_time_deadline", "on_max_time", "on_unused_timeout",
+    # how an accepted open's max_time is read (model.sim.requests)
+    "read_max_time",
     # closing (model.sim.closing)
     "fail_unfinished", "first_job_cancelled", "first_job_failed", "job_left_session",
     "guard_session_has_unfinished_jobs", "guard_session_is_batch",
@@ -55,6 +58,19 @@ EXTENSION_POINTS: tuple[str, ...] = (
     "open_session", "submit", "cancel", "close", "cancel_session",
 )
 """What a variant engine (a mutant, the replay engine) may override; everything else is the engine's own."""
+
+FOR_VARIANTS: tuple[str, ...] = (
+    # the clock (model.sim.clock)
+    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step",
+    # the records
+    "backends", "sessions", "jobs",
+    # state changes: through the declaration's dispatchers (model.sim.core), and the parts' own steps
+    "fire", "job_fsm", "session_fsm", "dispatch", "leave_queue", "fail_queued", "end_running", "arm_unused",
+    # settings, read-only: the order of device job ends at an instant, the timers (model.sim.timers.TimerSettings)
+    "job_end_order", "timer_settings",
+)
+"""What a variant engine may call or read of the engine besides the :data:`EXTENSION_POINTS` (it overrides none
+of these). Nothing whose name starts with ``_`` is either: the engine's private fields change without notice."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -73,11 +89,11 @@ class Engine(RequestHandling):
     # which every attribute access on the engine is a hashed lookup. A variant engine keeps a __dict__
     # for its own attributes.
     __slots__ = (
-        "_clock_at_open", "_doom_on_failure", "_emit", "_emitter", "_fire_complete", "_fire_device_error",
-        "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started", "_fire_max_execution_time",
-        "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq", "_session_ids",
-        "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing", "_unused_timeout",
-        "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
+        "_checks_of", "_clock_at_open", "_deadlines", "_doom_on_failure", "_emit", "_emitter", "_fire_complete",
+        "_fire_device_error", "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started",
+        "_fire_max_execution_time", "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq",
+        "_session_ids", "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing",
+        "_unused_timeout", "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
         "interpretation", "job_end_order", "job_fsm", "jobs", "now", "policy", "reserved_ids", "retention",
         "scheduler_fsm", "seed", "session_fsm", "sessions",
     )

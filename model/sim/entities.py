@@ -19,10 +19,20 @@ if TYPE_CHECKING:
     from model.sim.fair_share import FairShare
 
 
-class BackendRecord:
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Stateful:
+    """What a lifecycle's dispatcher reads and sets on every entity it fires on: its ``state``. One base, so that
+    the compiled trigger functions read and set it as a field, not by name."""
+
+    __slots__ = ("state",)
+
+    state: str
+
+
+class BackendRecord(Stateful):
     __slots__ = (
         "active_session", "candidate", "charges", "config", "default_max_execution_time", "name", "queue", "rng",
-        "running", "state",
+        "running",
     )
 
     def __init__(self, config: BackendConfig, queue: FairShare, rng: random.Random) -> None:
@@ -44,7 +54,7 @@ class BackendRecord:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
-class Traced:
+class Traced(Stateful):
     """What a trace line names of a session or a job: its ID, its backend's and its session's (a session's own
     is None). One base, so that the compiled trigger functions read them as fields, not by name."""
 
@@ -59,7 +69,7 @@ class SessionRecord(Traced):
     __slots__ = (
         "backend", "batch", "closed_at", "deadline", "doomed", "first_job", "max_time",
         "max_time_bound", "n_jobs", "n_queued", "opened_at", "queue", "requested_max_time", "running",
-        "started_at", "state", "unused_deadline", "window_deadline", "window_timer", "window_token",
+        "started_at", "unused_deadline", "window_deadline", "window_timer", "window_token",
     )
 
     def __init__(self, session_id: str, backend: BackendRecord, requested_max_time: int | None) -> None:
@@ -112,8 +122,7 @@ class SessionRecord(Traced):
 class JobRecord(Traced):
     __slots__ = (
         "backend", "duration", "ended_at", "explicit_max_execution_time", "fault", "group",
-        "max_execution_time", "program", "reason", "session", "started_at", "state",
-        "submitted_at", "token",
+        "max_execution_time", "program", "reason", "session", "started_at", "submitted_at", "token",
     )
 
     def __init__(

@@ -21,11 +21,13 @@ import msgspec
 
 from model.sim.engine import Engine
 from model.spec.validations import RequestRejected
+from model.trace.timing import time_text
 
 DEFAULT_GROUP = "default"
 DEFAULT_PROGRAM = "estimator"
 
 _Id = Annotated[str, msgspec.Meta(min_length=1)]
+"""A session, job or backend name: never empty (a trace line cannot carry an empty one)."""
 
 
 class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True,
@@ -48,7 +50,7 @@ class _Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 class Open(_Operation, frozen=True, tag="open"):
     """Open a session on ``backend``; ``session`` is its ID (the implementation picks one if absent)."""
 
-    backend: str | None
+    backend: _Id | None
     session: _Id | None = None
     max_time: int | str | None = None
     """Seconds, or text such as ``"2h 30m"``; absent or null: the interpretation's default."""
@@ -66,8 +68,8 @@ class Open(_Operation, frozen=True, tag="open"):
 class Submit(_Operation, frozen=True, tag="submit"):
     """Submit a job to ``session``, or to ``backend``'s fair-share queue when no session is named."""
 
-    session: str | None = None
-    backend: str | None = None
+    session: _Id | None = None
+    backend: _Id | None = None
     job: _Id | None = None
     max_execution_time: int | float | None = None
     duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
@@ -83,16 +85,17 @@ class Submit(_Operation, frozen=True, tag="submit"):
         where = f"to the fair-share queue of {self.backend}" if self.session is None else (
             f"to {self.session}" if self.backend is None else f"to {self.session}, naming backend {self.backend}"
         )
-        extra = f", max_execution_time {self.max_execution_time:g}" if self.max_execution_time is not None else ""
+        met = self.max_execution_time
+        extra = f", max_execution_time {time_text(met)}" if met is not None else ""
         fault = ", the device fails it" if self.fault else ""
-        runs = f"runs {self.duration:g} s" if self.duration is not None else "runs as drawn"
+        runs = f"runs {time_text(self.duration)} s" if self.duration is not None else "runs as drawn"
         return f"submit {self.job} {where} ({runs}{extra}{fault})"
 
 
 class Cancel(_Operation, frozen=True, tag="cancel"):
     """Cancel a queued or running job."""
 
-    job: str
+    job: _Id
 
     def describe(self) -> str:
         return f"cancel {self.job}"
@@ -101,7 +104,7 @@ class Cancel(_Operation, frozen=True, tag="cancel"):
 class Close(_Operation, frozen=True, tag="close"):
     """Close a session."""
 
-    session: str
+    session: _Id
 
     def describe(self) -> str:
         return f"close {self.session}"
@@ -110,7 +113,7 @@ class Close(_Operation, frozen=True, tag="close"):
 class CancelSession(_Operation, frozen=True, tag="cancel_session"):
     """Cancel a session (platform profile only): its queued jobs are cancelled and it closes."""
 
-    session: str
+    session: _Id
 
     def describe(self) -> str:
         return f"cancel session {self.session}"
@@ -119,7 +122,7 @@ class CancelSession(_Operation, frozen=True, tag="cancel_session"):
 class Fault(_Operation, frozen=True, tag="fault"):
     """The device of ``backend`` fails its running job now."""
 
-    backend: str
+    backend: _Id
 
     def describe(self) -> str:
         return f"device fault on {self.backend}"
@@ -131,7 +134,7 @@ class Advance(_Operation, frozen=True, tag="advance"):
     seconds: Annotated[float, msgspec.Meta(ge=0)]
 
     def describe(self) -> str:
-        return f"advance {self.seconds:g} s"
+        return f"advance {time_text(self.seconds)} s"
 
 
 Operation = Open | Submit | Cancel | Close | CancelSession | Fault

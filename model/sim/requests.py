@@ -23,6 +23,7 @@ from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import PRECEDENCE, RequestRejected, shown
 from model.trace import Request
+from model.trace.records import FLOAT_MAX_INT
 
 F = TypeVar("F", bound=Callable[..., "str | None"])
 _new = tuple.__new__
@@ -128,6 +129,7 @@ def _above_system(engine: Core, o: OpenArgs) -> str | None:
     if seconds > limit or (strict and seconds == limit):
         relation = "below" if strict else "at most"
         given = f"{seconds} s" if seconds.bit_length() <= 64 else f"({shown(seconds)})"
+        # :g, not model.trace.timing.time_text: the trace records this message (golden traces, byte for byte)
         return f"max_time {given} must be {relation} the system max_time of {o.backend} ({limit:g} s)"
     return None
 
@@ -156,7 +158,7 @@ def _below_job(
     assert isinstance(met, int | float)
     if met < session.max_time_bound:
         return None
-    return (
+    return (  # :g, not time_text: the trace records this message, the golden traces "1e+06" among them
         f"max_execution_time {met:g} s is not below the max_time {session.max_time_bound:g} s of session {session.id}"
     )
 
@@ -240,10 +242,19 @@ class RequestHandling(Scheduling):
     _job_ids: Iterable[int]
 
     _submit_checks_for: tuple[tuple[tuple[tuple[str, SubmitCheck], ...], ...], ...]
+    _checks_of: dict[str, tuple[tuple[str, Callable[[Core, Any], str | None]], ...]]
 
     def init_requests(self) -> None:
-        """The submit checks that concern each kind of submit, as ``[names a session][gives a max_execution_time]``
-        (a table indexed by the two booleans: no key to build per submit)."""
+        """Each operation's checks as (code, refuses) pairs, read once, not per request; the submit checks that
+        concern each kind of submit, as ``[names a session][gives a max_execution_time]`` (a table indexed by
+        the two booleans: no key to build per submit)."""
+        self._checks_of = {
+            op: tuple((check.code, check.refuses) for check in checks)
+            for op, checks in (
+                ("open", self.open_checks), ("cancel", self.cancel_checks), ("close", self.close_checks),
+                ("cancel_session", self.cancel_session_checks),
+            )
+        }
         self._submit_checks_for = tuple(
             tuple(
                 tuple(
@@ -254,6 +265,14 @@ class RequestHandling(Scheduling):
             )
             for named in (False, True)
         )
+
+    def _refusal(self, op: str, asked: object) -> tuple[str, str] | None:
+        """:func:`refusal` by the operation's checks, as ``init_requests`` read them."""
+        for code, refuses in self._checks_of[op]:
+            message = refuses(self, asked)
+            if message is not None:
+                return code, message
+        return None
 
     def _reject(self, rejected: Request, code: str, message: str) -> RequestRejected:
         error = RequestRejected(code, message)
@@ -271,12 +290,12 @@ class RequestHandling(Scheduling):
         batch = mode == "batch"
         if batch and "batch_ended" not in self.session_fsm.fire:
             raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
-        refused = refusal(self.open_checks, self, _new(OpenArgs, (backend, max_time, session_id)))
+        refused = self._refusal("open", _new(OpenArgs, (backend, max_time, session_id)))
         if refused is not None:
             raise self._reject(self._open_request(backend, session_id, max_time, batch), *refused)
         assert backend is not None
         record = self.backends[backend]
-        seconds = parse_max_time(max_time) if max_time is not None else None
+        seconds = self.read_max_time(max_time) if max_time is not None else None
         if session_id is None:
             session_id = _fresh(self._session_ids, "s", self.sessions, self.reserved_ids)
         session = SessionRecord(session_id, record, seconds)
@@ -292,6 +311,11 @@ class RequestHandling(Scheduling):
         if self._unused_timeout is not None:
             self.arm_unused(session)
         return session
+
+    def read_max_time(self, max_time: object) -> int:
+        """Extension point: the seconds of an open's ``max_time``, once the open's checks have passed it
+        (MAXTIME-FORMAT). A variant that reads it otherwise declares ``open_checks`` to match."""
+        return parse_max_time(max_time)
 
     def _open_request(self, backend: str | None, session_id: str | None, max_time: object, batch: bool) -> Request:
         return self._request("open", backend, session_id, None, _open_args(max_time, batch))
@@ -367,7 +391,7 @@ class RequestHandling(Scheduling):
                 self.leave_queue(job)
                 return job
         if record.state == "idle":  # dispatch's own test, saving a call when the device is busy
-            self.dispatch(record)
+            self.dispatch.on(record)
         return job
 
     def _submit_request(
@@ -387,7 +411,7 @@ class RequestHandling(Scheduling):
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
         job = self.jobs.get(job_id)
-        refused = refusal(self.cancel_checks, self, _new(CancelArgs, (job_id, job)))
+        refused = self._refusal("cancel", _new(CancelArgs, (job_id, job)))
         if refused is not None:
             raise self._reject(self._cancel_request(job_id, job), *refused)
         assert job is not None
@@ -406,7 +430,7 @@ class RequestHandling(Scheduling):
             assert session is not None
             self.first_job_cancelled(session)
         elif not was_running:
-            self.dispatch(job.backend)
+            self.dispatch.on(job.backend)
         return job
 
     def _cancel_request(self, job_id: str, job: JobRecord | None) -> Request:
@@ -417,7 +441,7 @@ class RequestHandling(Scheduling):
     def close(self, session_id: str) -> SessionRecord:
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
         session = self.sessions.get(session_id)
-        refused = refusal(self.close_checks, self, _new(CloseArgs, (session_id, session)))
+        refused = self._refusal("close", _new(CloseArgs, (session_id, session)))
         if refused is not None:
             raise self._reject(self._session_request("close", session_id, session), *refused)
         assert session is not None
@@ -425,7 +449,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "close", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL and session.state != "pending_closed":
             self.fire(self.session_fsm, session, "close")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def cancel_session(self, session_id: str) -> SessionRecord:
@@ -436,7 +460,7 @@ class RequestHandling(Scheduling):
         if "cancel_session" not in self.session_fsm.fire:
             raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
         session = self.sessions.get(session_id)
-        refused = refusal(self.cancel_session_checks, self, _new(CloseArgs, (session_id, session)))
+        refused = self._refusal("cancel_session", _new(CloseArgs, (session_id, session)))
         if refused is not None:
             raise self._reject(self._session_request("cancel_session", session_id, session), *refused)
         assert session is not None
@@ -444,7 +468,7 @@ class RequestHandling(Scheduling):
             self._emitter.request(self.now, "cancel_session", session.backend_name, session_id, None, None)
         if session.state not in SESSION_FINAL:
             self.fire(self.session_fsm, session, "cancel_session")
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
         return session
 
     def _session_request(self, op: str, session_id: str, session: SessionRecord | None) -> Request:
@@ -462,9 +486,11 @@ def _fresh(counter: Iterable[int], prefix: str, taken: Mapping[str, Any], reserv
 
 def _recordable(value: object) -> object:
     """A rejected argument as the trace can hold it: JSON scalars as given, anything else
-    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return shown(value)  # its digits could be thousands, beyond what a trace line may hold
+    (NaN, infinities, arbitrary objects) by its repr, so that the line stays valid JSON. An int is
+    replayed from its line, so it stays an int as far as a reader takes one (a 64-bit float's range:
+    ``10**30`` recorded by its size replayed as a malformed text, not as a max_time above the limit)."""
+    if isinstance(value, int) and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
+        return shown(value)  # beyond any float: its digits could be thousands, beyond what a reader takes
     if value is None or isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return repr(value)

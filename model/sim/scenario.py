@@ -26,10 +26,20 @@ if TYPE_CHECKING:
 from model.sim.devices import BackendConfig, BackgroundLoad, Duration
 from model.sim.engine import Engine
 from model.sim.fair_share import POLICIES, FairShare, weighted
-from model.sim.ops import CancelSession, EngineImplementation, Open, Operation, apply, decode_operations, named_ids
+from model.sim.ops import (
+    CancelSession,
+    EngineImplementation,
+    Fault,
+    Open,
+    Operation,
+    apply,
+    decode_operations,
+    named_ids,
+)
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import Sink, strict_json
+from model.trace.timing import time_text
 
 EVENT_LIMIT = 1_000_000
 """The most events a scenario run processes unless told otherwise (``simulate --max-events``): a heavy
@@ -123,6 +133,8 @@ def parse_scenario(data: object, source: str = "<scenario>", profile: str | None
                 f"{source}: operations[{index}].op: cancel_session is an operation of profile platform, "
                 f"not {interpretation.profile} (give \"profile\": \"platform\")"
             )
+        if isinstance(op, Fault) and op.backend not in names:  # a device input, not a request the trace records
+            raise ScenarioError(f"{source}: operations[{index}].backend: unknown backend {op.backend!r}")
         if isinstance(op, Open) and op.mode == "batch" and not interpretation.is_platform:
             raise ScenarioError(
                 f"{source}: operations[{index}].mode: batch is a mode of profile platform, "
@@ -186,19 +198,19 @@ def run_scenario(scenario: Scenario, sink: Sink | None = None, max_events: int =
         if engine.run(stop=spent, until=op.at):
             due = engine.next_event_time
             if due is not None and due <= op.at:
-                raise _stopped(engine, max_events, f"to reach the operation at t={op.at:g}")
+                raise _stopped(engine, max_events, f"to reach the operation at t={time_text(op.at)}")
         engine.run_until(op.at)
         apply(target, op)
     if engine.run(stop=spent, until=scenario.until):
         due = engine.next_event_time
         if due is not None and (scenario.until is None or due <= scenario.until):
-            goal = "to settle" if scenario.until is None else f"to reach until={scenario.until:g}"
+            goal = "to settle" if scenario.until is None else f"to reach until={time_text(scenario.until)}"
             raise _stopped(engine, max_events, goal)
     return engine
 
 
 def _stopped(engine: Engine, max_events: int, goal: str) -> ScenarioError:
     return ScenarioError(
-        f"the run stopped at t={engine.now:g} after {max_events} events, before it was due {goal}; "
+        f"the run stopped at t={time_text(engine.now)} after {max_events} events, before it was due {goal}; "
         "give a nearer until, a lighter background load, or a larger --max-events"
     )

@@ -11,6 +11,7 @@ from mypy_extensions import mypyc_attr
 from model.sim.device import Device
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.spec.interpretations import IdleDevice, MaxTimeDefault, OtherSessionJob
+from model.trace.timing import earlier
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -28,7 +29,7 @@ class Scheduling(Device):
 
     def guard_session_job_waiting(self, backend: BackendRecord) -> bool:
         session = backend.active_session
-        return session is not None and session.n_queued > 0 and session.deadline > self.now
+        return session is not None and session.n_queued > 0 and earlier(self.now, session.deadline)
 
     def guard_held_for_active_session(self, backend: BackendRecord) -> bool:
         return backend.active_session is not None
@@ -41,9 +42,10 @@ class Scheduling(Device):
         return candidate is not None
 
     def _before_deadline(self, job: JobRecord) -> bool:
-        """A session job may start only before its session's max_time deadline (MAXTIME-EXPIRY)."""
+        """A session job may start only before its session's max_time deadline (MAXTIME-EXPIRY): at an instant
+        earlier than it by more than float noise (trace-format.md)."""
         session = job.session
-        return session is None or session.deadline > self.now
+        return session is None or earlier(self.now, session.deadline)
 
     def next_session_job(self, session: SessionRecord) -> JobRecord:
         """Extension point: which job of the active session starts (SCHED-SESSION-FIFO: its oldest)."""
@@ -78,7 +80,7 @@ class Scheduling(Device):
         if session is not None:
             session.n_queued -= 1
             session.running = job
-        self._fire_start(job, why)
+        self._fire_start.on(job, why)
         if session is not None:
             state = session.state  # a closing session's job runs without activating it (PLATFORM-CLOSE-DRAINS)
             if state != "active" and state != "pending_closed" and backend.active_session is None:
@@ -86,7 +88,7 @@ class Scheduling(Device):
                     session.started_at = self.now
                     if session.max_time is None:  # else fixed at the open (INT-MAXTIME-CLOCK=open)
                         session.max_time = self.effective_max_time(session, job)
-                self._fire_job_started(session)
+                self._fire_job_started.on(session)
                 backend.active_session = session
             self.update_window(session)
 

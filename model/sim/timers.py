@@ -9,7 +9,7 @@ window event on the clock; see :meth:`Timers.update_window`).
 from __future__ import annotations
 
 from heapq import heappush
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
@@ -20,6 +20,20 @@ from model.spec.interpretations import InteractiveWindow, MaxtimeClock
 from model.spec.lifecycles import INTERACTIVE_TIMEOUT, SESSION_FINAL
 
 _UNUSED_SOURCES = frozenset(("pending", "inactive"))
+
+
+class TimerSettings(NamedTuple):
+    """The timer settings an engine runs with, as one read-only value (:attr:`Timers.timer_settings`): what a
+    variant engine (the replay engine re-arming timers it adopts from a trace) needs to know of them."""
+
+    window_seconds: float
+    """How long the interactive window lasts (TTL-INTERACTIVE-VALUE): the profile's, or a variant's own."""
+    unused_timeout: float | None
+    """The unused-session timeout (PLATFORM-UNUSED-CLOSES); None where the profile has none."""
+    max_time_from_open: bool
+    """INT-MAXTIME-CLOCK=open: the max_time clock starts as the session opens, not as its first job starts."""
+    window_on_queue_empty: bool
+    """INT-INTERACTIVE-WINDOW=queue_empty: the window opens when the queue empties, even with a job running."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -60,6 +74,13 @@ class Timers(Closing):
         self._window_seconds = type(self).interactive_window if overridden else rules.interactive_timeout
         self._unused_timeout = rules.unused_timeout
 
+    @property
+    def timer_settings(self) -> TimerSettings:
+        """The timer settings in force (for variant engines: the engine's own fields stay private)."""
+        return TimerSettings(
+            self._window_seconds, self._unused_timeout, self._clock_at_open, self._window_on_queue_empty
+        )
+
     def arm_unused(self, session: SessionRecord) -> None:
         """(Re-)arm the unused-session timer: it runs out ``unused_timeout`` from now (PLATFORM-UNUSED-CLOSES).
 
@@ -68,7 +89,7 @@ class Timers(Closing):
         batch_end = session.batch and session.state == "inactive"  # PLATFORM-BATCH: it ends shortly after its job
         seconds = self._window_seconds if batch_end else self._unused_timeout
         deadline = session.unused_deadline = self.now + seconds
-        self.schedule(deadline, self.on_unused_timeout, session)
+        self.schedule_deadline(deadline, self.on_unused_timeout, session)
 
     def on_unused_timeout(self, session: SessionRecord, token: int) -> None:
         """Extension point: an unused-session timer event comes due."""
@@ -77,7 +98,7 @@ class Timers(Closing):
         trigger = "batch_ended" if session.batch and session.state == "inactive" else "unused_timeout"
         if self.fire(self.session_fsm, session, trigger) is not None:
             session.unused_deadline = None
-            self.dispatch(session.backend)
+            self.dispatch.on(session.backend)
 
     def guard_session_is_batch(self, session: SessionRecord) -> bool:
         """The session was opened in batch mode (PLATFORM-BATCH)."""
@@ -99,8 +120,8 @@ class Timers(Closing):
             session.window_timer = deadline
             heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
             return
-        self._fire_interactive_timeout(session)
-        self.dispatch(session.backend)
+        self._fire_interactive_timeout.on(session)
+        self.dispatch.on(session.backend)
 
     def max_time_deadline(self, session: SessionRecord) -> float:
         """Extension point: when a started session's max_time runs out (MAXTIME-ASSIGNED); from its opening
@@ -119,14 +140,14 @@ class Timers(Closing):
 
     def action_arm_max_time(self, session: SessionRecord) -> None:
         session.deadline = self.max_time_deadline(session)
-        self.schedule(session.deadline, self.on_max_time, session)
+        self.schedule_deadline(session.deadline, self.on_max_time, session)
 
     def on_max_time(self, session: SessionRecord, token: int) -> None:
         """Extension point: the session's max_time runs out."""
         if session.state in SESSION_FINAL:
             return
-        self._fire_max_time(session)
-        self.dispatch(session.backend)
+        self._fire_max_time.on(session)
+        self.dispatch.on(session.backend)
 
     def action_release_backend(self, session: SessionRecord) -> None:
         """The session stops holding its backend: deactivated or closed."""

@@ -20,7 +20,7 @@ from msgspec import UNSET
 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace.records import (
-    FLOAT_MAX,
+    FLOAT_MAX_INT,
     KINDS,
     RULE_PATTERN,
     Change,
@@ -37,6 +37,7 @@ from model.trace.records import (
     SessionLine,
 )
 from model.trace.strict_json import Unusable, check, loads, path_of
+from model.trace.timing import same_time, time_text
 
 CHUNK = 128
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
@@ -84,6 +85,7 @@ def read_chunks(
     ended = 0
     end: End | None = None
     chunk: list[tuple[int, Record]] = []
+    failure: Unusable | None = None
     try:
         for line_no, raw in enumerate(lines, start=1):
             try:
@@ -100,9 +102,10 @@ def read_chunks(
                     what = "request" if kind is _REQUEST else record.entity  # type: ignore[union-attr]
                     raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
                 t = record.t  # type: ignore[union-attr]
-                if t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={t:g}")
-                last_t = t
+                if t >= last_t:
+                    last_t = t
+                elif not same_time(t, last_t):  # float noise back is one instant (trace-format.md)
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(t)}")
                 chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
                 if len(chunk) >= size:
                     yield chunk
@@ -111,8 +114,8 @@ def read_chunks(
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
-                if record.t < last_t:
-                    raise Unusable(line_no, f"time goes back from t={last_t:g} to t={record.t:g}")
+                if record.t < last_t and not same_time(record.t, last_t):
+                    raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(record.t)}")
                 end = record
             else:
                 assert isinstance(record, Header)
@@ -120,10 +123,14 @@ def read_chunks(
                     raise Unusable(line_no, "a second header: the header is the first line only")
                 header = record
                 chunk.append((line_no, record))
-    except Unusable:
+    except Unusable as error:
+        failure = error
+    if failure is not None:
+        # yielded outside the except block: compiled, a yield inside it kept a reference to the error (and so its
+        # traceback's frames, the checker's whole state) when a Python generator iterated this one
         if chunk:
             yield chunk
-        raise
+        raise failure
     if chunk:
         yield chunk
     if header is None:
@@ -249,7 +256,7 @@ def _args(args: Any) -> dict[str, Any]:
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
     max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
     for value in (max_time, mex):
-        if value.__class__ is int and not -FLOAT_MAX <= value <= FLOAT_MAX:
+        if value.__class__ is int and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
             raise ValueError("an integer beyond a 64-bit float")
     unset = _UNSET
     given: dict[str, Any] = {}

@@ -27,6 +27,9 @@ FORMAT: Final = "sessionspec-trace"
 VERSION: Final = 1
 RULE_PATTERN = "^[A-Z][A-Z0-9-]*$"
 FLOAT_MAX = sys.float_info.max
+FLOAT_MAX_INT: Final = int(FLOAT_MAX)
+"""The largest integer a 64-bit float holds: an int a line may carry, and what compiled code compares an int
+with (compared with the float itself, compiled, a larger int is converted to a float first and raises)."""
 
 
 class Header(NamedTuple):

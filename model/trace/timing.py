@@ -1,4 +1,5 @@
-"""When two times of a trace are the same instant: the one comparison every judge of a trace makes.
+"""When two times of a trace are the same instant, the one comparison every judge of a trace makes; and how
+a time or a duration reads in a message (:func:`time_text`).
 
 Times cross JSON and other languages' arithmetic, so two computations of one instant may differ in
 their last bits. Equal means within a fixed slack (``TIME_EPSILON`` seconds) plus a few units in the
@@ -8,7 +9,7 @@ Unix-epoch times and pass a job that starts a second past its deadline.
 
 from __future__ import annotations
 
-from math import ulp
+from math import inf, isfinite, ulp
 from typing import Final
 
 TIME_EPSILON: Final = 1e-9
@@ -30,3 +31,47 @@ def same_time(a: float, b: float, tolerance: float = 0.0) -> bool:
     the slack is never smaller (float rounding is monotonic): the same answer, without a call to ulp."""
     gap = abs(a - b)
     return gap <= tolerance + TIME_EPSILON or gap <= tolerance + slack(max(abs(a), abs(b)))
+
+
+_NOISE_UNDER_A_SECOND: Final = 2.0**50
+"""Below this magnitude the slack is under a second, so a gap of more than a second is never float noise."""
+
+
+def earlier(a: float, b: float) -> bool:
+    """Whether ``a`` is an earlier instant than ``b``: before it by more than float noise (a job may start
+    only at an instant earlier than its session's deadline, not at one within noise of it)."""
+    gap = b - a
+    if gap <= 0.0:
+        return False
+    if gap > 1.0 and a > -_NOISE_UNDER_A_SECOND and b < _NOISE_UNDER_A_SECOND:
+        return True
+    return gap == inf or gap > slack(max(abs(a), abs(b)))
+
+
+_WHOLE: Final = 1e16
+"""Below this, a whole number of seconds is written in full; from here on floats are all whole, and the
+shortest exact text has an exponent."""
+
+
+def time_text(seconds: float | int) -> str:
+    """A time or a duration in seconds as a message shows it: exact, so that two different instants never
+    read the same (at Unix-epoch times ``:g`` made 1700000000.5 and 1700000001 both ``1.7e+09``).
+
+    Whole seconds without a point (``305``, ``1700000000``), else the shortest text that reads back as the
+    same float (``0.1``, ``1700000000.25``); an exponent only below 1e-4 or from 1e16 on, as Python's
+    ``repr``. A value of at most six significant digits below 1e6 reads as ``:g`` wrote it.
+    """
+    if isinstance(seconds, int):
+        if seconds.bit_length() <= 64:
+            return str(seconds)
+        try:
+            value = float(seconds)
+        except OverflowError:  # beyond any float: its digits could be thousands
+            return f"an int of {seconds.bit_length()} bits"
+    else:
+        value = seconds
+    if value.is_integer() and -_WHOLE < value < _WHOLE:
+        return f"{value:.0f}"  # -0.0 reads "-0", as with :g
+    if not isfinite(value):
+        return f"{value:g}"  # inf, -inf, nan
+    return repr(value)

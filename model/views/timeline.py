@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from model.spec.lifecycles import JOB, JOB_FINAL
 from model.trace import Change, Header, Record, Request
+from model.trace.timing import time_text
 
 _OUTCOMES = tuple(state.name for state in JOB.states if state.final)
 """A job's final states, in the declaration's order (that of the summary line)."""
@@ -34,7 +35,7 @@ def describe(record: Request | Change) -> str:
         if record.reason:
             what += f" (reason {record.reason})"
         if record.max_time is not None:
-            what += f" (max_time {record.max_time:g} s)"
+            what += f" (max_time {time_text(record.max_time)} s)"
         rules = record.rules
     cite = f"  [{', '.join(rules)}]" if rules else ""
     return f"{record.t:>11.3f}  {record.backend or '-':<20} {what}{cite}"

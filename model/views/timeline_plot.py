@@ -28,6 +28,7 @@ from matplotlib.transforms import offset_copy
 
 from model.spec.interpretations import Interpretation, InterpretationError
 from model.trace import Change, Header, Record
+from model.trace.timing import time_text
 from model.views.output import replacing
 
 TOP_SESSIONS = 12
@@ -182,10 +183,10 @@ def render_timeline(
     hi = end if end is not None else run.last
     if hi <= lo:
         if start is not None and end is not None:
-            raise TimelineError(f"empty window: --from {start:g} is not before --to {end:g}")
+            raise TimelineError(f"empty window: --from {time_text(start)} is not before --to {time_text(end)}")
         hi = lo + 1.0
     if not math.isfinite(hi - lo):
-        raise TimelineError(f"window {lo:g} to {hi:g}: wider than a float can hold")
+        raise TimelineError(f"window {time_text(lo)} to {time_text(hi)}: wider than a float can hold")
     if (hi - lo) / 8 < 8 * math.ulp(max(abs(lo), abs(hi))):
         # its ticks would fall between the floats there (matplotlib then asks for petabytes)
         raise TimelineError(f"window {lo:.17g} to {hi:.17g}: too narrow to draw at times this large")

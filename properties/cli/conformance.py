@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
+from model.trace.timing import time_text
 from properties.cli.options import (
     FiniteFloat,
     InputError,
@@ -189,7 +190,7 @@ def conform(
                 click.echo(f"wrote {path}")
             click.echo(
                 f"replay: sessionspec simulate {out / 'scenario.json'} --trace expected.jsonl; "
-                f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g} "
+                f"sessionspec check {out / 'actual.jsonl'} --until {time_text(finding.until)} "
                 f"--scenario {out / 'scenario.json'}"
             )
         sys.exit(1)

@@ -25,6 +25,7 @@ from model.runtime.workload import (
 )
 from model.spec.interpretations import POINTS_BY_ID, Interpretation
 from model.spec.max_time import format_seconds
+from model.trace.timing import time_text
 from model.views.timeline_plot import TimelineError, render_timeline
 from properties.cli.options import FiniteFloat, interpretation_option
 
@@ -46,10 +47,10 @@ def render(config: WorkloadConfig, interpretation: Interpretation, plain: LoopRe
     label_width = max(len(row[0]) for row in rows)
     lines = [
         "sessionspec demo: an iterative Estimator loop on one busy backend, without and with a Session",
-        f"  backend {config.backend}: {config.job_seconds:g} s per loop job; other users keep it "
+        f"  backend {config.backend}: {time_text(config.job_seconds)} s per loop job; other users keep it "
         f"{config.load:.0%} busy ({config.background_jobs_per_hour:.1f} jobs/h, mean "
-        f"{config.background_mean_seconds:g} s), same arrivals in both runs (seed {config.seed})",
-        f"  loop: {config.iterations} iterations of submit -> result() -> {config.think_seconds:g} s think, "
+        f"{time_text(config.background_mean_seconds)} s), same arrivals in both runs (seed {config.seed})",
+        f"  loop: {config.iterations} iterations of submit -> result() -> {time_text(config.think_seconds)} s think, "
         f"after {format_seconds(config.warmup_seconds)} of background warm-up; virtual time throughout",
         f"  interpretation: {'default' if not interpretation.differences() else 'custom'}: {choices}",
         "",
@@ -79,10 +80,11 @@ def render_modes(config: WorkloadConfig, interpretation: Interpretation, reports
     choices = ", ".join(f"{key}={interpretation[key]}" for key in shown if key in POINTS_BY_ID) or "defaults"
     lines = [
         "sessionspec demo --profile platform: job, session and batch mode on one busy backend",
-        f"  backend {config.backend}: {config.job_seconds:g} s per job; other users keep it "
+        f"  backend {config.backend}: {time_text(config.job_seconds)} s per job; other users keep it "
         f"{config.load:.0%} busy ({config.background_jobs_per_hour:.1f} jobs/h, mean "
-        f"{config.background_mean_seconds:g} s), same arrivals in every run (seed {config.seed})",
-        f"  after {format_seconds(config.warmup_seconds)} of background warm-up; {config.think_seconds:g} s think "
+        f"{time_text(config.background_mean_seconds)} s), same arrivals in every run (seed {config.seed})",
+        f"  after {format_seconds(config.warmup_seconds)} of background warm-up; "
+        f"{time_text(config.think_seconds)} s think "
         f"time in the loop; virtual time throughout; interpretation: {choices}",
     ]
     by_key = {(r.shape, r.mode): r for r in reports}

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from model.spec.interpretations import Interpretation
+from model.trace.timing import time_text
 from properties.cli.options import FiniteFloat, InputError, cluster, cluster_options, interpretation_option
 from properties.conformance.explore import Bounds, ExploreConfig
 from properties.conformance.explore import explore as run_explore
@@ -86,6 +87,6 @@ def explore(
             for path in written:
                 click.echo(f"wrote {path}")
             click.echo(f"replay: sessionspec simulate {out / 'scenario.json'}; "
-                       f"sessionspec check {out / 'actual.jsonl'} --until {finding.until:g} "
+                       f"sessionspec check {out / 'actual.jsonl'} --until {time_text(finding.until)} "
                        f"--scenario {out / 'scenario.json'}")
     sys.exit(1)

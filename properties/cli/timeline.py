@@ -17,6 +17,7 @@ from model.trace import read_trace as read_lines
 from model.views.printable import printable
 from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
 from properties.cli.options import FiniteFloat, error_line, profile_given, profile_option
+from properties.conformance.reader import open_lines
 
 
 class TraceFileError(ValueError):
@@ -24,12 +25,11 @@ class TraceFileError(ValueError):
 
 
 def read_trace(path: Path) -> list[Record]:
-    """Every record of a JSON Lines trace file, checked as ``sessionspec check`` reads it."""
+    """Every record of a JSON Lines trace file, read as ``sessionspec check`` reads it: by the same file
+    reader, which refuses a line over ``MAX_LINE`` bytes before holding it whole (``/dev/zero``)."""
     try:
-        with path.open("rb") as stream:
-            return [record for _, record in read_lines(stream)]
-    except OSError as error:
-        raise TraceFileError(f"{path}: cannot read: {error.strerror or error}") from None
+        with open_lines(str(path)) as lines:
+            return [record for _, record in read_lines(lines)]
     except Unusable as error:
         raise TraceFileError(f"{path}:{error.line}: unusable input: {error.reason}") from None
 

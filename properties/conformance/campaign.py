@@ -46,6 +46,7 @@ from model.sim.ops import (
 from model.spec.interpretations import DEFAULT, Interpretation, InterpretationError, interpretation_of
 from model.spec.validations import RequestRejected
 from model.trace import Change, End, Header, MemoryTrace, Record, Request, Unusable, dumps, from_json, to_json
+from model.trace.timing import time_text
 from model.views.output import write_whole
 from properties.conformance.coverage import Coverage
 from properties.conformance.inputs import DeviceInputs
@@ -123,13 +124,13 @@ class Finding:
     def report(self) -> str:
         interpretation = self.config.interpretation.name
         backends = ", ".join(
-            f"{b.name} (system_max_time {b.system_max_time:g} s, program max_execution_time "
-            f"{b.default_max_execution_time:g} s)" for b in self.config.backends
+            f"{b.name} (system_max_time {time_text(b.system_max_time)} s, program max_execution_time "
+            f"{time_text(b.default_max_execution_time)} s)" for b in self.config.backends
         )
         lines = [
             f"Minimal failing scenario ({len(self.ops)} operations; interpretation {interpretation}; {backends}):",
             *(f"  t={op.at:<7g} {op.describe()}" for op in self.ops),
-            f"  then run to t={self.until:g}",
+            f"  then run to t={time_text(self.until)}",
             f"Finding ({self.kind}) {self.where}{self.cited}: {self.message}",
         ]
         if self.line is not None:
@@ -281,7 +282,11 @@ class _Run:
             self._judge(self._drain())
         self.reached = until
         assert self.judge is not None
-        self._verdict(self.judge.finish(until))
+        try:
+            found = self.judge.finish(until)
+        except Unusable as error:  # the reference cannot replay the IUT's records to the end
+            raise _Mismatch(error.reason, (), error.line) from None
+        self._verdict(found)
 
     def _advance_iut(self, to: float) -> None:
         seconds, self.iut_now = to - self.iut_now, to
@@ -309,12 +314,18 @@ class _Run:
             if isinstance(record, Header):
                 raise _Mismatch("a second header in the IUT's trace", (), line)
             if record.t < self.last_t:
-                raise _Mismatch(f"time goes back from t={self.last_t:g} to t={record.t:g} at {describe(record)}",
-                                (), line)
+                raise _Mismatch(
+                    f"time goes back from t={time_text(self.last_t)} to t={time_text(record.t)} at {describe(record)}",
+                    (), line,
+                )
             self.last_t = record.t
             body.append((line, record))
         assert self.judge is not None
-        self._verdict(self.judge.feed(body))
+        try:
+            found = self.judge.feed(body)
+        except Unusable as error:  # a record the header rules out (an undeclared backend, an unknown id)
+            raise _Mismatch(error.reason, (), error.line) from None
+        self._verdict(found)
 
     @staticmethod
     def _verdict(found: list[Found]) -> None:
@@ -362,9 +373,9 @@ def _execute(
         where = "at the header"
         run.start()
         for index, op in enumerate(ops):
-            where = f"at operation {index + 1} (t={op.at:g} {op.describe()})"
+            where = f"at operation {index + 1} (t={time_text(op.at)} {op.describe()})"
             run.step(op)
-        where = f"running on to t={until:g}"
+        where = f"running on to t={time_text(until)}"
         run.finish(until)
     except _Mismatch as mismatch:
         assert run is not None
@@ -502,9 +513,9 @@ class Budget:
     def exhausted(self) -> str:
         """Why the budget is spent ("the 25 s CPU cap", "the 300 s wall-clock backstop"), or empty."""
         if self.cpu() > self.cpu_cap:
-            return f"the {self.cpu_cap:g} s CPU cap"
+            return f"the {time_text(self.cpu_cap)} s CPU cap"
         if self.wall() > self.wall_cap:
-            return f"the {self.wall_cap:g} s wall-clock backstop"
+            return f"the {time_text(self.wall_cap)} s wall-clock backstop"
         return ""
 
 

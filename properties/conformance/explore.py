@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
@@ -54,6 +54,7 @@ from model.sim.ops import (
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.spec.lifecycles import JOB_FINAL, SESSION_FINAL
 from model.trace import Change, MemoryTrace, Record
+from model.trace.timing import time_text
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
 from properties.conformance.iut import Factory
@@ -106,10 +107,10 @@ class ExploreConfig:
     """The spec explored: the reference engine, or a variant of it (a mutant, to see the search find it)."""
 
     def backend_configs(self) -> tuple[BackendConfig, ...]:
-        """The campaign's backends, more of the same pattern if more are asked for."""
+        """The campaign's backends, more like its first if more are asked for."""
         configs = list(DEFAULT_BACKENDS[: self.bounds.backends])
         for index in range(len(configs), self.bounds.backends):
-            configs.append(BackendConfig(f"b{index}", system_max_time=1800.0, program_max_execution_time=400.0))
+            configs.append(replace(DEFAULT_BACKENDS[0], name=f"b{index}"))
         return tuple(configs)
 
     def campaign(self) -> CampaignConfig:
@@ -332,7 +333,8 @@ def _spec_finding(path: Path, state: _State, config: ExploreConfig) -> Finding |
     first = violations[0]
     ops, _ = operations(path)
     return Finding("spec", f"{first.property}: {first.message}", first.rules, tuple(ops), state.now + FLUSH,
-                   f"in the spec's own trace at record {first.index} (t={first.t:g})", state.trace, config.campaign())
+                   f"in the spec's own trace at record {first.index} (t={time_text(first.t)})", state.trace,
+                   config.campaign())
 
 
 def explore(config: ExploreConfig | None = None, factory: Factory | None = None, *, pool: Pool | None = None) -> (

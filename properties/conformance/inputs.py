@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from model.sim.ops import Action, Advance, Cancel, Fault, Open, Submit
 from model.trace import Change, Request
-from model.trace.timing import same_time, slack
+from model.trace.timing import same_time, slack, time_text
 
 if TYPE_CHECKING:
     from model.sim.scenario import Scenario
@@ -86,10 +86,10 @@ class DeviceInputs:
                 self.requests_seen += 1
                 return _as_sent(request, sent)
             if at < request.t - tolerance - slack(at):
-                self.stray = f"first the request of the operation at t={at:g}, {sent.describe()}"
+                self.stray = f"first the request of the operation at t={time_text(at)}, {sent.describe()}"
         if self.stray is None and not (self.background and request.op == "submit"):
             self.stray = "no such request: the operations make none here" if not awaited else \
-                f"the request of the next operation, at t={awaited[0][1]:g}: {awaited[0][3].describe()}"
+                f"the request of the next operation, at t={time_text(awaited[0][1])}: {awaited[0][3].describe()}"
         if self.stray is not None:
             awaited.clear()  # these operations do not describe the trace: said once, then no more matched
         return request
@@ -99,7 +99,7 @@ class DeviceInputs:
         if not self._awaited:
             return None
         _, at, _, sent = self._awaited[0]
-        return f"the request of the operation at t={at:g}, {sent.describe()} ({len(self._awaited)} not shown)"
+        return f"the request of the operation at t={time_text(at)}, {sent.describe()} ({len(self._awaited)} not shown)"
 
     def take_submit(self, job_id: str | None, t: float, tolerance: float = 0.0) -> tuple[float, bool] | None:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:

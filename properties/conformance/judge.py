@@ -18,6 +18,7 @@ from typing import Final
 
 from model.spec.interpretations import Interpretation
 from model.trace import Change, Header, Request
+from model.trace.timing import time_text
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.replay import Divergence, Replayer
 from properties.invariants import catalogue as invariants
@@ -112,8 +113,8 @@ class Judge:
         if abs(self.header.interactive_timeout - fixed) > 1e-9:
             rule = "PLATFORM-ITTL-60S" if self.interpretation.is_platform else "TTL-INTERACTIVE-VALUE"
             found = [Found(1, Divergence(
-                1, (rule,), f"interactive_timeout {self.header.interactive_timeout:g} in the header",
-                f"{fixed:g} seconds",
+                1, (rule,), f"interactive_timeout {time_text(self.header.interactive_timeout)} in the header",
+                f"{time_text(fixed)} seconds",
             ))]
             self.stopped = not self.keep_going
             return found

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
-from model.trace.timing import same_time
+from model.trace.timing import same_time, time_text
 from model.views.printable import printable
 
 __all__ = ["describe", "in_cascade_run", "meaning", "printable", "same"]
@@ -66,11 +66,11 @@ def _phrase(record: Record) -> str:
     if isinstance(record, Change):
         owner = f"{record.session} on {record.backend}" if record.session else record.backend
         src = record.src if record.src is not None else "(new)"
-        text = f"t={record.t:g} {record.entity} {record.id} ({owner}) {src} -> {record.dst} [{record.trigger}]"
+        text = f"t={time_text(record.t)} {record.entity} {record.id} ({owner}) {src} -> {record.dst} [{record.trigger}]"
         if record.reason is not None:
             text += f" reason={record.reason}"
         if record.max_time is not None:
-            text += f" max_time={record.max_time:g}"
+            text += f" max_time={time_text(record.max_time)}"
         return text
     if isinstance(record, Request):
         target = " ".join(
@@ -79,6 +79,6 @@ def _phrase(record: Record) -> str:
             if value is not None
         )
         outcome = f"rejected {record.error}" if record.error else "accepted"
-        return f"t={record.t:g} request {record.op}{' ' + target if target else ''}: {outcome}"
+        return f"t={time_text(record.t)} request {record.op}{' ' + target if target else ''}: {outcome}"
     return "header"
 

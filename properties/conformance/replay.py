@@ -33,7 +33,7 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Emitter, Header, Record, Request
-from model.trace.timing import TIME_EPSILON, slack
+from model.trace.timing import TIME_EPSILON, slack, time_text
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
 from properties.conformance.render import describe, in_cascade_run, same
@@ -178,7 +178,7 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_until(max(record.t, engine.now))
+            engine.run_through(record.t)
         elif device:
             engine.advance_before(record.t)
         elif not self._queue(change.backend):
@@ -189,7 +189,10 @@ class Replayer:
                 # a decision due earlier is missing: say which
                 for backend, late in self._late(record):
                     rules = self._cite_device(rules_for(late, record, engine), late, record)
-                    found.append(Divergence(line, rules, describe(record), describe(late)))
+                    got = describe(record)
+                    if record.backend != late.backend:  # another backend's line: say that this one shows none
+                        got = f"no line of {late.backend} at t={time_text(late.t)} (the trace goes on with {got})"
+                    found.append(Divergence(line, rules, got, describe(late)))
                     if not self.keep_going:
                         return found
                     self._suspend(backend)
@@ -234,16 +237,16 @@ class Replayer:
             if not self.keep_going:
                 raise Unusable(self.last_line, f"the reference engine cannot replay this trace to its end: {cannot}") \
                     from None
-            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", cannot)]
+            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", cannot)]
         found = []
         unseen = self.inputs.unseen() if self.inputs is not None else None
         if unseen is not None:
-            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={end:g})", unseen))
+            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", unseen))
             if not self.keep_going:
                 return found
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + slack(end):
-                got = f"the end of the trace (t={end:g})"
+                got = f"the end of the trace (t={time_text(end)})"
                 rules = self._cite_device(queue[0].rules, queue[0])
                 found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
                 if not self.keep_going:
@@ -291,7 +294,7 @@ class Replayer:
         if job.state != "running":
             return Divergence(
                 line, rules_for(None, change, self.engine), describe(change),
-                f"job {job.id} to be {job.state} at t={change.t:g}, so the device cannot end it",
+                f"job {job.id} to be {job.state} at t={time_text(change.t)}, so the device cannot end it",
             )
         self._echo = None
         self._capture_job = job.id
@@ -309,10 +312,10 @@ class Replayer:
         queue = self.pending.get(change.backend)
         if not queue:
             nxt = self.engine.next_event_time
-            later = f" (its next event is due at t={nxt:g})" if nxt is not None else ""
+            later = f" (its next event is due at t={time_text(nxt)})" if nxt is not None else ""
             return Divergence(
                 line, self._cite_device(rules_for(None, change, self.engine), change), describe(change),
-                f"no change on {change.backend} at t={change.t:g}{later}",
+                f"no change on {change.backend} at t={time_text(change.t)}{later}",
             )
         expected = queue[0]
         for index, candidate in enumerate(queue):

@@ -42,6 +42,7 @@ from model.spec.lifecycles import JOB_FINAL, JOB_OWN_FAILURES, SESSION_FINAL
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Record, Request, Sink
+from model.trace.timing import slack
 
 DEVICE_TRIGGERS: Final = frozenset(("complete", "device_error"))
 """Job triggers that are device inputs, not scheduler decisions."""
@@ -63,19 +64,31 @@ class ReplayEngine(Engine):
         """Drop the pending events of finished jobs and closed sessions, once the heap has doubled since it was
         last tidied: their handlers would do nothing. A job's max_execution_time timer outlives its run by
         hours, so left in place they would be most of the heap, and keep the job's record alive."""
-        if len(self._heap) > self._tidy_at:
+        if self.pending_events > self._tidy_at:
             self.discard(_dead)
-            self._tidy_at = 2 * len(self._heap) + _SPARE_EVENTS
+            self._tidy_at = 2 * self.pending_events + _SPARE_EVENTS
 
     # ------------------------------------------------------------------ the trace as device
 
     def advance_before(self, when: float) -> None:
-        """Process every event due strictly before ``when``, then set the clock to ``when``.
+        """Process every event due at an instant before ``when``, then set the clock to ``when``.
 
         A device outcome recorded at ``when`` is an input at its place in the trace: events
-        due at the same instant that the trace shows after it happen after it.
+        due at the same instant that the trace shows after it happen after it, including one
+        computed a little earlier (float noise apart: trace-format.md).
         """
-        self.run_before(when)
+        self.run_before(when - slack(when))
+        if when > self.now:
+            self.now = when
+
+    def run_through(self, when: float) -> None:
+        """Process every event due at or before the instant ``when``, including one computed a little later
+        (float noise apart), then set the clock to ``when``: a request made then comes after them all."""
+        edge = when + slack(when)
+        while (due := self.next_event_time) is not None and due <= edge:
+            self.step()
+        if when > self.now:
+            self.now = when
 
     def submit_recorded(self, request: Request, device: tuple[float, bool] | None = None) -> JobRecord:
         """Submit as the trace's request did, with the device outcome left to the trace, or, given
@@ -106,6 +119,7 @@ class ReplayEngine(Engine):
                 session.n_queued = 0
                 session.running = None
         now = self.now
+        timers = self.timer_settings
         live = [s for s in seen.sessions.values() if s.backend == name]
         for obs in live:
             record = SessionRecord(obs.id, backend, obs.requested)
@@ -117,9 +131,9 @@ class ReplayEngine(Engine):
             record.doomed = obs.doomed
             record.batch = obs.batch
             self.sessions[obs.id] = record
-            if self._unused_timeout is not None and record.state in ("pending", "inactive"):
+            if timers.unused_timeout is not None and record.state in ("pending", "inactive"):
                 self.arm_unused(record)  # from now: when it was last used is not on the trace
-            origin = obs.opened_at if self._clock_at_open else obs.started_at
+            origin = obs.opened_at if timers.max_time_from_open else obs.started_at
             if origin is not None and obs.max_time is not None:
                 self.schedule(max(now, origin + obs.max_time), self.on_max_time, record)
         running = [j for j in seen.jobs.values() if j.backend == name and j.state == "running"]
@@ -159,7 +173,7 @@ class ReplayEngine(Engine):
             backend.active_session = record
             idle_since = seen.sessions[active].idle_since
             if idle_since is not None:
-                record.window_deadline = record.window_timer = max(now, idle_since + self._window_seconds)
+                record.window_deadline = record.window_timer = max(now, idle_since + timers.window_seconds)
                 record.window_token += 1
                 self.schedule(record.window_deadline, self.on_interactive_timeout, record, record.window_token, TIMER)
 

@@ -42,6 +42,7 @@ from model.sim.ops import Action, Advance, Cancel, CancelSession, Close, Fault, 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace import End, Record, Unusable, from_json, strict_json
 from model.trace.strict_json import MAX_LINE
+from model.trace.timing import time_text
 from properties.conformance.iut import AdapterError, IUTConfig, IUTFailure
 from properties.conformance.process_group import STDERR_KEEP, ImplementationProcess
 
@@ -167,16 +168,23 @@ class StdioFactory:
         tail = self._stderr_tail(process) if process is not None else ""
         return IUTFailure(kind, f"{text}{tail}")
 
+    def _exited(self, what: str) -> Callable[[int | None], str]:
+        """The one wording of a child that ended without answering: whether it had ended before the request
+        was written, while it was, or while the answer was awaited is a race, and the finding must not vary."""
+        return lambda code: f"{self.command} exited (status {code}) without answering {what}"
+
     def exchange(self, payload: Mapping[str, Any], what: str) -> list[Record]:
         """Send one request, read one answer with a deadline; the events as records."""
         proc = self._proc
         if proc is None or self._process is None or self._process.exited():
-            raise self._fail("died", lambda code: f"{self.command} is not running (exit status {code}) before {what}")
+            raise self._fail("died", self._exited(what))
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(json.dumps(payload).encode() + b"\n")
             proc.stdin.flush()
         except OSError:
+            if self._process.exited():
+                raise self._fail("died", self._exited(what)) from None
             raise self._fail("died", f"{self.command} closed its input before {what}") from None
         line = self._readline(proc, what)
         try:
@@ -216,12 +224,12 @@ class StdioFactory:
                 raise self._fail("garbage", f"answer to {what} is longer than {MAX_LINE} bytes without a newline")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._fail("timeout", f"no answer to {what} within {allowed:g} s (killed)")
+                raise self._fail("timeout", f"no answer to {what} within {time_text(allowed)} s (killed)")
             if not poller.poll(remaining * 1000):
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                raise self._fail("died", lambda code: f"{self.command} exited (status {code}) without answering {what}")
+                raise self._fail("died", self._exited(what))
             self._buffer += chunk
 
 

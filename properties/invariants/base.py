@@ -16,6 +16,7 @@ from mypy_extensions import mypyc_attr
 
 from model.spec.interpretations import interpretation_of
 from model.trace import Change, Header, Request
+from model.trace.timing import time_text
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -48,7 +49,7 @@ class Violation:
     message: str
 
     def __str__(self) -> str:
-        return f"record {self.index} (t={self.t:g}): {self.property} [{', '.join(self.rules)}]: {self.message}"
+        return f"record {self.index} (t={time_text(self.t)}): {self.property} [{', '.join(self.rules)}]: {self.message}"
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

@@ -13,7 +13,7 @@ from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJ
 from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
-from model.trace.timing import same_time
+from model.trace.timing import same_time, time_text
 from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
@@ -232,7 +232,7 @@ class NothingLost(LiveProperty):
             return None
         job, (_, _, at) = next(iter(self.expected.items()))
         self.expected.clear()
-        return self.violation(index, t, f"the submit of job {job} at t={at:g} was accepted but created no job")
+        return self.violation(index, t, f"the submit of job {job} at t={time_text(at)} was accepted but created no job")
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
         found = self._missing(index, end_time)
@@ -280,7 +280,7 @@ class ActivationAtFirstStart(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {awaiting.id} of {self.state.get(awaiting.session or '', 'closed')} session "
-            f"{awaiting.session} started at t={awaiting.t:g} without activating it",
+            f"{awaiting.session} started at t={time_text(awaiting.t)} without activating it",
         )
 
     def judge(self, index: int, record: Change) -> Violation | None:
@@ -449,7 +449,7 @@ class FirstJobCancel(LiveProperty):
         return self.violation(
             index, record.t,
             f"job {record.id} of session {record.session} {'starts' if record.dst == 'running' else 'completes'} "
-            f"after its first job was {self.how[record.session]} at t={self.doomed[record.session]:g}",
+            f"after its first job was {self.how[record.session]} at t={time_text(self.doomed[record.session])}",
         )
 
     def applied(self, index: int, record: Change) -> Violation | None:
@@ -639,7 +639,7 @@ class _TakesEffect(LiveProperty):
             return None
         target, at = next(iter(self.pending.items()))
         self.pending.clear()
-        return self.violation(index, t, self.says["unanswered"].format(target=target, at=at))
+        return self.violation(index, t, self.says["unanswered"].format(target=target, at=time_text(at)))
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
         return self._unanswered(index, self.ctx.now)
@@ -659,7 +659,7 @@ class CancelTakesEffect(_TakesEffect):
     accepted_ended = "cancel of job {target}, not live, is accepted"
     says: ClassVar[dict[str, str]] = {
         "wrong": "job {record.id} goes to {record.dst}, not cancelled",
-        "unanswered": "the cancel of job {target} at t={at:g} was accepted but it was not cancelled",
+        "unanswered": "the cancel of job {target} at t={at} was accepted but it was not cancelled",
         "refused": "cancel of job {target} is refused as finished, but it is still live",
     }
 
@@ -679,7 +679,7 @@ class CloseTakesEffect(_TakesEffect):
     accepted_ended = None
     says: ClassVar[dict[str, str]] = {
         "wrong": "session {record.id} goes {record.trigger} to {record.dst}, not close to closed",
-        "unanswered": "the close of session {target} at t={at:g} was accepted but it stayed open",
+        "unanswered": "the close of session {target} at t={at} was accepted but it stayed open",
         "refused": "close of open session {target} is refused",
     }
 

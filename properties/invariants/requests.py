@@ -13,6 +13,7 @@ from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
+from model.trace.timing import time_text
 from properties.invariants.base import Violation, forget
 from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, LiveProperty, Requests
@@ -93,13 +94,14 @@ class MaxTimeBounds(LiveProperty):
         if record.error is None and breaks:
             return self.violation(
                 index, record.t,
-                f"job with max_execution_time {explicit:g} s is accepted in session {record.session} "
-                f"whose max_time is {bound:g} s",
+                f"job with max_execution_time {time_text(explicit)} s is accepted in session {record.session} "
+                f"whose max_time is {time_text(bound)} s",
             )
         if record.error == _JOB_CODE and not breaks:
             return self.violation(
                 index, record.t,
-                f"job with max_execution_time {explicit:g} s is rejected {_JOB_CODE} in session {record.session} "
-                f"(max_time {bound:g} s) under {self.interpretation.name}",
+                f"job with max_execution_time {time_text(explicit)} s is rejected {_JOB_CODE} "
+                f"in session {record.session} "
+                f"(max_time {time_text(bound)} s) under {self.interpretation.name}",
             )
         return None

@@ -17,7 +17,7 @@ from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeD
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
-from model.trace.timing import same_time
+from model.trace.timing import same_time, time_text
 from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
@@ -126,7 +126,9 @@ class MaxTimeRespected(LiveProperty):
         found = None
         for session, deadline in self.deadlines.passed(t):
             found = found or self.violation(
-                index, t, f"session {session} is still open at t={t:g}, past its max_time deadline {deadline:g}"
+                index, t,
+                f"session {session} is still open at t={time_text(t)}, "
+                f"past its max_time deadline {time_text(deadline)}",
             )
         return found
 
@@ -138,8 +140,8 @@ class MaxTimeRespected(LiveProperty):
             due = self.deadlines.due.get(record.session) if record.session is not None else None
             if due is not None and (record.t > due or same_time(record.t, due)):
                 return self.violation(
-                    index, record.t, f"job {record.id} starts at t={record.t:g}, at or past the max_time "
-                    f"deadline {due:g} of session {record.session}",
+                    index, record.t, f"job {record.id} starts at t={time_text(record.t)}, at or past the max_time "
+                    f"deadline {time_text(due)} of session {record.session}",
                 )
             return None
         sid, t = record.id, record.t
@@ -153,7 +155,9 @@ class MaxTimeRespected(LiveProperty):
             fixed = take(self.fixed, sid)
             if fixed is not None and not same_time(fixed, record.max_time):
                 return self.violation(
-                    index, t, f"session {sid} starts with max_time {record.max_time:g}, fixed at {fixed:g} at its open"
+                    index, t,
+                    f"session {sid} starts with max_time {time_text(record.max_time)}, fixed at {time_text(fixed)} "
+                    "at its open",
                 )
         elif deadline is not None:
             if record.dst in SESSION_FINAL:
@@ -161,11 +165,14 @@ class MaxTimeRespected(LiveProperty):
                 forget(self.fixed, sid)
                 if record.trigger == "max_time_reached" and not same_time(t, deadline):
                     return self.violation(
-                        index, t, f"session {sid} expires at t={t:g}, but its max_time ends at {deadline:g}"
+                        index, t,
+                        f"session {sid} expires at t={time_text(t)}, but its max_time ends at {time_text(deadline)}",
                     )
             elif _past(deadline, t):
                 return self.violation(
-                    index, t, f"session {sid} becomes {record.dst} at t={t:g}, past its max_time deadline {deadline:g}"
+                    index, t,
+                    f"session {sid} becomes {record.dst} at t={time_text(t)}, past its max_time deadline "
+                    f"{time_text(deadline)}",
                 )
         elif record.trigger == "max_time_reached":
             return self.violation(index, t, f"session {sid} expires but never started its max_time clock")
@@ -237,7 +244,8 @@ class MaxTimeValue(LiveProperty):
             return None
         origin = "requested" if requested is not None else "default"
         return self.violation(
-            index, record.t, f"session {record.id} starts with max_time {record.max_time:g}, {origin} is {expected:g}"
+            index, record.t,
+            f"session {record.id} starts with max_time {time_text(record.max_time)}, {origin} is {time_text(expected)}",
         )
 
     def _request(self, record: Request) -> None:
@@ -286,7 +294,8 @@ class InteractiveTimeout(LiveProperty):
             self.wrong_value = False
             self.ctx.clock_next()
             return self.violation(
-                index, t, f"the interactive timeout is {self.timeout:g} s, not the fixed {self.fixed:g} s",
+                index, t,
+                f"the interactive timeout is {time_text(self.timeout)} s, not the fixed {time_text(self.fixed)} s",
             )
         found = None
         heap = self.heap
@@ -296,8 +305,8 @@ class InteractiveTimeout(LiveProperty):
                 del self.opened[session]
                 found = found or self.violation(
                     index, t,
-                    f"session {session} is still active at t={t:g}; its window opened at {opened:g} "
-                    f"and ran out at {deadline:g}",
+                    f"session {session} is still active at t={time_text(t)}; its window opened at {time_text(opened)} "
+                    f"and ran out at {time_text(deadline)}",
                 )
         return found
 
@@ -312,8 +321,9 @@ class InteractiveTimeout(LiveProperty):
         if not same_time(record.t, opened_at + self.timeout):
             return self.violation(
                 index, record.t,
-                f"session {record.id} is deactivated at t={record.t:g}; its window opened at {opened_at:g} "
-                f"and runs out at {opened_at + self.timeout:g}",
+                f"session {record.id} is deactivated at t={time_text(record.t)}; "
+                f"its window opened at {time_text(opened_at)} "
+                f"and runs out at {time_text(opened_at + self.timeout)}",
             )
         return None
 
@@ -360,7 +370,7 @@ class MaxExecutionTime(LiveProperty):
         found = None
         for job, deadline in self.deadlines.passed(t):
             found = found or self.violation(
-                index, t, f"job {job} still runs at t={t:g}, past its max_execution_time {deadline:g}"
+                index, t, f"job {job} still runs at t={time_text(t)}, past its max_execution_time {time_text(deadline)}"
             )
         return found
 
@@ -378,9 +388,9 @@ class MaxExecutionTime(LiveProperty):
         if record.src == "running":
             due = take(self.deadlines.due, job)
             if record.trigger == "max_execution_time_reached" and (due is None or not same_time(record.t, due)):
-                expected = f"its limit runs out at {due:g}" if due is not None else "its limit is unknown"
+                expected = f"its limit runs out at {time_text(due)}" if due is not None else "its limit is unknown"
                 return self.violation(
-                    index, record.t, f"job {job} fails for max_execution_time at t={record.t:g}; {expected}"
+                    index, record.t, f"job {job} fails for max_execution_time at t={time_text(record.t)}; {expected}"
                 )
             return None
         limit = take(self.limit, job)
@@ -394,5 +404,5 @@ class MaxExecutionTime(LiveProperty):
     def finish(self, index: int, end_time: float) -> list[Violation]:
         found = None
         for job, deadline in self.deadlines.passed(end_time):
-            found = found or self.violation(index, end_time, f"job {job} still runs past {deadline:g}")
+            found = found or self.violation(index, end_time, f"job {job} still runs past {time_text(deadline)}")
         return [found] if found is not None else []
