@@ -473,8 +473,8 @@ def test_replay_frees_what_it_forgets_at_once() -> None:
     sweeps grows the heap along the trace, and the per-record cost with it."""
     trace = MemoryTrace()
     engine = Engine(list(DEFAULT_BACKENDS), sink=trace, retain_finished=False)
-    for _ in range(500):
-        session = engine.open_session("b0")
+    for n in range(500):
+        session = engine.open_session("b0", None, f"freed{n}")  # IDs of its own: no stray of another test counted
         engine.submit(session.id, duration=1, fault=False)
         engine.advance(5)
         engine.close(session.id)
@@ -487,12 +487,12 @@ def test_replay_frees_what_it_forgets_at_once() -> None:
             assert replayer.feed(line, record) == []  # type: ignore[arg-type]
         gc.set_debug(gc.DEBUG_SAVEALL)
         gc.collect()  # what reference counting left: cyclic garbage only, kept in gc.garbage
-        sessions = sum(1 for o in gc.garbage if isinstance(o, SessionRecord))
+        sessions = sum(1 for o in gc.garbage if isinstance(o, SessionRecord) and o.id.startswith("freed"))
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert sessions < 50  # of the 460 the window dropped (a few strays of earlier tests may end up there too)
+    assert sessions == 0
 
 
 # ---------------------------------------------------------------------- unusable input
