@@ -643,3 +643,15 @@ def test_max_events_stops_a_wait_too() -> None:
         job.result()
     assert isinstance(SimulationLimitError("x"), IBMRuntimeError)
     assert QiskitRuntimeService().max_events == DEFAULT_MAX_EVENTS
+
+
+def test_an_empty_backend_name_is_refused_before_the_engine_records_it() -> None:
+    """The engine recorded the empty name on the refused open's line, which no reader takes: the service's
+    own trace was unusable to check."""
+    from properties.conformance.checker import CONFORMS, check_lines
+
+    service = QiskitRuntimeService(seed=1)
+    with pytest.raises(QiskitBackendNotFoundError, match="non-empty"):
+        Session(service=service, backend="")
+    report = check_lines([json.dumps(to_json(record)) for record in service.trace], "runtime.jsonl")
+    assert report.status == CONFORMS, report.lines

@@ -177,6 +177,16 @@ def test_a_body_that_is_no_usable_json_is_a_400_and_the_server_goes_on(
     conforms(server)
 
 
+@pytest.mark.parametrize("mode", [3600, "exclusive", ["batch"]])
+def test_a_mode_the_client_never_sends_is_a_400(client: TestClient, server: RuntimeServer, mode: object) -> None:
+    """Found by fuzzing: ``"mode": 3600`` opened a dedicated session."""
+    refused = client.post(f"{API}/sessions", json={"mode": mode, "backend": BACKEND})
+    assert refused.status_code == 400, refused.text
+    assert "a session's mode is 'dedicated' or 'batch'" in refused.json()["error"]["message"]
+    assert client.post(f"{API}/sessions", json={"backend": BACKEND}).status_code == 200  # no mode: dedicated
+    conforms(server)
+
+
 def test_an_empty_name_is_a_400_and_the_trace_stays_readable(client: TestClient, server: RuntimeServer) -> None:
     """An empty backend or session name reached the trace, whose lines cannot carry one: check refused the
     server's own trace as unusable."""

@@ -74,6 +74,8 @@ def backend_name(service: QiskitRuntimeService, backend: object) -> str | None:
         if backend.service is not service:
             raise refusal("BACKEND-UNKNOWN", f"backend {backend.name!r} belongs to another service")
         return backend.name
+    if backend == "":  # the engine would record it on the refused request's line, which no reader takes
+        raise refusal("BACKEND-UNKNOWN", "a backend is named by a non-empty string, got ''")
     if backend is None or isinstance(backend, str):
         return backend
     raise refusal("BACKEND-UNKNOWN", f"a backend is given by name or backend object, got {backend!r}")

@@ -210,7 +210,9 @@ class RuntimeServer:
     def create_session(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /sessions``: today's client opens a session (``mode`` dedicated or batch)."""
         backend = body.get("backend")
-        mode = str(body.get("mode") or "dedicated")
+        mode = body.get("mode") or "dedicated"
+        if mode not in ("dedicated", "batch"):
+            raise ApiError(400, "BAD-REQUEST", f"a session's mode is 'dedicated' or 'batch', got {mode!r}")
         self._session_count += 1
         session_id = f"s{self._session_count}"
         # PLATFORM-BATCH: the platform profile has a batch of its own; the seeds know sessions only
