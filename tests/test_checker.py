@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from model.sim.engine import Engine
+from model.sim.entities import SessionRecord
 from model.sim.ops import decode_operations
 from model.sim.retention import RecentWindow
 from model.spec.interpretations import DEFAULT, Interpretation, profiles
@@ -472,8 +473,8 @@ def test_replay_frees_what_it_forgets_at_once() -> None:
     sweeps grows the heap along the trace, and the per-record cost with it."""
     trace = MemoryTrace()
     engine = Engine(list(DEFAULT_BACKENDS), sink=trace, retain_finished=False)
-    for _ in range(500):
-        session = engine.open_session("b0")
+    for n in range(500):
+        session = engine.open_session("b0", None, f"freed{n}")  # IDs of its own: no stray of another test counted
         engine.submit(session.id, duration=1, fault=False)
         engine.advance(5)
         engine.close(session.id)
@@ -484,10 +485,14 @@ def test_replay_frees_what_it_forgets_at_once() -> None:
     try:
         for line, record in enumerate(records, start=2):
             assert replayer.feed(line, record) == []  # type: ignore[arg-type]
-        garbage = gc.collect()  # what reference counting left: cyclic garbage only
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()  # what reference counting left: cyclic garbage only, kept in gc.garbage
+        sessions = sum(1 for o in gc.garbage if isinstance(o, SessionRecord) and o.id.startswith("freed"))
     finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
         gc.enable()
-    assert garbage == 0
+    assert sessions == 0
 
 
 # ---------------------------------------------------------------------- unusable input

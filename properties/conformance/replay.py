@@ -20,7 +20,7 @@ Timing conventions (those of the engine and of the scenario format):
 from __future__ import annotations
 
 import math
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -83,7 +83,8 @@ class Replayer:
         self.inputs = inputs
         """What the kit told the device, if known: its jobs' ends are then decisions."""
         self.keep_going = keep_going
-        self.pending: dict[str | None, deque[Change]] = defaultdict(deque)
+        self.pending: dict[str | None, deque[Change]] = {}
+        """Per backend, the decisions the engine took that the trace has yet to show (:meth:`_queue`)."""
         self._echo: Request | Change | None = None
         self._capture_job: str | None = None
         self.engine = ReplayEngine(
@@ -100,9 +101,17 @@ class Replayer:
             if self._capture_job == record.id and record.entity == "job" and self._echo is None:
                 self._echo = record  # the engine's own record of the device end being replayed
             else:
-                self.pending[record.backend].append(record)
+                self._queue(record.backend).append(record)
         elif isinstance(record, Request):
             self._echo = record  # the engine's own record of the request being replayed
+
+    def _queue(self, backend: str | None) -> deque[Change]:
+        """The backend's queue in ``pending``, added empty on first use (a plain dict: compiled, iterating a
+        defaultdict is a Python method call; the keys keep the order in which the backends were first used)."""
+        queue = self.pending.get(backend)
+        if queue is None:
+            queue = self.pending[backend] = deque()
+        return queue
 
     def _take_echo(self) -> Request | Change | None:
         """The record ``_sink`` captured, and none any more. (Read through a call: after ``self._echo = None``,
@@ -172,7 +181,7 @@ class Replayer:
             engine.run_through(record.t)
         elif device:
             engine.advance_before(record.t)
-        elif not pending[change.backend]:
+        elif not self._queue(change.backend):
             self._step_for(change)
         bound = record.t - self.tolerance - TIME_EPSILON  # (the slack is never smaller: a cheap first test)
         for queue in pending.values():
@@ -358,7 +367,7 @@ class Replayer:
     def _step_for(self, change: Change) -> None:
         """Run the engine until it has a decision for this backend or the line's time is past."""
         engine = self.engine
-        queue = self.pending[change.backend]
+        queue = self._queue(change.backend)
         horizon = change.t + self.tolerance + slack(change.t)
         while not queue:
             nxt = engine.next_event_time

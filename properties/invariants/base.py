@@ -10,13 +10,32 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from mypy_extensions import mypyc_attr
 
 from model.spec.interpretations import interpretation_of
 from model.trace import Change, Header, Request
 from model.trace.timing import time_text
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def forget(table: dict[K, V], key: K) -> None:
+    """Remove ``key`` from ``table`` if it is there: ``table.pop(key, None)``, which compiled code calls as a
+    Python method (a lookup by name and an argument parse), where this is two dictionary operations."""
+    if key in table:
+        del table[key]  # noqa: RUF051 - not pop: see above
+
+
+def take(table: dict[K, V], key: K) -> V | None:
+    """``table.pop(key, None)``, as :func:`forget` does it."""
+    if key in table:
+        value = table[key]
+        del table[key]
+        return value
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Tra
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
 from model.trace.timing import same_time, time_text
-from properties.invariants.base import Violation
+from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
@@ -212,7 +212,7 @@ class NothingLost(LiveProperty):
                 self.expected[record.job] = (record.backend, record.session, record.t)
             return found
         if record.src is None:
-            submitted = self.expected.pop(record.id, None)
+            submitted = take(self.expected, record.id)
             if submitted is None:
                 return self.violation(index, record.t, f"job {record.id} appears without an accepted submit")
             backend, session, _ = submitted
@@ -311,7 +311,7 @@ class ActivationAtFirstStart(LiveProperty):
         if record.dst == "active":
             self.active[record.backend] = sid
         if record.dst in SESSION_FINAL:
-            self.state.pop(sid, None)
+            forget(self.state, sid)
         else:
             self.state[sid] = record.dst
         return found
@@ -381,7 +381,7 @@ class NoStartAfterClose(LiveProperty):
             if count:
                 self.queued[session] = count
             else:
-                self.queued.pop(session, None)
+                forget(self.queued, session)
         if record.src == "running" and self.running.get(session) == record.id:
             del self.running[session]
         if record.dst == "running":
@@ -454,9 +454,9 @@ class FirstJobCancel(LiveProperty):
 
     def applied(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
-            self.first.pop(record.id, None)
-            self.doomed.pop(record.id, None)
-            self.how.pop(record.id, None)
+            forget(self.first, record.id)
+            forget(self.doomed, record.id)
+            forget(self.how, record.id)
             return None
         if self.off:
             return None
@@ -623,7 +623,7 @@ class _TakesEffect(LiveProperty):
         self.watching = False
         found = None
         if isinstance(record, Change):
-            asked = self.pending.pop(record.id, None) if record.entity == self.entity else None
+            asked = take(self.pending, record.id) if record.entity == self.entity else None
             if asked is not None and not any(
                 record.dst == dst and (trigger is None or record.trigger == trigger) for dst, trigger in self.effects
             ):
@@ -714,7 +714,7 @@ class JobStaysInSession(LiveProperty):
         if record.entity == "session":
             known = self.sessions.get(record.id)
             if record.dst in SESSION_FINAL:
-                self.sessions.pop(record.id, None)
+                forget(self.sessions, record.id)
             elif known is None:
                 self.sessions[record.id] = record.backend
             if known is not None and known != record.backend:
@@ -738,5 +738,5 @@ class JobStaysInSession(LiveProperty):
                     f"{record.session}/{record.backend}",
                 )
         if record.dst in JOB_FINAL:
-            self.jobs.pop(record.id, None)
+            forget(self.jobs, record.id)
         return found

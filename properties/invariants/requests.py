@@ -14,7 +14,7 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
 from model.trace.timing import time_text
-from properties.invariants.base import Violation
+from properties.invariants.base import Violation, forget
 from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, LiveProperty, Requests
 
@@ -47,7 +47,7 @@ class MaxTimeBounds(LiveProperty):
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, Change):
-            self.bound.pop(record.id, None)
+            forget(self.bound, record.id)
             return None
         args: Mapping[str, Any] = record.args or {}
         if record.op == "open":

@@ -11,7 +11,7 @@ from typing import Final
 
 from model.spec.interpretations import IdleDevice, OtherSessionJob
 from model.trace import Change, Header
-from properties.invariants.base import Violation
+from properties.invariants.base import Violation, forget, take
 from properties.invariants.suite import Changes, Interest, LiveProperty
 
 _STARTS: Final = (Changes("job", dst="running"),)
@@ -82,7 +82,7 @@ class ActiveSessionJobsFirst(LiveProperty):
     def judge(self, index: int, record: Change) -> Violation | None:
         if record.entity == "session":
             if record.trigger == "max_time_reached":
-                self.suspects.pop(record.id, None)
+                forget(self.suspects, record.id)
             return None
         active = self.ledger.active.get(record.backend)
         if active is None or active == record.session:
@@ -191,7 +191,7 @@ class SessionFifo(LiveProperty):
                 found = self.violation(
                     index, record.t, f"job {job} of session {session} starts before job {order[0]}, submitted earlier"
                 )
-        if record.src == "queued" and self.queued.pop(job, None) is not None:
+        if record.src == "queued" and take(self.queued, job) is not None:
             order = self.order[session]
             while order and order[0] not in self.queued:
                 order.popleft()

@@ -18,7 +18,7 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
 from model.trace.timing import same_time, time_text
-from properties.invariants.base import Violation
+from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import SESSION_FINAL
 from properties.invariants.suite import Changes, Interest, LiveProperty, Outside, Requests
 
@@ -152,7 +152,7 @@ class MaxTimeRespected(LiveProperty):
             if not self.at_open:
                 self.deadlines.arm(sid, t + record.max_time)
                 return None
-            fixed = self.fixed.pop(sid, None)
+            fixed = take(self.fixed, sid)
             if fixed is not None and not same_time(fixed, record.max_time):
                 return self.violation(
                     index, t,
@@ -162,7 +162,7 @@ class MaxTimeRespected(LiveProperty):
         elif deadline is not None:
             if record.dst in SESSION_FINAL:
                 del self.deadlines.due[sid]
-                self.fixed.pop(sid, None)
+                forget(self.fixed, sid)
                 if record.trigger == "max_time_reached" and not same_time(t, deadline):
                     return self.violation(
                         index, t,
@@ -222,10 +222,10 @@ class MaxTimeValue(LiveProperty):
             self._request(record)
             return None
         if record.entity == "job":
-            self.job_limit.pop(record.id, None)
+            forget(self.job_limit, record.id)
             return None
         if record.dst in SESSION_FINAL:
-            self.requested.pop(record.id, None)
+            forget(self.requested, record.id)
         if record.src != "pending" or record.dst != "active" or record.id not in self.requested:
             return None
         requested = self.requested.pop(record.id)
@@ -332,11 +332,11 @@ class InteractiveTimeout(LiveProperty):
         assert session is not None
         view = self.ledger.sessions.get(session)
         if view is None or view.state != "active":
-            self.opened.pop(session, None)
+            forget(self.opened, session)
             return None
         idle = view.queued == 0 and (self.queue_empty or view.running is None)
         if not idle:
-            self.opened.pop(session, None)
+            forget(self.opened, session)
         elif session not in self.opened:
             t = record.t
             self.opened[session] = t
@@ -386,14 +386,14 @@ class MaxExecutionTime(LiveProperty):
             return None
         job = record.id
         if record.src == "running":
-            due = self.deadlines.due.pop(job, None)
+            due = take(self.deadlines.due, job)
             if record.trigger == "max_execution_time_reached" and (due is None or not same_time(record.t, due)):
                 expected = f"its limit runs out at {time_text(due)}" if due is not None else "its limit is unknown"
                 return self.violation(
                     index, record.t, f"job {job} fails for max_execution_time at t={time_text(record.t)}; {expected}"
                 )
             return None
-        limit = self.limit.pop(job, None)
+        limit = take(self.limit, job)
         if record.dst == "running" and limit is not None:
             t = record.t
             self.deadlines.arm(job, t + limit)
