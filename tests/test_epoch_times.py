@@ -61,9 +61,8 @@ def test_a_conforming_trace_moved_to_epoch_times_still_conforms(scenario: Path, 
     assert judged.exit_code == 0, judged.output
 
 
-@pytest.mark.rule("MAXTIME-EXPIRY")
-def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> None:
-    """The session's max_time ends at EPOCH+100: a start there is refused (the replay expected the expiry)."""
+def _deadline_trace(tmp_path: Path) -> Path:
+    """The trace of a session whose max_time (100 s) ends while its second job waits, from t=0."""
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({
         "version": 1, "backends": [{"name": "b0", "duration": {"fixed": 10}}],
@@ -73,9 +72,16 @@ def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> 
             {"at": 99, "op": "submit", "job": "j2", "session": "s1"},
         ],
     }))
-    runner = CliRunner()
     trace = tmp_path / "t.jsonl"
-    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    return trace
+
+
+@pytest.mark.rule("MAXTIME-EXPIRY")
+def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> None:
+    """The session's max_time ends at EPOCH+100: a start there is refused (the replay expected the expiry)."""
+    runner = CliRunner()
+    trace = _deadline_trace(tmp_path)
     on_time = runner.invoke(cli, ["check", str(_shifted(trace, EPOCH, tmp_path / "moved.jsonl"))])
     assert on_time.exit_code == 0, on_time.output  # a second before the deadline is not "at or past" it
     lines = [json.loads(line) for line in (tmp_path / "moved.jsonl").read_text().splitlines()]
@@ -113,18 +119,8 @@ def test_time_text_is_exact_and_reads_as_g_did_for_short_values() -> None:
 def test_a_finding_at_epoch_times_names_the_exact_times(tmp_path: Path) -> None:
     """A job started 1.5 s past its session's deadline, both at epoch times with a fraction of a second:
     the check names the start and the deadline to the fraction, not as ``1.7e+09``."""
-    scenario = tmp_path / "s.json"
-    scenario.write_text(json.dumps({
-        "version": 1, "backends": [{"name": "b0", "duration": {"fixed": 10}}],
-        "operations": [
-            {"at": 0, "op": "open", "session": "s1", "backend": "b0", "max_time": 100},
-            {"at": 0, "op": "submit", "job": "j1", "session": "s1"},
-            {"at": 99, "op": "submit", "job": "j2", "session": "s1"},
-        ],
-    }))
     runner = CliRunner()
-    trace = tmp_path / "t.jsonl"
-    assert runner.invoke(cli, ["simulate", str(scenario), "--trace", str(trace), "--quiet"]).exit_code == 0
+    trace = _deadline_trace(tmp_path)
     lines = [json.loads(line) for line in _shifted(trace, EPOCH + 0.25, tmp_path / "moved.jsonl").read_text()
              .splitlines()]
     start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
