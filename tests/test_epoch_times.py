@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,6 +77,17 @@ def _deadline_trace(tmp_path: Path) -> Path:
     return trace
 
 
+def _start_j2_at(trace: Path, late: float) -> Result:
+    """``check`` of the trace with job j2's start, and every line after it, moved to ``late`` at the earliest."""
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
+    for line in lines[start:]:
+        line["t"] = max(line["t"], late)
+    moved = trace.with_name("late.jsonl")
+    moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return CliRunner().invoke(cli, ["check", str(moved)])
+
+
 @pytest.mark.rule("MAXTIME-EXPIRY")
 def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> None:
     """The session's max_time ends at EPOCH+100: a start there is refused (the replay expected the expiry)."""
@@ -84,15 +95,8 @@ def test_a_job_started_a_second_late_at_epoch_times_is_found(tmp_path: Path) -> 
     trace = _deadline_trace(tmp_path)
     on_time = runner.invoke(cli, ["check", str(_shifted(trace, EPOCH, tmp_path / "moved.jsonl"))])
     assert on_time.exit_code == 0, on_time.output  # a second before the deadline is not "at or past" it
-    lines = [json.loads(line) for line in (tmp_path / "moved.jsonl").read_text().splitlines()]
     # j2 starts at 99 s, one second before the deadline; move its start (and what follows) past the deadline
-    start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
-    late = lines[start]["t"] + 2.0
-    for line in lines[start:]:
-        line["t"] = max(line["t"], late)
-    moved = tmp_path / "late.jsonl"
-    moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    judged = runner.invoke(cli, ["check", str(moved)])
+    judged = _start_j2_at(tmp_path / "moved.jsonl", EPOCH + 101.0)
     assert judged.exit_code == 1, judged.output
 
 
@@ -119,17 +123,8 @@ def test_time_text_is_exact_and_reads_as_g_did_for_short_values() -> None:
 def test_a_finding_at_epoch_times_names_the_exact_times(tmp_path: Path) -> None:
     """A job started 1.5 s past its session's deadline, both at epoch times with a fraction of a second:
     the check names the start and the deadline to the fraction, not as ``1.7e+09``."""
-    runner = CliRunner()
     trace = _deadline_trace(tmp_path)
-    lines = [json.loads(line) for line in _shifted(trace, EPOCH + 0.25, tmp_path / "moved.jsonl").read_text()
-             .splitlines()]
-    start = next(i for i, line in enumerate(lines) if line.get("id") == "j2" and line.get("to") == "running")
-    late = EPOCH + 0.25 + 101.5
-    for line in lines[start:]:
-        line["t"] = max(line["t"], late)
-    moved = tmp_path / "late.jsonl"
-    moved.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    judged = runner.invoke(cli, ["check", str(moved)])
+    judged = _start_j2_at(_shifted(trace, EPOCH + 0.25, tmp_path / "moved.jsonl"), EPOCH + 0.25 + 101.5)
     assert judged.exit_code == 1, judged.output
     assert "t=1700000101.75" in judged.output, judged.output
     assert "1700000100.25" in judged.output, judged.output
