@@ -86,7 +86,7 @@ class DeviceInputs:
                 self.requests_seen += 1
                 return _as_sent(request, sent)
             if at < request.t - tolerance - slack(at):
-                self.stray = f"first the request of the operation at t={time_text(at)}, {sent.describe()}"
+                self.stray = f"first {_request_of(at, sent)}"
         if self.stray is None and not (self.background and request.op == "submit"):
             self.stray = "no such request: the operations make none here" if not awaited else \
                 f"the request of the next operation, at t={time_text(awaited[0][1])}: {awaited[0][3].describe()}"
@@ -99,7 +99,7 @@ class DeviceInputs:
         if not self._awaited:
             return None
         _, at, _, sent = self._awaited[0]
-        return f"the request of the operation at t={time_text(at)}, {sent.describe()} ({len(self._awaited)} not shown)"
+        return f"{_request_of(at, sent)} ({len(self._awaited)} not shown)"
 
     def take_submit(self, job_id: str | None, t: float, tolerance: float = 0.0) -> tuple[float, bool] | None:
         """The (duration, fault) of the submit of ``job_id`` at ``t``, taken (None: unknown, or no such submit:
@@ -143,6 +143,10 @@ class DeviceInputs:
             if _device_error_on(record, backend):
                 return True
         return False
+
+
+def _request_of(at: float, sent: Action) -> str:
+    return f"the request of the operation at t={time_text(at)}, {sent.describe()}"
 
 
 def _as_sent(request: Request, sent: Action) -> Request:

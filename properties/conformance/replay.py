@@ -226,6 +226,7 @@ class Replayer:
         longer (the recording then says that nothing happened in between).
         """
         end = max(self.end_time, until if until is not None else 0.0)
+        at_end = f"the end of the trace (t={time_text(end)})"
         try:
             if self.inputs is not None:
                 self._inject(None)
@@ -237,18 +238,17 @@ class Replayer:
             if not self.keep_going:
                 raise Unusable(self.last_line, f"the reference engine cannot replay this trace to its end: {cannot}") \
                     from None
-            return [Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", cannot)]
+            return [Divergence(self.last_line + 1, (), at_end, cannot)]
         found = []
         unseen = self.inputs.unseen() if self.inputs is not None else None
         if unseen is not None:
-            found.append(Divergence(self.last_line + 1, (), f"the end of the trace (t={time_text(end)})", unseen))
+            found.append(Divergence(self.last_line + 1, (), at_end, unseen))
             if not self.keep_going:
                 return found
         for queue in self.pending.values():
             if queue and queue[0].t + self.tolerance <= end + slack(end):
-                got = f"the end of the trace (t={time_text(end)})"
                 rules = self._cite_device(queue[0].rules, queue[0])
-                found.append(Divergence(self.last_line + 1, rules, got, describe(queue[0])))
+                found.append(Divergence(self.last_line + 1, rules, at_end, describe(queue[0])))
                 if not self.keep_going:
                     break
         return found
