@@ -56,10 +56,11 @@ class ForgetFinished:
 
 class RecentWindow:
     """The ``window`` most recently finished jobs and closed sessions are kept whole (what a replay needs of
-    them); an older one is replaced in its table by a *ghost*, one record shared by every forgotten entity with
-    the same backend, session and final state. A later request naming it is judged by exactly these (its ID is
-    taken, it has ended, on which backend, in which session), so that reusing an ID or cancelling a job that
-    ended long ago is judged exactly however long the trace; memory grows by a table entry per entity."""
+    them); an older one is replaced in its table by a *ghost*, one record shared by the forgotten jobs of one
+    backend, session and final state, or the forgotten sessions of one backend and final state. A later request
+    naming it is judged by exactly these (its ID is taken, it has ended, on which backend, in which session), so
+    that reusing an ID or cancelling a job that ended long ago is judged exactly however long the trace; memory
+    grows by a table entry per entity."""
 
     def __init__(self, window: int) -> None:
         self.window = window
