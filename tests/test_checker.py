@@ -147,8 +147,6 @@ def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows
         divergence, report.lines
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (docs/conformance.md): the replay runs b1's expiry while "
-                   "reaching b0's, before b1's device end at that instant, which the trace shows later")
 def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:
     """Found while fixing float noise: lines of different backends may interleave at one instant."""
     ops = scenario(

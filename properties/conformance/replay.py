@@ -178,7 +178,7 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_through(record.t)
+            engine.run_through(record.t, self._route(sent) if engine.several else None)
         elif device:
             engine.advance_before(record.t)
         elif not self._queue(change.backend):
@@ -369,6 +369,11 @@ class Replayer:
         engine = self.engine
         queue = self._queue(change.backend)
         horizon = change.t + self.tolerance + slack(change.t)
+        if engine.several:  # the other backends' events of this instant wait for their own lines
+            instant = change.t - slack(change.t)
+            while not queue and engine.step_on(change.backend, horizon, instant):
+                pass
+            return
         while not queue:
             nxt = engine.next_event_time
             if nxt is None or nxt > horizon:
