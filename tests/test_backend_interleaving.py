@@ -107,8 +107,9 @@ def _owners(lines: Sequence[str]) -> list[str | None]:
 
 def shuffled_across_backends(lines: Sequence[str], starts: Sequence[int], rng: random.Random) -> tuple[list[str], int]:
     """The lines with the events of different backends at each instant interleaved at random, and how many
-    instants had events of more than one backend. Each backend's events keep their order, and so do the
-    requests among themselves (one client, one ID space); an event's lines stay together."""
+    instants had events of more than one backend. Each backend's events keep their order, and an event's lines
+    stay together. So do the requests among themselves: they are inputs in one ID space, so two of them the
+    other way round may have other outcomes (``test_checker`` moves requests of different backends)."""
     owners = _owners(lines)
     bounds = [*starts, len(lines)]
     events = [list(range(a, b)) for a, b in itertools.pairwise(bounds)]

@@ -3,8 +3,9 @@
 The trace's *inputs* (client requests, and a running job's end by the device) are fed
 to a :class:`~.replay_engine.ReplayEngine` configured from the header; every other
 line is a *decision* that must match, in order per backend, what the engine produces
-at that virtual time (within a tolerance). Backends are independent, so lines of
-different backends may interleave in any order at the same instant.
+at that virtual time (within a tolerance). Backends are independent, so the events of
+different backends may come in any order at the same instant: reaching a backend's line,
+the engine runs that backend's events of the instant only (:meth:`ReplayEngine.step_on`).
 
 Timing conventions (those of the engine and of the scenario format):
 
