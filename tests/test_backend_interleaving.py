@@ -26,7 +26,7 @@ from model.spec.interpretations import Interpretation, all_profiles
 from model.trace import MemoryTrace
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import check_lines
-from properties.conformance.ops import Op, operations, resolve
+from properties.conformance.draws import Op, operations, resolve
 from tests.test_checker import FLUSH, engine_lines, find_line, scenario
 
 DEVICE_TRIGGERS = ("complete", "device_error")
