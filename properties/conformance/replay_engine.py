@@ -102,7 +102,8 @@ class ReplayEngine(Engine):
 
     def step_on(self, backend: str | None, until: float, instant: float) -> bool:
         """Process the next event due at or before ``until``, passing over the other backends' events due at or
-        after ``instant`` (None: every backend's); False when none is left to process.
+        after ``instant`` (``backend`` None, a request about no backend: every backend's); False when none is
+        left to process.
 
         Backends are independent (a session and its jobs belong to one; each has its own device, queue and
         timers), so a trace may write the lines of different backends at one instant in any order: reaching
