@@ -15,7 +15,7 @@ from model.sim.ops import run_operations
 from model.spec.interpretations import DEFAULT, Interpretation
 from model.trace import Change, MemoryTrace, Request
 from properties.conformance.campaign import DEFAULT_BACKENDS
-from properties.conformance.ops import Op
+from properties.conformance.draws import Op
 
 B0 = "b0"
 B1 = "b1"

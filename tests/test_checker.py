@@ -26,7 +26,7 @@ from model.trace import Change, End, MemoryTrace, Request, schema
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import catalogue, check_lines
-from properties.conformance.ops import Op, operations, resolve
+from properties.conformance.draws import Op, operations, resolve
 from properties.conformance.reader import Unusable, from_json
 from properties.conformance.replay import Replayer
 from properties.invariants.base import TraceProperty, Violation

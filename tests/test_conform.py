@@ -20,8 +20,8 @@ from model.trace import Header, MemoryTrace, dumps
 from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
+from properties.conformance.draws import Op, sequences
 from properties.conformance.mutants import MUTANTS_BY_NAME
-from properties.conformance.ops import Op, sequences
 from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]

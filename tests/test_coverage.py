@@ -69,7 +69,7 @@ def test_close_with_queued_is_counted_and_unreached_ones_are_listed() -> None:
 def test_the_generator_sends_every_form_of_max_time() -> None:
     from model.spec.max_time import parse_max_time
     from model.spec.validations import RequestRejected
-    from properties.conformance.ops import MAX_TIME_FORMS
+    from properties.conformance.draws import MAX_TIME_FORMS
 
     def accepted(value: object) -> bool:
         try:
@@ -85,7 +85,7 @@ def test_the_generator_sends_every_form_of_max_time() -> None:
 
 
 def test_deadline_relative_draws_land_on_the_deadline_the_reference_knows() -> None:
-    from properties.conformance.ops import DrawAdvance, DrawAtSessionDeadline, DrawOpen, DrawSubmit, resolve
+    from properties.conformance.draws import DrawAdvance, DrawAtSessionDeadline, DrawOpen, DrawSubmit, resolve
 
     backends = CampaignConfig().backends
     for offset, expected in ((0, 310.0), (1, 311.0), (-1, 309.0)):
@@ -152,7 +152,7 @@ def test_check_coverage_of_a_trace_bad_past_its_divergence(tmp_path: Path) -> No
 
 def test_draws_for_contention_ties_and_the_interactive_window_reach_their_situations() -> None:
     """Each targeted draw, resolved and run on the reference, exercises the situation it is for."""
-    from properties.conformance.ops import Abstract, DrawContention, DrawOpen, DrawTie, DrawWindow, resolve
+    from properties.conformance.draws import Abstract, DrawContention, DrawOpen, DrawTie, DrawWindow, resolve
 
     config = CampaignConfig()
     cases: list[tuple[list[Abstract], str]] = [
@@ -178,7 +178,7 @@ def test_the_ties_are_reached_in_either_order_of_the_job_end_and_the_expiry(prof
     """Under INT-EXPIRY-TIE=expiry_first the expiry is recorded before the job end at its instant: the tie
     is the same, and must be counted (it was not: every such campaign ran to its CPU cap). Under the seeds the
     running job must outlive the expiry for its end to fall there (INT-EXPIRY-RUNNING-JOB=finish)."""
-    from properties.conformance.ops import DrawTie, resolve
+    from properties.conformance.draws import DrawTie, resolve
 
     choices = {"INT-EXPIRY-TIE": tie}
     if profile == "seeds":
@@ -210,7 +210,7 @@ def test_an_expiry_that_ends_the_running_job_itself_is_no_tie() -> None:
 def test_a_queued_cancel_in_an_idle_session_then_its_timer_is_drawn_and_counted() -> None:
     """An outsider's scheduler did not re-arm the unused and batch_end timers at a queued job's cancel; 3,700
     random examples never built the case. The draw builds it and the coverage keeps the campaign at it."""
-    from properties.conformance.ops import DrawQueuedCancel, resolve
+    from properties.conformance.draws import DrawQueuedCancel, resolve
 
     platform = Interpretation({}, "platform")
     keys = {s.key for s in situations(platform)}
@@ -251,7 +251,7 @@ def test_what_an_interpretation_rules_out_is_derived_from_the_witnesses() -> Non
 def test_the_doomed_window_draw_restarts_the_window_at_the_doomed_submit() -> None:
     """An outsider's scheduler did not restart the interactive window for a submit to a session whose
     first job was cancelled (it fails at once); nothing drew that case. The draw does now."""
-    from properties.conformance.ops import DrawWindow, resolve
+    from properties.conformance.draws import DrawWindow, resolve
 
     config = CampaignConfig()
     ops, end = resolve([DrawWindow(0, 1, close=False, doomed=True)], config.backends)
@@ -264,7 +264,7 @@ def test_the_doomed_window_draw_restarts_the_window_at_the_doomed_submit() -> No
 
 def test_backend_required_is_reached_and_nothing_is_left_out_of_the_budget() -> None:
     from properties.conformance.coverage import UNREACHABLE
-    from properties.conformance.ops import DrawOpen, DrawSubmit, resolve
+    from properties.conformance.draws import DrawOpen, DrawSubmit, resolve
 
     assert not UNREACHABLE
     ops, _ = resolve([DrawOpen(-2, None), DrawSubmit(None, -2, None, 10, False)], CampaignConfig().backends)

@@ -15,9 +15,9 @@ from model.spec.interpretations import Interpretation
 from model.trace import Request
 from properties.cli import cli
 from properties.conformance.adapter import reference
+from properties.conformance.draws import UNKNOWN_BACKEND
 from properties.conformance.explore import Bounds, ExploreConfig, evaluate, explore, operations
 from properties.conformance.mutants import MUTANTS_BY_NAME, Mutant, stdio_command
-from properties.conformance.ops import UNKNOWN_BACKEND
 from properties.conformance.subprocess_iut import StdioFactory
 
 

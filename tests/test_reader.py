@@ -41,8 +41,8 @@ from model.trace.reader import line_record
 from properties.cli import cli
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import UNUSABLE, check_file
+from properties.conformance.draws import operations, resolve
 from properties.conformance.judge import Judge
-from properties.conformance.ops import operations, resolve
 from properties.conformance.reader import Unusable
 from tests.scenario_helpers import engine_trace
 

@@ -98,6 +98,25 @@ def test_unnamed_sessions_and_jobs_get_the_documented_ids() -> None:
     assert [engine.submit("s2").id, engine.submit(None, "b0").id] == ["j1", "j2"]
 
 
+
+def test_an_empty_name_is_a_caller_error_and_traces_nothing() -> None:
+    """A trace line cannot carry an empty name (docs/trace-format.md), so the engine's API refuses one as a
+    ValueError, like a bad ``mode``, instead of tracing a line no reader accepts."""
+    trace = MemoryTrace()
+    engine = Engine(BACKENDS, sink=trace)
+    engine.open_session("b0", None, "s1")
+    engine.submit("s1", job_id="j1")
+    before = len(trace)
+    calls: list[Any] = [
+        lambda: engine.open_session(""), lambda: engine.open_session("b0", None, ""),
+        lambda: engine.submit("", "b0"), lambda: engine.submit(None, ""), lambda: engine.submit("s1", job_id=""),
+        lambda: engine.cancel(""), lambda: engine.close(""),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="never empty"):
+            call()
+    assert len(trace) == before
+
 @pytest.mark.parametrize(
     "interpretation", [*profiles().values(), *profiles("platform").values()], ids=lambda i: i.name,
 )

@@ -17,7 +17,7 @@ from model.sim.engine import Engine
 from model.spec.interpretations import Interpretation, profiles
 from model.trace import Change, Header, MemoryTrace, Record, Request
 from properties.conformance.campaign import DEFAULT_BACKENDS
-from properties.conformance.ops import operations, resolve
+from properties.conformance.draws import operations, resolve
 from properties.invariants.base import Violation
 from properties.invariants.catalogue import ALL_PROPERTIES
 from properties.invariants.suite import ANY, Changes, Interest, LiveProperty, Outside, Requests, Suite, check_records

@@ -32,7 +32,7 @@ from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
 from model.sim.entities import JobRecord, SessionRecord
 from model.spec.interpretations import DEFAULT, Interpretation
-from model.spec.lifecycles import JOB
+from model.spec.lifecycles import JOB, JOB_UNSUCCESSFUL
 from model.spec.validations import RequestRejected
 from model.trace import MemoryTrace, Sink, Tee
 
@@ -333,7 +333,7 @@ class RuntimeServer:
         record = job.record
         status = JOB_STATUS[record.state]
         state: dict[str, Any] = {"status": status}
-        if record.state in ("failed", "cancelled"):
+        if record.state in JOB_UNSUCCESSFUL:
             state["reason"] = failure_text(record)
             if record.reason == "max_execution_time_reached":
                 state["reasonCode"] = RAN_TOO_LONG
@@ -381,7 +381,7 @@ class RuntimeServer:
             if (self.engine.now, job.record.state) == before:
                 break
         record = job.record
-        if record.state in ("failed", "cancelled"):
+        if record.state in JOB_UNSUCCESSFUL:
             # The client fetches the results of a failed job for its error text, as the service answers it.
             return failure_text(record)
         if record.state != "completed":

@@ -222,6 +222,7 @@ class NotInProfile(ValueError):
 _SUBMIT_RULES_SESSION = ("SESSION-GROUPS-JOBS", "SCHED-SUBMIT-WHILE-RUNNING")
 _SUBMIT_RULES_PLAIN = ("SCHED-FAIRSHARE",)
 _OPEN_RULES = ("SESSION-START-FIRST-JOB",)
+_EMPTY_NAME = "a backend, session or job name is never empty (a trace line cannot carry an empty one)"
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -287,6 +288,8 @@ class RequestHandling(Scheduling):
         PLATFORM-BATCH; under another profile :class:`NotInProfile`)."""
         if mode not in (None, "session", "batch"):
             raise ValueError(f"mode must be 'session' or 'batch', got {mode!r}")
+        if backend == "" or session_id == "":
+            raise ValueError(_EMPTY_NAME)
         batch = mode == "batch"
         if batch and "batch_ended" not in self.session_fsm.fire:
             raise NotInProfile(f"batch mode is not part of profile {self.interpretation.profile}")
@@ -333,6 +336,8 @@ class RequestHandling(Scheduling):
         program: str = "estimator",
     ) -> JobRecord:
         """Submit a job to a session, or to a backend's fair-share queue when no session is given."""
+        if job_id == "" or session_id == "" or backend == "":
+            raise ValueError(_EMPTY_NAME)
         session = self.sessions.get(session_id) if session_id is not None else None
         if session is not None:
             record: BackendRecord | None = session.backend
@@ -410,6 +415,8 @@ class RequestHandling(Scheduling):
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (JOB-CANCEL); FIRST-JOB-CANCEL follows for a first job."""
+        if job_id == "":
+            raise ValueError(_EMPTY_NAME)
         job = self.jobs.get(job_id)
         refused = self._refusal("cancel", _new(CancelArgs, (job_id, job)))
         if refused is not None:
@@ -440,6 +447,8 @@ class RequestHandling(Scheduling):
 
     def close(self, session_id: str) -> SessionRecord:
         """Close a session (SESSION-CLOSE); closing a closed session is accepted and changes nothing."""
+        if session_id == "":
+            raise ValueError(_EMPTY_NAME)
         session = self.sessions.get(session_id)
         refused = self._refusal("close", _new(CloseArgs, (session_id, session)))
         if refused is not None:
@@ -459,6 +468,8 @@ class RequestHandling(Scheduling):
         Raises :class:`NotInProfile` under a profile without the operation (the seeds')."""
         if "cancel_session" not in self.session_fsm.fire:
             raise NotInProfile(f"cancel_session is not an operation of profile {self.interpretation.profile}")
+        if session_id == "":
+            raise ValueError(_EMPTY_NAME)
         session = self.sessions.get(session_id)
         refused = self._refusal("cancel_session", _new(CloseArgs, (session_id, session)))
         if refused is not None:

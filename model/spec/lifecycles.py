@@ -482,6 +482,8 @@ LIFECYCLES: tuple[Lifecycle, ...] = (SESSION, JOB, SCHEDULER)
 
 JOB_FINAL: frozenset[str] = JOB.final_states
 """The states a job ends in (completed, failed, cancelled), from the declaration."""
+JOB_UNSUCCESSFUL: frozenset[str] = JOB_FINAL - {"completed"}
+"""The states a job ends in without a result (failed, cancelled): those a view shows with a reason."""
 SESSION_FINAL: frozenset[str] = SESSION.final_states
 """The states a session ends in (closed), from the declaration."""
 _CASCADES = frozenset(t.cascade for t in SESSION.transitions if t.cascade is not None)

@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator
 from matplotlib.transforms import offset_copy
 
 from model.spec.interpretations import Interpretation, InterpretationError
+from model.spec.lifecycles import JOB_UNSUCCESSFUL
 from model.trace import Change, Header, Record
 from model.trace.timing import time_text
 from model.views.output import replacing
@@ -120,7 +121,7 @@ def _collect(records: Iterable[Record]) -> _Run:
             run.bars[backend].append(_Bar(start, record.t, record.id, session))
         if record.dst == "running":
             running[record.id] = (record.t, record.backend, record.session)
-        if record.dst in ("failed", "cancelled"):
+        if record.dst in JOB_UNSUCCESSFUL:
             run.events.append(_Event(record.t, record.dst, record.backend, record.session, record.reason))
     for job, (start, backend, session) in running.items():
         run.bars[backend].append(_Bar(start, run.last, job, session))

@@ -49,10 +49,10 @@ from model.trace import Change, End, Header, MemoryTrace, Record, Request, Unusa
 from model.trace.timing import time_text
 from model.views.output import write_whole
 from properties.conformance.coverage import Coverage
+from properties.conformance.draws import Op, sequences
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.iut import IUT, Factory, IUTConfig, IUTFailure
 from properties.conformance.judge import Found, Judge, Verdict, verdict
-from properties.conformance.ops import Op, sequences
 from properties.conformance.reader import header_of
 from properties.conformance.render import describe
 

@@ -25,7 +25,7 @@ from model.spec.lifecycles import JOB_FINAL, LIFECYCLES
 from model.spec.validations import PRECEDENCE
 from model.trace import MemoryTrace
 from model.trace.records import Change, Header, Record, Request
-from properties.conformance.ops import HORIZON, Abstract, DrawOpen, DrawSubmit, DrawTie, resolve
+from properties.conformance.draws import HORIZON, Abstract, DrawOpen, DrawSubmit, DrawTie, resolve
 
 
 @dataclass(frozen=True)

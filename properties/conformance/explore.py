@@ -57,8 +57,8 @@ from model.trace import Change, MemoryTrace, Record
 from model.trace.timing import time_text
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, execute
 from properties.conformance.checker import catalogue
+from properties.conformance.draws import UNKNOWN_BACKEND
 from properties.conformance.iut import Factory
-from properties.conformance.ops import UNKNOWN_BACKEND
 from properties.invariants.suite import check_records
 from properties.scale.cluster import InProcess, Pool, worker_name
 

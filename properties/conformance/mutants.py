@@ -32,7 +32,7 @@ from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from properties.conformance.adapter import EngineIUT, Factory
 from properties.conformance.campaign import CampaignConfig
-from properties.conformance.ops import Op
+from properties.conformance.draws import Op
 from properties.conformance.prelude import run_conformance
 from properties.conformance.subprocess_iut import StdioFactory
 

@@ -21,6 +21,7 @@ from typing import Any
 from model import BackendConfig, Engine, Interpretation, apply
 from model.sim.ops import decode_request
 from model.trace import to_json
+from model.trace.strict_json import Unusable, loads
 from properties.conformance import EngineIUT, IUTConfig
 
 
@@ -51,18 +52,24 @@ def main() -> int:
 
         engine_class = MUTANTS_BY_NAME[args.mutant].engine
     iut: EngineIUT | None = None
-    for line in sys.stdin:
-        request = json.loads(line)
-        if request.get("op") == "quit":
+    for number, line in enumerate(sys.stdin, 1):
+        try:
+            request = loads(line, line=number)
+        except Unusable as error:  # the kit sends JSON; a person typing at it may not
+            request = error
+        if isinstance(request, dict) and request.get("op") == "quit":
             break
         try:
-            if request["op"] == "init":
+            if isinstance(request, Unusable):
+                raise ValueError(f"request line {request.line}: {request.reason}")
+            if not isinstance(request, dict):
+                raise ValueError(f"request line {number}: not a JSON object")
+            if request.get("op") == "init":
                 iut = build(request, engine_class)
             elif iut is None:
                 raise ValueError("the first request must be init")
             else:
                 handle(iut, request)
-            assert iut is not None
             answer: dict[str, Any] = {"ok": True, "events": [to_json(record) for record in iut.events()]}
         except Exception as error:  # reported to the kit, which reports it as a finding
             answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
