@@ -38,7 +38,7 @@ from model.trace.records import (
     SessionLine,
 )
 from model.trace.strict_json import Unusable, check, loads, path_of
-from model.trace.timing import same_time, time_text
+from model.trace.timing import goes_back, time_text
 
 CHUNK = 128
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
@@ -106,7 +106,7 @@ def read_chunks(
                 # a field read on a union of record types is a Python-level attribute lookup)
                 if t >= last_t:
                     last_t = t
-                elif not same_time(t, last_t):  # float noise back is one instant (trace-format.md)
+                elif goes_back(t, last_t):  # float noise back is one instant (trace-format.md)
                     raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(t)}")
                 chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
                 if len(chunk) >= size:
@@ -116,7 +116,7 @@ def read_chunks(
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
-                if record.t < last_t and not same_time(record.t, last_t):
+                if goes_back(record.t, last_t):
                     raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(record.t)}")
                 end = record
             else:
