@@ -61,7 +61,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
 
 FOR_VARIANTS: tuple[str, ...] = (
     # the clock (model.sim.clock)
-    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step",
+    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step", "step_selected",
     # the records
     "backends", "sessions", "jobs",
     # state changes: through the declaration's dispatchers (model.sim.core), and the parts' own steps
