@@ -21,6 +21,12 @@ B0 = "b0"
 B1 = "b1"
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """A JSON Lines text's lines, each with its newline: split at ``\n`` only (docs/trace-format.md), not as
+    ``str.splitlines`` splits, which also breaks at U+0085 and U+2028, characters a JSON string may hold raw."""
+    return [line + "\n" for line in text.split("\n")[:-1]]
+
+
 def backend(
     name: str = B0,
     seconds: float = 10.0,

@@ -28,6 +28,7 @@ from model.trace import MemoryTrace
 from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import check_lines
 from properties.conformance.draws import Op, operations, resolve
+from tests.scenario_helpers import jsonl_lines
 from tests.test_checker import FLUSH, engine_lines, find_line, scenario
 
 DEVICE_TRIGGERS = ("complete", "device_error")
@@ -78,7 +79,7 @@ def event_units(ops: Sequence[Op], until: float, interpretation: Interpretation)
         starts.append(len(trace))
         apply(target, op)
     run_to(until)
-    lines = trace.jsonl().splitlines(keepends=True)
+    lines = jsonl_lines(trace.jsonl())
     return lines, sorted(set(starts) - {len(trace)})
 
 

@@ -32,7 +32,7 @@ from properties.conformance.replay import Replayer
 from properties.invariants.base import TraceProperty, Violation
 from properties.invariants.catalogue import PROPERTIES_BY_NAME
 from properties.invariants.suite import check_records
-from tests.scenario_helpers import engine_trace
+from tests.scenario_helpers import engine_trace, jsonl_lines
 
 FLUSH = 2000.0
 
@@ -40,7 +40,7 @@ FLUSH = 2000.0
 def engine_lines(
     ops: Sequence[Op], until: float, interpretation: Interpretation = DEFAULT, engine: type[Engine] = Engine
 ) -> list[str]:
-    return engine_trace(ops, until, interpretation, engine).jsonl().splitlines(keepends=True)
+    return jsonl_lines(engine_trace(ops, until, interpretation, engine).jsonl())
 
 
 def scenario(*ops: dict[str, Any]) -> list[Op]:
