@@ -22,12 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from model.serve.state import ApiError, RuntimeServer
+from model.serve.state import ApiError, Deferred, RuntimeServer
 from model.trace import strict_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -88,6 +89,8 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
                     if sync:
                         server.sync()
                     result = fn(request, body)
+                if isinstance(result, Deferred):  # a result's evaluation: other requests are answered meanwhile
+                    result = await run_in_threadpool(result.work)
             except ApiError as error:
                 return JSONResponse(error.body(), status_code=error.status)
             finally:
@@ -178,7 +181,8 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         Route("/jobs", handler(lambda r, b: server.create_job(object_body(b))), methods=["POST"]),
         Route("/jobs", handler(lambda r, b: server.jobs_list(dict(r.query_params))), methods=["GET"]),
         Route("/jobs/{jid}", handler(job_get), methods=["GET"]),
-        Route("/jobs/{jid}/results", handler(lambda r, b: server.results(p(r, "jid")), text=True), methods=["GET"]),
+        Route("/jobs/{jid}/results", handler(lambda r, b: server.prepare_results(p(r, "jid")), text=True),
+              methods=["GET"]),
         Route("/jobs/{jid}/cancel", handler(job_cancel), methods=["POST"]),
         Route("/jobs/{jid}/metrics", handler(lambda r, b: server.metrics(p(r, "jid"))), methods=["GET"]),
         Route("/jobs/{jid}/logs", handler(lambda r, b: "", text=True), methods=["GET"]),

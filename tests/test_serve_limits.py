@@ -1,0 +1,86 @@
+"""``sessionspec serve`` hardening from an outside user's report: what one request may ask of the server.
+
+Mock results (no qiskit needed) on a server at speed 0, through Starlette's test client, as in
+tests/test_serve.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient
+
+from model.serve.app import create_app
+from model.serve.backends import served_backend
+from model.serve.programs import MAX_SAMPLED_SHOTS, Evaluator
+from model.serve.state import Deferred, RuntimeServer, Settings
+
+API = "http://quantum.sessionspec.example/api/v1"
+LEGACY = "http://us-east.quantum-computing.sessionspec.example"
+BACKEND = "ibmq_qasm_simulator"
+
+
+@pytest.fixture
+def server() -> RuntimeServer:
+    return RuntimeServer(Settings((served_backend(BACKEND, None),), speed=0.0), evaluator=Evaluator(real=False))
+
+
+@pytest.fixture
+def client(server: RuntimeServer) -> Iterator[TestClient]:
+    with TestClient(create_app(server), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def sampler_job(pubs: list[Any], **params: Any) -> dict[str, Any]:
+    return {"program_id": "sampler", "backend": BACKEND, "params": {"pubs": pubs, "version": 2, **params}}
+
+
+@pytest.mark.parametrize("params", [
+    {"pubs": [["c", None, 100_001]], "version": 2},                      # SamplerV2.run(..., shots=)
+    {"pubs": [["c"]], "version": 2, "options": {"default_shots": 10**8}},  # options.default_shots
+    {"circuits": ["c"], "circuit_indices": [0], "run_options": {"shots": 10**9}},  # the seed-era V1 sampler
+])
+def test_more_shots_than_the_backend_runs_are_refused_at_submit(
+    client: TestClient, server: RuntimeServer, params: dict[str, Any],
+) -> None:
+    """10**8 shots were accepted, and the exact sampler grew until the kernel killed the server."""
+    max_shots = server.backends[BACKEND].configuration["max_shots"]
+    refused = client.post(f"{API}/jobs", json={"program_id": "sampler", "backend": BACKEND, "params": params})
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "TOO-MANY-SHOTS" and f"at most {max_shots}" in error["message"]
+    assert server.jobs == {} and server.engine.jobs == {}
+    session = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
+    in_session = {"program_id": "sampler", "session_id": session, "params": params}  # the session's backend
+    assert client.post(f"{API}/jobs", json=in_session).status_code == 400
+    opening = {"program_id": "sampler", "backend": BACKEND, "start_session": True, "params": params}
+    assert client.post(f"{LEGACY}/jobs", json=opening).status_code == 400
+    assert list(server.sessions) == [session]  # the refused first job opened no session
+    ok = client.post(f"{API}/jobs", json=sampler_job([["c", None, max_shots]]))
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_result_beyond_the_evaluation_bound_is_refused_not_computed(client: TestClient) -> None:
+    """Each pub within max_shots, but together more shots than one result may draw: 400, the server goes on."""
+    pubs = [["c", None, 100_000]] * (MAX_SAMPLED_SHOTS // 100_000 + 1)
+    job = client.post(f"{API}/jobs", json=sampler_job(pubs)).json()["id"]
+    refused = client.get(f"{API}/jobs/{job}/results")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "RESULT-UNAVAILABLE"
+    assert f"at most {MAX_SAMPLED_SHOTS}" in refused.json()["error"]["message"]
+    small = client.post(f"{API}/jobs", json=sampler_job([["c", None, 10]])).json()["id"]
+    assert client.get(f"{API}/jobs/{small}/results").status_code == 200
+
+
+def test_a_result_is_evaluated_outside_the_servers_lock(client: TestClient, server: RuntimeServer) -> None:
+    """A 5 million shot result held the lock (and the event loop) for 47 s: every other client stalled."""
+    job = client.post(f"{API}/jobs", json=sampler_job([["c", None, 10]])).json()["id"]
+    with server.lock:
+        prepared = server.prepare_results(job)
+    assert isinstance(prepared, Deferred)
+    assert '"PrimitiveResult"' in prepared.work()
+    assert server.prepare_results(job) == prepared.work()  # computed once, then served as text
