@@ -80,14 +80,19 @@ def test_serve_runs_a_session_and_leaves_a_conforming_trace(tmp_path: Path) -> N
     (["--profile", "nowhere"], "Invalid value for '--profile'"),
 ])
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(cli, ["serve", *args])
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", *args])  # never the shared default port
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+def test_a_port_in_use_is_one_line_and_exit_2_and_leaves_the_trace_alone(tmp_path: Path) -> None:
+    """A second serve on a busy port truncated the trace the running server was writing, then failed."""
+    trace = tmp_path / "running.jsonl"
+    trace.write_text('{"type":"header"}\n')
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = CliRunner().invoke(cli, ["serve", "--mock", "--port", str(taken.getsockname()[1])])
+        result = CliRunner().invoke(cli, ["serve", "--mock", "--port", str(taken.getsockname()[1]),
+                                          "--trace", str(trace)])
     assert result.exit_code == 2 and "cannot listen" in result.output and "Traceback" not in result.output
+    assert trace.read_text() == '{"type":"header"}\n'

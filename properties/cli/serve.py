@@ -77,16 +77,6 @@ def serve(
         raise InputError("--backend: a backend is named twice")
     profile = chosen.profile or "seeds"
     settings = Settings(served, chosen, seed, speed, job_seconds)
-    stream: IO[str] | None = None
-    writer = None
-    if trace_path is not None:
-        try:
-            stream = open_streaming(trace_path)
-        except OSError as error:
-            raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
-        writer = JsonlWriter(stream)
-    server = RuntimeServer(settings, writer, evaluator=Evaluator(real=None if mock is None else not mock))
-
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # what a local client dials
     if host not in ("127.0.0.1", "::1", "localhost"):
         click.echo(f"warning: listening on {host}: anyone who reaches it can use this server (it checks no "
@@ -100,10 +90,20 @@ def serve(
         listener.listen(128)
     except OSError as error:
         listener.close()
-        if stream is not None:
-            stream.close()
         raise InputError(f"--host {host} --port {port}: cannot listen: {error.strerror or error}") from None
     bound: int = listener.getsockname()[1]
+    # Opened (truncated) only once listening: a second serve on a busy port must not empty the trace of the
+    # server that holds it.
+    stream: IO[str] | None = None
+    writer = None
+    if trace_path is not None:
+        try:
+            stream = open_streaming(trace_path)
+        except OSError as error:
+            listener.close()
+            raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
+        writer = JsonlWriter(stream)
+    server = RuntimeServer(settings, writer, evaluator=Evaluator(real=None if mock is None else not mock))
     after_request = None
     if writer is not None:
         trace = writer
