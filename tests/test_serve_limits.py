@@ -14,10 +14,12 @@ import pytest
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient
 
+from model.runtime.platform import details
 from model.serve.app import create_app
 from model.serve.backends import served_backend
 from model.serve.programs import MAX_SAMPLED_SHOTS, Evaluator
 from model.serve.state import Deferred, RuntimeServer, Settings
+from model.spec.interpretations import Interpretation
 
 API = "http://quantum.sessionspec.example/api/v1"
 LEGACY = "http://us-east.quantum-computing.sessionspec.example"
@@ -84,3 +86,41 @@ def test_a_result_is_evaluated_outside_the_servers_lock(client: TestClient, serv
     assert isinstance(prepared, Deferred)
     assert '"PrimitiveResult"' in prepared.work()
     assert server.prepare_results(job) == prepared.work()  # computed once, then served as text
+
+
+def platform_client() -> tuple[RuntimeServer, TestClient]:
+    settings = Settings((served_backend(BACKEND, None),), Interpretation.of("platform"), speed=0.0)
+    server = RuntimeServer(settings, evaluator=Evaluator(real=False))
+    return server, TestClient(create_app(server), base_url="http://127.0.0.1")
+
+
+def run_job(client: TestClient, session: str) -> None:
+    job = client.post(f"{API}/jobs", json={"program_id": "estimator", "session_id": session,
+                                           "params": {"pubs": [["c", {"Z": 1}]]}}).json()["id"]
+    while client.get(f"{API}/jobs/{job}").json()["status"] != "Completed":
+        pass
+
+
+def test_elapsed_time_is_the_platforms_usage_not_the_time_since_the_start() -> None:
+    """``elapsed_time`` was now - started_at: 75 s and 175 s after a 5 s job and 70 s / 170 s idle; the docs
+    (runtime-platform.md, platform-rules.md) count a session's active periods only: 65 s. A batch counts
+    device time only. Serve's details are model.runtime.platform's, dates aside."""
+    server, client = platform_client()
+    with client:
+        session = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
+        run_job(client, session)
+        client.post(f"{API}/sessionspec/advance", json={"seconds": 70})
+        assert client.get(f"{API}/sessions/{session}").json()["elapsed_time"] == 65
+        client.post(f"{API}/sessionspec/advance", json={"seconds": 100})
+        body = client.get(f"{API}/sessions/{session}").json()
+        assert body["elapsed_time"] == 65 and body["state"] == "inactive"
+        assert body["active_ttl"] == body["max_ttl"] is not None
+        assert [stamp["status"] for stamp in body["timestamps"]] == ["open", "active", "inactive"]
+        assert all(stamp["timestamp"].endswith("Z") for stamp in body["timestamps"])
+        shared = details(server.engine, server.trace, server.sessions[session].record)
+        assert body["elapsed_time"] == shared["elapsed_time"] and body["state"] == shared["state"]
+        batch = client.post(f"{API}/sessions", json={"mode": "batch", "backend": BACKEND}).json()["id"]
+        for _ in range(3):
+            run_job(client, batch)
+            client.post(f"{API}/sessionspec/advance", json={"seconds": 30})
+        assert client.get(f"{API}/sessions/{batch}").json()["elapsed_time"] == 15

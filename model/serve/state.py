@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from model.runtime.jobs import REASON_RULES
-from model.runtime.platform import accepting_jobs, server_state
+from model.runtime.platform import details
 from model.serve.backends import ServedBackend
 from model.serve.clock import DEFAULT_WAIT_HORIZON, WallClock
 from model.serve.programs import Evaluator, requested_shots
@@ -245,26 +245,16 @@ class RuntimeServer:
         return found
 
     def session_details(self, session_id: str) -> dict[str, Any]:
+        """``GET /sessions/{id}``: model.runtime.platform's fields (one computation of state, ``elapsed_time``,
+        ``active_ttl``, ``timestamps``), with this server's mode and its times as dates."""
         session = self._session(session_id)
-        record = session.record
-        jobs = [self.engine.jobs[j] for j in session.jobs if j in self.engine.jobs]
-        started = [j.started_at for j in jobs if j.started_at is not None]
-        ended = [j.ended_at for j in jobs if j.ended_at is not None and j.started_at is not None]
-        elapsed = 0.0
-        if record.started_at is not None:
-            elapsed = (record.closed_at if record.closed_at is not None else self.engine.now) - record.started_at
-        return {
-            "id": record.id, "backend_name": record.backend_name, "mode": session.mode,
-            "state": server_state(record), "accepting_jobs": accepting_jobs(record),  # model.runtime.platform's
-            "interactive_ttl": self.settings.interpretation.rules.interactive_timeout,
-            "max_ttl": record.max_time if record.max_time is not None else record.max_time_bound, "active_ttl": None,
-            "started_at": self.date(record.started_at), "closed_at": self.date(record.closed_at),
-            "activated_at": self.date(record.started_at),
-            "last_job_started": self.date(max(started)) if started else None,
-            "last_job_completed": self.date(max(ended)) if ended else None,
-            "elapsed_time": elapsed, "timestamps": [],
-            "created_at": self.date(session.created),
-        }
+        body = details(self.engine, self.trace, session.record)
+        for key in ("started_at", "closed_at", "activated_at", "last_job_started", "last_job_completed"):
+            body[key] = self.date(body[key])
+        body["timestamps"] = [{**stamp, "timestamp": self.date(stamp["timestamp"])} for stamp in body["timestamps"]]
+        body["mode"] = session.mode
+        body["created_at"] = self.date(session.created)
+        return body
 
     def close_session(self, session_id: str) -> None:
         """``PATCH /sessions/{id} {"accepting_jobs": false}``: today's client's ``close()``: the profile's close
