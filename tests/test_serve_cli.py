@@ -96,3 +96,21 @@ def test_a_port_in_use_is_one_line_and_exit_2_and_leaves_the_trace_alone(tmp_pat
                                           "--trace", str(trace)])
     assert result.exit_code == 2 and "cannot listen" in result.output and "Traceback" not in result.output
     assert trace.read_text() == '{"type":"header"}\n'
+
+
+def test_an_unwritable_trace_stops_the_server_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    """``--trace /dev/full``: the first request got a bare 500 and uvicorn printed an ASGI traceback."""
+    process, port, _ = start(tmp_path, "--trace", "/dev/full")
+    try:
+        with requests.Session() as client:
+            client.proxies = {"http": f"http://127.0.0.1:{port}"}
+            answer = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+        assert answer.status_code == 500 and answer.json()["error"]["code"] == "TRACE-UNWRITABLE"
+        assert process.wait(timeout=60) == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    assert stderr.strip() == "error: cannot write output: No space left on device", stderr

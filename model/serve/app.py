@@ -70,9 +70,14 @@ class HostRouting:
         await self.app(scope, receive, send)
 
 
-def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | None = None) -> ASGIApp:
+def create_app(
+    server: RuntimeServer, *, after_request: Callable[[], None] | None = None,
+    on_write_error: Callable[[OSError], None] | None = None,
+) -> ASGIApp:
     """The ASGI application answering the clients on ``server``; ``after_request`` runs after each
-    request (the command flushes the trace file there)."""
+    request (the command flushes the trace file there). A trace file that cannot be written (an
+    OSError while a request is answered) is given to ``on_write_error`` (the command stops) and
+    the request is answered 500 with a JSON body; without it, the error propagates."""
 
     def handler(fn: Callable[..., Any], *, sync: bool = True, text: bool = False) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -85,17 +90,25 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
                     except strict_json.Unusable as error:
                         body = error  # refused by the endpoints that read a body (object_body)
             try:
-                with server.lock:
-                    if sync:
-                        server.sync()
-                    result = fn(request, body)
-                if isinstance(result, Deferred):  # a result's evaluation: other requests are answered meanwhile
-                    result = await run_in_threadpool(result.work)
-            except ApiError as error:
-                return JSONResponse(error.body(), status_code=error.status)
-            finally:
-                if after_request is not None:
-                    after_request()
+                try:
+                    with server.lock:
+                        if sync:
+                            server.sync()
+                        result = fn(request, body)
+                    if isinstance(result, Deferred):  # a result's evaluation: other requests are answered meanwhile
+                        result = await run_in_threadpool(result.work)
+                except ApiError as error:
+                    result = JSONResponse(error.body(), status_code=error.status)
+                finally:
+                    if after_request is not None:
+                        after_request()
+            except OSError as error:  # the trace's file: the only writing a request does
+                if on_write_error is None:
+                    raise
+                on_write_error(error)
+                failure = ApiError(500, "TRACE-UNWRITABLE", f"the server cannot write its trace "
+                                                            f"({error.strerror or error}): it stops")
+                return JSONResponse(failure.body(), status_code=500)
             if isinstance(result, Response):
                 return result
             if text:
