@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from model.runtime.platform import details
 from model.serve.app import create_app
 from model.serve.backends import served_backend
+from model.serve.clock import MAX_ADVANCE_TO
 from model.serve.programs import MAX_SAMPLED_SHOTS, Evaluator
 from model.serve.state import Deferred, RuntimeServer, Settings
 from model.spec.interpretations import Interpretation
@@ -124,3 +125,17 @@ def test_elapsed_time_is_the_platforms_usage_not_the_time_since_the_start() -> N
             run_job(client, batch)
             client.post(f"{API}/sessionspec/advance", json={"seconds": 30})
         assert client.get(f"{API}/sessions/{batch}").json()["elapsed_time"] == 15
+
+
+@pytest.mark.parametrize("seconds", [1e14, 1e308, MAX_ADVANCE_TO + 1])
+def test_advance_is_bounded_where_dates_and_timers_hold(client: TestClient, server: RuntimeServer,
+                                                        seconds: float) -> None:
+    """1e14 s made every later request a 500 (OverflowError in the epoch's date); at 1e308 the server's own
+    trace failed check (t + 1800 == t)."""
+    refused = client.post(f"{API}/sessionspec/advance", json={"seconds": seconds})
+    assert refused.status_code == 400 and "beyond which" in refused.json()["error"]["message"]
+    assert server.engine.now == 0
+    assert client.post(f"{API}/sessionspec/advance", json={"seconds": MAX_ADVANCE_TO}).status_code == 200
+    opened = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND})
+    assert opened.status_code == 200 and opened.json()["created_at"].endswith("Z")
+    assert client.post(f"{API}/sessionspec/advance", json={"seconds": 1}).status_code == 400

@@ -26,7 +26,7 @@ from typing import Any
 from model.runtime.jobs import REASON_RULES
 from model.runtime.platform import details
 from model.serve.backends import ServedBackend
-from model.serve.clock import DEFAULT_WAIT_HORIZON, WallClock
+from model.serve.clock import DEFAULT_WAIT_HORIZON, MAX_ADVANCE_TO, WallClock
 from model.serve.programs import Evaluator, requested_shots
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
@@ -165,6 +165,9 @@ class RuntimeServer:
         """Let ``seconds`` of virtual time pass now (the control endpoint); the new virtual time."""
         if not seconds >= 0 or seconds == float("inf"):
             raise ApiError(400, "BAD-REQUEST", f"seconds must be a finite number >= 0, got {seconds!r}")
+        if self.engine.now + seconds > MAX_ADVANCE_TO:
+            raise ApiError(400, "BAD-REQUEST", f"advancing {seconds!r} s from t={self.engine.now!r} passes "
+                                               f"t={MAX_ADVANCE_TO:.0f} s, beyond which dates and timers are not exact")
         self.engine.run_until(self.engine.now + seconds)
         self.clock.restart()
         return self.engine.now
