@@ -124,3 +124,4 @@ def test_a_counterexample_that_cannot_be_written_is_exit_2(monkeypatch: pytest.M
                                       "--out", str(tmp_path / "cex")])
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: --out {tmp_path / 'cex'}: cannot write: No space")
+

@@ -114,3 +114,24 @@ def test_an_unwritable_trace_stops_the_server_with_one_line_and_exit_2(tmp_path:
     assert process.stderr is not None
     stderr = process.stderr.read()
     assert stderr.strip() == "error: cannot write output: No space left on device", stderr
+
+
+def test_sigterm_ends_serve_with_the_end_line_one_line_and_143(tmp_path: Path) -> None:
+    """``kill``/``docker stop``: uvicorn re-raised SIGTERM after its graceful shutdown and the default action
+    killed the process before the ``finally`` that writes the trace's end line."""
+    trace = tmp_path / "serve.jsonl"
+    process, port, _ = start(tmp_path, "--trace", str(trace))
+    try:
+        with requests.Session() as client:
+            client.proxies = {"http": f"http://127.0.0.1:{port}"}
+            client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    assert process.stderr.read().strip() == "error: terminated"
+    assert trace.read_text().splitlines()[-1] == '{"type":"end","t":0.0}'
+    assert check_file(str(trace)).status == CONFORMS
