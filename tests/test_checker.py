@@ -131,6 +131,24 @@ def test_float_noise_in_the_times_of_a_conforming_trace_keeps_it_conforming(
     assert report.status == 0, "\n".join(report.lines)
 
 
+def test_derived_events_a_unit_apart_run_in_the_order_of_their_exact_times() -> None:
+    """The limit of trace-format.md: the reference runs the events it derives by their exact times, even a unit
+    apart (one instant by the same-instant rule), and the replay follows it. A replay that took them as one
+    instant (the job's end first, under job_first) would call this trace of the reference non-conforming."""
+    ops = scenario(
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1", "max_time": 400},
+        {"at": 1000.1, "op": "submit", "session": "s1", "job": "j1", "duration": 0.2, "fault": False},
+        {"at": 1000.1, "op": "submit", "session": "s1", "job": "j2", "duration": 1000, "fault": False,
+         "max_execution_time": 399.8},
+    )
+    lines = engine_lines(ops, 3000)
+    start = json.loads(lines[find_line(lines, id="j2", to="running")])["t"]
+    assert start + 399.8 == math.nextafter(1400.1, math.inf)  # the job's limit, a unit after the deadline
+    failed = json.loads(lines[find_line(lines, id="j2", to="failed")])
+    assert (failed["t"], failed["reason"]) == (1400.1, "session_expired")
+    assert check_lines(lines, "t.jsonl", until=3000).status == 0
+
+
 def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows_none() -> None:
     """An outsider read "got ibm_alpha complete; expected ibm_beta failure" as blaming the wrong line."""
     ops = scenario(
@@ -147,8 +165,6 @@ def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows
         divergence, report.lines
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (docs/conformance.md): the replay runs b1's expiry while "
-                   "reaching b0's, before b1's device end at that instant, which the trace shows later")
 def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:
     """Found while fixing float noise: lines of different backends may interleave at one instant."""
     ops = scenario(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import textwrap
 from pathlib import Path
@@ -16,7 +17,7 @@ from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, 
 from model.sim.scenario import parse_scenario, run_scenario
 from model.spec.interpretations import Interpretation
 from model.spec.validations import RequestRejected
-from model.trace import Header, MemoryTrace, dumps
+from model.trace import Change, Header, MemoryTrace, dumps
 from properties.cli import cli
 from properties.conformance.adapter import AdapterError, EngineIUT, IUTConfig, load_factory, reference
 from properties.conformance.campaign import DEFAULT_BACKENDS, CampaignConfig, Finding, run_campaign
@@ -25,6 +26,7 @@ from properties.conformance.mutants import MUTANTS_BY_NAME
 from properties.conformance.subprocess_iut import StdioFactory, StdioIUT
 
 ROOT = Path(__file__).resolve().parents[1]
+DEVICE_ENDS = ("complete", "device_error")
 EXAMPLE = ["-m", "properties.conformance.reference_iut"]
 """The reference as an out-of-process IUT: arguments after the interpreter."""
 PYTHON = sys.executable
@@ -181,6 +183,24 @@ def test_a_misbehaving_subprocess_is_a_finding_not_a_crash(tmp_path: Path, mode:
     assert factory._proc is None  # no child left behind
     if kind == "timeout":
         assert "not shrunk" in finding.note
+
+
+class _NoisyDeviceEnds(EngineIUT):
+    """The reference, but a job's end on the device is written two units in the last place late, so the line
+    after it, at the same instant, steps back by float noise (trace-format.md: one instant)."""
+
+    def events(self) -> list[Any]:
+        return [
+            r._replace(t=r.t + 2 * math.ulp(r.t)) if isinstance(r, Change) and r.trigger in DEVICE_ENDS else r
+            for r in super().events()
+        ]
+
+
+def test_a_step_back_within_float_noise_is_one_instant_live_as_offline() -> None:
+    """Found by an outsider: conform's live reading called such a step back "time goes back", which the
+    offline reader (``check`` of the very trace conform wrote) accepts."""
+    result = run_campaign(lambda config: _NoisyDeviceEnds(config), examples=60, seed=0)
+    assert result.finding is None, result.finding and result.finding.report()
 
 
 class _Raising(EngineIUT):

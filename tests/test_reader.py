@@ -416,3 +416,16 @@ def test_check_reports_unusable_lines_in_one_line_and_exit_2(tmp_path: Path) -> 
         out = result.output
         assert out.startswith(f"{path}:4: unusable input: ") and out.count("\n") == 1, (name, out)
         assert "Traceback" not in out
+
+
+def test_the_reader_unpacks_each_line_in_its_fields_order() -> None:
+    """``record_of`` unpacks a decoded line's fields positionally (one call, not a lookup per field): in the
+    order these Structs declare them, which this holds."""
+    from model.trace.records import Args, JobLine, RequestLine, SessionLine
+
+    assert JobLine.__struct_fields__ == ("t", "id", "backend", "session", "src", "dst", "trigger", "rules", "reason")
+    assert SessionLine.__struct_fields__ == ("t", "id", "backend", "src", "dst", "trigger", "rules", "max_time")
+    assert RequestLine.__struct_fields__ == (
+        "t", "op", "backend", "session", "job", "args", "outcome", "error", "rules", "message"
+    )
+    assert Args.__struct_fields__ == ("max_time", "mode", "max_execution_time", "group", "program")

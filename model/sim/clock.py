@@ -99,6 +99,35 @@ class Clock:
         """Process the next event; False when none is left."""
         return self._process(math.inf, 1) == 1
 
+    def step_selected(self, until: float, instant: float, selected: Callable[[Any], bool]) -> bool:
+        """Process the next event due at or before ``until``, passing over those due at or after ``instant``
+        whose target ``selected`` refuses: they stay pending, in their places, for a later call. False when no
+        event is left to process.
+
+        For a judge of a trace whose independent parts (backends) may write their lines of one instant in any
+        order: it runs one part's events of the instant while the others' wait for their own lines."""
+        soon, deadlines = self._heap, self._deadlines
+        pop = heapq.heappop
+        passed: list[tuple[list[Event], Event]] = []
+        while True:
+            heap = deadlines if deadlines and (not soon or _earlier(deadlines[0], soon[0])) else soon
+            if not heap or heap[0][0] > until:
+                event = None
+                break
+            event = pop(heap)
+            if event[0] < instant or selected(event[4]):
+                break
+            passed.append((heap, event))
+        for heap, other in passed:  # back in their places before any handler runs (their keys are unchanged)
+            heapq.heappush(heap, other)
+        if event is None:
+            return False
+        when, _, _, handler, target, token = event
+        self.now = when
+        self.events_processed += 1
+        handler(target, token)
+        return True
+
     def run_until(self, when: float) -> None:
         """Process every event due at or before ``when``, then set the clock to ``when``."""
         if when < self.now:

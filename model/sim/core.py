@@ -18,7 +18,7 @@ from typing import Any
 
 from mypy_extensions import mypyc_attr
 
-from model.sim.clock import Clock
+from model.sim.clock import Clock, Handler
 from model.sim.dispatch import Dispatcher, Step, Trigger
 from model.sim.entities import BackendRecord, JobRecord, SessionRecord
 from model.sim.retention import Retention
@@ -63,6 +63,10 @@ class Core(Clock):
     _fire_interactive_timeout: Trigger
     _fire_max_time: Trigger
     _fire_job_ended: Trigger
+    _job_end: Handler
+    """:meth:`on_job_end` (a variant's, if it overrides it), bound once: the event every job start pushes."""
+    _window_end: Handler
+    """:meth:`on_interactive_timeout`, likewise: the event an interactive window pushes."""
 
     def fire(self, fsm: Dispatcher[Any], entity: Any, trigger: str, extra_rules: tuple[str, ...] = ()) -> Step | None:
         """Fire ``trigger`` on ``entity`` through its lifecycle's dispatcher (raises if it is not declared)."""

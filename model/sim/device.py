@@ -19,7 +19,7 @@ class Device(Timers):
         """Arm the max_execution_time timer and the device's end of the job as one event."""
         token = job.token = job.token + 1
         run = job.max_execution_time if job.duration > job.max_execution_time else job.duration
-        heappush(self._heap, (self.now + run, self.job_end_order, next(self._seq), self.on_job_end, job, token))
+        heappush(self._heap, (self.now + run, self.job_end_order, next(self._seq), self._job_end, job, token))
 
     def on_job_end(self, job: JobRecord, token: int) -> None:
         """Extension point: the job's end comes due: the device's outcome, or max_execution_time."""

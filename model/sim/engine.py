@@ -61,7 +61,7 @@ EXTENSION_POINTS: tuple[str, ...] = (
 
 FOR_VARIANTS: tuple[str, ...] = (
     # the clock (model.sim.clock)
-    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step",
+    "now", "schedule", "discard", "run_before", "next_event_time", "pending_events", "step", "step_selected",
     # the records
     "backends", "sessions", "jobs",
     # state changes: through the declaration's dispatchers (model.sim.core), and the parts' own steps
@@ -91,11 +91,11 @@ class Engine(RequestHandling):
     __slots__ = (
         "_checks_of", "_clock_at_open", "_deadlines", "_doom_on_failure", "_emit", "_emitter", "_fire_complete",
         "_fire_device_error", "_fire_interactive_timeout", "_fire_job_ended", "_fire_job_started",
-        "_fire_max_execution_time", "_fire_max_time", "_fire_start", "_heap", "_job_ids", "_observer", "_seq",
-        "_session_ids", "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing",
-        "_unused_timeout", "_window_on_queue_empty", "_window_seconds", "backends", "dispatch", "events_processed",
-        "interpretation", "job_end_order", "job_fsm", "jobs", "now", "policy", "reserved_ids", "retention",
-        "scheduler_fsm", "seed", "session_fsm", "sessions",
+        "_fire_max_execution_time", "_fire_max_time", "_fire_start", "_heap", "_job_end", "_job_ids", "_observer",
+        "_seq", "_session_ids", "_skip_session_jobs", "_starts_before_deadline", "_submit_checks_for", "_tracing",
+        "_unused_timeout", "_window_end", "_window_on_queue_empty", "_window_seconds", "backends", "dispatch",
+        "events_processed", "interpretation", "job_end_order", "job_fsm", "jobs", "now", "policy", "reserved_ids",
+        "retention", "scheduler_fsm", "seed", "session_fsm", "sessions",
     )
 
     DEFAULT_CLOSED_WINDOW = 1_000
@@ -161,6 +161,8 @@ class Engine(RequestHandling):
         self._fire_max_time = session["max_time_reached"]
         self.dispatch = scheduler["dispatch"]  # optional in the declaration: a no-op while the device is busy
         self._fire_job_ended = scheduler["job_ended"]
+        self._job_end = self.on_job_end  # bound once, not per event (a variant's override included)
+        self._window_end = self.on_interactive_timeout
 
         self._emit(
             Header(

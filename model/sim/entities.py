@@ -43,7 +43,7 @@ class BackendRecord(Stateful):
         self.running: JobRecord | None = None
         self.active_session: SessionRecord | None = None
         self.queue = queue
-        self.charges: bool = getattr(queue, "charges", True)
+        self.charges: bool = queue.charges
         """Whether the scheduler charges device time to the queue (FIFO keeps no account of usage)."""
         self.rng = rng
         self.candidate: JobRecord | None = None

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import ClassVar
+
+from mypy_extensions import mypyc_attr
 
 from model.sim.entities import JobRecord
 
@@ -19,15 +21,25 @@ Eligible = Callable[[JobRecord], bool]
 queues do not ask (the scheduler asks after every job, and most jobs it finds are plain)."""
 
 
-class FairShare(Protocol):
-    def push(self, job: JobRecord) -> None: ...
+@mypyc_attr(allow_interpreted_subclasses=True)
+class FairShare:
+    """What a policy provides; a policy subclasses it (one base, so that the compiled scheduler calls a
+    policy's methods directly, not through Python's call protocol, on every submit and dispatch)."""
 
-    def first(self, eligible: Eligible | None = None) -> JobRecord | None: ...
+    charges: ClassVar[bool] = True
+    """False when ``charge`` does nothing: the scheduler then skips the call."""
 
-    def charge(self, job: JobRecord, seconds: float) -> None: ...
+    def push(self, job: JobRecord) -> None:
+        """A job was submitted to the backend."""
+        raise NotImplementedError
 
+    def first(self, eligible: Eligible | None = None) -> JobRecord | None:
+        """The queued job to start next (None: none may start)."""
+        raise NotImplementedError
 
-# A policy may set ``charges = False`` when ``charge`` does nothing: the scheduler then skips the call.
+    def charge(self, job: JobRecord, seconds: float) -> None:
+        """``job`` used the device ``seconds`` long."""
+        raise NotImplementedError
 
 
 def _first_in(queue: deque[JobRecord], eligible: Eligible | None) -> JobRecord | None:
@@ -46,11 +58,11 @@ def _first_in(queue: deque[JobRecord], eligible: Eligible | None) -> JobRecord |
     return None
 
 
-class FifoQueue:
+class FifoQueue(FairShare):
     """First come, first served over all queued jobs: the default policy."""
 
-    name = "fifo"
-    charges = False
+    name: ClassVar[str] = "fifo"
+    charges: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._queue: deque[JobRecord] = deque()
@@ -65,11 +77,11 @@ class FifoQueue:
         """FIFO keeps no account of usage."""
 
 
-class WeightedFairShare:
+class WeightedFairShare(FairShare):
     """Groups (instances) share the device by weight: the group with the least device time
     per unit of weight goes next, FIFO within a group; ties go to the group name."""
 
-    name = "weighted"
+    name: ClassVar[str] = "weighted"
 
     def __init__(self, weights: dict[str, float] | None = None, default_weight: float = 1.0) -> None:
         self.weights = dict(weights or {})

@@ -62,7 +62,7 @@ class Timers(Closing):
                 token = session.window_token = next(self._seq)
                 if session.window_timer is None:
                     session.window_timer = deadline
-                    heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
+                    heappush(self._heap, (deadline, TIMER, token, self._window_end, session, token))
         elif session.window_deadline is not None:
             session.window_deadline = None
 
@@ -118,7 +118,7 @@ class Timers(Closing):
             # Armed by a window that has since closed; the open one's event goes on now, as keyed at its opening.
             token = session.window_token
             session.window_timer = deadline
-            heappush(self._heap, (deadline, TIMER, token, self.on_interactive_timeout, session, token))
+            heappush(self._heap, (deadline, TIMER, token, self._window_end, session, token))
             return
         self._fire_interactive_timeout.on(session)
         self.dispatch.on(session.backend)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, cast
 
 import msgspec
 from msgspec import UNSET
+from msgspec.structs import astuple
 
 from model.spec.profiles import DEFAULT_PROFILE
 from model.trace.records import (
@@ -37,7 +38,7 @@ from model.trace.records import (
     SessionLine,
 )
 from model.trace.strict_json import Unusable, check, loads, path_of
-from model.trace.timing import same_time, time_text
+from model.trace.timing import goes_back, time_text
 
 CHUNK = 128
 """Records per chunk: each stage of the checker runs over a chunk at a time, so that its code stays warm. Not
@@ -96,15 +97,16 @@ def read_chunks(
                 refuse(line_no, raw)
             if ended:
                 raise Unusable(line_no, f"a line after the end line (line {ended}): the end line is the last")
-            kind = record.__class__
-            if kind is _CHANGE or kind is _REQUEST:
+            kind = type(record)
+            if kind is CHANGE or kind is REQUEST:
                 if header is None:
-                    what = "request" if kind is _REQUEST else record.entity  # type: ignore[union-attr]
+                    what = "request" if kind is REQUEST else record.entity  # type: ignore[union-attr]
                     raise Unusable(line_no, f"missing header: the first line is a {what} line, not the header")
-                t = record.t  # type: ignore[union-attr]
+                t: float = cast(tuple[float, ...], record)[0]  # its time, the first field of both (an index: compiled,
+                # a field read on a union of record types is a Python-level attribute lookup)
                 if t >= last_t:
                     last_t = t
-                elif not same_time(t, last_t):  # float noise back is one instant (trace-format.md)
+                elif goes_back(t, last_t):  # float noise back is one instant (trace-format.md)
                     raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(t)}")
                 chunk.append((line_no, record))  # type: ignore[arg-type]  # a change or a request
                 if len(chunk) >= size:
@@ -114,7 +116,7 @@ def read_chunks(
                 ended = line_no
                 if header is None:
                     raise Unusable(line_no, "missing header: the first line is the end line, not the header")
-                if record.t < last_t and not same_time(record.t, last_t):
+                if goes_back(record.t, last_t):
                     raise Unusable(line_no, f"time goes back from t={time_text(last_t)} to t={time_text(record.t)}")
                 end = record
             else:
@@ -175,8 +177,14 @@ def from_json(obj: Any, line_no: int = 1) -> Entry:
 # What the loop reads on every line, as Final names: compiled, mypyc keeps one as a C static, where an
 # imported name is a dictionary lookup at each use.
 _new: Final = tuple.__new__
-_CHANGE: Final = Change
-_REQUEST: Final = Request
+_fields: Final = astuple
+"""A line's fields in their order, in one call: compiled, reading them one by one from a Struct is a
+Python-level attribute lookup each."""
+CHANGE: Final = Change
+REQUEST: Final = Request
+""":class:`~.records.Change` and :class:`~.records.Request` for compiled code to test a record against
+(``isinstance(record, CHANGE)``): a ``Final`` name of a compiled module is a C static, where the class imported
+from :mod:`model.trace` is a dictionary lookup at each use. The checker's hot loops test every record."""
 _JOB_LINE: Final = JobLine
 _REQUEST_LINE: Final = RequestLine
 _SESSION_LINE: Final = SessionLine
@@ -191,22 +199,17 @@ _RULE_LISTS_LIMIT: Final = 4096
 def record_of(line: Any) -> Entry:
     """The record of a decoded line, once the conditions across its keys hold (ValueError naming the first
     that does not). ``line`` is typed Any: a key left out is None, whatever its field's type says."""
-    kind = line.__class__
+    kind: Any = type(line)
     if kind is _JOB_LINE:
-        reason = line.reason
-        if reason is None and line.dst == "failed":
+        t, id_, backend, session, src, dst, trigger, rules, reason = _fields(line)
+        if reason is None and dst == "failed":
             raise ValueError(_needs("a line into failed", ["reason"]))
-        return _new(_CHANGE, (
-            line.t, "job", line.id, line.backend, line.session, line.src, line.dst, line.trigger,
-            _checked(line.rules), reason, None,
-        ))
+        return _new(CHANGE, (t, "job", id_, backend, session, src, dst, trigger, _checked(rules), reason, None))
     if kind is _REQUEST_LINE:
         return _request(line)
     if kind is _SESSION_LINE:
-        return _new(_CHANGE, (
-            line.t, "session", line.id, line.backend, None, line.src, line.dst, line.trigger, _checked(line.rules),
-            None, line.max_time,
-        ))
+        t, id_, backend, src, dst, trigger, rules, max_time = _fields(line)
+        return _new(CHANGE, (t, "session", id_, backend, None, src, dst, trigger, _checked(rules), None, max_time))
     if kind is HeaderLine:
         backends = {name: {"system_max_time": b.system_max_time,
                            "program_max_execution_time": b.program_max_execution_time}
@@ -217,11 +220,10 @@ def record_of(line: Any) -> Entry:
 
 
 def _request(line: Any) -> Request:
-    t, op, backend, session, job, args = line.t, line.op, line.backend, line.session, line.job, line.args
-    error, rules, message = line.error, line.rules, line.message
+    t, op, backend, session, job, args, outcome, error, rules, message = _fields(line)
     if rules is not None:
         rules = _checked(rules)
-    if line.outcome == "rejected":
+    if outcome == "rejected":
         if error is None or rules is None or message is None:
             missing = [k for k, v in (("error", error), ("rules", rules), ("message", message)) if v is None]
             raise ValueError(_needs("a rejected request", missing))
@@ -245,7 +247,7 @@ def _request(line: Any) -> Request:
         raise ValueError(_needs("a cancel", ["job"]))
     if op == "close" and session is None:
         raise ValueError(_needs("a close", ["session"]))
-    return _new(_REQUEST, (
+    return _new(REQUEST, (
         t, op, backend, session, job, None if args is None else _args(args), error, () if rules is None else rules,
         message,
     ))
@@ -254,7 +256,7 @@ def _request(line: Any) -> Request:
 def _args(args: Any) -> dict[str, Any]:
     """A request's arguments as given, in the order of :class:`~.records.Args`' fields (written out: a loop
     over the fields costs twice as much); ValueError for an integer no float can hold (the line is refused)."""
-    max_time, mode, mex, group, program = args.max_time, args.mode, args.max_execution_time, args.group, args.program
+    max_time, mode, mex, group, program = _fields(args)
     for value in (max_time, mex):
         if value.__class__ is int and not -FLOAT_MAX_INT <= value <= FLOAT_MAX_INT:
             raise ValueError("an integer beyond a 64-bit float")

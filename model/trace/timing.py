@@ -33,6 +33,13 @@ def same_time(a: float, b: float, tolerance: float = 0.0) -> bool:
     return gap <= tolerance + TIME_EPSILON or gap <= tolerance + slack(max(abs(a), abs(b)))
 
 
+def goes_back(t: float, last: float) -> bool:
+    """Whether a line at ``t`` after one at ``last`` goes back in time: before it by more than float noise
+    (trace-format.md: a step back within the noise is one instant). Every reader of a trace, offline or live,
+    asks this."""
+    return t < last and not same_time(t, last)
+
+
 _NOISE_UNDER_A_SECOND: Final = 2.0**50
 """Below this magnitude the slack is under a second, so a gap of more than a second is never float noise."""
 

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from model.spec.lifecycles import SESSION
 from model.trace import Change, Record, Request
+from model.trace.reader import CHANGE, REQUEST
 from model.trace.timing import same_time, time_text
 from model.views.printable import printable
 
@@ -26,7 +27,7 @@ is free (from the declaration: session_closed, session_expired, first_job_cancel
 def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:
     """Whether ``other`` belongs to the same cascade as ``first`` (same instant and trigger)."""
     return (
-        isinstance(first, Change) and isinstance(other, Change) and first.entity == other.entity == "job"
+        isinstance(first, CHANGE) and isinstance(other, CHANGE) and first.entity == other.entity == "job"
         and first.trigger == other.trigger and first.trigger in CASCADE_TRIGGERS
         and same_time(first.t, other.t)
     )
@@ -34,7 +35,7 @@ def in_cascade_run(first: Request | Change, other: Request | Change) -> bool:
 
 def meaning(record: Request | Change) -> tuple[Any, ...]:
     """The fields a conforming implementation must reproduce, time aside."""
-    if isinstance(record, Request):
+    if isinstance(record, REQUEST):
         return ("request", record.op, record.backend, record.session, record.job, record.error)
     return (
         record.entity, record.id, record.backend, record.session, record.src, record.dst,
@@ -44,16 +45,15 @@ def meaning(record: Request | Change) -> tuple[Any, ...]:
 
 def same(expected: Request | Change, got: Request | Change, tolerance: float = 0.0) -> bool:
     """Whether two records have the same :func:`meaning`, at times within the tolerance."""
-    if not same_time(expected.t, got.t, tolerance):
-        return False
-    if type(expected) is Change and type(got) is Change:  # the meaning of a change, field by field (no tuple built)
+    if isinstance(expected, CHANGE) and isinstance(got, CHANGE):  # the meaning of a change, field by field (no tuple)
         return (
-            expected.dst == got.dst and expected.id == got.id and expected.trigger == got.trigger
+            same_time(expected.t, got.t, tolerance)
+            and expected.dst == got.dst and expected.id == got.id and expected.trigger == got.trigger
             and expected.entity == got.entity and expected.backend == got.backend
             and expected.session == got.session and expected.src == got.src and expected.reason == got.reason
             and expected.max_time == got.max_time
         )
-    return meaning(expected) == meaning(got)
+    return same_time(expected.t, got.t, tolerance) and meaning(expected) == meaning(got)
 
 
 def describe(record: Record) -> str:
@@ -63,7 +63,7 @@ def describe(record: Record) -> str:
 
 
 def _phrase(record: Record) -> str:
-    if isinstance(record, Change):
+    if isinstance(record, CHANGE):
         owner = f"{record.session} on {record.backend}" if record.session else record.backend
         src = record.src if record.src is not None else "(new)"
         text = f"t={time_text(record.t)} {record.entity} {record.id} ({owner}) {src} -> {record.dst} [{record.trigger}]"
@@ -72,7 +72,7 @@ def _phrase(record: Record) -> str:
         if record.max_time is not None:
             text += f" max_time={time_text(record.max_time)}"
         return text
-    if isinstance(record, Request):
+    if isinstance(record, REQUEST):
         target = " ".join(
             f"{name} {value}"
             for name, value in (("job", record.job), ("session", record.session), ("backend", record.backend))

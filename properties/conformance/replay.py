@@ -3,8 +3,9 @@
 The trace's *inputs* (client requests, and a running job's end by the device) are fed
 to a :class:`~.replay_engine.ReplayEngine` configured from the header; every other
 line is a *decision* that must match, in order per backend, what the engine produces
-at that virtual time (within a tolerance). Backends are independent, so lines of
-different backends may interleave in any order at the same instant.
+at that virtual time (within a tolerance). Backends are independent, so the events of
+different backends may come in any order at the same instant: reaching a backend's line,
+the engine runs that backend's events of the instant only (:meth:`ReplayEngine.step_on`).
 
 Timing conventions (those of the engine and of the scenario format):
 
@@ -33,6 +34,7 @@ from model.spec.lifecycles import LIFECYCLES_BY_NAME
 from model.spec.rules import RULES_BY_ID
 from model.spec.validations import VALIDATIONS_BY_CODE, RequestRejected
 from model.trace import Change, Emitter, Header, Record, Request
+from model.trace.reader import CHANGE, REQUEST
 from model.trace.timing import TIME_EPSILON, slack, time_text
 from properties.conformance.inputs import DeviceInputs
 from properties.conformance.reader import Unusable
@@ -97,12 +99,12 @@ class Replayer:
         self.suspended: set[str] = set()
 
     def _sink(self, record: Record) -> None:
-        if isinstance(record, Change):
+        if isinstance(record, CHANGE):
             if self._capture_job == record.id and record.entity == "job" and self._echo is None:
                 self._echo = record  # the engine's own record of the device end being replayed
             else:
                 self._queue(record.backend).append(record)
-        elif isinstance(record, Request):
+        elif isinstance(record, REQUEST):
             self._echo = record  # the engine's own record of the request being replayed
 
     def _queue(self, backend: str | None) -> deque[Change]:
@@ -112,6 +114,16 @@ class Replayer:
         if queue is None:
             queue = self.pending[backend] = deque()
         return queue
+
+    def _foreseen(self, change: Change) -> bool:
+        """Whether ``change`` is about the entity of the next decision the engine took on its backend: then the
+        header declares the backend and a request created the ID, with no lookup in the engine's tables (which
+        keep every ID the trace has used)."""
+        queue = self.pending.get(change.backend)
+        if not queue:
+            return False
+        head = queue[0]
+        return head.id == change.id and head.entity == change.entity
 
     def _take_echo(self) -> Request | Change | None:
         """The record ``_sink`` captured, and none any more. (Read through a call: after ``self._echo = None``,
@@ -125,14 +137,17 @@ class Replayer:
     def feed(self, line: int, record: Request | Change) -> list[Divergence]:
         """The divergences this line shows (at most one unless ``keep_going``)."""
         self.last_line = line
-        self.end_time = record.t
         engine = self.engine
         engine.drop_dead_events()
-        if isinstance(record, Change) and (
-            self.observed is not None or record.backend not in engine.backends
-            or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
-        ):
-            self._check_known(line, record)
+        if isinstance(record, CHANGE):
+            self.end_time = record.t
+            if self.observed is not None or (not self._foreseen(record) and (
+                record.backend not in engine.backends
+                or record.id not in (engine.jobs if record.entity == "job" else engine.sessions)
+            )):
+                self._check_known(line, record)
+        else:
+            self.end_time = record.t
         self._updated = False
         try:
             return self._feed(line, record)
@@ -144,7 +159,7 @@ class Replayer:
                 raise Unusable(line, f"the reference engine cannot replay this line: {cannot}") from None
             if self.observed is not None and not self._updated:
                 self.observed.update(record)
-            self._suspend(record.backend if isinstance(record, Change) else self._route(record))
+            self._suspend(record.backend if isinstance(record, CHANGE) else self._route(record))
             return [Divergence(line, rules_for(None, record, self.engine), describe(record), cannot)]
 
     def _feed(self, line: int, record: Request | Change) -> list[Divergence]:
@@ -155,7 +170,7 @@ class Replayer:
         change: Change | None
         if self.inputs is not None and self.inputs.faults:
             self._inject(record)
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             request, change, device = record, None, False
             sent = request if self.inputs is None else self.inputs.saw(request, self.tolerance)
             if self.inputs is not None and self.inputs.stray is not None:
@@ -168,7 +183,7 @@ class Replayer:
                 self.inputs is None or self._is_input(record)
             )
         if self.observed is not None and self.suspended:
-            backend = record.backend if isinstance(record, Change) else self._route(record)
+            backend = record.backend if isinstance(record, CHANGE) else self._route(record)
             if backend in self.suspended:
                 if not self._resumes_at(record):
                     self.observed.update(record)
@@ -178,7 +193,7 @@ class Replayer:
                 pending.pop(backend, None)
                 self.suspended.discard(backend)
         if change is None:
-            engine.run_through(record.t)
+            engine.run_through(record.t, self._route(sent) if engine.several else None)
         elif device:
             engine.advance_before(record.t)
         elif not self._queue(change.backend):
@@ -216,7 +231,7 @@ class Replayer:
         if problem is not None:
             found.append(problem)
             if self.keep_going:
-                self._suspend(record.backend if isinstance(record, Change) else self._route(record))
+                self._suspend(record.backend if isinstance(record, CHANGE) else self._route(record))
         return found
 
     def finish(self, until: float | None = None) -> list[Divergence]:
@@ -284,7 +299,7 @@ class Replayer:
         except NotInProfile as error:  # a cancel_session line in a trace of the seeds' profile
             return Divergence(line, ("PLATFORM-CANCEL-SESSION",), describe(recorded), str(error))
         echo = self._take_echo()
-        assert isinstance(echo, Request), "the engine records every request"
+        assert isinstance(echo, REQUEST), "the engine records every request"
         if same(echo, recorded, self.tolerance):
             return None
         return Divergence(line, rules_for(echo, recorded, engine), describe(recorded), describe(echo))
@@ -356,7 +371,7 @@ class Replayer:
             return rules
         for record in records:
             if (
-                isinstance(record, Change) and record.entity == "job" and record.trigger in DEVICE_TRIGGERS
+                isinstance(record, CHANGE) and record.entity == "job" and record.trigger in DEVICE_TRIGGERS
                 and not math.isinf(getattr(self.engine.jobs.get(record.id), "duration", math.inf))
             ):
                 return (*rules, DEVICE_RULE)
@@ -369,6 +384,11 @@ class Replayer:
         engine = self.engine
         queue = self._queue(change.backend)
         horizon = change.t + self.tolerance + slack(change.t)
+        if engine.several:  # the other backends' events of this instant wait for their own lines
+            instant = change.t - slack(change.t)
+            while not queue and engine.step_on(change.backend, horizon, instant):
+                pass
+            return
         while not queue:
             nxt = engine.next_event_time
             if nxt is None or nxt > horizon:
@@ -417,7 +437,7 @@ class Replayer:
         """Resynchronise before an input the trace's own state can take: a request, or the device
         ending a job the trace shows running. The engine adopts the trace's state, then judges
         the line and everything after it."""
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             return True
         assert self.observed is not None
         job = self.observed.jobs.get(record.id) if record.entity == "job" else None
@@ -441,22 +461,22 @@ def rules_for(expected: Request | Change | None, got: Request | Change, engine: 
     found = [*_expected_rules(expected, got), *_observed_rules(got, engine)]
     if found:
         return tuple(dict.fromkeys(found))
-    return ("SESSION-GROUPS-JOBS",) if isinstance(got, Request) else ("JOB-TERMINAL",)
+    return ("SESSION-GROUPS-JOBS",) if isinstance(got, REQUEST) else ("JOB-TERMINAL",)
 
 
 def _expected_rules(expected: Request | Change | None, got: Request | Change) -> tuple[str, ...]:
-    if isinstance(expected, Change):
+    if isinstance(expected, CHANGE):
         return expected.rules
-    if isinstance(expected, Request):
+    if isinstance(expected, REQUEST):
         if expected.error is not None:
             return expected.rules
-        if isinstance(got, Request) and got.error in VALIDATIONS_BY_CODE:
+        if isinstance(got, REQUEST) and got.error in VALIDATIONS_BY_CODE:
             return VALIDATIONS_BY_CODE[got.error].rules
     return ()
 
 
 def _observed_rules(got: Request | Change, engine: Engine) -> list[str]:
-    if isinstance(got, Request):
+    if isinstance(got, REQUEST):
         return [r for r in got.rules if r in RULES_BY_ID]
     found: list[str] = []
     if got.entity == "job" and got.dst == "running":

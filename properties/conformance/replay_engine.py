@@ -18,7 +18,7 @@ state the trace shows (:meth:`ReplayEngine.adopt`, fed by :class:`Observed`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -59,6 +59,10 @@ class ReplayEngine(Engine):
         super().__init__(backends, interpretation=interpretation, sink=sink, retention=RecentWindow(window))
         self._tidy_at = _SPARE_EVENTS
         """The number of pending events past which :meth:`drop_dead_events` looks for dead ones."""
+        self.several = len(self.backends) > 1
+        """Whether the trace has several backends, whose events at one instant :meth:`step_on` keeps apart."""
+        self._selectors: dict[str | None, Callable[[Any], bool]] = {}
+        """Per backend name, what selects the events of that backend (:meth:`step_on`)."""
 
     def drop_dead_events(self) -> None:
         """Drop the pending events of finished jobs and closed sessions, once the heap has doubled since it was
@@ -81,14 +85,36 @@ class ReplayEngine(Engine):
         if when > self.now:
             self.now = when
 
-    def run_through(self, when: float) -> None:
-        """Process every event due at or before the instant ``when``, including one computed a little later
-        (float noise apart), then set the clock to ``when``: a request made then comes after them all."""
+    def run_through(self, when: float, backend: str | None) -> None:
+        """Process every event of ``backend`` due at or before the instant ``when``, including one computed a
+        little later (float noise apart), then set the clock to ``when``: a request made then on ``backend``
+        comes after them all. The other backends' events of that instant wait (:meth:`step_on`)."""
         edge = when + slack(when)
-        while (due := self.next_event_time) is not None and due <= edge:
-            self.step()
+        if self.several:
+            instant = when - slack(when)
+            while self.step_on(backend, edge, instant):
+                pass
+        else:
+            while (due := self.next_event_time) is not None and due <= edge:
+                self.step()
         if when > self.now:
             self.now = when
+
+    def step_on(self, backend: str | None, until: float, instant: float) -> bool:
+        """Process the next event due at or before ``until``, passing over the other backends' events due at or
+        after ``instant`` (``backend`` None, a request about no backend: every backend's); False when none is
+        left to process.
+
+        Backends are independent (a session and its jobs belong to one; each has its own device, queue and
+        timers), so a trace may write the lines of different backends at one instant in any order: reaching
+        one backend's line runs that backend's events of the instant, while another's wait for its own lines,
+        such as a device end that the trace writes later and that its timer of that instant must follow. They
+        run when their backend's lines call for them, or once the trace has gone past the instant."""
+        selected = self._selectors.get(backend)
+        if selected is None:
+            record = self.backends.get(backend) if backend is not None else None
+            selected = self._selectors[backend] = _on(record)
+        return self.step_selected(until, instant, selected)
 
     def submit_recorded(self, request: Request, device: tuple[float, bool] | None = None) -> JobRecord:
         """Submit as the trace's request did, with the device outcome left to the trace, or, given
@@ -107,6 +133,7 @@ class ReplayEngine(Engine):
         """Replace backend ``name``'s live state (records, queue, timers) by what the trace shows."""
         old = self.backends[name]
         self.discard(lambda target: _backend_of(target) == name)
+        self._selectors.pop(name, None)
         backend = BackendRecord(old.config, FifoQueue(), old.rng)
         self.backends[name] = backend
         for job_id, job in list(self.jobs.items()):
@@ -186,6 +213,11 @@ def _dead(target: Any) -> bool:
     if isinstance(target, JobRecord):
         return target.state in JOB_FINAL
     return isinstance(target, SessionRecord) and target.state in SESSION_FINAL
+
+
+def _on(backend: BackendRecord | None) -> Callable[[Any], bool]:
+    """What selects the events of ``backend`` (None: of no backend): every event's target is a job or a session."""
+    return lambda target: target.backend is backend
 
 
 def _backend_of(target: Any) -> str | None:

@@ -13,6 +13,7 @@ from model.spec.interpretations import PlatformFirstJobCancel as _PlatformFirstJ
 from model.spec.lifecycles import JOB, JOB_OWN_FAILURES, SESSION, Lifecycle, Transition, declared
 from model.spec.rules import RULES_BY_ID
 from model.trace import Change, Header, Request
+from model.trace.reader import CHANGE, REQUEST
 from model.trace.timing import same_time, time_text
 from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import JOB_FINAL, SESSION_FINAL, JobView, SessionView
@@ -204,7 +205,7 @@ class NothingLost(LiveProperty):
         """job -> (backend, session, t) of its accepted submit, until the job line appears."""
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             found = self._missing(index, record.t)
             if record.op == "submit" and record.error is None:
                 if record.job is None:
@@ -271,7 +272,7 @@ class ActivationAtFirstStart(LiveProperty):
             return None
         self.awaiting = None
         activated = (
-            isinstance(record, Change) and record.entity == "session"
+            isinstance(record, CHANGE) and record.entity == "session"
             and record.id == awaiting.session and record.dst == "active"
         )
         if activated:
@@ -300,7 +301,7 @@ class ActivationAtFirstStart(LiveProperty):
         if record.dst == "active" and record.src in ("pending", "inactive"):
             start = self.ctx.prev  # "right before": the previous line, if it is a job start
             if (
-                not isinstance(start, Change) or start.entity != "job" or start.dst != "running"
+                not isinstance(start, CHANGE) or start.entity != "job" or start.dst != "running"
                 or start.session != sid or not same_time(start.t, record.t)
             ):
                 found = self.violation(
@@ -364,7 +365,7 @@ class NoStartAfterClose(LiveProperty):
         session = record.session
         if session is None or session in self.ledger.sessions:
             return None
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             return self.violation(index, record.t, f"a job for closed (or unknown) session {session} is accepted")
         return self.violation(index, record.t, f"job {record.id} of closed session {session} starts")
 
@@ -518,7 +519,7 @@ class CloseDrains(LiveProperty):
     def judge(self, index: int, record: Request | Change) -> Violation | None:
         if not self.on:
             return None
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             view = self.ledger.sessions.get(record.session or "")
             if view is not None and view.state == "pending_closed":
                 message = f"a job is accepted by session {record.session}, which is closing"
@@ -622,7 +623,7 @@ class _TakesEffect(LiveProperty):
         """A line after an accepted request, while one waits: its effect, or a request that comes first."""
         self.watching = False
         found = None
-        if isinstance(record, Change):
+        if isinstance(record, CHANGE):
             asked = take(self.pending, record.id) if record.entity == self.entity else None
             if asked is not None and not any(
                 record.dst == dst and (trigger is None or record.trigger == trigger) for dst, trigger in self.effects

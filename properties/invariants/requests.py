@@ -13,6 +13,7 @@ from model.spec.interpretations import MaxTimeJobBound, MaxTimeUpperBound
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
+from model.trace.reader import CHANGE
 from model.trace.timing import time_text
 from properties.invariants.base import Violation, forget
 from properties.invariants.ledger import SESSION_FINAL
@@ -46,7 +47,7 @@ class MaxTimeBounds(LiveProperty):
         return float(limits["system_max_time"]) if limits is not None and "system_max_time" in limits else None
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Change):
+        if isinstance(record, CHANGE):
             forget(self.bound, record.id)
             return None
         args: Mapping[str, Any] = record.args or {}

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Final
 from mypy_extensions import mypyc_attr
 
 from model.trace import Change, Header, Record, Request
+from model.trace.reader import CHANGE
 from model.trace.timing import same_time
 from properties.invariants.base import TraceProperty, Violation
 from properties.invariants.ledger import Ledger
@@ -286,7 +287,11 @@ class Suite:
         """The violations this record shows, in catalogue order; None if it shows none."""
         found: dict[int, Violation] | None = None
         ctx = self.ctx
-        t = record.t
+        change: Change | None
+        if isinstance(record, CHANGE):  # (``t`` read on the record's own type: compiled, an index)
+            change, t = record, record.t
+        else:
+            change, t = None, record.t
         moved = t != ctx.clock_t  # (an instant can only end where time moves)
         if moved:
             now = ctx.now
@@ -301,7 +306,6 @@ class Suite:
             if self._clock:
                 found = self._run(self._clock, _CLOCK, index, t, found)
         epoch = self._epoch
-        change = record if isinstance(record, Change) else None
         key: ChangeKey | RequestKey
         kind: type[Changes | Requests]
         if change is not None:

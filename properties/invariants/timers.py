@@ -17,6 +17,7 @@ from model.spec.interpretations import InteractiveWindow, MaxtimeClock, MaxTimeD
 from model.spec.max_time import parse_max_time
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, Request
+from model.trace.reader import CHANGE, REQUEST
 from model.trace.timing import same_time, time_text
 from properties.invariants.base import Violation, forget, take
 from properties.invariants.ledger import SESSION_FINAL
@@ -133,7 +134,7 @@ class MaxTimeRespected(LiveProperty):
         return found
 
     def judge(self, index: int, record: Change | Request) -> Violation | None:
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             self._opened(record)
             return None
         if record.entity == "job":
@@ -218,7 +219,7 @@ class MaxTimeValue(LiveProperty):
         return float(limits[key]) if limits is not None and key in limits else None
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             self._request(record)
             return None
         if record.entity == "job":
@@ -235,7 +236,7 @@ class MaxTimeValue(LiveProperty):
             if self.first_job_limit and expected is not None:
                 last = self.ctx.prev  # the start that activates the session comes right before
                 job = (
-                    last.id if isinstance(last, Change) and last.entity == "job" and last.dst == "running"
+                    last.id if isinstance(last, CHANGE) and last.entity == "job" and last.dst == "running"
                     and last.session == record.id else None
                 )
                 limit = self.job_limit.get(job) if job is not None else None
@@ -375,7 +376,7 @@ class MaxExecutionTime(LiveProperty):
         return found
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
-        if isinstance(record, Request):
+        if isinstance(record, REQUEST):
             if record.job is not None:
                 explicit = (record.args or {}).get("max_execution_time")
                 limits = self.header.backends.get(record.backend or "")
