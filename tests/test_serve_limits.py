@@ -7,6 +7,7 @@ tests/test_serve.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,3 +140,13 @@ def test_advance_is_bounded_where_dates_and_timers_hold(client: TestClient, serv
     opened = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND})
     assert opened.status_code == 200 and opened.json()["created_at"].endswith("Z")
     assert client.post(f"{API}/sessionspec/advance", json={"seconds": 1}).status_code == 400
+
+
+def test_the_seed_client_pins_are_written_once_and_hold_the_provider() -> None:
+    """The pins resolved qiskit-ibm-provider 0.7.3, whose QPY reader breaks every parametrized circuit (checked
+    in a scratch venv: 0.7.2 decodes them). The Makefile and docs/serve.md name the one requirements file."""
+    root = Path(__file__).parent.parent
+    pins = (root / "examples" / "serve" / "seed-client.txt").read_text().splitlines()
+    assert "qiskit-ibm-provider==0.7.2" in pins and "qiskit-ibm-runtime==0.11.3" in pins
+    assert "pip install --quiet -r examples/serve/seed-client.txt" in (root / "Makefile").read_text()
+    assert "pip install -r examples/serve/seed-client.txt" in (root / "docs" / "serve.md").read_text()
