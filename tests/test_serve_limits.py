@@ -150,3 +150,25 @@ def test_the_seed_client_pins_are_written_once_and_hold_the_provider() -> None:
     assert "qiskit-ibm-provider==0.7.2" in pins and "qiskit-ibm-runtime==0.11.3" in pins
     assert "pip install --quiet -r examples/serve/seed-client.txt" in (root / "Makefile").read_text()
     assert "pip install -r examples/serve/seed-client.txt" in (root / "docs" / "serve.md").read_text()
+
+
+@pytest.mark.parametrize("value", ["no", 0, 1, [], {}])
+def test_accepting_jobs_must_be_a_boolean(client: TestClient, server: RuntimeServer, value: object) -> None:
+    """``{"accepting_jobs": "no"}`` answered 204 and was ignored."""
+    session = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": BACKEND}).json()["id"]
+    refused = client.patch(f"{API}/sessions/{session}", json={"accepting_jobs": value})
+    assert refused.status_code == 400 and "accepting_jobs must be true or false" in refused.text
+    assert client.get(f"{API}/sessions/{session}").json()["accepting_jobs"] is True
+
+
+def test_a_job_for_an_unknown_program_is_a_404(client: TestClient, server: RuntimeServer) -> None:
+    """``program_id: "../../etc"`` was accepted as a job; the service answers 404 (the client: program not found)."""
+    refused = client.post(f"{API}/jobs", json={"program_id": "../../etc", "backend": BACKEND, "params": {}})
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "PROGRAM-UNKNOWN"
+    assert server.engine.jobs == {}
+
+
+def test_a_lone_surrogate_body_is_refused_with_that_reason(client: TestClient) -> None:
+    """The reason read "not JSON: Input data was truncated" (msgspec's word for an escaped lone surrogate)."""
+    refused = client.post(f"{API}/sessions", content=b'{"backend": "\\ud800"}')
+    assert refused.status_code == 400 and "a lone surrogate" in refused.json()["error"]["message"]

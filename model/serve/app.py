@@ -137,7 +137,10 @@ def create_app(
         return {"devices": [b.listing() for b in server.backends.values()]}
 
     def session_patch(request: Request, body: Any) -> Response:
-        if object_body(body).get("accepting_jobs") is False:
+        accepting = object_body(body).get("accepting_jobs")
+        if accepting is not None and not isinstance(accepting, bool):
+            raise ApiError(400, "BAD-REQUEST", f"accepting_jobs must be true or false, got {accepting!r}")
+        if accepting is False:
             server.close_session(p(request, "sid"))
         else:
             server.session_details(p(request, "sid"))  # 404 for an unknown session

@@ -33,6 +33,9 @@ import numpy as np
 
 MOCK_SHOTS = 1024
 
+PROGRAMS = ("estimator", "sampler", "executor")
+"""The programs a job may name (``program_id``): the primitives of both client generations and today's executor."""
+
 MAX_STATE_QUBITS = 20
 """Qubits of the largest circuit a result is computed for: an exact statevector of ``2**n`` amplitudes."""
 MAX_BOUND_CIRCUITS = 10_000

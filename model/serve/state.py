@@ -27,7 +27,7 @@ from model.runtime.jobs import REASON_RULES
 from model.runtime.platform import details
 from model.serve.backends import ServedBackend
 from model.serve.clock import DEFAULT_WAIT_HORIZON, MAX_ADVANCE_TO, WallClock
-from model.serve.programs import Evaluator, requested_shots
+from model.serve.programs import PROGRAMS, Evaluator, requested_shots
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
 from model.sim.entities import JobRecord, SessionRecord
@@ -289,6 +289,8 @@ class RuntimeServer:
         program_id = body.get("program_id")
         if not isinstance(program_id, str) or not program_id:
             raise ApiError(400, "BAD-REQUEST", "a job needs a program_id")
+        if program_id not in PROGRAMS:  # the client reads a 404 here as "program not found"
+            raise ApiError(404, "PROGRAM-UNKNOWN", f"no program {program_id!r}; known: {', '.join(PROGRAMS)}")
         params = body.get("params")
         if not isinstance(params, dict):
             raise ApiError(400, "BAD-REQUEST", "a job's params must be a JSON object")
