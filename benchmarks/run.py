@@ -17,8 +17,8 @@ For every workload shape of :mod:`benchmarks.shapes` (``make bench``: the quick 
 * trace: the engine untraced, with the trace in memory (``MemoryTrace``) and streamed to
   a file (``JsonlWriter``), alternating: what writing the trace adds;
 * checker: on that streamed trace, a bare ``json.loads`` loop over the file, then the
-  checker in one process (``check_file``) on the whole file and on its first tenth
-  (per-record cost along the trace);
+  checker in one process (``check_file``) on the whole file; and each tenth of the trace
+  timed within whole runs (``check_lines``), for the per-record cost along the trace;
 * busy: ``sessionspec check`` with its default ``--jobs`` against ``--jobs 1`` while a
   busy-loop process this harness starts (and stops) keeps a core loaded.
 
@@ -27,7 +27,7 @@ one process (scaling), the run split by backend over two processes (split), the
 Hypothesis state machine (stateful) and conformance campaigns under pytest (campaigns).
 
 The harness reaches the project through few public names (``Engine`` via
-:mod:`benchmarks.engine_driver`, ``model.trace``'s writer, ``check_file`` and the
+:mod:`benchmarks.engine_driver`, ``model.trace``'s writer, ``check_file``, ``check_lines`` and the
 ``sessionspec check`` command), so that an API change is one place to fix.
 """
 
@@ -173,11 +173,30 @@ def _prefix(trace_path: str, lines: int, suffix: str) -> tuple[str, int]:
     return path, n
 
 
+def _check_by_tenths(path: str, total: int) -> tuple[list[float], int, bool]:
+    """``check_lines`` over the whole trace in this process, CPU time stamped each time the reader takes the
+    next tenth of the lines: each tenth's seconds, the lines a tenth, conforms."""
+    from itertools import chain, islice, pairwise
+
+    from properties.conformance.checker import check_lines
+
+    step = -(-total // 10)
+    marks: list[float] = []
+    with open(path, "rb") as source:
+
+        def tenths() -> Iterator[Iterator[bytes]]:
+            for _ in range(10):
+                marks.append(cpu())
+                yield islice(source, step)
+
+        report = check_lines(chain.from_iterable(tenths()), path)
+        marks.append(cpu())
+    return [b - a for a, b in pairwise(marks)], step, getattr(report, "status", 1) == 0
+
+
 def measure_checker(trace_path: str, repeats: int) -> dict[str, Any]:
-    """A bare ``json.loads`` loop, then the checker on the whole trace and on its first tenth."""
-    with open(trace_path, "rb") as source:
-        total = sum(1 for _ in source)
-    head, n_head = _prefix(trace_path, max(2, total // 10), ".tenth")
+    """A bare ``json.loads`` loop, then the checker on the whole trace; and the cost of each tenth of the trace
+    within whole runs (per-record cost along the trace: every tenth timed in the same runs, the best of each)."""
 
     def bare() -> int:
         loads, n = json.loads, 0
@@ -188,23 +207,24 @@ def measure_checker(trace_path: str, repeats: int) -> dict[str, Any]:
         return n
 
     loop, records = _best(repeats, bare)
-    whole = tenth = float("inf")
+    whole = float("inf")
     conforms = tenth_conforms = True
-    for i in range(2 * repeats):  # the first tenth is short, so more exposed to the machine's noise: twice as often
-        if i % 2 == 0:
-            gc.collect()
-            seconds, conforms = _check(trace_path)
-            whole = min(whole, seconds)
+    for _ in range(repeats):
         gc.collect()
-        seconds, tenth_conforms = _check(head)
-        tenth = min(tenth, seconds)
-    os.unlink(head)
-    per_whole, per_tenth = whole / records, tenth / n_head
+        seconds, conforms = _check(trace_path)
+        whole = min(whole, seconds)
+    tenths = [float("inf")] * 10
+    step = records
+    for _ in range(2 * repeats):  # a tenth is short, so exposed to the machine's noise: each gets more samples
+        gc.collect()
+        times, step, tenth_conforms = _check_by_tenths(trace_path, records)
+        tenths = [min(a, b) for a, b in zip(tenths, times, strict=True)]
     return {
         "records": records, "json_seconds": loop, "json_records_per_s": records / loop,
         "checker_seconds": whole, "checker_records_per_s": records / whole, "checker_vs_json": loop / whole,
-        "tenth_records": n_head, "tenth_seconds": tenth, "tenth_records_per_s": n_head / tenth,
-        "flat": per_whole / per_tenth, "conforms": conforms, "tenth_conforms": tenth_conforms,
+        "tenth_records": step, "tenth_seconds": tenths[0], "tenth_records_per_s": step / tenths[0],
+        "tenths_seconds": tenths, "flat": sum(tenths) / records / (tenths[0] / step),
+        "conforms": conforms, "tenth_conforms": tenth_conforms,
     }
 
 

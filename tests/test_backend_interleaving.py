@@ -2,8 +2,9 @@
 
 Backends are independent in the spec (a session and its jobs belong to one; each has its own device, queue and
 timers), so ``check`` judges each backend's lines in their own order, whatever the order of the others' at that
-instant. Shuffling the lines of different backends within an instant of a reference trace keeps it conforming;
-and a trace so shuffled with a decision left out still diverges: the shuffle hides no finding.
+instant. Shuffling the events of different backends within an instant of a reference trace, or their change lines
+one by one (a request's event stays whole), keeps it conforming; and a trace so shuffled with a decision left out
+still diverges: the shuffle hides no finding.
 """
 
 from __future__ import annotations
@@ -160,32 +161,38 @@ EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=list(H
 
 @pytest.mark.parametrize("profile", SEEDS)
 @EXAMPLES
-@given(first=operations(1), second=operations(1), mirror=st.booleans(), seed=st.integers(0, 2**32))
+@given(first=operations(1), second=operations(1), mirror=st.booleans(), seed=st.integers(0, 2**32),
+       by_line=st.booleans())
 def test_lines_of_different_backends_at_one_instant_may_come_in_any_order(
-    profile: str, first: list[Any], second: list[Any], mirror: bool, seed: int,
+    profile: str, first: list[Any], second: list[Any], mirror: bool, seed: int, by_line: bool,
 ) -> None:
-    shuffled_and_judged(profile, first, first if mirror else second, seed)
+    shuffled_and_judged(profile, first, first if mirror else second, seed, by_line)
 
 
 @pytest.mark.parametrize("profile", PLATFORM)
 @EXAMPLES
 @given(first=operations(1, platform=True), second=operations(1, platform=True), mirror=st.booleans(),
-       seed=st.integers(0, 2**32))
+       seed=st.integers(0, 2**32), by_line=st.booleans())
 def test_lines_of_different_backends_at_one_instant_may_come_in_any_order_on_the_platform(
-    profile: str, first: list[Any], second: list[Any], mirror: bool, seed: int,
+    profile: str, first: list[Any], second: list[Any], mirror: bool, seed: int, by_line: bool,
 ) -> None:
-    shuffled_and_judged(profile, first, first if mirror else second, seed)
+    shuffled_and_judged(profile, first, first if mirror else second, seed, by_line)
 
 
-def shuffled_and_judged(profile: str, first: list[Any], second: list[Any], seed: int) -> None:
+def shuffled_and_judged(profile: str, first: list[Any], second: list[Any], seed: int, by_line: bool) -> None:
     """The reference trace of ``first`` on b0 and ``second`` on b1, its backends' events at each instant
-    shuffled, conforms; with one decision left out (at an instant of both backends, if there is one), it
-    diverges."""
+    shuffled (``by_line``: their lines, an event's lines parted by the other backend's), conforms; with one
+    decision left out (at an instant of both backends, if there is one), it diverges."""
     interpretation = all_profiles()[profile]
     ops, end = two_backends(first, second, interpretation)
     until = end + FLUSH
     lines, starts = event_units(ops, until, interpretation)
     assert lines == engine_lines(ops, until, interpretation)
+    if by_line and starts:  # every change line its own unit, but a request's event stays whole
+        bounds = [*starts, len(lines)]
+        starts = sorted({
+            i for a, b in itertools.pairwise(bounds) for i in ((a,) if _is_request(lines[a]) else range(a, b))
+        })
     rng = random.Random(seed)
     moved, shared = shuffled_across_backends(lines, starts, rng)
     event(f"instants with events of both backends: {'some' if shared else 'none'}")
@@ -219,3 +226,25 @@ def test_a_backends_own_lines_keep_their_order() -> None:
     report = check_lines(lines, "t.jsonl", until=500)
     assert report.status == 1
     assert "got t=100 job j1 (s1 on b1) running -> completed [complete]" in "\n".join(report.lines), report.lines
+
+
+def test_another_backends_line_between_a_start_and_the_activation_it_causes_conforms() -> None:
+    """Found by an outsider (FA-2): the activation check read "the line right before" over the whole trace, not
+    the backend's own lines, so another backend's line between a job's start and its session's activation was
+    called a missed activation."""
+    ops = scenario(
+        {"at": 0, "op": "submit", "backend": "b0", "job": "j1", "duration": 10, "fault": False},
+        {"at": 0, "op": "open", "backend": "b0", "session": "s1"},
+        {"at": 0, "op": "submit", "session": "s1", "job": "j2", "duration": 10, "fault": False},
+        {"at": 0, "op": "submit", "backend": "b1", "job": "j3", "duration": 10, "fault": False},
+    )
+    lines = engine_lines(ops, 500)
+    start = find_line(lines, id="j2", to="running")
+    activation = find_line(lines, id="s1", to="active")
+    assert activation == start + 1
+    end = find_line(lines, id="j3", to="completed")
+    assert end > activation
+    lines.insert(activation, lines.pop(end))  # b1's line between b0's start and the activation it causes
+    assert find_line(lines, id="j3", to="completed") == start + 1
+    report = check_lines(lines, "t.jsonl", until=500)
+    assert report.status == 0, "\n".join(report.lines)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from model.sim.ops import ACTIONS, Advance, Cancel, Close, Fault, Open, Submit, apply, decode_request, request_json
 from model.sim.scenario import parse_scenario, run_scenario
-from model.spec.interpretations import Interpretation
+from model.spec.interpretations import Interpretation, profiles
 from model.spec.validations import RequestRejected
 from model.trace import Change, Header, MemoryTrace, dumps
 from properties.cli import cli
@@ -59,6 +59,21 @@ def test_a_header_may_list_points_at_their_default_or_leave_them_out() -> None:
     wrong = CampaignConfig(interpretation=Interpretation.of(idle_device="work_conserving"))
     result = run_campaign(lambda iut_config: _NoPointInHeader(iut_config), wrong, examples=5, seed=1)
     assert result.finding is not None and "header interpretation" in result.finding.message
+
+
+class _SeedsHeader(EngineIUT):
+    """The reference, but its header leaves out the profile (so reads as seeds)."""
+
+    def events(self) -> list[Any]:
+        return [r._replace(profile="seeds") if isinstance(r, Header) else r for r in super().events()]
+
+
+def test_a_header_without_the_profile_is_named_as_such() -> None:
+    """Found by an outsider: the finding printed two identical interpretations and never named the profile."""
+    config = CampaignConfig(interpretation=profiles("platform")["platform"])
+    result = run_campaign(lambda iut_config: _SeedsHeader(iut_config), config, examples=5, seed=1)
+    assert result.finding is not None
+    assert "header profile seeds; the spec expected platform" in result.finding.message, result.finding.message
 
 
 class _NoPointInHeader(EngineIUT):

@@ -256,6 +256,9 @@ class _Run:
             raise _Mismatch("the IUT's trace does not start with a header", (), 1)
         header = got[0]
         # a point at its default may be left out or listed: compared with the defaults filled in, as check reads it
+        if header.profile != expected.profile:  # (the same choices may read differently under another profile)
+            raise _Mismatch(f"header profile {header.profile}; the spec expected {expected.profile} (a header without "
+                            "\"profile\" is seeds)", (), 1)
         if _filled(header) != _filled(expected):
             raise _Mismatch(f"header interpretation {dict(header.interpretation)}; the spec expected "
                             f"{dict(expected.interpretation)}", (), 1)

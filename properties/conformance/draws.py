@@ -203,6 +203,8 @@ MAX_TIME_FORMS: tuple[int | str | None, ...] = (
     "2h 30m 40s", "2H", "05m", "300", "1m 30s", "90s", " 5m", "10M 5S", "1h",
     # refused forms: repeats, a bare number after a unit, empty, non-ASCII digits, not positive, above the limit
     "2h 2h", "5m 30", "", "²", "٣m", -5, 0, "0s", "5m 2h", 3601, 1801, 1800,
+    # White_Space only (docs/contract.md): U+0085 and U+00A0 are, U+FEFF and U+001C (str.isspace's) are not
+    "\u00855m", "1h\u00a030m", "\ufeff5m", "5m\u001c",
 )
 EXECUTION_TIMES: tuple[float | None, ...] = (None, 30, None, 120, None, 5000, 0, -1)
 DURATIONS: tuple[float, ...] = (10, 100, 1, 50, 120, 299, 300, 301, 500)

@@ -61,6 +61,19 @@ class Ledger:
         self.active: dict[str, str] = {}
         """backend -> ID of the session active there."""
 
+    def owner(self, backend: str | None, session: str | None, job: str | None) -> str | None:
+        """The backend a request concerns (docs/conformance.md): that of the live session or job it names, else
+        the one it names (a refused request records the client's, which may be another)."""
+        if session is not None:
+            view = self.sessions.get(session)
+            if view is not None:
+                return view.backend
+        if job is not None:
+            found = self.jobs.get(job)
+            if found is not None:
+                return found.backend
+        return backend
+
     def apply(self, record: Change) -> None:
         entity = record.entity
         if entity == "job":

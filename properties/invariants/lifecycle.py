@@ -206,7 +206,7 @@ class NothingLost(LiveProperty):
 
     def judge(self, index: int, record: Request | Change) -> Violation | None:
         if isinstance(record, REQUEST):
-            found = self._missing(index, record.t)
+            found = self._missing(index, record.t, self.ctx.backend)
             if record.op == "submit" and record.error is None:
                 if record.job is None:
                     return found or self.violation(index, record.t, "an accepted submit names no job")
@@ -228,15 +228,23 @@ class NothingLost(LiveProperty):
             return self.violation(index, record.t, f"job {record.id} enters unknown state {record.dst!r}")
         return None
 
-    def _missing(self, index: int, t: float) -> Violation | None:
+    def _missing(self, index: int, t: float, backend: str | None = None, every: bool = False) -> Violation | None:
+        """An accepted submit of ``backend`` (``every``: of any) whose job line has not come; those are forgotten.
+        A request of another backend may come first: backends are independent."""
         if not self.expected:
             return None
-        job, (_, _, at) = next(iter(self.expected.items()))
-        self.expected.clear()
-        return self.violation(index, t, f"the submit of job {job} at t={time_text(at)} was accepted but created no job")
+        missing = [job for job, (on, _, _) in self.expected.items() if every or on == backend]
+        if not missing:
+            return None
+        at = self.expected[missing[0]][2]
+        for job in missing:
+            del self.expected[job]
+        return self.violation(
+            index, t, f"the submit of job {missing[0]} at t={time_text(at)} was accepted but created no job"
+        )
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
-        found = self._missing(index, end_time)
+        found = self._missing(index, end_time, every=True)
         return [found] if found is not None else []
 
 
@@ -259,18 +267,17 @@ class ActivationAtFirstStart(LiveProperty):
         )
         self.state: dict[str, str] = {}
         self.active: dict[str, str] = {}
-        self.awaiting: Change | None = None
-        """The start of a job whose session must become active on the very next line."""
+        self.awaiting: dict[str | None, Change] = {}
+        """Per backend, the start of a job whose session must become active on the backend's very next line."""
         self.missed_at = -1
         """The record at which an awaited activation was found missing: a session line there is not
         read further (one finding per line; this property has always skipped it)."""
 
     def _next_line(self, index: int, record: Request | Change) -> Violation | None:
-        """The line after a start that must activate its session."""
-        awaiting = self.awaiting
+        """The line after a start that must activate its session (the next of that backend)."""
+        awaiting = self.awaiting.pop(self.ctx.backend, None)  # (the hook runs on that backend's next line only)
         if awaiting is None:
             return None
-        self.awaiting = None
         activated = (
             isinstance(record, CHANGE) and record.entity == "session"
             and record.id == awaiting.session and record.dst == "active"
@@ -291,7 +298,7 @@ class ActivationAtFirstStart(LiveProperty):
         if session is not None and self.state.get(session) in ("pending", "inactive"):
             other = self.active.get(record.backend)
             if not (self.unactivated and other is not None and other != session):
-                self.awaiting = record
+                self.awaiting[record.backend] = record
                 self.ctx.at_next_record(self, self._next_line)
         return None
 
@@ -299,7 +306,7 @@ class ActivationAtFirstStart(LiveProperty):
         found = None
         sid = record.id
         if record.dst == "active" and record.src in ("pending", "inactive"):
-            start = self.ctx.prev  # "right before": the previous line, if it is a job start
+            start = self.ctx.prev  # "right before": the backend's previous line, if it is a job start
             if (
                 not isinstance(start, CHANGE) or start.entity != "job" or start.dst != "running"
                 or start.session != sid or not same_time(start.t, record.t)
@@ -318,11 +325,10 @@ class ActivationAtFirstStart(LiveProperty):
         return found
 
     def finish(self, index: int, end_time: float) -> list[Violation]:
-        awaiting = self.awaiting
-        if awaiting is None:
-            return []
-        message = f"job {awaiting.id} started but session {awaiting.session} never activated"
-        return [self.violation(index, end_time, message)]
+        return [
+            self.violation(index, end_time, f"job {awaiting.id} started but session {awaiting.session} never activated")
+            for awaiting in self.awaiting.values()
+        ]
 
 
 def running_job_fails(interpretation: Interpretation, session_trigger: str) -> bool:
@@ -587,9 +593,10 @@ class _TakesEffect(LiveProperty):
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
-        self.pending: dict[str, float] = {}
-        """entity -> when the accepted request for it was made, until its next line."""
-        self.watching = False
+        self.pending: dict[str, tuple[float, str | None]] = {}
+        """entity -> when the accepted request for it was made and its backend, until its next line."""
+        self.watching: set[str | None] = set()
+        """The backends whose next line is watched."""
         self.effects = self.effects or (self.effect,)
         self.wrong = self.says["wrong"]
 
@@ -605,7 +612,7 @@ class _TakesEffect(LiveProperty):
         live = view is not None
         if record.error is None:
             if view is not None and view.state not in self.inert:
-                self.pending[target] = record.t
+                self.pending[target] = (record.t, self.ctx.backend)
                 self.wake()
                 self._watch()
             elif self.accepted_ended is not None:
@@ -615,13 +622,16 @@ class _TakesEffect(LiveProperty):
         return None
 
     def _watch(self) -> None:
-        if not self.watching:
-            self.watching = True
+        backend = self.ctx.backend
+        if backend not in self.watching:
+            self.watching.add(backend)
             self.ctx.at_next_record(self, self._next_line)
 
     def _next_line(self, index: int, record: Request | Change) -> Violation | None:
-        """A line after an accepted request, while one waits: its effect, or a request that comes first."""
-        self.watching = False
+        """A line of a backend after an accepted request there, while one waits: its effect, or a request of that
+        backend that comes first (another backend's lines may come between: backends are independent)."""
+        backend = self.ctx.backend
+        self.watching.discard(backend)
         found = None
         if isinstance(record, CHANGE):
             asked = take(self.pending, record.id) if record.entity == self.entity else None
@@ -630,17 +640,20 @@ class _TakesEffect(LiveProperty):
             ):
                 found = self.violation(index, record.t, self.wrong.format(record=record))
         else:
-            found = self._unanswered(index, record.t)
-        if self.pending:
+            found = self._unanswered(index, record.t, [backend])
+        if any(on == backend for _, on in self.pending.values()):
             self._watch()
         return found
 
-    def _unanswered(self, index: int, t: float) -> Violation | None:
-        if not self.pending:
+    def _unanswered(self, index: int, t: float, backends: list[str | None] | None = None) -> Violation | None:
+        """The first request still unanswered (of ``backends``; None: of any), and forget those."""
+        waiting = [target for target, (_, on) in self.pending.items() if backends is None or on in backends]
+        if not waiting:
             return None
-        target, at = next(iter(self.pending.items()))
-        self.pending.clear()
-        return self.violation(index, t, self.says["unanswered"].format(target=target, at=time_text(at)))
+        at = self.pending[waiting[0]][0]
+        for target in waiting:
+            del self.pending[target]
+        return self.violation(index, t, self.says["unanswered"].format(target=waiting[0], at=time_text(at)))
 
     def instant_ended(self, index: int, next_t: float) -> Violation | None:
         return self._unanswered(index, self.ctx.now)

@@ -12,7 +12,7 @@ being schema enums), applies the ledger once per record and calls, per record:
 
 1. ``instant_ended`` of the properties that asked for it (:meth:`LiveProperty.wake`), when
    virtual time moves past the current instant;
-2. the one-shot hooks armed on the previous record (:meth:`Context.at_next_record`);
+2. the one-shot hooks armed on the previous record of its backend (:meth:`Context.at_next_record`);
 3. ``clock`` (deadline sweeps), when the record's time differs from the previous one's;
 4. ``judge``, for the records its ``judges`` patterns match (its :meth:`LiveProperty.interest`),
    before the ledger applies the record;
@@ -112,26 +112,39 @@ a direct call)."""
 
 
 class Context:
-    """What the properties of one suite share: the ledger, the current instant, the previous record."""
+    """What the properties of one suite share: the ledger, the current instant, the previous record of the
+    record's backend.
 
-    __slots__ = ("armed", "clock_t", "due", "ledger", "now", "prev")
+    Backends are independent, so the lines of different backends may interleave in any order at one instant
+    (docs/conformance.md): "the line right before" and "the next line" are a backend's own."""
+
+    __slots__ = ("armed", "backend", "clock_t", "due", "last_on", "ledger", "now", "prev")
 
     def __init__(self) -> None:
         self.ledger = Ledger()
         self.now = 0.0
         """The current instant: it ends when a record is later by more than float noise."""
+        self.backend: str | None = None
+        """The backend of the record being judged (None: a request that names none)."""
         self.prev: Request | Change | None = None
-        """The record before the one being judged."""
+        """The record before the one being judged on its backend."""
+        self.last_on: dict[str | None, Request | Change] = {}
+        """Per backend, its last record so far."""
         self.clock_t: float | None = None
         """The time of the last ``clock`` round; None runs one at the next record."""
         self.due: dict[LiveProperty, None] = {}
         """Properties whose ``instant_ended`` runs when the current instant ends."""
-        self.armed: list[tuple[LiveProperty, Hook]] = []
-        """One-shot hooks for the next record."""
+        self.armed: dict[str | None, list[tuple[LiveProperty, Hook]]] = {}
+        """Per backend, one-shot hooks for its next record."""
 
     def at_next_record(self, prop: LiveProperty, hook: Hook) -> None:
-        """Call ``hook(index, record)`` on the next record only (e.g. a line that must follow at once)."""
-        self.armed.append((prop, hook))
+        """Call ``hook(index, record)`` on the next record of this record's backend only (e.g. a line that must
+        follow at once)."""
+        hooks = self.armed.get(self.backend)
+        if hooks is None:
+            self.armed[self.backend] = [(prop, hook)]
+        else:
+            hooks.append((prop, hook))
 
     def clock_next(self) -> None:
         """Run the clock hooks at the next record even if its time is the same (a deadline already past)."""
@@ -156,7 +169,7 @@ class LiveProperty(TraceProperty):
     judges: ClassVar[Interest] = ()
     applies: ClassVar[Interest] = ()
     uses_ledger: ClassVar[bool] = True
-    """Whether the hooks read ``self.ledger`` (a suite with no such property does not keep it)."""
+    """Whether the hooks read ``self.ledger`` (dropped, with the property's finding, if a line breaks it)."""
 
     def __init__(self, header: Header) -> None:
         super().__init__(header)
@@ -244,7 +257,7 @@ class Suite:
         """property -> its catalogue position (looked up only for a violation or a crash)."""
         self._clock = tuple(p for _, p in live if _overrides(p, "clock"))
         self._generic = tuple(p for _, p in running if not isinstance(p, LiveProperty))
-        self._keeps_ledger = any(p.uses_ledger for _, p in live)
+        self._keeps_ledger = bool(live)  # a request line's backend (Context.backend) is read from it too
         self._changes: dict[Any, _Hooks] = {}
         self._requests: dict[Any, _Hooks] = {}
         interests = [(pos, p, p.interest()) for pos, p in live]
@@ -256,7 +269,7 @@ class Suite:
         self._signature = _SIGNATURES.setdefault(signature, len(_SIGNATURES))
         ctx = self.ctx
         ctx.due = {p: None for p in ctx.due if p in self._positions}
-        ctx.armed = [(p, hook) for p, hook in ctx.armed if p in self._positions]
+        ctx.armed = {b: [(p, hook) for p, hook in hooks if p in self._positions] for b, hooks in ctx.armed.items()}
 
     def _hooks(self, key: Any, kind: type[Changes | Requests]) -> _Hooks:
         """The judges and the applied hooks that want records of this kind, in catalogue order.
@@ -288,10 +301,14 @@ class Suite:
         found: dict[int, Violation] | None = None
         ctx = self.ctx
         change: Change | None
+        backend: str | None
         if isinstance(record, CHANGE):  # (``t`` read on the record's own type: compiled, an index)
-            change, t = record, record.t
+            change, t, backend = record, record.t, record.backend
         else:
             change, t = None, record.t
+            backend = ctx.ledger.owner(record.backend, record.session, record.job)
+        ctx.backend = backend
+        ctx.prev = ctx.last_on.get(backend)
         moved = t != ctx.clock_t  # (an instant can only end where time moves)
         if moved:
             now = ctx.now
@@ -340,7 +357,7 @@ class Suite:
                 continue
             if v is not None:
                 found = _note(found, self._positions[generic], v)
-        ctx.prev = record
+        ctx.last_on[backend] = record
         if found is None:
             return None
         return [found[pos] for pos in sorted(found)]
@@ -365,8 +382,9 @@ class Suite:
     def _next_record(
         self, index: int, record: Request | Change, found: dict[int, Violation] | None
     ) -> dict[int, Violation] | None:
-        ctx = self.ctx
-        armed, ctx.armed = ctx.armed, []
+        armed = self.ctx.armed.pop(self.ctx.backend, None)
+        if armed is None:
+            return found
         return self._run_registered(armed, index, record, found)
 
     def _run_registered(
