@@ -32,9 +32,9 @@ test-compiled:
 # The real clients against `sessionspec serve` (docs/serve.md): today's client from the dev extra, and the
 # seed-era client in an environment of its own, installed only pinned (about 2-3 min the first time).
 SEED_CLIENT := .venv-seed-client
-$(SEED_CLIENT)/.installed:
+$(SEED_CLIENT)/.installed: examples/serve/seed-client.txt
 	$(PYTHON) -m venv $(SEED_CLIENT)
-	$(SEED_CLIENT)/bin/python -m pip install --quiet qiskit-ibm-runtime==0.11.3 qiskit==0.44.3 "numpy<2" matplotlib pylatexenc
+	$(SEED_CLIENT)/bin/python -m pip install --quiet -r examples/serve/seed-client.txt
 	@touch $@
 
 test-clients: $(STAMP) $(SEED_CLIENT)/.installed

@@ -10,6 +10,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,30 @@ def test_a_counterexample_that_cannot_be_written_is_exit_2(monkeypatch: pytest.M
                                       "--out", str(tmp_path / "cex")])
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: --out {tmp_path / 'cex'}: cannot write: No space")
+
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM yet (its SigCgt mask in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (15 - 1)))
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_sigterm_ends_a_command_with_one_line_and_143() -> None:
+    """SIGTERM (``kill``, a CI timeout) is handled like Ctrl-C: ``finally`` blocks run, one line, 128 + 15."""
+    process = subprocess.Popen([sys.executable, *CLI, "explore", "--depth", "12"], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60  # imports on a loaded machine; before the fix: never
+        while not _catches_sigterm(process.pid) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.terminate()
+        _, stderr = process.communicate(timeout=WITHIN)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 143 and stderr.strip() == "error: terminated", stderr

@@ -89,3 +89,15 @@ def test_a_streamed_output_replaces_a_planted_link_and_writes_into_a_device(tmp_
     with open_streaming(Path(os.devnull)) as stream:
         stream.write("nothing\n")
     assert Path(os.devnull).is_char_device()
+
+
+def test_study_plot_that_cannot_be_written_is_one_line_and_exit_2() -> None:
+    """``study --plot /proc/nope/x.png`` ended with click's "Error:" and status 1, a finding's."""
+    from click.testing import CliRunner
+
+    from properties.cli import cli
+
+    result = CliRunner().invoke(cli, ["study", "--seeds", "2", "--load", "0.5", "--iterations", "3",
+                                      "--plot", "/proc/nope/x.png"])
+    assert result.exit_code == 2, result.output
+    assert "cannot draw /proc/nope/x.png" in result.output and "Traceback" not in result.output

@@ -80,14 +80,58 @@ def test_serve_runs_a_session_and_leaves_a_conforming_trace(tmp_path: Path) -> N
     (["--profile", "nowhere"], "Invalid value for '--profile'"),
 ])
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(cli, ["serve", *args])
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", *args])  # never the shared default port
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+def test_a_port_in_use_is_one_line_and_exit_2_and_leaves_the_trace_alone(tmp_path: Path) -> None:
+    """A second serve on a busy port truncated the trace the running server was writing, then failed."""
+    trace = tmp_path / "running.jsonl"
+    trace.write_text('{"type":"header"}\n')
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = CliRunner().invoke(cli, ["serve", "--mock", "--port", str(taken.getsockname()[1])])
+        result = CliRunner().invoke(cli, ["serve", "--mock", "--port", str(taken.getsockname()[1]),
+                                          "--trace", str(trace)])
     assert result.exit_code == 2 and "cannot listen" in result.output and "Traceback" not in result.output
+    assert trace.read_text() == '{"type":"header"}\n'
+
+
+def test_an_unwritable_trace_stops_the_server_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    """``--trace /dev/full``: the first request got a bare 500 and uvicorn printed an ASGI traceback."""
+    process, port, _ = start(tmp_path, "--trace", "/dev/full")
+    try:
+        with requests.Session() as client:
+            client.proxies = {"http": f"http://127.0.0.1:{port}"}
+            answer = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+        assert answer.status_code == 500 and answer.json()["error"]["code"] == "TRACE-UNWRITABLE"
+        assert process.wait(timeout=60) == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    assert stderr.strip() == "error: cannot write output: No space left on device", stderr
+
+
+def test_sigterm_ends_serve_with_the_end_line_one_line_and_143(tmp_path: Path) -> None:
+    """``kill``/``docker stop``: uvicorn re-raised SIGTERM after its graceful shutdown and the default action
+    killed the process before the ``finally`` that writes the trace's end line."""
+    trace = tmp_path / "serve.jsonl"
+    process, port, _ = start(tmp_path, "--trace", str(trace))
+    try:
+        with requests.Session() as client:
+            client.proxies = {"http": f"http://127.0.0.1:{port}"}
+            client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    assert process.stderr.read().strip() == "error: terminated"
+    assert trace.read_text().splitlines()[-1] == '{"type":"end","t":0.0}'
+    assert check_file(str(trace)).status == CONFORMS

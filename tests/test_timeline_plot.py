@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -205,3 +206,19 @@ def test_a_line_over_the_limit_is_refused_before_it_is_read_whole(
     result = CliRunner().invoke(timeline, [str(trace), "-o", str(tmp_path / "x.svg")])
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {trace}:1: unusable input: a line longer than 4096 bytes"
+
+
+def test_a_header_check_refuses_is_refused_with_checks_message(run: MemoryTrace, tmp_path: Path) -> None:
+    """A seeds header with a platform-only interpretation: check refused it (rc 2), timeline drew it."""
+    from properties.conformance.checker import check_file
+
+    lines = _write(tmp_path / "ok.jsonl", list(run)).read_text().splitlines()
+    header = json.loads(lines[0])
+    header["interpretation"]["INT-PLATFORM-FIRST-JOB-CANCEL"] = "no_effect"
+    trace = tmp_path / "bad_header.jsonl"
+    trace.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    checked = check_file(str(trace))
+    result = CliRunner().invoke(timeline, [str(trace), "-o", str(tmp_path / "x.svg")])
+    assert result.exit_code == 2 and not (tmp_path / "x.svg").exists()
+    reason = result.output.strip().split("unusable input: ", 1)[1]
+    assert reason and reason in "\n".join(checked.lines), (result.output, checked.lines)

@@ -22,11 +22,12 @@ the platform's server and client do:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from model.runtime.exceptions import IBMInputValueError, QiskitError, stated
 from model.sim.engine import Engine
-from model.sim.entities import SessionRecord
+from model.sim.entities import JobRecord, SessionRecord
 from model.spec.lifecycles import SESSION_FINAL
 from model.spec.validations import VALIDATIONS_BY_CODE, shown
 from model.trace import Change
@@ -119,17 +120,23 @@ def status_of(state: str, accepting: bool) -> str:
 
 def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict[str, Any]:
     """The body of ``GET /sessions/{id}``: the platform's fields, times in virtual seconds."""
-    history = _history(service, record)
-    mine = service.jobs(limit=None, session_id=record.id)
-    started = [job.record.started_at for job in mine if job.record.started_at is not None]
-    ended = [job.record.ended_at for job in mine if job.record.ended_at is not None]
+    return details(service.engine, service.trace, record)
+
+
+def details(engine: Engine, trace: Iterable[object], record: SessionRecord) -> dict[str, Any]:
+    """The platform's session fields from an engine and its trace so far, times in virtual seconds: the one
+    computation behind this runtime's :func:`server_details` and ``sessionspec serve``'s ``GET /sessions/{id}``."""
+    history = _History(trace, record, engine.now)
+    mine = [job for job in engine.jobs.values() if job.session_id == record.id]
+    started = [job.started_at for job in mine if job.started_at is not None]
+    ended = [job.ended_at for job in mine if job.ended_at is not None]
     max_ttl = record.max_time if record.max_time is not None else record.max_time_bound
     return {
         "id": record.id,
         "backend_name": record.backend_name,
         "state": server_state(record),
         "accepting_jobs": accepting_jobs(record),
-        "interactive_ttl": service.engine.interpretation.rules.interactive_timeout,
+        "interactive_ttl": engine.interpretation.rules.interactive_timeout,
         "max_ttl": max_ttl,
         "active_ttl": max_ttl,
         "started_at": record.started_at,
@@ -138,7 +145,7 @@ def server_details(service: QiskitRuntimeService, record: SessionRecord) -> dict
         "last_job_started": max(started, default=None),
         "last_job_completed": max(ended, default=None),
         "mode": session_mode(record),
-        "elapsed_time": usage(service, record, history),
+        "elapsed_time": _usage(record, history, mine, engine.now),
         "timestamps": history.timestamps,
     }
 
@@ -172,12 +179,12 @@ class _History:
     a session closed before it ever started drains through the normal queue and holds nothing, and
     a batch holds its backend only while a job of it runs (it never holds it while closing)."""
 
-    def __init__(self, service: QiskitRuntimeService, record: SessionRecord) -> None:
+    def __init__(self, trace: Iterable[object], record: SessionRecord, now: float) -> None:
         self.activated_at: float | None = None
         self.held: list[tuple[float, float]] = []
         self.timestamps: list[dict[str, Any]] = []
         since: float | None = None
-        for line in service.trace:
+        for line in trace:
             if not isinstance(line, Change) or line.entity != "session" or line.id != record.id:
                 continue
             self.timestamps.append({"status": SERVER_STATE.get(line.dst, line.dst), "timestamp": line.t})
@@ -190,7 +197,7 @@ class _History:
                 self.held.append((since, line.t))
                 since = None
         if since is not None:
-            self.held.append((since, service.now))
+            self.held.append((since, now))
 
     @property
     def busy(self) -> float:
@@ -199,22 +206,20 @@ class _History:
 
 def held_periods(service: QiskitRuntimeService, record: SessionRecord) -> list[tuple[float, float]]:
     """The periods in which a dedicated session held its backend (PLATFORM-SESSION-EXCLUSIVE)."""
-    return _History(service, record).held
+    return _History(service.trace, record, service.now).held
 
 
-def _history(service: QiskitRuntimeService, record: SessionRecord) -> _History:
-    return _History(service, record)
+def usage(service: QiskitRuntimeService, record: SessionRecord) -> float:
+    """``elapsed_time`` of a session of this runtime (see :func:`_usage`)."""
+    mine = [job for job in service.engine.jobs.values() if job.session_id == record.id]
+    return _usage(record, _History(service.trace, record, service.now), mine, service.now)
 
 
-def usage(service: QiskitRuntimeService, record: SessionRecord, history: _History | None = None) -> float:
+def _usage(record: SessionRecord, history: _History, jobs: Iterable[JobRecord], now: float) -> float:
     """``elapsed_time``: a dedicated session's time holding its backend (from its first job's
     start until it goes inactive or closes, the idle window included, summed over its active
     periods); a batch's device time only (the sum of its jobs' run times)."""
     if record.batch:
-        total = 0.0
-        for job in service.jobs(limit=None, session_id=record.id):
-            if job.session_id == record.id and job.record.started_at is not None:
-                end = job.record.ended_at if job.record.ended_at is not None else service.now
-                total += end - job.record.started_at
-        return total
-    return (history or _history(service, record)).busy
+        return sum((job.ended_at if job.ended_at is not None else now) - job.started_at
+                   for job in jobs if job.started_at is not None)
+    return history.busy

@@ -22,12 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from model.serve.state import ApiError, RuntimeServer
+from model.serve.state import ApiError, Deferred, RuntimeServer
 from model.trace import strict_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -69,9 +70,14 @@ class HostRouting:
         await self.app(scope, receive, send)
 
 
-def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | None = None) -> ASGIApp:
+def create_app(
+    server: RuntimeServer, *, after_request: Callable[[], None] | None = None,
+    on_write_error: Callable[[OSError], None] | None = None,
+) -> ASGIApp:
     """The ASGI application answering the clients on ``server``; ``after_request`` runs after each
-    request (the command flushes the trace file there)."""
+    request (the command flushes the trace file there). A trace file that cannot be written (an
+    OSError while a request is answered) is given to ``on_write_error`` (the command stops) and
+    the request is answered 500 with a JSON body; without it, the error propagates."""
 
     def handler(fn: Callable[..., Any], *, sync: bool = True, text: bool = False) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -84,15 +90,25 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
                     except strict_json.Unusable as error:
                         body = error  # refused by the endpoints that read a body (object_body)
             try:
-                with server.lock:
-                    if sync:
-                        server.sync()
-                    result = fn(request, body)
-            except ApiError as error:
-                return JSONResponse(error.body(), status_code=error.status)
-            finally:
-                if after_request is not None:
-                    after_request()
+                try:
+                    with server.lock:
+                        if sync:
+                            server.sync()
+                        result = fn(request, body)
+                    if isinstance(result, Deferred):  # a result's evaluation: other requests are answered meanwhile
+                        result = await run_in_threadpool(result.work)
+                except ApiError as error:
+                    result = JSONResponse(error.body(), status_code=error.status)
+                finally:
+                    if after_request is not None:
+                        after_request()
+            except OSError as error:  # the trace's file: the only writing a request does
+                if on_write_error is None:
+                    raise
+                on_write_error(error)
+                failure = ApiError(500, "TRACE-UNWRITABLE", f"the server cannot write its trace "
+                                                            f"({error.strerror or error}): it stops")
+                return JSONResponse(failure.body(), status_code=500)
             if isinstance(result, Response):
                 return result
             if text:
@@ -121,7 +137,10 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         return {"devices": [b.listing() for b in server.backends.values()]}
 
     def session_patch(request: Request, body: Any) -> Response:
-        if object_body(body).get("accepting_jobs") is False:
+        accepting = object_body(body).get("accepting_jobs")
+        if accepting is not None and not isinstance(accepting, bool):
+            raise ApiError(400, "BAD-REQUEST", f"accepting_jobs must be true or false, got {accepting!r}")
+        if accepting is False:
             server.close_session(p(request, "sid"))
         else:
             server.session_details(p(request, "sid"))  # 404 for an unknown session
@@ -178,7 +197,8 @@ def create_app(server: RuntimeServer, *, after_request: Callable[[], None] | Non
         Route("/jobs", handler(lambda r, b: server.create_job(object_body(b))), methods=["POST"]),
         Route("/jobs", handler(lambda r, b: server.jobs_list(dict(r.query_params))), methods=["GET"]),
         Route("/jobs/{jid}", handler(job_get), methods=["GET"]),
-        Route("/jobs/{jid}/results", handler(lambda r, b: server.results(p(r, "jid")), text=True), methods=["GET"]),
+        Route("/jobs/{jid}/results", handler(lambda r, b: server.prepare_results(p(r, "jid")), text=True),
+              methods=["GET"]),
         Route("/jobs/{jid}/cancel", handler(job_cancel), methods=["POST"]),
         Route("/jobs/{jid}/metrics", handler(lambda r, b: server.metrics(p(r, "jid"))), methods=["GET"]),
         Route("/jobs/{jid}/logs", handler(lambda r, b: "", text=True), methods=["GET"]),

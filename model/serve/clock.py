@@ -27,6 +27,10 @@ from collections.abc import Callable
 DEFAULT_SPEED = 1.0
 DEFAULT_WAIT_HORIZON = 9 * 3600.0
 """Virtual seconds one poll may skip at most: more than any max_time (8 h) plus a queue."""
+MAX_ADVANCE_TO = 1e9
+"""The latest virtual time ``POST /sessionspec/advance`` may reach (about 31.7 years). Within it every time
+computation holds: a body's date ``epoch + timedelta(seconds=t)`` stays far below year 9999, and a float
+``t`` keeps sub-microsecond steps, so a timer ``t + 1800`` is later than ``t``."""
 
 
 class WallClock:

@@ -33,6 +33,57 @@ import numpy as np
 
 MOCK_SHOTS = 1024
 
+PROGRAMS = ("estimator", "sampler", "executor")
+"""The programs a job may name (``program_id``): the primitives of both client generations and today's executor."""
+
+MAX_STATE_QUBITS = 20
+"""Qubits of the largest circuit a result is computed for: an exact statevector of ``2**n`` amplitudes."""
+MAX_BOUND_CIRCUITS = 10_000
+"""Parameter sets (circuits bound and simulated) one job's result may need, summed over its pubs or items."""
+MAX_SAMPLED_SHOTS = 1_000_000
+"""Shots one job's result may draw, summed over its pubs or items (shots × parameter sets)."""
+
+
+class TooMuchWork(ValueError):
+    """A job whose result would exceed one of the bounds above (docs/serve.md, "Results")."""
+
+
+def requested_shots(params: dict[str, Any]) -> list[int]:
+    """The shot counts a job's (still encoded) parameters ask for, wherever each client generation puts them:
+    V2 ``shots``, ``options.default_shots`` and each pub's third item; V1 ``run_options.shots``; the
+    executor's ``quantum_program.shots``. Values that are not integers are left to the evaluator."""
+    found: list[object] = [params.get("shots"), (_dict(params.get("options"))).get("default_shots"),
+                           _dict(params.get("run_options")).get("shots"),
+                           _dict(params.get("quantum_program")).get("shots")]
+    pubs = params.get("pubs")
+    if isinstance(pubs, list) and params.get("version") != 1:
+        found += [pub[2] for pub in pubs if isinstance(pub, list) and len(pub) == 3]
+    return [n for n in found if isinstance(n, int) and not isinstance(n, bool)]
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class _Budget:
+    """Counts one job's evaluation against the bounds; TooMuchWork before the work is done, not after."""
+
+    def __init__(self) -> None:
+        self.bound = 0
+        self.shots = 0
+
+    def charge(self, num_qubits: int, parameter_sets: int, shots: int = 0) -> None:
+        if num_qubits > MAX_STATE_QUBITS:
+            raise TooMuchWork(f"a circuit of {num_qubits} qubits: exact results are computed for at most "
+                              f"{MAX_STATE_QUBITS}")
+        self.bound += parameter_sets
+        self.shots += parameter_sets * shots
+        if self.bound > MAX_BOUND_CIRCUITS:
+            raise TooMuchWork(f"{self.bound} parameter sets: one job's result binds at most {MAX_BOUND_CIRCUITS}")
+        if self.shots > MAX_SAMPLED_SHOTS:
+            raise TooMuchWork(f"{self.shots} shots (shots x parameter sets): one job's result samples at most "
+                              f"{MAX_SAMPLED_SHOTS}")
+
 _QISKIT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessionspec-qiskit")
 """The one thread that runs qiskit, for the life of the process: qiskit's native code crashes the
 process when a thread that used it ends and another thread uses it next (seen with qiskit 2.6 when
@@ -103,10 +154,12 @@ def _mock(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
     pubs = params.get("pubs") or []
     results = []
     default_shots = params.get("shots") or (params.get("options") or {}).get("default_shots") or MOCK_SHOTS
+    budget = _Budget()
     for pub in pubs:
         if program_id == "sampler":
             given = pub[2] if isinstance(pub, list) and len(pub) > 2 else None
             shots = given if isinstance(given, int) and not isinstance(given, bool) and given > 0 else default_shots
+            budget.charge(1, 1, int(shots))
             zeros = encoded_array(np.zeros((int(shots), 1), dtype=np.uint8))
             bits = _typed("BitArray", {"array": zeros, "num_bits": 1})
             data = _typed("DataBin", {"field_names": ["meas"], "shape": [], "fields": {"meas": bits}})
@@ -134,13 +187,22 @@ def _real(program_id: str, params: dict[str, Any], job_id: str, form: str) -> st
         body = _v1_sampler(decoded) if program_id == "sampler" else _v1_estimator(decoded)
         return json.dumps(body, cls=RuntimeEncoder)
     from qiskit.primitives import StatevectorEstimator, StatevectorSampler
+    from qiskit.primitives.containers.estimator_pub import EstimatorPub
+    from qiskit.primitives.containers.sampler_pub import SamplerPub
 
     pubs = [tuple(pub) for pub in decoded["pubs"]]
+    budget = _Budget()
     if program_id == "sampler":
-        shots = decoded.get("shots") or (decoded.get("options") or {}).get("default_shots") or MOCK_SHOTS
-        result = StatevectorSampler(default_shots=int(shots), seed=seed).run(pubs).result()
+        shots = int(decoded.get("shots") or (decoded.get("options") or {}).get("default_shots") or MOCK_SHOTS)
+        for pub in pubs:
+            coerced = SamplerPub.coerce(pub, shots)
+            budget.charge(coerced.circuit.num_qubits, coerced.parameter_values.size, coerced.shots or shots)
+        result = StatevectorSampler(default_shots=shots, seed=seed).run(pubs).result()
     else:
         estimator_pubs = [pub[:3] for pub in pubs]  # precision: the reference is exact
+        for pub in estimator_pubs:
+            coerced_pub = EstimatorPub.coerce(pub)
+            budget.charge(coerced_pub.circuit.num_qubits, int(np.prod(coerced_pub.shape)))
         result = StatevectorEstimator(seed=seed).run(estimator_pubs).result()
     return json.dumps(result, cls=RuntimeEncoder)
 
@@ -156,6 +218,9 @@ def _v1_estimator(decoded: dict[str, Any]) -> dict[str, Any]:
 
     circuits, observables = decoded["circuits"], decoded["observables"]
     shots = (decoded.get("run_options") or {}).get("shots")
+    budget = _Budget()
+    for ci in decoded["circuit_indices"]:
+        budget.charge(circuits[ci].num_qubits, 1)
     values, metadata = [], []
     for i, (ci, oi) in enumerate(zip(decoded["circuit_indices"], decoded["observable_indices"], strict=True)):
         state = Statevector(_bound(decoded, i, circuits[ci]).remove_final_measurements(inplace=False))
@@ -174,6 +239,9 @@ def _v1_sampler(decoded: dict[str, Any]) -> dict[str, Any]:
 
     circuits = decoded["circuits"]
     shots = (decoded.get("run_options") or {}).get("shots")
+    budget = _Budget()
+    for ci in decoded["circuit_indices"]:
+        budget.charge(circuits[ci].num_qubits, 1)  # exact probabilities: no shot is drawn
     quasi_dists, metadata = [], []
     for i, ci in enumerate(decoded["circuit_indices"]):
         circuit = _bound(decoded, i, circuits[ci])
@@ -221,10 +289,15 @@ def _executor(params: dict[str, Any], seed: int) -> str:
     if program.meas_level != "classified":
         raise ValueError(f"meas_level {program.meas_level!r}: only classified bits are modelled")
     sampler = StatevectorSampler(default_shots=program.shots, seed=seed)
-    results = []
-    for circuit, item in zip(program.circuits.to_python(), program.items, strict=True):
+    circuits = program.circuits.to_python()
+    budget = _Budget()
+    for circuit, item in zip(circuits, program.items, strict=True):
         if item.item_type != "circuit":
             raise ValueError("samplex items (twirling, the client-side Estimator) are not modelled")
+        sets = int(np.prod(np.broadcast_shapes(tuple(item.shape), item.circuit_arguments.to_numpy().shape[:-1])))
+        budget.charge(circuit.num_qubits, sets, program.shots)
+    results = []
+    for circuit, item in zip(circuits, program.items, strict=True):
         arguments = item.circuit_arguments.to_numpy()
         shape = np.broadcast_shapes(tuple(item.shape), arguments.shape[:-1])  # the item's shape extends the arguments'
         arguments = np.broadcast_to(arguments, shape + arguments.shape[-1:])

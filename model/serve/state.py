@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from model.runtime.jobs import REASON_RULES
-from model.runtime.platform import accepting_jobs, server_state
+from model.runtime.platform import details
 from model.serve.backends import ServedBackend
-from model.serve.clock import DEFAULT_WAIT_HORIZON, WallClock
-from model.serve.programs import Evaluator
+from model.serve.clock import DEFAULT_WAIT_HORIZON, MAX_ADVANCE_TO, WallClock
+from model.serve.programs import PROGRAMS, Evaluator, requested_shots
 from model.sim.devices import BackendConfig, Duration
 from model.sim.engine import Engine
 from model.sim.entities import JobRecord, SessionRecord
@@ -85,6 +85,13 @@ class ApiError(Exception):
         if submit and status == 404:
             status = 400  # the client reads a 404 on POST /jobs as "program not found"
         return cls(status, error.code, str(error))
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Work a request still needs, done outside the server's lock and the event loop (a result's evaluation)."""
+
+    work: Callable[[], str]
 
 
 @dataclass
@@ -158,6 +165,9 @@ class RuntimeServer:
         """Let ``seconds`` of virtual time pass now (the control endpoint); the new virtual time."""
         if not seconds >= 0 or seconds == float("inf"):
             raise ApiError(400, "BAD-REQUEST", f"seconds must be a finite number >= 0, got {seconds!r}")
+        if self.engine.now + seconds > MAX_ADVANCE_TO:
+            raise ApiError(400, "BAD-REQUEST", f"advancing {seconds!r} s from t={self.engine.now!r} passes "
+                                               f"t={MAX_ADVANCE_TO:.0f} s, beyond which dates and timers are not exact")
         self.engine.run_until(self.engine.now + seconds)
         self.clock.restart()
         return self.engine.now
@@ -238,26 +248,16 @@ class RuntimeServer:
         return found
 
     def session_details(self, session_id: str) -> dict[str, Any]:
+        """``GET /sessions/{id}``: model.runtime.platform's fields (one computation of state, ``elapsed_time``,
+        ``active_ttl``, ``timestamps``), with this server's mode and its times as dates."""
         session = self._session(session_id)
-        record = session.record
-        jobs = [self.engine.jobs[j] for j in session.jobs if j in self.engine.jobs]
-        started = [j.started_at for j in jobs if j.started_at is not None]
-        ended = [j.ended_at for j in jobs if j.ended_at is not None and j.started_at is not None]
-        elapsed = 0.0
-        if record.started_at is not None:
-            elapsed = (record.closed_at if record.closed_at is not None else self.engine.now) - record.started_at
-        return {
-            "id": record.id, "backend_name": record.backend_name, "mode": session.mode,
-            "state": server_state(record), "accepting_jobs": accepting_jobs(record),  # model.runtime.platform's
-            "interactive_ttl": self.settings.interpretation.rules.interactive_timeout,
-            "max_ttl": record.max_time if record.max_time is not None else record.max_time_bound, "active_ttl": None,
-            "started_at": self.date(record.started_at), "closed_at": self.date(record.closed_at),
-            "activated_at": self.date(record.started_at),
-            "last_job_started": self.date(max(started)) if started else None,
-            "last_job_completed": self.date(max(ended)) if ended else None,
-            "elapsed_time": elapsed, "timestamps": [],
-            "created_at": self.date(session.created),
-        }
+        body = details(self.engine, self.trace, session.record)
+        for key in ("started_at", "closed_at", "activated_at", "last_job_started", "last_job_completed"):
+            body[key] = self.date(body[key])
+        body["timestamps"] = [{**stamp, "timestamp": self.date(stamp["timestamp"])} for stamp in body["timestamps"]]
+        body["mode"] = session.mode
+        body["created_at"] = self.date(session.created)
+        return body
 
     def close_session(self, session_id: str) -> None:
         """``PATCH /sessions/{id} {"accepting_jobs": false}``: today's client's ``close()``: the profile's close
@@ -289,6 +289,8 @@ class RuntimeServer:
         program_id = body.get("program_id")
         if not isinstance(program_id, str) or not program_id:
             raise ApiError(400, "BAD-REQUEST", "a job needs a program_id")
+        if program_id not in PROGRAMS:  # the client reads a 404 here as "program not found"
+            raise ApiError(404, "PROGRAM-UNKNOWN", f"no program {program_id!r}; known: {', '.join(PROGRAMS)}")
         params = body.get("params")
         if not isinstance(params, dict):
             raise ApiError(400, "BAD-REQUEST", "a job's params must be a JSON object")
@@ -298,6 +300,7 @@ class RuntimeServer:
             raise ApiError(400, "BACKEND-UNKNOWN", f"a backend is named by a non-empty string, got {backend!r}")
         if session_id is not None and (not isinstance(session_id, str) or not session_id):
             raise ApiError(400, "UNKNOWN-SESSION", f"a session is named by a non-empty string, got {session_id!r}")
+        self._check_shots(params, backend, session_id)
         self._job_count += 1
         job_id = f"j{self._job_count}"
         if body.get("start_session") and session_id is None:
@@ -315,6 +318,20 @@ class RuntimeServer:
         if session_id is not None:
             self.sessions[session_id].jobs.append(job_id)
         return {"id": job_id, "backend": record_job.backend_name, "session_id": session_id}
+
+    def _check_shots(self, params: dict[str, Any], backend: str | None, session_id: str | None) -> None:
+        """A job asking more shots than its backend's configured ``max_shots`` is refused at submit, as the
+        service refuses it: 400 TOO-MANY-SHOTS, before the engine sees it (nothing is traced)."""
+        if backend is None and session_id in self.sessions:
+            backend = self.sessions[session_id].record.backend_name
+        served = self.backends.get(backend) if backend is not None else None
+        limit = served.configuration.get("max_shots") if served is not None else None
+        if not isinstance(limit, int):
+            return
+        for shots in requested_shots(params):
+            if shots > limit:
+                raise ApiError(400, "TOO-MANY-SHOTS", f"{shots} shots requested: backend {backend} runs at most "
+                                                      f"{limit} per circuit (its configuration's max_shots)")
 
     def _job(self, job_id: str) -> ServerJob:
         found = self.jobs.get(job_id)
@@ -374,6 +391,12 @@ class RuntimeServer:
 
     def results(self, job_id: str) -> str:
         """``GET /jobs/{id}/results``: waits (lock-step) until the job is final; its result text."""
+        prepared = self.prepare_results(job_id)
+        return prepared if isinstance(prepared, str) else prepared.work()
+
+    def prepare_results(self, job_id: str) -> str | Deferred:
+        """The results of a final job (under the lock): its text, or the evaluation still to do, which the
+        application runs off the lock and the event loop so that other clients are answered meanwhile."""
         job = self._job(job_id)
         while job.record.state not in _FINAL:
             before = (self.engine.now, job.record.state)
@@ -387,12 +410,21 @@ class RuntimeServer:
         if record.state != "completed":
             raise ApiError(400, "JOB-NOT-COMPLETED", f"job {job_id} is {JOB_STATUS[record.state]}: it has no result")
         if job.result is None and job.result_error is None:
+            return Deferred(lambda: self._evaluate(job))
+        return self._result_text(job)
+
+    def _evaluate(self, job: ServerJob) -> str:
+        """Computes a job's result once (no lock needed: the evaluator keeps no state of the server's)."""
+        if job.result is None and job.result_error is None:
             try:
-                job.result = self.evaluator.result(job.program_id, job.params, job_id)
+                job.result = self.evaluator.result(job.program_id, job.params, job.record.id)
             except Exception as error:  # a result the evaluator cannot compute is the job's error, not the server's
                 job.result_error = f"{type(error).__name__}: {error}"
+        return self._result_text(job)
+
+    def _result_text(self, job: ServerJob) -> str:
         if job.result is None:
-            raise ApiError(400, "RESULT-UNAVAILABLE", f"job {job_id}: {job.result_error}")
+            raise ApiError(400, "RESULT-UNAVAILABLE", f"job {job.record.id}: {job.result_error}")
         return job.result
 
     def metrics(self, job_id: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ _FLOAT_MAX = sys.float_info.max
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _PATH = re.compile(r" - at `\$([^`]*)`$")
 _BOM = "\ufeff"
+_LONE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|"
+                          r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 class Unusable(Exception):
@@ -58,6 +60,8 @@ def loads(data: bytes | str, *, line: int = 1) -> Any:
     except msgspec.ValidationError as error:
         raise Unusable(line, invalid(str(error))) from None
     except msgspec.DecodeError as error:
+        if str(error) == "Input data was truncated" and _LONE_ESCAPE.search(text):
+            raise Unusable(line, "a lone surrogate (not Unicode text)") from None  # msgspec's word for an escaped one
         raise Unusable(line + _line_of(encoded, str(error)), not_json(str(error))) from None
     except RecursionError:
         raise Unusable(line, "nested too deeply") from None

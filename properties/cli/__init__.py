@@ -11,6 +11,7 @@ import errno
 import importlib
 import importlib.metadata
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -97,15 +98,29 @@ def cli() -> None:
 
 INTERRUPTED = 130
 """Exit status on SIGINT (Ctrl-C): 128 + 2, what a shell reports for a process the signal killed."""
+TERMINATED = 143
+"""Exit status on SIGTERM (``kill``, ``docker stop``, a CI timeout): 128 + 15, with one line, like Ctrl-C's."""
 BROKEN_PIPE = 141
 """Exit status when the reader of stdout went away (``| head -1``): 128 + 13, SIGPIPE's, and no message."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like SIGINT's KeyboardInterrupt: ``finally`` blocks run (serve writes
+    its trace's end line, a half-written output is removed) before the command ends with status 143."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main() -> NoReturn:
     """Run the command line as click's standalone mode would, with the kit's own exits: Ctrl-C is 130
-    (not click's "Aborted!" and 1, which ``check`` and ``conform`` use for a finding); a closed pipe on
-    stdout is quiet, 141; an output that cannot be written (a full device) is one line, exit 2."""
+    (not click's "Aborted!" and 1, which ``check`` and ``conform`` use for a finding), SIGTERM 143, each
+    with one line; a closed pipe on stdout is quiet, 141; an output that cannot be written (a full device)
+    is one line, exit 2."""
     code: int | str | None
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # an ignored SIGTERM stays ignored
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         try:
             code = cli.main(standalone_mode=False)
@@ -116,6 +131,10 @@ def main() -> NoReturn:
         _silence_stdout()
         _say("error: interrupted")
         code = INTERRUPTED
+    except Terminated:
+        _silence_stdout()
+        _say("error: terminated")
+        code = TERMINATED
     except click.ClickException as error:
         error.show()
         code = error.exit_code

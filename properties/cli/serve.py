@@ -7,6 +7,7 @@ the clients' saved default accounts first. docs/serve.md is the guide.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import socket
 from pathlib import Path
@@ -77,16 +78,6 @@ def serve(
         raise InputError("--backend: a backend is named twice")
     profile = chosen.profile or "seeds"
     settings = Settings(served, chosen, seed, speed, job_seconds)
-    stream: IO[str] | None = None
-    writer = None
-    if trace_path is not None:
-        try:
-            stream = open_streaming(trace_path)
-        except OSError as error:
-            raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
-        writer = JsonlWriter(stream)
-    server = RuntimeServer(settings, writer, evaluator=Evaluator(real=None if mock is None else not mock))
-
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # what a local client dials
     if host not in ("127.0.0.1", "::1", "localhost"):
         click.echo(f"warning: listening on {host}: anyone who reaches it can use this server (it checks no "
@@ -100,11 +91,22 @@ def serve(
         listener.listen(128)
     except OSError as error:
         listener.close()
-        if stream is not None:
-            stream.close()
         raise InputError(f"--host {host} --port {port}: cannot listen: {error.strerror or error}") from None
     bound: int = listener.getsockname()[1]
+    # Opened (truncated) only once listening: a second serve on a busy port must not empty the trace of the
+    # server that holds it.
+    stream: IO[str] | None = None
+    writer = None
+    if trace_path is not None:
+        try:
+            stream = open_streaming(trace_path)
+        except OSError as error:
+            listener.close()
+            raise InputError(f"{trace_path}: cannot write: {error.strerror or error}") from None
+        writer = JsonlWriter(stream)
+    server = RuntimeServer(settings, writer, evaluator=Evaluator(real=None if mock is None else not mock))
     after_request = None
+    failed: list[OSError] = []
     if writer is not None:
         trace = writer
 
@@ -112,8 +114,12 @@ def serve(
             with server.lock:
                 trace.flush()
 
+    def on_write_error(error: OSError) -> None:  # the trace cannot be written: stop, one line, exit 2
+        failed.append(error)
+        web.should_exit = True
+
     web = uvicorn.Server(uvicorn.Config(
-        create_app(server, after_request=after_request),
+        create_app(server, after_request=after_request, on_write_error=on_write_error),
         log_level="warning", lifespan="off",
     ))
     try:
@@ -138,9 +144,15 @@ def serve(
     finally:
         listener.close()
         if writer is not None:
-            try:
-                with server.lock:
-                    server.sync()  # the think time up to the stop passes too: timers due by then fire
-                    writer.end(server.engine.now)
-            finally:
-                writer.close()  # what is buffered is written even if the stop is interrupted
+            if failed:
+                with contextlib.suppress(OSError):
+                    writer.close()
+            else:
+                try:
+                    with server.lock:
+                        server.sync()  # the think time up to the stop passes too: timers due by then fire
+                        writer.end(server.engine.now)
+                finally:
+                    writer.close()  # what is buffered is written even if the stop is interrupted
+    if failed:
+        raise failed[0]  # the command line's one line for an unwritable output, exit 2

@@ -91,5 +91,5 @@ def study(
         try:
             drawn = result.plot(plot)
         except OSError as error:
-            raise click.ClickException(f"cannot draw {plot}: {error.strerror or error}") from None
+            raise InputError(f"cannot draw {plot}: {error.strerror or error}") from None
         click.echo(f"plots: {drawn}")

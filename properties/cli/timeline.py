@@ -17,7 +17,7 @@ from model.trace import read_trace as read_lines
 from model.views.printable import printable
 from model.views.timeline_plot import TOP_SESSIONS, TimelineError, render_timeline
 from properties.cli.options import FiniteFloat, error_line, profile_given, profile_option
-from properties.conformance.reader import open_lines
+from properties.conformance.reader import header_of, open_lines
 
 
 class TraceFileError(ValueError):
@@ -48,10 +48,11 @@ def timeline(trace: Path, output: Path, start: float | None, end: float | None, 
     The profile is the trace header's (a --profile given must match it)."""
     try:
         records = read_trace(trace)
-        given = profile_given()
-        header = records[0] if records else None
-        if given is not None and isinstance(header, Header) and header.profile != given:
-            raise TraceFileError(f"{trace}:1: header profile {header.profile!r}, but --profile {given} was given")
+        if records and isinstance(records[0], Header):
+            try:  # check's header reading: its profile, and interpretations that profile knows
+                header_of([(1, records[0])], {}, profile_given())
+            except Unusable as error:
+                raise TraceFileError(f"{trace}:{error.line}: unusable input: {error.reason}") from None
         render_timeline(records, output, start=start, end=end, top=top)
     except (TraceFileError, TimelineError) as error:
         click.echo(error_line(str(error)), err=True)
