@@ -29,7 +29,7 @@ from properties.conformance.campaign import DEFAULT_BACKENDS
 from properties.conformance.checker import check_lines
 from properties.conformance.draws import Op, operations, resolve
 from tests.scenario_helpers import jsonl_lines
-from tests.test_checker import FLUSH, engine_lines, find_line, scenario
+from tests.test_checker import FLUSH, TWO_EXPIRIES, engine_lines, find_line, scenario
 
 DEVICE_TRIGGERS = ("complete", "device_error")
 
@@ -213,13 +213,7 @@ def shuffled_and_judged(profile: str, first: list[Any], second: list[Any], seed:
 def test_a_backends_own_lines_keep_their_order() -> None:
     """The freedom is between backends: a device end written after its own backend's expiry at that instant
     diverges (the expiry failed the running job first), whatever the other backend's lines do."""
-    ops = scenario(
-        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
-        {"at": 0, "op": "open", "backend": "b0", "session": "s2", "max_time": 100},
-        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100, "fault": False},
-        {"at": 0, "op": "submit", "session": "s2", "job": "j2", "duration": 50, "fault": False},
-    )
-    lines = engine_lines(ops, 500)
+    lines = engine_lines(TWO_EXPIRIES, 500)
     end = find_line(lines, id="j1", to="completed")
     expiry = find_line(lines, id="s1", trigger="max_time_reached")
     assert end < expiry

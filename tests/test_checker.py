@@ -165,15 +165,18 @@ def test_a_missing_decision_seen_at_another_backends_line_says_its_backend_shows
         divergence, report.lines
 
 
+# Two sessions expiring at t=100 on two backends, b1's job ending then too.
+TWO_EXPIRIES = scenario(
+    {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
+    {"at": 0, "op": "open", "backend": "b0", "session": "s2", "max_time": 100},
+    {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100, "fault": False},
+    {"at": 0, "op": "submit", "session": "s2", "job": "j2", "duration": 50, "fault": False},
+)
+
+
 def test_a_device_end_after_another_backends_timer_at_one_instant_conforms() -> None:
     """Found while fixing float noise: lines of different backends may interleave at one instant."""
-    ops = scenario(
-        {"at": 0, "op": "open", "backend": "b1", "session": "s1", "max_time": 100},
-        {"at": 0, "op": "open", "backend": "b0", "session": "s2", "max_time": 100},
-        {"at": 0, "op": "submit", "session": "s1", "job": "j1", "duration": 100, "fault": False},
-        {"at": 0, "op": "submit", "session": "s2", "job": "j2", "duration": 50, "fault": False},
-    )
-    lines = engine_lines(ops, 500)
+    lines = engine_lines(TWO_EXPIRIES, 500)
     assert check_lines(lines, "t.jsonl", until=500).status == 0
     end = find_line(lines, id="j1", to="completed")
     expiry = find_line(lines, id="s2", trigger="max_time_reached")
