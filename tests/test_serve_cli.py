@@ -3,6 +3,7 @@ that ``check`` accepts and ``timeline`` draws once it is stopped (Ctrl-C), and r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,7 +11,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -42,6 +45,24 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[
             return process, int(serving.split()[2].rsplit(":", 1)[1]), lines
     process.kill()
     raise AssertionError(f"serve did not start: {lines} {process.stderr.read() if process.stderr else ''}")
+
+
+@contextlib.contextmanager
+def killed_if_alive(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Whatever the test asserts, no server outlives it."""
+    try:
+        yield
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def open_a_session(port: int) -> Any:
+    """POST /sessions through the server on ``port``, as the client does (the server is its proxy)."""
+    with requests.Session() as client:
+        client.proxies = {"http": f"http://127.0.0.1:{port}"}
+        return client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
 
 
 def test_serve_runs_a_session_and_leaves_a_conforming_trace(tmp_path: Path) -> None:
@@ -101,16 +122,10 @@ def test_a_port_in_use_is_one_line_and_exit_2_and_leaves_the_trace_alone(tmp_pat
 def test_an_unwritable_trace_stops_the_server_with_one_line_and_exit_2(tmp_path: Path) -> None:
     """``--trace /dev/full``: the first request got a bare 500 and uvicorn printed an ASGI traceback."""
     process, port, _ = start(tmp_path, "--trace", "/dev/full")
-    try:
-        with requests.Session() as client:
-            client.proxies = {"http": f"http://127.0.0.1:{port}"}
-            answer = client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+    with killed_if_alive(process):
+        answer = open_a_session(port)
         assert answer.status_code == 500 and answer.json()["error"]["code"] == "TRACE-UNWRITABLE"
         assert process.wait(timeout=60) == 2
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.stderr is not None
     stderr = process.stderr.read()
     assert stderr.strip() == "error: cannot write output: No space left on device", stderr
@@ -121,16 +136,10 @@ def test_sigterm_ends_serve_with_the_end_line_one_line_and_143(tmp_path: Path) -
     killed the process before the ``finally`` that writes the trace's end line."""
     trace = tmp_path / "serve.jsonl"
     process, port, _ = start(tmp_path, "--trace", str(trace))
-    try:
-        with requests.Session() as client:
-            client.proxies = {"http": f"http://127.0.0.1:{port}"}
-            client.post(f"{API}/sessions", json={"mode": "dedicated", "backend": "ibmq_qasm_simulator"})
+    with killed_if_alive(process):
+        open_a_session(port)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 143
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.stderr is not None
     assert process.stderr.read().strip() == "error: terminated"
     assert trace.read_text().splitlines()[-1] == '{"type":"end","t":0.0}'
